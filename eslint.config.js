@@ -1,0 +1,45 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'infra/build/**', 'tools/**/bin/**', 'tools/**/obj/**', '.tools/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[object.name='process'][property.name='env']",
+          message: 'Read settings through shared/config, not process.env.',
+        },
+      ],
+    },
+  },
+  {
+    files: ['shared/config/**/*.ts', 'test/**/*.ts', 'sandbox/**/*.ts', 'cli/**/*.ts', 'bin/**', '.ci/**'],
+    rules: { 'no-restricted-syntax': 'off' },
+  },
+  {
+    files: ['shared/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['@azure/*', '@microsoft/*', 'node:fs*', 'node:http*', 'node:net', 'fs', 'http', 'https'] },
+      ],
+    },
+  },
+  {
+    files: ['functions/**/*.ts', 'worker/**/*.ts', 'shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['**/sandbox/**', '**/cli/**'] }],
+    },
+  },
+  {
+    files: ['bin/**/*.js'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+);
