@@ -1,3 +1,4 @@
+import type { HrPerson } from '../contracts/messages.js';
 import type { DesiredVoiceState } from '../domain/voice-state.js';
 
 export interface ProvisioningHistoryEntry {
@@ -21,6 +22,8 @@ export interface ProvisioningRecord {
   /** occurredAt of the newest event acted on: older events are stale. */
   lastEventAt: string | null;
   lastEventId: string | null;
+  /** The newest HR attributes seen, merged over Entra's when a directory change re-plans the user. */
+  person?: HrPerson | null;
   history: ProvisioningHistoryEntry[];
 }
 

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { DialtoneError } from '../domain/errors.js';
+import { correlationStrategies } from '../domain/correlation.js';
+import type { CorrelationStrategy } from '../ports/directory.js';
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const FunctionEnvSchema = z
+  .object({
+    ServiceBusConnection__fullyQualifiedNamespace: z
+      .string()
+      .regex(/^[a-z0-9-]+\.servicebus\.windows\.net$/i, 'must be a namespace host name such as contoso-dialtone.servicebus.windows.net'),
+    AZURE_CLIENT_ID: z.string().uuid().optional(),
+    DIALTONE_TABLES_ENDPOINT: z.url().optional(),
+    DIALTONE_TABLES_CONNECTION_STRING: z.string().min(1).optional(),
+    DIALTONE_POLICY_PATH: z.string().min(1).default('config/voice-policy.yaml'),
+    DIALTONE_POLICY_CATALOG_PATH: z.string().min(1).default('config/policy-catalog.json'),
+    DIALTONE_GRAPH_BASE_URL: z.url().default('https://graph.microsoft.com/v1.0'),
+    DIALTONE_CORRELATION_STRATEGIES: z
+      .string()
+      .default('userPrincipalName,employeeId,mail')
+      .transform((value) => value.split(',').map((s) => s.trim()).filter(Boolean))
+      .pipe(z.array(z.enum(correlationStrategies)).min(1)),
+    DIALTONE_RETRY_WINDOW_MINUTES: positiveInt(1440),
+    DIALTONE_MAX_TRANSIENT_RETRIES: positiveInt(8),
+    DIALTONE_SNAPSHOT_MAX_AGE_SECONDS: positiveInt(300),
+    DIALTONE_RESERVATION_TTL_MINUTES: positiveInt(1440),
+    DIALTONE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  })
+  .refine((env) => env.DIALTONE_TABLES_ENDPOINT !== undefined || env.DIALTONE_TABLES_CONNECTION_STRING !== undefined, {
+    message: 'set DIALTONE_TABLES_ENDPOINT (https://<account>.table.core.windows.net) or DIALTONE_TABLES_CONNECTION_STRING (local only)',
+    path: ['DIALTONE_TABLES_ENDPOINT'],
+  });
+
+export interface FunctionSettings {
+  serviceBusNamespace: string;
+  managedIdentityClientId: string | undefined;
+  tables: { endpoint: string } | { connectionString: string };
+  policyPath: string;
+  policyCatalogPath: string;
+  graphBaseUrl: string;
+  correlationStrategies: CorrelationStrategy[];
+  retryWindowMs: number;
+  maxTransientRetries: number;
+  snapshotMaxAgeMs: number;
+  reservationTtlMs: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+/** Formats zod issues as `SETTING: problem` so a start-up failure names the setting. */
+export function describeSettingsError(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(settings)'}: ${i.message}`).join('; ');
+}
+
+/** Reads the Function App's settings once; a missing or malformed one fails with its name. */
+export function loadFunctionSettings(env: Record<string, string | undefined> = process.env): FunctionSettings {
+  const parsed = FunctionEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new DialtoneError('ConfigInvalid', `Invalid Dialtone settings: ${describeSettingsError(parsed.error)}`);
+  }
+  const e = parsed.data;
+  return {
+    serviceBusNamespace: e.ServiceBusConnection__fullyQualifiedNamespace,
+    managedIdentityClientId: e.AZURE_CLIENT_ID,
+    tables: e.DIALTONE_TABLES_ENDPOINT
+      ? { endpoint: e.DIALTONE_TABLES_ENDPOINT }
+      : { connectionString: e.DIALTONE_TABLES_CONNECTION_STRING ?? '' },
+    policyPath: e.DIALTONE_POLICY_PATH,
+    policyCatalogPath: e.DIALTONE_POLICY_CATALOG_PATH,
+    graphBaseUrl: e.DIALTONE_GRAPH_BASE_URL,
+    correlationStrategies: e.DIALTONE_CORRELATION_STRATEGIES,
+    retryWindowMs: e.DIALTONE_RETRY_WINDOW_MINUTES * 60_000,
+    maxTransientRetries: e.DIALTONE_MAX_TRANSIENT_RETRIES,
+    snapshotMaxAgeMs: e.DIALTONE_SNAPSHOT_MAX_AGE_SECONDS * 1000,
+    reservationTtlMs: e.DIALTONE_RESERVATION_TTL_MINUTES * 60_000,
+    logLevel: e.DIALTONE_LOG_LEVEL,
+  };
+}

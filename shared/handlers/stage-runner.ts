@@ -1,0 +1,175 @@
+import type { z } from 'zod';
+import { describeZodError } from '../contracts/messages.js';
+import { isDialtoneError } from '../domain/errors.js';
+import { retryCopyId } from '../domain/ids.js';
+import { decideSettlement, type RetryPolicy, type RetryState, type StageOutcome } from '../domain/settlement.js';
+import type { BusSender, MessageActions, OutgoingMessage, ReceivedMessage } from '../ports/bus.js';
+import type { Clock } from '../ports/clock.js';
+import type { Logger } from '../ports/logger.js';
+
+export const retryProperties = {
+  attempt: 'dialtone-attempt',
+  firstAttemptAt: 'dialtone-first-attempt-at',
+  originalId: 'dialtone-original-id',
+} as const;
+
+/** What a use case hands back: its conclusion and the messages to send before settling. */
+export interface UseCaseResult {
+  outcome: StageOutcome;
+  send?: { queue: string; messages: OutgoingMessage[] }[];
+}
+
+export interface MessageMeta {
+  messageId: string;
+  correlationId: string | undefined;
+  deliveryCount: number;
+  attempt: number;
+}
+
+export interface StageDeps {
+  clock: Clock;
+  logger: Logger;
+  retryPolicy: RetryPolicy;
+  sender: (queue: string) => BusSender;
+}
+
+export interface StageDefinition<T> {
+  stage: string;
+  queue: string;
+  schema: z.ZodType<T>;
+  run: (input: T, meta: MessageMeta) => Promise<UseCaseResult>;
+  correlationOf: (input: T, meta: MessageMeta) => string;
+}
+
+const MAX_DESCRIPTION = 1024;
+
+/**
+ * The one settlement path shared by every queue-triggered function: parse with zod, run the
+ * use case, send what it produced, then settle explicitly. A message is never left unsettled
+ * and never retried in a hot loop: lag and transient errors are rescheduled copies with a
+ * deterministic id (duplicate detection absorbs a crash between send and complete).
+ */
+export function createStageHandler<T>(definition: StageDefinition<T>, deps: StageDeps) {
+  return async function handle(messages: ReceivedMessage | ReceivedMessage[], actions: MessageActions): Promise<void> {
+    for (const message of Array.isArray(messages) ? messages : [messages]) {
+      await handleOne(definition, deps, message, actions);
+    }
+  };
+}
+
+async function handleOne<T>(
+  definition: StageDefinition<T>,
+  deps: StageDeps,
+  message: ReceivedMessage,
+  actions: MessageActions,
+): Promise<void> {
+  const now = deps.clock.now().getTime();
+  const retry = readRetryState(message, now);
+  const meta: MessageMeta = {
+    messageId: message.messageId ?? '(none)',
+    correlationId: message.correlationId,
+    deliveryCount: message.deliveryCount ?? 1,
+    attempt: retry.attempt,
+  };
+  const base = deps.logger.child({ stage: definition.stage, messageId: meta.messageId, correlationId: meta.correlationId });
+
+  const parsed = definition.schema.safeParse(decodeBody(message.body));
+  if (!parsed.success) {
+    const description = `Invalid ${definition.queue} message: ${describeZodError(parsed.error)}`;
+    base.warn('message rejected', { reason: 'InvalidMessage', description });
+    await actions.deadletter(message, undefined, 'InvalidMessage', truncate(description));
+    return;
+  }
+  const input = parsed.data;
+  const log = base.child({ correlationId: definition.correlationOf(input, meta) });
+
+  let result: UseCaseResult;
+  try {
+    result = await definition.run(input, meta);
+  } catch (error) {
+    result = { outcome: outcomeOfError(error) };
+    log.error('use case failed', { error, outcome: result.outcome });
+  }
+
+  const settlement = decideSettlement(result.outcome, retry, now, deps.retryPolicy);
+  for (const batch of result.send ?? []) {
+    if (batch.messages.length > 0) await deps.sender(batch.queue).sendMessages(batch.messages);
+  }
+  switch (settlement.action) {
+    case 'complete':
+      log.info(result.outcome.kind === 'stale' ? 'stale message completed' : 'message completed', {
+        outcome: result.outcome.kind,
+        summary: 'summary' in result.outcome ? result.outcome.summary : undefined,
+      });
+      await actions.complete(message);
+      return;
+    case 'deadletter':
+      log.warn('message dead-lettered', { reason: settlement.reason, description: settlement.description });
+      await actions.deadletter(message, undefined, settlement.reason, truncate(settlement.description));
+      return;
+    case 'reschedule': {
+      const copy = rescheduledCopy(message, settlement.attempt, retry.firstAttemptAt);
+      await deps.sender(definition.queue).scheduleMessages(copy, new Date(settlement.at));
+      log.info('message rescheduled', {
+        attempt: settlement.attempt,
+        at: new Date(settlement.at).toISOString(),
+        note: settlement.note,
+        copyId: copy.messageId,
+      });
+      await actions.complete(message);
+      return;
+    }
+  }
+}
+
+export function outcomeOfError(error: unknown): StageOutcome {
+  if (isDialtoneError(error)) {
+    return error.transient
+      ? { kind: 'transient', code: error.code, message: error.message, ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}) }
+      : { kind: 'permanent', code: error.code, message: error.message };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { kind: 'transient', code: 'Unexpected', message: `Unexpected error: ${message}` };
+}
+
+export function readRetryState(message: ReceivedMessage, now: number): RetryState {
+  const props = message.applicationProperties ?? {};
+  const attempt = Number(props[retryProperties.attempt] ?? 0);
+  const first = Number(props[retryProperties.firstAttemptAt] ?? now);
+  return { attempt: Number.isFinite(attempt) ? attempt : 0, firstAttemptAt: Number.isFinite(first) ? first : now };
+}
+
+function rescheduledCopy(message: ReceivedMessage, attempt: number, firstAttemptAt: number): OutgoingMessage {
+  const props = message.applicationProperties ?? {};
+  const originalId = String(props[retryProperties.originalId] ?? message.messageId ?? 'message');
+  return {
+    body: message.body,
+    messageId: retryCopyId(originalId, attempt),
+    ...(message.sessionId !== undefined ? { sessionId: message.sessionId } : {}),
+    ...(message.correlationId !== undefined ? { correlationId: message.correlationId } : {}),
+    ...(message.subject !== undefined ? { subject: message.subject } : {}),
+    contentType: message.contentType ?? 'application/json',
+    applicationProperties: {
+      ...props,
+      [retryProperties.attempt]: attempt,
+      [retryProperties.firstAttemptAt]: firstAttemptAt,
+      [retryProperties.originalId]: originalId,
+    },
+  };
+}
+
+export function decodeBody(body: unknown): unknown {
+  if (body instanceof Uint8Array) body = Buffer.from(body).toString('utf8');
+  if (typeof body === 'string') {
+    try {
+      return JSON.parse(body) as unknown;
+    } catch {
+      return body;
+    }
+  }
+  return body;
+}
+
+function truncate(text: string): string {
+  return text.length > MAX_DESCRIPTION ? `${text.slice(0, MAX_DESCRIPTION - 1)}…` : text;
+}

@@ -1,0 +1,56 @@
+import {
+  HrEventSchema,
+  queueNames,
+  UserChangeSchema,
+  VoiceResultSchema,
+} from '../contracts/messages.js';
+import { correlateEvent, type CorrelateDeps } from '../usecases/correlate-event.js';
+import { planVoice, type PlanDeps } from '../usecases/plan-voice.js';
+import { recordResult, type RecordDeps } from '../usecases/record-result.js';
+import { createStageHandler, type StageDeps } from './stage-runner.js';
+
+/** The correlation id an HR event starts: the producer's, or the event id. */
+function hrCorrelationId(eventId: string, messageCorrelationId: string | undefined): string {
+  return messageCorrelationId ?? eventId;
+}
+
+export function createCorrelateHandler(deps: StageDeps & Omit<CorrelateDeps, 'clock'>) {
+  return createStageHandler(
+    {
+      stage: 'correlate',
+      queue: queueNames.hrEvents,
+      schema: HrEventSchema,
+      correlationOf: (event, meta) => hrCorrelationId(event.eventId, meta.correlationId),
+      run: (event, meta) => correlateEvent(event, hrCorrelationId(event.eventId, meta.correlationId), deps),
+    },
+    deps,
+  );
+}
+
+export function createPlanHandler(deps: StageDeps & Omit<PlanDeps, 'clock'>) {
+  return createStageHandler(
+    {
+      stage: 'plan',
+      queue: queueNames.userChanges,
+      schema: UserChangeSchema,
+      correlationOf: (change) => change.correlationId,
+      run: (change) => planVoice(change, deps),
+    },
+    deps,
+  );
+}
+
+export function createRecordHandler(deps: StageDeps & Omit<RecordDeps, 'clock'>) {
+  return createStageHandler(
+    {
+      stage: 'record',
+      queue: queueNames.voiceResults,
+      schema: VoiceResultSchema,
+      correlationOf: (result) => result.correlationId,
+      run: (result) => recordResult(result, deps),
+    },
+    deps,
+  );
+}
+
+export type StageHandler = ReturnType<typeof createCorrelateHandler>;

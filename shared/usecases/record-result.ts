@@ -1,0 +1,119 @@
+import { queueNames, type UserChange, type VoiceResult } from '../contracts/messages.js';
+import { errorCodes, type ErrorCode } from '../domain/errors.js';
+import { deterministicId } from '../domain/ids.js';
+import type { UseCaseResult } from '../handlers/stage-runner.js';
+import type { Clock } from '../ports/clock.js';
+import type { NumberInventory } from '../ports/number-inventory.js';
+import type { ProvisioningRecord, ProvisioningRecords } from '../ports/provisioning-records.js';
+import { describeDesired } from './plan-voice.js';
+import { appendHistory } from './record-history.js';
+
+export interface RecordDeps {
+  records: ProvisioningRecords;
+  inventory: NumberInventory;
+  clock: Clock;
+}
+
+/**
+ * voice-results → provisioning record and inventory: confirm or roll back the number,
+ * quarantine released ones, and re-plan a user whose number Teams says belongs to someone else.
+ */
+export async function recordResult(result: VoiceResult, deps: RecordDeps): Promise<UseCaseResult> {
+  const actor = { now: deps.clock.now(), correlationId: result.correlationId };
+  const at = actor.now.toISOString();
+  const entry = (outcome: string, detail: string) => ({
+    at,
+    correlationId: result.correlationId,
+    eventId: result.eventId,
+    commandId: result.commandId,
+    stage: 'record' as const,
+    outcome,
+    detail,
+  });
+
+  if (result.status === 'applied' || result.status === 'noop') {
+    if (result.allocation) await deps.inventory.confirm(result.allocation.number, result.userId, actor);
+    for (const release of result.releases) await deps.inventory.release(release.number, result.userId, actor);
+    const detail = `${result.status === 'noop' ? 'already in place' : 'applied'}: ${describeDesired(result.desired)}`;
+    await deps.records.update(result.userId, (current) =>
+      appendHistory(
+        {
+          ...base(current, result),
+          lastApplied: result.desired,
+          lastAppliedAt: result.finishedAt,
+          lastCommandId: result.commandId,
+        },
+        entry(result.status, detail),
+      ),
+    );
+    return { outcome: { kind: 'done', summary: `${result.userPrincipalName} ${detail}` } };
+  }
+
+  const error = result.error ?? { class: 'permanent' as const, code: 'CmdletFailed', message: 'The worker reported a failure without details.' };
+  const conflictNumber = error.number ?? result.allocation?.number ?? result.desired.phoneNumber;
+  if (error.class === 'conflict' && conflictNumber) {
+    await deps.inventory.block(conflictNumber, error.owner ?? null, actor);
+    const replan: UserChange = {
+      userId: result.userId,
+      source: 'resync',
+      changeType: 'updated',
+      eventId: `${result.eventId}~conflict~${conflictNumber}`.slice(0, 120),
+      correlationId: result.correlationId,
+      occurredAt: result.occurredAt,
+    };
+    const detail = `${conflictNumber} is already assigned in Teams to ${error.owner ?? 'someone else'}; blocked it and re-planned with the next free number`;
+    await deps.records.update(result.userId, (current) => appendHistory(base(current, result), entry('conflict', detail)));
+    return {
+      outcome: { kind: 'done', summary: `${result.userPrincipalName}: ${detail}` },
+      send: [
+        {
+          queue: queueNames.userChanges,
+          messages: [
+            {
+              body: replan,
+              messageId: deterministicId('replan', result.userId, replan.eventId),
+              sessionId: result.userId,
+              correlationId: result.correlationId,
+              contentType: 'application/json',
+              subject: 'replan',
+            },
+          ],
+        },
+      ],
+    };
+  }
+
+  if (result.allocation && error.class === 'permanent') {
+    await deps.inventory.rollback(result.allocation.number, result.userId, actor);
+  }
+  const detail = `${error.class} failure${error.cmdlet ? ` in ${error.cmdlet}` : ''}: ${error.message}`;
+  await deps.records.update(result.userId, (current) => appendHistory(base(current, result), entry(error.code, detail)));
+  return {
+    outcome: {
+      kind: 'permanent',
+      code: knownCode(error.code),
+      message: `${result.userPrincipalName}: ${detail}${error.class === 'transient' ? ' (the worker gave up after retries; replay once Teams recovers)' : ''}`,
+    },
+  };
+}
+
+function base(current: ProvisioningRecord | undefined, result: VoiceResult): ProvisioningRecord {
+  return (
+    current ?? {
+      userId: result.userId,
+      userPrincipalName: result.userPrincipalName,
+      lastApplied: null,
+      lastAppliedAt: null,
+      lastCommandId: null,
+      lastEventAt: null,
+      lastEventId: null,
+      person: null,
+      history: [],
+    }
+  );
+}
+
+
+function knownCode(code: string): ErrorCode {
+  return (errorCodes as readonly string[]).includes(code) ? (code as ErrorCode) : 'CmdletFailed';
+}
