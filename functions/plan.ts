@@ -1,0 +1,20 @@
+import '@azure/functions-extensions-servicebus';
+import { app, type InvocationContext } from '@azure/functions';
+import type { ServiceBusMessageContext } from '@azure/functions-extensions-servicebus';
+import { productionStages } from '../shared/composition/production.js';
+
+/** user-changes → voice-commands. Settles every message explicitly. */
+export async function plan(context: ServiceBusMessageContext, _invocation: InvocationContext): Promise<void> {
+  const stages = await productionStages();
+  await stages.plan(context.messages, context.actions);
+}
+
+app.serviceBusQueue('plan', {
+  connection: 'ServiceBusConnection',
+  queueName: 'user-changes',
+  isSessionsEnabled: true,
+  sdkBinding: true,
+  autoCompleteMessages: false,
+  cardinality: 'many',
+  handler: plan,
+});

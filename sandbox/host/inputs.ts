@@ -1,0 +1,81 @@
+import { readFile } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { describeZodError } from '../../shared/contracts/messages.js';
+import { PoolsFileSchema, type PoolDefinition } from '../../shared/domain/numbers.js';
+import { parseVoicePolicy, type VoicePolicy } from '../../shared/domain/policy.js';
+import { isDialtoneError } from '../../shared/domain/errors.js';
+import { SandboxTenantFileSchema, type SandboxTenantFile } from '../teams-sim/tenant-file.js';
+
+/** Inputs the sandbox cannot use: the CLI exits non-zero with this message (file and field named). */
+export class SandboxInputError extends Error {
+  override readonly name = 'SandboxInputError';
+}
+
+export interface SandboxInputs {
+  tenant: SandboxTenantFile;
+  /** Raw lines: a malformed line is a dead letter, not an unusable file. */
+  eventLines: string[];
+  policy: VoicePolicy;
+  pools: PoolDefinition[];
+  sources: { tenant: string; events: string; policy: string; numbers: string | null };
+}
+
+export interface SandboxInputPaths {
+  tenant: string;
+  events: string;
+  policy: string;
+  numbers?: string | undefined;
+}
+
+async function readText(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new SandboxInputError(`${what} file ${path}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+}
+
+function parseJson(text: string, path: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new SandboxInputError(`${what} file ${path}: not valid JSON (${(error as Error).message})`);
+  }
+}
+
+export async function loadSandboxInputs(paths: SandboxInputPaths): Promise<SandboxInputs> {
+  const tenantJson = parseJson(await readText(paths.tenant, 'tenant'), paths.tenant, 'tenant');
+  const tenant = SandboxTenantFileSchema.safeParse(tenantJson);
+  if (!tenant.success) throw new SandboxInputError(`tenant file ${paths.tenant}: ${describeZodError(tenant.error)}`);
+
+  const eventLines = (await readText(paths.events, 'events'))
+    .split(/\r?\n/)
+    .filter((line) => line.trim() !== '');
+
+  const policyText = await readText(paths.policy, 'policy');
+  let policy: VoicePolicy;
+  try {
+    const ext = extname(paths.policy).toLowerCase();
+    policy = parseVoicePolicy(policyText, ext === '.json' ? 'json' : 'yaml', basename(paths.policy));
+  } catch (error) {
+    if (isDialtoneError(error)) throw new SandboxInputError(`policy file ${paths.policy}: ${error.message}`);
+    throw error;
+  }
+
+  let pools: PoolDefinition[] = [];
+  if (paths.numbers) {
+    const text = await readText(paths.numbers, 'numbers');
+    const data = extname(paths.numbers).toLowerCase() === '.json' ? parseJson(text, paths.numbers, 'numbers') : parseYaml(text);
+    const parsed = PoolsFileSchema.safeParse(data);
+    if (!parsed.success) throw new SandboxInputError(`numbers file ${paths.numbers}: ${describeZodError(parsed.error)}`);
+    pools = parsed.data.pools;
+  }
+  return {
+    tenant: tenant.data,
+    eventLines,
+    policy,
+    pools,
+    sources: { tenant: paths.tenant, events: paths.events, policy: paths.policy, numbers: paths.numbers ?? null },
+  };
+}

@@ -1,0 +1,142 @@
+import { queueNames } from '../../shared/contracts/messages.js';
+import { policyTypes } from '../../shared/domain/voice-state.js';
+import type { OutgoingMessage } from '../../shared/ports/bus.js';
+import type { NumberInventory } from '../../shared/ports/number-inventory.js';
+import type { ProvisioningRecord, ProvisioningRecords } from '../../shared/ports/provisioning-records.js';
+import type { MemoryBus } from '../bus/memory-bus.js';
+import type { SimClock } from '../clock.js';
+import type { GraphSimulator } from '../graph-sim/index.js';
+import type { TeamsSimulator } from '../teams-sim/index.js';
+import type { SandboxInputs } from './inputs.js';
+
+/** The `sandbox run --json` report (the contract in DESIGN.md "Sandbox contracts"). */
+export interface SandboxReport {
+  users: {
+    id: string;
+    userPrincipalName: string;
+    teams: { enterpriseVoiceEnabled: boolean; lineUri: string | null; policies: Record<string, string | null> };
+  }[];
+  numbers: { number: string; pool: string; state: string; userId: string | null }[];
+  deadLetters: { queue: string; reason: string; description: string; body: unknown }[];
+  metrics: {
+    eventsIn: number;
+    graphRequests: number;
+    cmdlets: number;
+    writeCmdlets: number;
+    connects: number;
+    simulatedMs: number;
+  };
+  /** Extra detail for people; other tools rely only on the fields above. */
+  history: { userId: string; userPrincipalName: string; entries: ProvisioningRecord['history'] }[];
+  commands: { userId: string; commandId: string; reason: string; desired: unknown }[];
+  workerRan: boolean;
+}
+
+export interface ReportSources {
+  inputs: SandboxInputs;
+  bus: MemoryBus;
+  clock: SimClock;
+  inventory: NumberInventory;
+  records: ProvisioningRecords;
+  graph: GraphSimulator;
+  teams: TeamsSimulator | undefined;
+  sent: { queue: string; message: OutgoingMessage }[];
+  workerRan: boolean;
+}
+
+export async function buildReport(s: ReportSources): Promise<SandboxReport> {
+  const users = s.inputs.tenant.users.map((u) => {
+    const live = s.teams?.tenant.user(u.id);
+    const source = live ?? {
+      enterpriseVoiceEnabled: u.teams?.enterpriseVoiceEnabled ?? false,
+      lineUri: u.teams?.lineUri ?? null,
+      policies: u.teams?.policies ?? {},
+    };
+    const policies: Record<string, string | null> = {};
+    for (const type of policyTypes) {
+      const value = (source.policies as Record<string, string | null | undefined>)[type];
+      if (value !== undefined) policies[type] = value;
+    }
+    return {
+      id: u.id,
+      userPrincipalName: u.userPrincipalName,
+      teams: { enterpriseVoiceEnabled: source.enterpriseVoiceEnabled, lineUri: source.lineUri ?? null, policies },
+    };
+  });
+  const numbers = (await s.inventory.list()).map((n) => ({ number: n.number, pool: n.pool, state: n.state, userId: n.userId }));
+  const deadLetters = s.bus.deadLetterMessages().map((m) => ({
+    queue: m.queue,
+    reason: m.deadLetterReason ?? '',
+    description: m.deadLetterErrorDescription ?? '',
+    body: m.body,
+  }));
+  const teamsMetrics = s.teams?.metrics() ?? { cmdlets: 0, writeCmdlets: 0, connects: 0 };
+  const records = await s.records.list();
+  return {
+    users,
+    numbers,
+    deadLetters,
+    metrics: {
+      eventsIn: s.inputs.eventLines.length,
+      graphRequests: s.graph.metrics().requests,
+      cmdlets: teamsMetrics.cmdlets,
+      writeCmdlets: teamsMetrics.writeCmdlets,
+      connects: teamsMetrics.connects,
+      simulatedMs: s.clock.elapsedMs(),
+    },
+    history: records.map((r) => ({ userId: r.userId, userPrincipalName: r.userPrincipalName, entries: r.history })),
+    commands: s.sent
+      .filter((x) => x.queue === queueNames.voiceCommands)
+      .map((x) => {
+        const body = x.message.body as { userId: string; commandId: string; reason: string; desired: unknown };
+        return { userId: body.userId, commandId: body.commandId, reason: body.reason, desired: body.desired };
+      }),
+    workerRan: s.workerRan,
+  };
+}
+
+const when = (iso: string): string => iso.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, ' UTC');
+
+function describeTeams(t: SandboxReport['users'][number]['teams']): string {
+  if (!t.enterpriseVoiceEnabled && !t.lineUri) return 'no Teams Phone';
+  const policies = Object.entries(t.policies)
+    .map(([k, v]) => `${k} ${v ?? 'Global'}`)
+    .join(', ');
+  return `${t.lineUri ?? 'no number'}, Enterprise Voice ${t.enterpriseVoiceEnabled ? 'on' : 'off'}${policies ? `, ${policies}` : ''}`;
+}
+
+/** What happened to each person, in words a Teams admin uses, and a summary. */
+export function formatReport(report: SandboxReport): string {
+  const out: string[] = [];
+  const byUser = new Map(report.history.map((h) => [h.userId, h]));
+  for (const user of report.users) {
+    out.push(`${user.userPrincipalName}`);
+    for (const e of byUser.get(user.id)?.entries ?? []) {
+      if (e.stage === 'plan' && e.outcome === 'command') continue;
+      out.push(`  ${when(e.at)}  ${e.eventId.padEnd(10)} ${e.stage === 'record' ? 'Teams' : 'plan '}  ${e.detail}`);
+    }
+    out.push(`  now in Teams: ${report.workerRan ? describeTeams(user.teams) : '(worker not run: commands stay queued)'}`);
+    out.push('');
+  }
+  if (!report.workerRan && report.commands.length > 0) {
+    out.push('Voice commands queued for the hybrid worker:');
+    for (const c of report.commands) out.push(`  ${c.commandId} ${c.reason} for ${c.userId}: ${JSON.stringify(c.desired)}`);
+    out.push('');
+  }
+  if (report.deadLetters.length > 0) {
+    out.push('Needs attention (dead letters; fix the cause, then replay):');
+    for (const d of report.deadLetters) out.push(`  [${d.queue}] ${d.reason}: ${d.description}`);
+    out.push('');
+  }
+  const states = new Map<string, number>();
+  for (const n of report.numbers) states.set(n.state, (states.get(n.state) ?? 0) + 1);
+  const m = report.metrics;
+  out.push(
+    `Summary: ${m.eventsIn} HR events, ${report.users.filter((u) => u.teams.lineUri).length} of ${report.users.length} people with a number, ${report.deadLetters.length} dead letters.`,
+  );
+  out.push(`Numbers: ${[...states].map(([k, v]) => `${v} ${k}`).join(', ') || 'none imported'}.`);
+  out.push(
+    `Work: ${m.graphRequests} Graph requests, ${m.cmdlets} cmdlets (${m.writeCmdlets} writes), ${m.connects} Teams connects, ${Math.round(m.simulatedMs / 60_000)} simulated minutes.`,
+  );
+  return out.join('\n');
+}

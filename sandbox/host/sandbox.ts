@@ -1,0 +1,253 @@
+import { queueNames, type UserChange } from '../../shared/contracts/messages.js';
+import { createGraphDirectory } from '../../shared/adapters/graph-directory.js';
+import { createStaticPolicyCatalog } from '../../shared/adapters/file-policy-catalog.js';
+import { createMemoryNumberInventory } from '../../shared/adapters/memory-number-inventory.js';
+import { createMemoryProvisioningRecords } from '../../shared/adapters/memory-provisioning-records.js';
+import { createTableNumberInventory } from '../../shared/adapters/table-number-inventory.js';
+import { createTableProvisioningRecords } from '../../shared/adapters/table-provisioning-records.js';
+import { correlationStrategies } from '../../shared/domain/correlation.js';
+import { defaultRetryPolicy, type RetryPolicy } from '../../shared/domain/settlement.js';
+import { createCorrelateHandler, createPlanHandler, createRecordHandler } from '../../shared/handlers/stages.js';
+import { createMemoryLogger } from '../../shared/logging/logger.js';
+import type { BusSender, OutgoingMessage } from '../../shared/ports/bus.js';
+import type { NumberInventory } from '../../shared/ports/number-inventory.js';
+import type { ProvisioningRecords } from '../../shared/ports/provisioning-records.js';
+import { isAzuriteAvailable, startAzurite } from '../azurite.js';
+import { MemoryBus } from '../bus/memory-bus.js';
+import { SimClock } from '../clock.js';
+import { startGraphSimulator, type GraphSimulator } from '../graph-sim/index.js';
+import { startTeamsSimulator, type TeamsSimulator } from '../teams-sim/index.js';
+import { SandboxFunctionsHost } from './functions-host.js';
+import type { SandboxInputs } from './inputs.js';
+import { buildReport, type SandboxReport } from './report.js';
+import { startSandboxWorker, type SandboxWorker } from './worker.js';
+
+export interface SandboxOptions {
+  /** Table Storage through Azurite when the package is installed (default), or in memory. */
+  storage?: 'auto' | 'azurite' | 'memory';
+  /** Run the hybrid worker against the Teams simulator (default true). */
+  worker?: boolean;
+  workerCount?: number;
+  retryPolicy?: Partial<RetryPolicy>;
+  /** Give up when nothing progresses for this long in real time. */
+  stallTimeoutMs?: number;
+  teams?: Parameters<typeof startTeamsSimulator>[0] extends infer O ? Partial<Omit<O & object, 'tenant' | 'clock'>> : never;
+}
+
+export interface SandboxRun {
+  report: SandboxReport;
+  logLines: string[];
+}
+
+export const sandboxQueues = [
+  { name: queueNames.hrEvents, requiresSession: false, lockDurationMs: 60_000 },
+  { name: queueNames.userChanges, requiresSession: true, lockDurationMs: 60_000 },
+  { name: queueNames.voiceCommands, requiresSession: true, lockDurationMs: 300_000 },
+  { name: queueNames.voiceResults, requiresSession: false, lockDurationMs: 60_000 },
+];
+
+const DEFAULT_START = '2026-11-02T08:00:00Z';
+
+/** The start of sandbox time: the earliest event, so the HR timeline plays out in order. */
+export function sandboxStart(eventLines: string[]): Date {
+  let earliest: number | undefined;
+  for (const line of eventLines) {
+    const at = Date.parse((safeJson(line) as { occurredAt?: unknown } | undefined)?.occurredAt as string);
+    if (Number.isFinite(at) && (earliest === undefined || at < earliest)) earliest = at;
+  }
+  return new Date(earliest ?? Date.parse(DEFAULT_START));
+}
+
+/**
+ * Runs the real handlers of every stage and the real worker in one process against the in-memory
+ * bus, the Graph simulator over HTTP and the Teams simulator behind the pwsh protocol, until
+ * nothing is left to do, and reports what happened to each person.
+ */
+export async function runSandbox(inputs: SandboxInputs, options: SandboxOptions = {}): Promise<SandboxRun> {
+  const clock = new SimClock(sandboxStart(inputs.eventLines));
+  const logger = createMemoryLogger('info');
+  const bus = new MemoryBus(clock, sandboxQueues);
+  const cleanups: (() => Promise<void>)[] = [];
+  let graph: GraphSimulator | undefined;
+  let teams: TeamsSimulator | undefined;
+  let worker: SandboxWorker | undefined;
+  try {
+    graph = await startGraphSimulator({ tenant: inputs.tenant, clock, startMs: clock.startedAt });
+    cleanups.push(() => graph?.close() ?? Promise.resolve());
+    const directory = createGraphDirectory({ baseUrl: graph.baseUrl, accessToken: async () => 'sandbox-token' });
+
+    const storage = await openStorage(options.storage ?? 'auto', cleanups);
+    const actor = { now: clock.now(), correlationId: 'sandbox-import' };
+    if (inputs.pools.length > 0) await storage.inventory.importPools(inputs.pools, actor);
+
+    const catalog = createStaticPolicyCatalog(
+      (inputs.tenant.policies?.CallingLineIdentity ?? []).map((p) => ({ identity: p.identity, description: p.description ?? null })),
+    );
+    const sent: { queue: string; message: OutgoingMessage }[] = [];
+    const sender = (queue: string): BusSender => {
+      const inner = bus.createSender(queue);
+      return {
+        sendMessages: async (messages) => {
+          for (const m of Array.isArray(messages) ? messages : [messages]) sent.push({ queue, message: m });
+          await inner.sendMessages(messages);
+        },
+        scheduleMessages: (messages, at) => inner.scheduleMessages(messages, at),
+        close: () => inner.close(),
+      };
+    };
+    const stageDeps = { clock, logger, sender, retryPolicy: { ...defaultRetryPolicy, ...options.retryPolicy } };
+    const host = new SandboxFunctionsHost(bus, [
+      {
+        name: 'correlate',
+        queue: queueNames.hrEvents,
+        sessions: false,
+        handler: createCorrelateHandler({ ...stageDeps, directory, strategies: correlationStrategies }),
+      },
+      {
+        name: 'plan',
+        queue: queueNames.userChanges,
+        sessions: true,
+        handler: createPlanHandler({
+          ...stageDeps,
+          directory,
+          records: storage.records,
+          inventory: storage.inventory,
+          catalog,
+          policy: inputs.policy,
+          snapshotMaxAgeMs: 5 * 60_000,
+          reservationTtlMs: 24 * 60 * 60_000,
+        }),
+      },
+      {
+        name: 'record',
+        queue: queueNames.voiceResults,
+        sessions: false,
+        handler: createRecordHandler({ ...stageDeps, records: storage.records, inventory: storage.inventory }),
+      },
+    ]);
+
+    if (options.worker !== false) {
+      teams = await startTeamsSimulator({ ...options.teams, tenant: inputs.tenant, clock });
+      cleanups.push(() => teams?.close() ?? Promise.resolve());
+      worker = await startSandboxWorker({ bus, clock, logger, teams, tenantId: inputs.tenant.tenantId, count: options.workerCount ?? 1 });
+      cleanups.push(() => worker?.stop() ?? Promise.resolve());
+    }
+
+    graph.onChange((change) => {
+      if (!change.notify) return;
+      const at = clock.now().toISOString();
+      const body: UserChange = {
+        userId: change.userId,
+        source: 'graph',
+        changeType: 'updated',
+        eventId: `graph-${change.userId}-${at}`,
+        correlationId: `graph-${change.userId}-${at}`,
+        occurredAt: at,
+      };
+      void bus
+        .createSender(queueNames.userChanges)
+        .sendMessages({ body, messageId: body.eventId, sessionId: body.userId, correlationId: body.correlationId });
+    });
+
+    enqueueEvents(bus, clock, inputs.eventLines);
+    await drive(bus, clock, host, graph, inputs, options, worker);
+
+    const report = await buildReport({
+      inputs,
+      bus,
+      clock,
+      inventory: storage.inventory,
+      records: storage.records,
+      graph,
+      teams,
+      sent,
+      workerRan: worker !== undefined,
+    });
+    return { report, logLines: logger.lines };
+  } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    await bus.close();
+  }
+}
+
+function enqueueEvents(bus: MemoryBus, clock: SimClock, lines: string[]): void {
+  const sender = bus.createSender(queueNames.hrEvents);
+  lines.forEach((line, index) => {
+    const parsed = safeJson(line) as { eventId?: unknown; occurredAt?: unknown } | undefined;
+    const eventId = typeof parsed?.eventId === 'string' && parsed.eventId.trim() !== '' ? parsed.eventId : undefined;
+    const message: OutgoingMessage = {
+      body: parsed ?? line,
+      messageId: eventId ?? `events-line-${index + 1}`,
+      contentType: 'application/json',
+      applicationProperties: { 'dialtone-source-line': index + 1 },
+      ...(eventId ? { correlationId: eventId } : {}),
+    };
+    const at = Date.parse(String(parsed?.occurredAt));
+    // The HR timeline plays out on the simulated clock: each event arrives when it happened.
+    void sender.scheduleMessages(message, new Date(Number.isFinite(at) ? Math.max(at, clock.nowMs()) : clock.nowMs()));
+  });
+}
+
+async function drive(
+  bus: MemoryBus,
+  clock: SimClock,
+  host: SandboxFunctionsHost,
+  graph: GraphSimulator,
+  inputs: SandboxInputs,
+  options: SandboxOptions,
+  worker: SandboxWorker | undefined,
+): Promise<void> {
+  const stallTimeoutMs = options.stallTimeoutMs ?? 120_000;
+  const changes = (inputs.tenant.directoryChanges ?? []).map((c) => clock.startedAt + c.atMs);
+  const watched = worker ? undefined : [queueNames.hrEvents, queueNames.userChanges, queueNames.voiceResults];
+  let lastProgress = Date.now();
+  for (;;) {
+    const handled = await host.pump();
+    if (handled > 0) {
+      lastProgress = Date.now();
+      continue;
+    }
+    const busy = watched
+      ? watched.some((q) => bus.availableCount(q) > 0 || bus.inFlightCount(q) > 0)
+      : bus.availableCount() > 0 || bus.inFlightCount() > 0 || (worker?.busy() ?? false);
+    if (busy) {
+      if (Date.now() - lastProgress > stallTimeoutMs) {
+        throw new Error(`The sandbox made no progress for ${stallTimeoutMs} ms with work still queued.`);
+      }
+      await bus.waitForActivity(25);
+      continue;
+    }
+    const now = clock.nowMs();
+    const due = [bus.nextDueAt(), ...changes.filter((c) => c > now)].filter((t): t is number => t !== undefined);
+    if (due.length === 0) return;
+    clock.advanceTo(Math.min(...due));
+    graph.advanceTo(clock.now());
+    lastProgress = Date.now();
+  }
+}
+
+async function openStorage(
+  mode: 'auto' | 'azurite' | 'memory',
+  cleanups: (() => Promise<void>)[],
+): Promise<{ inventory: NumberInventory; records: ProvisioningRecords; kind: string }> {
+  if (mode === 'memory' || (mode === 'auto' && !(await isAzuriteAvailable()))) {
+    return { inventory: createMemoryNumberInventory(), records: createMemoryProvisioningRecords(), kind: 'memory' };
+  }
+  const azurite = await startAzurite({ inMemory: true, silent: true });
+  cleanups.push(() => azurite.stop());
+  const suffix = Math.random().toString(36).slice(2, 8);
+  const tableNames = { numbers: `numbers${suffix}`, numberHistory: `numberhistory${suffix}`, provisioning: `provisioning${suffix}` };
+  return {
+    inventory: createTableNumberInventory({ connectionString: azurite.connectionString, tableNames }),
+    records: createTableProvisioningRecords({ connectionString: azurite.connectionString, tableNames }),
+    kind: 'azurite',
+  };
+}
+
+function safeJson(line: string): unknown {
+  try {
+    return JSON.parse(line) as unknown;
+  } catch {
+    return undefined;
+  }
+}

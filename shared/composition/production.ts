@@ -1,0 +1,77 @@
+import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
+import { ServiceBusClient } from '@azure/service-bus';
+import { createFilePolicyCatalog } from '../adapters/file-policy-catalog.js';
+import { createGraphDirectory } from '../adapters/graph-directory.js';
+import { loadVoicePolicyFile } from '../adapters/policy-file.js';
+import { createTableNumberInventory } from '../adapters/table-number-inventory.js';
+import { createTableProvisioningRecords } from '../adapters/table-provisioning-records.js';
+import { loadFunctionSettings } from '../config/settings.js';
+import { defaultRetryPolicy } from '../domain/settlement.js';
+import { createCorrelateHandler, createPlanHandler, createRecordHandler } from '../handlers/stages.js';
+import type { BusSender } from '../ports/bus.js';
+import { systemClock } from '../ports/clock.js';
+import { createJsonLogger } from '../logging/logger.js';
+
+export interface ProductionStages {
+  correlate: ReturnType<typeof createCorrelateHandler>;
+  plan: ReturnType<typeof createPlanHandler>;
+  record: ReturnType<typeof createRecordHandler>;
+}
+
+let stages: Promise<ProductionStages> | undefined;
+
+/**
+ * Builds the clients once per Functions worker process (cold start) and reuses them for every
+ * invocation. A bad setting fails here, on the first message, with the setting's name.
+ */
+export function productionStages(): Promise<ProductionStages> {
+  stages ??= build().catch((error: unknown) => {
+    stages = undefined;
+    throw error;
+  });
+  return stages;
+}
+
+async function build(): Promise<ProductionStages> {
+  const settings = loadFunctionSettings();
+  const credential: TokenCredential = settings.managedIdentityClientId
+    ? new ManagedIdentityCredential({ clientId: settings.managedIdentityClientId })
+    : new DefaultAzureCredential();
+  const logger = createJsonLogger({ level: settings.logLevel, write: (line) => console.log(line) });
+  const bus = new ServiceBusClient(settings.serviceBusNamespace, credential);
+  const senders = new Map<string, BusSender>();
+  const sender = (queue: string): BusSender => {
+    let s = senders.get(queue);
+    if (!s) {
+      s = bus.createSender(queue);
+      senders.set(queue, s);
+    }
+    return s;
+  };
+  const tables = 'endpoint' in settings.tables ? { endpoint: settings.tables.endpoint, credential } : { connectionString: settings.tables.connectionString };
+  const inventory = createTableNumberInventory(tables);
+  const records = createTableProvisioningRecords(tables);
+  const directory = createGraphDirectory({ baseUrl: settings.graphBaseUrl, credential });
+  const policy = await loadVoicePolicyFile(settings.policyPath);
+  const catalog = createFilePolicyCatalog(settings.policyCatalogPath);
+  const stageDeps = {
+    clock: systemClock,
+    logger,
+    sender,
+    retryPolicy: { ...defaultRetryPolicy, waitWindowMs: settings.retryWindowMs, maxTransientAttempts: settings.maxTransientRetries },
+  };
+  return {
+    correlate: createCorrelateHandler({ ...stageDeps, directory, strategies: settings.correlationStrategies }),
+    plan: createPlanHandler({
+      ...stageDeps,
+      directory,
+      records,
+      inventory,
+      catalog,
+      policy,
+      snapshotMaxAgeMs: settings.snapshotMaxAgeMs,
+      reservationTtlMs: settings.reservationTtlMs,
+    }),
+    record: createRecordHandler({ ...stageDeps, records, inventory }),
+  };
+}
