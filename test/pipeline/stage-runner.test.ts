@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { DialtoneError } from '../../shared/domain/errors.js';
+import { defaultRetryPolicy } from '../../shared/domain/settlement.js';
+import { createStageHandler, type UseCaseResult } from '../../shared/handlers/stage-runner.js';
+import { silentLogger } from '../../shared/logging/logger.js';
+import type { BusSender, OutgoingMessage } from '../../shared/ports/bus.js';
+import { SimClock } from '../../sandbox/clock.js';
+import { recordingActions } from '../helpers/fake-actions.js';
+
+function harness(run: (input: { n: number }) => Promise<UseCaseResult>) {
+  const clock = new SimClock('2026-11-02T08:00:00Z');
+  const sent: { queue: string; message: OutgoingMessage; at?: Date }[] = [];
+  const sender = (queue: string): BusSender => ({
+    sendMessages: async (m) => void (Array.isArray(m) ? m : [m]).forEach((message) => sent.push({ queue, message })),
+    scheduleMessages: async (m, at) => void (Array.isArray(m) ? m : [m]).forEach((message) => sent.push({ queue, message, at })),
+    close: async () => undefined,
+  });
+  const handler = createStageHandler(
+    { stage: 'test', queue: 'q', schema: z.object({ n: z.number() }), correlationOf: () => 'c', run: (input) => run(input) },
+    { clock, logger: silentLogger, retryPolicy: defaultRetryPolicy, sender },
+  );
+  return { clock, sent, handler };
+}
+
+describe('the stage handler', () => {
+  it('dead-letters a message that fails validation as InvalidMessage naming the field', async () => {
+    const { handler } = harness(async () => ({ outcome: { kind: 'done', summary: '' } }));
+    const { actions, settled } = recordingActions();
+    await handler([{ body: { n: 'one' }, messageId: 'm' }], actions);
+    expect(settled[0]).toMatchObject({
+      action: 'deadletter',
+      reason: 'InvalidMessage',
+      description: 'Invalid q message: n: Invalid input: expected number, received string',
+    });
+  });
+
+  it('parses a JSON string body', async () => {
+    const { handler } = harness(async (input) => ({ outcome: { kind: 'done', summary: String(input.n) } }));
+    const { actions, settled } = recordingActions();
+    await handler([{ body: '{"n":1}', messageId: 'm' }], actions);
+    expect(settled[0]?.action).toBe('complete');
+  });
+
+  it('sends the use case output before completing', async () => {
+    const { handler, sent } = harness(async () => ({
+      outcome: { kind: 'done', summary: '' },
+      send: [{ queue: 'next', messages: [{ body: 'x', messageId: 'out' }] }],
+    }));
+    const { actions, settled } = recordingActions();
+    await handler([{ body: { n: 1 }, messageId: 'm' }], actions);
+    expect(sent.map((s) => s.message.messageId)).toEqual(['out']);
+    expect(settled[0]?.action).toBe('complete');
+  });
+
+  it('reschedules a wait as a copy with a deterministic id, session and attempt, then completes the original', async () => {
+    const { handler, sent, clock } = harness(async () => ({ outcome: { kind: 'wait', code: 'UserNotFound', message: 'not yet' } }));
+    const { actions, settled } = recordingActions();
+    await handler([{ body: { n: 1 }, messageId: 'm', sessionId: 'user-1', correlationId: 'evt-1' }], actions);
+    expect(sent[0]).toMatchObject({
+      queue: 'q',
+      at: new Date(clock.nowMs() + 30_000),
+      message: {
+        messageId: 'm#r1',
+        sessionId: 'user-1',
+        correlationId: 'evt-1',
+        applicationProperties: { 'dialtone-attempt': 1, 'dialtone-original-id': 'm' },
+      },
+    });
+    expect(settled[0]?.action).toBe('complete');
+  });
+
+  it('numbers later copies from the original id, not the copy', async () => {
+    const { handler, sent } = harness(async () => ({ outcome: { kind: 'wait', code: 'NotLicensed', message: 'no' } }));
+    const { actions } = recordingActions();
+    await handler(
+      [{ body: { n: 1 }, messageId: 'm#r1', applicationProperties: { 'dialtone-attempt': 1, 'dialtone-original-id': 'm', 'dialtone-first-attempt-at': Date.parse('2026-11-02T08:00:00Z') } }],
+      actions,
+    );
+    expect(sent[0]?.message.messageId).toBe('m#r2');
+  });
+
+  it('turns a transient DialtoneError into a retry that honours Retry-After', async () => {
+    const { handler, sent, clock } = harness(async () => {
+      throw new DialtoneError('Throttled', 'Graph said 429', { transient: true, retryAfterMs: 90_000 });
+    });
+    const { actions } = recordingActions();
+    await handler([{ body: { n: 1 }, messageId: 'm' }], actions);
+    expect(sent[0]?.at).toEqual(new Date(clock.nowMs() + 90_000));
+  });
+
+  it('dead-letters a permanent DialtoneError with its code', async () => {
+    const { handler } = harness(async () => {
+      throw new DialtoneError('PolicyInvalid', 'rules[0].when: bad');
+    });
+    const { actions, settled } = recordingActions();
+    await handler([{ body: { n: 1 }, messageId: 'm' }], actions);
+    expect(settled[0]).toMatchObject({ action: 'deadletter', reason: 'PolicyInvalid', description: 'rules[0].when: bad' });
+  });
+
+  it('keeps handling the batch after a bad message', async () => {
+    const { handler } = harness(async () => ({ outcome: { kind: 'done', summary: '' } }));
+    const { actions, settled } = recordingActions();
+    await handler([{ body: 'not json', messageId: 'a' }, { body: { n: 2 }, messageId: 'b' }], actions);
+    expect(settled.map((s) => s.action)).toEqual(['deadletter', 'complete']);
+  });
+});
