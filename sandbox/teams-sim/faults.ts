@@ -1,0 +1,80 @@
+import { z } from 'zod';
+
+/**
+ * Fault rules for the chaos bench. A rule fires on a request whose cmdlet and user match;
+ * `times` bounds how often it fires, `probability` draws from the simulator's seeded RNG so a
+ * run is repeatable. `phase: 'after'` runs the cmdlet first and then fails, which is how a real
+ * session dies after Teams already applied a write.
+ */
+export const faultKinds = ['throttle', 'unavailable', 'drop', 'hang', 'crash', 'unauthorized'] as const;
+export type FaultKind = (typeof faultKinds)[number];
+
+export const FaultRuleSchema = z.looseObject({
+  kind: z.enum(faultKinds),
+  cmdlet: z.string().min(1).optional(),
+  /** Entra object id or UPN the request's -Identity must resolve to. */
+  userId: z.string().min(1).optional(),
+  times: z.number().int().positive().optional(),
+  probability: z.number().min(0).max(1).optional(),
+  phase: z.enum(['before', 'after']).optional(),
+});
+export type FaultRule = z.infer<typeof FaultRuleSchema>;
+
+export const LatencySchema = z.object({
+  connect: z.number().int().nonnegative().optional(),
+  read: z.number().int().nonnegative().optional(),
+  write: z.number().int().nonnegative().optional(),
+});
+export type LatencyMs = z.infer<typeof LatencySchema>;
+
+export interface FaultRequest {
+  cmdlet: string;
+  /** Every name the request's target user is known by (raw Identity, object id, UPN). */
+  identities: readonly string[];
+}
+
+/** mulberry32: tiny, seedable, good enough to make chaos runs repeatable. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The active rules with how often each has fired. Replacing the rules resets the counts. */
+export class FaultPlan {
+  private rules: { rule: FaultRule; fired: number }[] = [];
+  private readonly random: () => number;
+
+  constructor(rules: readonly FaultRule[] = [], seed = 1) {
+    this.random = seededRandom(seed);
+    this.set(rules);
+  }
+
+  set(rules: readonly FaultRule[]): void {
+    this.rules = rules.map((rule) => ({ rule: FaultRuleSchema.parse(rule), fired: 0 }));
+  }
+
+  /** The first matching rule that fires for this request, counted as fired. */
+  next(request: FaultRequest): FaultRule | undefined {
+    for (const entry of this.rules) {
+      const { rule } = entry;
+      if (rule.cmdlet !== undefined && rule.cmdlet.toLowerCase() !== request.cmdlet.toLowerCase()) continue;
+      if (rule.userId !== undefined && !matchesUser(rule.userId, request)) continue;
+      if (rule.times !== undefined && entry.fired >= rule.times) continue;
+      if (rule.probability !== undefined && this.random() >= rule.probability) continue;
+      entry.fired += 1;
+      return rule;
+    }
+    return undefined;
+  }
+}
+
+function matchesUser(wanted: string, request: FaultRequest): boolean {
+  const w = wanted.toLowerCase();
+  return request.identities.some((identity) => identity.toLowerCase() === w);
+}
