@@ -1,12 +1,29 @@
+import { DefaultAzureCredential } from '@azure/identity';
+import { ServiceBusClient } from '@azure/service-bus';
 import { Command } from 'commander';
-import type { CliIo } from './io.js';
+import { loadOperatorSettings, required } from '../shared/config/settings.js';
+import type { BusClient } from '../shared/ports/bus.js';
+import { dlqCommand } from './commands/dlq.js';
 import { sandboxCommand } from './commands/sandbox.js';
+import type { CliIo } from './io.js';
+
+export interface ProgramDeps {
+  /** The Service Bus to operate on; by default the real one named by DIALTONE_SERVICEBUS_NAMESPACE. */
+  bus?: () => Promise<BusClient>;
+}
+
+async function realBus(): Promise<BusClient> {
+  const settings = loadOperatorSettings();
+  const namespace = required(settings.serviceBusNamespace, 'DIALTONE_SERVICEBUS_NAMESPACE', 'dialtone dlq');
+  return new ServiceBusClient(namespace, new DefaultAzureCredential());
+}
 
 /** The `dialtone` command tree. */
-export function buildProgram(io: CliIo): Command {
+export function buildProgram(io: CliIo, deps: ProgramDeps = {}): Command {
   const program = new Command('dialtone')
     .description('Provision Microsoft Teams Phone (Direct Routing) from HR and Entra ID events')
     .showHelpAfterError();
   program.addCommand(sandboxCommand(io));
+  program.addCommand(dlqCommand(deps.bus ?? realBus, io));
   return program;
 }

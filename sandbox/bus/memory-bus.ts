@@ -112,7 +112,13 @@ export class MemoryBus implements BusClient {
     const receiver: BusReceiver = {
       receiveMessages: async (max, receiveOptions) =>
         this.receive(queue, list, () => true, max, receiveOptions, deleteOnReceive, !deadLetter),
-      peekMessages: async (max) => list().slice(0, max).map((s) => this.view(s)),
+      peekMessages: async (max, peekOptions) => {
+        const from = Number(peekOptions?.fromSequenceNumber ?? 0);
+        return list()
+          .filter((s) => s.seq >= from)
+          .slice(0, max)
+          .map((s) => this.view(s));
+      },
       completeMessage: async (m) => this.settle(queue, list(), m, 'complete'),
       abandonMessage: async (m, props) => this.settle(queue, list(), m, 'abandon', props),
       deadLetterMessage: async (m, opts) => {

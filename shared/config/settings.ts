@@ -76,3 +76,40 @@ export function loadFunctionSettings(env: Record<string, string | undefined> = p
     logLevel: e.DIALTONE_LOG_LEVEL,
   };
 }
+
+const OperatorEnvSchema = z.object({
+  DIALTONE_SERVICEBUS_NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9-]+\.servicebus\.windows\.net$/i, 'must be a namespace host name such as contoso-dialtone.servicebus.windows.net')
+    .optional(),
+  DIALTONE_TABLES_ENDPOINT: z.url().optional(),
+  DIALTONE_TABLES_CONNECTION_STRING: z.string().min(1).optional(),
+});
+
+export interface OperatorSettings {
+  serviceBusNamespace: string | undefined;
+  tables: { endpoint: string } | { connectionString: string } | undefined;
+}
+
+/** Settings of the `dialtone` CLI against a real deployment (signed in with `az login`). */
+export function loadOperatorSettings(env: Record<string, string | undefined> = process.env): OperatorSettings {
+  const parsed = OperatorEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new DialtoneError('ConfigInvalid', `Invalid Dialtone settings: ${describeSettingsError(parsed.error)}`);
+  }
+  const e = parsed.data;
+  return {
+    serviceBusNamespace: e.DIALTONE_SERVICEBUS_NAMESPACE,
+    tables: e.DIALTONE_TABLES_ENDPOINT
+      ? { endpoint: e.DIALTONE_TABLES_ENDPOINT }
+      : e.DIALTONE_TABLES_CONNECTION_STRING
+        ? { connectionString: e.DIALTONE_TABLES_CONNECTION_STRING }
+        : undefined,
+  };
+}
+
+/** Fails with the name of the setting an operator command needs. */
+export function required<T>(value: T | undefined, setting: string, purpose: string): T {
+  if (value === undefined) throw new DialtoneError('ConfigInvalid', `${setting} is not set; ${purpose} needs it.`);
+  return value;
+}

@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import { DialtoneError } from '../domain/errors.js';
+import { describeSettingsError } from './settings.js';
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const nonEmpty = z.string().trim().min(1);
+
+const WorkerEnvSchema = z
+  .object({
+    DIALTONE_SERVICEBUS_NAMESPACE: z
+      .string()
+      .regex(/^[a-z0-9-]+\.servicebus\.windows\.net$/i, 'must be a namespace host name such as contoso-dialtone.servicebus.windows.net'),
+    DIALTONE_TENANT_ID: z.uuid('must be the Entra tenant id (a GUID)'),
+    DIALTONE_APP_ID: z.uuid('must be the app registration (client) id (a GUID)'),
+    DIALTONE_KEYVAULT_URL: z.url().optional(),
+    DIALTONE_CERT_NAME: nonEmpty.optional(),
+    DIALTONE_CERT_FILE: nonEmpty.optional(),
+    DIALTONE_CERT_PASSWORD_FILE: nonEmpty.optional(),
+    DIALTONE_CERT_RELOAD_MINUTES: positiveInt(60),
+    DIALTONE_PWSH_PATH: nonEmpty.default('pwsh'),
+    DIALTONE_PWSH_SCRIPT: nonEmpty.default('worker/pwsh/host.ps1'),
+    DIALTONE_MAX_SESSIONS: positiveInt(8),
+    DIALTONE_MAX_SESSIONS_PER_TENANT: positiveInt(4),
+    DIALTONE_IDLE_TIMEOUT_SECONDS: positiveInt(600),
+    DIALTONE_MAX_SESSION_AGE_MINUTES: positiveInt(50),
+    DIALTONE_CMDLET_TIMEOUT_SECONDS: positiveInt(120),
+    DIALTONE_CONNECT_TIMEOUT_SECONDS: positiveInt(120),
+    DIALTONE_CONCURRENT_SESSIONS: positiveInt(4),
+    DIALTONE_MAX_DELIVERY_COUNT: positiveInt(10),
+    DIALTONE_SHUTDOWN_GRACE_SECONDS: positiveInt(60),
+    DIALTONE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  })
+  .superRefine((env, ctx) => {
+    const keyVault = env.DIALTONE_KEYVAULT_URL !== undefined || env.DIALTONE_CERT_NAME !== undefined;
+    if (keyVault) {
+      if (env.DIALTONE_KEYVAULT_URL === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['DIALTONE_KEYVAULT_URL'], message: 'is required with DIALTONE_CERT_NAME' });
+      }
+      if (env.DIALTONE_CERT_NAME === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['DIALTONE_CERT_NAME'], message: 'is required with DIALTONE_KEYVAULT_URL' });
+      }
+    } else if (env.DIALTONE_CERT_FILE === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DIALTONE_KEYVAULT_URL'],
+        message: 'set DIALTONE_KEYVAULT_URL + DIALTONE_CERT_NAME (production) or DIALTONE_CERT_FILE (development only)',
+      });
+    }
+  });
+
+export type CertificateSettings =
+  | { kind: 'keyVault'; vaultUrl: string; name: string; reloadIntervalMs: number }
+  | { kind: 'file'; path: string; passwordFile: string | undefined };
+
+export interface WorkerSettings {
+  serviceBusNamespace: string;
+  tenantId: string;
+  applicationId: string;
+  certificate: CertificateSettings;
+  pwsh: { path: string; script: string };
+  pool: {
+    maxSessions: number;
+    maxSessionsPerTenant: number;
+    idleTimeoutMs: number;
+    maxSessionAgeMs: number;
+    cmdletTimeoutMs: number;
+    connectTimeoutMs: number;
+  };
+  concurrentSessions: number;
+  maxDeliveryCount: number;
+  shutdownGraceMs: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+/** Reads the worker's settings once; a missing or malformed one fails with its name. */
+export function loadWorkerSettings(env: Record<string, string | undefined>): WorkerSettings {
+  const parsed = WorkerEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new DialtoneError('ConfigInvalid', `Invalid worker settings: ${describeSettingsError(parsed.error)}`);
+  }
+  const e = parsed.data;
+  const certificate: CertificateSettings =
+    e.DIALTONE_KEYVAULT_URL !== undefined && e.DIALTONE_CERT_NAME !== undefined
+      ? {
+          kind: 'keyVault',
+          vaultUrl: e.DIALTONE_KEYVAULT_URL,
+          name: e.DIALTONE_CERT_NAME,
+          reloadIntervalMs: e.DIALTONE_CERT_RELOAD_MINUTES * 60_000,
+        }
+      : { kind: 'file', path: e.DIALTONE_CERT_FILE ?? '', passwordFile: e.DIALTONE_CERT_PASSWORD_FILE };
+  return {
+    serviceBusNamespace: e.DIALTONE_SERVICEBUS_NAMESPACE,
+    tenantId: e.DIALTONE_TENANT_ID,
+    applicationId: e.DIALTONE_APP_ID,
+    certificate,
+    pwsh: { path: e.DIALTONE_PWSH_PATH, script: e.DIALTONE_PWSH_SCRIPT },
+    pool: {
+      maxSessions: e.DIALTONE_MAX_SESSIONS,
+      maxSessionsPerTenant: Math.min(e.DIALTONE_MAX_SESSIONS_PER_TENANT, e.DIALTONE_MAX_SESSIONS),
+      idleTimeoutMs: e.DIALTONE_IDLE_TIMEOUT_SECONDS * 1000,
+      maxSessionAgeMs: e.DIALTONE_MAX_SESSION_AGE_MINUTES * 60_000,
+      cmdletTimeoutMs: e.DIALTONE_CMDLET_TIMEOUT_SECONDS * 1000,
+      connectTimeoutMs: e.DIALTONE_CONNECT_TIMEOUT_SECONDS * 1000,
+    },
+    concurrentSessions: e.DIALTONE_CONCURRENT_SESSIONS,
+    maxDeliveryCount: e.DIALTONE_MAX_DELIVERY_COUNT,
+    shutdownGraceMs: e.DIALTONE_SHUTDOWN_GRACE_SECONDS * 1000,
+    logLevel: e.DIALTONE_LOG_LEVEL,
+  };
+}
+
+/** The environment a child pwsh inherits, plus the overrides its launcher asks for. */
+export function childEnvironment(overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  return { ...process.env, ...overrides };
+}

@@ -1,0 +1,110 @@
+import type { ApplicationProperties, OutgoingMessage, ReceivedMessage } from '../ports/bus.js';
+
+export const REPLAY_COUNT = 'dialtone-replay-count';
+/** A message replayed this many times and dead-lettered again needs a person, not another replay. */
+export const DEFAULT_MAX_REPLAYS = 5;
+
+/** Properties of the retry loop that a replay restarts (the operator fixed the cause). */
+const RETRY_STATE = ['dialtone-attempt', 'dialtone-first-attempt-at'];
+
+export interface DeadLetterFilter {
+  reason?: string;
+  /** Matches the session id, the message's userId / userPrincipalName / employeeId. */
+  user?: string;
+  messageId?: string;
+  /** Only messages enqueued before / after these moments. */
+  olderThan?: Date;
+  newerThan?: Date;
+}
+
+function bodyField(body: unknown, ...path: string[]): string | undefined {
+  let value: unknown = body;
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Who a dead-lettered message is about, in the first form that is present. */
+export function subjectOf(message: ReceivedMessage): string | undefined {
+  const body = decode(message.body);
+  return (
+    bodyField(body, 'userPrincipalName') ??
+    bodyField(body, 'person', 'userPrincipalName') ??
+    bodyField(body, 'snapshot', 'user', 'userPrincipalName') ??
+    bodyField(body, 'person', 'employeeId') ??
+    bodyField(body, 'userId') ??
+    message.sessionId
+  );
+}
+
+export function matchesFilter(message: ReceivedMessage, filter: DeadLetterFilter): boolean {
+  if (filter.reason && message.deadLetterReason !== filter.reason) return false;
+  if (filter.messageId && message.messageId !== filter.messageId) return false;
+  const enqueued = message.enqueuedTimeUtc?.getTime();
+  if (filter.olderThan && (enqueued === undefined || enqueued >= filter.olderThan.getTime())) return false;
+  if (filter.newerThan && (enqueued === undefined || enqueued <= filter.newerThan.getTime())) return false;
+  if (filter.user) {
+    const body = decode(message.body);
+    const wanted = filter.user.toLowerCase();
+    const candidates = [
+      message.sessionId,
+      bodyField(body, 'userId'),
+      bodyField(body, 'userPrincipalName'),
+      bodyField(body, 'person', 'userPrincipalName'),
+      bodyField(body, 'person', 'employeeId'),
+      bodyField(body, 'snapshot', 'user', 'userPrincipalName'),
+    ];
+    if (!candidates.some((c) => c?.toLowerCase() === wanted)) return false;
+  }
+  return true;
+}
+
+export type ReplayPlan = { ok: true; copy: OutgoingMessage; replayCount: number } | { ok: false; reason: string };
+
+/**
+ * The copy to send back to the queue: same body, application properties, session id and
+ * correlation id, one more on the replay counter, the retry window restarted, and a
+ * deterministic id so that a crash between send and complete cannot replay twice.
+ */
+export function planReplay(message: ReceivedMessage, maxReplays = DEFAULT_MAX_REPLAYS): ReplayPlan {
+  const props: ApplicationProperties = { ...(message.applicationProperties ?? {}) };
+  const previous = Number(props[REPLAY_COUNT] ?? 0);
+  const count = Number.isFinite(previous) ? previous + 1 : 1;
+  if (count > maxReplays) {
+    return {
+      ok: false,
+      reason: `already replayed ${previous} times (limit ${maxReplays}); fix the cause (${message.deadLetterReason ?? 'unknown reason'}) or purge it`,
+    };
+  }
+  for (const key of RETRY_STATE) delete props[key];
+  props[REPLAY_COUNT] = count;
+  const originalId = String(props['dialtone-original-id'] ?? message.messageId ?? 'message').replace(/#replay\d+$/, '');
+  props['dialtone-original-id'] = originalId;
+  const base = originalId.length > 110 ? originalId.slice(0, 110) : originalId;
+  return {
+    ok: true,
+    replayCount: count,
+    copy: {
+      body: message.body,
+      messageId: `${base}#replay${count}`,
+      ...(message.sessionId !== undefined ? { sessionId: message.sessionId } : {}),
+      ...(message.correlationId !== undefined ? { correlationId: message.correlationId } : {}),
+      ...(message.subject !== undefined ? { subject: message.subject } : {}),
+      ...(message.contentType !== undefined ? { contentType: message.contentType } : {}),
+      applicationProperties: props,
+    },
+  };
+}
+
+function decode(body: unknown): unknown {
+  if (typeof body === 'string') {
+    try {
+      return JSON.parse(body) as unknown;
+    } catch {
+      return body;
+    }
+  }
+  return body;
+}

@@ -1,0 +1,140 @@
+import { queueNames } from '../contracts/messages.js';
+import { matchesFilter, planReplay, subjectOf, type DeadLetterFilter } from '../domain/replay.js';
+import type { BusClient, ReceivedMessage } from '../ports/bus.js';
+
+export const allQueues = Object.values(queueNames);
+
+export interface DeadLetterView {
+  queue: string;
+  messageId: string;
+  sequenceNumber: string;
+  reason: string;
+  description: string;
+  subject: string | undefined;
+  sessionId: string | undefined;
+  correlationId: string | undefined;
+  enqueuedAt: string | undefined;
+  deliveryCount: number | undefined;
+  replayCount: number;
+  body: unknown;
+  applicationProperties: Record<string, unknown>;
+}
+
+export function viewOf(queue: string, m: ReceivedMessage): DeadLetterView {
+  return {
+    queue,
+    messageId: m.messageId ?? '',
+    sequenceNumber: String(m.sequenceNumber ?? ''),
+    reason: m.deadLetterReason ?? '',
+    description: m.deadLetterErrorDescription ?? '',
+    subject: subjectOf(m),
+    sessionId: m.sessionId,
+    correlationId: m.correlationId,
+    enqueuedAt: m.enqueuedTimeUtc?.toISOString(),
+    deliveryCount: m.deliveryCount,
+    replayCount: Number(m.applicationProperties?.['dialtone-replay-count'] ?? 0),
+    body: m.body,
+    applicationProperties: { ...(m.applicationProperties ?? {}) },
+  };
+}
+
+const PAGE = 100;
+
+/** Non-destructive: peeks the dead-letter subqueue of each queue. */
+export async function listDeadLetters(bus: BusClient, queues: string[], filter: DeadLetterFilter, limit = 1000): Promise<DeadLetterView[]> {
+  return (await peekDeadLetters(bus, queues, filter, limit)).map(({ queue, message }) => viewOf(queue, message));
+}
+
+async function peekDeadLetters(
+  bus: BusClient,
+  queues: string[],
+  filter: DeadLetterFilter,
+  limit: number,
+): Promise<{ queue: string; message: ReceivedMessage }[]> {
+  const out: { queue: string; message: ReceivedMessage }[] = [];
+  for (const queue of queues) {
+    const receiver = bus.createReceiver(queue, { subQueueType: 'deadLetter' });
+    try {
+      let from: unknown;
+      for (;;) {
+        const page = await receiver.peekMessages(PAGE, from === undefined ? {} : { fromSequenceNumber: from });
+        const fresh = from === undefined ? page : page.filter((m) => Number(m.sequenceNumber) > Number(from));
+        for (const m of fresh) if (matchesFilter(m, filter) && out.length < limit) out.push({ queue, message: m });
+        if (page.length < PAGE || fresh.length === 0 || out.length >= limit) break;
+        from = page[page.length - 1]?.sequenceNumber;
+      }
+    } finally {
+      await receiver.close();
+    }
+  }
+  return out;
+}
+
+export interface SettleReport {
+  queue: string;
+  messageId: string;
+  action: 'replayed' | 'purged' | 'refused' | 'would-replay' | 'would-purge';
+  detail: string;
+}
+
+/**
+ * Replays (or purges) matching dead letters: receive with peek-lock, send the copy, complete the
+ * dead letter. Non-matching ones are abandoned untouched. `dryRun` only says what it would do.
+ */
+export async function settleDeadLetters(
+  bus: BusClient,
+  queues: string[],
+  filter: DeadLetterFilter,
+  mode: 'replay' | 'purge',
+  options: { dryRun?: boolean; maxReplays?: number; limit?: number } = {},
+): Promise<SettleReport[]> {
+  if (options.dryRun) {
+    const found = await peekDeadLetters(bus, queues, filter, options.limit ?? 1000);
+    return found.map(({ queue, message }): SettleReport => {
+      const messageId = message.messageId ?? '';
+      if (mode === 'purge') return { queue, messageId, action: 'would-purge', detail: message.deadLetterReason ?? '' };
+      const plan = planReplay(message, options.maxReplays);
+      return plan.ok
+        ? { queue, messageId, action: 'would-replay', detail: `as ${plan.copy.messageId}` }
+        : { queue, messageId, action: 'refused', detail: plan.reason };
+    });
+  }
+  const out: SettleReport[] = [];
+  const limit = options.limit ?? 1000;
+  for (const queue of queues) {
+    const receiver = bus.createReceiver(queue, { subQueueType: 'deadLetter' });
+    const sender = bus.createSender(queue);
+    const skipped: ReceivedMessage[] = [];
+    try {
+      for (;;) {
+        const batch = await receiver.receiveMessages(PAGE, { maxWaitTimeInMs: 1000 });
+        if (batch.length === 0) break;
+        for (const m of batch) {
+          if (!matchesFilter(m, filter) || out.length >= limit) {
+            skipped.push(m);
+            continue;
+          }
+          if (mode === 'purge') {
+            await receiver.completeMessage(m);
+            out.push({ queue, messageId: m.messageId ?? '', action: 'purged', detail: m.deadLetterReason ?? '' });
+            continue;
+          }
+          const plan = planReplay(m, options.maxReplays);
+          if (!plan.ok) {
+            skipped.push(m);
+            out.push({ queue, messageId: m.messageId ?? '', action: 'refused', detail: plan.reason });
+            continue;
+          }
+          await sender.sendMessages(plan.copy);
+          await receiver.completeMessage(m);
+          out.push({ queue, messageId: m.messageId ?? '', action: 'replayed', detail: `as ${plan.copy.messageId}` });
+        }
+      }
+    } finally {
+      for (const m of skipped) await receiver.abandonMessage(m).catch(() => undefined);
+      await receiver.close();
+      await sender.close();
+    }
+  }
+  return out;
+}
