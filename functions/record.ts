@@ -1,10 +1,9 @@
 import '@azure/functions-extensions-servicebus';
 import { app, type InvocationContext } from '@azure/functions';
-import type { ServiceBusMessageContext } from '@azure/functions-extensions-servicebus';
-import { productionStages } from '../shared/composition/production.js';
+import { productionStages, type SdkBindingContext } from '../shared/composition/production.js';
 
 /** voice-results → provisioning record and inventory. Settles every message explicitly. */
-export async function record(context: ServiceBusMessageContext, _invocation: InvocationContext): Promise<void> {
+export async function record(context: SdkBindingContext, _invocation: InvocationContext): Promise<void> {
   const stages = await productionStages();
   await stages.record(context.messages, context.actions);
 }

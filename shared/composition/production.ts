@@ -8,9 +8,19 @@ import { createTableProvisioningRecords } from '../adapters/table-provisioning-r
 import { loadFunctionSettings } from '../config/settings.js';
 import { defaultRetryPolicy } from '../domain/settlement.js';
 import { createCorrelateHandler, createPlanHandler, createRecordHandler } from '../handlers/stages.js';
-import type { BusSender } from '../ports/bus.js';
+import type { BusSender, MessageActions, ReceivedMessage } from '../ports/bus.js';
 import { systemClock } from '../ports/clock.js';
 import { createJsonLogger } from '../logging/logger.js';
+
+/**
+ * What the SDK-type Service Bus binding hands a function (ServiceBusMessageContext of
+ * @azure/functions-extensions-servicebus), typed structurally: the package's own types point at
+ * its TypeScript sources, which do not compile under this project's settings.
+ */
+export interface SdkBindingContext {
+  messages: ReceivedMessage | ReceivedMessage[];
+  actions: MessageActions;
+}
 
 export interface ProductionStages {
   correlate: ReturnType<typeof createCorrelateHandler>;

@@ -1,4 +1,4 @@
-import type { ApplicationProperties, OutgoingMessage, ReceivedMessage } from '../ports/bus.js';
+import { idText, type ApplicationProperties, type OutgoingMessage, type ReceivedMessage } from '../ports/bus.js';
 
 export const REPLAY_COUNT = 'dialtone-replay-count';
 /** A message replayed this many times and dead-lettered again needs a person, not another replay. */
@@ -41,7 +41,7 @@ export function subjectOf(message: ReceivedMessage): string | undefined {
 
 export function matchesFilter(message: ReceivedMessage, filter: DeadLetterFilter): boolean {
   if (filter.reason && message.deadLetterReason !== filter.reason) return false;
-  if (filter.messageId && message.messageId !== filter.messageId) return false;
+  if (filter.messageId && idText(message.messageId) !== filter.messageId) return false;
   const enqueued = message.enqueuedTimeUtc?.getTime();
   if (filter.olderThan && (enqueued === undefined || enqueued >= filter.olderThan.getTime())) return false;
   if (filter.newerThan && (enqueued === undefined || enqueued <= filter.newerThan.getTime())) return false;
@@ -80,7 +80,7 @@ export function planReplay(message: ReceivedMessage, maxReplays = DEFAULT_MAX_RE
   }
   for (const key of RETRY_STATE) delete props[key];
   props[REPLAY_COUNT] = count;
-  const originalId = String(props['dialtone-original-id'] ?? message.messageId ?? 'message').replace(/#replay\d+$/, '');
+  const originalId = String(props['dialtone-original-id'] ?? idText(message.messageId) ?? 'message').replace(/#replay\d+$/, '');
   props['dialtone-original-id'] = originalId;
   const base = originalId.length > 110 ? originalId.slice(0, 110) : originalId;
   return {
@@ -90,7 +90,7 @@ export function planReplay(message: ReceivedMessage, maxReplays = DEFAULT_MAX_RE
       body: message.body,
       messageId: `${base}#replay${count}`,
       ...(message.sessionId !== undefined ? { sessionId: message.sessionId } : {}),
-      ...(message.correlationId !== undefined ? { correlationId: message.correlationId } : {}),
+      ...(message.correlationId !== undefined ? { correlationId: idText(message.correlationId) } : {}),
       ...(message.subject !== undefined ? { subject: message.subject } : {}),
       ...(message.contentType !== undefined ? { contentType: message.contentType } : {}),
       applicationProperties: props,

@@ -3,7 +3,7 @@ import { describeZodError } from '../contracts/messages.js';
 import { isDialtoneError } from '../domain/errors.js';
 import { retryCopyId } from '../domain/ids.js';
 import { decideSettlement, type RetryPolicy, type RetryState, type StageOutcome } from '../domain/settlement.js';
-import type { BusSender, MessageActions, OutgoingMessage, ReceivedMessage } from '../ports/bus.js';
+import { idText, type BusSender, type MessageActions, type OutgoingMessage, type ReceivedMessage } from '../ports/bus.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 
@@ -66,8 +66,8 @@ async function handleOne<T>(
   const now = deps.clock.now().getTime();
   const retry = readRetryState(message, now);
   const meta: MessageMeta = {
-    messageId: message.messageId ?? '(none)',
-    correlationId: message.correlationId,
+    messageId: idText(message.messageId) ?? '(none)',
+    correlationId: idText(message.correlationId),
     deliveryCount: message.deliveryCount ?? 1,
     attempt: retry.attempt,
   };
@@ -141,12 +141,12 @@ export function readRetryState(message: ReceivedMessage, now: number): RetryStat
 
 function rescheduledCopy(message: ReceivedMessage, attempt: number, firstAttemptAt: number): OutgoingMessage {
   const props = message.applicationProperties ?? {};
-  const originalId = String(props[retryProperties.originalId] ?? message.messageId ?? 'message');
+  const originalId = String(props[retryProperties.originalId] ?? idText(message.messageId) ?? 'message');
   return {
     body: message.body,
     messageId: retryCopyId(originalId, attempt),
     ...(message.sessionId !== undefined ? { sessionId: message.sessionId } : {}),
-    ...(message.correlationId !== undefined ? { correlationId: message.correlationId } : {}),
+    ...(message.correlationId !== undefined ? { correlationId: idText(message.correlationId) } : {}),
     ...(message.subject !== undefined ? { subject: message.subject } : {}),
     contentType: message.contentType ?? 'application/json',
     applicationProperties: {

@@ -6,20 +6,28 @@
 
 export type ApplicationProperties = Record<string, string | number | boolean | Date | null>;
 
-/** A message to send (subset of ServiceBusMessage). */
-export interface OutgoingMessage {
+interface MessageFields {
   body: unknown;
-  messageId?: string;
   sessionId?: string;
-  correlationId?: string;
   subject?: string;
   contentType?: string;
   applicationProperties?: ApplicationProperties;
   timeToLive?: number;
 }
 
+/** A message to send (subset of ServiceBusMessage). Dialtone always sends string ids. */
+export interface OutgoingMessage extends MessageFields {
+  messageId?: string;
+  correlationId?: string;
+}
+
+/** The SDK types a received message id loosely; Dialtone reads it with String(). */
+export type MessageId = string | number | Buffer;
+
 /** A received message (subset of ServiceBusReceivedMessage). */
-export interface ReceivedMessage extends OutgoingMessage {
+export interface ReceivedMessage extends MessageFields {
+  messageId?: MessageId;
+  correlationId?: MessageId;
   deliveryCount?: number;
   enqueuedTimeUtc?: Date;
   sequenceNumber?: unknown;
@@ -93,4 +101,10 @@ export interface MessageActions {
     deadletterReason?: string,
     deadletterErrorDescription?: string,
   ): Promise<void>;
+}
+
+/** A received id as text (the SDK may hand back a number or bytes for foreign producers). */
+export function idText(id: MessageId | undefined): string | undefined {
+  if (id === undefined) return undefined;
+  return Buffer.isBuffer(id) ? id.toString('utf8') : String(id);
 }

@@ -1,6 +1,6 @@
 import { queueNames } from '../contracts/messages.js';
 import { matchesFilter, planReplay, subjectOf, type DeadLetterFilter } from '../domain/replay.js';
-import type { BusClient, ReceivedMessage } from '../ports/bus.js';
+import { idText, type BusClient, type ReceivedMessage } from '../ports/bus.js';
 
 export const allQueues = Object.values(queueNames);
 
@@ -23,13 +23,13 @@ export interface DeadLetterView {
 export function viewOf(queue: string, m: ReceivedMessage): DeadLetterView {
   return {
     queue,
-    messageId: m.messageId ?? '',
+    messageId: idText(m.messageId) ?? '',
     sequenceNumber: String(m.sequenceNumber ?? ''),
     reason: m.deadLetterReason ?? '',
     description: m.deadLetterErrorDescription ?? '',
     subject: subjectOf(m),
     sessionId: m.sessionId,
-    correlationId: m.correlationId,
+    correlationId: idText(m.correlationId),
     enqueuedAt: m.enqueuedTimeUtc?.toISOString(),
     deliveryCount: m.deliveryCount,
     replayCount: Number(m.applicationProperties?.['dialtone-replay-count'] ?? 0),
@@ -91,7 +91,7 @@ export async function settleDeadLetters(
   if (options.dryRun) {
     const found = await peekDeadLetters(bus, queues, filter, options.limit ?? 1000);
     return found.map(({ queue, message }): SettleReport => {
-      const messageId = message.messageId ?? '';
+      const messageId = idText(message.messageId) ?? '';
       if (mode === 'purge') return { queue, messageId, action: 'would-purge', detail: message.deadLetterReason ?? '' };
       const plan = planReplay(message, options.maxReplays);
       return plan.ok
@@ -116,18 +116,18 @@ export async function settleDeadLetters(
           }
           if (mode === 'purge') {
             await receiver.completeMessage(m);
-            out.push({ queue, messageId: m.messageId ?? '', action: 'purged', detail: m.deadLetterReason ?? '' });
+            out.push({ queue, messageId: idText(m.messageId) ?? '', action: 'purged', detail: m.deadLetterReason ?? '' });
             continue;
           }
           const plan = planReplay(m, options.maxReplays);
           if (!plan.ok) {
             skipped.push(m);
-            out.push({ queue, messageId: m.messageId ?? '', action: 'refused', detail: plan.reason });
+            out.push({ queue, messageId: idText(m.messageId) ?? '', action: 'refused', detail: plan.reason });
             continue;
           }
           await sender.sendMessages(plan.copy);
           await receiver.completeMessage(m);
-          out.push({ queue, messageId: m.messageId ?? '', action: 'replayed', detail: `as ${plan.copy.messageId}` });
+          out.push({ queue, messageId: idText(m.messageId) ?? '', action: 'replayed', detail: `as ${plan.copy.messageId}` });
         }
       }
     } finally {
