@@ -34,6 +34,7 @@ export interface SandboxReport {
 
 export interface ReportSources {
   inputs: SandboxInputs;
+  eventsIn: number;
   bus: MemoryBus;
   clock: SimClock;
   inventory: NumberInventory;
@@ -77,7 +78,7 @@ export async function buildReport(s: ReportSources): Promise<SandboxReport> {
     numbers,
     deadLetters,
     metrics: {
-      eventsIn: s.inputs.eventLines.length,
+      eventsIn: s.eventsIn,
       graphRequests: s.graph.metrics().requests,
       cmdlets: teamsMetrics.cmdlets,
       writeCmdlets: teamsMetrics.writeCmdlets,

@@ -59,114 +59,166 @@ export function sandboxStart(eventLines: string[]): Date {
 }
 
 /**
- * Runs the real handlers of every stage and the real worker in one process against the in-memory
- * bus, the Graph simulator over HTTP and the Teams simulator behind the pwsh protocol, until
- * nothing is left to do, and reports what happened to each person.
+ * The real handlers of every stage and the real worker in one process against the in-memory
+ * bus, the Graph simulator over HTTP and the Teams simulator behind the pwsh protocol. Tests
+ * drive it step by step (run until quiet, change the world, replay, run again).
  */
-export async function runSandbox(inputs: SandboxInputs, options: SandboxOptions = {}): Promise<SandboxRun> {
-  const clock = new SimClock(sandboxStart(inputs.eventLines));
-  const logger = createMemoryLogger('info');
-  const bus = new MemoryBus(clock, sandboxQueues);
-  const cleanups: (() => Promise<void>)[] = [];
-  let graph: GraphSimulator | undefined;
-  let teams: TeamsSimulator | undefined;
-  let worker: SandboxWorker | undefined;
-  try {
-    graph = await startGraphSimulator({ tenant: inputs.tenant, clock, startMs: clock.startedAt });
-    cleanups.push(() => graph?.close() ?? Promise.resolve());
-    const directory = createGraphDirectory({ baseUrl: graph.baseUrl, accessToken: async () => 'sandbox-token' });
+export class Sandbox {
+  private eventsIn = 0;
 
-    const storage = await openStorage(options.storage ?? 'auto', cleanups);
-    const actor = { now: clock.now(), correlationId: 'sandbox-import' };
-    if (inputs.pools.length > 0) await storage.inventory.importPools(inputs.pools, actor);
+  private constructor(
+    readonly inputs: SandboxInputs,
+    readonly options: SandboxOptions,
+    readonly clock: SimClock,
+    readonly bus: MemoryBus,
+    readonly graph: GraphSimulator,
+    readonly inventory: NumberInventory,
+    readonly records: ProvisioningRecords,
+    readonly storageKind: string,
+    private readonly host: SandboxFunctionsHost,
+    readonly teams: TeamsSimulator | undefined,
+    private readonly worker: SandboxWorker | undefined,
+    private readonly cleanups: (() => Promise<void>)[],
+    readonly logger: ReturnType<typeof createMemoryLogger>,
+    readonly sent: { queue: string; message: OutgoingMessage }[],
+  ) {}
 
-    const catalog = createStaticPolicyCatalog(
-      (inputs.tenant.policies?.CallingLineIdentity ?? []).map((p) => ({ identity: p.identity, description: p.description ?? null })),
-    );
-    const sent: { queue: string; message: OutgoingMessage }[] = [];
-    const sender = (queue: string): BusSender => {
-      const inner = bus.createSender(queue);
-      return {
-        sendMessages: async (messages) => {
-          for (const m of Array.isArray(messages) ? messages : [messages]) sent.push({ queue, message: m });
-          await inner.sendMessages(messages);
+  static async start(inputs: SandboxInputs, options: SandboxOptions = {}): Promise<Sandbox> {
+    const clock = new SimClock(sandboxStart(inputs.eventLines));
+    const logger = createMemoryLogger('info');
+    const bus = new MemoryBus(clock, sandboxQueues);
+    const cleanups: (() => Promise<void>)[] = [];
+    try {
+      const graph = await startGraphSimulator({ tenant: inputs.tenant, clock, startMs: clock.startedAt });
+      cleanups.push(() => graph.close());
+      const directory = createGraphDirectory({ baseUrl: graph.baseUrl, accessToken: async () => 'sandbox-token' });
+
+      const storage = await openStorage(options.storage ?? 'auto', cleanups);
+      if (inputs.pools.length > 0) {
+        await storage.inventory.importPools(inputs.pools, { now: clock.now(), correlationId: 'sandbox-import' });
+      }
+      const catalog = createStaticPolicyCatalog(
+        (inputs.tenant.policies?.CallingLineIdentity ?? []).map((p) => ({ identity: p.identity, description: p.description ?? null })),
+      );
+      const sent: { queue: string; message: OutgoingMessage }[] = [];
+      const sender = (queue: string): BusSender => {
+        const inner = bus.createSender(queue);
+        return {
+          sendMessages: async (messages) => {
+            for (const m of Array.isArray(messages) ? messages : [messages]) sent.push({ queue, message: m });
+            await inner.sendMessages(messages);
+          },
+          scheduleMessages: (messages, at) => inner.scheduleMessages(messages, at),
+          close: () => inner.close(),
+        };
+      };
+      const stageDeps = { clock, logger, sender, retryPolicy: { ...defaultRetryPolicy, ...options.retryPolicy } };
+      const host = new SandboxFunctionsHost(bus, [
+        {
+          name: 'correlate',
+          queue: queueNames.hrEvents,
+          sessions: false,
+          handler: createCorrelateHandler({ ...stageDeps, directory, strategies: correlationStrategies }),
         },
-        scheduleMessages: (messages, at) => inner.scheduleMessages(messages, at),
-        close: () => inner.close(),
-      };
-    };
-    const stageDeps = { clock, logger, sender, retryPolicy: { ...defaultRetryPolicy, ...options.retryPolicy } };
-    const host = new SandboxFunctionsHost(bus, [
-      {
-        name: 'correlate',
-        queue: queueNames.hrEvents,
-        sessions: false,
-        handler: createCorrelateHandler({ ...stageDeps, directory, strategies: correlationStrategies }),
-      },
-      {
-        name: 'plan',
-        queue: queueNames.userChanges,
-        sessions: true,
-        handler: createPlanHandler({
-          ...stageDeps,
-          directory,
-          records: storage.records,
-          inventory: storage.inventory,
-          catalog,
-          policy: inputs.policy,
-          snapshotMaxAgeMs: 5 * 60_000,
-          reservationTtlMs: 24 * 60 * 60_000,
-        }),
-      },
-      {
-        name: 'record',
-        queue: queueNames.voiceResults,
-        sessions: false,
-        handler: createRecordHandler({ ...stageDeps, records: storage.records, inventory: storage.inventory }),
-      },
-    ]);
+        {
+          name: 'plan',
+          queue: queueNames.userChanges,
+          sessions: true,
+          handler: createPlanHandler({
+            ...stageDeps,
+            directory,
+            records: storage.records,
+            inventory: storage.inventory,
+            catalog,
+            policy: inputs.policy,
+            snapshotMaxAgeMs: 5 * 60_000,
+            reservationTtlMs: 24 * 60 * 60_000,
+          }),
+        },
+        {
+          name: 'record',
+          queue: queueNames.voiceResults,
+          sessions: false,
+          handler: createRecordHandler({ ...stageDeps, records: storage.records, inventory: storage.inventory }),
+        },
+      ]);
 
-    if (options.worker !== false) {
-      teams = await startTeamsSimulator({ ...options.teams, tenant: inputs.tenant, clock });
-      cleanups.push(() => teams?.close() ?? Promise.resolve());
-      worker = await startSandboxWorker({ bus, clock, logger, teams, tenantId: inputs.tenant.tenantId, count: options.workerCount ?? 1 });
-      cleanups.push(() => worker?.stop() ?? Promise.resolve());
+      let teams: TeamsSimulator | undefined;
+      let worker: SandboxWorker | undefined;
+      if (options.worker !== false) {
+        const sim = await startTeamsSimulator({ ...options.teams, tenant: inputs.tenant, clock });
+        teams = sim;
+        cleanups.push(() => sim.close());
+        const w = await startSandboxWorker({ bus, clock, logger, teams: sim, tenantId: inputs.tenant.tenantId, count: options.workerCount ?? 1 });
+        worker = w;
+        cleanups.push(() => w.stop());
+      }
+
+      graph.onChange((change) => {
+        if (!change.notify) return;
+        const at = clock.now().toISOString();
+        const body: UserChange = {
+          userId: change.userId,
+          source: 'graph',
+          changeType: 'updated',
+          eventId: `graph-${change.userId}-${at}`,
+          correlationId: `graph-${change.userId}-${at}`,
+          occurredAt: at,
+        };
+        void bus
+          .createSender(queueNames.userChanges)
+          .sendMessages({ body, messageId: body.eventId, sessionId: body.userId, correlationId: body.correlationId });
+      });
+
+      return new Sandbox(inputs, options, clock, bus, graph, storage.inventory, storage.records, storage.kind, host, teams, worker, cleanups, logger, sent);
+    } catch (error) {
+      for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+      throw error;
     }
+  }
 
-    graph.onChange((change) => {
-      if (!change.notify) return;
-      const at = clock.now().toISOString();
-      const body: UserChange = {
-        userId: change.userId,
-        source: 'graph',
-        changeType: 'updated',
-        eventId: `graph-${change.userId}-${at}`,
-        correlationId: `graph-${change.userId}-${at}`,
-        occurredAt: at,
-      };
-      void bus
-        .createSender(queueNames.userChanges)
-        .sendMessages({ body, messageId: body.eventId, sessionId: body.userId, correlationId: body.correlationId });
+  /** Puts HR event lines on hr-events, each at its occurredAt on the simulated clock. */
+  enqueueEvents(lines: string[]): void {
+    this.eventsIn += lines.length;
+    enqueueEvents(this.bus, this.clock, lines);
+  }
+
+  /** Runs every stage and the worker until nothing is queued, in flight or scheduled. */
+  async runUntilQuiet(): Promise<void> {
+    await drive(this.bus, this.clock, this.host, this.graph, this.inputs, this.options, this.worker);
+  }
+
+  async report(): Promise<SandboxReport> {
+    return buildReport({
+      inputs: this.inputs,
+      eventsIn: this.eventsIn,
+      bus: this.bus,
+      clock: this.clock,
+      inventory: this.inventory,
+      records: this.records,
+      graph: this.graph,
+      teams: this.teams,
+      sent: this.sent,
+      workerRan: this.worker !== undefined,
     });
+  }
 
-    enqueueEvents(bus, clock, inputs.eventLines);
-    await drive(bus, clock, host, graph, inputs, options, worker);
+  async stop(): Promise<void> {
+    for (const cleanup of this.cleanups.reverse()) await cleanup().catch(() => undefined);
+    this.cleanups.length = 0;
+    await this.bus.close();
+  }
+}
 
-    const report = await buildReport({
-      inputs,
-      bus,
-      clock,
-      inventory: storage.inventory,
-      records: storage.records,
-      graph,
-      teams,
-      sent,
-      workerRan: worker !== undefined,
-    });
-    return { report, logLines: logger.lines };
+/** `dialtone sandbox run`: start, play the events, run until quiet, report, stop. */
+export async function runSandbox(inputs: SandboxInputs, options: SandboxOptions = {}): Promise<SandboxRun> {
+  const sandbox = await Sandbox.start(inputs, options);
+  try {
+    sandbox.enqueueEvents(inputs.eventLines);
+    await sandbox.runUntilQuiet();
+    return { report: await sandbox.report(), logLines: sandbox.logger.lines };
   } finally {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-    await bus.close();
+    await sandbox.stop();
   }
 }
 
