@@ -1,0 +1,162 @@
+import type { AssignedPlan, DirectoryUser } from '../../shared/contracts/messages.js';
+import { servicePlanInfo } from './service-plans.js';
+import type { DirectoryChangeEvent, GraphSimDirectoryChange, GraphSimTenant, GraphSimUserAttributes } from './tenant.js';
+
+interface PlanState {
+  effectiveFrom: number;
+}
+
+interface UserRecord {
+  id: string;
+  attributes: Omit<GraphSimUserAttributes, 'servicePlans' | 'planStatus'>;
+  visibleFrom: number;
+  plans: Map<string, PlanState>;
+  /** Plans taken away after they were in effect: Graph keeps them with capabilityStatus Deleted. */
+  deletedPlans: Map<string, number>;
+  planStatus: Record<string, string>;
+  /** Last change that user delta reports (licence changes are not reported). */
+  changedAt: number;
+}
+
+const licenceFields = new Set(['servicePlans', 'planStatus']);
+
+/**
+ * The simulated Entra ID directory in sandbox time: who is visible, which plans are in effect,
+ * and the scheduled changes, applied in order once the clock reaches them.
+ */
+export class SimDirectory {
+  private readonly users = new Map<string, UserRecord>();
+  private readonly pending: { at: number; change: GraphSimDirectoryChange }[];
+  private readonly listeners: ((event: DirectoryChangeEvent) => void)[] = [];
+
+  constructor(tenant: GraphSimTenant, startMs: number) {
+    tenant.users.forEach((u, index) => {
+      if (this.users.has(u.id)) throw new Error(`users.${index}.id: duplicate user id '${u.id}'`);
+      const visibleFrom = startMs + (u.appearsAfterMs ?? 0);
+      const licensedFrom = startMs + (u.licensedAfterMs ?? 0);
+      const { servicePlans = [], planStatus = {}, ...attributes } = u;
+      this.users.set(u.id, {
+        id: u.id,
+        attributes: { ...attributes },
+        visibleFrom,
+        plans: new Map(servicePlans.map((name) => [name.toUpperCase(), { effectiveFrom: licensedFrom }])),
+        deletedPlans: new Map(),
+        planStatus: upperKeys(planStatus),
+        changedAt: visibleFrom,
+      });
+    });
+    this.pending = (tenant.directoryChanges ?? []).map((change, index) => {
+      if (!this.users.has(change.userId)) {
+        throw new Error(`directoryChanges.${index}.userId: unknown user '${change.userId}'`);
+      }
+      return { at: startMs + change.atMs, change };
+    });
+    this.pending.sort((a, b) => a.at - b.at);
+  }
+
+  onChange(listener: (event: DirectoryChangeEvent) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Applies every scheduled change due at `now`, oldest first. */
+  advanceTo(now: number): void {
+    while (this.pending.length > 0 && (this.pending[0]?.at ?? Infinity) <= now) {
+      const next = this.pending.shift();
+      if (!next) break;
+      const fields = this.apply(next.change, next.at);
+      const event: DirectoryChangeEvent = {
+        userId: next.change.userId,
+        changeType: 'updated',
+        notify: next.change.notify ?? false,
+        at: new Date(next.at),
+        fields,
+      };
+      for (const listener of this.listeners) listener(event);
+    }
+  }
+
+  /** The user as Graph shows it at `now`, or undefined while it is not synced yet. */
+  visibleUser(id: string, now: number): DirectoryUser | undefined {
+    const record = this.users.get(id);
+    return record && record.visibleFrom <= now ? this.project(record, now) : undefined;
+  }
+
+  /** Visible users in tenant-file order. */
+  visibleUsers(now: number): DirectoryUser[] {
+    return [...this.users.values()].filter((r) => r.visibleFrom <= now).map((r) => this.project(r, now));
+  }
+
+  /** Users that appeared or changed (licences aside) in (since, until], as of `now`. */
+  changedUsers(since: number | undefined, until: number, now: number): DirectoryUser[] {
+    return [...this.users.values()]
+      .filter((r) => r.visibleFrom <= until && (since === undefined || r.visibleFrom > since || (r.changedAt > since && r.changedAt <= until)))
+      .map((r) => this.project(r, now));
+  }
+
+  private apply(change: GraphSimDirectoryChange, at: number): string[] {
+    const record = this.users.get(change.userId);
+    if (!record) return [];
+    const { servicePlans, planStatus, ...attributes } = change.set;
+    Object.assign(record.attributes, attributes);
+    if (servicePlans) this.replacePlans(record, servicePlans, at);
+    if (planStatus) Object.assign(record.planStatus, upperKeys(planStatus));
+    const fields = Object.keys(change.set);
+    if (fields.some((f) => !licenceFields.has(f))) record.changedAt = Math.max(record.changedAt, at);
+    return fields;
+  }
+
+  private replacePlans(record: UserRecord, names: readonly string[], at: number): void {
+    const wanted = new Set(names.map((n) => n.toUpperCase()));
+    for (const [name, state] of record.plans) {
+      if (wanted.has(name)) continue;
+      record.plans.delete(name);
+      if (state.effectiveFrom <= at) record.deletedPlans.set(name, at);
+    }
+    for (const name of wanted) {
+      if (record.plans.has(name)) continue;
+      record.plans.set(name, { effectiveFrom: at });
+      record.deletedPlans.delete(name);
+    }
+  }
+
+  private project(record: UserRecord, now: number): DirectoryUser {
+    const a = record.attributes;
+    return {
+      id: record.id,
+      userPrincipalName: a.userPrincipalName ?? record.id,
+      mail: a.mail ?? null,
+      employeeId: a.employeeId ?? null,
+      displayName: a.displayName ?? null,
+      department: a.department ?? null,
+      officeLocation: a.officeLocation ?? null,
+      jobTitle: a.jobTitle ?? null,
+      accountEnabled: a.accountEnabled ?? true,
+      usageLocation: a.usageLocation ?? null,
+      assignedPlans: this.assignedPlans(record, now),
+    };
+  }
+
+  private assignedPlans(record: UserRecord, now: number): AssignedPlan[] {
+    const plans: AssignedPlan[] = [];
+    for (const [name, state] of record.plans) {
+      if (state.effectiveFrom > now) continue;
+      plans.push(plan(name, record.planStatus[name] ?? 'Enabled', state.effectiveFrom));
+    }
+    for (const [name, removedAt] of record.deletedPlans) plans.push(plan(name, 'Deleted', removedAt));
+    return plans;
+  }
+}
+
+function plan(name: string, capabilityStatus: string, at: number): AssignedPlan {
+  const info = servicePlanInfo(name);
+  return {
+    assignedDateTime: new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    capabilityStatus,
+    service: info.service,
+    servicePlanId: info.servicePlanId,
+  };
+}
+
+function upperKeys(record: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k.toUpperCase(), v]));
+}

@@ -1,0 +1,126 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { DirectoryUser } from '../../shared/contracts/messages.js';
+import type { Clock } from '../../shared/ports/clock.js';
+import { SimDirectory } from './directory.js';
+import { FaultInjector, type GraphFaults } from './faults.js';
+import { GraphSimError, sendGraphError, sendJson } from './responses.js';
+import { findRoute } from './routes.js';
+import type { DirectoryChangeEvent, GraphSimTenant } from './tenant.js';
+
+export type { GraphFaultRule, GraphFaults } from './faults.js';
+export type { DirectoryChangeEvent, GraphSimTenant } from './tenant.js';
+
+export interface GraphSimulatorOptions {
+  tenant: GraphSimTenant;
+  clock: Clock;
+  /** Sandbox time zero for appearsAfterMs / licensedAfterMs / atMs; default the clock's startedAt, else now. */
+  startMs?: number;
+  faults?: GraphFaults;
+  /** Seed for probabilistic faults. */
+  seed?: number;
+  /** Users per /users page when the request has no $top (Graph: 100). */
+  listPageSize?: number;
+  /** Users per /users/delta page unless the client sends Prefer: odata.maxpagesize (default 100). */
+  deltaPageSize?: number;
+}
+
+export interface GraphSimulatorMetrics {
+  requests: number;
+  /** Requests answered 429. */
+  throttled: number;
+  /** Requests answered 503. */
+  unavailable: number;
+  byRoute: Record<string, number>;
+}
+
+export interface GraphSimulator {
+  /** http://127.0.0.1:<port>/v1.0 */
+  baseUrl: string;
+  metrics(): GraphSimulatorMetrics;
+  setFaults(faults: GraphFaults): void;
+  onChange(callback: (change: DirectoryChangeEvent) => void): void;
+  /** Applies every scheduled directory change due at `now` (requests do this lazily too). */
+  advanceTo(now: Date): void;
+  /** The user as Graph would return it now; undefined while not synced yet. */
+  user(id: string): DirectoryUser | undefined;
+  close(): Promise<void>;
+}
+
+/** Serves a simulated Microsoft Graph /users API over real HTTP on 127.0.0.1 (random port). */
+export async function startGraphSimulator(options: GraphSimulatorOptions): Promise<GraphSimulator> {
+  const { clock } = options;
+  const startMs = options.startMs ?? (clock as { startedAt?: number }).startedAt ?? clock.now().getTime();
+  const directory = new SimDirectory(options.tenant, startMs);
+  const faults = new FaultInjector(options.faults, options.seed);
+  const pageSizes = { list: options.listPageSize ?? 100, delta: options.deltaPageSize ?? 100 };
+  const metrics: GraphSimulatorMetrics = { requests: 0, throttled: 0, unavailable: 0, byRoute: {} };
+  let baseUrl = '';
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const route = findRoute(req.method ?? 'GET', url.pathname);
+    const routeName = route?.name ?? 'other';
+    metrics.requests += 1;
+    metrics.byRoute[routeName] = (metrics.byRoute[routeName] ?? 0) + 1;
+    const now = clock.now();
+    directory.advanceTo(now.getTime());
+    try {
+      const latency = faults.latencyMs();
+      if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
+      if (!/^Bearer\s+\S+/i.test(req.headers.authorization ?? '')) {
+        throw new GraphSimError(401, 'InvalidAuthenticationToken', 'Access token is empty.');
+      }
+      const fault = faults.next(safeDecode(url.pathname + url.search));
+      if (fault) {
+        if (fault.status === 429) metrics.throttled += 1;
+        else metrics.unavailable += 1;
+        const headers: Record<string, string> = fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) };
+        throw fault.status === 429
+          ? new GraphSimError(429, 'TooManyRequests', 'Too many requests. Please retry after the time given in Retry-After.', headers)
+          : new GraphSimError(503, 'serviceNotAvailable', 'Service is unavailable. Please try again.', headers);
+      }
+      if (!route) {
+        throw new GraphSimError(400, 'BadRequest', `Resource not found for the segment '${url.pathname.split('/').pop() ?? ''}'.`);
+      }
+      sendJson(res, 200, route.handle({ directory, now: now.getTime(), baseUrl, url, headers: req.headers, pageSizes }));
+    } catch (error) {
+      const graphError =
+        error instanceof GraphSimError ? error : new GraphSimError(500, 'generalException', 'An internal server error occurred.');
+      sendGraphError(res, graphError, now);
+    }
+  };
+
+  const server = createServer((req, res) => void handle(req, res));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1.0`;
+
+  return {
+    baseUrl,
+    metrics: () => ({ ...metrics, byRoute: { ...metrics.byRoute } }),
+    setFaults: (f) => faults.set(f),
+    onChange: (callback) => directory.onChange(callback),
+    advanceTo: (now) => directory.advanceTo(now.getTime()),
+    user: (id) => {
+      const now = clock.now().getTime();
+      directory.advanceTo(now);
+      return directory.visibleUser(id, now);
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,171 @@
+import type { TokenCredential } from '@azure/identity';
+import { Client, type GraphRequest } from '@microsoft/microsoft-graph-client';
+import { z } from 'zod';
+import { DirectoryUserSchema, describeZodError, type DirectoryUser } from '../contracts/messages.js';
+import { DialtoneError, isDialtoneError } from '../domain/errors.js';
+import type { CorrelationStrategy, Directory } from '../ports/directory.js';
+import type { Logger } from '../ports/logger.js';
+import { toGraphDialtoneError } from './graph-errors.js';
+import { BearerTokenHandler, CountingFetchHandler, type FetchLike } from './graph-middleware.js';
+
+export const graphScope = 'https://graph.microsoft.com/.default';
+
+/** Everything one read needs: identity, correlation attributes, licence plans. */
+export const userSelect = [
+  'id',
+  'userPrincipalName',
+  'mail',
+  'employeeId',
+  'displayName',
+  'department',
+  'officeLocation',
+  'jobTitle',
+  'accountEnabled',
+  'usageLocation',
+  'assignedPlans',
+] as const;
+
+export interface GraphDirectoryOptions {
+  /** https://graph.microsoft.com/v1.0 in production, http://127.0.0.1:<port>/v1.0 for the simulator. */
+  baseUrl: string;
+  /** Token source in production (managed identity); scope https://graph.microsoft.com/.default. */
+  credential?: TokenCredential;
+  /** Token source when there is no credential (the sandbox). */
+  accessToken?: () => Promise<string>;
+  fetch?: FetchLike;
+  logger?: Logger;
+  /** Called once per HTTP request, for metrics. */
+  onRequest?: () => void;
+  /** Delay to ask for when Graph throttles or fails without Retry-After (default 30 s). */
+  defaultRetryAfterMs?: number;
+}
+
+export interface UsersDelta {
+  users: DirectoryUser[];
+  /** Pass back to listUsersDelta to get the changes since this round. */
+  deltaLink: string;
+}
+
+export interface GraphDirectory extends Directory {
+  /** /users/delta, every page followed: a full round without a link, the changes since with one. */
+  listUsersDelta(deltaLink?: string): Promise<UsersDelta>;
+}
+
+const UserPageSchema = z.object({
+  value: z.array(DirectoryUserSchema),
+  '@odata.nextLink': z.string().optional(),
+  '@odata.deltaLink': z.string().optional(),
+});
+type UserPage = z.infer<typeof UserPageSchema>;
+
+/** The Directory port over Microsoft Graph, one HTTP request per read, no in-process retries. */
+export function createGraphDirectory(options: GraphDirectoryOptions): GraphDirectory {
+  const base = new URL(options.baseUrl);
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const version = base.pathname.replace(/^\/+|\/+$/g, '');
+  const getToken = tokenSource(options);
+  const client = Client.initWithMiddleware({
+    baseUrl: base.origin,
+    defaultVersion: version,
+    middleware: [new BearerTokenHandler(getToken, base.origin), new CountingFetchHandler(options.fetch ?? fetch, options.onRequest)],
+  });
+  const defaultRetryAfterMs = options.defaultRetryAfterMs ?? 30_000;
+
+  const send = async (operation: string, request: GraphRequest): Promise<unknown> => {
+    try {
+      return (await request.get()) as unknown;
+    } catch (error) {
+      const failure = toGraphDialtoneError(error, operation, defaultRetryAfterMs);
+      if (failure.transient) options.logger?.warn('Graph request failed, will be retried later', { operation, code: failure.code, retryAfterMs: failure.retryAfterMs });
+      throw failure;
+    }
+  };
+
+  /** Follows a nextLink / deltaLink, which must point at the configured Graph endpoint. */
+  const follow = (link: string): GraphRequest => {
+    if (!link.startsWith(`${baseUrl}/`)) {
+      throw new DialtoneError('Unexpected', `Graph returned a link outside ${baseUrl}: ${new URL(link).origin}`);
+    }
+    return client.api(link.slice(baseUrl.length));
+  };
+
+  const getUser = async (userId: string): Promise<DirectoryUser | undefined> => {
+    try {
+      const body = await send('get user', client.api(`/users/${encodeURIComponent(userId)}`).select([...userSelect]));
+      return parse(DirectoryUserSchema, body, 'user');
+    } catch (error) {
+      if (isDialtoneError(error) && error.details.status === 404) return undefined;
+      throw error;
+    }
+  };
+
+  const filterUsers = async (property: 'employeeId' | 'mail', value: string): Promise<DirectoryUser[]> => {
+    const operation = `find users by ${property}`;
+    const clause = `${property} eq '${value.replace(/'/g, "''")}'`;
+    let request = client
+      .api('/users')
+      .header('ConsistencyLevel', 'eventual')
+      .filter(encodeURIComponent(clause))
+      .select([...userSelect])
+      .count(true);
+    const users: DirectoryUser[] = [];
+    for (;;) {
+      const page: UserPage = parse(UserPageSchema, await send(operation, request), 'users page');
+      users.push(...page.value);
+      const next = page['@odata.nextLink'];
+      if (!next) return users;
+      request = follow(next).header('ConsistencyLevel', 'eventual');
+    }
+  };
+
+  return {
+    async findUsers(strategy: CorrelationStrategy, value: string): Promise<DirectoryUser[]> {
+      if (value.trim() === '') return [];
+      if (strategy === 'userPrincipalName') {
+        const user = await getUser(value);
+        return user ? [user] : [];
+      }
+      return filterUsers(strategy, value);
+    },
+
+    getUser,
+
+    async listUsersDelta(deltaLink?: string): Promise<UsersDelta> {
+      let request = deltaLink ? follow(deltaLink) : client.api('/users/delta').select([...userSelect]);
+      const users: DirectoryUser[] = [];
+      for (;;) {
+        const page: UserPage = parse(UserPageSchema, await send('read users delta', request), 'users delta page');
+        users.push(...page.value);
+        const next = page['@odata.nextLink'];
+        if (next) {
+          request = follow(next);
+          continue;
+        }
+        const link = page['@odata.deltaLink'];
+        if (!link) throw new DialtoneError('Unexpected', 'Graph users delta page has neither @odata.nextLink nor @odata.deltaLink');
+        return { users, deltaLink: link };
+      }
+    },
+  };
+}
+
+function tokenSource(options: GraphDirectoryOptions): () => Promise<string> {
+  const { credential, accessToken } = options;
+  if (credential) {
+    return async () => {
+      const token = await credential.getToken(graphScope);
+      if (!token) throw new Error(`the credential returned no token for ${graphScope}`);
+      return token.token;
+    };
+  }
+  if (accessToken) return accessToken;
+  throw new DialtoneError('ConfigInvalid', 'createGraphDirectory needs a credential or an accessToken function');
+}
+
+function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
+  const result = schema.safeParse(body);
+  if (!result.success) {
+    throw new DialtoneError('Unexpected', `Graph returned a malformed ${what}: ${describeZodError(result.error)}`);
+  }
+  return result.data;
+}
