@@ -1,0 +1,272 @@
+import { classifyCmdletError } from '../shared/domain/error-classification.js';
+import { DialtoneError } from '../shared/domain/errors.js';
+import type { Logger } from '../shared/ports/logger.js';
+import { PwshProcess, type Credentials, type PwshCommand } from './pwsh-process.js';
+import type { SessionLease, SessionProvider } from './session.js';
+import { realTimers, type Timers } from './timers.js';
+
+export interface PoolOptions {
+  command: PwshCommand;
+  /** The credentials for a tenant; called for every new connect so a rotated certificate is picked up. */
+  credentials(tenantId: string): Promise<Credentials>;
+  maxSessions: number;
+  maxSessionsPerTenant: number;
+  idleTimeoutMs: number;
+  maxSessionAgeMs: number;
+  connectTimeoutMs: number;
+  readyTimeoutMs?: number;
+  /** Time a retiring process gets after Exit before it is killed. */
+  exitGraceMs?: number;
+  /** How often the idle reaper looks; defaults to a quarter of the idle timeout (at most 30 s). */
+  reapIntervalMs?: number;
+  logger: Logger;
+  timers?: Timers;
+}
+
+export interface PoolStats {
+  live: number;
+  busy: number;
+  peakBusy: number;
+  peakLive: number;
+  created: number;
+  replaced: number;
+  retired: number;
+  connects: number;
+}
+
+interface Entry {
+  tenantId: string;
+  proc: PwshProcess;
+  busy: boolean;
+  retire: boolean;
+}
+
+/**
+ * Warm Teams PowerShell sessions per tenant: connect once, reuse for many commands. The global and
+ * per-tenant limits count live processes (starting, idle or busy), so the pool never runs more
+ * pwsh than configured — a retiring process counts until it has really exited.
+ */
+export class SessionPool implements SessionProvider {
+  private readonly entries = new Set<Entry>();
+  private readonly starting = new Map<string, number>();
+  private waiters: (() => void)[] = [];
+  private readonly counters = { peakBusy: 0, peakLive: 0, created: 0, replaced: 0, retired: 0, connects: 0 };
+  private readonly closing = new Set<Promise<void>>();
+  private draining = false;
+  private reaper: unknown;
+  private readonly timers: Timers;
+
+  constructor(private readonly options: PoolOptions) {
+    this.timers = options.timers ?? realTimers;
+    this.scheduleReap();
+  }
+
+  stats(): PoolStats {
+    return {
+      live: this.liveCount(),
+      busy: [...this.entries].filter((e) => e.busy).length,
+      ...this.counters,
+    };
+  }
+
+  /** Process ids of live sessions (tests check they are really gone after drain). */
+  pids(): number[] {
+    return [...this.entries].map((e) => e.proc.pid).filter((pid): pid is number => pid !== undefined);
+  }
+
+  async acquire(tenantId: string): Promise<SessionLease> {
+    for (;;) {
+      if (this.draining) throw new DialtoneError('SessionBroken', 'The session pool is shutting down.', { transient: true });
+      const idle = this.takeIdle(tenantId);
+      if (idle) return this.lease(idle);
+      if (this.tenantLive(tenantId) < this.options.maxSessionsPerTenant) {
+        if (this.liveCount() < this.options.maxSessions) return this.lease(await this.spawn(tenantId));
+        const victim = [...this.entries].find((e) => !e.busy && e.tenantId !== tenantId);
+        if (victim) {
+          this.close(victim, 'making room for another tenant');
+          continue;
+        }
+      }
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+
+  /** New sessions get new credentials; the current ones retire after their command. */
+  retireAll(reason: string): void {
+    for (const entry of [...this.entries]) {
+      entry.retire = true;
+      if (!entry.busy) this.close(entry, reason);
+    }
+  }
+
+  /** Closes sessions idle longer than the idle timeout or older than the maximum age. */
+  reap(): void {
+    const now = this.timers.now();
+    for (const entry of [...this.entries]) {
+      if (entry.busy) continue;
+      if (now - entry.proc.lastUsedAt >= this.options.idleTimeoutMs) this.close(entry, 'idle');
+      else if (now - entry.proc.createdAt >= this.options.maxSessionAgeMs) this.close(entry, 'maximum age');
+    }
+  }
+
+  /** Shutdown: no new leases; waits for busy sessions to come back (or `graceMs`), then closes all. */
+  async drain(graceMs = 0): Promise<void> {
+    this.draining = true;
+    this.timers.clearTimeout(this.reaper);
+    for (const waiter of this.waiters.splice(0)) waiter();
+    const deadline = this.timers.now() + graceMs;
+    while ([...this.entries].some((e) => e.busy) && this.timers.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const timer = this.timers.setTimeout(resolve, Math.max(1, deadline - this.timers.now()));
+        this.waiters.push(() => {
+          this.timers.clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    for (const entry of [...this.entries]) this.close(entry, 'shutdown');
+    await Promise.all([...this.closing]);
+  }
+
+  private takeIdle(tenantId: string): Entry | undefined {
+    const now = this.timers.now();
+    for (const entry of this.entries) {
+      if (entry.tenantId !== tenantId || entry.busy || entry.retire) continue;
+      if (entry.proc.broken) {
+        this.remove(entry, true);
+        continue;
+      }
+      if (now - entry.proc.createdAt >= this.options.maxSessionAgeMs) {
+        this.close(entry, 'maximum age');
+        continue;
+      }
+      entry.busy = true;
+      this.trackPeaks();
+      return entry;
+    }
+    return undefined;
+  }
+
+  private async spawn(tenantId: string): Promise<Entry> {
+    this.starting.set(tenantId, (this.starting.get(tenantId) ?? 0) + 1);
+    this.trackPeaks();
+    let proc: PwshProcess | undefined;
+    try {
+      proc = await PwshProcess.start(this.options.command, {
+        readyTimeoutMs: this.options.readyTimeoutMs ?? this.options.connectTimeoutMs,
+        logger: this.options.logger,
+        timers: this.timers,
+      });
+      this.counters.created += 1;
+      const credentials = await this.options.credentials(tenantId);
+      this.counters.connects += 1;
+      const outcome = await proc.connect(credentials, { timeoutMs: this.options.connectTimeoutMs });
+      if (!outcome.ok) {
+        const classification = classifyCmdletError(outcome.error);
+        throw new DialtoneError(
+          classification.class === 'transient' ? classification.code : 'CmdletFailed',
+          `Connect-MicrosoftTeams failed: ${outcome.error.message}`,
+          { transient: classification.class === 'transient' },
+        );
+      }
+      const entry: Entry = { tenantId, proc, busy: true, retire: false };
+      this.entries.add(entry);
+      this.options.logger.info('pwsh session connected', { tenantId, session: proc.serial, pid: proc.pid });
+      return entry;
+    } catch (error) {
+      proc?.kill();
+      throw error;
+    } finally {
+      this.starting.set(tenantId, (this.starting.get(tenantId) ?? 1) - 1);
+      this.trackPeaks();
+      this.wake();
+    }
+  }
+
+  private lease(entry: Entry): SessionLease {
+    let returned = false;
+    const giveBack = (discardReason?: string): void => {
+      if (returned) return;
+      returned = true;
+      entry.busy = false;
+      if (discardReason !== undefined || entry.proc.broken) {
+        if (!entry.proc.broken) entry.proc.markBroken('crash', discardReason ?? 'discarded');
+        this.remove(entry, true);
+      } else if (entry.retire || this.draining || this.timers.now() - entry.proc.createdAt >= this.options.maxSessionAgeMs) {
+        this.close(entry, entry.retire ? 'credentials rotated' : 'maximum age');
+      }
+      this.wake();
+    };
+    return {
+      session: entry.proc,
+      reconnect: async () => {
+        const credentials = await this.options.credentials(entry.tenantId);
+        this.counters.connects += 1;
+        const outcome = await entry.proc.connect(credentials, { timeoutMs: this.options.connectTimeoutMs });
+        if (!outcome.ok) {
+          throw new DialtoneError('SessionBroken', `Connect-MicrosoftTeams failed: ${outcome.error.message}`, { transient: true });
+        }
+      },
+      release: () => giveBack(),
+      discard: (reason) => giveBack(reason),
+    };
+  }
+
+  private close(entry: Entry, reason: string): void {
+    if (!this.entries.delete(entry)) return;
+    this.counters.retired += 1;
+    this.options.logger.info('pwsh session closed', {
+      tenantId: entry.tenantId,
+      session: entry.proc.serial,
+      reason,
+      commandsRun: entry.proc.commandsRun,
+    });
+    this.track(entry.proc.exit(this.options.exitGraceMs ?? 5_000));
+  }
+
+  private track(exit: Promise<void>): void {
+    this.closing.add(exit);
+    void exit.finally(() => {
+      this.closing.delete(exit);
+      this.wake();
+    });
+  }
+
+  private remove(entry: Entry, replaced: boolean): void {
+    if (!this.entries.delete(entry)) return;
+    if (replaced) this.counters.replaced += 1;
+    entry.proc.kill();
+    this.track(entry.proc.waitExit());
+  }
+
+  private liveCount(): number {
+    let starting = 0;
+    for (const n of this.starting.values()) starting += n;
+    return this.entries.size + starting + this.closing.size;
+  }
+
+  private tenantLive(tenantId: string): number {
+    return [...this.entries].filter((e) => e.tenantId === tenantId).length + (this.starting.get(tenantId) ?? 0);
+  }
+
+  private trackPeaks(): void {
+    const busy = [...this.entries].filter((e) => e.busy).length;
+    this.counters.peakBusy = Math.max(this.counters.peakBusy, busy);
+    this.counters.peakLive = Math.max(this.counters.peakLive, this.liveCount());
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const waiter of waiters) waiter();
+  }
+
+  private scheduleReap(): void {
+    const interval = this.options.reapIntervalMs ?? Math.min(30_000, Math.max(1_000, this.options.idleTimeoutMs / 4));
+    this.reaper = this.timers.setTimeout(() => {
+      if (this.draining) return;
+      this.reap();
+      this.scheduleReap();
+    }, interval);
+  }
+}

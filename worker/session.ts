@@ -1,0 +1,20 @@
+import type { CallOutcome } from './pwsh-process.js';
+
+/** What a use case needs from a connected Teams PowerShell session. */
+export interface TeamsSession {
+  call(cmdlet: string, parameters: Record<string, unknown>, options: { timeoutMs: number }): Promise<CallOutcome>;
+}
+
+/** A session lent out by the pool; give it back exactly once with release() or discard(). */
+export interface SessionLease {
+  readonly session: TeamsSession;
+  /** Connect-MicrosoftTeams again on the same process (expired token). */
+  reconnect(): Promise<void>;
+  release(): void;
+  /** The session is not to be trusted again: kill it, the pool replaces it. */
+  discard(reason: string): void;
+}
+
+export interface SessionProvider {
+  acquire(tenantId: string): Promise<SessionLease>;
+}
