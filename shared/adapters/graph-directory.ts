@@ -89,9 +89,10 @@ export function createGraphDirectory(options: GraphDirectoryOptions): GraphDirec
     return client.api(link.slice(baseUrl.length));
   };
 
-  const getUser = async (userId: string): Promise<DirectoryUser | undefined> => {
+  /** GET /users/{id | userPrincipalName}: 404 means not there (yet). */
+  const readUser = async (key: string, operation: string): Promise<DirectoryUser | undefined> => {
     try {
-      const body = await send('get user', client.api(`/users/${encodeURIComponent(userId)}`).select([...userSelect]));
+      const body = await send(operation, client.api(`/users/${encodeURIComponent(key)}`).select([...userSelect]));
       return parse(DirectoryUserSchema, body, 'user');
     } catch (error) {
       if (isDialtoneError(error) && error.details.status === 404) return undefined;
@@ -122,13 +123,13 @@ export function createGraphDirectory(options: GraphDirectoryOptions): GraphDirec
     async findUsers(strategy: CorrelationStrategy, value: string): Promise<DirectoryUser[]> {
       if (value.trim() === '') return [];
       if (strategy === 'userPrincipalName') {
-        const user = await getUser(value);
+        const user = await readUser(value, 'find user by userPrincipalName');
         return user ? [user] : [];
       }
       return filterUsers(strategy, value);
     },
 
-    getUser,
+    getUser: (userId: string) => readUser(userId, 'get user'),
 
     async listUsersDelta(deltaLink?: string): Promise<UsersDelta> {
       let request = deltaLink ? follow(deltaLink) : client.api('/users/delta').select([...userSelect]);
