@@ -1,0 +1,274 @@
+/**
+ * One "pwsh" session's view of the tenant: binds a request's parameters the way PowerShell
+ * does (case-insensitive names, parameter sets, mandatory parameters), enforces the
+ * Connect-MicrosoftTeams state, and calls the tenant. Pure apart from the tenant it is given.
+ */
+import type { PolicyType } from '../../shared/domain/voice-state.js';
+import { policyTypes } from '../../shared/domain/voice-state.js';
+import { canonicalCmdlet, type AllowedCmdlet } from './allow-list.js';
+import { CmdletError, teamsErrors, type HostError } from './cmdlet-error.js';
+import type { SimTenant } from './tenant.js';
+
+export interface TeamsSession {
+  connected: boolean;
+  /** Set by an `unauthorized` fault: the token is gone until the next Connect-MicrosoftTeams. */
+  tokenExpired: boolean;
+}
+
+export interface HostRequest {
+  cmdlet: string;
+  parameters: Record<string, unknown>;
+  /** Only on Connect-MicrosoftTeams; checked, never stored or echoed. */
+  certificate?: unknown;
+}
+
+export type HostOutcome = { ok: true; result: unknown } | { ok: false; error: HostError };
+
+export const MAX_BATCH_IDENTITIES = 5000;
+const DEFAULT_TOP = 500;
+const numberTypes = ['DirectRouting', 'CallingPlan', 'OperatorConnect'] as const;
+const MAX_TOP = 1000;
+const commonParameters = ['ErrorAction', 'WarningAction', 'InformationAction', 'Verbose', 'Debug', 'PassThru', 'Confirm', 'WhatIf'];
+
+const grantTypes: Partial<Record<AllowedCmdlet, PolicyType>> = {
+  'Grant-CsCallingLineIdentity': 'CallingLineIdentity',
+  'Grant-CsOnlineVoiceRoutingPolicy': 'OnlineVoiceRoutingPolicy',
+  'Grant-CsTenantDialPlan': 'TenantDialPlan',
+  'Grant-CsTeamsCallingPolicy': 'TeamsCallingPolicy',
+  'Grant-CsOnlineVoicemailPolicy': 'OnlineVoicemailPolicy',
+  'Grant-CsTeamsEmergencyCallRoutingPolicy': 'TeamsEmergencyCallRoutingPolicy',
+};
+const listTypes: Partial<Record<AllowedCmdlet, PolicyType>> = {
+  'Get-CsCallingLineIdentity': 'CallingLineIdentity',
+  'Get-CsOnlineVoiceRoutingPolicy': 'OnlineVoiceRoutingPolicy',
+  'Get-CsTenantDialPlan': 'TenantDialPlan',
+};
+
+export function newSession(): TeamsSession {
+  return { connected: false, tokenExpired: false };
+}
+
+/** Runs one request in a session; every failure comes back as the host's error shape. */
+export function runCmdlet(tenant: SimTenant, session: TeamsSession, request: HostRequest): HostOutcome {
+  try {
+    return { ok: true, result: dispatch(tenant, session, request) };
+  } catch (error) {
+    if (error instanceof CmdletError) return { ok: false, error: error.hostError };
+    throw error;
+  }
+}
+
+function dispatch(tenant: SimTenant, session: TeamsSession, request: HostRequest): unknown {
+  const cmdlet = canonicalCmdlet(request.cmdlet);
+  if (cmdlet === undefined) throw teamsErrors.notAllowed(request.cmdlet);
+  if (cmdlet === 'Connect-MicrosoftTeams') return connect(tenant, session, bind(cmdlet, request.parameters, ['ApplicationId', 'TenantId']), request.certificate);
+  if (cmdlet === 'Disconnect-MicrosoftTeams' || cmdlet === 'Exit') {
+    session.connected = false;
+    return null;
+  }
+  if (!session.connected) throw teamsErrors.notConnected(cmdlet);
+  if (session.tokenExpired) throw teamsErrors.unauthorized(cmdlet);
+
+  const grantType = grantTypes[cmdlet];
+  if (grantType !== undefined) {
+    const p = bind(cmdlet, request.parameters, ['Identity', 'PolicyName']);
+    tenant.grantPolicy(cmdlet, grantType, requiredString(cmdlet, p, 'Identity'), optionalString(cmdlet, p, 'PolicyName') ?? null);
+    return null;
+  }
+  const listType = listTypes[cmdlet];
+  if (listType !== undefined) {
+    const p = bind(cmdlet, request.parameters, ['Identity', 'Filter']);
+    return tenant.listPolicies(cmdlet, listType, optionalString(cmdlet, p, 'Identity'));
+  }
+  switch (cmdlet) {
+    case 'Get-CsOnlineUser': {
+      const p = bind(cmdlet, request.parameters, ['Identity', 'ResultSize']);
+      const identity = optionalString(cmdlet, p, 'Identity');
+      if (identity === undefined) {
+        return tenant.usersView().flatMap((u) => {
+          try {
+            return [tenant.onlineUser(cmdlet, u.id)];
+          } catch {
+            return [];
+          }
+        });
+      }
+      return tenant.onlineUser(cmdlet, identity);
+    }
+    case 'Set-CsPhoneNumberAssignment':
+      return setAssignment(tenant, cmdlet, request.parameters);
+    case 'Remove-CsPhoneNumberAssignment':
+      return removeAssignment(tenant, cmdlet, request.parameters);
+    case 'Get-CsPhoneNumberAssignment':
+      return getAssignments(tenant, cmdlet, request.parameters);
+    case 'New-CsBatchPolicyAssignmentOperation':
+      return newBatch(tenant, cmdlet, request.parameters);
+    case 'Get-CsBatchPolicyAssignmentOperation': {
+      const p = bind(cmdlet, request.parameters, ['OperationId', 'Status']);
+      return tenant.getBatch(cmdlet, optionalString(cmdlet, p, 'OperationId'));
+    }
+    default:
+      throw teamsErrors.notAllowed(cmdlet);
+  }
+}
+
+function connect(tenant: SimTenant, session: TeamsSession, p: Map<string, unknown>, certificate: unknown): unknown {
+  const applicationId = p.get('ApplicationId');
+  const tenantId = p.get('TenantId');
+  if (typeof applicationId !== 'string' || applicationId === '' || typeof tenantId !== 'string' || tenantId === '') {
+    throw teamsErrors.connectFailed('ApplicationId and TenantId are required for application (certificate) authentication.', 'System.ArgumentException');
+  }
+  const pfx = (certificate as { pfxBase64?: unknown } | null | undefined)?.pfxBase64;
+  if (typeof pfx !== 'string' || pfx === '') {
+    throw teamsErrors.connectFailed('A certificate is required: the request must carry certificate.pfxBase64.', 'System.ArgumentException');
+  }
+  if (!isBase64(pfx)) {
+    throw teamsErrors.connectFailed('The certificate is not valid: certificate.pfxBase64 is not base64-encoded PKCS#12.', 'System.Security.Cryptography.CryptographicException');
+  }
+  if (tenantId.toLowerCase() !== tenant.tenantId.toLowerCase()) {
+    session.connected = false;
+    throw teamsErrors.connectFailed(
+      `AADSTS90002: Tenant '${tenantId}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
+    );
+  }
+  session.connected = true;
+  session.tokenExpired = false;
+  return { Account: applicationId, Environment: 'AzureCloud', TenantId: tenant.tenantId, TokenType: 'AppOnly' };
+}
+
+function setAssignment(tenant: SimTenant, cmdlet: string, parameters: Record<string, unknown>): null {
+  const p = bind(cmdlet, parameters, ['Identity', 'PhoneNumber', 'PhoneNumberType', 'LocationId', 'AssignmentCategory', 'EnterpriseVoiceEnabled', 'NetworkSiteId']);
+  const assignment = ['PhoneNumber', 'PhoneNumberType', 'LocationId', 'AssignmentCategory', 'NetworkSiteId'].some((n) => p.has(n));
+  const attribute = p.has('EnterpriseVoiceEnabled');
+  if (assignment === attribute) throw teamsErrors.parameterSet(cmdlet);
+  const identity = requiredString(cmdlet, p, 'Identity');
+  if (attribute) {
+    const enabled = p.get('EnterpriseVoiceEnabled');
+    if (typeof enabled !== 'boolean') throw teamsErrors.badArgument(cmdlet, 'EnterpriseVoiceEnabled', 'The value must be $true or $false.');
+    tenant.setEnterpriseVoice(cmdlet, identity, enabled);
+    return null;
+  }
+  requireAll(cmdlet, p, ['PhoneNumber', 'PhoneNumberType']);
+  const numberType = checkSet(cmdlet, 'PhoneNumberType', requiredString(cmdlet, p, 'PhoneNumberType'), numberTypes);
+  const rawCategory = optionalString(cmdlet, p, 'AssignmentCategory');
+  const category = rawCategory === undefined ? undefined : checkSet(cmdlet, 'AssignmentCategory', rawCategory, ['Primary', 'Private', 'Alternate']);
+  const locationId = optionalString(cmdlet, p, 'LocationId');
+  tenant.assignNumber(cmdlet, identity, requiredString(cmdlet, p, 'PhoneNumber'), numberType, {
+    ...(locationId === undefined ? {} : { locationId }),
+    ...(category === undefined ? {} : { assignmentCategory: category }),
+  });
+  return null;
+}
+
+function removeAssignment(tenant: SimTenant, cmdlet: string, parameters: Record<string, unknown>): null {
+  const p = bind(cmdlet, parameters, ['Identity', 'PhoneNumber', 'PhoneNumberType', 'RemoveAll']);
+  const byNumber = p.has('PhoneNumber') || p.has('PhoneNumberType');
+  const all = p.get('RemoveAll') === true;
+  if (byNumber === all) throw teamsErrors.parameterSet(cmdlet);
+  const identity = requiredString(cmdlet, p, 'Identity');
+  if (all) {
+    tenant.removeNumber(cmdlet, identity, 'all');
+    return null;
+  }
+  requireAll(cmdlet, p, ['PhoneNumber', 'PhoneNumberType']);
+  const numberType = checkSet(cmdlet, 'PhoneNumberType', requiredString(cmdlet, p, 'PhoneNumberType'), numberTypes);
+  tenant.removeNumber(cmdlet, identity, requiredString(cmdlet, p, 'PhoneNumber'), numberType);
+  return null;
+}
+
+function getAssignments(tenant: SimTenant, cmdlet: string, parameters: Record<string, unknown>): unknown[] {
+  const filters = ['AssignedPstnTargetId', 'TelephoneNumber', 'TelephoneNumberContain', 'TelephoneNumberStartsWith', 'NumberType', 'PstnAssignmentStatus'] as const;
+  const p = bind(cmdlet, parameters, [...filters, 'Top', 'Skip']);
+  const top = optionalInteger(cmdlet, p, 'Top') ?? DEFAULT_TOP;
+  if (top < 1) throw teamsErrors.badArgument(cmdlet, 'Top', `The ${top} argument is less than the minimum allowed range of 1. Supply an argument that is greater than or equal to 1 and then try the command again.`);
+  if (top > MAX_TOP) {
+    throw teamsErrors.badArgument(cmdlet, 'Top', `The ${top} argument is greater than the maximum allowed range of ${MAX_TOP}. Supply an argument that is less than or equal to ${MAX_TOP} and then try the command again.`);
+  }
+  const skip = optionalInteger(cmdlet, p, 'Skip') ?? 0;
+  if (skip < 0) throw teamsErrors.badArgument(cmdlet, 'Skip', `The ${skip} argument is less than the minimum allowed range of 0.`);
+  const filter: Record<string, string> = {};
+  for (const name of filters) {
+    const value = optionalString(cmdlet, p, name);
+    if (value !== undefined) filter[name.charAt(0).toLowerCase() + name.slice(1)] = value;
+  }
+  return tenant.findAssignments(cmdlet, filter).slice(skip, skip + top);
+}
+
+function newBatch(tenant: SimTenant, cmdlet: string, parameters: Record<string, unknown>): string {
+  const p = bind(cmdlet, parameters, ['PolicyType', 'PolicyName', 'Identity', 'OperationName', 'AdditionalParameters']);
+  requireAll(cmdlet, p, ['PolicyType', 'Identity']);
+  const type = checkSet(cmdlet, 'PolicyType', requiredString(cmdlet, p, 'PolicyType'), policyTypes);
+  const raw = p.get('Identity');
+  const identities = Array.isArray(raw) ? raw : [raw];
+  if (identities.length === 0 || identities.some((i) => typeof i !== 'string' || i === '')) {
+    throw teamsErrors.badArgument(cmdlet, 'Identity', 'The argument is null, empty, or an element of the argument collection contains a null value.');
+  }
+  if (identities.length > MAX_BATCH_IDENTITIES) {
+    throw teamsErrors.badArgument(
+      cmdlet,
+      'Identity',
+      `The number of provided arguments (${identities.length}) exceeds the maximum number of allowed arguments (${MAX_BATCH_IDENTITIES}). Provide fewer than ${MAX_BATCH_IDENTITIES} arguments, and then try the command again.`,
+    );
+  }
+  return tenant.newBatch(cmdlet, type, optionalString(cmdlet, p, 'PolicyName') ?? null, identities as string[], optionalString(cmdlet, p, 'OperationName'));
+}
+
+/** Binds parameters by name, case-insensitively, as PowerShell does; common parameters are accepted and ignored. */
+function bind(cmdlet: string, parameters: Record<string, unknown>, names: readonly string[]): Map<string, unknown> {
+  const bound = new Map<string, unknown>();
+  for (const [key, value] of Object.entries(parameters)) {
+    const name = names.find((n) => n.toLowerCase() === key.toLowerCase());
+    if (name !== undefined) {
+      bound.set(name, value);
+      continue;
+    }
+    if (!commonParameters.some((c) => c.toLowerCase() === key.toLowerCase())) throw teamsErrors.unknownParameter(cmdlet, key);
+  }
+  return bound;
+}
+
+function requireAll(cmdlet: string, p: Map<string, unknown>, names: string[]): void {
+  const missing = names.filter((n) => !p.has(n));
+  if (missing.length > 0) throw teamsErrors.missingParameter(cmdlet, missing);
+}
+
+function requiredString(cmdlet: string, p: Map<string, unknown>, name: string): string {
+  if (!p.has(name)) throw teamsErrors.missingParameter(cmdlet, [name]);
+  const value = p.get(name);
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw teamsErrors.badArgument(cmdlet, name, 'The argument is null or empty. Provide an argument that is not null or empty, and then try the command again.');
+  }
+  return value;
+}
+
+/** undefined when absent; null when passed as $null. */
+function optionalString(cmdlet: string, p: Map<string, unknown>, name: string): string | undefined {
+  const value = p.get(name);
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw teamsErrors.badArgument(cmdlet, name, `Cannot convert '${JSON.stringify(value)}' to the type 'System.String'.`);
+  return value;
+}
+
+function optionalInteger(cmdlet: string, p: Map<string, unknown>, name: string): number | undefined {
+  const value = p.get(name);
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw teamsErrors.badArgument(cmdlet, name, `Cannot convert '${JSON.stringify(value)}' to the type 'System.Int32'.`);
+  return value;
+}
+
+/** The canonical spelling of a ValidateSet value, which PowerShell matches case-insensitively. */
+function checkSet<T extends string>(cmdlet: string, name: string, value: string, allowed: readonly T[]): T {
+  const found = allowed.find((a) => a.toLowerCase() === value.toLowerCase());
+  if (found === undefined) {
+    throw teamsErrors.badArgument(
+      cmdlet,
+      name,
+      `The argument "${value}" does not belong to the set "${allowed.join(',')}" specified by the ValidateSet attribute. Supply an argument that is in the set and then try the command again.`,
+    );
+  }
+  return found;
+}
+
+function isBase64(text: string): boolean {
+  return text.length % 4 === 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(text);
+}

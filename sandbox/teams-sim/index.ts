@@ -1,0 +1,71 @@
+/**
+ * The Teams simulator: one simulated tenant in this process, served to any number of `pwsh`
+ * stand-in processes. The worker spawns `pwshCommand` exactly where it would spawn pwsh.
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Clock } from '../../shared/ports/clock.js';
+import type { FaultRule, LatencyMs } from './faults.js';
+import { TeamsSimServer, type TeamsMetrics } from './server.js';
+import { SimTenant } from './tenant.js';
+import { parseSandboxTenantFile, type SandboxTenantFile } from './tenant-file.js';
+import { SIM_URL_ENV } from './wire.js';
+
+export type { FaultKind, FaultRule, LatencyMs } from './faults.js';
+export { FaultRuleSchema } from './faults.js';
+export type { TeamsMetrics } from './server.js';
+export type { PhoneNumberRow, SimUserView } from './tenant.js';
+export { SimTenant } from './tenant.js';
+export { SandboxTenantFileSchema, type SandboxTenantFile } from './tenant-file.js';
+
+export interface TeamsSimulatorOptions {
+  tenant: SandboxTenantFile;
+  clock: Clock;
+  /** Real milliseconds each request waits, by kind; defaults to the tenant file's teamsSimulator.latencyMs, else 0. */
+  latencyMs?: LatencyMs;
+  /** Defaults to the tenant file's teamsSimulator.faults. */
+  faults?: FaultRule[];
+  seed?: number;
+  /** Sandbox time at which licensedAfterMs / appearsAfterMs count from; defaults to clock.startedAt (SimClock) or now. */
+  startedAtMs?: number;
+}
+
+export interface TeamsSimulator {
+  /** How to start one pwsh stand-in: spawn(command, args, { env: { ...process.env, ...env } }). */
+  pwshCommand: { command: string; args: string[]; env: Record<string, string> };
+  tenant: SimTenant;
+  metrics(): TeamsMetrics;
+  setFaults(faults: FaultRule[]): void;
+  setLatency(latencyMs: LatencyMs): void;
+  /** Stand-ins currently attached to the server (started and not yet exited). */
+  liveProcesses(): number;
+  close(): Promise<void>;
+}
+
+const standinPath = fileURLToPath(new URL('./pwsh-standin.ts', import.meta.url));
+// An absolute loader URL, so the stand-in starts from any working directory.
+const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+export async function startTeamsSimulator(options: TeamsSimulatorOptions): Promise<TeamsSimulator> {
+  const file = parseSandboxTenantFile(options.tenant);
+  const tenant = new SimTenant(file, options.clock, options.startedAtMs);
+  const settings = file.teamsSimulator;
+  const latencyMs = options.latencyMs ?? settings?.latencyMs;
+  const faults = options.faults ?? settings?.faults;
+  const seed = options.seed ?? settings?.seed;
+  const server = await TeamsSimServer.start({
+    tenant,
+    ...(latencyMs === undefined ? {} : { latencyMs }),
+    ...(faults === undefined ? {} : { faults }),
+    ...(seed === undefined ? {} : { seed }),
+  });
+  return {
+    pwshCommand: { command: process.execPath, args: ['--import', tsxLoader, standinPath], env: { [SIM_URL_ENV]: server.baseUrl } },
+    tenant,
+    metrics: () => server.metrics(),
+    setFaults: (rules) => server.setFaults(rules),
+    setLatency: (latency) => server.setLatency(latency),
+    liveProcesses: () => server.liveProcesses(),
+    close: () => server.close(),
+  };
+}

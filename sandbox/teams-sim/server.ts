@@ -1,0 +1,183 @@
+/**
+ * Runs the simulated tenant in the calling process behind a small HTTP server on 127.0.0.1.
+ * Each stand-in process holds one long-lived `attach` request open for its whole life, so the
+ * server knows which "pwsh" sessions are alive (and forgets a session's connect state when its
+ * process dies), and posts each protocol request to `invoke`.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { canonicalCmdlet, cmdletKind } from './allow-list.js';
+import { newSession, runCmdlet, type HostOutcome, type TeamsSession } from './cmdlets.js';
+import { teamsErrors } from './cmdlet-error.js';
+import { FaultPlan, type FaultRule, type LatencyMs } from './faults.js';
+import type { SimTenant } from './tenant.js';
+import { CRASH_EXIT_CODE, type InvokeAction, type InvokeBody } from './wire.js';
+
+export interface TeamsMetrics {
+  /** Every cmdlet request except Connect-/Disconnect-MicrosoftTeams and the protocol's Exit. */
+  cmdlets: number;
+  /** Set-, Remove-, Grant- and New-CsBatch… requests (included in `cmdlets`). */
+  writeCmdlets: number;
+  connects: number;
+  /** Every request by cmdlet name, Connect and Exit included. */
+  byCmdlet: Record<string, number>;
+}
+
+export interface TeamsSimServerOptions {
+  tenant: SimTenant;
+  latencyMs?: LatencyMs;
+  faults?: readonly FaultRule[];
+  seed?: number;
+}
+
+interface Attached {
+  session: TeamsSession;
+  response: ServerResponse;
+}
+
+const SESSION_PATH = /^\/sessions\/([A-Za-z0-9._-]{1,100})\/(attach|invoke)$/;
+
+export class TeamsSimServer {
+  private readonly sessions = new Map<string, Attached>();
+  private readonly faults: FaultPlan;
+  private latency: Required<LatencyMs>;
+  private counts: TeamsMetrics = { cmdlets: 0, writeCmdlets: 0, connects: 0, byCmdlet: {} };
+  private url = '';
+
+  private constructor(
+    private readonly tenant: SimTenant,
+    private readonly server: Server,
+    options: TeamsSimServerOptions,
+  ) {
+    this.faults = new FaultPlan(options.faults ?? [], options.seed ?? 1);
+    this.latency = { connect: 0, read: 0, write: 0, ...options.latencyMs };
+  }
+
+  static async start(options: TeamsSimServerOptions): Promise<TeamsSimServer> {
+    const server = createServer();
+    const sim = new TeamsSimServer(options.tenant, server, options);
+    server.on('request', (req, res) => sim.route(req, res));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    sim.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return sim;
+  }
+
+  get baseUrl(): string {
+    return this.url;
+  }
+
+  metrics(): TeamsMetrics {
+    return { ...this.counts, byCmdlet: { ...this.counts.byCmdlet } };
+  }
+
+  setFaults(faults: readonly FaultRule[]): void {
+    this.faults.set(faults);
+  }
+
+  setLatency(latencyMs: LatencyMs): void {
+    this.latency = { ...this.latency, ...latencyMs };
+  }
+
+  liveProcesses(): number {
+    return this.sessions.size;
+  }
+
+  async close(): Promise<void> {
+    for (const { response } of this.sessions.values()) response.destroy();
+    this.sessions.clear();
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private route(req: IncomingMessage, res: ServerResponse): void {
+    const match = SESSION_PATH.exec(req.url ?? '');
+    if (match === null) return void res.writeHead(404).end();
+    const [, sessionId = '', verb] = match;
+    if (verb === 'attach' && req.method === 'GET') return this.attach(sessionId, req, res);
+    if (verb === 'invoke' && req.method === 'POST') {
+      void this.invoke(sessionId, req, res).catch((error: unknown) => {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(error instanceof Error ? error.message : 'internal error');
+      });
+      return;
+    }
+    res.writeHead(405).end();
+  }
+
+  private attach(sessionId: string, req: IncomingMessage, res: ServerResponse): void {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.flushHeaders();
+    this.sessions.set(sessionId, { session: newSession(), response: res });
+    const forget = () => {
+      if (this.sessions.get(sessionId)?.response === res) this.sessions.delete(sessionId);
+    };
+    req.on('close', forget);
+    res.on('close', forget);
+  }
+
+  private async invoke(sessionId: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const attached = this.sessions.get(sessionId);
+    const body = JSON.parse(await readBody(req)) as InvokeBody;
+    if (attached === undefined) return void res.writeHead(404, { 'content-type': 'text/plain' }).end('session not attached');
+    const action = await this.perform(attached.session, body);
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(action));
+  }
+
+  private async perform(session: TeamsSession, body: InvokeBody): Promise<InvokeAction> {
+    const cmdlet = canonicalCmdlet(body.cmdlet);
+    this.count(cmdlet ?? body.cmdlet, cmdlet === undefined ? 'read' : cmdletKind(cmdlet));
+    if (cmdlet === undefined || cmdlet === 'Exit') return respond(runCmdlet(this.tenant, session, body));
+
+    const kind = cmdletKind(cmdlet);
+    const identity = Object.entries(body.parameters).find(([k]) => k.toLowerCase() === 'identity')?.[1];
+    const fault = this.faults.next({ cmdlet, identities: typeof identity === 'string' ? this.tenant.identitiesOf(identity) : [] });
+    const delay = kind === 'session' ? 0 : this.latency[kind];
+    if (delay > 0) await sleep(delay);
+
+    if (fault !== undefined && fault.phase !== 'after') return this.fail(session, cmdlet, fault);
+    const outcome = runCmdlet(this.tenant, session, body);
+    return fault === undefined ? respond(outcome) : this.fail(session, cmdlet, fault);
+  }
+
+  private fail(session: TeamsSession, cmdlet: string, fault: FaultRule): InvokeAction {
+    switch (fault.kind) {
+      case 'throttle':
+        return respond({ ok: false, error: teamsErrors.throttled(cmdlet).hostError });
+      case 'unavailable':
+        return respond({ ok: false, error: teamsErrors.unavailable(cmdlet).hostError });
+      case 'unauthorized':
+        session.tokenExpired = true;
+        if (cmdlet === 'Connect-MicrosoftTeams') session.connected = false;
+        return respond({ ok: false, error: teamsErrors.unauthorized(cmdlet).hostError });
+      case 'crash':
+        return { action: 'crash', exitCode: CRASH_EXIT_CODE };
+      case 'hang':
+        return { action: 'hang' };
+      case 'drop':
+        return { action: 'drop' };
+    }
+  }
+
+  private count(cmdlet: string, kind: ReturnType<typeof cmdletKind>): void {
+    this.counts.byCmdlet[cmdlet] = (this.counts.byCmdlet[cmdlet] ?? 0) + 1;
+    if (kind === 'connect') this.counts.connects += 1;
+    if (kind === 'read' || kind === 'write') this.counts.cmdlets += 1;
+    if (kind === 'write') this.counts.writeCmdlets += 1;
+  }
+}
+
+function respond(outcome: HostOutcome): InvokeAction {
+  return outcome.ok ? { action: 'respond', ok: true, result: outcome.result } : { action: 'respond', ok: false, error: outcome.error };
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,392 @@
+/**
+ * The simulated Teams tenant: users' voice state, Direct Routing number assignments, policies
+ * and batch policy operations, with the MicrosoftTeams cmdlets' semantics and errors. One
+ * instance serves every stand-in process, so a pool of "pwsh" sessions sees one tenant.
+ * Cmdlet parameters are parsed in cmdlets.ts; this class takes typed arguments.
+ */
+import { createHash } from 'node:crypto';
+import type { Clock } from '../../shared/ports/clock.js';
+import { MCOEV_SERVICE_PLAN_ID } from '../../shared/contracts/messages.js';
+import { policyTypes, type PolicyType } from '../../shared/domain/voice-state.js';
+import { CmdletError, teamsErrors } from './cmdlet-error.js';
+import { BatchOperations } from './batch-operations.js';
+import { bareName, type SandboxPolicy, type SandboxTenantFile, type SandboxUser } from './tenant-file.js';
+
+export type PolicyAssignment = { Authority: 'Tenant'; Name: string } | null;
+
+export interface SimUserView {
+  id: string;
+  userPrincipalName: string;
+  enterpriseVoiceEnabled: boolean;
+  /** `tel:+…` as Teams shows LineURI, or null. */
+  lineUri: string | null;
+  phoneNumber: string | null;
+  phoneSystemLicensed: boolean;
+  policies: Record<PolicyType, string | null>;
+}
+
+export interface PhoneNumberRow {
+  TelephoneNumber: string;
+  NumberType: 'DirectRouting';
+  AssignedPstnTargetId: string | null;
+  AssignmentCategory: 'Primary' | 'Private' | 'Alternate' | null;
+  PstnAssignmentStatus: 'UserAssigned' | 'Unassigned';
+  ActivationState: 'Activated';
+  Capability: string[];
+  NumberSource: 'OnPremises';
+  LocationId: string | null;
+}
+
+export interface AssignmentFilter {
+  assignedPstnTargetId?: string;
+  telephoneNumber?: string;
+  telephoneNumberContain?: string;
+  telephoneNumberStartsWith?: string;
+  numberType?: string;
+  pstnAssignmentStatus?: string;
+}
+
+interface UserState {
+  file: SandboxUser;
+  enterpriseVoiceEnabled: boolean;
+  policies: Record<PolicyType, string | null>;
+}
+
+interface NumberState {
+  number: string;
+  assignedTo: string | null;
+  category: PhoneNumberRow['AssignmentCategory'];
+  locationId: string | null;
+}
+
+const featureByPlan: Record<string, string> = {
+  TEAMS1: 'Teams',
+  MCOMEETADV: 'AudioConferencing',
+  MCOEV: 'PhoneSystem',
+  [MCOEV_SERVICE_PLAN_ID]: 'PhoneSystem',
+  MCOPSTN1: 'CallingPlan',
+  MCOPSTN2: 'CallingPlan',
+  MCOPSTN5: 'CallingPlan',
+};
+
+/** A stable object id for an external holder known only by a label (e.g. a UPN outside the file). */
+export function externalObjectId(label: string): string {
+  const h = createHash('sha1').update(label).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+export function toLineUri(number: string | null): string | null {
+  return number === null ? null : `tel:${number}`;
+}
+
+export class SimTenant {
+  readonly tenantId: string;
+  readonly startedAtMs: number;
+  private readonly users = new Map<string, UserState>();
+  private readonly numbers = new Map<string, NumberState>();
+  private readonly policyLists = new Map<PolicyType, SandboxPolicy[]>();
+  private readonly batches: BatchOperations;
+
+  constructor(
+    private readonly file: SandboxTenantFile,
+    private readonly clock: Clock,
+    startedAtMs?: number,
+  ) {
+    this.tenantId = file.tenantId;
+    this.startedAtMs = startedAtMs ?? (clock as { startedAt?: number }).startedAt ?? clock.now().getTime();
+    for (const type of policyTypes) this.policyLists.set(type, [...(file.policies?.[type] ?? [])]);
+    for (const user of file.users) {
+      const policies = Object.fromEntries(policyTypes.map((t) => [t, null])) as Record<PolicyType, string | null>;
+      for (const type of policyTypes) {
+        const name = user.teams?.policies?.[type];
+        if (name) policies[type] = this.policy(type, name)?.name ?? bareName(name);
+      }
+      this.users.set(user.id, { file: user, enterpriseVoiceEnabled: user.teams?.enterpriseVoiceEnabled ?? false, policies });
+      const line = user.teams?.lineUri?.replace(/^tel:/i, '');
+      if (line) this.numbers.set(line, { number: line, assignedTo: user.id, category: 'Primary', locationId: null });
+    }
+    for (const external of file.externalAssignments ?? []) {
+      const holder = this.find(external.assignedTo);
+      const id = holder?.file.id ?? externalObjectId(external.assignedTo);
+      this.numbers.set(external.number, { number: external.number, assignedTo: id, category: 'Primary', locationId: null });
+    }
+    this.batches = new BatchOperations(clock, (type, name, identity) => this.applyBatchGrant(type, name, identity));
+  }
+
+  // ---- inspection (tests, sandbox report) ----
+
+  /** The user's current Teams state by object id or UPN, whether or not synced yet. */
+  user(idOrUpn: string): SimUserView | undefined {
+    this.batches.settle();
+    const state = this.find(idOrUpn);
+    return state === undefined ? undefined : this.view(state);
+  }
+
+  usersView(): SimUserView[] {
+    this.batches.settle();
+    return [...this.users.values()].map((u) => this.view(u));
+  }
+
+  /** Every number Teams knows, as Get-CsPhoneNumberAssignment rows, sorted. */
+  assignments(): PhoneNumberRow[] {
+    this.batches.settle();
+    return [...this.numbers.values()].sort((a, b) => compare(a.number, b.number)).map((n) => row(n));
+  }
+
+  // ---- cmdlet semantics ----
+
+  /** Get-CsOnlineUser -Identity */
+  onlineUser(cmdlet: string, identity: string): Record<string, unknown> {
+    const user = this.resolve(cmdlet, identity);
+    const number = this.numberOf(user.file.id);
+    const plans = this.plansNow(user);
+    const features = new Set<string>();
+    for (const plan of plans) {
+      const feature = featureByPlan[plan];
+      if (feature) features.add(feature);
+    }
+    const assignedAt = new Date(this.startedAtMs + (user.file.licensedAfterMs ?? 0)).toISOString();
+    const result: Record<string, unknown> = {
+      Identity: user.file.id,
+      UserPrincipalName: this.upnNow(user),
+      SipAddress: `sip:${this.upnNow(user)}`,
+      DisplayName: user.file.displayName ?? null,
+      Department: user.file.department ?? null,
+      UsageLocation: user.file.usageLocation ?? null,
+      AccountEnabled: this.accountEnabledNow(user),
+      TenantId: this.tenantId,
+      EnterpriseVoiceEnabled: user.enterpriseVoiceEnabled,
+      LineURI: toLineUri(number),
+      FeatureTypes: [...features].sort(),
+      AssignedPlan: plans.map((p) => ({ Capability: p, CapabilityStatus: 'Enabled', AssignedTimestamp: assignedAt })),
+      ProvisionedPlan: plans.map((p) => ({ Capability: p, CapabilityStatus: 'Enabled', ProvisioningStatus: 'Success' })),
+    };
+    for (const type of policyTypes) {
+      const name = user.policies[type];
+      result[type] = name === null ? null : ({ Authority: 'Tenant', Name: name } satisfies PolicyAssignment);
+    }
+    return result;
+  }
+
+  /** Set-CsPhoneNumberAssignment -Identity -PhoneNumber -PhoneNumberType */
+  assignNumber(
+    cmdlet: string,
+    identity: string,
+    phoneNumber: string,
+    numberType: string,
+    options: { locationId?: string; assignmentCategory?: 'Primary' | 'Private' | 'Alternate' } = {},
+  ): void {
+    const user = this.resolve(cmdlet, identity);
+    if (/^tel:/i.test(phoneNumber)) throw teamsErrors.telUriRefused(cmdlet, phoneNumber);
+    const number = /^\d/.test(phoneNumber) ? `+${phoneNumber}` : phoneNumber;
+    if (!/^\+[1-9]\d{6,14}(;ext=\d{1,10})?$/.test(number)) throw teamsErrors.invalidNumber(cmdlet, phoneNumber);
+    if (numberType !== 'DirectRouting') throw teamsErrors.numberNotInTenant(cmdlet, number, this.tenantId);
+    if (!this.phoneSystemNow(user)) throw teamsErrors.notLicensed(cmdlet, user.file.id, "assign a 'DirectRouting' number");
+    const held = this.numbers.get(number);
+    if (held?.assignedTo && held.assignedTo !== user.file.id) throw teamsErrors.numberTaken(cmdlet, number);
+    const category = options.assignmentCategory ?? 'Primary';
+    for (const other of this.numbers.values()) {
+      // A user has one primary number: assigning another releases the old one.
+      if (other.assignedTo === user.file.id && other.number !== number && other.category === 'Primary' && category === 'Primary') {
+        other.assignedTo = null;
+        other.category = null;
+      }
+    }
+    this.numbers.set(number, { number, assignedTo: user.file.id, category, locationId: options.locationId ?? null });
+    user.enterpriseVoiceEnabled = true;
+  }
+
+  /** Set-CsPhoneNumberAssignment -Identity -EnterpriseVoiceEnabled */
+  setEnterpriseVoice(cmdlet: string, identity: string, enabled: boolean): void {
+    const user = this.resolve(cmdlet, identity);
+    if (enabled && !this.phoneSystemNow(user)) throw teamsErrors.notLicensed(cmdlet, user.file.id, 'enable Enterprise Voice');
+    user.enterpriseVoiceEnabled = enabled;
+  }
+
+  /** Remove-CsPhoneNumberAssignment -Identity (-PhoneNumber -PhoneNumberType | -RemoveAll) */
+  removeNumber(cmdlet: string, identity: string, phoneNumber: string | 'all', numberType?: string): void {
+    const user = this.resolve(cmdlet, identity);
+    if (phoneNumber !== 'all') {
+      const number = phoneNumber.replace(/^tel:/i, '');
+      const held = this.numbers.get(number);
+      if (held === undefined || numberType !== 'DirectRouting') throw teamsErrors.numberNotInTenant(cmdlet, number, this.tenantId);
+      if (held.assignedTo !== user.file.id) throw teamsErrors.numberNotAssignedToUser(cmdlet, number, user.file.id);
+    }
+    for (const n of this.numbers.values()) {
+      if (n.assignedTo === user.file.id && (phoneNumber === 'all' || n.number === phoneNumber.replace(/^tel:/i, ''))) {
+        n.assignedTo = null;
+        n.category = null;
+      }
+    }
+    user.enterpriseVoiceEnabled = false;
+  }
+
+  /** Get-CsPhoneNumberAssignment with its filters; paging is applied by the caller. */
+  findAssignments(cmdlet: string, filter: AssignmentFilter): PhoneNumberRow[] {
+    let target: string | undefined;
+    if (filter.assignedPstnTargetId !== undefined) {
+      target = this.find(filter.assignedPstnTargetId)?.file.id ?? filter.assignedPstnTargetId;
+    }
+    const wantStatus = filter.pstnAssignmentStatus?.toLowerCase();
+    return this.assignments().filter((r) => {
+      if (target !== undefined && r.AssignedPstnTargetId?.toLowerCase() !== target.toLowerCase()) return false;
+      if (filter.telephoneNumber !== undefined && r.TelephoneNumber !== normaliseDigits(filter.telephoneNumber)) return false;
+      if (filter.telephoneNumberContain !== undefined && !r.TelephoneNumber.includes(filter.telephoneNumberContain)) return false;
+      if (filter.telephoneNumberStartsWith !== undefined && !r.TelephoneNumber.startsWith(normaliseDigits(filter.telephoneNumberStartsWith))) {
+        return false;
+      }
+      if (filter.numberType !== undefined && r.NumberType.toLowerCase() !== filter.numberType.toLowerCase()) return false;
+      if (wantStatus !== undefined && r.PstnAssignmentStatus.toLowerCase() !== wantStatus) return false;
+      return true;
+    });
+  }
+
+  /** Grant-Cs<PolicyType> -Identity -PolicyName (null = back to Global). */
+  grantPolicy(cmdlet: string, type: PolicyType, identity: string, policyName: string | null): void {
+    const user = this.resolve(cmdlet, identity);
+    user.policies[type] = this.checkedPolicyName(cmdlet, type, policyName);
+  }
+
+  /** Get-CsCallingLineIdentity / Get-CsOnlineVoiceRoutingPolicy / Get-CsTenantDialPlan */
+  listPolicies(cmdlet: string, type: PolicyType, identity?: string): Record<string, unknown>[] {
+    const rows = [{ Identity: 'Global', Description: null as string | null }].concat(
+      (this.policyLists.get(type) ?? []).map((p) => ({ Identity: `Tag:${bareName(p.identity)}`, Description: p.description ?? null })),
+    );
+    if (identity === undefined) return rows;
+    const match = rows.filter((r) => bareName(r.Identity).toLowerCase() === bareName(identity).toLowerCase());
+    if (match.length === 0) throw teamsErrors.policyNotFound(cmdlet, type, bareName(identity));
+    return match;
+  }
+
+  /** New-CsBatchPolicyAssignmentOperation: validates the policy now, grants on completion. */
+  newBatch(cmdlet: string, type: PolicyType, policyName: string | null, identities: string[], operationName?: string): string {
+    const name = this.checkedPolicyName(cmdlet, type, policyName);
+    return this.batches.create(type, name, identities, operationName);
+  }
+
+  /** Get-CsBatchPolicyAssignmentOperation [-OperationId] */
+  getBatch(cmdlet: string, operationId?: string): Record<string, unknown> | Record<string, unknown>[] {
+    if (operationId === undefined) return this.batches.list();
+    const op = this.batches.poll(operationId);
+    if (op === undefined) throw teamsErrors.operationNotFound(cmdlet, operationId);
+    return op;
+  }
+
+  /** Resolves an Identity (object id, UPN, sip:UPN) among users already synced, for fault matching. */
+  identitiesOf(identity: string): string[] {
+    const user = this.find(identity);
+    return user === undefined ? [identity] : [identity, user.file.id, this.upnNow(user)];
+  }
+
+  // ---- internals ----
+
+  private applyBatchGrant(type: PolicyType, name: string | null, identity: string): string {
+    try {
+      this.grantPolicy('New-CsBatchPolicyAssignmentOperation', type, identity, name);
+      return 'Success';
+    } catch (error) {
+      if (error instanceof CmdletError) return error.message;
+      throw error;
+    }
+  }
+
+  private checkedPolicyName(cmdlet: string, type: PolicyType, policyName: string | null): string | null {
+    if (policyName === null || bareName(policyName).toLowerCase() === 'global') return null;
+    const found = this.policy(type, policyName);
+    if (found === undefined) throw teamsErrors.policyNotFound(cmdlet, type, bareName(policyName));
+    return found.name;
+  }
+
+  private policy(type: PolicyType, name: string): { name: string } | undefined {
+    const wanted = bareName(name).toLowerCase();
+    const found = (this.policyLists.get(type) ?? []).find((p) => bareName(p.identity).toLowerCase() === wanted);
+    return found === undefined ? undefined : { name: bareName(found.identity) };
+  }
+
+  private elapsedMs(): number {
+    return this.clock.now().getTime() - this.startedAtMs;
+  }
+
+  private find(identity: string): UserState | undefined {
+    const key = identity.replace(/^sip:/i, '').toLowerCase();
+    for (const user of this.users.values()) {
+      if (user.file.id.toLowerCase() === key || this.upnNow(user).toLowerCase() === key) return user;
+    }
+    return undefined;
+  }
+
+  private resolve(cmdlet: string, identity: string): UserState {
+    this.batches.settle();
+    const user = this.find(identity);
+    if (user === undefined || this.elapsedMs() < (user.file.appearsAfterMs ?? 0)) throw teamsErrors.notFound(cmdlet, identity);
+    return user;
+  }
+
+  /** The directory attributes after every scheduled directory change that is due. */
+  private changed<K extends 'servicePlans' | 'accountEnabled' | 'userPrincipalName'>(user: UserState, key: K) {
+    let value: unknown = user.file[key];
+    const elapsed = this.elapsedMs();
+    for (const change of this.file.directoryChanges ?? []) {
+      if (change.userId === user.file.id && change.atMs <= elapsed && change.set[key] !== undefined) value = change.set[key];
+    }
+    return value as SandboxUser[K];
+  }
+
+  private upnNow(user: UserState): string {
+    return this.changed(user, 'userPrincipalName') ?? user.file.userPrincipalName;
+  }
+
+  private accountEnabledNow(user: UserState): boolean {
+    return this.changed(user, 'accountEnabled') ?? true;
+  }
+
+  private plansNow(user: UserState): string[] {
+    if (this.elapsedMs() < (user.file.licensedAfterMs ?? 0)) return [];
+    return [...(this.changed(user, 'servicePlans') ?? [])];
+  }
+
+  private phoneSystemNow(user: UserState): boolean {
+    return this.plansNow(user).some((p) => featureByPlan[p] === 'PhoneSystem');
+  }
+
+  private numberOf(userId: string): string | null {
+    for (const n of this.numbers.values()) if (n.assignedTo === userId && n.category === 'Primary') return n.number;
+    return null;
+  }
+
+  private view(user: UserState): SimUserView {
+    const number = this.numberOf(user.file.id);
+    return {
+      id: user.file.id,
+      userPrincipalName: this.upnNow(user),
+      enterpriseVoiceEnabled: user.enterpriseVoiceEnabled,
+      lineUri: toLineUri(number),
+      phoneNumber: number,
+      phoneSystemLicensed: this.phoneSystemNow(user),
+      policies: { ...user.policies },
+    };
+  }
+}
+
+function normaliseDigits(number: string): string {
+  const n = number.replace(/^tel:/i, '');
+  return /^\d/.test(n) ? `+${n}` : n;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function row(n: NumberState): PhoneNumberRow {
+  return {
+    TelephoneNumber: n.number,
+    NumberType: 'DirectRouting',
+    AssignedPstnTargetId: n.assignedTo,
+    AssignmentCategory: n.category,
+    PstnAssignmentStatus: n.assignedTo === null ? 'Unassigned' : 'UserAssigned',
+    ActivationState: 'Activated',
+    Capability: ['UserAssignment'],
+    NumberSource: 'OnPremises',
+    LocationId: n.locationId,
+  };
+}
