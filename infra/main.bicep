@@ -1,0 +1,357 @@
+metadata name = 'Dialtone'
+metadata description = 'Azure resources for Dialtone: Functions pipeline (Flex Consumption), Service Bus queues, storage, Key Vault and monitoring, with least-privilege role assignments.'
+
+import { tagsType } from 'types.bicep'
+
+@description('Optional. Short lowercase name that prefixes every resource name (3-10 letters or digits).')
+@minLength(3)
+@maxLength(10)
+param baseName string = 'dialtone'
+
+@description('Optional. Azure region for every resource; it must offer the Flex Consumption plan.')
+param location string = resourceGroup().location
+
+@description('Optional. Suffix that makes the global names unique; the default is stable per resource group.')
+@minLength(3)
+@maxLength(13)
+param nameSuffix string = uniqueString(resourceGroup().id, baseName)
+
+@description('Required. Object id of the service principal of the hybrid worker\'s app registration (Enterprise applications > Object ID, not the application id).')
+param workerPrincipalId string
+
+@description('Optional. Node.js major version of the Functions runtime.')
+@allowed([
+  '20'
+  '22'
+])
+param nodeVersion string = '20'
+
+@description('Optional. Upper bound on Function App instances.')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 100
+
+@description('Optional. Path of the voice policy file inside the published app.')
+param policyPath string = 'config/voice-policy.yaml'
+
+@description('Optional. Microsoft Graph base URL (change only for national clouds).')
+param graphBaseUrl string = 'https://graph.microsoft.com/v1.0'
+
+@description('Optional. Directory lookups used to correlate an HR record to an Entra user, in order.')
+param correlationStrategies ('userPrincipalName' | 'employeeId' | 'mail')[] = [
+  'userPrincipalName'
+  'employeeId'
+  'mail'
+]
+
+@description('Optional. Minutes a message waits for directory sync or group licensing before it is dead-lettered.')
+@minValue(1)
+param retryWindowMinutes int = 1440
+
+@description('Optional. Tables created for the number inventory and the provisioning records.')
+param tableNames string[] = [
+  'numbers'
+  'numberhistory'
+  'provisioning'
+]
+
+@description('Optional. Days Log Analytics keeps logs.')
+@minValue(30)
+@maxValue(730)
+param logRetentionInDays int = 30
+
+@description('Optional. Tags applied to every resource.')
+param tags tagsType = {
+  application: 'dialtone'
+}
+
+@description('Names of the Dialtone queues.')
+type queueNamesType = {
+  @description('Plain queue: HR joiner, mover and leaver events.')
+  hrEvents: string
+
+  @description('Session queue (session = Entra object id): user changes to plan.')
+  userChanges: string
+
+  @description('Session queue (session = Entra object id): voice commands for the hybrid worker.')
+  voiceCommands: string
+
+  @description('Plain queue: results reported by the hybrid worker.')
+  voiceResults: string
+}
+
+var names = {
+  identity: 'id-${baseName}-func-${nameSuffix}'
+  storage: take('st${baseName}${nameSuffix}', 24)
+  serviceBus: 'sb-${baseName}-${nameSuffix}'
+  keyVault: take('kv-${baseName}-${nameSuffix}', 24)
+  workspace: 'log-${baseName}-${nameSuffix}'
+  appInsights: 'appi-${baseName}-${nameSuffix}'
+  plan: 'plan-${baseName}-${nameSuffix}'
+  functionApp: 'func-${baseName}-${nameSuffix}'
+  deploymentContainer: 'app-package'
+}
+
+// The queue names are a contract with shared/contracts (queueNames); they are not parameters.
+var queueNames = {
+  hrEvents: 'hr-events'
+  userChanges: 'user-changes'
+  voiceCommands: 'voice-commands'
+  voiceResults: 'voice-results'
+}
+
+module functionIdentity 'modules/identity.bicep' = {
+  name: '${deployment().name}-identity'
+  params: {
+    name: names.identity
+    location: location
+    tags: tags
+  }
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: '${deployment().name}-monitoring'
+  params: {
+    workspaceName: names.workspace
+    appInsightsName: names.appInsights
+    location: location
+    retentionInDays: logRetentionInDays
+    tags: tags
+    roleAssignments: [
+      {
+        roleDefinitionName: 'Monitoring Metrics Publisher'
+        principalId: functionIdentity.outputs.principalId
+        principalType: 'ServicePrincipal'
+        description: 'Function App: send telemetry with Entra authentication (local auth is disabled).'
+      }
+    ]
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: '${deployment().name}-storage'
+  params: {
+    name: names.storage
+    location: location
+    deploymentContainerName: names.deploymentContainer
+    tableNames: tableNames
+    tags: tags
+    roleAssignments: [
+      {
+        roleDefinitionName: 'Storage Blob Data Owner'
+        principalId: functionIdentity.outputs.principalId
+        principalType: 'ServicePrincipal'
+        description: 'Function App: AzureWebJobsStorage (host locks) and the Flex Consumption deployment package container.'
+      }
+      {
+        roleDefinitionName: 'Storage Table Data Contributor'
+        principalId: functionIdentity.outputs.principalId
+        principalType: 'ServicePrincipal'
+        description: 'Function App: number inventory and provisioning records tables.'
+      }
+    ]
+  }
+}
+
+module serviceBus 'modules/service-bus.bicep' = {
+  name: '${deployment().name}-servicebus'
+  params: {
+    name: names.serviceBus
+    location: location
+    tags: tags
+  }
+}
+
+module hrEventsQueue 'modules/service-bus-queue.bicep' = {
+  name: '${deployment().name}-queue-hr-events'
+  dependsOn: [
+    serviceBus
+  ]
+  params: {
+    namespaceName: names.serviceBus
+    name: queueNames.hrEvents
+    // HR producers need not know about sessions; correlation finds the user first.
+    requiresSession: false
+    roleAssignments: [
+      {
+        roleDefinitionName: 'Azure Service Bus Data Receiver'
+        principalId: functionIdentity.outputs.principalId
+        principalType: 'ServicePrincipal'
+        description: 'correlate: receives HR events.'
+      }
+      {
+        roleDefinitionName: 'Azure Service Bus Data Sender'
+        principalId: functionIdentity.outputs.principalId
+        principalType: 'ServicePrincipal'
+        description: 'correlate: schedules retry copies while the directory catches up.'
+      }
+    ]
+  }
+}
+
+module userChangesQueue 'modules/service-bus-queue.bicep' = {
+  name: '${deployment().name}-queue-user-changes'
+  dependsOn: [
+    serviceBus
+  ]
+  params: {
+    namespaceName: names.serviceBus
+    name: queueNames.userChanges
+    requiresSession: true
+    roleAssignments: [
+      {
+        roleDefinitionName: 'Azure Service Bus Data Receiver'
+        principalId: functionIdentity.outputs.principalId
+        principalType: 'ServicePrincipal'
+        description: 'plan: receives user changes (sessions per Entra user).'
+      }
+      {
+        roleDefinitionName: 'Azure Service Bus Data Sender'
+        principalId: functionIdentity.outputs.principalId
+        principalType: 'ServicePrincipal'
+        description: 'correlate and record send user changes; plan schedules retry copies while licensing catches up.'
+      }
+    ]
+  }
+}
+
+module voiceCommandsQueue 'modules/service-bus-queue.bicep' = {
+  name: '${deployment().name}-queue-voice-commands'
+  dependsOn: [
+    serviceBus
+  ]
+  params: {
+    namespaceName: names.serviceBus
+    name: queueNames.voiceCommands
+    requiresSession: true
+    roleAssignments: [
+      {
+        roleDefinitionName: 'Azure Service Bus Data Sender'
+        principalId: functionIdentity.outputs.principalId
+        principalType: 'ServicePrincipal'
+        description: 'plan: sends voice commands.'
+      }
+      {
+        roleDefinitionName: 'Azure Service Bus Data Receiver'
+        principalId: workerPrincipalId
+        principalType: 'ServicePrincipal'
+        description: 'Hybrid worker: receives voice command sessions (and reads their dead-letter subqueue).'
+      }
+    ]
+  }
+}
+
+module voiceResultsQueue 'modules/service-bus-queue.bicep' = {
+  name: '${deployment().name}-queue-voice-results'
+  dependsOn: [
+    serviceBus
+  ]
+  params: {
+    namespaceName: names.serviceBus
+    name: queueNames.voiceResults
+    requiresSession: false
+    roleAssignments: [
+      {
+        roleDefinitionName: 'Azure Service Bus Data Sender'
+        principalId: workerPrincipalId
+        principalType: 'ServicePrincipal'
+        description: 'Hybrid worker: reports the outcome of each voice command.'
+      }
+      {
+        roleDefinitionName: 'Azure Service Bus Data Receiver'
+        principalId: functionIdentity.outputs.principalId
+        principalType: 'ServicePrincipal'
+        description: 'record: receives voice results.'
+      }
+      {
+        roleDefinitionName: 'Azure Service Bus Data Sender'
+        principalId: functionIdentity.outputs.principalId
+        principalType: 'ServicePrincipal'
+        description: 'record: schedules retry copies of a result after a transient failure.'
+      }
+    ]
+  }
+}
+
+module keyVault 'modules/key-vault.bicep' = {
+  name: '${deployment().name}-keyvault'
+  params: {
+    name: names.keyVault
+    location: location
+    tags: tags
+    roleAssignments: [
+      {
+        roleDefinitionName: 'Key Vault Secrets User'
+        principalId: workerPrincipalId
+        principalType: 'ServicePrincipal'
+        description: 'Hybrid worker: reads the Teams app certificate (the secret behind the certificate).'
+      }
+    ]
+  }
+}
+
+module functionApp 'modules/function-app.bicep' = {
+  name: '${deployment().name}-functionapp'
+  dependsOn: [
+    monitoring
+  ]
+  params: {
+    name: names.functionApp
+    planName: names.plan
+    location: location
+    identityResourceId: functionIdentity.outputs.resourceId
+    identityClientId: functionIdentity.outputs.clientId
+    storageAccountName: names.storage
+    deploymentContainerName: names.deploymentContainer
+    appInsightsName: names.appInsights
+    nodeVersion: nodeVersion
+    maximumInstanceCount: maximumInstanceCount
+    tags: tags
+    dialtoneSettings: {
+      serviceBusFullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
+      tablesEndpoint: storage.outputs.tableEndpoint
+      policyPath: policyPath
+      graphBaseUrl: graphBaseUrl
+      correlationStrategies: correlationStrategies
+      retryWindowMinutes: retryWindowMinutes
+    }
+  }
+}
+
+@description('Service Bus namespace host name (worker: DIALTONE_SERVICEBUS_NAMESPACE).')
+output serviceBusNamespace string = serviceBus.outputs.fullyQualifiedNamespace
+
+@description('Key Vault URI (worker: DIALTONE_KEYVAULT_URL).')
+output keyVaultUri string = keyVault.outputs.uri
+
+@description('Key Vault name, for az keyvault certificate import.')
+output keyVaultName string = keyVault.outputs.name
+
+@description('Entra tenant id (worker: DIALTONE_TENANT_ID).')
+output tenantId string = tenant().tenantId
+
+@description('The four queue names.')
+output queueNames queueNamesType = {
+  hrEvents: hrEventsQueue.outputs.name
+  userChanges: userChangesQueue.outputs.name
+  voiceCommands: voiceCommandsQueue.outputs.name
+  voiceResults: voiceResultsQueue.outputs.name
+}
+
+@description('Function App name, for publishing.')
+output functionAppName string = functionApp.outputs.name
+
+@description('Function App host name.')
+output functionAppHostName string = functionApp.outputs.defaultHostName
+
+@description('Table endpoint (DIALTONE_TABLES_ENDPOINT).')
+output tablesEndpoint string = storage.outputs.tableEndpoint
+
+@description('Storage account name.')
+output storageAccountName string = storage.outputs.name
+
+@description('Object id of the Function App identity, for scripts/grant-graph-permissions.sh.')
+output functionPrincipalId string = functionIdentity.outputs.principalId
+
+@description('Client id of the Function App identity.')
+output functionClientId string = functionIdentity.outputs.clientId
