@@ -1,0 +1,193 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createMemoryLogger } from '../../shared/logging/logger.js';
+import { inspectPfx, loadValidCertificate } from '../../worker/certificate.js';
+import { CertificateProvider } from '../../worker/certificate-provider.js';
+import { fileCertificateSource, keyVaultCertificateSource, type SecretReader } from '../../worker/certificate-sources.js';
+import { makeTestPfx, thumbprintOf } from './helpers/certificates.js';
+import { ManualTimers } from './helpers/manual-timers.js';
+
+const now = new Date('2026-11-02T08:00:00Z');
+const clock = { now: () => now };
+const vaultUrl = 'https://contoso-dialtone.vault.azure.net';
+
+/** Shaped like SecretClient; `versions` lets a test rotate the certificate. */
+function fakeSecrets(versions: { value?: string; version: string; contentType?: string }[]): SecretReader & { rotate(): void } {
+  let index = 0;
+  return {
+    getSecret: async (name) => {
+      if (name !== 'dialtone-teams') throw Object.assign(new Error('SecretNotFound'), { statusCode: 404 });
+      const v = versions[index]!;
+      return { value: v.value, properties: { version: v.version, contentType: v.contentType ?? 'application/x-pkcs12' } };
+    },
+    rotate: () => {
+      index += 1;
+    },
+  };
+}
+
+describe('inspectPfx', () => {
+  it('computes the thumbprint as the SHA-1 of the DER certificate', () => {
+    const pfx = makeTestPfx();
+    expect(inspectPfx(pfx, null, 'test').thumbprint).toBe(thumbprintOf(pfx));
+  });
+
+  it('reads subject, validity and the private key', () => {
+    expect(inspectPfx(makeTestPfx({ commonName: 'dialtone-prod' }), null, 'test')).toMatchObject({
+      subject: 'CN=dialtone-prod',
+      notBefore: new Date('2026-01-01T00:00:00Z'),
+      notAfter: new Date('2027-06-01T00:00:00Z'),
+      hasPrivateKey: true,
+    });
+  });
+
+  it('opens a PFX protected with a password', () => {
+    expect(inspectPfx(makeTestPfx({ password: 'pw-123' }), 'pw-123', 'test').hasPrivateKey).toBe(true);
+  });
+
+  it('refuses a wrong password without echoing it', () => {
+    expect(() => inspectPfx(makeTestPfx({ password: 'right-pw' }), 'wrong-pw', 'file x.pfx')).toThrow(
+      'The certificate from file x.pfx cannot be read: it is not a PKCS#12 (PFX) file or the password is wrong.',
+    );
+  });
+});
+
+describe('loading the Key Vault certificate', () => {
+  it('loads the PFX from the secret behind the certificate', async () => {
+    const pfx = makeTestPfx();
+    const source = keyVaultCertificateSource({ vaultUrl, name: 'dialtone-teams', secrets: fakeSecrets([{ value: pfx, version: 'v1' }]) });
+    expect(await loadValidCertificate(source, now, createMemoryLogger())).toMatchObject({
+      pfxBase64: pfx,
+      password: null,
+      version: 'v1',
+      thumbprint: thumbprintOf(pfx),
+    });
+  });
+
+  it('refuses to start when the certificate is missing', async () => {
+    const source = keyVaultCertificateSource({ vaultUrl, name: 'missing', secrets: fakeSecrets([]) });
+    await expect(loadValidCertificate(source, now, createMemoryLogger())).rejects.toMatchObject({
+      code: 'CertificateInvalid',
+      message: `Key Vault ${vaultUrl} certificate 'missing' does not exist.`,
+    });
+  });
+
+  it('refuses to start when the certificate has expired', async () => {
+    const pfx = makeTestPfx({ notBefore: new Date('2025-01-01T00:00:00Z'), notAfter: new Date('2026-01-01T00:00:00Z') });
+    const source = keyVaultCertificateSource({ vaultUrl, name: 'dialtone-teams', secrets: fakeSecrets([{ value: pfx, version: 'v1' }]) });
+    await expect(loadValidCertificate(source, now, createMemoryLogger())).rejects.toMatchObject({
+      code: 'CertificateInvalid',
+      message: `The certificate ${thumbprintOf(pfx)} (CN=dialtone-worker) from Key Vault ${vaultUrl} certificate 'dialtone-teams' expired on 2026-01-01T00:00:00.000Z.`,
+    });
+  });
+
+  it('refuses to start when the certificate is not valid yet', async () => {
+    const pfx = makeTestPfx({ notBefore: new Date('2026-12-01T00:00:00Z') });
+    const source = keyVaultCertificateSource({ vaultUrl, name: 'dialtone-teams', secrets: fakeSecrets([{ value: pfx, version: 'v1' }]) });
+    await expect(loadValidCertificate(source, now, createMemoryLogger())).rejects.toThrow(/is not valid before 2026-12-01T00:00:00.000Z\.$/);
+  });
+
+  it('refuses to start when the PFX has no private key', async () => {
+    const pfx = makeTestPfx({ withKey: false });
+    const source = keyVaultCertificateSource({ vaultUrl, name: 'dialtone-teams', secrets: fakeSecrets([{ value: pfx, version: 'v1' }]) });
+    await expect(loadValidCertificate(source, now, createMemoryLogger())).rejects.toThrow(/has no private key: export it with its key/);
+  });
+
+  it('refuses a PEM secret and names the content type to use', async () => {
+    const source = keyVaultCertificateSource({
+      vaultUrl,
+      name: 'dialtone-teams',
+      secrets: fakeSecrets([{ value: '-----BEGIN', version: 'v1', contentType: 'application/x-pem-file' }]),
+    });
+    await expect(loadValidCertificate(source, now, createMemoryLogger())).rejects.toThrow(
+      /is stored as application\/x-pem-file; set the certificate policy's content type to application\/x-pkcs12/,
+    );
+  });
+
+  it('warns when the certificate expires within 30 days', async () => {
+    const pfx = makeTestPfx({ notAfter: new Date('2026-11-20T00:00:00Z') });
+    const logger = createMemoryLogger();
+    const source = keyVaultCertificateSource({ vaultUrl, name: 'dialtone-teams', secrets: fakeSecrets([{ value: pfx, version: 'v1' }]) });
+    await loadValidCertificate(source, now, logger);
+    expect(logger.lines.some((l) => l.includes('"level":"warn"') && l.includes('certificate expires soon'))).toBe(true);
+  });
+
+  it('never logs the PFX', async () => {
+    const pfx = makeTestPfx();
+    const logger = createMemoryLogger();
+    const source = keyVaultCertificateSource({ vaultUrl, name: 'dialtone-teams', secrets: fakeSecrets([{ value: pfx, version: 'v1' }]) });
+    await loadValidCertificate(source, now, logger);
+    expect(logger.lines.join('\n')).not.toContain(pfx.slice(0, 64));
+  });
+});
+
+describe('certificate rotation', () => {
+  it('loads a new Key Vault version and tells the pool to retire old sessions', async () => {
+    const secrets = fakeSecrets([
+      { value: makeTestPfx({ commonName: 'v1' }), version: 'v1' },
+      { value: makeTestPfx({ commonName: 'v2' }), version: 'v2' },
+    ]);
+    const rotated: string[] = [];
+    const timers = new ManualTimers();
+    const provider = new CertificateProvider(keyVaultCertificateSource({ vaultUrl, name: 'dialtone-teams', secrets }), {
+      clock,
+      logger: createMemoryLogger(),
+      timers,
+      reloadIntervalMs: 60_000,
+      onRotate: (c) => rotated.push(c.version),
+    });
+    await provider.start();
+    secrets.rotate();
+    expect(await provider.checkForRotation()).toBe(true);
+    expect([provider.current().subject, rotated]).toEqual(['CN=v2', ['v2']]);
+    provider.stop();
+  });
+
+  it('keeps the current certificate when the new version is invalid', async () => {
+    const secrets = fakeSecrets([
+      { value: makeTestPfx({ commonName: 'v1' }), version: 'v1' },
+      { value: makeTestPfx({ commonName: 'v2', withKey: false }), version: 'v2' },
+    ]);
+    const logger = createMemoryLogger();
+    const provider = new CertificateProvider(keyVaultCertificateSource({ vaultUrl, name: 'dialtone-teams', secrets }), {
+      clock,
+      logger,
+      reloadIntervalMs: 0,
+    });
+    await provider.start();
+    secrets.rotate();
+    expect(await provider.checkForRotation()).toBe(false);
+    expect(provider.current().subject).toBe('CN=v1');
+    expect(logger.lines.some((l) => l.includes('certificate check failed; keeping the current certificate'))).toBe(true);
+  });
+});
+
+describe('the development file source', () => {
+  let dir: string | undefined;
+  afterEach(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  it('reads a PFX and its password file and warns that it is for development only', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dialtone-cert-'));
+    const pfx = makeTestPfx({ password: 'file-pw' });
+    await writeFile(join(dir, 'app.pfx'), Buffer.from(pfx, 'base64'));
+    await writeFile(join(dir, 'password.txt'), 'file-pw\n');
+    const logger = createMemoryLogger();
+    const source = fileCertificateSource({ path: join(dir, 'app.pfx'), passwordFile: join(dir, 'password.txt'), logger });
+    const loaded = await loadValidCertificate(source, now, logger);
+    expect([loaded.thumbprint, loaded.password]).toEqual([thumbprintOf(pfx, 'file-pw'), 'file-pw']);
+    expect(logger.lines.some((l) => l.includes('development only'))).toBe(true);
+  });
+
+  it('refuses to start when the file is missing', async () => {
+    const source = fileCertificateSource({ path: '/nonexistent/app.pfx', logger: createMemoryLogger() });
+    await expect(source.load()).rejects.toMatchObject({
+      code: 'CertificateInvalid',
+      message: 'The certificate file /nonexistent/app.pfx does not exist.',
+    });
+  });
+});

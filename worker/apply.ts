@@ -1,0 +1,243 @@
+import type { CmdletStep, VoiceCommand, VoiceResult } from '../shared/contracts/messages.js';
+import {
+  classifyCmdletError,
+  classifyProcessFailure,
+  ownerFromAssignments,
+  type Classification,
+  type CmdletErrorInfo,
+} from '../shared/domain/error-classification.js';
+import { isDialtoneError, toDialtoneError } from '../shared/domain/errors.js';
+import { normaliseActual, planSteps, verify } from '../shared/domain/voice-diff.js';
+import type { ActualVoiceState } from '../shared/domain/voice-state.js';
+import type { Clock } from '../shared/ports/clock.js';
+import type { Logger } from '../shared/ports/logger.js';
+import { failureKind } from './pwsh-process.js';
+import type { SessionLease, SessionProvider, TeamsSession } from './session.js';
+import { realTimers, sleep, type Timers } from './timers.js';
+
+export interface ApplyDeps {
+  sessions: SessionProvider;
+  tenantId: string;
+  clock: Clock;
+  logger: Logger;
+  timers?: Timers;
+  cmdletTimeoutMs: number;
+  /** Attempts for throttling / unavailability before the result is a transient failure. */
+  maxTransientAttempts?: number;
+  /** Backoff before the n-th transient retry (the last value repeats); a Retry-After hint wins. */
+  backoffMs?: readonly number[];
+  maxBackoffMs?: number;
+  signal?: AbortSignal;
+}
+
+type Failure = { classification: Classification; message: string; cmdlet?: string; exceptionType?: string; owner?: string };
+type AttemptOutcome = { kind: 'done'; actual: ActualVoiceState; wrote: boolean } | { kind: 'failed'; failure: Failure; actual: ActualVoiceState | null };
+
+class CmdletFailure extends Error {
+  constructor(readonly info: CmdletErrorInfo) {
+    super(info.message);
+  }
+}
+
+/**
+ * Reads the user's actual voice state, runs only the steps that differ, reads back and verifies.
+ * Every attempt starts from a fresh read, so retrying after a crash or a throttled write is safe:
+ * what already happened is simply no longer a difference.
+ */
+export async function applyVoiceCommand(command: VoiceCommand, deps: ApplyDeps): Promise<VoiceResult> {
+  const log = deps.logger.child({ correlationId: command.correlationId, userId: command.userId, commandId: command.commandId });
+  const timers = deps.timers ?? realTimers;
+  const maxTransient = deps.maxTransientAttempts ?? 3;
+  const backoff = deps.backoffMs ?? [1_000, 4_000];
+  const steps: CmdletStep[] = [];
+  let attempts = 0;
+  let transientRetries = 0;
+  let freshSessionUsed = false;
+  let reconnectUsed = false;
+  let wroteBefore = false;
+  let outcome: AttemptOutcome;
+
+  for (;;) {
+    attempts += 1;
+    let lease: SessionLease | undefined;
+    try {
+      lease = await deps.sessions.acquire(deps.tenantId);
+      outcome = await attempt(command, lease.session, deps, steps, log);
+    } catch (error) {
+      outcome = { kind: 'failed', failure: fromThrown(error), actual: null };
+    }
+    if (outcome.kind === 'done') {
+      lease?.release();
+      const wrote = wroteBefore || outcome.wrote;
+      log.info(wrote ? 'voice command applied' : 'voice command already in place', { attempts, writes: steps.filter((s) => s.write && s.ok).length });
+      return result(command, deps.clock, wrote ? 'applied' : 'noop', steps, outcome.actual, attempts);
+    }
+    wroteBefore ||= steps.some((s) => s.write && s.ok);
+    const { failure } = outcome;
+    const c = failure.classification;
+    if (c.class === 'conflict' && lease && c.number) failure.owner = await findOwner(lease.session, c.number, deps, steps);
+
+    if (c.replaceSession) lease?.discard(failure.message);
+    let retry = false;
+    if (c.replaceSession && !freshSessionUsed) {
+      freshSessionUsed = true;
+      retry = true;
+    } else if (c.reconnect && !reconnectUsed && lease) {
+      reconnectUsed = true;
+      try {
+        await lease.reconnect();
+        retry = true;
+      } catch (error) {
+        lease.discard(`reconnect failed: ${toDialtoneError(error).message}`);
+        lease = undefined;
+        retry = true;
+      }
+    } else if (c.class === 'transient' && !c.replaceSession && !c.reconnect && transientRetries < maxTransient - 1) {
+      transientRetries += 1;
+      retry = true;
+    }
+    lease?.release();
+    if (!retry || deps.signal?.aborted) {
+      log.warn('voice command failed', { attempts, class: c.class, code: c.code, cmdlet: failure.cmdlet, reason: failure.message });
+      return result(command, deps.clock, 'failed', steps, outcome.actual, attempts, failure);
+    }
+    log.info('retrying voice command', { attempt: attempts, code: c.code, reason: failure.message });
+    if (transientRetries > 0 && !c.replaceSession && !c.reconnect) {
+      const planned = backoff[Math.min(transientRetries - 1, backoff.length - 1)] ?? 1_000;
+      await sleep(timers, Math.min(c.retryAfterMs ?? planned, deps.maxBackoffMs ?? 30_000), deps.signal);
+    }
+  }
+}
+
+async function attempt(
+  command: VoiceCommand,
+  session: TeamsSession,
+  deps: ApplyDeps,
+  steps: CmdletStep[],
+  log: Logger,
+): Promise<AttemptOutcome> {
+  let actual: ActualVoiceState | null = null;
+  try {
+    actual = await readActual(command.userId, session, deps, steps);
+    const plan = planSteps(command.desired, actual, command.userId);
+    for (const step of plan) {
+      log.debug('running step', { cmdlet: step.cmdlet, parameters: step.parameters });
+      await run(session, step.cmdlet, step.parameters, true, deps, steps);
+    }
+    if (plan.length === 0) return { kind: 'done', actual, wrote: false };
+    actual = await readActual(command.userId, session, deps, steps);
+    const differences = verify(command.desired, actual);
+    if (differences.length > 0) {
+      return {
+        kind: 'failed',
+        actual,
+        failure: {
+          classification: { class: 'transient', code: 'VerificationFailed', reconnect: false, replaceSession: false },
+          message: `Teams does not hold the desired state after applying: ${differences.join('; ')}`,
+        },
+      };
+    }
+    return { kind: 'done', actual, wrote: true };
+  } catch (error) {
+    return { kind: 'failed', failure: fromThrown(error), actual };
+  }
+}
+
+async function readActual(userId: string, session: TeamsSession, deps: ApplyDeps, steps: CmdletStep[]): Promise<ActualVoiceState> {
+  const user = await run(session, 'Get-CsOnlineUser', { Identity: userId }, false, deps, steps);
+  const rows = await run(session, 'Get-CsPhoneNumberAssignment', { AssignedPstnTargetId: userId }, false, deps, steps);
+  return normaliseActual(user, Array.isArray(rows) ? rows : rows === null ? [] : [rows]);
+}
+
+async function run(
+  session: TeamsSession,
+  cmdlet: string,
+  parameters: Record<string, unknown>,
+  write: boolean,
+  deps: ApplyDeps,
+  steps: CmdletStep[],
+): Promise<unknown> {
+  const started = deps.clock.now().getTime();
+  const record = (ok: boolean, durationMs?: number): void => {
+    steps.push({ cmdlet, parameters, write, ok, durationMs: Math.max(0, durationMs ?? deps.clock.now().getTime() - started) });
+  };
+  try {
+    const outcome = await session.call(cmdlet, parameters, { timeoutMs: deps.cmdletTimeoutMs });
+    record(outcome.ok, outcome.durationMs);
+    if (!outcome.ok) throw new CmdletFailure({ ...outcome.error, cmdlet });
+    return outcome.result;
+  } catch (error) {
+    if (!(error instanceof CmdletFailure)) record(false);
+    throw error;
+  }
+}
+
+async function findOwner(session: TeamsSession, number: string, deps: ApplyDeps, steps: CmdletStep[]): Promise<string | undefined> {
+  try {
+    return ownerFromAssignments(await run(session, 'Get-CsPhoneNumberAssignment', { TelephoneNumber: number }, false, deps, steps));
+  } catch {
+    return undefined;
+  }
+}
+
+function fromThrown(error: unknown): Failure {
+  if (error instanceof CmdletFailure) {
+    const classification = classifyCmdletError(error.info);
+    return {
+      classification,
+      message: error.info.message,
+      ...(error.info.cmdlet ? { cmdlet: error.info.cmdlet } : {}),
+      ...(error.info.type ? { exceptionType: error.info.type } : {}),
+    };
+  }
+  const kind = failureKind(error);
+  if (kind) return { classification: classifyProcessFailure(kind), message: toDialtoneError(error).message };
+  const dialtone = toDialtoneError(error);
+  if (isDialtoneError(error)) {
+    return {
+      classification: { class: dialtone.transient ? 'transient' : 'permanent', code: dialtone.code, reconnect: false, replaceSession: false },
+      message: dialtone.message,
+    };
+  }
+  return { classification: { class: 'transient', code: 'Unexpected', reconnect: false, replaceSession: false }, message: dialtone.message };
+}
+
+function result(
+  command: VoiceCommand,
+  clock: Clock,
+  status: VoiceResult['status'],
+  steps: CmdletStep[],
+  actual: ActualVoiceState | null,
+  attempts: number,
+  failure?: Failure,
+): VoiceResult {
+  return {
+    commandId: command.commandId,
+    userId: command.userId,
+    userPrincipalName: command.userPrincipalName,
+    correlationId: command.correlationId,
+    eventId: command.eventId,
+    occurredAt: command.occurredAt,
+    finishedAt: clock.now().toISOString(),
+    status,
+    desired: command.desired,
+    allocation: command.allocation,
+    releases: command.releases,
+    steps,
+    actual,
+    attempts,
+    ...(failure
+      ? {
+          error: {
+            class: failure.classification.class,
+            code: failure.classification.code,
+            message: failure.message,
+            ...(failure.cmdlet ? { cmdlet: failure.cmdlet } : {}),
+            ...(failure.exceptionType ? { exceptionType: failure.exceptionType } : {}),
+            ...(failure.owner ? { owner: failure.owner } : {}),
+            ...(failure.classification.number ? { number: failure.classification.number } : {}),
+          },
+        }
+      : {}),
+  };
+}

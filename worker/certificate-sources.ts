@@ -1,0 +1,108 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { DialtoneError } from '../shared/domain/errors.js';
+import type { Logger } from '../shared/ports/logger.js';
+import { inspectPfx, type CertificateSource, type LoadedCertificate } from './certificate.js';
+
+/** The part of @azure/keyvault-secrets' SecretClient used here. */
+export interface SecretReader {
+  getSecret(name: string): Promise<{ value?: string; properties: { version?: string; contentType?: string } }>;
+}
+
+/** The part of @azure/keyvault-certificates' CertificateClient used here (no key material). */
+export interface CertificatePropertiesReader {
+  getCertificate(name: string): Promise<{ properties: { version?: string; expiresOn?: Date } }>;
+}
+
+const PKCS12 = 'application/x-pkcs12';
+
+function statusOf(error: unknown): number | undefined {
+  const status = (error as { statusCode?: unknown } | undefined)?.statusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+function keyVaultError(error: unknown, what: string): DialtoneError {
+  const status = statusOf(error);
+  if (status === 404) return new DialtoneError('CertificateInvalid', `${what} does not exist.`);
+  if (status === 401 || status === 403) {
+    return new DialtoneError('CertificateInvalid', `${what} cannot be read: the worker's identity needs the Key Vault Secrets User and Key Vault Certificate User roles.`);
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new DialtoneError('CertificateInvalid', `${what} cannot be read: ${message}`, { transient: true });
+}
+
+/**
+ * The app certificate from Key Vault: the secret behind the certificate holds the PFX with its
+ * private key (base64 PKCS#12, no password) when the certificate policy's content type is PKCS#12.
+ */
+export function keyVaultCertificateSource(options: {
+  vaultUrl: string;
+  name: string;
+  secrets: SecretReader;
+  certificates?: CertificatePropertiesReader;
+}): CertificateSource {
+  const description = `Key Vault ${options.vaultUrl} certificate '${options.name}'`;
+  return {
+    description,
+    load: async () => {
+      let secret: Awaited<ReturnType<SecretReader['getSecret']>>;
+      try {
+        secret = await options.secrets.getSecret(options.name);
+      } catch (error) {
+        throw keyVaultError(error, description);
+      }
+      if (!secret.value) throw new DialtoneError('CertificateInvalid', `${description} has no value.`);
+      const contentType = secret.properties.contentType;
+      if (contentType !== undefined && contentType !== PKCS12) {
+        throw new DialtoneError(
+          'CertificateInvalid',
+          `${description} is stored as ${contentType}; set the certificate policy's content type to ${PKCS12} so the secret holds a PFX.`,
+        );
+      }
+      const facts = inspectPfx(secret.value, null, description);
+      return { ...facts, pfxBase64: secret.value, password: null, version: secret.properties.version ?? 'unversioned' };
+    },
+    latestVersion: async () => {
+      try {
+        if (options.certificates) return (await options.certificates.getCertificate(options.name)).properties.version;
+        return (await options.secrets.getSecret(options.name)).properties.version;
+      } catch (error) {
+        throw keyVaultError(error, description);
+      }
+    },
+  };
+}
+
+/** A PFX file on disk: development only, because the key then lives on the host's disk. */
+export function fileCertificateSource(options: { path: string; passwordFile?: string; password?: string; logger: Logger }): CertificateSource {
+  const description = `file ${options.path}`;
+  const read = async (): Promise<{ bytes: Buffer; password: string | null }> => {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(options.path);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      throw new DialtoneError('CertificateInvalid', code === 'ENOENT' ? `The certificate ${description} does not exist.` : `The certificate ${description} cannot be read (${String(code)}).`);
+    }
+    let password = options.password ?? null;
+    if (options.passwordFile !== undefined) {
+      try {
+        password = (await readFile(options.passwordFile, 'utf8')).replace(/\r?\n$/, '');
+      } catch {
+        throw new DialtoneError('CertificateInvalid', `The certificate password file ${options.passwordFile} cannot be read.`);
+      }
+    }
+    return { bytes, password };
+  };
+  return {
+    description,
+    load: async (): Promise<LoadedCertificate> => {
+      options.logger.warn('certificate loaded from a local file: development only, use Key Vault in production', { path: options.path });
+      const { bytes, password } = await read();
+      const pfxBase64 = bytes.toString('base64');
+      const facts = inspectPfx(pfxBase64, password, description);
+      return { ...facts, pfxBase64, password, version: createHash('sha256').update(bytes).digest('hex').slice(0, 16) };
+    },
+    latestVersion: async () => createHash('sha256').update((await read()).bytes).digest('hex').slice(0, 16),
+  };
+}
