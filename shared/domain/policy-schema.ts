@@ -4,7 +4,7 @@
  * that silently never applies.
  */
 import { z } from 'zod';
-import { policyTypes, PolicyTypeSchema, type PolicyType } from './voice-state.js';
+import { policyTypes, type PolicyType } from './voice-state.js';
 
 /**
  * A policy name as Grant-Cs* takes it: the identity without `Tag:`. A leading `Tag:` is rejected
@@ -83,7 +83,9 @@ export const VoicePolicySchema = z
       .optional(),
     rules: z.array(PolicyRuleSchema, { error: 'expected a list of rules' }),
     /** The policy types Dialtone grants and resets; by default the ones this file names. */
-    managedPolicies: z.array(PolicyTypeSchema, { error: 'expected a list of policy types' }).optional(),
+    managedPolicies: z
+      .array(z.enum(policyTypes, { error: `expected one of ${policyTypes.join(', ')}` }), { error: 'expected a list of policy types' })
+      .optional(),
   })
   .superRefine((policy, ctx) => {
     const seen = new Map<string, number>();

@@ -1,0 +1,64 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadVoicePolicyFile, policyFormatOf } from '../../shared/adapters/policy-file.js';
+
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'dialtone-policy-'));
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('policyFormatOf', () => {
+  it('reads the format from the extension, in any case', () => {
+    expect([policyFormatOf('a.yaml'), policyFormatOf('a.YML'), policyFormatOf('a.json'), policyFormatOf('a.txt')]).toEqual([
+      'yaml',
+      'yaml',
+      'json',
+      undefined,
+    ]);
+  });
+});
+
+describe('loadVoicePolicyFile', () => {
+  it('loads the example YAML policy', async () => {
+    const policy = await loadVoicePolicyFile(fileURLToPath(new URL('../fixtures/voice-policy.example.yaml', import.meta.url)));
+    expect(policy.rules.map((rule) => rule.name)).toEqual(['amsterdam', 'rotterdam', 'no-phone-for-interns']);
+  });
+
+  it('loads a JSON policy file', async () => {
+    const path = join(dir, 'voice-policy.json');
+    await writeFile(path, JSON.stringify({ version: 1, rules: [{ name: 'ams', when: { site: 'AMS' }, numberPool: 'ams' }] }));
+    expect((await loadVoicePolicyFile(path)).rules).toEqual([{ name: 'ams', when: { site: ['AMS'] }, numberPool: 'ams' }]);
+  });
+
+  it('names the file and the field path of an invalid policy', async () => {
+    const path = join(dir, 'bad.yaml');
+    await writeFile(path, 'version: 1\nrules:\n  - { name: a, when: { site: [1] } }\n');
+    await expect(loadVoicePolicyFile(path)).rejects.toMatchObject({
+      code: 'PolicyInvalid',
+      message: `${path}: rules[0].when.site: expected string or list of strings`,
+    });
+  });
+
+  it('rejects a file that is neither YAML nor JSON by its extension', async () => {
+    await expect(loadVoicePolicyFile(join(dir, 'voice-policy.txt'))).rejects.toMatchObject({
+      code: 'PolicyInvalid',
+      message: `${join(dir, 'voice-policy.txt')}: a voice policy file must end in .yaml, .yml or .json`,
+    });
+  });
+
+  it('reports a missing file as PolicyInvalid with the path', async () => {
+    const path = join(dir, 'missing.yaml');
+    await expect(loadVoicePolicyFile(path)).rejects.toMatchObject({
+      code: 'PolicyInvalid',
+      message: `${path}: cannot read the voice policy file (ENOENT)`,
+    });
+  });
+});
