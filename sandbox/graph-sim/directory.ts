@@ -6,9 +6,29 @@ interface PlanState {
   effectiveFrom: number;
 }
 
+const scalarKeys = [
+  'userPrincipalName',
+  'mail',
+  'employeeId',
+  'displayName',
+  'department',
+  'officeLocation',
+  'jobTitle',
+  'accountEnabled',
+  'usageLocation',
+] as const;
+type ScalarAttributes = Pick<GraphSimUserAttributes, (typeof scalarKeys)[number]>;
+
+/** Only the attributes Graph exposes; other keys of the tenant file belong to other simulators. */
+function scalars(source: GraphSimUserAttributes): ScalarAttributes {
+  const out: Record<string, unknown> = {};
+  for (const key of scalarKeys) if (key in source) out[key] = source[key];
+  return out as ScalarAttributes;
+}
+
 interface UserRecord {
   id: string;
-  attributes: Omit<GraphSimUserAttributes, 'servicePlans' | 'planStatus'>;
+  attributes: ScalarAttributes;
   visibleFrom: number;
   plans: Map<string, PlanState>;
   /** Plans taken away after they were in effect: Graph keeps them with capabilityStatus Deleted. */
@@ -34,14 +54,14 @@ export class SimDirectory {
       if (this.users.has(u.id)) throw new Error(`users.${index}.id: duplicate user id '${u.id}'`);
       const visibleFrom = startMs + (u.appearsAfterMs ?? 0);
       const licensedFrom = startMs + (u.licensedAfterMs ?? 0);
-      const { servicePlans = [], planStatus = {}, ...attributes } = u;
+      const servicePlans = u.servicePlans ?? [];
       this.users.set(u.id, {
         id: u.id,
-        attributes: { ...attributes },
+        attributes: scalars(u),
         visibleFrom,
         plans: new Map(servicePlans.map((name) => [name.toUpperCase(), { effectiveFrom: licensedFrom }])),
         deletedPlans: new Map(),
-        planStatus: upperKeys(planStatus),
+        planStatus: upperKeys(u.planStatus ?? {}),
         changedAt: visibleFrom,
       });
     });
@@ -96,8 +116,8 @@ export class SimDirectory {
   private apply(change: GraphSimDirectoryChange, at: number): string[] {
     const record = this.users.get(change.userId);
     if (!record) return [];
-    const { servicePlans, planStatus, ...attributes } = change.set;
-    Object.assign(record.attributes, attributes);
+    const { servicePlans, planStatus } = change.set;
+    Object.assign(record.attributes, scalars(change.set));
     if (servicePlans) this.replacePlans(record, servicePlans, at);
     if (planStatus) Object.assign(record.planStatus, upperKeys(planStatus));
     const fields = Object.keys(change.set);

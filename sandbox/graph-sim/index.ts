@@ -6,13 +6,15 @@ import { SimDirectory } from './directory.js';
 import { FaultInjector, type GraphFaults } from './faults.js';
 import { GraphSimError, sendGraphError, sendJson } from './responses.js';
 import { findRoute } from './routes.js';
-import type { DirectoryChangeEvent, GraphSimTenant } from './tenant.js';
+import type { SandboxTenantFile } from '../teams-sim/tenant-file.js';
+import { readGraphTenant, type DirectoryChangeEvent } from './tenant.js';
 
 export type { GraphFaultRule, GraphFaults } from './faults.js';
-export type { DirectoryChangeEvent, GraphSimTenant } from './tenant.js';
+export type { DirectoryChangeEvent } from './tenant.js';
 
 export interface GraphSimulatorOptions {
-  tenant: GraphSimTenant;
+  /** Validated where it was loaded; the simulator checks its own part again (planStatus, set). */
+  tenant: SandboxTenantFile;
   clock: Clock;
   /** Sandbox time zero for appearsAfterMs / licensedAfterMs / atMs; default the clock's startedAt, else now. */
   startMs?: number;
@@ -51,7 +53,7 @@ export interface GraphSimulator {
 export async function startGraphSimulator(options: GraphSimulatorOptions): Promise<GraphSimulator> {
   const { clock } = options;
   const startMs = options.startMs ?? (clock as { startedAt?: number }).startedAt ?? clock.now().getTime();
-  const directory = new SimDirectory(options.tenant, startMs);
+  const directory = new SimDirectory(readGraphTenant(options.tenant), startMs);
   const faults = new FaultInjector(options.faults, options.seed);
   const pageSizes = { list: options.listPageSize ?? 100, delta: options.deltaPageSize ?? 100 };
   const metrics: GraphSimulatorMetrics = { requests: 0, throttled: 0, unavailable: 0, byRoute: {} };

@@ -1,5 +1,6 @@
 import { SimClock } from '../../sandbox/clock.js';
-import { startGraphSimulator, type GraphFaults, type GraphSimTenant, type GraphSimulator } from '../../sandbox/graph-sim/index.js';
+import { startGraphSimulator, type GraphFaults, type GraphSimulator } from '../../sandbox/graph-sim/index.js';
+import { parseSandboxTenantFile, type SandboxTenantFile } from '../../sandbox/teams-sim/tenant-file.js';
 
 export const ids = {
   anna: '3b7d1c9e-0d2a-4c55-8d0e-000000000101',
@@ -13,8 +14,10 @@ export const ids = {
 export const MCOEV = '4828c8ec-dc2e-4779-b502-87ac9ce28ab7';
 export const TEAMS1 = '57ff2da0-773e-42df-b2af-ffb7a2317929';
 
-export function tenant(): GraphSimTenant {
-  return {
+/** A valid sandbox tenant file, checked with the shared schema. */
+export function tenant(): SandboxTenantFile {
+  return parseSandboxTenantFile({
+    tenantId: '8f0c2a53-5d0e-4c1b-9a57-2f1f0e6f0001',
     users: [
       {
         id: ids.anna,
@@ -46,7 +49,16 @@ export function tenant(): GraphSimTenant {
       { atMs: 120_000, userId: ids.anna, set: { department: 'Support' }, notify: true },
       { atMs: 180_000, userId: ids.carl, set: { servicePlans: ['TEAMS1', 'MCOEV'] }, notify: false },
     ],
-  };
+  });
+}
+
+/** A one-user tenant for the cases the shared fixture does not cover. */
+export function singleUserTenant(user: Record<string, unknown>, directoryChanges: unknown[] = []): SandboxTenantFile {
+  return parseSandboxTenantFile({
+    tenantId: 't1',
+    users: [{ id: 'u1', userPrincipalName: 'u1@contoso.example', ...user }],
+    directoryChanges,
+  });
 }
 
 export interface SimFixture {

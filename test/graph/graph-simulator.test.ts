@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SimClock } from '../../sandbox/clock.js';
 import { startGraphSimulator, type DirectoryChangeEvent } from '../../sandbox/graph-sim/index.js';
-import { ids, MCOEV, rawGet, startSim, TEAMS1, tenant, type SimFixture } from './fixtures.js';
+import { ids, MCOEV, rawGet, singleUserTenant, startSim, TEAMS1, tenant, type SimFixture } from './fixtures.js';
 
 let f: SimFixture;
 
@@ -100,7 +100,7 @@ describe('Graph simulator: licences', () => {
   it('applies a per-user planStatus override', async () => {
     const clock = new SimClock();
     const sim = await startGraphSimulator({
-      tenant: { users: [{ id: 'u1', userPrincipalName: 'u1@contoso.example', servicePlans: ['MCOEV'], planStatus: { MCOEV: 'Suspended' } }] },
+      tenant: singleUserTenant({ servicePlans: ['MCOEV'], planStatus: { MCOEV: 'Suspended' } }),
       clock,
     });
     try {
@@ -113,10 +113,7 @@ describe('Graph simulator: licences', () => {
   it('keeps a removed plan as Deleted, like Graph', async () => {
     const clock = new SimClock();
     const sim = await startGraphSimulator({
-      tenant: {
-        users: [{ id: 'u1', userPrincipalName: 'u1@contoso.example', servicePlans: ['TEAMS1', 'MCOEV'] }],
-        directoryChanges: [{ atMs: 1000, userId: 'u1', set: { servicePlans: ['TEAMS1'] } }],
-      },
+      tenant: singleUserTenant({ servicePlans: ['TEAMS1', 'MCOEV'] }, [{ atMs: 1000, userId: 'u1', set: { servicePlans: ['TEAMS1'] } }]),
       clock,
     });
     try {
@@ -128,6 +125,21 @@ describe('Graph simulator: licences', () => {
     } finally {
       await sim.close();
     }
+  });
+
+  it('accepts a service plan id in place of its name', async () => {
+    const sim = await startGraphSimulator({ tenant: singleUserTenant({ servicePlans: [MCOEV.toUpperCase()] }), clock: new SimClock() });
+    try {
+      expect(sim.user('u1')?.assignedPlans).toMatchObject([{ servicePlanId: MCOEV, service: 'MicrosoftCommunicationsOnline' }]);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('refuses an unknown planStatus and names the field', async () => {
+    await expect(
+      startGraphSimulator({ tenant: singleUserTenant({ planStatus: { MCOEV: 'Paused' } }), clock: new SimClock() }),
+    ).rejects.toThrow(/^tenant file: users\.0\.planStatus\.MCOEV: /);
   });
 
   it('gives a plan added by a directory change its change time', () => {
