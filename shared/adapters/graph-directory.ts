@@ -60,7 +60,7 @@ type UserPage = z.infer<typeof UserPageSchema>;
 
 /** The Directory port over Microsoft Graph, one HTTP request per read, no in-process retries. */
 export function createGraphDirectory(options: GraphDirectoryOptions): GraphDirectory {
-  const base = new URL(options.baseUrl);
+  const base = parseBaseUrl(options.baseUrl);
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const version = base.pathname.replace(/^\/+|\/+$/g, '');
   const getToken = tokenSource(options);
@@ -84,7 +84,7 @@ export function createGraphDirectory(options: GraphDirectoryOptions): GraphDirec
   /** Follows a nextLink / deltaLink, which must point at the configured Graph endpoint. */
   const follow = (link: string): GraphRequest => {
     if (!link.startsWith(`${baseUrl}/`)) {
-      throw new DialtoneError('Unexpected', `Graph returned a link outside ${baseUrl}: ${new URL(link).origin}`);
+      throw new DialtoneError('Unexpected', `Graph returned a paging link outside ${baseUrl}`, { details: { link: link.split('?')[0] } });
     }
     return client.api(link.slice(baseUrl.length));
   };
@@ -95,7 +95,7 @@ export function createGraphDirectory(options: GraphDirectoryOptions): GraphDirec
       const body = await send(operation, client.api(`/users/${encodeURIComponent(key)}`).select([...userSelect]));
       return parse(DirectoryUserSchema, body, 'user');
     } catch (error) {
-      if (isDialtoneError(error) && error.details.status === 404) return undefined;
+      if (isNotFound(error)) return undefined;
       throw error;
     }
   };
@@ -148,6 +148,19 @@ export function createGraphDirectory(options: GraphDirectoryOptions): GraphDirec
       }
     },
   };
+}
+
+/** Graph's "no such user"; any other 404 (a wrong base URL, say) must not look like sync lag. */
+function isNotFound(error: unknown): boolean {
+  return isDialtoneError(error) && error.details.status === 404 && /ResourceNotFound/i.test(String(error.details.graphCode ?? ''));
+}
+
+function parseBaseUrl(raw: string): URL {
+  try {
+    return new URL(raw);
+  } catch {
+    throw new DialtoneError('ConfigInvalid', `Graph baseUrl is not a URL: '${raw}'`);
+  }
 }
 
 function tokenSource(options: GraphDirectoryOptions): () => Promise<string> {

@@ -177,6 +177,40 @@ describe('GraphDirectory failures', () => {
     expect(JSON.stringify({ message: error.message, details: error.details })).not.toContain('secret-token-123');
   });
 
+  it('does not mistake a 404 that is not Request_ResourceNotFound for a missing user', async () => {
+    const misrouted = connect({
+      fetch: async () =>
+        new Response(JSON.stringify({ error: { code: 'BadRequest', message: 'Invalid version: v2.0' } }), {
+          status: 404,
+          headers: { 'content-type': 'application/json' },
+        }),
+    });
+    const error = await failure(misrouted.getUser(ids.anna));
+    expect(error).toMatchObject({ code: 'Unexpected', transient: false, message: 'Graph get user failed: 404 BadRequest: Invalid version: v2.0' });
+  });
+
+  it('refuses to follow a nextLink to another host, so the token stays with Graph', async () => {
+    const calls: string[] = [];
+    const redirected = connect({
+      fetch: async (input) => {
+        calls.push(String(input));
+        return new Response(JSON.stringify({ value: [], '@odata.nextLink': 'https://elsewhere.example/v1.0/users?$skiptoken=x' }), {
+          status: 200,
+          headers: { 'content-type': 'application/json' },
+        });
+      },
+    });
+    const error = await failure(redirected.findUsers('mail', 'a@b'));
+    expect(error).toMatchObject({ code: 'Unexpected', message: `Graph returned a paging link outside ${f.sim.baseUrl}` });
+    expect(calls).toHaveLength(1);
+  });
+
+  it('refuses a baseUrl that is not a URL', () => {
+    expect(() => createGraphDirectory({ baseUrl: 'graph.microsoft.com', accessToken: async () => 't' })).toThrow(
+      "Graph baseUrl is not a URL: 'graph.microsoft.com'",
+    );
+  });
+
   it('rejects a malformed Graph user and names the field', async () => {
     const broken = connect({
       fetch: async () => new Response(JSON.stringify({ id: ids.anna, assignedPlans: [] }), { status: 200, headers: { 'content-type': 'application/json' } }),
