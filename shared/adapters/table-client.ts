@@ -1,0 +1,215 @@
+import { odata, TableClient, type TableEntity, type TransactionAction } from '@azure/data-tables';
+import type { TokenCredential } from '@azure/identity';
+
+/**
+ * The little of Azure Table Storage the inventory and the records need: point reads, filtered
+ * range queries, and same-partition transactions whose writes carry an ETag. The Azure-backed
+ * implementation is here; memory-table-client.ts implements the same semantics for the sandbox.
+ */
+
+export type Props = Record<string, string | number | boolean | null>;
+
+export interface Row {
+  partitionKey: string;
+  rowKey: string;
+  etag: string;
+  props: Props;
+}
+
+/** A filter over string properties (OR of ANDs, as OData would write it). */
+export type Where =
+  | { eq: [field: string, value: string] }
+  | { le: [field: string, value: string] }
+  | { and: Where[] }
+  | { or: Where[] };
+
+export interface RowQuery {
+  partitionKey?: string;
+  /** Inclusive lower and exclusive upper bound on the row key. */
+  rowKeyFrom?: string;
+  rowKeyBefore?: string;
+  where?: Where;
+  /** Stop after this many rows (in key order). */
+  limit?: number;
+}
+
+export type TableOp =
+  | { kind: 'create'; rowKey: string; props: Props }
+  | { kind: 'replace'; rowKey: string; props: Props; etag: string }
+  | { kind: 'upsert'; rowKey: string; props: Props };
+
+export interface EntityTable {
+  readonly name: string;
+  /** Creates the table when missing. */
+  ensure(): Promise<void>;
+  get(partitionKey: string, rowKey: string): Promise<Row | undefined>;
+  query(query: RowQuery): Promise<Row[]>;
+  /** All or nothing, at most 100 operations, one partition. Throws EntityConflict on 409/412. */
+  transact(partitionKey: string, ops: TableOp[]): Promise<void>;
+}
+
+/** Someone else wrote first: the row exists already, or its ETag moved on. */
+export class EntityConflict extends Error {
+  override readonly name = 'EntityConflict';
+}
+
+export function isEntityConflict(error: unknown): error is EntityConflict {
+  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'EntityConflict';
+}
+
+export const MAX_TRANSACTION_OPS = 100;
+
+/** Table keys may not hold / \ # ? or control characters; escape them (and %) as %XX. */
+export function escapeKey(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  return value.replace(/[%/\\#?\u0000-\u001f\u007f-\u009f]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}`);
+}
+
+export function unescapeKey(value: string): string {
+  return value.replace(/%([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+export interface TableConnection {
+  /** https://<account>.table.core.windows.net with a TokenCredential (production). */
+  endpoint?: string;
+  credential?: TokenCredential;
+  /** A connection string (Azurite, local development). */
+  connectionString?: string;
+}
+
+export interface TableNames {
+  numbers: string;
+  numberHistory: string;
+  provisioning: string;
+}
+
+export const defaultTableNames: TableNames = { numbers: 'numbers', numberHistory: 'numberhistory', provisioning: 'provisioning' };
+
+export interface TableStorageOptions extends TableConnection {
+  /** Table names (alphanumeric, 3–63 characters); defaults to numbers, numberhistory, provisioning. */
+  tableNames?: Partial<TableNames>;
+}
+
+export function createTableClient(connection: TableConnection, table: string): TableClient {
+  if (connection.connectionString) {
+    return TableClient.fromConnectionString(connection.connectionString, table, { allowInsecureConnection: true });
+  }
+  if (connection.endpoint && connection.credential) return new TableClient(connection.endpoint, table, connection.credential);
+  throw new Error('Table Storage needs either a connection string or an endpoint with a credential');
+}
+
+function field(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`not a property name: ${name}`);
+  return name;
+}
+
+function toOData(where: Where): string {
+  if ('eq' in where) return `${field(where.eq[0])} eq ${odata`${where.eq[1]}`}`;
+  if ('le' in where) return `${field(where.le[0])} le ${odata`${where.le[1]}`}`;
+  const parts = ('and' in where ? where.and : where.or).map((w) => `(${toOData(w)})`);
+  return parts.join('and' in where ? ' and ' : ' or ');
+}
+
+function queryFilter(query: RowQuery): string | undefined {
+  const parts: string[] = [];
+  if (query.partitionKey !== undefined) parts.push(odata`PartitionKey eq ${query.partitionKey}`);
+  if (query.rowKeyFrom !== undefined) parts.push(odata`RowKey ge ${query.rowKeyFrom}`);
+  if (query.rowKeyBefore !== undefined) parts.push(odata`RowKey lt ${query.rowKeyBefore}`);
+  if (query.where) parts.push(`(${toOData(query.where)})`);
+  return parts.length > 0 ? parts.join(' and ') : undefined;
+}
+
+function statusOf(error: unknown): number | undefined {
+  const status = (error as { statusCode?: unknown } | null)?.statusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+function toRow(entity: Record<string, unknown> & { partitionKey?: string; rowKey?: string; etag: string }): Row {
+  const props: Props = {};
+  for (const [key, value] of Object.entries(entity)) {
+    if (key === 'partitionKey' || key === 'rowKey' || key === 'etag' || key === 'timestamp' || key.startsWith('odata.')) continue;
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') props[key] = value;
+  }
+  return { partitionKey: entity.partitionKey ?? '', rowKey: entity.rowKey ?? '', etag: entity.etag, props };
+}
+
+function entityOf(partitionKey: string, rowKey: string, props: Props): TableEntity<Props> {
+  const clean: Props = {};
+  for (const [key, value] of Object.entries(props)) if (value !== null) clean[key] = value;
+  return { ...clean, partitionKey, rowKey };
+}
+
+/** Azure Table Storage (or Azurite) behind the EntityTable interface. */
+export function azureEntityTable(client: TableClient): EntityTable {
+  let ensured: Promise<void> | undefined;
+  return {
+    name: client.tableName,
+    ensure() {
+      ensured ??= client.createTable().catch((error: unknown) => {
+        ensured = undefined;
+        throw error;
+      });
+      return ensured;
+    },
+    async get(partitionKey, rowKey) {
+      try {
+        return toRow(await client.getEntity<Record<string, unknown>>(partitionKey, rowKey));
+      } catch (error) {
+        if (statusOf(error) === 404) return undefined;
+        throw error;
+      }
+    },
+    async query(query) {
+      const filter = queryFilter(query);
+      const rows: Row[] = [];
+      const pages = client.listEntities<Record<string, unknown>>(filter ? { queryOptions: { filter } } : {}).byPage({
+        maxPageSize: Math.min(query.limit ?? 1000, 1000),
+      });
+      for await (const page of pages) {
+        for (const entity of page) {
+          rows.push(toRow(entity));
+          if (query.limit !== undefined && rows.length >= query.limit) return rows;
+        }
+      }
+      return rows;
+    },
+    async transact(partitionKey, ops) {
+      if (ops.length === 0) return;
+      try {
+        if (ops.length === 1) {
+          await single(client, partitionKey, ops[0] as TableOp);
+          return;
+        }
+        const actions: TransactionAction[] = ops.map((op) => {
+          switch (op.kind) {
+            case 'create':
+              return ['create', entityOf(partitionKey, op.rowKey, op.props)];
+            case 'replace':
+              return ['update', entityOf(partitionKey, op.rowKey, op.props), 'Replace', { etag: op.etag }];
+            case 'upsert':
+              return ['upsert', entityOf(partitionKey, op.rowKey, op.props), 'Replace'];
+          }
+        });
+        await client.submitTransaction(actions);
+      } catch (error) {
+        const status = statusOf(error);
+        if (status === 409 || status === 412) throw new EntityConflict(`${client.tableName}/${partitionKey}: ${status}`);
+        throw error;
+      }
+    },
+  };
+}
+
+async function single(client: TableClient, partitionKey: string, op: TableOp): Promise<void> {
+  switch (op.kind) {
+    case 'create':
+      await client.createEntity(entityOf(partitionKey, op.rowKey, op.props));
+      return;
+    case 'replace':
+      await client.updateEntity(entityOf(partitionKey, op.rowKey, op.props), 'Replace', { etag: op.etag });
+      return;
+    case 'upsert':
+      await client.upsertEntity(entityOf(partitionKey, op.rowKey, op.props), 'Replace');
+      return;
+  }
+}
