@@ -73,7 +73,7 @@ export interface WorkerSettings {
 }
 
 /** Reads the worker's settings once; a missing or malformed one fails with its name. */
-export function loadWorkerSettings(env: Record<string, string | undefined>): WorkerSettings {
+export function loadWorkerSettings(env: Record<string, string | undefined> = process.env): WorkerSettings {
   const parsed = WorkerEnvSchema.safeParse(env);
   if (!parsed.success) {
     throw new DialtoneError('ConfigInvalid', `Invalid worker settings: ${describeSettingsError(parsed.error)}`);

@@ -29,7 +29,7 @@ export interface Classification {
 const CONFLICT = /has already been assigned to another user|already assigned to another (user|target)|is already assigned/i;
 const THROTTLED = /throttl|too many requests|\b429\b|rate limit/i;
 const UNAVAILABLE = /service is unavailable|service unavailable|\b50[234]\b|bad gateway|gateway timeout|temporarily unavailable|please try again/i;
-const UNAUTHORIZED = /unauthori[sz]ed|invalid credential|\b401\b|token (has )?expired|AADSTS\d+|run connect-microsoftteams/i;
+const UNAUTHORIZED = /unauthori[sz]ed|invalid credential|\b401\b|token (has )?expired|run connect-microsoftteams/i;
 const POLICY_NOT_FOUND = /cannot find policy|policy .*(was )?not found|policy not found|cannot get policy/i;
 const NOT_VOICE_CAPABLE = /not licensed|not voice[- ]?(capable|enabled)|phonesystem|phone system license|does not have a valid license|MCOEV/i;
 const USER_NOT_FOUND = /management object not found|couldn't find (the )?(user|object)|user .*not found|cannot find (the )?user|object .* was not found/i;

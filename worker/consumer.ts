@@ -1,0 +1,223 @@
+import { describeZodError, queueNames, VoiceCommandSchema, type VoiceCommand, type VoiceResult } from '../shared/contracts/messages.js';
+import { toDialtoneError } from '../shared/domain/errors.js';
+import { idText, type BusClient, type BusSessionReceiver, type ReceivedMessage } from '../shared/ports/bus.js';
+import type { Logger } from '../shared/ports/logger.js';
+import { busErrorAction } from './bus-errors.js';
+import { realTimers, sleep, type Timers } from './timers.js';
+
+export interface ConsumerOptions {
+  bus: BusClient;
+  apply(command: VoiceCommand, signal: AbortSignal): Promise<VoiceResult>;
+  logger: Logger;
+  concurrentSessions: number;
+  /** The queue's max delivery count: the last delivery publishes a transient failure instead of abandoning. */
+  maxDeliveryCount: number;
+  /** Shorter than the queue's lock duration (Service Bus default 60 s). */
+  lockRenewalIntervalMs?: number;
+  /** How long receiveMessages waits on an open session before the session is let go. */
+  receiveWaitMs?: number;
+  /** Wait when no session is available; the sandbox passes its bus's activity signal. */
+  idleWait?: (ms: number, signal: AbortSignal) => Promise<void>;
+  idleWaitMs?: number;
+  busyBackoffMs?: number;
+  timers?: Timers;
+  commandsQueue?: string;
+  resultsQueue?: string;
+}
+
+export interface ConsumerStats {
+  sessions: number;
+  commands: number;
+  results: number;
+  deadLettered: number;
+  abandoned: number;
+}
+
+interface InFlight {
+  receiver: BusSessionReceiver;
+  message: ReceivedMessage;
+  controller: AbortController;
+  settled: boolean;
+}
+
+/**
+ * Takes voice-commands one session (one user) at a time per loop, FIFO within the session,
+ * applies each command, publishes its result and only then completes it: a crash in between
+ * republishes the same result id, which duplicate detection drops.
+ */
+export class VoiceCommandConsumer {
+  private readonly loops: Promise<void>[] = [];
+  private readonly inFlight = new Set<InFlight>();
+  private readonly stopping = new AbortController();
+  private readonly counters: ConsumerStats = { sessions: 0, commands: 0, results: 0, deadLettered: 0, abandoned: 0 };
+  private readonly timers: Timers;
+  private readonly commandsQueue: string;
+  private readonly sender;
+
+  constructor(private readonly options: ConsumerOptions) {
+    this.timers = options.timers ?? realTimers;
+    this.commandsQueue = options.commandsQueue ?? queueNames.voiceCommands;
+    this.sender = options.bus.createSender(options.resultsQueue ?? queueNames.voiceResults);
+  }
+
+  start(): void {
+    for (let i = 0; i < this.options.concurrentSessions; i += 1) this.loops.push(this.loop(i));
+  }
+
+  busy(): boolean {
+    return this.inFlight.size > 0;
+  }
+
+  stats(): ConsumerStats {
+    return { ...this.counters };
+  }
+
+  /** Stops taking sessions, lets in-flight commands finish within `graceMs`, abandons the rest. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping.abort();
+    const finished = Promise.all(this.loops).then(() => true);
+    const timedOut = sleep(this.timers, graceMs).then(() => false);
+    if (!(await Promise.race([finished, timedOut]))) {
+      for (const entry of [...this.inFlight]) await this.abandonInFlight(entry, 'shutdown grace period ended');
+      await Promise.all(this.loops);
+    }
+    await this.sender.close().catch(() => undefined);
+  }
+
+  private async loop(index: number): Promise<void> {
+    const signal = this.stopping.signal;
+    while (!signal.aborted) {
+      let receiver: BusSessionReceiver;
+      try {
+        receiver = await this.options.bus.acceptNextSession(this.commandsQueue, { maxAutoLockRenewalDurationInMs: 0 });
+      } catch (error) {
+        await this.onAcceptError(error, index, signal);
+        continue;
+      }
+      this.counters.sessions += 1;
+      try {
+        await this.drainSession(receiver, signal);
+      } catch (error) {
+        const e = toDialtoneError(error);
+        this.options.logger.warn('voice-commands session ended with an error', { sessionId: receiver.sessionId, code: busErrorAction(error), reason: e.message });
+      } finally {
+        await receiver.close().catch(() => undefined);
+      }
+    }
+  }
+
+  private async onAcceptError(error: unknown, index: number, signal: AbortSignal): Promise<void> {
+    const action = busErrorAction(error);
+    const idleMs = this.options.idleWaitMs ?? 1_000;
+    if (action === 'noSession') {
+      await (this.options.idleWait ? this.options.idleWait(idleMs, signal) : sleep(this.timers, idleMs, signal));
+      return;
+    }
+    const waitMs = action === 'busy' ? (this.options.busyBackoffMs ?? 10_000) : idleMs * 5;
+    this.options.logger.warn('accepting a voice-commands session failed', {
+      loop: index,
+      action,
+      reason: error instanceof Error ? error.message : String(error),
+    });
+    await sleep(this.timers, waitMs, signal);
+  }
+
+  private async drainSession(receiver: BusSessionReceiver, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: this.options.receiveWaitMs ?? 1_000 });
+      if (!message) return;
+      await this.handle(receiver, message);
+    }
+  }
+
+  private async handle(receiver: BusSessionReceiver, message: ReceivedMessage): Promise<void> {
+    const parsed = VoiceCommandSchema.safeParse(decodeBody(message.body));
+    const log = this.options.logger.child({ sessionId: receiver.sessionId, messageId: idText(message.messageId), correlationId: idText(message.correlationId) });
+    if (!parsed.success) {
+      const description = describeZodError(parsed.error);
+      log.warn('voice command dead-lettered: invalid message', { reason: description });
+      await receiver.deadLetterMessage(message, { deadLetterReason: 'InvalidMessage', deadLetterErrorDescription: description.slice(0, 1024) });
+      this.counters.deadLettered += 1;
+      return;
+    }
+    const command = parsed.data;
+    const entry: InFlight = { receiver, message, controller: new AbortController(), settled: false };
+    this.inFlight.add(entry);
+    const stopRenewing = this.renewWhileRunning(entry, log);
+    try {
+      this.counters.commands += 1;
+      const result = await this.options.apply(command, entry.controller.signal);
+      if (entry.settled) return;
+      const deliveries = message.deliveryCount ?? 1;
+      const lastDelivery = deliveries >= this.options.maxDeliveryCount && !this.stopping.signal.aborted;
+      if (result.status === 'failed' && result.error?.class === 'transient' && !lastDelivery) {
+        log.info('voice command abandoned for redelivery', { deliveryCount: deliveries, code: result.error.code, reason: result.error.message });
+        await this.abandonInFlight(entry, result.error.message);
+        return;
+      }
+      await this.sender.sendMessages({
+        body: result,
+        messageId: `${command.commandId}:result`,
+        correlationId: command.correlationId,
+        contentType: 'application/json',
+        subject: result.status,
+      });
+      this.counters.results += 1;
+      entry.settled = true;
+      await receiver.completeMessage(message);
+    } catch (error) {
+      log.error('voice command could not be settled; the broker will redeliver it', { reason: toDialtoneError(error).message });
+    } finally {
+      stopRenewing();
+      this.inFlight.delete(entry);
+    }
+  }
+
+  private async abandonInFlight(entry: InFlight, reason: string): Promise<void> {
+    if (entry.settled) return;
+    entry.settled = true;
+    entry.controller.abort();
+    this.counters.abandoned += 1;
+    try {
+      await entry.receiver.abandonMessage(entry.message);
+    } catch (error) {
+      this.options.logger.warn('abandon failed; the lock will expire instead', { messageId: idText(entry.message.messageId), reason, error: toDialtoneError(error).message });
+    }
+  }
+
+  /** PowerShell can outlast a lock: renew the session lock until the command is settled. */
+  private renewWhileRunning(entry: InFlight, log: Logger): () => void {
+    const interval = this.options.lockRenewalIntervalMs ?? 20_000;
+    let handle: unknown;
+    let done = false;
+    const tick = (): void => {
+      handle = this.timers.setTimeout(() => {
+        if (done) return;
+        entry.receiver.renewSessionLock().then(
+          () => tick(),
+          (error: unknown) => {
+            if (done) return;
+            log.warn('session lock renewal failed', { reason: toDialtoneError(error).message });
+            if (busErrorAction(error) === 'lockLost') entry.controller.abort();
+            else tick();
+          },
+        );
+      }, interval);
+    };
+    tick();
+    return () => {
+      done = true;
+      this.timers.clearTimeout(handle);
+    };
+  }
+}
+
+function decodeBody(body: unknown): unknown {
+  const text = body instanceof Uint8Array ? Buffer.from(body).toString('utf8') : body;
+  if (typeof text !== 'string') return text;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}

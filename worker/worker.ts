@@ -1,0 +1,126 @@
+import type { BusClient } from '../shared/ports/bus.js';
+import type { Clock } from '../shared/ports/clock.js';
+import type { Logger } from '../shared/ports/logger.js';
+import { applyVoiceCommand } from './apply.js';
+import type { CertificateSource } from './certificate.js';
+import { CertificateProvider } from './certificate-provider.js';
+import { VoiceCommandConsumer, type ConsumerStats } from './consumer.js';
+import { SessionPool, type PoolStats } from './pool.js';
+import type { PwshCommand } from './pwsh-process.js';
+import { realTimers, type Timers } from './timers.js';
+
+/** Everything tunable, with the production defaults of shared/config/worker-settings.ts. */
+export interface WorkerTuning {
+  tenantId: string;
+  applicationId: string;
+  maxSessions?: number;
+  maxSessionsPerTenant?: number;
+  idleTimeoutMs?: number;
+  maxSessionAgeMs?: number;
+  cmdletTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  concurrentSessions?: number;
+  maxDeliveryCount?: number;
+  shutdownGraceMs?: number;
+  certificateReloadMs?: number;
+  maxTransientAttempts?: number;
+  backoffMs?: readonly number[];
+  lockRenewalIntervalMs?: number;
+}
+
+export interface WorkerDeps {
+  bus: BusClient;
+  certificates: CertificateSource;
+  pwsh: PwshCommand;
+  settings: WorkerTuning;
+  clock: Clock;
+  logger: Logger;
+  timers?: Timers;
+  /** How to wait when no session is available (the sandbox passes its bus's activity signal). */
+  idleWait?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+export interface Worker {
+  /** Starts receiving; the certificate was already checked by createWorker. */
+  start(): void;
+  /** Graceful: in-flight commands finish within the grace period, the rest are abandoned. */
+  stop(): Promise<void>;
+  busy(): boolean;
+  stats(): { pool: PoolStats; consumer: ConsumerStats };
+  readonly pool: SessionPool;
+}
+
+/**
+ * Builds the hybrid worker from ready dependencies, so production (worker/main.ts), the sandbox
+ * and the tests run the very same code. Refuses (throws CertificateInvalid) when the certificate
+ * is missing, expired, not yet valid or has no private key.
+ */
+export async function createWorker(deps: WorkerDeps): Promise<Worker> {
+  const s = deps.settings;
+  const timers = deps.timers ?? realTimers;
+  let pool: SessionPool | undefined;
+  const certificates = new CertificateProvider(deps.certificates, {
+    clock: deps.clock,
+    logger: deps.logger,
+    timers,
+    reloadIntervalMs: s.certificateReloadMs ?? 60 * 60_000,
+    onRotate: () => pool?.retireAll('certificate rotated'),
+  });
+  await certificates.start();
+  pool = new SessionPool({
+    command: deps.pwsh,
+    credentials: async (tenantId) => {
+      const { pfxBase64, password } = certificates.current();
+      return { applicationId: s.applicationId, tenantId, certificate: { pfxBase64, password } };
+    },
+    maxSessions: s.maxSessions ?? 8,
+    maxSessionsPerTenant: Math.min(s.maxSessionsPerTenant ?? 4, s.maxSessions ?? 8),
+    idleTimeoutMs: s.idleTimeoutMs ?? 600_000,
+    maxSessionAgeMs: s.maxSessionAgeMs ?? 50 * 60_000,
+    connectTimeoutMs: s.connectTimeoutMs ?? 120_000,
+    logger: deps.logger,
+    timers,
+  });
+  const sessions = pool;
+  const consumer = new VoiceCommandConsumer({
+    bus: deps.bus,
+    logger: deps.logger,
+    timers,
+    concurrentSessions: s.concurrentSessions ?? 4,
+    maxDeliveryCount: s.maxDeliveryCount ?? 10,
+    ...(s.lockRenewalIntervalMs === undefined ? {} : { lockRenewalIntervalMs: s.lockRenewalIntervalMs }),
+    ...(deps.idleWait ? { idleWait: deps.idleWait } : {}),
+    apply: (command, signal) =>
+      applyVoiceCommand(command, {
+        sessions,
+        tenantId: s.tenantId,
+        clock: deps.clock,
+        logger: deps.logger,
+        timers,
+        cmdletTimeoutMs: s.cmdletTimeoutMs ?? 120_000,
+        signal,
+        ...(s.maxTransientAttempts === undefined ? {} : { maxTransientAttempts: s.maxTransientAttempts }),
+        ...(s.backoffMs === undefined ? {} : { backoffMs: s.backoffMs }),
+      }),
+  });
+  let stopped: Promise<void> | undefined;
+  return {
+    pool,
+    start: () => {
+      consumer.start();
+      deps.logger.info('worker started', { tenantId: s.tenantId, concurrentSessions: s.concurrentSessions ?? 4 });
+    },
+    stop: () => {
+      stopped ??= (async () => {
+        const graceMs = s.shutdownGraceMs ?? 60_000;
+        await consumer.stop(graceMs);
+        certificates.stop();
+        await sessions.drain(0);
+        deps.logger.info('worker stopped', { ...consumer.stats() });
+      })();
+      return stopped;
+    },
+    busy: () => consumer.busy(),
+    stats: () => ({ pool: sessions.stats(), consumer: consumer.stats() }),
+  };
+}
