@@ -16,6 +16,7 @@ export { FaultRuleSchema } from './faults.js';
 export type { TeamsMetrics } from './server.js';
 export type { PhoneNumberRow, SimUserView } from './tenant.js';
 export { SimTenant } from './tenant.js';
+export { TeamsTenantStateSchema, type TeamsTenantState } from './tenant-state.js';
 export { SandboxTenantFileSchema, type SandboxTenantFile } from './tenant-file.js';
 
 export interface TeamsSimulatorOptions {
@@ -26,6 +27,8 @@ export interface TeamsSimulatorOptions {
   /** Defaults to the tenant file's teamsSimulator.faults. */
   faults?: FaultRule[];
   seed?: number;
+  /** A state saved by `tenant.exportState()` in an earlier run, to continue from. */
+  state?: unknown;
   /** Sandbox time at which licensedAfterMs / appearsAfterMs count from; defaults to clock.startedAt (SimClock) or now. */
   startedAtMs?: number;
 }
@@ -39,6 +42,8 @@ export interface TeamsSimulator {
   setLatency(latencyMs: LatencyMs): void;
   /** Stand-ins currently attached to the server (started and not yet exited). */
   liveProcesses(): number;
+  /** Live stand-ins that have completed Connect-MicrosoftTeams. */
+  connectedSessions(): number;
   close(): Promise<void>;
 }
 
@@ -49,6 +54,7 @@ const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).h
 export async function startTeamsSimulator(options: TeamsSimulatorOptions): Promise<TeamsSimulator> {
   const file = parseSandboxTenantFile(options.tenant);
   const tenant = new SimTenant(file, options.clock, options.startedAtMs);
+  if (options.state !== undefined) tenant.importState(options.state);
   const settings = file.teamsSimulator;
   const latencyMs = options.latencyMs ?? settings?.latencyMs;
   const faults = options.faults ?? settings?.faults;
@@ -66,6 +72,7 @@ export async function startTeamsSimulator(options: TeamsSimulatorOptions): Promi
     setFaults: (rules) => server.setFaults(rules),
     setLatency: (latency) => server.setLatency(latency),
     liveProcesses: () => server.liveProcesses(),
+    connectedSessions: () => server.connectedSessions(),
     close: () => server.close(),
   };
 }

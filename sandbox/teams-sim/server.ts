@@ -22,6 +22,8 @@ export interface TeamsMetrics {
   connects: number;
   /** Every request by cmdlet name, Connect and Exit included. */
   byCmdlet: Record<string, number>;
+  /** Requests a fault rule fired on. */
+  faultsInjected: number;
 }
 
 export interface TeamsSimServerOptions {
@@ -42,7 +44,7 @@ export class TeamsSimServer {
   private readonly sessions = new Map<string, Attached>();
   private readonly faults: FaultPlan;
   private latency: Required<LatencyMs>;
-  private counts: TeamsMetrics = { cmdlets: 0, writeCmdlets: 0, connects: 0, byCmdlet: {} };
+  private counts: TeamsMetrics = { cmdlets: 0, writeCmdlets: 0, connects: 0, byCmdlet: {}, faultsInjected: 0 };
   private url = '';
 
   private constructor(
@@ -84,6 +86,11 @@ export class TeamsSimServer {
 
   liveProcesses(): number {
     return this.sessions.size;
+  }
+
+  /** Live stand-ins whose session completed Connect-MicrosoftTeams. */
+  connectedSessions(): number {
+    return [...this.sessions.values()].filter((s) => s.session.connected).length;
   }
 
   async close(): Promise<void> {
@@ -137,6 +144,7 @@ export class TeamsSimServer {
     const kind = cmdletKind(cmdlet);
     const identity = Object.entries(body.parameters).find(([k]) => k.toLowerCase() === 'identity')?.[1];
     const fault = this.faults.next({ cmdlet, identities: typeof identity === 'string' ? this.tenant.identitiesOf(identity) : [] });
+    if (fault !== undefined) this.counts.faultsInjected += 1;
     const delay = kind === 'session' ? 0 : this.latency[kind];
     if (delay > 0) await sleep(delay);
 

@@ -6,10 +6,11 @@
  */
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../shared/ports/clock.js';
-import { MCOEV_SERVICE_PLAN_ID } from '../../shared/contracts/messages.js';
 import { policyTypes, type PolicyType } from '../../shared/domain/voice-state.js';
 import { CmdletError, teamsErrors } from './cmdlet-error.js';
 import { BatchOperations } from './batch-operations.js';
+import { Directory } from './directory.js';
+import { TeamsTenantStateSchema, type TeamsTenantState } from './tenant-state.js';
 import { bareName, type SandboxPolicy, type SandboxTenantFile, type SandboxUser } from './tenant-file.js';
 
 export type PolicyAssignment = { Authority: 'Tenant'; Name: string } | null;
@@ -59,16 +60,6 @@ interface NumberState {
   locationId: string | null;
 }
 
-const featureByPlan: Record<string, string> = {
-  TEAMS1: 'Teams',
-  MCOMEETADV: 'AudioConferencing',
-  MCOEV: 'PhoneSystem',
-  [MCOEV_SERVICE_PLAN_ID]: 'PhoneSystem',
-  MCOPSTN1: 'CallingPlan',
-  MCOPSTN2: 'CallingPlan',
-  MCOPSTN5: 'CallingPlan',
-};
-
 /** A stable object id for an external holder known only by a label (e.g. a UPN outside the file). */
 export function externalObjectId(label: string): string {
   const h = createHash('sha1').update(label).digest('hex');
@@ -82,18 +73,16 @@ export function toLineUri(number: string | null): string | null {
 export class SimTenant {
   readonly tenantId: string;
   readonly startedAtMs: number;
+  private readonly directory: Directory;
   private readonly users = new Map<string, UserState>();
   private readonly numbers = new Map<string, NumberState>();
   private readonly policyLists = new Map<PolicyType, SandboxPolicy[]>();
   private readonly batches: BatchOperations;
 
-  constructor(
-    private readonly file: SandboxTenantFile,
-    private readonly clock: Clock,
-    startedAtMs?: number,
-  ) {
+  constructor(file: SandboxTenantFile, clock: Clock, startedAtMs?: number) {
     this.tenantId = file.tenantId;
     this.startedAtMs = startedAtMs ?? (clock as { startedAt?: number }).startedAt ?? clock.now().getTime();
+    this.directory = new Directory(file.users, file.directoryChanges ?? [], clock, this.startedAtMs);
     for (const type of policyTypes) this.policyLists.set(type, [...(file.policies?.[type] ?? [])]);
     for (const user of file.users) {
       const policies = Object.fromEntries(policyTypes.map((t) => [t, null])) as Record<PolicyType, string | null>;
@@ -133,31 +122,52 @@ export class SimTenant {
     return [...this.numbers.values()].sort((a, b) => compare(a.number, b.number)).map((n) => row(n));
   }
 
+  /** What cmdlets changed, as JSON to persist between sandbox runs. */
+  exportState(): TeamsTenantState {
+    this.batches.settle();
+    return {
+      version: 1,
+      tenantId: this.tenantId,
+      users: [...this.users.values()].map((u) => ({ id: u.file.id, enterpriseVoiceEnabled: u.enterpriseVoiceEnabled, policies: { ...u.policies } })),
+      numbers: [...this.numbers.values()].map((n) => ({ ...n })),
+    };
+  }
+
+  /** Continues from a saved state; users in the state but no longer in the tenant file are skipped. */
+  importState(value: unknown): void {
+    const state = TeamsTenantStateSchema.parse(value);
+    if (state.tenantId !== this.tenantId) throw new Error(`saved Teams state is for tenant ${state.tenantId}, not ${this.tenantId}`);
+    for (const saved of state.users) {
+      const user = this.users.get(saved.id);
+      if (user === undefined) continue;
+      user.enterpriseVoiceEnabled = saved.enterpriseVoiceEnabled;
+      for (const type of policyTypes) user.policies[type] = saved.policies[type] ?? null;
+    }
+    this.numbers.clear();
+    for (const n of state.numbers) this.numbers.set(n.number, { ...n });
+  }
+
   // ---- cmdlet semantics ----
 
   /** Get-CsOnlineUser -Identity */
   onlineUser(cmdlet: string, identity: string): Record<string, unknown> {
     const user = this.resolve(cmdlet, identity);
     const number = this.numberOf(user.file.id);
-    const plans = this.plansNow(user);
-    const features = new Set<string>();
-    for (const plan of plans) {
-      const feature = featureByPlan[plan];
-      if (feature) features.add(feature);
-    }
-    const assignedAt = new Date(this.startedAtMs + (user.file.licensedAfterMs ?? 0)).toISOString();
+    const plans = this.directory.plans(user.file);
+    const assignedAt = this.directory.licensedAt(user.file).toISOString();
+    const upn = this.directory.upn(user.file);
     const result: Record<string, unknown> = {
       Identity: user.file.id,
-      UserPrincipalName: this.upnNow(user),
-      SipAddress: `sip:${this.upnNow(user)}`,
+      UserPrincipalName: upn,
+      SipAddress: `sip:${upn}`,
       DisplayName: user.file.displayName ?? null,
       Department: user.file.department ?? null,
       UsageLocation: user.file.usageLocation ?? null,
-      AccountEnabled: this.accountEnabledNow(user),
+      AccountEnabled: this.directory.accountEnabled(user.file),
       TenantId: this.tenantId,
       EnterpriseVoiceEnabled: user.enterpriseVoiceEnabled,
       LineURI: toLineUri(number),
-      FeatureTypes: [...features].sort(),
+      FeatureTypes: this.directory.features(user.file),
       AssignedPlan: plans.map((p) => ({ Capability: p, CapabilityStatus: 'Enabled', AssignedTimestamp: assignedAt })),
       ProvisionedPlan: plans.map((p) => ({ Capability: p, CapabilityStatus: 'Enabled', ProvisioningStatus: 'Success' })),
     };
@@ -181,7 +191,7 @@ export class SimTenant {
     const number = /^\d/.test(phoneNumber) ? `+${phoneNumber}` : phoneNumber;
     if (!/^\+[1-9]\d{6,14}(;ext=\d{1,10})?$/.test(number)) throw teamsErrors.invalidNumber(cmdlet, phoneNumber);
     if (numberType !== 'DirectRouting') throw teamsErrors.numberNotInTenant(cmdlet, number, this.tenantId);
-    if (!this.phoneSystemNow(user)) throw teamsErrors.notLicensed(cmdlet, user.file.id, "assign a 'DirectRouting' number");
+    if (!this.directory.phoneSystem(user.file)) throw teamsErrors.notLicensed(cmdlet, user.file.id, "assign a 'DirectRouting' number");
     const held = this.numbers.get(number);
     if (held?.assignedTo && held.assignedTo !== user.file.id) throw teamsErrors.numberTaken(cmdlet, number);
     const category = options.assignmentCategory ?? 'Primary';
@@ -199,7 +209,7 @@ export class SimTenant {
   /** Set-CsPhoneNumberAssignment -Identity -EnterpriseVoiceEnabled */
   setEnterpriseVoice(cmdlet: string, identity: string, enabled: boolean): void {
     const user = this.resolve(cmdlet, identity);
-    if (enabled && !this.phoneSystemNow(user)) throw teamsErrors.notLicensed(cmdlet, user.file.id, 'enable Enterprise Voice');
+    if (enabled && !this.directory.phoneSystem(user.file)) throw teamsErrors.notLicensed(cmdlet, user.file.id, 'enable Enterprise Voice');
     user.enterpriseVoiceEnabled = enabled;
   }
 
@@ -275,7 +285,7 @@ export class SimTenant {
   /** Resolves an Identity (object id, UPN, sip:UPN) among users already synced, for fault matching. */
   identitiesOf(identity: string): string[] {
     const user = this.find(identity);
-    return user === undefined ? [identity] : [identity, user.file.id, this.upnNow(user)];
+    return user === undefined ? [identity] : [identity, user.file.id, this.directory.upn(user.file)];
   }
 
   // ---- internals ----
@@ -303,50 +313,16 @@ export class SimTenant {
     return found === undefined ? undefined : { name: bareName(found.identity) };
   }
 
-  private elapsedMs(): number {
-    return this.clock.now().getTime() - this.startedAtMs;
-  }
-
   private find(identity: string): UserState | undefined {
-    const key = identity.replace(/^sip:/i, '').toLowerCase();
-    for (const user of this.users.values()) {
-      if (user.file.id.toLowerCase() === key || this.upnNow(user).toLowerCase() === key) return user;
-    }
-    return undefined;
+    const user = this.directory.find(identity);
+    return user === undefined ? undefined : this.users.get(user.id);
   }
 
   private resolve(cmdlet: string, identity: string): UserState {
     this.batches.settle();
     const user = this.find(identity);
-    if (user === undefined || this.elapsedMs() < (user.file.appearsAfterMs ?? 0)) throw teamsErrors.notFound(cmdlet, identity);
+    if (user === undefined || !this.directory.visible(user.file)) throw teamsErrors.notFound(cmdlet, identity);
     return user;
-  }
-
-  /** The directory attributes after every scheduled directory change that is due. */
-  private changed<K extends 'servicePlans' | 'accountEnabled' | 'userPrincipalName'>(user: UserState, key: K) {
-    let value: unknown = user.file[key];
-    const elapsed = this.elapsedMs();
-    for (const change of this.file.directoryChanges ?? []) {
-      if (change.userId === user.file.id && change.atMs <= elapsed && change.set[key] !== undefined) value = change.set[key];
-    }
-    return value as SandboxUser[K];
-  }
-
-  private upnNow(user: UserState): string {
-    return this.changed(user, 'userPrincipalName') ?? user.file.userPrincipalName;
-  }
-
-  private accountEnabledNow(user: UserState): boolean {
-    return this.changed(user, 'accountEnabled') ?? true;
-  }
-
-  private plansNow(user: UserState): string[] {
-    if (this.elapsedMs() < (user.file.licensedAfterMs ?? 0)) return [];
-    return [...(this.changed(user, 'servicePlans') ?? [])];
-  }
-
-  private phoneSystemNow(user: UserState): boolean {
-    return this.plansNow(user).some((p) => featureByPlan[p] === 'PhoneSystem');
   }
 
   private numberOf(userId: string): string | null {
@@ -358,11 +334,11 @@ export class SimTenant {
     const number = this.numberOf(user.file.id);
     return {
       id: user.file.id,
-      userPrincipalName: this.upnNow(user),
+      userPrincipalName: this.directory.upn(user.file),
       enterpriseVoiceEnabled: user.enterpriseVoiceEnabled,
       lineUri: toLineUri(number),
       phoneNumber: number,
-      phoneSystemLicensed: this.phoneSystemNow(user),
+      phoneSystemLicensed: this.directory.phoneSystem(user.file),
       policies: { ...user.policies },
     };
   }

@@ -108,6 +108,21 @@ describe('the pwsh stand-in speaks the protocol', () => {
     expect(sim.liveProcesses()).toBe(2);
   });
 
+  it('lets exactly one of two sessions racing for the same number win', async () => {
+    const [first, second] = await Promise.all([connected(), connected()]);
+    expect(sim.connectedSessions()).toBe(2);
+    const assign = (identity: string) => ({
+      id: identity,
+      cmdlet: 'Set-CsPhoneNumberAssignment',
+      parameters: { Identity: identity, PhoneNumber: '+31201234050', PhoneNumberType: 'DirectRouting' },
+    });
+    const answers = await Promise.all([first!.request(assign(ANNA)), second!.request(assign(EVA))]);
+    expect(answers.map((a) => a?.ok).sort()).toEqual([false, true]);
+    expect(answers.find((a) => a?.ok === false)).toMatchObject({
+      error: { message: "Telephone Number '+31201234050' has already been assigned to another user" },
+    });
+  });
+
   it('exits cleanly on Exit and when stdin closes', async () => {
     const byExit = await connected();
     const byEof = await started();
@@ -127,6 +142,7 @@ describe('the pwsh stand-in speaks the protocol', () => {
       writeCmdlets: 1,
       connects: 1,
       byCmdlet: { 'Connect-MicrosoftTeams': 1, 'Get-CsOnlineUser': 1, 'Grant-CsTenantDialPlan': 1 },
+      faultsInjected: 0,
     });
   });
 
@@ -213,6 +229,17 @@ describe('faults and latency', () => {
       await standIn.request({ id: '1', cmdlet: 'Set-CsPhoneNumberAssignment', parameters: { Identity: ANNA, PhoneNumber: '+31201234001', PhoneNumberType: 'DirectRouting' } }),
     ).toBeUndefined();
     expect(sim.tenant.user(ANNA)?.phoneNumber).toBe('+31201234001');
+  });
+
+  it('takes faults and latency from the tenant file when the options do not give them', async () => {
+    const file = { ...tenantFile(), teamsSimulator: { faults: [{ kind: 'throttle' as const, cmdlet: 'Get-CsOnlineUser', times: 1 }] } };
+    await sim.close();
+    sim = await startTeamsSimulator({ tenant: file, clock: new SimClock() });
+    const standIn = await connected();
+    expect(await standIn.request({ id: '1', cmdlet: 'Get-CsOnlineUser', parameters: { Identity: ANNA } })).toMatchObject({
+      error: { fullyQualifiedErrorId: 'TooManyRequests,Get-CsOnlineUser' },
+    });
+    expect(sim.metrics().faultsInjected).toBe(1);
   });
 
   it('delays requests by the configured latency', async () => {
