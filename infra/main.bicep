@@ -286,6 +286,12 @@ module keyVault 'modules/key-vault.bicep' = {
         principalType: 'ServicePrincipal'
         description: 'Hybrid worker: reads the Teams app certificate (the secret behind the certificate).'
       }
+      {
+        roleDefinitionName: 'Key Vault Reader'
+        principalId: workerPrincipalId
+        principalType: 'ServicePrincipal'
+        description: 'Hybrid worker: reads certificate metadata (current version, expiry) to notice rotation; no secret values.'
+      }
     ]
   }
 }

@@ -20,6 +20,7 @@ const ROLE = {
   serviceBusReceiver: '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0',
   serviceBusSender: '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39',
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6',
+  keyVaultReader: '21090545-7ca7-4776-b22c-e363652d74d2',
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b',
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3',
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb',
@@ -284,6 +285,7 @@ describe('role assignments', () => {
         worker('queue voice-commands', ROLE.serviceBusReceiver),
         worker('queue voice-results', ROLE.serviceBusSender),
         worker('Microsoft.KeyVault/vaults', ROLE.keyVaultSecretsUser),
+        worker('Microsoft.KeyVault/vaults', ROLE.keyVaultReader),
       ].sort(byKey),
     );
   });
