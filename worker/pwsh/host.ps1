@@ -13,10 +13,11 @@ $DebugPreference = 'SilentlyContinue'
 # Nobody can answer a confirmation prompt: it would hang the request until the worker's deadline.
 $ConfirmPreference = 'None'
 
-# Names are not ASCII-only; on Windows the console default is an OEM code page.
+# Names are not ASCII-only, and on Windows the console default is an OEM code page. Set only when
+# needed: setting an encoding makes .NET reopen Console.In/Out.
 $utf8 = [System.Text.UTF8Encoding]::new($false)
-try { [Console]::InputEncoding = $utf8 } catch { [Console]::Error.WriteLine('dialtone-pwsh: stdin encoding left as is') }
-try { [Console]::OutputEncoding = $utf8 } catch { [Console]::Error.WriteLine('dialtone-pwsh: stdout encoding left as is') }
+if ([Console]::InputEncoding.CodePage -ne 65001) { [Console]::InputEncoding = $utf8 }
+if ([Console]::OutputEncoding.CodePage -ne 65001) { [Console]::OutputEncoding = $utf8 }
 
 # stdout belongs to the protocol alone: keep its writer and point everything else that writes to
 # the console (a cmdlet's Console.WriteLine, the host UI) at stderr, which the worker never parses.
@@ -132,6 +133,7 @@ function Invoke-AllowedCmdlet {
         if ($null -eq $output) { return , @() }
         return , @($output)
     }
+    if ($null -eq $output) { return $null }
     , $output
 }
 
@@ -175,8 +177,11 @@ function Invoke-Line {
     } catch [DialtoneHostException] {
         $response = New-ErrorResponse -Id $id -DurationMs $stopwatch.ElapsedMilliseconds -Type $_.Exception.ErrorType -Message $_.Exception.Message
     } catch {
-        $response = New-ErrorResponse -Id $id -DurationMs $stopwatch.ElapsedMilliseconds -Type $_.Exception.GetType().FullName `
-            -Message $_.Exception.Message -Category $_.CategoryInfo.Category -FullyQualifiedErrorId $_.FullyQualifiedErrorId
+        # A failing .NET call (the certificate constructor) arrives wrapped; the worker classifies the cause.
+        $exception = $_.Exception
+        if ($exception -is [System.Management.Automation.MethodInvocationException] -and $null -ne $exception.InnerException) { $exception = $exception.InnerException }
+        $response = New-ErrorResponse -Id $id -DurationMs $stopwatch.ElapsedMilliseconds -Type $exception.GetType().FullName `
+            -Message $exception.Message -Category $_.CategoryInfo.Category -FullyQualifiedErrorId $_.FullyQualifiedErrorId
     }
     try {
         Write-Response -Response $response
