@@ -84,6 +84,21 @@ describe('the pwsh stand-in speaks the protocol', () => {
     expect(await standIn.request({ id: '3', parameters: {} })).toMatchObject({ id: null, ok: false, error: { type: 'Dialtone.ProtocolError' } });
   });
 
+  it('answers parameters that are not an object with a ProtocolError for that request', async () => {
+    const standIn = await started();
+    expect(await standIn.request({ id: '5', cmdlet: 'Get-CsOnlineUser', parameters: ['Identity', ANNA] })).toEqual({
+      id: '5',
+      ok: false,
+      error: { type: 'Dialtone.ProtocolError', message: '"parameters" must be a JSON object.' },
+    });
+  });
+
+  it('exits with a non-zero code when the simulator goes away', async () => {
+    const standIn = await started();
+    await sim.close();
+    expect((await standIn.exited).code).toBe(1);
+  });
+
   it('refuses a cmdlet outside the allow-list', async () => {
     const standIn = await connected();
     expect(await standIn.request({ id: '4', cmdlet: 'Invoke-Expression', parameters: { Command: 'whoami' } })).toMatchObject({
