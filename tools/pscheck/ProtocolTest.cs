@@ -159,6 +159,16 @@ public static class ProtocolTest
             Spec.Equal("Get-CsOnlineUser,Disconnect-MicrosoftTeams", string.Join(",", eof.Calls.Select(c => c.Cmdlet)));
         });
 
+        var (openPfx, openThumbprint) = SelfSignedPfx(null);
+        var passwordless = HostRun.Start(hostPath, stubsPath, [Req("1", "Connect-MicrosoftTeams", connectParameters, new Dictionary<string, object?> { ["pfxBase64"] = openPfx, ["password"] = null })], skipImport: true);
+        spec.It("connects with a PFX that has no password when password is null", () =>
+        {
+            Ok(passwordless.Response("1"), "null");
+            var call = passwordless.CallsTo("Connect-MicrosoftTeams").Single();
+            var certificate = (X509Certificate2)(call["Certificate"] is PSObject wrapped ? wrapped.BaseObject : call["Certificate"])!;
+            Spec.Equal(openThumbprint, certificate.Thumbprint);
+        });
+
         var noModule = HostRun.Start(hostPath, stubsPath, [Req("1", "Get-CsOnlineUser", new { Identity = "user-1" })], skipImport: false);
         spec.It("exits before the ready line, saying why on stderr, when MicrosoftTeams cannot be imported", () =>
         {
@@ -185,11 +195,11 @@ public static class ProtocolTest
     private static string Describe(System.Collections.Hashtable parameters) =>
         string.Join(", ", parameters.Keys.Cast<string>().Order(StringComparer.Ordinal).Select(k => $"{k}={parameters[k]}"));
 
-    private static (string PfxBase64, string Thumbprint) SelfSignedPfx(string password)
+    private static (string PfxBase64, string Thumbprint) SelfSignedPfx(string? password)
     {
         using var key = RSA.Create(2048);
         var request = new CertificateRequest("CN=dialtone-pscheck", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
-        return (Convert.ToBase64String(certificate.Export(X509ContentType.Pfx, password)), certificate.Thumbprint);
+        return (Convert.ToBase64String(password is null ? certificate.Export(X509ContentType.Pfx) : certificate.Export(X509ContentType.Pfx, password)), certificate.Thumbprint);
     }
 }

@@ -112,8 +112,6 @@ function New-Certificate {
     }
     $password = $certificate['password']
     if ($null -ne $password -and $password -isnot [string]) { throw [DialtoneHostException]::new('Dialtone.ProtocolError', 'certificate.password must be a string or null.') }
-    # [string]$null would become '' and change which PKCS#12 password is tried.
-    if ($null -eq $password) { $password = [NullString]::Value }
     $bytes = $null
     try {
         $bytes = [Convert]::FromBase64String($certificate['pfxBase64'])
