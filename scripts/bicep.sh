@@ -68,6 +68,8 @@ has_diagnostics() {
 }
 
 build() {
+  # Start empty so a failed build never leaves an older main.json for the tests to read.
+  rm -rf "$OUT"
   mkdir -p "$OUT"
   local failed=0 file rel target log
   log="$(mktemp)"
