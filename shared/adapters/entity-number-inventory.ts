@@ -54,10 +54,10 @@ export interface InventoryTables {
 const POOLS = '~pools';
 const INDEX = '~index';
 const NUMBER_ROWS = { rowKeyFrom: 'n:', rowKeyBefore: 'n;' } as const;
-const CANDIDATE_PAGE = 100;
-/** Losers of a race spread over the next few candidates instead of all retrying the same one. */
-const RACE_SPREAD = 16;
-const MAX_ATTEMPTS = 100;
+const CANDIDATE_PAGE = 64;
+/** The first window losers of a race spread over; it doubles with every further loss. */
+const RACE_SPREAD = 4;
+const MAX_ATTEMPTS = 200;
 
 const numberRowKey = (number: string): string => `n:${numberSortKey(number)}`;
 const claimRowKey = (userId: string): string => `u:${escapeKey(userId)}`;
@@ -281,65 +281,77 @@ export function createEntityNumberInventory(tables: InventoryTables): NumberInve
 
   async function allocate(pool: string, userId: string, actor: Actor & { reservationTtlMs: number }): Promise<AllocationOutcome> {
     await ensure();
+    const meta = await poolMeta(pool);
+    if (!meta) return { ok: false, reason: 'PoolNotFound', message: poolNotFoundMessage(pool) };
     const ctx = { now: actor.now, correlationId: actor.correlationId ?? null };
     const reserve: NumberAction = { type: 'reserve', userId, reservedUntil: new Date(actor.now.getTime() + actor.reservationTtlMs) };
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const meta = await poolMeta(pool);
-      if (!meta) return { ok: false, reason: 'PoolNotFound', message: poolNotFoundMessage(pool) };
+    const outcome = (record: NumberRecord, reused: boolean): AllocationOutcome => ({
+      ok: true,
+      number: record.number,
+      pool,
+      state: record.state === 'assigned' ? 'assigned' : 'reserved',
+      reused,
+    });
+    /** One transaction: the number If-Match its ETag, and the user's claim created or If-Match. */
+    const commit = async (number: string, claim: Row | undefined, change?: { record: NumberRecord; etag: string }): Promise<boolean> => {
+      const ops: TableOp[] = [claimOp(claim, number, userId)];
+      if (change) ops.unshift({ kind: 'replace', rowKey: numberRowKey(number), props: propsOf(change.record), etag: change.etag });
+      try {
+        await numbers.transact(pool, ops);
+        return true;
+      } catch (error) {
+        if (isEntityConflict(error)) return false;
+        throw error;
+      }
+    };
+
+    let attempts = 0;
+    while (attempts < MAX_ATTEMPTS) {
+      attempts += 1;
       const claim = await numbers.get(pool, claimRowKey(userId));
-      const claimChanged = async (): Promise<boolean> => (await numbers.get(pool, claimRowKey(userId)))?.etag !== claim?.etag;
       const mine = (await numbers.query({ partitionKey: pool, ...NUMBER_ROWS, where: { eq: ['userId', userId] } })).map(load);
-      let decision = decideAllocation(userId, mine.map((m) => m.record), actor.now);
+      const decision = decideAllocation(userId, mine.map((m) => m.record), actor.now);
+      const etagOf = (number: string): string => mine.find((m) => m.record.number === number)?.etag ?? '';
 
       if (decision.kind === 'reuse') {
         const held = decision.record;
-        const etag = mine.find((m) => m.record.number === held.number)?.etag ?? '';
-        if (!decision.refresh && claim?.props['number'] === held.number) {
-          return { ok: true, number: held.number, pool, state: held.state === 'assigned' ? 'assigned' : 'reserved', reused: true };
-        }
+        if (!decision.refresh && claim?.props['number'] === held.number) return outcome(held, true);
         const refreshed = decision.refresh ? transition(held, reserve, ctx) : undefined;
-        const ops: TableOp[] = [claimOp(claim, held.number, userId)];
-        if (refreshed?.kind === 'change') ops.unshift({ kind: 'replace', rowKey: numberRowKey(held.number), props: propsOf(refreshed.record), etag });
-        try {
-          await numbers.transact(pool, ops);
-        } catch (error) {
-          if (isEntityConflict(error)) continue;
-          throw error;
-        }
+        const change = refreshed?.kind === 'change' ? { record: refreshed.record, etag: etagOf(held.number) } : undefined;
+        if (!(await commit(held.number, claim, change))) continue;
         if (refreshed?.kind === 'change') await writeHistory(pool, refreshed.history);
-        return { ok: true, number: held.number, pool, state: held.state === 'assigned' ? 'assigned' : 'reserved', reused: true };
+        return outcome(change?.record ?? held, true);
       }
 
-      const etags = new Map(mine.map((m) => [m.record.number, m.etag]));
-      if (decision.kind === 'none') {
+      if (decision.kind === 'rehire') {
+        const result = transition(decision.record, reserve, ctx);
+        if (result.kind !== 'change') continue;
+        if (!(await commit(decision.record.number, claim, { record: result.record, etag: etagOf(decision.record.number) }))) continue;
+        await writeHistory(pool, result.history);
+        return outcome(result.record, false);
+      }
+
+      // Take the lowest available number. Losers of a race read the pool again and spread
+      // over a window that doubles with every loss, so 200 callers do not all fight for one row.
+      for (let lost = 0; attempts < MAX_ATTEMPTS; attempts++) {
         const page = (await numbers.query({ partitionKey: pool, ...NUMBER_ROWS, where: availableWhere(actor.now), limit: CANDIDATE_PAGE })).map(load);
-        for (const m of page) etags.set(m.record.number, m.etag);
-        decision = decideAllocation(userId, page.map((m) => m.record), actor.now);
-      }
-      if (decision.kind === 'reuse') continue;
-      if (decision.kind === 'none') {
-        if (await claimChanged()) continue;
-        return { ok: false, reason: 'PoolExhausted', message: poolExhaustedMessage(await summarize(pool, meta.quarantineDays)) };
-      }
-
-      const remaining = decision.kind === 'rehire' ? [decision.record] : [...decision.candidates];
-      let candidate = remaining.shift();
-      while (candidate) {
-        const result = transition(candidate, reserve, ctx);
-        if (result.kind === 'change') {
-          try {
-            await numbers.transact(pool, [
-              { kind: 'replace', rowKey: numberRowKey(candidate.number), props: propsOf(result.record), etag: etags.get(candidate.number) ?? '' },
-              claimOp(claim, candidate.number, userId),
-            ]);
+        const next = decideAllocation(userId, page.map((m) => m.record), actor.now);
+        if (next.kind !== 'take') {
+          if ((await numbers.get(pool, claimRowKey(userId)))?.etag !== claim?.etag) break;
+          return { ok: false, reason: 'PoolExhausted', message: poolExhaustedMessage(await summarize(pool, meta.quarantineDays)) };
+        }
+        const window = lost === 0 ? 1 : Math.min(next.candidates.length, RACE_SPREAD << Math.min(lost, 8));
+        const candidate = next.candidates[Math.floor(Math.random() * window)] ?? next.candidates[0];
+        const result = candidate ? transition(candidate, reserve, ctx) : undefined;
+        if (candidate && result?.kind === 'change') {
+          const etag = page.find((m) => m.record.number === candidate.number)?.etag ?? '';
+          if (await commit(candidate.number, claim, { record: result.record, etag })) {
             await writeHistory(pool, result.history);
-            return { ok: true, number: candidate.number, pool, state: 'reserved', reused: false };
-          } catch (error) {
-            if (!isEntityConflict(error)) throw error;
-            if (await claimChanged()) break;
+            return outcome(result.record, false);
           }
         }
-        candidate = remaining.splice(Math.floor(Math.random() * Math.min(remaining.length, RACE_SPREAD)), 1)[0];
+        lost += 1;
+        if ((await numbers.get(pool, claimRowKey(userId)))?.etag !== claim?.etag) break;
       }
     }
     throw contention(`allocate a number in pool '${pool}' for ${userId}`);

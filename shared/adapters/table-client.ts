@@ -103,9 +103,11 @@ function field(name: string): string {
   return name;
 }
 
+const literal = (value: string): string => `'${value.replace(/'/g, "''")}'`;
+
 function toOData(where: Where): string {
-  if ('eq' in where) return `${field(where.eq[0])} eq ${odata`${where.eq[1]}`}`;
-  if ('le' in where) return `${field(where.le[0])} le ${odata`${where.le[1]}`}`;
+  if ('eq' in where) return `${field(where.eq[0])} eq ${literal(where.eq[1])}`;
+  if ('le' in where) return `${field(where.le[0])} le ${literal(where.le[1])}`;
   const parts = ('and' in where ? where.and : where.or).map((w) => `(${toOData(w)})`);
   return parts.join('and' in where ? ' and ' : ' or ');
 }
