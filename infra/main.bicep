@@ -17,6 +17,8 @@ param location string = resourceGroup().location
 param nameSuffix string = uniqueString(resourceGroup().id, baseName)
 
 @description('Required. Object id of the service principal of the hybrid worker\'s app registration (Enterprise applications > Object ID, not the application id).')
+@minLength(36)
+@maxLength(36)
 param workerPrincipalId string
 
 @description('Optional. Node.js major version of the Functions runtime.')
