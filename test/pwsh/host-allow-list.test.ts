@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { allowedCmdlets } from '../../sandbox/teams-sim/allow-list.js';
+import { planSteps } from '../../shared/domain/voice-diff.js';
+import { policyTypes, type ActualVoiceState, type DesiredVoiceState } from '../../shared/domain/voice-state.js';
+
+// host.ps1 itself runs under tools/pscheck (scripts/check-pwsh.sh, needs dotnet); this test needs
+// only Node and keeps its allow-list in step with the protocol doc, the simulator and the worker.
+const hostScript = readFileSync(new URL('../../worker/pwsh/host.ps1', import.meta.url), 'utf8');
+const protocolDoc = readFileSync(new URL('../../docs/PWSH-PROTOCOL.md', import.meta.url), 'utf8');
+
+interface Entry {
+  key: string;
+  name: string;
+  parameters: string[];
+}
+
+function hostAllowList(): Entry[] {
+  const entry = /^\s*'([\w-]+)'\s*=\s*@\{\s*Name\s*=\s*'([\w-]+)';\s*Parameters\s*=\s*@\(([^)]*)\)/gm;
+  return [...hostScript.matchAll(entry)].map(([, key = '', name = '', list = '']) => ({
+    key,
+    name,
+    parameters: [...list.matchAll(/'(\w+)'/g)].map(([, parameter = '']) => parameter),
+  }));
+}
+
+function documentedCmdlets(): string[] {
+  const section = protocolDoc.split(/^## Allow-list$/m)[1]?.split(/^## /m)[0] ?? '';
+  return [...section.matchAll(/\b[A-Z][a-z]+-[A-Za-z]+\b/g)].map(([name]) => name);
+}
+
+const allowList = hostAllowList();
+const byName = new Map(allowList.map((e) => [e.name, e]));
+
+const desired = (overrides: Partial<DesiredVoiceState> = {}): DesiredVoiceState => ({
+  enterpriseVoiceEnabled: true,
+  phoneNumber: '+31201234001',
+  phoneNumberType: 'DirectRouting',
+  policies: Object.fromEntries(policyTypes.map((type) => [type, `${type}-NL`])),
+  ...overrides,
+});
+
+const actual = (overrides: Partial<ActualVoiceState> = {}): ActualVoiceState => ({
+  enterpriseVoiceEnabled: false,
+  phoneNumber: '+31201234999',
+  phoneSystemLicensed: true,
+  policies: {},
+  ...overrides,
+});
+
+describe('host.ps1 allow-list', () => {
+  it('names every entry by its own key', () => {
+    expect(allowList.length).toBeGreaterThan(0);
+    expect(allowList.filter((e) => e.key !== e.name)).toEqual([]);
+  });
+
+  it('holds exactly the cmdlets docs/PWSH-PROTOCOL.md lists', () => {
+    expect(allowList.map((e) => e.name).sort()).toEqual(documentedCmdlets().sort());
+  });
+
+  it("holds exactly the Teams simulator stand-in's cmdlets, Exit aside", () => {
+    expect(allowList.map((e) => e.name).sort()).toEqual(allowedCmdlets.filter((c) => c !== 'Exit').sort());
+  });
+
+  it('allows every cmdlet and parameter of the steps the worker plans', () => {
+    const steps = [
+      ...planSteps(desired(), actual(), 'user-1'),
+      ...planSteps(desired({ phoneNumber: null, enterpriseVoiceEnabled: true }), actual({ enterpriseVoiceEnabled: true }), 'user-1'),
+      ...planSteps(desired({ enterpriseVoiceEnabled: false }), actual({ phoneNumber: '+31201234001', enterpriseVoiceEnabled: true }), 'user-1'),
+    ];
+    const refused = steps.flatMap((step) => {
+      const allowed = byName.get(step.cmdlet)?.parameters;
+      if (!allowed) return [step.cmdlet];
+      return Object.keys(step.parameters).filter((p) => !allowed.includes(p)).map((p) => `${step.cmdlet} -${p}`);
+    });
+    expect(new Set(steps.map((s) => s.cmdlet)).size).toBe(2 + policyTypes.length);
+    expect(refused).toEqual([]);
+  });
+
+  it("allows the worker's reads: the user, and number assignments by user or by number", () => {
+    expect(byName.get('Get-CsOnlineUser')?.parameters).toContain('Identity');
+    expect(byName.get('Get-CsPhoneNumberAssignment')?.parameters).toEqual(expect.arrayContaining(['AssignedPstnTargetId', 'TelephoneNumber', 'Top', 'Skip']));
+  });
+});
