@@ -17,7 +17,11 @@ export const HISTORY_CAP = 100;
 export const HISTORY_MAX_CHARS = 360_000;
 const CHUNK_CHARS = 30_000;
 const DETAIL_MAX_CHARS = 2_000;
-const MAX_ATTEMPTS = 20;
+const MAX_ATTEMPTS = 50;
+
+/** Jittered, growing pause after a lost race, so racing writers fall out of step. */
+const backoff = (attempt: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
 
 const HistoryEntrySchema = z.object({
   at: z.string(),
@@ -143,6 +147,7 @@ export function createEntityProvisioningRecords(table: EntityTable): Provisionin
         } catch (error) {
           if (!isEntityConflict(error)) throw error;
         }
+        await backoff(attempt);
       }
       throw new DialtoneError('Throttled', `could not update the provisioning record of ${userId}: lost ${MAX_ATTEMPTS} concurrent-update races in a row; try again`, {
         transient: true,
