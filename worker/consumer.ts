@@ -72,13 +72,18 @@ export class VoiceCommandConsumer {
     return { ...this.counters };
   }
 
-  /** Stops taking sessions, lets in-flight commands finish within `graceMs`, abandons the rest. */
-  async stop(graceMs: number): Promise<void> {
+  /**
+   * Stops taking sessions, lets in-flight commands finish within `graceMs`, abandons the rest and
+   * then calls `afterGrace` (the worker drains its pwsh pool there).
+   */
+  async stop(graceMs: number, afterGrace?: () => Promise<void>): Promise<void> {
     this.stopping.abort();
     const finished = Promise.all(this.loops).then(() => true);
     const timedOut = sleep(this.timers, graceMs).then(() => false);
     if (!(await Promise.race([finished, timedOut]))) {
       for (const entry of [...this.inFlight]) await this.abandonInFlight(entry, 'shutdown grace period ended');
+      // What still runs is abandoned already; ending its sessions lets the loops return.
+      await afterGrace?.();
       await Promise.all(this.loops);
     }
     await this.sender.close().catch(() => undefined);

@@ -52,6 +52,7 @@ export class SessionPool implements SessionProvider {
   private waiters: (() => void)[] = [];
   private readonly counters = { peakBusy: 0, peakLive: 0, created: 0, replaced: 0, retired: 0, connects: 0 };
   private readonly closing = new Set<Promise<void>>();
+  private readonly spawning = new Set<Promise<Entry>>();
   private draining = false;
   private reaper: unknown;
   private readonly timers: Timers;
@@ -76,11 +77,19 @@ export class SessionPool implements SessionProvider {
 
   async acquire(tenantId: string): Promise<SessionLease> {
     for (;;) {
-      if (this.draining) throw new DialtoneError('SessionBroken', 'The session pool is shutting down.', { transient: true });
+      if (this.draining) throw shuttingDown();
       const idle = this.takeIdle(tenantId);
       if (idle) return this.lease(idle);
       if (this.tenantLive(tenantId) < this.options.maxSessionsPerTenant) {
-        if (this.liveCount() < this.options.maxSessions) return this.lease(await this.spawn(tenantId));
+        if (this.liveCount() < this.options.maxSessions) {
+          const spawning = this.spawn(tenantId);
+          this.spawning.add(spawning);
+          void spawning.then(
+            () => this.spawning.delete(spawning),
+            () => this.spawning.delete(spawning),
+          );
+          return this.lease(await spawning);
+        }
         const victim = [...this.entries].find((e) => !e.busy && e.tenantId !== tenantId);
         if (victim) {
           this.close(victim, 'making room for another tenant');
@@ -124,6 +133,7 @@ export class SessionPool implements SessionProvider {
         });
       });
     }
+    await Promise.allSettled([...this.spawning]);
     for (const entry of [...this.entries]) this.close(entry, 'shutdown');
     await Promise.all([...this.closing]);
   }
@@ -169,12 +179,16 @@ export class SessionPool implements SessionProvider {
           { transient: classification.class === 'transient' },
         );
       }
+      if (this.draining) throw shuttingDown();
       const entry: Entry = { tenantId, proc, busy: true, retire: false };
       this.entries.add(entry);
       this.options.logger.info('pwsh session connected', { tenantId, session: proc.serial, pid: proc.pid });
       return entry;
     } catch (error) {
-      proc?.kill();
+      if (proc) {
+        proc.kill();
+        this.track(proc.waitExit());
+      }
       throw error;
     } finally {
       this.starting.set(tenantId, (this.starting.get(tenantId) ?? 1) - 1);
@@ -269,4 +283,8 @@ export class SessionPool implements SessionProvider {
       this.scheduleReap();
     }, interval);
   }
+}
+
+function shuttingDown(): DialtoneError {
+  return new DialtoneError('SessionBroken', 'The session pool is shutting down.', { transient: true });
 }

@@ -212,13 +212,14 @@ export class PwshProcess {
 
   /** Broken is final: the process is killed and every pending call fails. */
   markBroken(kind: ProcessFailureKind, reason: string): void {
-    if (this.broken) return;
-    this.broken = reason;
+    const first = this.broken === undefined;
+    if (first) this.broken = reason;
     for (const [id, pending] of this.pending) {
       this.pending.delete(id);
       this.timers.clearTimeout(pending.timer);
       pending.reject(processFailure(kind === 'timeout' ? 'crash' : kind, `${pending.cmdlet} lost its session: ${reason}`));
     }
+    if (!first) return;
     this.options.logger.warn('pwsh session broken', {
       session: this.serial,
       pid: this.pid,

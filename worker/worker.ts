@@ -58,16 +58,17 @@ export interface Worker {
 export async function createWorker(deps: WorkerDeps): Promise<Worker> {
   const s = deps.settings;
   const timers = deps.timers ?? realTimers;
-  let pool: SessionPool | undefined;
+  // The provider is built first (no certificate, no worker); the pool it retires comes next.
+  const rotation: { pool?: SessionPool } = {};
   const certificates = new CertificateProvider(deps.certificates, {
     clock: deps.clock,
     logger: deps.logger,
     timers,
     reloadIntervalMs: s.certificateReloadMs ?? 60 * 60_000,
-    onRotate: () => pool?.retireAll('certificate rotated'),
+    onRotate: () => rotation.pool?.retireAll('certificate rotated'),
   });
   await certificates.start();
-  pool = new SessionPool({
+  const pool = new SessionPool({
     command: deps.pwsh,
     credentials: async (tenantId) => {
       const { pfxBase64, password } = certificates.current();
@@ -81,6 +82,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     logger: deps.logger,
     timers,
   });
+  rotation.pool = pool;
   const sessions = pool;
   const consumer = new VoiceCommandConsumer({
     bus: deps.bus,
@@ -113,7 +115,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     stop: () => {
       stopped ??= (async () => {
         const graceMs = s.shutdownGraceMs ?? 60_000;
-        await consumer.stop(graceMs);
+        await consumer.stop(graceMs, () => sessions.drain(0));
         certificates.stop();
         await sessions.drain(0);
         deps.logger.info('worker stopped', { ...consumer.stats() });
