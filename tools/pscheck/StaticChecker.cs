@@ -17,7 +17,15 @@ public sealed record Finding(string File, int Line, int Column, string Message)
 public sealed class StaticChecker
 {
     private static readonly string[] ForbiddenTargets = ["Invoke-Expression", "Add-Type"];
-    private static readonly HashSet<string> ForbiddenMembers = new(StringComparer.OrdinalIgnoreCase) { "InvokeScript", "NewScriptBlock", "AddScript" };
+    private static readonly HashSet<string> ForbiddenMembers = new(StringComparer.OrdinalIgnoreCase) { "InvokeScript", "NewScriptBlock", "AddScript", "AddCommand" };
+
+    /// <summary>Types whose static members start code or processes: any static call on them is refused.</summary>
+    private static readonly Dictionary<Type, string> ForbiddenStaticTypes = new()
+    {
+        [typeof(PowerShell)] = "it runs a nested pipeline",
+        [typeof(System.Diagnostics.Process)] = "it starts a process",
+        [typeof(System.Reflection.Assembly)] = "it loads code",
+    };
     private static readonly HashSet<string> AllowedCommandTypes = new(StringComparer.OrdinalIgnoreCase) { "Cmdlet", "Function" };
     private static readonly HashSet<string> VariableSettingParameters = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -238,7 +246,7 @@ public sealed class StaticChecker
         }
         if (ForbiddenMembers.Contains(memberName))
         {
-            report(member.Extent, $"method '{memberName}' is forbidden: it runs or builds script from text");
+            report(member.Extent, $"method '{memberName}' is forbidden: it runs script or commands named by text");
             return;
         }
         if (!member.Static) return;
@@ -250,6 +258,12 @@ public sealed class StaticChecker
         if (memberName.Equals("Create", StringComparison.OrdinalIgnoreCase) && IsScriptBlockType(type.TypeName))
         {
             report(member.Extent, $"[{type.TypeName.FullName}]::Create is forbidden: it builds a script block from text");
+            return;
+        }
+        var resolved = type.TypeName.GetReflectionType();
+        if (resolved is not null && ForbiddenStaticTypes.TryGetValue(resolved, out var why))
+        {
+            report(member.Extent, $"[{type.TypeName.FullName}]::{memberName} is forbidden: {why}");
         }
     }
 
