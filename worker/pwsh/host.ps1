@@ -14,10 +14,19 @@ $DebugPreference = 'SilentlyContinue'
 $ConfirmPreference = 'None'
 
 # Names are not ASCII-only, and on Windows the console default is an OEM code page. Set only when
-# needed: setting an encoding makes .NET reopen Console.In/Out.
+# needed (setting one makes .NET reopen Console.In/Out); a process without a console cannot set
+# its code page, which is reported rather than fatal.
 $utf8 = [System.Text.UTF8Encoding]::new($false)
-if ([Console]::InputEncoding.CodePage -ne 65001) { [Console]::InputEncoding = $utf8 }
-if ([Console]::OutputEncoding.CodePage -ne 65001) { [Console]::OutputEncoding = $utf8 }
+try {
+    if ([Console]::InputEncoding.CodePage -ne 65001) { [Console]::InputEncoding = $utf8 }
+} catch {
+    [Console]::Error.WriteLine("dialtone-pwsh: stdin stays $([Console]::InputEncoding.WebName): $($_.Exception.Message)")
+}
+try {
+    if ([Console]::OutputEncoding.CodePage -ne 65001) { [Console]::OutputEncoding = $utf8 }
+} catch {
+    [Console]::Error.WriteLine("dialtone-pwsh: stdout stays $([Console]::OutputEncoding.WebName): $($_.Exception.Message)")
+}
 
 # stdout belongs to the protocol alone: keep its writer and point everything else that writes to
 # the console (a cmdlet's Console.WriteLine, the host UI) at stderr, which the worker never parses.
