@@ -1,0 +1,35 @@
+import net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { azuriteConnectionString, isAzuriteAvailable, startAzurite } from '../../sandbox/azurite.js';
+
+function connects(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+describe('startAzurite', () => {
+  it('finds the azurite package', async () => {
+    expect(await isAzuriteAvailable()).toBe(true);
+  });
+
+  it('builds the devstore connection string for a custom port', () => {
+    expect(azuriteConnectionString(49152)).toBe(
+      'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:49152/devstoreaccount1;',
+    );
+  });
+
+  it('listens on a loopback port once started and stops listening when stopped', async () => {
+    const azurite = await startAzurite();
+    const port = Number(new URL(azurite.tableEndpoint).port);
+    expect(azurite.tableEndpoint).toBe(`http://127.0.0.1:${port}/devstoreaccount1`);
+    expect(await connects(port)).toBe(true);
+    await azurite.stop();
+    expect(await connects(port)).toBe(false);
+  });
+});

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { createMemoryTableService } from '../../shared/adapters/memory-table-client.js';
+import { azureEntityTable, createTableClient, type EntityTable, escapeKey, isEntityConflict, unescapeKey } from '../../shared/adapters/table-client.js';
+import { useAzurite } from '../helpers/azurite.js';
+
+const azurite = useAzurite();
+
+async function conflict(promise: Promise<unknown>): Promise<boolean> {
+  try {
+    await promise;
+    return false;
+  } catch (error) {
+    if (isEntityConflict(error)) return true;
+    throw error;
+  }
+}
+
+/** The in-memory twin must behave like Table Storage, or the inventory contract proves nothing. */
+function entityTableContract(name: string, makeTable: () => Promise<EntityTable>): void {
+  describe(`EntityTable semantics: ${name}`, () => {
+    it('creates once: a second create conflicts', async () => {
+      const table = await makeTable();
+      await table.transact('p', [{ kind: 'create', rowKey: 'a', props: { v: 'one' } }]);
+      expect(await conflict(table.transact('p', [{ kind: 'create', rowKey: 'a', props: { v: 'two' } }]))).toBe(true);
+      expect((await table.get('p', 'a'))?.props).toEqual({ v: 'one' });
+    });
+
+    it('replaces only with the current ETag', async () => {
+      const table = await makeTable();
+      await table.transact('p', [{ kind: 'create', rowKey: 'a', props: { v: 'one' } }]);
+      const first = await table.get('p', 'a');
+      await table.transact('p', [{ kind: 'replace', rowKey: 'a', props: { v: 'two' }, etag: first?.etag ?? '' }]);
+      expect(await conflict(table.transact('p', [{ kind: 'replace', rowKey: 'a', props: { v: 'three' }, etag: first?.etag ?? '' }]))).toBe(true);
+      expect((await table.get('p', 'a'))?.props).toEqual({ v: 'two' });
+    });
+
+    it('applies a transaction all or nothing', async () => {
+      const table = await makeTable();
+      await table.transact('p', [{ kind: 'create', rowKey: 'taken', props: { v: 'x' } }]);
+      const failed = table.transact('p', [
+        { kind: 'create', rowKey: 'new', props: { v: 'y' } },
+        { kind: 'create', rowKey: 'taken', props: { v: 'z' } },
+      ]);
+      expect(await conflict(failed)).toBe(true);
+      expect(await table.get('p', 'new')).toBeUndefined();
+    });
+
+    it('drops null properties and returns rows in key order within a range', async () => {
+      const table = await makeTable();
+      await table.transact('p', [
+        { kind: 'create', rowKey: 'n:2', props: { state: 'free', userId: null } },
+        { kind: 'create', rowKey: 'n:1', props: { state: 'reserved', userId: 'u' } },
+        { kind: 'create', rowKey: 'u:1', props: { number: 'n:1' } },
+      ]);
+      const rows = await table.query({ partitionKey: 'p', rowKeyFrom: 'n:', rowKeyBefore: 'n;' });
+      expect(rows.map((r) => [r.rowKey, r.props])).toEqual([
+        ['n:1', { state: 'reserved', userId: 'u' }],
+        ['n:2', { state: 'free' }],
+      ]);
+    });
+
+    it('filters with eq, le, and, or, quoting values', async () => {
+      const table = await makeTable();
+      await table.transact('p', [
+        { kind: 'create', rowKey: 'a', props: { state: 'reserved', until: '2026-01-01T00:00:00.000Z', who: "o'brien" } },
+        { kind: 'create', rowKey: 'b', props: { state: 'reserved', until: '2026-03-01T00:00:00.000Z' } },
+        { kind: 'create', rowKey: 'c', props: { state: 'free' } },
+      ]);
+      const where = { or: [{ eq: ['state', 'free'] as [string, string] }, { and: [{ eq: ['state', 'reserved'] as [string, string] }, { le: ['until', '2026-02-01T00:00:00.000Z'] as [string, string] }] }] };
+      expect((await table.query({ partitionKey: 'p', where })).map((r) => r.rowKey)).toEqual(['a', 'c']);
+      expect((await table.query({ partitionKey: 'p', where: { eq: ['who', "o'brien"] } })).map((r) => r.rowKey)).toEqual(['a']);
+      expect((await table.query({ partitionKey: 'p', limit: 2 })).map((r) => r.rowKey)).toEqual(['a', 'b']);
+    });
+
+    it('stores escaped keys with characters Table Storage forbids', async () => {
+      const table = await makeTable();
+      const key = escapeKey('odd/user#1?\\%');
+      await table.transact(key, [{ kind: 'create', rowKey: escapeKey('+31201234567;ext=1'), props: { v: 'x' } }]);
+      expect((await table.get(key, '+31201234567;ext=1'))?.props).toEqual({ v: 'x' });
+      expect(unescapeKey(key)).toBe('odd/user#1?\\%');
+    });
+  });
+}
+
+let counter = 0;
+entityTableContract('memory', async () => createMemoryTableService().table('t'));
+entityTableContract('Azurite', async () => {
+  const table = azureEntityTable(createTableClient({ connectionString: azurite.connectionString() }, `entities${process.pid}x${++counter}`));
+  await table.ensure();
+  return table;
+});
+
+describe('memory table snapshot', () => {
+  it('restores every row from a snapshot', async () => {
+    const service = createMemoryTableService();
+    await service.table('t').transact('p', [{ kind: 'create', rowKey: 'a', props: { v: 'one', n: 2 } }]);
+    const restored = createMemoryTableService(JSON.parse(JSON.stringify(service.snapshot())));
+    expect((await restored.table('t').get('p', 'a'))?.props).toEqual({ v: 'one', n: 2 });
+  });
+});
