@@ -172,6 +172,7 @@ export class VoiceCommandConsumer {
       await receiver.completeMessage(message);
     } catch (error) {
       log.error('voice command could not be settled; the broker will redeliver it', { reason: toDialtoneError(error).message });
+      await this.abandonInFlight(entry, 'settlement failed');
     } finally {
       stopRenewing();
       this.inFlight.delete(entry);

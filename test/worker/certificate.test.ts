@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryLogger } from '../../shared/logging/logger.js';
 import { inspectPfx, loadValidCertificate } from '../../worker/certificate.js';
 import { CertificateProvider } from '../../worker/certificate-provider.js';
+import { ephemeralCertificateSource } from '../../worker/ephemeral-certificate.js';
 import { fileCertificateSource, keyVaultCertificateSource, type SecretReader } from '../../worker/certificate-sources.js';
 import { makeTestPfx, thumbprintOf } from './helpers/certificates.js';
 import { ManualTimers } from './helpers/manual-timers.js';
@@ -189,5 +190,12 @@ describe('the development file source', () => {
       code: 'CertificateInvalid',
       message: 'The certificate file /nonexistent/app.pfx does not exist.',
     });
+  });
+});
+
+describe('the sandbox certificate', () => {
+  it('is made in memory with a private key and valid now', async () => {
+    const loaded = await loadValidCertificate(ephemeralCertificateSource({ now }), now, createMemoryLogger());
+    expect([loaded.hasPrivateKey, loaded.subject, loaded.thumbprint]).toEqual([true, 'CN=dialtone-sandbox', thumbprintOf(loaded.pfxBase64)]);
   });
 });
