@@ -91,6 +91,9 @@ export interface TableStorageOptions extends TableConnection {
 }
 
 export function createTableClient(connection: TableConnection, table: string): TableClient {
+  if (!/^[A-Za-z][A-Za-z0-9]{2,62}$/.test(table)) {
+    throw new Error(`table name '${table}' is not valid: letters and digits only, 3 to 63 characters, starting with a letter`);
+  }
   if (connection.connectionString) {
     return TableClient.fromConnectionString(connection.connectionString, table, { allowInsecureConnection: true });
   }

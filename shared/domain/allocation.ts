@@ -96,9 +96,9 @@ export function transition(record: NumberRecord, action: NumberAction, ctx: Tran
       if (!mine && !isAvailable(record, ctx.now)) {
         return { kind: 'refused', code: 'NumberConflict', message: `${record.number} is ${describe(record)}, not available` };
       }
+      if (mine && record.state === 'assigned') return { kind: 'unchanged', why: `${record.number} is already assigned to ${action.userId}` };
       const history: NumberHistoryEntry[] = [];
       if (!mine && record.state !== 'free') history.push(entry('reclaimed', record.userId, `was ${describe(record)}`));
-      if (mine && record.state === 'assigned') return { kind: 'unchanged', why: `${record.number} is already assigned to ${action.userId}` };
       const until = iso(action.reservedUntil);
       const note = mine && record.state === 'quarantined' ? `back from quarantine (until ${record.quarantinedUntil ?? '?'})` : `until ${until}`;
       history.push(entry('reserved', action.userId, note));
