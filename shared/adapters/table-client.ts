@@ -1,5 +1,6 @@
 import { odata, TableClient, type TableEntity, type TransactionAction } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/identity';
+import { DialtoneError } from '../domain/errors.js';
 
 /**
  * The little of Azure Table Storage the inventory and the records need: point reads, filtered
@@ -92,7 +93,7 @@ export interface TableStorageOptions extends TableConnection {
 
 export function createTableClient(connection: TableConnection, table: string): TableClient {
   if (!/^[A-Za-z][A-Za-z0-9]{2,62}$/.test(table)) {
-    throw new Error(`table name '${table}' is not valid: letters and digits only, 3 to 63 characters, starting with a letter`);
+    throw new DialtoneError('ConfigInvalid', `table name '${table}' is not valid: letters and digits only, 3 to 63 characters, starting with a letter`);
   }
   if (connection.connectionString) {
     return TableClient.fromConnectionString(connection.connectionString, table, { allowInsecureConnection: true });

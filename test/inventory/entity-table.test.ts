@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryTableService } from '../../shared/adapters/memory-table-client.js';
 import { azureEntityTable, createTableClient, type EntityTable, escapeKey, isEntityConflict, unescapeKey } from '../../shared/adapters/table-client.js';
+import { azuriteConnectionString } from '../../sandbox/azurite.js';
 import { useAzurite } from '../helpers/azurite.js';
 
 const azurite = useAzurite();
@@ -88,6 +89,14 @@ entityTableContract('Azurite', async () => {
   const table = azureEntityTable(createTableClient({ connectionString: azurite.connectionString() }, `entities${process.pid}x${++counter}`));
   await table.ensure();
   return table;
+});
+
+describe('createTableClient', () => {
+  it('refuses a table name Table Storage would reject', () => {
+    expect(() => createTableClient({ connectionString: azuriteConnectionString(10002) }, 'number-history')).toThrow(
+      "table name 'number-history' is not valid: letters and digits only, 3 to 63 characters, starting with a letter",
+    );
+  });
 });
 
 describe('memory table snapshot', () => {
