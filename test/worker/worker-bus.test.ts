@@ -6,6 +6,7 @@ import { queueNames, VoiceResultSchema, type VoiceCommand, type VoiceResult } fr
 import { createMemoryLogger } from '../../shared/logging/logger.js';
 import type { BusClient } from '../../shared/ports/bus.js';
 import { inspectPfx, type CertificateSource } from '../../worker/certificate.js';
+import { keyVaultCertificateSource } from '../../worker/certificate-sources.js';
 import { createWorker, type Worker, type WorkerTuning } from '../../worker/worker.js';
 import { makeTestPfx } from './helpers/certificates.js';
 import { APP_ID, command, desired, TENANT_ID, testTenant, userId } from './helpers/sim.js';
@@ -192,11 +193,30 @@ describe('the hybrid worker on the bus', () => {
     await vi.waitFor(() => expect(s.sim.liveProcesses()).toBe(0));
   });
 
-  it('refuses to start with an expired certificate and starts no pwsh', async () => {
+  it('refuses to start with an expired certificate and says when it expired', async () => {
     const expired = makeTestPfx({ notBefore: new Date('2025-01-01T00:00:00Z'), notAfter: new Date('2026-01-01T00:00:00Z') });
     await expect(setup({}, certificateSource(expired, null))).rejects.toMatchObject({
       code: 'CertificateInvalid',
       message: expect.stringMatching(/expired on 2026-01-01T00:00:00.000Z\.$/),
+    });
+  });
+
+  it('refuses to start without a private key and says so', async () => {
+    await expect(setup({}, certificateSource(makeTestPfx({ withKey: false }), null))).rejects.toMatchObject({
+      code: 'CertificateInvalid',
+      message: expect.stringContaining('has no private key'),
+    });
+  });
+
+  it('refuses to start when the certificate is missing', async () => {
+    const missing = keyVaultCertificateSource({
+      vaultUrl: 'https://contoso-dialtone.vault.azure.net',
+      name: 'dialtone-teams',
+      secrets: { getSecret: async () => Promise.reject(Object.assign(new Error('SecretNotFound'), { statusCode: 404 })) },
+    });
+    await expect(setup({}, missing)).rejects.toMatchObject({
+      code: 'CertificateInvalid',
+      message: "Key Vault https://contoso-dialtone.vault.azure.net certificate 'dialtone-teams' does not exist.",
     });
   });
 
