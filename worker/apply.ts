@@ -117,12 +117,14 @@ async function attempt(
   log: Logger,
 ): Promise<AttemptOutcome> {
   let actual: ActualVoiceState | null = null;
+  let wrote = false;
   try {
     actual = await readActual(command.userId, session, deps, steps);
     const plan = planSteps(command.desired, actual, command.userId);
     for (const step of plan) {
       log.debug('running step', { cmdlet: step.cmdlet, parameters: step.parameters });
       await run(session, step.cmdlet, step.parameters, true, deps, steps);
+      wrote = true;
     }
     if (plan.length === 0) return { kind: 'done', actual, wrote: false };
     actual = await readActual(command.userId, session, deps, steps);
@@ -139,7 +141,10 @@ async function attempt(
     }
     return { kind: 'done', actual, wrote: true };
   } catch (error) {
-    return { kind: 'failed', failure: fromThrown(error), actual };
+    const failure = fromThrown(error);
+    // Earlier steps did change Teams: report what it holds now, so `record` does not free a number that is in use.
+    if (wrote && !failure.classification.replaceSession) actual = await readActual(command.userId, session, deps, steps).catch(() => actual);
+    return { kind: 'failed', failure, actual };
   }
 }
 

@@ -64,6 +64,12 @@ describe('applying voice commands against the Teams simulator', () => {
     expect(result.error).toMatchObject({ class: 'permanent', code: 'PolicyNotFound', cmdlet: 'Grant-CsOnlineVoiceRoutingPolicy' });
   });
 
+  it('reports what Teams holds after a failure that followed a successful write', async () => {
+    harness = await startHarness();
+    const result = await harness.apply(command(1, desired(1, { policies: { OnlineVoiceRoutingPolicy: 'VRP-XX' } })));
+    expect(result.actual).toMatchObject({ phoneNumber: '+31201234101', enterpriseVoiceEnabled: true });
+  });
+
   it('reports a user without Teams Phone as permanently not voice-capable', async () => {
     harness = await startHarness();
     const result = await harness.apply({ ...command(1), userId: userId(99) });
