@@ -9,7 +9,7 @@ import {
   transition,
 } from '../domain/allocation.js';
 import { DialtoneError } from '../domain/errors.js';
-import { expandPools, NumberStateSchema, numberSortKey, PoolDefinitionError } from '../domain/numbers.js';
+import { compareNumbers, expandPools, NumberStateSchema, numberSortKey, PoolDefinitionError } from '../domain/numbers.js';
 import type {
   Actor,
   AllocationOutcome,
@@ -132,6 +132,20 @@ function chunks<T>(items: T[], size = MAX_TRANSACTION_OPS): T[][] {
   return out;
 }
 
+/** Runs `fn` over `items` with at most `limit` in flight: imports write thousands of batches. */
+async function parallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+const IMPORT_CONCURRENCY = 8;
+
 let historySeq = 0;
 
 export function createEntityNumberInventory(tables: InventoryTables): NumberInventory {
@@ -160,7 +174,7 @@ export function createEntityNumberInventory(tables: InventoryTables): NumberInve
   }
 
   async function writeHistory(pool: string, entries: NumberHistoryEntry[]): Promise<void> {
-    for (const chunk of chunks(entries)) {
+    await parallel(chunks(entries), IMPORT_CONCURRENCY, async (chunk) => {
       await history.transact(
         pool,
         chunk.map((e) => ({
@@ -169,7 +183,7 @@ export function createEntityNumberInventory(tables: InventoryTables): NumberInve
           props: { number: e.number, at: e.at, action: e.action, userId: e.userId, correlationId: e.correlationId, note: e.note },
         })),
       );
-    }
+    });
   }
 
   async function summarize(pool: string, quarantineDays: number): Promise<PoolSummary> {
@@ -239,11 +253,11 @@ export function createEntityNumberInventory(tables: InventoryTables): NumberInve
       const missing = list.filter((n) => !existing.has(n));
       summary.numbersUnchanged += list.length - missing.length;
 
-      for (const chunk of chunks(missing.filter((n) => !index.has(n)))) {
+      await parallel(chunks(missing.filter((n) => !index.has(n))), IMPORT_CONCURRENCY, async (chunk) => {
         await numbers.transact(INDEX, chunk.map((n) => ({ kind: 'upsert' as const, rowKey: escapeKey(n), props: { number: n, pool } })));
-      }
+      });
       const added: string[] = [];
-      for (const chunk of chunks(missing)) {
+      await parallel(chunks(missing), IMPORT_CONCURRENCY, async (chunk) => {
         const rows = chunk.map((n) => ({ number: n, props: propsOf({ number: n, pool, state: 'free', userId: null, reservedUntil: null, quarantinedUntil: null, owner: null, updatedAt: at }) }));
         try {
           await numbers.transact(pool, rows.map((r) => ({ kind: 'create' as const, rowKey: numberRowKey(r.number), props: r.props })));
@@ -260,7 +274,8 @@ export function createEntityNumberInventory(tables: InventoryTables): NumberInve
             }
           }
         }
-      }
+      });
+      added.sort(compareNumbers);
       summary.numbersAdded += added.length;
       summary.numbersUnchanged += missing.length - added.length;
       await writeHistory(
