@@ -78,9 +78,13 @@ export class VoiceCommandConsumer {
    */
   async stop(graceMs: number, afterGrace?: () => Promise<void>): Promise<void> {
     this.stopping.abort();
+    const graceOver = new AbortController();
     const finished = Promise.all(this.loops).then(() => true);
-    const timedOut = sleep(this.timers, graceMs).then(() => false);
-    if (!(await Promise.race([finished, timedOut]))) {
+    const timedOut = sleep(this.timers, graceMs, graceOver.signal).then(() => false);
+    const inTime = await Promise.race([finished, timedOut]);
+    // A pending grace timer would keep the process alive for the whole period after a clean stop.
+    graceOver.abort();
+    if (!inTime) {
       for (const entry of [...this.inFlight]) await this.abandonInFlight(entry, 'shutdown grace period ended');
       // What still runs is abandoned already; ending its sessions lets the loops return.
       await afterGrace?.();

@@ -1,0 +1,60 @@
+import type { Logger } from '../../shared/ports/logger.js';
+import { ephemeralCertificateSource } from '../../worker/ephemeral-certificate.js';
+import { createWorker, type Worker } from '../../worker/worker.js';
+import type { MemoryBus } from '../bus/memory-bus.js';
+import type { SimClock } from '../clock.js';
+import type { TeamsSimulator } from '../teams-sim/index.js';
+
+export interface SandboxWorker {
+  busy(): boolean;
+  stop(): Promise<void>;
+  workers: Worker[];
+}
+
+/** The sandbox's app registration: the simulator checks only the tenant id and that a certificate came. */
+const SANDBOX_APPLICATION_ID = '00000000-0000-0000-0000-0000000d1a17';
+
+/**
+ * Runs `count` real hybrid workers (competing session consumers) against the in-memory bus,
+ * each driving pwsh stand-ins of the Teams simulator, authenticated with a throw-away
+ * certificate made in memory.
+ */
+export async function startSandboxWorker(options: {
+  bus: MemoryBus;
+  clock: SimClock;
+  logger: Logger;
+  teams: TeamsSimulator;
+  tenantId: string;
+  count: number;
+  maxSessionsPerTenant?: number;
+}): Promise<SandboxWorker> {
+  const workers: Worker[] = [];
+  for (let i = 0; i < options.count; i++) {
+    const worker = await createWorker({
+      bus: options.bus,
+      certificates: ephemeralCertificateSource({ now: options.clock.now(), validDays: 3650 }),
+      pwsh: options.teams.pwshCommand,
+      settings: {
+        tenantId: options.tenantId,
+        applicationId: SANDBOX_APPLICATION_ID,
+        concurrentSessions: 4,
+        maxSessions: 4,
+        maxSessionsPerTenant: options.maxSessionsPerTenant ?? 4,
+        certificateReloadMs: 0,
+        backoffMs: [50, 200],
+      },
+      clock: options.clock,
+      logger: options.logger.child({ component: 'worker', worker: i + 1 }),
+      idleWait: (ms, signal) => (signal.aborted ? Promise.resolve() : options.bus.waitForActivity(Math.min(ms, 50))),
+    });
+    worker.start();
+    workers.push(worker);
+  }
+  return {
+    workers,
+    busy: () => workers.some((w) => w.busy()),
+    stop: async () => {
+      await Promise.all(workers.map((w) => w.stop()));
+    },
+  };
+}
