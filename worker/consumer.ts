@@ -166,7 +166,9 @@ export class VoiceCommandConsumer {
       }
       await this.sender.sendMessages({
         body: result,
-        messageId: `${command.commandId}:result`,
+        // A replayed command (dialtone dlq replay) must produce a result the broker does not drop
+        // as a duplicate of the first one, so the replay counter is part of the result id.
+        messageId: `${command.commandId}:result${replaySuffix(message.applicationProperties)}`,
         correlationId: command.correlationId,
         contentType: 'application/json',
         subject: result.status,
@@ -230,4 +232,9 @@ function decodeBody(body: unknown): unknown {
   } catch {
     return text;
   }
+}
+
+function replaySuffix(properties: Record<string, unknown> | undefined): string {
+  const count = Number(properties?.['dialtone-replay-count'] ?? 0);
+  return Number.isFinite(count) && count > 0 ? `:replay${count}` : '';
 }

@@ -84,7 +84,12 @@ export async function recordResult(result: VoiceResult, deps: RecordDeps): Promi
   }
 
   if (result.allocation && error.class === 'permanent') {
-    await deps.inventory.rollback(result.allocation.number, result.userId, actor);
+    // A later step (a policy grant) can fail after Teams took the number: then it is the user's.
+    if (samePhoneNumber(result.actual?.phoneNumber, result.allocation.number)) {
+      await deps.inventory.confirm(result.allocation.number, result.userId, actor);
+    } else {
+      await deps.inventory.rollback(result.allocation.number, result.userId, actor);
+    }
   }
   const detail = `${error.class} failure${error.cmdlet ? ` in ${error.cmdlet}` : ''}: ${error.message}`;
   await deps.records.update(result.userId, (current) => appendHistory(base(current, result), entry(error.code, detail)));
@@ -116,4 +121,9 @@ function base(current: ProvisioningRecord | undefined, result: VoiceResult): Pro
 
 function knownCode(code: string): ErrorCode {
   return (errorCodes as readonly string[]).includes(code) ? (code as ErrorCode) : 'CmdletFailed';
+}
+
+function samePhoneNumber(actual: string | null | undefined, number: string): boolean {
+  if (!actual) return false;
+  return actual.replace(/^tel:/i, '').toLowerCase() === number.toLowerCase();
 }
