@@ -1,21 +1,32 @@
 import { DefaultAzureCredential } from '@azure/identity';
 import { ServiceBusClient } from '@azure/service-bus';
 import { Command } from 'commander';
+import { createTableNumberInventory } from '../shared/adapters/table-number-inventory.js';
 import { loadOperatorSettings, required } from '../shared/config/settings.js';
 import type { BusClient } from '../shared/ports/bus.js';
+import type { NumberInventory } from '../shared/ports/number-inventory.js';
 import { dlqCommand } from './commands/dlq.js';
+import { numbersCommand } from './commands/numbers.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import type { CliIo } from './io.js';
 
 export interface ProgramDeps {
   /** The Service Bus to operate on; by default the real one named by DIALTONE_SERVICEBUS_NAMESPACE. */
   bus?: () => Promise<BusClient>;
+  /** The number inventory; by default Table Storage named by DIALTONE_TABLES_ENDPOINT. */
+  inventory?: () => Promise<NumberInventory>;
 }
 
 async function realBus(): Promise<BusClient> {
   const settings = loadOperatorSettings();
   const namespace = required(settings.serviceBusNamespace, 'DIALTONE_SERVICEBUS_NAMESPACE', 'dialtone dlq');
   return new ServiceBusClient(namespace, new DefaultAzureCredential());
+}
+
+async function realInventory(): Promise<NumberInventory> {
+  const settings = loadOperatorSettings();
+  const tables = required(settings.tables, 'DIALTONE_TABLES_ENDPOINT', 'dialtone numbers');
+  return createTableNumberInventory('endpoint' in tables ? { endpoint: tables.endpoint, credential: new DefaultAzureCredential() } : tables);
 }
 
 /** The `dialtone` command tree. */
@@ -25,5 +36,6 @@ export function buildProgram(io: CliIo, deps: ProgramDeps = {}): Command {
     .showHelpAfterError();
   program.addCommand(sandboxCommand(io));
   program.addCommand(dlqCommand(deps.bus ?? realBus, io));
+  program.addCommand(numbersCommand(deps.inventory ?? realInventory, io));
   return program;
 }
