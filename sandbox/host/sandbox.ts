@@ -28,6 +28,8 @@ export interface SandboxOptions {
   /** Run the hybrid worker against the Teams simulator (default true). */
   worker?: boolean;
   workerCount?: number;
+  /** Worker pool tuning (sessions, session age, timeouts) for benchmarks and chaos runs. */
+  workerTuning?: Parameters<typeof startSandboxWorker>[0]['tuning'];
   retryPolicy?: Partial<RetryPolicy>;
   /** Give up when nothing progresses for this long in real time. */
   stallTimeoutMs?: number;
@@ -149,7 +151,7 @@ export class Sandbox {
         const sim = await startTeamsSimulator({ ...options.teams, tenant: inputs.tenant, clock });
         teams = sim;
         cleanups.push(() => sim.close());
-        const w = await startSandboxWorker({ bus, clock, logger, teams: sim, tenantId: inputs.tenant.tenantId, count: options.workerCount ?? 1 });
+        const w = await startSandboxWorker({ bus, clock, logger, teams: sim, tenantId: inputs.tenant.tenantId, count: options.workerCount ?? 1, ...(options.workerTuning ? { tuning: options.workerTuning } : {}) });
         worker = w;
         cleanups.push(() => w.stop());
       }

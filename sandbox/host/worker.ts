@@ -1,6 +1,6 @@
 import type { Logger } from '../../shared/ports/logger.js';
 import { ephemeralCertificateSource } from '../../worker/ephemeral-certificate.js';
-import { createWorker, type Worker } from '../../worker/worker.js';
+import { createWorker, type Worker, type WorkerTuning } from '../../worker/worker.js';
 import type { MemoryBus } from '../bus/memory-bus.js';
 import type { SimClock } from '../clock.js';
 import type { TeamsSimulator } from '../teams-sim/index.js';
@@ -26,7 +26,7 @@ export async function startSandboxWorker(options: {
   teams: TeamsSimulator;
   tenantId: string;
   count: number;
-  maxSessionsPerTenant?: number;
+  tuning?: Partial<Omit<WorkerTuning, 'tenantId' | 'applicationId'>>;
 }): Promise<SandboxWorker> {
   const workers: Worker[] = [];
   for (let i = 0; i < options.count; i++) {
@@ -39,9 +39,10 @@ export async function startSandboxWorker(options: {
         applicationId: SANDBOX_APPLICATION_ID,
         concurrentSessions: 4,
         maxSessions: 4,
-        maxSessionsPerTenant: options.maxSessionsPerTenant ?? 4,
+        maxSessionsPerTenant: 4,
         certificateReloadMs: 0,
         backoffMs: [50, 200],
+        ...options.tuning,
       },
       clock: options.clock,
       logger: options.logger.child({ component: 'worker', worker: i + 1 }),
