@@ -6,8 +6,11 @@ import { loadOperatorSettings, required } from '../shared/config/settings.js';
 import type { BusClient } from '../shared/ports/bus.js';
 import type { NumberInventory } from '../shared/ports/number-inventory.js';
 import { dlqCommand } from './commands/dlq.js';
+import { doctorCommand } from './commands/doctor.js';
 import { numbersCommand } from './commands/numbers.js';
 import { sandboxCommand } from './commands/sandbox.js';
+import type { DoctorProbes } from '../shared/usecases/doctor.js';
+import { realDoctorProbes } from './doctor-probes.js';
 import type { CliIo } from './io.js';
 
 export interface ProgramDeps {
@@ -15,6 +18,26 @@ export interface ProgramDeps {
   bus?: () => Promise<BusClient>;
   /** The number inventory; by default Table Storage named by DIALTONE_TABLES_ENDPOINT. */
   inventory?: () => Promise<NumberInventory>;
+  /** What `dialtone doctor` checks; by default the real deployment named by the settings. */
+  doctor?: () => Promise<DoctorProbes>;
+}
+
+async function realProbes(): Promise<DoctorProbes> {
+  let settings;
+  try {
+    settings = loadOperatorSettings();
+  } catch (error) {
+    return { settingsProblems: [(error as Error).message], skipped: [] };
+  }
+  const credential = new DefaultAzureCredential();
+  const tables = settings.tables;
+  const namespace = settings.serviceBusNamespace;
+  return realDoctorProbes(settings, credential, {
+    ...(namespace ? { bus: () => new ServiceBusClient(namespace, credential) } : {}),
+    ...(tables
+      ? { inventory: () => createTableNumberInventory('endpoint' in tables ? { endpoint: tables.endpoint, credential } : tables) }
+      : {}),
+  });
 }
 
 async function realBus(): Promise<BusClient> {
@@ -37,5 +60,6 @@ export function buildProgram(io: CliIo, deps: ProgramDeps = {}): Command {
   program.addCommand(sandboxCommand(io));
   program.addCommand(dlqCommand(deps.bus ?? realBus, io));
   program.addCommand(numbersCommand(deps.inventory ?? realInventory, io));
+  program.addCommand(doctorCommand(deps.doctor ?? realProbes, io));
   return program;
 }

@@ -84,11 +84,21 @@ const OperatorEnvSchema = z.object({
     .optional(),
   DIALTONE_TABLES_ENDPOINT: z.url().optional(),
   DIALTONE_TABLES_CONNECTION_STRING: z.string().min(1).optional(),
+  DIALTONE_KEYVAULT_URL: z.url().optional(),
+  DIALTONE_CERT_NAME: z.string().min(1).optional(),
+  DIALTONE_FUNCTION_PRINCIPAL_ID: z.uuid().optional(),
+  DIALTONE_WORKER_PRINCIPAL_ID: z.uuid().optional(),
+  DIALTONE_GRAPH_BASE_URL: z.url().default('https://graph.microsoft.com/v1.0'),
 });
 
 export interface OperatorSettings {
   serviceBusNamespace: string | undefined;
   tables: { endpoint: string } | { connectionString: string } | undefined;
+  keyVaultUrl: string | undefined;
+  certificateName: string | undefined;
+  functionPrincipalId: string | undefined;
+  workerPrincipalId: string | undefined;
+  graphBaseUrl: string;
 }
 
 /** Settings of the `dialtone` CLI against a real deployment (signed in with `az login`). */
@@ -105,6 +115,11 @@ export function loadOperatorSettings(env: Record<string, string | undefined> = p
       : e.DIALTONE_TABLES_CONNECTION_STRING
         ? { connectionString: e.DIALTONE_TABLES_CONNECTION_STRING }
         : undefined,
+    keyVaultUrl: e.DIALTONE_KEYVAULT_URL,
+    certificateName: e.DIALTONE_CERT_NAME,
+    functionPrincipalId: e.DIALTONE_FUNCTION_PRINCIPAL_ID,
+    workerPrincipalId: e.DIALTONE_WORKER_PRINCIPAL_ID,
+    graphBaseUrl: e.DIALTONE_GRAPH_BASE_URL,
   };
 }
 

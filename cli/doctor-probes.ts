@@ -1,0 +1,91 @@
+import { CertificateClient } from '@azure/keyvault-certificates';
+import type { TokenCredential } from '@azure/identity';
+import { z } from 'zod';
+import type { OperatorSettings } from '../shared/config/settings.js';
+import { queueNames } from '../shared/contracts/messages.js';
+import type { BusClient } from '../shared/ports/bus.js';
+import type { NumberInventory } from '../shared/ports/number-inventory.js';
+import type { DoctorProbes } from '../shared/usecases/doctor.js';
+
+const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
+
+const GraphSpSchema = z.object({
+  id: z.string(),
+  appRoles: z.array(z.object({ id: z.string(), value: z.string().nullable().optional(), allowedMemberTypes: z.array(z.string()) })),
+});
+const AssignmentsSchema = z.object({ value: z.array(z.object({ appRoleId: z.string(), resourceId: z.string() })) });
+const RoleAssignmentsSchema = z.object({ value: z.array(z.object({ roleDefinitionId: z.string() })) });
+
+/** The real probes behind `dialtone doctor`, each as thin as the SDK call it makes. */
+export function realDoctorProbes(
+  settings: OperatorSettings,
+  credential: TokenCredential,
+  clients: { bus?: () => BusClient; inventory?: () => NumberInventory },
+): DoctorProbes {
+  const skipped: DoctorProbes['skipped'] = [];
+  const probes: DoctorProbes = { settingsProblems: [], skipped };
+
+  if (clients.bus) {
+    const bus = clients.bus();
+    probes.queues = {
+      names: Object.values(queueNames),
+      deadLetters: async (queue, max) => {
+        const receiver = bus.createReceiver(queue, { subQueueType: 'deadLetter' });
+        try {
+          return (await receiver.peekMessages(max)).length;
+        } finally {
+          await receiver.close();
+        }
+      },
+    };
+  } else skipped.push({ check: 'Queues', setting: 'DIALTONE_SERVICEBUS_NAMESPACE' });
+
+  if (clients.inventory) {
+    const inventory = clients.inventory();
+    probes.pools = () => inventory.pools();
+  } else skipped.push({ check: 'Number pools', setting: 'DIALTONE_TABLES_ENDPOINT' });
+
+  if (settings.keyVaultUrl && settings.certificateName) {
+    const client = new CertificateClient(settings.keyVaultUrl, credential);
+    const name = settings.certificateName;
+    probes.certificate = async () => {
+      const cert = await client.getCertificate(name);
+      return {
+        name,
+        expiresOn: cert.properties.expiresOn,
+        notBefore: cert.properties.notBefore,
+        enabled: cert.properties.enabled,
+        exportable: cert.policy?.exportable,
+        contentType: cert.policy?.contentType,
+      };
+    };
+  } else skipped.push({ check: 'Key Vault certificate', setting: 'DIALTONE_KEYVAULT_URL and DIALTONE_CERT_NAME' });
+
+  const graph = async <T>(path: string, schema: z.ZodType<T>): Promise<T> => {
+    const token = await credential.getToken('https://graph.microsoft.com/.default');
+    const response = await fetch(`${settings.graphBaseUrl}${path}`, { headers: { authorization: `Bearer ${token?.token ?? ''}` } });
+    if (!response.ok) throw new Error(`Graph ${path.split('?')[0]} answered ${response.status}: ${(await response.text()).slice(0, 300)}`);
+    return schema.parse(await response.json());
+  };
+
+  if (settings.functionPrincipalId) {
+    const principalId = settings.functionPrincipalId;
+    probes.graphPermission = async () => {
+      const sp = await graph(`/servicePrincipals(appId='${GRAPH_APP_ID}')?$select=id,appRoles`, GraphSpSchema);
+      const role = sp.appRoles.find((r) => r.value === 'User.Read.All' && r.allowedMemberTypes.includes('Application'));
+      if (!role) throw new Error('Microsoft Graph lists no User.Read.All application role');
+      const assignments = await graph(`/servicePrincipals/${principalId}/appRoleAssignments`, AssignmentsSchema);
+      return { principalId, graphServicePrincipalId: sp.id, userReadAllRoleId: role.id, assignments: assignments.value };
+    };
+  } else skipped.push({ check: 'Graph permission of the Function App', setting: 'DIALTONE_FUNCTION_PRINCIPAL_ID' });
+
+  if (settings.workerPrincipalId) {
+    const principalId = settings.workerPrincipalId;
+    probes.teamsRole = async () => {
+      const roles = await graph(`/roleManagement/directory/roleAssignments?$filter=principalId eq '${principalId}'`, RoleAssignmentsSchema);
+      return { principalId, roleDefinitionIds: roles.value.map((r) => r.roleDefinitionId) };
+    };
+  } else skipped.push({ check: 'Teams role of the worker app', setting: 'DIALTONE_WORKER_PRINCIPAL_ID' });
+
+  return probes;
+}

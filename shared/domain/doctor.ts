@@ -1,0 +1,104 @@
+import type { PoolSummary } from '../ports/number-inventory.js';
+
+export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
+
+export interface CheckResult {
+  check: string;
+  status: CheckStatus;
+  detail: string;
+}
+
+/** The Teams Communications Administrator directory role (template id). */
+export const TEAMS_COMMUNICATIONS_ADMINISTRATOR_ROLE_ID = 'baf37b3a-610e-45da-9e62-d9d1e5e8914b';
+
+const DAY_MS = 86_400_000;
+
+export interface CertificateFacts {
+  name: string;
+  expiresOn: Date | undefined;
+  notBefore: Date | undefined;
+  exportable: boolean | undefined;
+  contentType: string | undefined;
+  enabled: boolean | undefined;
+}
+
+/** The worker reads the PFX from the certificate's secret: it must be enabled, valid, exportable and PKCS#12. */
+export function judgeCertificate(facts: CertificateFacts, now: Date, warnDays = 30): CheckResult {
+  const check = `Key Vault certificate '${facts.name}'`;
+  if (facts.enabled === false) return { check, status: 'fail', detail: 'disabled in Key Vault' };
+  if (!facts.expiresOn) return { check, status: 'fail', detail: 'has no expiry date: is it a certificate at all?' };
+  if (facts.notBefore && facts.notBefore.getTime() > now.getTime()) {
+    return { check, status: 'fail', detail: `not valid before ${facts.notBefore.toISOString()}` };
+  }
+  const daysLeft = Math.floor((facts.expiresOn.getTime() - now.getTime()) / DAY_MS);
+  if (daysLeft < 0) return { check, status: 'fail', detail: `expired on ${facts.expiresOn.toISOString()}: the worker refuses to start` };
+  if (facts.exportable === false) {
+    return { check, status: 'fail', detail: 'its key is not exportable, so the secret holds no private key for Connect-MicrosoftTeams' };
+  }
+  if (facts.contentType && facts.contentType !== 'application/x-pkcs12') {
+    return { check, status: 'fail', detail: `content type ${facts.contentType}; the worker needs application/x-pkcs12 (PFX)` };
+  }
+  if (daysLeft < warnDays) {
+    return { check, status: 'warn', detail: `expires in ${daysLeft} days (${facts.expiresOn.toISOString()}): rotate it now` };
+  }
+  return { check, status: 'ok', detail: `valid until ${facts.expiresOn.toISOString()} (${daysLeft} days)` };
+}
+
+export interface AppRoleAssignment {
+  appRoleId: string;
+  resourceId: string;
+}
+
+export interface GraphPermissionFacts {
+  principalId: string;
+  /** Microsoft Graph's service principal in this tenant. */
+  graphServicePrincipalId: string;
+  /** The id of the User.Read.All application role, as Graph's own service principal lists it. */
+  userReadAllRoleId: string;
+  assignments: AppRoleAssignment[];
+}
+
+export function judgeGraphPermission(facts: GraphPermissionFacts): CheckResult {
+  const check = 'Graph application permission User.Read.All (Function App identity)';
+  const { principalId } = facts;
+  const granted = facts.assignments.some(
+    (a) =>
+      a.appRoleId.toLowerCase() === facts.userReadAllRoleId.toLowerCase() &&
+      a.resourceId.toLowerCase() === facts.graphServicePrincipalId.toLowerCase(),
+  );
+  return granted
+    ? { check, status: 'ok', detail: `granted to ${principalId}` }
+    : { check, status: 'fail', detail: `not granted to ${principalId}: run scripts/grant-graph-permissions.sh` };
+}
+
+export function judgeTeamsRole(principalId: string, roleDefinitionIds: string[]): CheckResult {
+  const check = 'Teams Communications Administrator role (worker app)';
+  const granted = roleDefinitionIds.some((id) => id.toLowerCase() === TEAMS_COMMUNICATIONS_ADMINISTRATOR_ROLE_ID);
+  return granted
+    ? { check, status: 'ok', detail: `assigned to ${principalId}` }
+    : { check, status: 'fail', detail: `not assigned to ${principalId}: Teams cmdlets will fail; run scripts/grant-graph-permissions.sh` };
+}
+
+/** Pools nearly out of free numbers are worth a warning before joiners start dead-lettering. */
+export function judgePools(pools: PoolSummary[], lowFraction = 0.1): CheckResult {
+  const check = 'Number pools';
+  if (pools.length === 0) return { check, status: 'warn', detail: 'no pools imported: run dialtone numbers import FILE' };
+  const low = pools.filter((p) => p.total > 0 && p.counts.free / p.total < lowFraction);
+  const summary = pools.map((p) => `${p.pool} ${p.counts.free}/${p.total} free`).join(', ');
+  return low.length > 0
+    ? { check, status: 'warn', detail: `${summary}; running low: ${low.map((p) => p.pool).join(', ')}` }
+    : { check, status: 'ok', detail: summary };
+}
+
+export function judgeQueue(queue: string, deadLetters: number, morePossible: boolean): CheckResult {
+  const check = `Queue ${queue}`;
+  if (deadLetters === 0) return { check, status: 'ok', detail: 'reachable, no dead letters' };
+  const count = `${deadLetters}${morePossible ? '+' : ''}`;
+  return { check, status: 'warn', detail: `reachable, ${count} dead letters: dialtone dlq list --queue ${queue}` };
+}
+
+export function worstStatus(results: CheckResult[]): CheckStatus {
+  if (results.some((r) => r.status === 'fail')) return 'fail';
+  if (results.some((r) => r.status === 'warn')) return 'warn';
+  return 'ok';
+}

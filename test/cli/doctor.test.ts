@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { judgeCertificate, judgeGraphPermission, judgePools, judgeTeamsRole, TEAMS_COMMUNICATIONS_ADMINISTRATOR_ROLE_ID } from '../../shared/domain/doctor.js';
+import { runDoctor, type DoctorProbes } from '../../shared/usecases/doctor.js';
+import { buildProgram } from '../../cli/program.js';
+
+const now = new Date('2026-11-23T12:00:00Z');
+const cert = { name: 'dialtone-worker', expiresOn: new Date('2027-11-23T12:00:00Z'), notBefore: new Date('2026-01-01T00:00:00Z'), exportable: true, contentType: 'application/x-pkcs12', enabled: true };
+
+describe('doctor judgements', () => {
+  it('accepts a valid, exportable PFX certificate', () => {
+    expect(judgeCertificate(cert, now)).toEqual({ check: "Key Vault certificate 'dialtone-worker'", status: 'ok', detail: 'valid until 2027-11-23T12:00:00.000Z (365 days)' });
+  });
+
+  it('warns 30 days before expiry', () => {
+    expect(judgeCertificate({ ...cert, expiresOn: new Date('2026-12-10T12:00:00Z') }, now)).toMatchObject({
+      status: 'warn',
+      detail: 'expires in 17 days (2026-12-10T12:00:00.000Z): rotate it now',
+    });
+  });
+
+  it('fails an expired certificate', () => {
+    expect(judgeCertificate({ ...cert, expiresOn: new Date('2026-11-01T00:00:00Z') }, now).status).toBe('fail');
+  });
+
+  it('fails a certificate whose key cannot be exported', () => {
+    expect(judgeCertificate({ ...cert, exportable: false }, now).detail).toBe(
+      'its key is not exportable, so the secret holds no private key for Connect-MicrosoftTeams',
+    );
+  });
+
+  it('finds User.Read.All among the app role assignments on Graph', () => {
+    const facts = { principalId: 'p', graphServicePrincipalId: 'g', userReadAllRoleId: 'r', assignments: [{ appRoleId: 'R', resourceId: 'G' }] };
+    expect(judgeGraphPermission(facts).status).toBe('ok');
+    expect(judgeGraphPermission({ ...facts, assignments: [{ appRoleId: 'r', resourceId: 'other' }] }).status).toBe('fail');
+  });
+
+  it('requires the Teams Communications Administrator role for the worker', () => {
+    expect(judgeTeamsRole('w', [TEAMS_COMMUNICATIONS_ADMINISTRATOR_ROLE_ID]).status).toBe('ok');
+    expect(judgeTeamsRole('w', []).detail).toBe('not assigned to w: Teams cmdlets will fail; run scripts/grant-graph-permissions.sh');
+  });
+
+  it('warns when a pool runs low on free numbers', () => {
+    const counts = { free: 5, reserved: 0, assigned: 95, quarantined: 0, blocked: 0 };
+    expect(judgePools([{ pool: 'ams', quarantineDays: 90, counts, total: 100 }])).toEqual({
+      check: 'Number pools',
+      status: 'warn',
+      detail: 'ams 5/100 free; running low: ams',
+    });
+  });
+});
+
+describe('runDoctor', () => {
+  it('turns a probe that throws into a failed check with its message, and lists the skipped ones', async () => {
+    const probes: DoctorProbes = {
+      settingsProblems: [],
+      queues: { names: ['hr-events', 'user-changes'], deadLetters: async (q) => (q === 'hr-events' ? 0 : 3) },
+      certificate: async () => {
+        throw new Error('Forbidden: caller lacks certificates/get');
+      },
+      skipped: [{ check: 'Teams role of the worker app', setting: 'DIALTONE_WORKER_PRINCIPAL_ID' }],
+    };
+    const results = await runDoctor(probes, now);
+    expect(results.map((r) => [r.check, r.status])).toEqual([
+      ['Configuration', 'ok'],
+      ['Queue hr-events', 'ok'],
+      ['Queue user-changes', 'warn'],
+      ['Key Vault certificate', 'fail'],
+      ['Teams role of the worker app', 'skip'],
+    ]);
+    expect(results[3]?.detail).toBe('Forbidden: caller lacks certificates/get');
+  });
+});
+
+describe('dialtone doctor', () => {
+  it('exits 1 when a check fails and prints JSON for scripts', async () => {
+    const out: string[] = [];
+    let code = 0;
+    const io = { out: (s: string) => out.push(s), err: (s: string) => out.push(s), exit: (c: number) => (code = c) };
+    const program = buildProgram(io, { doctor: async () => ({ settingsProblems: ['DIALTONE_TABLES_ENDPOINT: Invalid URL'], skipped: [] }) });
+    await program.parseAsync(['node', 'dialtone', 'doctor', '--json']);
+    expect(code).toBe(1);
+    expect(JSON.parse(out.join('\n'))).toEqual({
+      status: 'fail',
+      checks: [{ check: 'Configuration', status: 'fail', detail: 'DIALTONE_TABLES_ENDPOINT: Invalid URL' }],
+    });
+  });
+});
