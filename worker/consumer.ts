@@ -4,6 +4,7 @@ import { idText, type BusClient, type BusSessionReceiver, type ReceivedMessage }
 import type { Logger } from '../shared/ports/logger.js';
 import { busErrorAction } from './bus-errors.js';
 import { realTimers, sleep, type Timers } from './timers.js';
+import { decodeBody } from '../shared/domain/message-body.js';
 
 export interface ConsumerOptions {
   bus: BusClient;
@@ -221,16 +222,6 @@ export class VoiceCommandConsumer {
       done = true;
       this.timers.clearTimeout(handle);
     };
-  }
-}
-
-function decodeBody(body: unknown): unknown {
-  const text = body instanceof Uint8Array ? Buffer.from(body).toString('utf8') : body;
-  if (typeof text !== 'string') return text;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
   }
 }
 

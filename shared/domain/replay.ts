@@ -1,3 +1,4 @@
+import { decodeBody } from './message-body.js';
 import { idText, type ApplicationProperties, type OutgoingMessage, type ReceivedMessage } from '../ports/bus.js';
 
 export const REPLAY_COUNT = 'dialtone-replay-count';
@@ -28,7 +29,7 @@ function bodyField(body: unknown, ...path: string[]): string | undefined {
 
 /** Who a dead-lettered message is about, in the first form that is present. */
 export function subjectOf(message: ReceivedMessage): string | undefined {
-  const body = decode(message.body);
+  const body = decodeBody(message.body);
   return (
     bodyField(body, 'userPrincipalName') ??
     bodyField(body, 'person', 'userPrincipalName') ??
@@ -46,7 +47,7 @@ export function matchesFilter(message: ReceivedMessage, filter: DeadLetterFilter
   if (filter.olderThan && (enqueued === undefined || enqueued >= filter.olderThan.getTime())) return false;
   if (filter.newerThan && (enqueued === undefined || enqueued <= filter.newerThan.getTime())) return false;
   if (filter.user) {
-    const body = decode(message.body);
+    const body = decodeBody(message.body);
     const wanted = filter.user.toLowerCase();
     const candidates = [
       message.sessionId,
@@ -96,15 +97,4 @@ export function planReplay(message: ReceivedMessage, maxReplays = DEFAULT_MAX_RE
       applicationProperties: props,
     },
   };
-}
-
-function decode(body: unknown): unknown {
-  if (typeof body === 'string') {
-    try {
-      return JSON.parse(body) as unknown;
-    } catch {
-      return body;
-    }
-  }
-  return body;
 }

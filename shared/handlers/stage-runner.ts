@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { describeZodError } from '../contracts/messages.js';
 import { isDialtoneError } from '../domain/errors.js';
 import { retryCopyId } from '../domain/ids.js';
+import { decodeBody } from '../domain/message-body.js';
 import { decideSettlement, type RetryPolicy, type RetryState, type StageOutcome } from '../domain/settlement.js';
 import { idText, type BusSender, type MessageActions, type OutgoingMessage, type ReceivedMessage } from '../ports/bus.js';
 import type { Clock } from '../ports/clock.js';
@@ -156,18 +157,6 @@ function rescheduledCopy(message: ReceivedMessage, attempt: number, firstAttempt
       [retryProperties.originalId]: originalId,
     },
   };
-}
-
-export function decodeBody(body: unknown): unknown {
-  if (body instanceof Uint8Array) body = Buffer.from(body).toString('utf8');
-  if (typeof body === 'string') {
-    try {
-      return JSON.parse(body) as unknown;
-    } catch {
-      return body;
-    }
-  }
-  return body;
 }
 
 function truncate(text: string): string {

@@ -21,7 +21,7 @@ import type { Directory } from '../ports/directory.js';
 import type { NumberInventory, NumberRecord } from '../ports/number-inventory.js';
 import type { PolicyCatalog } from '../ports/policy-catalog.js';
 import type { ProvisioningRecord, ProvisioningRecords } from '../ports/provisioning-records.js';
-import { appendHistory } from './record-history.js';
+import { appendHistory, emptyRecord } from './record-history.js';
 
 export interface PlanDeps {
   directory: Directory;
@@ -215,17 +215,7 @@ async function remember(
 ): Promise<void> {
   const at = deps.clock.now().toISOString();
   await deps.records.update(change.userId, (current) => {
-    const base: ProvisioningRecord = current ?? {
-      userId: change.userId,
-      userPrincipalName: upn ?? record?.userPrincipalName ?? change.userId,
-      lastApplied: null,
-      lastAppliedAt: null,
-      lastCommandId: null,
-      lastEventAt: null,
-      lastEventId: null,
-      person: null,
-      history: [],
-    };
+    const base = current ?? emptyRecord(change.userId, upn ?? record?.userPrincipalName ?? change.userId);
     const newer = outcome !== 'stale' && change.source === 'hr' && (!base.lastEventAt || Date.parse(change.occurredAt) >= Date.parse(base.lastEventAt));
     return appendHistory(
       {

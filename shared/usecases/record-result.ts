@@ -6,7 +6,7 @@ import type { Clock } from '../ports/clock.js';
 import type { NumberInventory } from '../ports/number-inventory.js';
 import type { ProvisioningRecord, ProvisioningRecords } from '../ports/provisioning-records.js';
 import { describeDesired } from './plan-voice.js';
-import { appendHistory } from './record-history.js';
+import { appendHistory, emptyRecord } from './record-history.js';
 
 export interface RecordDeps {
   records: ProvisioningRecords;
@@ -103,19 +103,7 @@ export async function recordResult(result: VoiceResult, deps: RecordDeps): Promi
 }
 
 function base(current: ProvisioningRecord | undefined, result: VoiceResult): ProvisioningRecord {
-  return (
-    current ?? {
-      userId: result.userId,
-      userPrincipalName: result.userPrincipalName,
-      lastApplied: null,
-      lastAppliedAt: null,
-      lastCommandId: null,
-      lastEventAt: null,
-      lastEventId: null,
-      person: null,
-      history: [],
-    }
-  );
+  return current ?? emptyRecord(result.userId, result.userPrincipalName);
 }
 
 
