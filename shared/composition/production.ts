@@ -6,6 +6,7 @@ import { loadVoicePolicyFile } from '../adapters/policy-file.js';
 import { createTableNumberInventory } from '../adapters/table-number-inventory.js';
 import { createTableProvisioningRecords } from '../adapters/table-provisioning-records.js';
 import { loadFunctionSettings } from '../config/settings.js';
+import { queueNames } from '../contracts/messages.js';
 import { defaultRetryPolicy } from '../domain/settlement.js';
 import { createCorrelateHandler, createPlanHandler, createRecordHandler } from '../handlers/stages.js';
 import type { BusSender, MessageActions, ReceivedMessage } from '../ports/bus.js';
@@ -20,6 +21,36 @@ import { createJsonLogger } from '../logging/logger.js';
 export interface SdkBindingContext {
   messages: ReceivedMessage | ReceivedMessage[];
   actions: MessageActions;
+}
+
+export interface ProductionWebhook {
+  clientState: string | undefined;
+  sender: BusSender;
+  clock: typeof systemClock;
+  logger: ReturnType<typeof createJsonLogger>;
+}
+
+let webhook: Promise<ProductionWebhook> | undefined;
+
+/** The webhook needs only a sender: it must answer Graph within 3 s, even on a cold start. */
+export function productionWebhook(): Promise<ProductionWebhook> {
+  webhook ??= Promise.resolve().then(() => {
+    const settings = loadFunctionSettings();
+    const credential = settings.managedIdentityClientId
+      ? new ManagedIdentityCredential({ clientId: settings.managedIdentityClientId })
+      : new DefaultAzureCredential();
+    const bus = new ServiceBusClient(settings.serviceBusNamespace, credential);
+    return {
+      clientState: settings.graphClientState,
+      sender: bus.createSender(queueNames.userChanges),
+      clock: systemClock,
+      logger: createJsonLogger({ level: settings.logLevel, write: (line) => console.log(line) }),
+    };
+  });
+  webhook.catch(() => {
+    webhook = undefined;
+  });
+  return webhook;
 }
 
 export interface ProductionStages {

@@ -26,6 +26,7 @@ const FunctionEnvSchema = z
     DIALTONE_SNAPSHOT_MAX_AGE_SECONDS: positiveInt(300),
     DIALTONE_RESERVATION_TTL_MINUTES: positiveInt(1440),
     DIALTONE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    DIALTONE_GRAPH_CLIENT_STATE: z.string().min(16, 'must be at least 16 characters').max(128, 'must be at most 128 characters').optional(),
   })
   .refine((env) => env.DIALTONE_TABLES_ENDPOINT !== undefined || env.DIALTONE_TABLES_CONNECTION_STRING !== undefined, {
     message: 'set DIALTONE_TABLES_ENDPOINT (https://<account>.table.core.windows.net) or DIALTONE_TABLES_CONNECTION_STRING (local only)',
@@ -45,6 +46,8 @@ export interface FunctionSettings {
   snapshotMaxAgeMs: number;
   reservationTtlMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** The secret Graph echoes in every notification; without it the webhook refuses notifications. */
+  graphClientState: string | undefined;
 }
 
 /** Formats zod issues as `SETTING: problem` so a start-up failure names the setting. */
@@ -74,6 +77,7 @@ export function loadFunctionSettings(env: Record<string, string | undefined> = p
     snapshotMaxAgeMs: e.DIALTONE_SNAPSHOT_MAX_AGE_SECONDS * 1000,
     reservationTtlMs: e.DIALTONE_RESERVATION_TTL_MINUTES * 60_000,
     logLevel: e.DIALTONE_LOG_LEVEL,
+    graphClientState: e.DIALTONE_GRAPH_CLIENT_STATE,
   };
 }
 

@@ -1,0 +1,95 @@
+import { queueNames, type UserChange } from '../contracts/messages.js';
+import {
+  ChangeNotificationSchema,
+  clientStateMatches,
+  NotificationCollectionSchema,
+  userIdOf,
+} from '../domain/graph-notifications.js';
+import { deterministicId } from '../domain/ids.js';
+import type { BusSender } from '../ports/bus.js';
+import type { Clock } from '../ports/clock.js';
+import type { Logger } from '../ports/logger.js';
+
+export interface WebhookRequest {
+  validationToken: string | null;
+  bodyText: string;
+}
+
+export interface WebhookResponse {
+  status: number;
+  body?: string;
+  contentType?: string;
+}
+
+export interface WebhookDeps {
+  clientState: string | undefined;
+  sender: BusSender;
+  clock: Clock;
+  logger: Logger;
+  /** Notifications for the same user and change within this window share a message id. */
+  dedupeWindowMs?: number;
+}
+
+/**
+ * The Graph webhook: echo the validation token, or turn each authentic user notification into
+ * a user-change for `plan`. It never calls Graph (Graph wants an answer within 3 s) and only
+ * enqueues; duplicates, which Graph sends, get the same message id and are dropped by the broker.
+ */
+export async function acceptGraphNotifications(request: WebhookRequest, getDeps: () => Promise<WebhookDeps>): Promise<WebhookResponse> {
+  // Graph validates the URL before it creates the subscription: answer at once, build nothing.
+  if (request.validationToken !== null) {
+    return { status: 200, body: request.validationToken, contentType: 'text/plain' };
+  }
+  const deps = await getDeps();
+  if (!deps.clientState) {
+    deps.logger.error('graph notification refused: DIALTONE_GRAPH_CLIENT_STATE is not set');
+    return { status: 503, body: 'not configured' };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(request.bodyText);
+  } catch {
+    return { status: 400, body: 'body is not JSON' };
+  }
+  const collection = NotificationCollectionSchema.safeParse(json);
+  if (!collection.success) return { status: 400, body: 'expected { "value": [ notifications ] }' };
+
+  const now = deps.clock.now();
+  const window = deps.dedupeWindowMs ?? 60_000;
+  const bucket = String(Math.floor(now.getTime() / window));
+  const messages = [];
+  for (const raw of collection.data.value) {
+    const parsed = ChangeNotificationSchema.safeParse(raw);
+    if (!parsed.success) {
+      deps.logger.warn('graph notification ignored: unexpected shape', { issues: parsed.error.issues.map((i) => i.path.join('.')) });
+      continue;
+    }
+    const n = parsed.data;
+    if (!clientStateMatches(n.clientState, deps.clientState)) {
+      deps.logger.warn('graph notification ignored: clientState does not match', { subscriptionId: n.subscriptionId });
+      continue;
+    }
+    if (n.lifecycleEvent) {
+      deps.logger.warn('graph lifecycle event received', { subscriptionId: n.subscriptionId, lifecycleEvent: n.lifecycleEvent });
+      continue;
+    }
+    const userId = userIdOf(n);
+    if (!userId) {
+      deps.logger.warn('graph notification ignored: not about a user', { resource: n.resource });
+      continue;
+    }
+    const eventId = deterministicId('graph', n.subscriptionId, userId, n.changeType, bucket);
+    const change: UserChange = {
+      userId,
+      source: 'graph',
+      changeType: n.changeType === 'deleted' ? 'deleted' : 'updated',
+      eventId,
+      correlationId: eventId,
+      occurredAt: now.toISOString(),
+    };
+    messages.push({ body: change, messageId: eventId, sessionId: userId, correlationId: eventId, contentType: 'application/json', subject: 'graph' });
+  }
+  if (messages.length > 0) await deps.sender.sendMessages(messages);
+  deps.logger.info('graph notifications accepted', { received: collection.data.value.length, enqueued: messages.length, queue: queueNames.userChanges });
+  return { status: 202 };
+}

@@ -1,0 +1,95 @@
+import { HttpRequest } from '@azure/functions';
+import { describe, expect, it } from 'vitest';
+import { createGraphWebhookHandler } from '../../shared/handlers/graph-webhook.js';
+import { createMemoryLogger } from '../../shared/logging/logger.js';
+import type { OutgoingMessage } from '../../shared/ports/bus.js';
+import { SimClock } from '../../sandbox/clock.js';
+
+const SECRET = 'a-client-state-of-32-characters!';
+const USER = '3b7d1c9e-0d2a-4c55-8d0e-000000000101';
+
+function harness(configured: string | null = SECRET) {
+  const clientState = configured ?? undefined;
+  const sent: OutgoingMessage[] = [];
+  let built = 0;
+  const logger = createMemoryLogger();
+  const clock = new SimClock('2026-11-23T12:00:00Z');
+  const handler = createGraphWebhookHandler(async () => {
+    built += 1;
+    return {
+      clientState,
+      clock,
+      logger,
+      sender: {
+        sendMessages: async (m) => void sent.push(...(Array.isArray(m) ? m : [m])),
+        scheduleMessages: async () => [],
+        close: async () => undefined,
+      },
+    };
+  });
+  return { handler, sent, built: () => built, logger, clock };
+}
+
+const post = (body: unknown, query: Record<string, string> = {}) =>
+  new HttpRequest({ method: 'POST', url: 'http://localhost/api/graph/notifications', query, body: { string: typeof body === 'string' ? body : JSON.stringify(body) } });
+
+const notification = (extra: Record<string, unknown> = {}) => ({
+  subscriptionId: 'sub-1',
+  clientState: SECRET,
+  changeType: 'updated',
+  resource: `Users/${USER}`,
+  resourceData: { '@odata.type': '#Microsoft.Graph.User', id: USER },
+  tenantId: 't',
+  ...extra,
+});
+
+describe('the Graph webhook', () => {
+  it('echoes the validation token as text/plain without building anything', async () => {
+    const h = harness();
+    const response = await h.handler(post('', { validationToken: 'Validation: Token & more' }));
+    expect(response).toEqual({ status: 200, body: 'Validation: Token & more', headers: { 'content-type': 'text/plain' } });
+    expect(h.built()).toBe(0);
+  });
+
+  it('turns a notification into a user-change on the user\'s session and answers 202', async () => {
+    const h = harness();
+    const response = await h.handler(post({ value: [notification()] }));
+    expect(response.status).toBe(202);
+    expect(h.sent).toHaveLength(1);
+    expect(h.sent[0]).toMatchObject({ sessionId: USER, body: { userId: USER, source: 'graph', changeType: 'updated', occurredAt: '2026-11-23T12:00:00.000Z' } });
+  });
+
+  it('gives a repeated notification the same message id so duplicate detection drops it', async () => {
+    const h = harness();
+    await h.handler(post({ value: [notification()] }));
+    h.clock.advance(10_000);
+    await h.handler(post({ value: [notification()] }));
+    expect(h.sent[0]?.messageId).toBe(h.sent[1]?.messageId);
+  });
+
+  it('ignores a notification whose clientState does not match, and says so in the log', async () => {
+    const h = harness();
+    const response = await h.handler(post({ value: [notification({ clientState: 'forged' })] }));
+    expect(response.status).toBe(202);
+    expect(h.sent).toEqual([]);
+    expect(h.logger.lines.some((l) => l.includes('clientState does not match'))).toBe(true);
+  });
+
+  it('maps a deleted user to a deleted change', async () => {
+    const h = harness();
+    await h.handler(post({ value: [notification({ changeType: 'deleted', resourceData: null })] }));
+    expect(h.sent[0]?.body).toMatchObject({ userId: USER, changeType: 'deleted' });
+  });
+
+  it('answers 400 to a body that is not a notification collection', async () => {
+    const h = harness();
+    expect((await h.handler(post('not json'))).status).toBe(400);
+    expect((await h.handler(post({ value: [] }))).status).toBe(400);
+  });
+
+  it('refuses notifications with 503 when no clientState is configured', async () => {
+    const h = harness(null);
+    expect((await h.handler(post({ value: [notification()] }))).status).toBe(503);
+    expect(h.sent).toEqual([]);
+  });
+});
