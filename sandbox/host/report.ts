@@ -100,8 +100,10 @@ const when = (iso: string): string => iso.replace('T', ' ').replace(/:\d\d(\.\d+
 
 function describeTeams(t: SandboxReport['users'][number]['teams']): string {
   if (!t.enterpriseVoiceEnabled && !t.lineUri) return 'no Teams Phone';
+  // A policy at Global is the default: naming all six would bury the ones Dialtone granted.
   const policies = Object.entries(t.policies)
-    .map(([k, v]) => `${k} ${v ?? 'Global'}`)
+    .filter(([, v]) => v !== null)
+    .map(([k, v]) => `${k} ${v}`)
     .join(', ');
   return `${t.lineUri ?? 'no number'}, Enterprise Voice ${t.enterpriseVoiceEnabled ? 'on' : 'off'}${policies ? `, ${policies}` : ''}`;
 }

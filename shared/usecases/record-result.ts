@@ -34,7 +34,10 @@ export async function recordResult(result: VoiceResult, deps: RecordDeps): Promi
   if (result.status === 'applied' || result.status === 'noop') {
     if (result.allocation) await deps.inventory.confirm(result.allocation.number, result.userId, actor);
     for (const release of result.releases) await deps.inventory.release(release.number, result.userId, actor);
-    const detail = `${result.status === 'noop' ? 'already in place' : 'applied'}: ${describeDesired(result.desired)}`;
+    const released = result.releases.map((r) => r.number);
+    const detail =
+      `${result.status === 'noop' ? 'already in place' : 'applied'}: ${describeDesired(result.desired)}` +
+      (released.length > 0 ? `; ${released.join(', ')} quarantined` : '');
     await deps.records.update(result.userId, (current) =>
       appendHistory(
         {
