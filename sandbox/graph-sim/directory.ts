@@ -36,9 +36,15 @@ interface UserRecord {
   planStatus: Record<string, string>;
   /** Last change that user delta reports (licence changes are not reported). */
   changedAt: number;
+  /** When the account was deleted from the directory, if it was. */
+  deletedAt?: number;
 }
 
 const licenceFields = new Set(['servicePlans', 'planStatus']);
+
+function isVisible(record: UserRecord, now: number): boolean {
+  return record.visibleFrom <= now && (record.deletedAt === undefined || record.deletedAt > now);
+}
 
 /**
  * The simulated Entra ID directory in sandbox time: who is visible, which plans are in effect,
@@ -86,7 +92,7 @@ export class SimDirectory {
       const fields = this.apply(next.change, next.at);
       const event: DirectoryChangeEvent = {
         userId: next.change.userId,
-        changeType: 'updated',
+        changeType: next.change.set.deleted ? 'deleted' : 'updated',
         notify: next.change.notify ?? false,
         at: new Date(next.at),
         fields,
@@ -98,12 +104,12 @@ export class SimDirectory {
   /** The user as Graph shows it at `now`, or undefined while it is not synced yet. */
   visibleUser(id: string, now: number): DirectoryUser | undefined {
     const record = this.users.get(id);
-    return record && record.visibleFrom <= now ? this.project(record, now) : undefined;
+    return record && isVisible(record, now) ? this.project(record, now) : undefined;
   }
 
   /** Visible users in tenant-file order. */
   visibleUsers(now: number): DirectoryUser[] {
-    return [...this.users.values()].filter((r) => r.visibleFrom <= now).map((r) => this.project(r, now));
+    return [...this.users.values()].filter((r) => isVisible(r, now)).map((r) => this.project(r, now));
   }
 
   /** Users that appeared or changed (licences aside) in (since, until], as of `now`. */
@@ -116,7 +122,8 @@ export class SimDirectory {
   private apply(change: GraphSimDirectoryChange, at: number): string[] {
     const record = this.users.get(change.userId);
     if (!record) return [];
-    const { servicePlans, planStatus } = change.set;
+    const { servicePlans, planStatus, deleted } = change.set;
+    if (deleted) record.deletedAt = at;
     Object.assign(record.attributes, scalars(change.set));
     if (servicePlans) this.replacePlans(record, servicePlans, at);
     if (planStatus) Object.assign(record.planStatus, upperKeys(planStatus));

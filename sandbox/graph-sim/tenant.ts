@@ -45,7 +45,8 @@ export type GraphSimUser = z.infer<typeof GraphSimUserSchema>;
 export const GraphSimDirectoryChangeSchema = z.looseObject({
   atMs: z.number().int().nonnegative(),
   userId: z.string().min(1),
-  set: GraphSimUserAttributesSchema,
+  /** `deleted: true` removes the account: Graph answers 404 for it from then on. */
+  set: GraphSimUserAttributesSchema.extend({ deleted: z.boolean().optional() }),
   notify: z.boolean().optional(),
 });
 export type GraphSimDirectoryChange = z.infer<typeof GraphSimDirectoryChangeSchema>;
@@ -66,7 +67,7 @@ export function readGraphTenant(tenant: unknown): GraphSimTenant {
 /** Reported when a scheduled directory change takes effect. */
 export interface DirectoryChangeEvent {
   userId: string;
-  changeType: 'updated';
+  changeType: 'updated' | 'deleted';
   notify: boolean;
   /** Sandbox time the change was scheduled for. */
   at: Date;

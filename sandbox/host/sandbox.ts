@@ -162,7 +162,7 @@ export class Sandbox {
         const body: UserChange = {
           userId: change.userId,
           source: 'graph',
-          changeType: 'updated',
+          changeType: change.changeType,
           eventId: `graph-${change.userId}-${at}`,
           correlationId: `graph-${change.userId}-${at}`,
           occurredAt: at,

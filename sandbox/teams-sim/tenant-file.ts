@@ -71,6 +71,7 @@ export const DirectoryChangeSchema = z.looseObject({
     servicePlans: z.array(z.string().min(1)).optional(),
     accountEnabled: z.boolean().optional(),
     userPrincipalName: z.string().min(3).optional(),
+    deleted: z.boolean().optional(),
   }),
   notify: z.boolean().optional(),
 });

@@ -54,6 +54,9 @@ export async function planVoice(change: UserChange, deps: PlanDeps): Promise<Use
   const held = (await deps.inventory.list({ userId: change.userId })).filter(
     (n) => n.state === 'reserved' || n.state === 'assigned',
   );
+  if (!user && (change.changeType === 'deleted' || change.changeType === 'leaver')) {
+    return releaseDeletedUser(change, record, held, deps);
+  }
   const intent = await decide(change, user, record, held, deps);
   if (intent.kind === 'outcome') {
     if (intent.outcome.kind === 'permanent') {
@@ -106,6 +109,31 @@ export async function planVoice(change: UserChange, deps: PlanDeps): Promise<Use
       },
     ],
   };
+}
+
+/**
+ * The account is gone from the directory: Teams drops its number with it and no cmdlet can reach
+ * it any more, so the numbers are quarantined here instead of through a command.
+ */
+async function releaseDeletedUser(
+  change: UserChange,
+  record: ProvisioningRecord | undefined,
+  held: NumberRecord[],
+  deps: PlanDeps,
+): Promise<UseCaseResult> {
+  const actor = { now: deps.clock.now(), correlationId: change.correlationId };
+  for (const n of held) await deps.inventory.release(n.number, change.userId, actor);
+  const numbers = held.map((n) => n.number);
+  const summary = `${record?.userPrincipalName ?? change.userId} is no longer in the directory; ${
+    numbers.length > 0 ? `${numbers.join(', ')} quarantined` : 'no number to release'
+  }`;
+  await remember(deps, change, record, 'released', summary, null);
+  await deps.records.update(change.userId, (current) => ({
+    ...(current ?? emptyRecord(change.userId, change.userId)),
+    lastApplied: voiceOffState(managedPolicyTypes(deps.policy)),
+    lastAppliedAt: actor.now.toISOString(),
+  }));
+  return { outcome: { kind: 'done', summary } };
 }
 
 function isStale(change: UserChange, record: ProvisioningRecord | undefined): boolean {

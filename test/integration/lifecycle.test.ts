@@ -105,3 +105,16 @@ describe('numbers held outside Dialtone and exhausted pools', () => {
     expect(teamsOf(report, U2).lineUri).toBe('tel:+31201234001');
   });
 });
+
+describe('accounts deleted from the directory', () => {
+  it('quarantines the number of a user deleted in Entra ID without sending a command Teams could not run', async () => {
+    const tenant = tenantWith([user(U1, 'carla@contoso.example', 'E1')], {
+      directoryChanges: [{ atMs: 2 * 24 * 3_600_000, userId: U1, set: { deleted: true }, notify: true }],
+    });
+    const events = [hrEvent('e1', 'joiner', '2026-11-02T08:00:00Z', carla({ site: 'AMS', departmentId: 'DEPT001' }))];
+    const { report } = await played(inputs({ tenant, eventLines: events }));
+    expect(numberOf(report, '+31201234000')).toMatchObject({ state: 'quarantined', userId: U1 });
+    expect(report.commands).toHaveLength(1);
+    expect(report.deadLetters).toEqual([]);
+  });
+});
