@@ -15,7 +15,7 @@ import type { ProvisioningRecords } from '../../shared/ports/provisioning-record
 import { isAzuriteAvailable, startAzurite } from '../azurite.js';
 import { MemoryBus } from '../bus/memory-bus.js';
 import { SimClock } from '../clock.js';
-import { startGraphSimulator, type GraphSimulator } from '../graph-sim/index.js';
+import { startGraphSimulator, type GraphFaults, type GraphSimulator } from '../graph-sim/index.js';
 import { startTeamsSimulator, type TeamsSimulator } from '../teams-sim/index.js';
 import { SandboxFunctionsHost } from './functions-host.js';
 import type { SandboxInputs } from './inputs.js';
@@ -31,6 +31,8 @@ export interface SandboxOptions {
   /** Worker pool tuning (sessions, session age, timeouts) for benchmarks and chaos runs. */
   workerTuning?: Parameters<typeof startSandboxWorker>[0]['tuning'];
   retryPolicy?: Partial<RetryPolicy>;
+  /** Throttling and outages of the simulated Graph (seeded), for chaos runs. */
+  graphFaults?: GraphFaults;
   /** Give up when nothing progresses for this long in real time. */
   stallTimeoutMs?: number;
   teams?: Parameters<typeof startTeamsSimulator>[0] extends infer O ? Partial<Omit<O & object, 'tenant' | 'clock'>> : never;
@@ -91,7 +93,12 @@ export class Sandbox {
     const bus = new MemoryBus(clock, sandboxQueues);
     const cleanups: (() => Promise<void>)[] = [];
     try {
-      const graph = await startGraphSimulator({ tenant: inputs.tenant, clock, startMs: clock.startedAt });
+      const graph = await startGraphSimulator({
+        tenant: inputs.tenant,
+        clock,
+        startMs: clock.startedAt,
+        ...(options.graphFaults ? { faults: options.graphFaults, seed: 7 } : {}),
+      });
       cleanups.push(() => graph.close());
       const directory = createGraphDirectory({ baseUrl: graph.baseUrl, accessToken: async () => 'sandbox-token' });
 
