@@ -47,7 +47,7 @@ describe('load and faults: three competing workers, a throttling Graph and a fla
       expect(report.users.find((u) => u.id === n.userId)?.teams.lineUri).toBe(`tel:${n.number}`);
     }
     const teamsAssignments = sandbox.teams?.tenant.assignments() ?? [];
-    const owners = new Map<string, string>();
+    const owners = new Map<string, string | null>();
     for (const row of teamsAssignments) {
       const previous = owners.get(row.TelephoneNumber);
       expect(previous === undefined || previous === row.AssignedPstnTargetId).toBe(true);
