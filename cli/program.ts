@@ -5,10 +5,13 @@ import { createTableNumberInventory } from '../shared/adapters/table-number-inve
 import { loadOperatorSettings, required } from '../shared/config/settings.js';
 import type { BusClient } from '../shared/ports/bus.js';
 import type { NumberInventory } from '../shared/ports/number-inventory.js';
+import type { ProvisioningRecords } from '../shared/ports/provisioning-records.js';
+import { createTableProvisioningRecords } from '../shared/adapters/table-provisioning-records.js';
 import { dlqCommand } from './commands/dlq.js';
 import { doctorCommand } from './commands/doctor.js';
 import { numbersCommand } from './commands/numbers.js';
 import { sandboxCommand } from './commands/sandbox.js';
+import { statusCommand } from './commands/status.js';
 import type { DoctorProbes } from '../shared/usecases/doctor.js';
 import { realDoctorProbes } from './doctor-probes.js';
 import type { CliIo } from './io.js';
@@ -18,6 +21,8 @@ export interface ProgramDeps {
   bus?: () => Promise<BusClient>;
   /** The number inventory; by default Table Storage named by DIALTONE_TABLES_ENDPOINT. */
   inventory?: () => Promise<NumberInventory>;
+  /** Provisioning records for `dialtone status`; by default Table Storage. */
+  records?: () => Promise<ProvisioningRecords>;
   /** What `dialtone doctor` checks; by default the real deployment named by the settings. */
   doctor?: () => Promise<DoctorProbes>;
 }
@@ -46,10 +51,17 @@ async function realBus(): Promise<BusClient> {
   return new ServiceBusClient(namespace, new DefaultAzureCredential());
 }
 
+function tableOptions(command: string) {
+  const tables = required(loadOperatorSettings().tables, 'DIALTONE_TABLES_ENDPOINT', command);
+  return 'endpoint' in tables ? { endpoint: tables.endpoint, credential: new DefaultAzureCredential() } : tables;
+}
+
 async function realInventory(): Promise<NumberInventory> {
-  const settings = loadOperatorSettings();
-  const tables = required(settings.tables, 'DIALTONE_TABLES_ENDPOINT', 'dialtone numbers');
-  return createTableNumberInventory('endpoint' in tables ? { endpoint: tables.endpoint, credential: new DefaultAzureCredential() } : tables);
+  return createTableNumberInventory(tableOptions('dialtone numbers'));
+}
+
+async function realRecords(): Promise<ProvisioningRecords> {
+  return createTableProvisioningRecords(tableOptions('dialtone status'));
 }
 
 /** The `dialtone` command tree. */
@@ -61,5 +73,8 @@ export function buildProgram(io: CliIo, deps: ProgramDeps = {}): Command {
   program.addCommand(dlqCommand(deps.bus ?? realBus, io));
   program.addCommand(numbersCommand(deps.inventory ?? realInventory, io));
   program.addCommand(doctorCommand(deps.doctor ?? realProbes, io));
+  program.addCommand(
+    statusCommand(async () => ({ records: await (deps.records ?? realRecords)(), inventory: await (deps.inventory ?? realInventory)() }), io),
+  );
   return program;
 }

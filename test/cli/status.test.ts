@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { buildProgram } from '../../cli/program.js';
+import { ANNA, inputs, played } from '../integration/sandbox-fixtures.js';
+
+async function statusOf(args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  let code = 0;
+  await played(inputs(), {}, async (sandbox) => {
+    const io = { out: (s: string) => out.push(s), err: (s: string) => err.push(s), exit: (c: number) => (code = c) };
+    await buildProgram(io, { records: async () => sandbox.records, inventory: async () => sandbox.inventory }).parseAsync(['node', 'dialtone', 'status', ...args]);
+  });
+  return { out, err, code };
+}
+
+describe('dialtone status', () => {
+  it('finds a person by UPN and shows what was applied, the numbers and the history with correlation ids', async () => {
+    const { out } = await statusOf(['anna.devries@contoso.example', '--json']);
+    const { record, numbers } = JSON.parse(out.join('')) as {
+      record: { userId: string; lastApplied: { phoneNumber: string }; history: { correlationId: string; eventId: string }[] };
+      numbers: { number: string; state: string }[];
+    };
+    expect(record.userId).toBe(ANNA);
+    expect(record.lastApplied.phoneNumber).toBe('+31101234500');
+    expect(numbers.map((n) => [n.number, n.state]).sort()).toEqual([
+      ['+31101234500', 'assigned'],
+      ['+31201234000', 'quarantined'],
+    ]);
+    expect(record.history.filter((h) => h.eventId === 'evt-0003').every((h) => h.correlationId === 'evt-0003')).toBe(true);
+  });
+
+  it('says so, and exits 1, for someone Dialtone never planned', async () => {
+    const { err, code } = await statusOf(['nobody@contoso.example']);
+    expect(code).toBe(1);
+    expect(err[0]).toBe("No provisioning record for 'nobody@contoso.example': Dialtone has not planned anything for this person yet.");
+  });
+});
