@@ -15,6 +15,7 @@ import { statusCommand } from './commands/status.js';
 import type { DoctorProbes } from '../shared/usecases/doctor.js';
 import { realDoctorProbes } from './doctor-probes.js';
 import type { CliIo } from './io.js';
+import { SandboxSession } from './sandbox-session.js';
 
 export interface ProgramDeps {
   /** The Service Bus to operate on; by default the real one named by DIALTONE_SERVICEBUS_NAMESPACE. */
@@ -68,13 +69,27 @@ async function realRecords(): Promise<ProvisioningRecords> {
 export function buildProgram(io: CliIo, deps: ProgramDeps = {}): Command {
   const program = new Command('dialtone')
     .description('Provision Microsoft Teams Phone (Direct Routing) from HR and Entra ID events')
+    .option('--sandbox <dir>', 'work on the state of `dialtone sandbox run --state DIR` instead of Azure')
     .showHelpAfterError();
+  let session: SandboxSession | undefined;
+  const sandboxDir = (): string | undefined => program.opts<{ sandbox?: string }>().sandbox;
+  const local = (): SandboxSession | undefined => {
+    const dir = sandboxDir();
+    if (dir) session ??= new SandboxSession(dir);
+    return session;
+  };
+  // A persisted sandbox stands in for the Service Bus and the tables; the command's changes are saved after it.
+  const bus = async (): Promise<BusClient> => local()?.busClient() ?? (deps.bus ?? realBus)();
+  const inventory = async (): Promise<NumberInventory> => local()?.inventory() ?? (deps.inventory ?? realInventory)();
+  const records = async (): Promise<ProvisioningRecords> => local()?.records() ?? (deps.records ?? realRecords)();
+  program.hook('postAction', async () => {
+    await session?.save();
+  });
+
   program.addCommand(sandboxCommand(io));
-  program.addCommand(dlqCommand(deps.bus ?? realBus, io));
-  program.addCommand(numbersCommand(deps.inventory ?? realInventory, io));
+  program.addCommand(dlqCommand(bus, io));
+  program.addCommand(numbersCommand(inventory, io));
   program.addCommand(doctorCommand(deps.doctor ?? realProbes, io));
-  program.addCommand(
-    statusCommand(async () => ({ records: await (deps.records ?? realRecords)(), inventory: await (deps.inventory ?? realInventory)() }), io),
-  );
+  program.addCommand(statusCommand(async () => ({ records: await records(), inventory: await inventory() }), io));
   return program;
 }

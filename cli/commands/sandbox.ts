@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { loadSandboxInputs, SandboxInputError } from '../../sandbox/host/inputs.js';
 import { formatReport } from '../../sandbox/host/report.js';
 import { runSandbox } from '../../sandbox/host/sandbox.js';
+import { readSandboxState, writeSandboxState } from '../../sandbox/host/state.js';
 import type { CliIo } from '../io.js';
 
 export const bundledData = {
@@ -23,6 +24,7 @@ interface RunOptions {
   worker: boolean;
   workers: string;
   log?: string;
+  state?: string;
 }
 
 export function sandboxCommand(io: CliIo): Command {
@@ -39,6 +41,7 @@ export function sandboxCommand(io: CliIo): Command {
     .option('--no-worker', 'stop at the voice-commands queue and show the commands')
     .option('--workers <n>', 'hybrid workers competing for sessions', '1')
     .option('--log <file>', 'write the structured logs (JSON lines, with correlation ids) to a file')
+    .option('--state <dir>', 'keep queues, dead letters, clock, tenant, numbers and records in DIR; a second run continues from it')
     .action(async (options: RunOptions) => {
       let inputs;
       try {
@@ -51,11 +54,20 @@ export function sandboxCommand(io: CliIo): Command {
         }
         throw error;
       }
+      if (options.state && options.storage === 'azurite') {
+        io.err('dialtone: --state keeps the inventory in memory; it cannot be combined with --storage azurite.');
+        io.exit(2);
+        return;
+      }
+      const saved = options.state ? await readSandboxState(options.state) : undefined;
       const run = await runSandbox(inputs, {
-        storage: options.storage,
+        storage: options.state ? 'memory' : options.storage,
         worker: options.worker,
         workerCount: Math.max(1, Number.parseInt(options.workers, 10) || 1),
+        ...(saved ? { state: saved } : {}),
+        keepState: options.state !== undefined,
       });
+      if (options.state && run.state) await writeSandboxState(options.state, run.state);
       if (options.log) await writeFile(options.log, `${run.logLines.join('\n')}\n`);
       io.out(options.json ? JSON.stringify(run.report, null, 2) : formatReport(run.report));
     });

@@ -285,8 +285,10 @@ export class MemoryBus implements BusClient {
     for (const saved of data.queues) {
       const q = this.queues.get(saved.name);
       if (!q) continue;
-      q.active = saved.active;
-      q.deadLetters = saved.deadLetters;
+      // JSON has no Infinity: a message without TTL comes back with expiresAt null.
+      const revive = (m: StoredMessage): StoredMessage => ({ ...m, expiresAt: m.expiresAt ?? Number.POSITIVE_INFINITY, lockToken: null, lockedUntil: 0 });
+      q.active = saved.active.map(revive);
+      q.deadLetters = saved.deadLetters.map(revive);
       q.seenIds = new Map(saved.seenIds);
     }
   }

@@ -2,6 +2,7 @@ import { queueNames, type UserChange } from '../../shared/contracts/messages.js'
 import { createGraphDirectory } from '../../shared/adapters/graph-directory.js';
 import { createStaticPolicyCatalog } from '../../shared/adapters/file-policy-catalog.js';
 import { createMemoryNumberInventory } from '../../shared/adapters/memory-number-inventory.js';
+import { createMemoryTableService, type MemoryTableService } from '../../shared/adapters/memory-table-client.js';
 import { createMemoryProvisioningRecords } from '../../shared/adapters/memory-provisioning-records.js';
 import { createTableNumberInventory } from '../../shared/adapters/table-number-inventory.js';
 import { createTableProvisioningRecords } from '../../shared/adapters/table-provisioning-records.js';
@@ -19,6 +20,7 @@ import { startGraphSimulator, type GraphFaults, type GraphSimulator } from '../g
 import { startTeamsSimulator, type TeamsSimulator } from '../teams-sim/index.js';
 import { SandboxFunctionsHost } from './functions-host.js';
 import type { SandboxInputs } from './inputs.js';
+import type { SandboxState } from './state.js';
 import { buildReport, type SandboxReport } from './report.js';
 import { startSandboxWorker, type SandboxWorker } from './worker.js';
 
@@ -31,6 +33,8 @@ export interface SandboxOptions {
   /** Worker pool tuning (sessions, session age, timeouts) for benchmarks and chaos runs. */
   workerTuning?: Parameters<typeof startSandboxWorker>[0]['tuning'];
   retryPolicy?: Partial<RetryPolicy>;
+  /** Continue from a state saved by an earlier run (`--state DIR`); implies in-memory storage. */
+  state?: SandboxState;
   /** Throttling and outages of the simulated Graph (seeded), for chaos runs. */
   graphFaults?: GraphFaults;
   /** Give up when nothing progresses for this long in real time. */
@@ -41,6 +45,8 @@ export interface SandboxOptions {
 export interface SandboxRun {
   report: SandboxReport;
   logLines: string[];
+  /** The state to save, when the run was asked to keep it. */
+  state?: SandboxState;
 }
 
 export const sandboxQueues = [
@@ -69,6 +75,7 @@ export function sandboxStart(eventLines: string[]): Date {
  */
 export class Sandbox {
   private eventsIn = 0;
+  private tables: MemoryTableService | undefined;
 
   private constructor(
     readonly inputs: SandboxInputs,
@@ -88,9 +95,11 @@ export class Sandbox {
   ) {}
 
   static async start(inputs: SandboxInputs, options: SandboxOptions = {}): Promise<Sandbox> {
-    const clock = new SimClock(sandboxStart(inputs.eventLines));
+    const clock = new SimClock(options.state ? new Date(options.state.clock.startedAt) : sandboxStart(inputs.eventLines));
+    if (options.state) clock.advanceTo(options.state.clock.now);
     const logger = createMemoryLogger('info');
     const bus = new MemoryBus(clock, sandboxQueues);
+    if (options.state) bus.restore(options.state.bus);
     const cleanups: (() => Promise<void>)[] = [];
     try {
       const graph = await startGraphSimulator({
@@ -102,7 +111,7 @@ export class Sandbox {
       cleanups.push(() => graph.close());
       const directory = createGraphDirectory({ baseUrl: graph.baseUrl, accessToken: async () => 'sandbox-token' });
 
-      const storage = await openStorage(options.storage ?? 'auto', cleanups);
+      const storage = await openStorage(options.state ? 'memory' : (options.storage ?? 'auto'), cleanups, options.state?.tables);
       if (inputs.pools.length > 0) {
         await storage.inventory.importPools(inputs.pools, { now: clock.now(), correlationId: 'sandbox-import' });
       }
@@ -155,7 +164,12 @@ export class Sandbox {
       let teams: TeamsSimulator | undefined;
       let worker: SandboxWorker | undefined;
       if (options.worker !== false) {
-        const sim = await startTeamsSimulator({ ...options.teams, tenant: inputs.tenant, clock });
+        const sim = await startTeamsSimulator({
+          ...options.teams,
+          tenant: inputs.tenant,
+          clock,
+          ...(options.state?.teams !== undefined ? { state: options.state.teams, startedAtMs: clock.startedAt } : {}),
+        });
         teams = sim;
         cleanups.push(() => sim.close());
         const w = await startSandboxWorker({ bus, clock, logger, teams: sim, tenantId: inputs.tenant.tenantId, count: options.workerCount ?? 1, ...(options.workerTuning ? { tuning: options.workerTuning } : {}) });
@@ -179,7 +193,10 @@ export class Sandbox {
           .sendMessages({ body, messageId: body.eventId, sessionId: body.userId, correlationId: body.correlationId });
       });
 
-      return new Sandbox(inputs, options, clock, bus, graph, storage.inventory, storage.records, storage.kind, host, teams, worker, cleanups, logger, sent);
+      const sandbox = new Sandbox(inputs, options, clock, bus, graph, storage.inventory, storage.records, storage.kind, host, teams, worker, cleanups, logger, sent);
+      sandbox.tables = storage.service;
+      sandbox.eventsIn = options.state?.eventsIn ?? 0;
+      return sandbox;
     } catch (error) {
       for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
       throw error;
@@ -212,6 +229,19 @@ export class Sandbox {
     });
   }
 
+  /** Everything `--state DIR` keeps; only for in-memory storage. */
+  exportState(): SandboxState {
+    if (!this.tables) throw new Error('the sandbox state can only be kept with in-memory storage');
+    return {
+      version: 1,
+      clock: { startedAt: this.clock.startedAt, now: this.clock.nowMs() },
+      bus: this.bus.snapshot(),
+      tables: this.tables.snapshot(),
+      teams: this.teams?.tenant.exportState(),
+      eventsIn: this.eventsIn,
+    };
+  }
+
   async stop(): Promise<void> {
     for (const cleanup of this.cleanups.reverse()) await cleanup().catch(() => undefined);
     this.cleanups.length = 0;
@@ -220,12 +250,13 @@ export class Sandbox {
 }
 
 /** `dialtone sandbox run`: start, play the events, run until quiet, report, stop. */
-export async function runSandbox(inputs: SandboxInputs, options: SandboxOptions = {}): Promise<SandboxRun> {
+export async function runSandbox(inputs: SandboxInputs, options: SandboxOptions & { keepState?: boolean } = {}): Promise<SandboxRun> {
   const sandbox = await Sandbox.start(inputs, options);
   try {
     sandbox.enqueueEvents(inputs.eventLines);
     await sandbox.runUntilQuiet();
-    return { report: await sandbox.report(), logLines: sandbox.logger.lines };
+    const report = await sandbox.report();
+    return { report, logLines: sandbox.logger.lines, ...(options.keepState ? { state: sandbox.exportState() } : {}) };
   } finally {
     await sandbox.stop();
   }
@@ -290,9 +321,16 @@ async function drive(
 async function openStorage(
   mode: 'auto' | 'azurite' | 'memory',
   cleanups: (() => Promise<void>)[],
-): Promise<{ inventory: NumberInventory; records: ProvisioningRecords; kind: string }> {
+  snapshot?: SandboxState['tables'],
+): Promise<{ inventory: NumberInventory; records: ProvisioningRecords; kind: string; service?: MemoryTableService }> {
   if (mode === 'memory' || (mode === 'auto' && !(await isAzuriteAvailable()))) {
-    return { inventory: createMemoryNumberInventory(), records: createMemoryProvisioningRecords(), kind: 'memory' };
+    const service = createMemoryTableService(snapshot);
+    return {
+      inventory: createMemoryNumberInventory({ service }),
+      records: createMemoryProvisioningRecords({ service }),
+      kind: 'memory',
+      service,
+    };
   }
   const azurite = await startAzurite({ inMemory: true, silent: true });
   cleanups.push(() => azurite.stop());
