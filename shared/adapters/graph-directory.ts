@@ -1,14 +1,13 @@
-import type { TokenCredential } from '@azure/identity';
-import { Client, type GraphRequest } from '@microsoft/microsoft-graph-client';
+import type { GraphRequest } from '@microsoft/microsoft-graph-client';
 import { z } from 'zod';
-import { DirectoryUserSchema, describeZodError, type DirectoryUser } from '../contracts/messages.js';
+import { DirectoryUserSchema, type DirectoryUser } from '../contracts/messages.js';
 import { DialtoneError, isDialtoneError } from '../domain/errors.js';
 import type { CorrelationStrategy, Directory } from '../ports/directory.js';
 import type { Logger } from '../ports/logger.js';
 import { toGraphDialtoneError } from './graph-errors.js';
-import { BearerTokenHandler, CountingFetchHandler, type FetchLike } from './graph-middleware.js';
+import { createGraphClient, graphScope, parseGraphBody as parse, type GraphClientOptions } from './graph-client.js';
 
-export const graphScope = 'https://graph.microsoft.com/.default';
+export { graphScope };
 
 /** Everything one read needs: identity, correlation attributes, licence plans. */
 export const userSelect = [
@@ -25,17 +24,8 @@ export const userSelect = [
   'assignedPlans',
 ] as const;
 
-export interface GraphDirectoryOptions {
-  /** https://graph.microsoft.com/v1.0 in production, http://127.0.0.1:<port>/v1.0 for the simulator. */
-  baseUrl: string;
-  /** Token source in production (managed identity); scope https://graph.microsoft.com/.default. */
-  credential?: TokenCredential;
-  /** Token source when there is no credential (the sandbox). */
-  accessToken?: () => Promise<string>;
-  fetch?: FetchLike;
+export interface GraphDirectoryOptions extends GraphClientOptions {
   logger?: Logger;
-  /** Called once per HTTP request, for metrics. */
-  onRequest?: () => void;
   /** Delay to ask for when Graph throttles or fails without Retry-After (default 30 s). */
   defaultRetryAfterMs?: number;
 }
@@ -60,15 +50,7 @@ type UserPage = z.infer<typeof UserPageSchema>;
 
 /** The Directory port over Microsoft Graph, one HTTP request per read, no in-process retries. */
 export function createGraphDirectory(options: GraphDirectoryOptions): GraphDirectory {
-  const base = parseBaseUrl(options.baseUrl);
-  const baseUrl = options.baseUrl.replace(/\/+$/, '');
-  const version = base.pathname.replace(/^\/+|\/+$/g, '');
-  const getToken = tokenSource(options);
-  const client = Client.initWithMiddleware({
-    baseUrl: base.origin,
-    defaultVersion: version,
-    middleware: [new BearerTokenHandler(getToken, base.origin), new CountingFetchHandler(options.fetch ?? fetch, options.onRequest)],
-  });
+  const { client, baseUrl } = createGraphClient(options);
   const defaultRetryAfterMs = options.defaultRetryAfterMs ?? 30_000;
 
   const send = async (operation: string, request: GraphRequest): Promise<unknown> => {
@@ -155,31 +137,5 @@ function isNotFound(error: unknown): boolean {
   return isDialtoneError(error) && error.details.status === 404 && /ResourceNotFound/i.test(String(error.details.graphCode ?? ''));
 }
 
-function parseBaseUrl(raw: string): URL {
-  try {
-    return new URL(raw);
-  } catch {
-    throw new DialtoneError('ConfigInvalid', `Graph baseUrl is not a URL: '${raw}'`);
-  }
-}
 
-function tokenSource(options: GraphDirectoryOptions): () => Promise<string> {
-  const { credential, accessToken } = options;
-  if (credential) {
-    return async () => {
-      const token = await credential.getToken(graphScope);
-      if (!token) throw new Error(`the credential returned no token for ${graphScope}`);
-      return token.token;
-    };
-  }
-  if (accessToken) return accessToken;
-  throw new DialtoneError('ConfigInvalid', 'createGraphDirectory needs a credential or an accessToken function');
-}
 
-function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
-  const result = schema.safeParse(body);
-  if (!result.success) {
-    throw new DialtoneError('Unexpected', `Graph returned a malformed ${what}: ${describeZodError(result.error)}`);
-  }
-  return result.data;
-}
