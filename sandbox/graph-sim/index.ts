@@ -6,6 +6,7 @@ import { SimDirectory } from './directory.js';
 import { FaultInjector, type GraphFaults } from './faults.js';
 import { GraphSimError, sendGraphError, sendJson } from './responses.js';
 import { findRoute } from './routes.js';
+import { SimSubscriptions } from './subscriptions.js';
 import type { SandboxTenantFile } from '../teams-sim/tenant-file.js';
 import { readGraphTenant, type DirectoryChangeEvent } from './tenant.js';
 
@@ -57,12 +58,14 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
   const faults = new FaultInjector(options.faults, options.seed);
   const pageSizes = { list: options.listPageSize ?? 100, delta: options.deltaPageSize ?? 100 };
   const metrics: GraphSimulatorMetrics = { requests: 0, throttled: 0, unavailable: 0, byRoute: {} };
+  const subscriptions = new SimSubscriptions();
   let baseUrl = '';
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const route = findRoute(req.method ?? 'GET', url.pathname);
-    const routeName = route?.name ?? 'other';
+    const subscriptionPath = /^\/v1\.0\/subscriptions(?:\/([^/]+))?\/?$/.exec(url.pathname);
+    const routeName = route?.name ?? (subscriptionPath ? `${req.method ?? 'GET'} /subscriptions` : 'other');
     metrics.requests += 1;
     metrics.byRoute[routeName] = (metrics.byRoute[routeName] ?? 0) + 1;
     const now = clock.now();
@@ -81,6 +84,12 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
         throw fault.status === 429
           ? new GraphSimError(429, 'TooManyRequests', 'Too many requests. Please retry after the time given in Retry-After.', headers)
           : new GraphSimError(503, 'serviceNotAvailable', 'Service is unavailable. Please try again.', headers);
+      }
+      if (subscriptionPath) {
+        const body = await readJson(req);
+        const answer = subscriptions.handle(req.method ?? 'GET', subscriptionPath[1], body, now.getTime());
+        sendJson(res, answer.status, answer.body);
+        return;
       }
       if (!route) {
         throw new GraphSimError(400, 'BadRequest', `Resource not found for the segment '${url.pathname.split('/').pop() ?? ''}'.`);
@@ -124,5 +133,17 @@ function safeDecode(text: string): string {
     return decodeURIComponent(text);
   } catch {
     return text;
+  }
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new GraphSimError(400, 'BadRequest', 'The request body is not JSON.');
   }
 }

@@ -2,6 +2,8 @@ import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential
 import { ServiceBusClient } from '@azure/service-bus';
 import { createFilePolicyCatalog } from '../adapters/file-policy-catalog.js';
 import { createGraphDirectory } from '../adapters/graph-directory.js';
+import { createGraphSubscriptions } from '../adapters/graph-subscriptions.js';
+import type { SubscriptionMaintenanceDeps } from '../usecases/maintain-graph-subscription.js';
 import { loadVoicePolicyFile } from '../adapters/policy-file.js';
 import { createTableNumberInventory } from '../adapters/table-number-inventory.js';
 import { createTableProvisioningRecords } from '../adapters/table-provisioning-records.js';
@@ -51,6 +53,21 @@ export function productionWebhook(): Promise<ProductionWebhook> {
     webhook = undefined;
   });
   return webhook;
+}
+
+/** The timer that keeps the Graph users subscription alive. */
+export function productionSubscriptionMaintenance(): SubscriptionMaintenanceDeps {
+  const settings = loadFunctionSettings();
+  const credential = settings.managedIdentityClientId
+    ? new ManagedIdentityCredential({ clientId: settings.managedIdentityClientId })
+    : new DefaultAzureCredential();
+  return {
+    subscriptions: createGraphSubscriptions({ baseUrl: settings.graphBaseUrl, credential }),
+    clock: systemClock,
+    logger: createJsonLogger({ level: settings.logLevel, write: (line) => console.log(line) }),
+    notificationUrl: settings.graphNotificationUrl,
+    clientState: settings.graphClientState,
+  };
 }
 
 export interface ProductionStages {

@@ -26,6 +26,10 @@ const FunctionEnvSchema = z
     DIALTONE_SNAPSHOT_MAX_AGE_SECONDS: positiveInt(300),
     DIALTONE_RESERVATION_TTL_MINUTES: positiveInt(1440),
     DIALTONE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    DIALTONE_GRAPH_NOTIFICATION_URL: z
+      .url()
+      .refine((u) => u.startsWith('https://'), 'must be the https URL of the graphNotifications function, with its ?code= key')
+      .optional(),
     DIALTONE_GRAPH_CLIENT_STATE: z.string().min(16, 'must be at least 16 characters').max(128, 'must be at most 128 characters').optional(),
   })
   .refine((env) => env.DIALTONE_TABLES_ENDPOINT !== undefined || env.DIALTONE_TABLES_CONNECTION_STRING !== undefined, {
@@ -48,6 +52,8 @@ export interface FunctionSettings {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** The secret Graph echoes in every notification; without it the webhook refuses notifications. */
   graphClientState: string | undefined;
+  /** Where Graph sends notifications (the graphNotifications function with its key). */
+  graphNotificationUrl: string | undefined;
 }
 
 /** Formats zod issues as `SETTING: problem` so a start-up failure names the setting. */
@@ -78,6 +84,7 @@ export function loadFunctionSettings(env: Record<string, string | undefined> = p
     reservationTtlMs: e.DIALTONE_RESERVATION_TTL_MINUTES * 60_000,
     logLevel: e.DIALTONE_LOG_LEVEL,
     graphClientState: e.DIALTONE_GRAPH_CLIENT_STATE,
+    graphNotificationUrl: e.DIALTONE_GRAPH_NOTIFICATION_URL,
   };
 }
 

@@ -1,0 +1,14 @@
+import { app } from '@azure/functions';
+import { productionSubscriptionMaintenance } from '../shared/composition/production.js';
+import { maintainGraphSubscription } from '../shared/usecases/maintain-graph-subscription.js';
+
+/** Every six hours: create the Graph users subscription if missing, renew it before it lapses. */
+export async function graphSubscription(): Promise<void> {
+  await maintainGraphSubscription(productionSubscriptionMaintenance());
+}
+
+app.timer('graphSubscription', {
+  schedule: '0 15 */6 * * *',
+  runOnStartup: false,
+  handler: graphSubscription,
+});
