@@ -50,11 +50,12 @@ param correlationStrategies ('userPrincipalName' | 'employeeId' | 'mail')[] = [
 @minValue(1)
 param retryWindowMinutes int = 1440
 
-@description('Optional. Tables created for the number inventory and the provisioning records.')
+@description('Optional. Tables created for the number inventory, the provisioning records and the Graph resync state.')
 param tableNames string[] = [
   'numbers'
   'numberhistory'
   'provisioning'
+  'dialtonesync'
 ]
 
 @description('Optional. Days Log Analytics keeps logs.')

@@ -4,6 +4,9 @@ import { createFilePolicyCatalog } from '../adapters/file-policy-catalog.js';
 import { createGraphDirectory } from '../adapters/graph-directory.js';
 import { createGraphSubscriptions } from '../adapters/graph-subscriptions.js';
 import type { SubscriptionMaintenanceDeps } from '../usecases/maintain-graph-subscription.js';
+import type { ResyncDeps } from '../usecases/resync-directory.js';
+import { entitySyncState } from '../adapters/entity-sync-state.js';
+import { azureEntityTable, createTableClient } from '../adapters/table-client.js';
 import { loadVoicePolicyFile } from '../adapters/policy-file.js';
 import { createTableNumberInventory } from '../adapters/table-number-inventory.js';
 import { createTableProvisioningRecords } from '../adapters/table-provisioning-records.js';
@@ -67,6 +70,24 @@ export function productionSubscriptionMaintenance(): SubscriptionMaintenanceDeps
     logger: createJsonLogger({ level: settings.logLevel, write: (line) => console.log(line) }),
     notificationUrl: settings.graphNotificationUrl,
     clientState: settings.graphClientState,
+  };
+}
+
+/** The timer that re-plans users whose change notifications were lost. */
+export function productionResync(): ResyncDeps {
+  const settings = loadFunctionSettings();
+  const credential = settings.managedIdentityClientId
+    ? new ManagedIdentityCredential({ clientId: settings.managedIdentityClientId })
+    : new DefaultAzureCredential();
+  const tables = 'endpoint' in settings.tables ? { endpoint: settings.tables.endpoint, credential } : { connectionString: settings.tables.connectionString };
+  const logger = createJsonLogger({ level: settings.logLevel, write: (line) => console.log(line) });
+  return {
+    delta: createGraphDirectory({ baseUrl: settings.graphBaseUrl, credential, logger }),
+    records: createTableProvisioningRecords(tables),
+    state: entitySyncState(azureEntityTable(createTableClient(tables, 'dialtonesync'))),
+    sender: new ServiceBusClient(settings.serviceBusNamespace, credential).createSender(queueNames.userChanges),
+    clock: systemClock,
+    logger,
   };
 }
 

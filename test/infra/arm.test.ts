@@ -162,7 +162,7 @@ describe('Storage', () => {
 
   it('creates the Dialtone tables', () => {
     const tables = ofType(resources, 'Microsoft.Storage/storageAccounts/tableServices/tables')[0] as ScopedResource;
-    expect(resolve("[parameters('tableNames')]", tables.scope)).toEqual(['numbers', 'numberhistory', 'provisioning']);
+    expect(resolve("[parameters('tableNames')]", tables.scope)).toEqual(['numbers', 'numberhistory', 'provisioning', 'dialtonesync']);
   });
 });
 

@@ -1,0 +1,14 @@
+import { app } from '@azure/functions';
+import { productionResync } from '../shared/composition/production.js';
+import { resyncDirectory } from '../shared/usecases/resync-directory.js';
+
+/** Every twelve hours: re-plan provisioned users that Graph's /users/delta reports as changed. */
+export async function graphResync(): Promise<void> {
+  await resyncDirectory(productionResync());
+}
+
+app.timer('graphResync', {
+  schedule: '0 45 */12 * * *',
+  runOnStartup: false,
+  handler: graphResync,
+});

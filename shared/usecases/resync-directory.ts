@@ -1,0 +1,42 @@
+import { queueNames, type DirectoryUser, type UserChange } from '../contracts/messages.js';
+import { deterministicId } from '../domain/ids.js';
+import type { BusSender } from '../ports/bus.js';
+import type { Clock } from '../ports/clock.js';
+import type { Logger } from '../ports/logger.js';
+import type { ProvisioningRecords } from '../ports/provisioning-records.js';
+import type { SyncState } from '../ports/sync-state.js';
+
+export const DELTA_LINK_KEY = 'graph-users-delta';
+
+export interface ResyncDeps {
+  delta: { listUsersDelta(deltaLink?: string): Promise<{ users: DirectoryUser[]; deltaLink: string }> };
+  records: ProvisioningRecords;
+  state: SyncState;
+  sender: BusSender;
+  clock: Clock;
+  logger: Logger;
+}
+
+/**
+ * The safety net under change notifications, which can be lost: every user that `/users/delta`
+ * reports as changed since the last round, and that Dialtone provisions, is re-planned. The
+ * first round (no delta link yet) re-plans everyone Dialtone knows; `plan` sends nothing where
+ * the desired state is already applied.
+ */
+export async function resyncDirectory(deps: ResyncDeps): Promise<{ changed: number; replanned: number }> {
+  const previous = await deps.state.get(DELTA_LINK_KEY);
+  const { users, deltaLink } = await deps.delta.listUsersDelta(previous);
+  const now = deps.clock.now().toISOString();
+  const messages = [];
+  for (const user of users) {
+    if (!(await deps.records.get(user.id))) continue;
+    const eventId = deterministicId('resync', user.id, previous ?? 'initial', deltaLink);
+    const change: UserChange = { userId: user.id, source: 'resync', changeType: 'updated', eventId, correlationId: eventId, occurredAt: now };
+    messages.push({ body: change, messageId: eventId, sessionId: user.id, correlationId: eventId, contentType: 'application/json', subject: 'resync' });
+  }
+  if (messages.length > 0) await deps.sender.sendMessages(messages);
+  // Saved only after the sends: a crash before it repeats the round, and duplicate detection drops the repeats.
+  await deps.state.set(DELTA_LINK_KEY, deltaLink);
+  deps.logger.info('directory resync', { queue: queueNames.userChanges, changed: users.length, replanned: messages.length, first: previous === undefined });
+  return { changed: users.length, replanned: messages.length };
+}

@@ -1,0 +1,63 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { entitySyncState } from '../../shared/adapters/entity-sync-state.js';
+import { createGraphDirectory } from '../../shared/adapters/graph-directory.js';
+import { createMemoryProvisioningRecords } from '../../shared/adapters/memory-provisioning-records.js';
+import { createMemoryTableService } from '../../shared/adapters/memory-table-client.js';
+import { silentLogger } from '../../shared/logging/logger.js';
+import type { OutgoingMessage } from '../../shared/ports/bus.js';
+import { emptyRecord } from '../../shared/usecases/record-history.js';
+import { DELTA_LINK_KEY, resyncDirectory } from '../../shared/usecases/resync-directory.js';
+import { SimClock } from '../../sandbox/clock.js';
+import { startGraphSimulator, type GraphSimulator } from '../../sandbox/graph-sim/index.js';
+import { parseSandboxTenantFile } from '../../sandbox/teams-sim/tenant-file.js';
+import { ids, tenant } from './fixtures.js';
+
+let graph: GraphSimulator | undefined;
+afterEach(async () => {
+  await graph?.close();
+});
+
+async function setup() {
+  const clock = new SimClock('2026-11-23T12:00:00Z');
+  const base = tenant();
+  const withChange = parseSandboxTenantFile({
+    ...base,
+    directoryChanges: [{ atMs: 3_600_000, userId: ids.anna, set: { department: 'Support' }, notify: false }],
+  });
+  graph = await startGraphSimulator({ tenant: withChange, clock });
+  const directory = createGraphDirectory({ baseUrl: graph.baseUrl, accessToken: async () => 'token' });
+  const service = createMemoryTableService();
+  const records = createMemoryProvisioningRecords({ service });
+  await records.update(ids.anna, () => emptyRecord(ids.anna, 'anna.devries@contoso.example'));
+  const state = entitySyncState(service.table('sync'));
+  const sent: OutgoingMessage[] = [];
+  const sender = {
+    sendMessages: async (m: OutgoingMessage | OutgoingMessage[]) => void sent.push(...(Array.isArray(m) ? m : [m])),
+    scheduleMessages: async () => [],
+    close: async () => undefined,
+  };
+  const deps = { delta: directory, records, state, sender, clock, logger: silentLogger };
+  return { clock, deps, sent, state };
+}
+
+describe('the directory resync (users delta)', () => {
+  it('re-plans, on the first round, only the users Dialtone provisions, and keeps the delta link', async () => {
+    const { deps, sent, state } = await setup();
+    const result = await resyncDirectory(deps);
+    expect(result.changed).toBeGreaterThan(1);
+    expect(result.replanned).toBe(1);
+    expect(sent[0]).toMatchObject({ sessionId: ids.anna, body: { userId: ids.anna, source: 'resync', changeType: 'updated' } });
+    expect(await state.get(DELTA_LINK_KEY)).toMatch(/\/users\/delta/);
+  });
+
+  it('re-plans a user whose change notification was lost, and nobody else', async () => {
+    const { deps, sent, clock } = await setup();
+    await resyncDirectory(deps);
+    sent.length = 0;
+    expect((await resyncDirectory(deps)).replanned).toBe(0);
+    clock.advance(2 * 3_600_000);
+    const result = await resyncDirectory(deps);
+    expect(result.replanned).toBe(1);
+    expect(sent.map((m) => m.sessionId)).toEqual([ids.anna]);
+  });
+});
