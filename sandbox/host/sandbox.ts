@@ -136,7 +136,7 @@ export class Sandbox {
           name: 'correlate',
           queue: queueNames.hrEvents,
           sessions: false,
-          handler: createCorrelateHandler({ ...stageDeps, directory, strategies: correlationStrategies }),
+          handler: createCorrelateHandler({ ...stageDeps, directory, records: storage.records, strategies: correlationStrategies }),
         },
         {
           name: 'plan',

@@ -140,7 +140,7 @@ async function build(): Promise<ProductionStages> {
     retryPolicy: { ...defaultRetryPolicy, waitWindowMs: settings.retryWindowMs, maxTransientAttempts: settings.maxTransientRetries },
   };
   return {
-    correlate: createCorrelateHandler({ ...stageDeps, directory, strategies: settings.correlationStrategies }),
+    correlate: createCorrelateHandler({ ...stageDeps, directory, records, strategies: settings.correlationStrategies }),
     plan: createPlanHandler({
       ...stageDeps,
       directory,

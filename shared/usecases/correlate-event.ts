@@ -1,4 +1,4 @@
-import { queueNames, type HrEvent, type UserChange } from '../contracts/messages.js';
+import { queueNames, type DirectoryUser, type HrEvent, type UserChange } from '../contracts/messages.js';
 import {
   correlationLookups,
   describeAmbiguity,
@@ -8,11 +8,14 @@ import {
 import type { UseCaseResult } from '../handlers/stage-runner.js';
 import type { Clock } from '../ports/clock.js';
 import type { CorrelationStrategy, Directory } from '../ports/directory.js';
+import type { ProvisioningRecord, ProvisioningRecords } from '../ports/provisioning-records.js';
 
 export interface CorrelateDeps {
   directory: Directory;
   clock: Clock;
   strategies: readonly CorrelationStrategy[];
+  /** For a leaver already gone from Entra ID: who Dialtone provisioned under that employee id. */
+  records?: ProvisioningRecords;
 }
 
 /** hr-events → user-changes: find the one Entra ID user this HR event is about. */
@@ -34,38 +37,65 @@ export async function correlateEvent(event: HrEvent, correlationId: string, deps
       return { outcome: { kind: 'permanent', code: 'UserAmbiguous', message: describeAmbiguity(result) } };
     }
     if (result.kind === 'found') {
-      const change: UserChange = {
-        userId: result.user.id,
-        source: 'hr',
-        changeType: event.type,
-        eventId: event.eventId,
+      return forward(
+        event,
         correlationId,
-        occurredAt: event.occurredAt,
-        person: event.person,
-        snapshot: { readAt: deps.clock.now().toISOString(), user: result.user },
-      };
-      return {
-        outcome: {
-          kind: 'done',
-          summary: `${event.type} ${event.person.employeeId} is ${result.user.userPrincipalName} (by ${lookup.strategy})`,
-        },
-        send: [
-          {
-            queue: queueNames.userChanges,
-            messages: [
-              {
-                body: change,
-                messageId: `uc-${event.eventId}`.slice(0, 128),
-                sessionId: result.user.id,
-                correlationId,
-                contentType: 'application/json',
-                subject: event.type,
-              },
-            ],
-          },
-        ],
-      };
+        result.user.id,
+        result.user,
+        `${event.type} ${event.person.employeeId} is ${result.user.userPrincipalName} (by ${lookup.strategy})`,
+        deps.clock.now(),
+      );
+    }
+  }
+  if (event.type === 'leaver' && deps.records) {
+    const known = await provisionedPerson(deps.records, event.person);
+    if (known) {
+      const summary = `leaver ${event.person.employeeId} is ${known.userPrincipalName}, no longer in Entra ID (by Dialtone's record)`;
+      return forward(event, correlationId, known.userId, undefined, summary);
     }
   }
   return { outcome: { kind: 'wait', code: 'UserNotFound', message: describeNotFound(lookups) } };
+}
+
+/**
+ * A leaver whose account was deleted before the HR event arrived can no longer be found in
+ * Graph; the provisioning record still knows the employee id, so the numbers can be released.
+ */
+async function provisionedPerson(records: ProvisioningRecords, person: HrEvent['person']): Promise<ProvisioningRecord | undefined> {
+  const upn = person.userPrincipalName?.toLowerCase();
+  const matches = (await records.list()).filter(
+    (r) => r.person?.employeeId === person.employeeId || (upn !== undefined && r.userPrincipalName.toLowerCase() === upn),
+  );
+  return matches.length === 1 ? matches[0] : undefined;
+}
+
+function forward(event: HrEvent, correlationId: string, userId: string, user: DirectoryUser | undefined, summary: string, now?: Date): UseCaseResult {
+  const change: UserChange = {
+    userId,
+    source: 'hr',
+    changeType: event.type,
+    eventId: event.eventId,
+    correlationId,
+    occurredAt: event.occurredAt,
+    person: event.person,
+    ...(user && now ? { snapshot: { readAt: now.toISOString(), user } } : {}),
+  };
+  return {
+    outcome: { kind: 'done', summary },
+    send: [
+      {
+        queue: queueNames.userChanges,
+        messages: [
+          {
+            body: change,
+            messageId: `uc-${event.eventId}`.slice(0, 128),
+            sessionId: userId,
+            correlationId,
+            contentType: 'application/json',
+            subject: event.type,
+          },
+        ],
+      },
+    ],
+  };
 }

@@ -118,3 +118,18 @@ describe('accounts deleted from the directory', () => {
     expect(report.deadLetters).toEqual([]);
   });
 });
+
+describe('a leaver already gone from Entra ID', () => {
+  it('is found through Dialtone\'s record by employee id and the number is quarantined', async () => {
+    const tenant = tenantWith([user(U1, 'carla@contoso.example', 'E1')], {
+      directoryChanges: [{ atMs: 2 * 24 * 3_600_000, userId: U1, set: { deleted: true }, notify: false }],
+    });
+    const events = [
+      hrEvent('e1', 'joiner', '2026-11-02T08:00:00Z', carla({ site: 'AMS', departmentId: 'DEPT001' })),
+      hrEvent('e2', 'leaver', '2026-11-06T17:00:00Z', { employeeId: 'E1' }),
+    ];
+    const { report } = await played(inputs({ tenant, eventLines: events }));
+    expect(report.deadLetters).toEqual([]);
+    expect(numberOf(report, '+31201234000')).toMatchObject({ state: 'quarantined', userId: U1 });
+  });
+});
