@@ -10,11 +10,17 @@ import { createTableProvisioningRecords } from '../shared/adapters/table-provisi
 import { dlqCommand } from './commands/dlq.js';
 import { doctorCommand } from './commands/doctor.js';
 import { numbersCommand } from './commands/numbers.js';
+import { planCommand } from './commands/plan.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { statusCommand } from './commands/status.js';
 import type { DoctorProbes } from '../shared/usecases/doctor.js';
 import { realDoctorProbes } from './doctor-probes.js';
 import type { CliIo } from './io.js';
+import { createFilePolicyCatalog } from '../shared/adapters/file-policy-catalog.js';
+import { createGraphDirectory } from '../shared/adapters/graph-directory.js';
+import { loadVoicePolicyFile } from '../shared/adapters/policy-file.js';
+import { systemClock } from '../shared/ports/clock.js';
+import type { PlanDeps } from '../shared/usecases/plan-voice.js';
 import { SandboxSession } from './sandbox-session.js';
 
 export interface ProgramDeps {
@@ -24,6 +30,8 @@ export interface ProgramDeps {
   inventory?: () => Promise<NumberInventory>;
   /** Provisioning records for `dialtone status`; by default Table Storage. */
   records?: () => Promise<ProvisioningRecords>;
+  /** What `dialtone plan` reads; by default Graph, the policy files and Table Storage. */
+  plan?: () => Promise<PlanDeps>;
   /** What `dialtone doctor` checks; by default the real deployment named by the settings. */
   doctor?: () => Promise<DoctorProbes>;
 }
@@ -61,6 +69,21 @@ async function realInventory(): Promise<NumberInventory> {
   return createTableNumberInventory(tableOptions('dialtone numbers'));
 }
 
+async function realPlanDeps(): Promise<PlanDeps> {
+  const settings = loadOperatorSettings();
+  const credential = new DefaultAzureCredential();
+  return {
+    directory: createGraphDirectory({ baseUrl: settings.graphBaseUrl, credential }),
+    records: await realRecords(),
+    inventory: await realInventory(),
+    catalog: createFilePolicyCatalog(settings.policyCatalogPath),
+    policy: await loadVoicePolicyFile(settings.policyPath),
+    clock: systemClock,
+    snapshotMaxAgeMs: 0,
+    reservationTtlMs: 0,
+  };
+}
+
 async function realRecords(): Promise<ProvisioningRecords> {
   return createTableProvisioningRecords(tableOptions('dialtone status'));
 }
@@ -90,6 +113,7 @@ export function buildProgram(io: CliIo, deps: ProgramDeps = {}): Command {
   program.addCommand(dlqCommand(bus, io));
   program.addCommand(numbersCommand(inventory, io));
   program.addCommand(doctorCommand(deps.doctor ?? realProbes, io));
+  program.addCommand(planCommand(deps.plan ?? realPlanDeps, io));
   program.addCommand(statusCommand(async () => ({ records: await records(), inventory: await inventory() }), io));
   return program;
 }

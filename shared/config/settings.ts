@@ -100,6 +100,8 @@ const OperatorEnvSchema = z.object({
   DIALTONE_FUNCTION_PRINCIPAL_ID: z.uuid().optional(),
   DIALTONE_WORKER_PRINCIPAL_ID: z.uuid().optional(),
   DIALTONE_GRAPH_BASE_URL: z.url().default('https://graph.microsoft.com/v1.0'),
+  DIALTONE_POLICY_PATH: z.string().min(1).default('config/voice-policy.yaml'),
+  DIALTONE_POLICY_CATALOG_PATH: z.string().min(1).default('config/policy-catalog.json'),
 });
 
 export interface OperatorSettings {
@@ -110,6 +112,8 @@ export interface OperatorSettings {
   functionPrincipalId: string | undefined;
   workerPrincipalId: string | undefined;
   graphBaseUrl: string;
+  policyPath: string;
+  policyCatalogPath: string;
 }
 
 /** Settings of the `dialtone` CLI against a real deployment (signed in with `az login`). */
@@ -131,6 +135,8 @@ export function loadOperatorSettings(env: Record<string, string | undefined> = p
     functionPrincipalId: e.DIALTONE_FUNCTION_PRINCIPAL_ID,
     workerPrincipalId: e.DIALTONE_WORKER_PRINCIPAL_ID,
     graphBaseUrl: e.DIALTONE_GRAPH_BASE_URL,
+    policyPath: e.DIALTONE_POLICY_PATH,
+    policyCatalogPath: e.DIALTONE_POLICY_CATALOG_PATH,
   };
 }
 

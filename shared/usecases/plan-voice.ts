@@ -18,7 +18,7 @@ import {
 import type { UseCaseResult } from '../handlers/stage-runner.js';
 import type { Clock } from '../ports/clock.js';
 import type { Directory } from '../ports/directory.js';
-import type { NumberInventory, NumberRecord } from '../ports/number-inventory.js';
+import type { AllocationOutcome, NumberInventory, NumberRecord } from '../ports/number-inventory.js';
 import type { PolicyCatalog } from '../ports/policy-catalog.js';
 import type { ProvisioningRecord, ProvisioningRecords } from '../ports/provisioning-records.js';
 import { appendHistory, emptyRecord } from './record-history.js';
@@ -147,12 +147,17 @@ async function readUser(change: UserChange, deps: PlanDeps, now: Date): Promise<
   return deps.directory.getUser(change.userId);
 }
 
+/** How a number is obtained: a reservation when planning, a look without touching anything for a preview. */
+type Allocator = (pool: string, userId: string) => Promise<AllocationOutcome>;
+
 async function decide(
   change: UserChange,
   user: DirectoryUser | undefined,
   record: ProvisioningRecord | undefined,
   held: NumberRecord[],
   deps: PlanDeps,
+  allocate: Allocator = (pool, userId) =>
+    deps.inventory.allocate(pool, userId, { now: deps.clock.now(), correlationId: change.correlationId, reservationTtlMs: deps.reservationTtlMs }),
 ): Promise<Intent> {
   const off = (reason: CommandReason): Intent => ({
     kind: 'command',
@@ -197,11 +202,7 @@ async function decide(
       `${user.userPrincipalName}: no policy rule names a number pool for this person (site '${String(site)}', rules matched: ${decision.matchedRules.join(', ') || 'none'}). Add a rule with numberPool to the voice policy, then replay.`,
     );
   }
-  const allocation = await deps.inventory.allocate(decision.numberPool, change.userId, {
-    now: deps.clock.now(),
-    correlationId: change.correlationId,
-    reservationTtlMs: deps.reservationTtlMs,
-  });
+  const allocation = await allocate(decision.numberPool, change.userId);
   if (!allocation.ok) return permanent(allocation.reason, `${user.userPrincipalName}: ${allocation.message}`);
   return {
     kind: 'command',
@@ -256,4 +257,42 @@ async function remember(
       { at, correlationId: change.correlationId, eventId: change.eventId, commandId, stage: 'plan', outcome, detail },
     );
   });
+}
+
+export type VoicePreview =
+  | { kind: 'command'; desired: DesiredVoiceState; reason: CommandReason; number: { pool: string; number: string } | null; releases: string[] }
+  | { kind: 'outcome'; outcome: StageOutcome };
+
+/**
+ * `dialtone plan`: what `plan` would decide for a user now, without reserving a number or
+ * writing anything. The number shown is the one the user holds in the pool, or the one a
+ * reservation would take now (the lowest free one).
+ */
+export async function previewVoice(userId: string, deps: PlanDeps): Promise<{ user: DirectoryUser | undefined; record: ProvisioningRecord | undefined; preview: VoicePreview }> {
+  const [user, record] = await Promise.all([deps.directory.getUser(userId), deps.records.get(userId)]);
+  const held = (await deps.inventory.list({ userId })).filter((n) => n.state === 'reserved' || n.state === 'assigned');
+  const change: UserChange = { userId, source: 'resync', changeType: 'updated', eventId: 'preview', correlationId: 'preview', occurredAt: deps.clock.now().toISOString() };
+  const peek: Allocator = async (pool, id) => {
+    const mine = (await deps.inventory.list({ pool, userId: id })).find((n) => n.state !== 'blocked' && n.state !== 'free');
+    if (mine) return { ok: true, number: mine.number, pool, state: mine.state === 'assigned' ? 'assigned' : 'reserved', reused: true };
+    const free = (await deps.inventory.list({ pool, state: 'free' }))[0];
+    if (free) return { ok: true, number: free.number, pool, state: 'reserved', reused: false };
+    const pools = await deps.inventory.pools();
+    return pools.some((p) => p.pool === pool)
+      ? { ok: false, reason: 'PoolExhausted', message: `pool '${pool}' has no free number right now` }
+      : { ok: false, reason: 'PoolNotFound', message: `pool '${pool}' does not exist` };
+  };
+  const intent = await decide(change, user, record, held, deps, peek);
+  if (intent.kind === 'outcome') return { user, record, preview: intent };
+  return {
+    user,
+    record,
+    preview: {
+      kind: 'command',
+      desired: intent.desired,
+      reason: intent.reason,
+      number: intent.allocation,
+      releases: held.filter((n) => n.number !== intent.allocation?.number).map((n) => n.number),
+    },
+  };
 }
