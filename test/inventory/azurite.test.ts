@@ -1,17 +1,6 @@
-import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { azuriteConnectionString, isAzuriteAvailable, startAzurite } from '../../sandbox/azurite.js';
+import { azuriteConnectionString, canConnect as connects, isAzuriteAvailable, startAzurite } from '../../sandbox/azurite.js';
 
-function connects(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 describe('startAzurite', () => {
   it('finds the azurite package', async () => {
