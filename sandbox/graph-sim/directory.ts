@@ -1,4 +1,5 @@
 import type { AssignedPlan, DirectoryUser } from '../../shared/contracts/messages.js';
+import { userProperties } from './odata.js';
 import { servicePlanInfo } from './service-plans.js';
 import type { DirectoryChangeEvent, GraphSimDirectoryChange, GraphSimTenant, GraphSimUserAttributes } from './tenant.js';
 
@@ -6,18 +7,10 @@ interface PlanState {
   effectiveFrom: number;
 }
 
-const scalarKeys = [
-  'userPrincipalName',
-  'mail',
-  'employeeId',
-  'displayName',
-  'department',
-  'officeLocation',
-  'jobTitle',
-  'accountEnabled',
-  'usageLocation',
-] as const;
-type ScalarAttributes = Pick<GraphSimUserAttributes, (typeof scalarKeys)[number]>;
+type ScalarKey = Exclude<(typeof userProperties)[number], 'id' | 'assignedPlans'>;
+/** The user properties that are plain values (id and assignedPlans are kept apart). */
+const scalarKeys = userProperties.filter((p): p is ScalarKey => p !== 'id' && p !== 'assignedPlans');
+type ScalarAttributes = Pick<GraphSimUserAttributes, ScalarKey>;
 
 /** Only the attributes Graph exposes; other keys of the tenant file belong to other simulators. */
 function scalars(source: GraphSimUserAttributes): ScalarAttributes {
