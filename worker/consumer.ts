@@ -5,6 +5,9 @@ import type { Logger } from '../shared/ports/logger.js';
 import { busErrorAction } from './bus-errors.js';
 import { realTimers, sleep, type Timers } from './timers.js';
 import { decodeBody } from '../shared/domain/message-body.js';
+import type { Telemetry } from '../shared/ports/telemetry.js';
+import { noopTelemetry } from '../shared/telemetry/noop.js';
+import { recordCommand, recordInvalidCommand, resultTraceProperties, startApplySpan } from './consumer-telemetry.js';
 
 export interface ConsumerOptions {
   bus: BusClient;
@@ -24,6 +27,8 @@ export interface ConsumerOptions {
   timers?: Timers;
   commandsQueue?: string;
   resultsQueue?: string;
+  /** Spans and metrics (shared/telemetry); none when absent. */
+  telemetry?: Telemetry;
 }
 
 export interface ConsumerStats {
@@ -53,12 +58,16 @@ export class VoiceCommandConsumer {
   private readonly counters: ConsumerStats = { sessions: 0, commands: 0, results: 0, deadLettered: 0, abandoned: 0 };
   private readonly timers: Timers;
   private readonly commandsQueue: string;
+  private readonly resultsQueue: string;
+  private readonly telemetry: Telemetry;
   private readonly sender;
 
   constructor(private readonly options: ConsumerOptions) {
     this.timers = options.timers ?? realTimers;
     this.commandsQueue = options.commandsQueue ?? queueNames.voiceCommands;
-    this.sender = options.bus.createSender(options.resultsQueue ?? queueNames.voiceResults);
+    this.resultsQueue = options.resultsQueue ?? queueNames.voiceResults;
+    this.telemetry = options.telemetry ?? noopTelemetry;
+    this.sender = options.bus.createSender(this.resultsQueue);
   }
 
   start(): void {
@@ -148,9 +157,11 @@ export class VoiceCommandConsumer {
       log.warn('voice command dead-lettered: invalid message', { reason: description });
       await receiver.deadLetterMessage(message, { deadLetterReason: 'InvalidMessage', deadLetterErrorDescription: description.slice(0, 1024) });
       this.counters.deadLettered += 1;
+      recordInvalidCommand(this.telemetry, this.commandsQueue);
       return;
     }
     const command = parsed.data;
+    const span = startApplySpan(this.telemetry, message, command, this.commandsQueue);
     const entry: InFlight = { receiver, message, controller: new AbortController(), settled: false };
     this.inFlight.add(entry);
     const stopRenewing = this.renewWhileRunning(entry, log);
@@ -158,10 +169,12 @@ export class VoiceCommandConsumer {
       this.counters.commands += 1;
       const result = await this.options.apply(command, entry.controller.signal);
       if (entry.settled) return;
+      const traceProperties = resultTraceProperties(span);
       const deliveries = message.deliveryCount ?? 1;
       const lastDelivery = deliveries >= this.options.maxDeliveryCount && !this.stopping.signal.aborted;
       if (result.status === 'failed' && result.error?.class === 'transient' && !lastDelivery) {
         log.info('voice command abandoned for redelivery', { deliveryCount: deliveries, code: result.error.code, reason: result.error.message });
+        recordCommand(this.telemetry, span, result, false, this.resultsQueue);
         await this.abandonInFlight(entry, result.error.message);
         return;
       }
@@ -173,14 +186,17 @@ export class VoiceCommandConsumer {
         correlationId: command.correlationId,
         contentType: 'application/json',
         subject: result.status,
+        ...(traceProperties ? { applicationProperties: traceProperties } : {}),
       });
       this.counters.results += 1;
+      recordCommand(this.telemetry, span, result, true, this.resultsQueue);
       entry.settled = true;
       await receiver.completeMessage(message);
     } catch (error) {
       log.error('voice command could not be settled; the broker will redeliver it', { reason: toDialtoneError(error).message });
       await this.abandonInFlight(entry, 'settlement failed');
     } finally {
+      span.end();
       stopRenewing();
       this.inFlight.delete(entry);
     }

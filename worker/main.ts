@@ -6,12 +6,15 @@ import { DefaultAzureCredential } from '@azure/identity';
 import { CertificateClient } from '@azure/keyvault-certificates';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { ServiceBusClient } from '@azure/service-bus';
+import { loadTelemetrySettings } from '../shared/config/telemetry-settings.js';
 import { loadWorkerSettings, type WorkerSettings } from '../shared/config/worker-settings.js';
 import { isDialtoneError } from '../shared/domain/errors.js';
 import { createJsonLogger } from '../shared/logging/logger.js';
 import type { BusClient } from '../shared/ports/bus.js';
 import { systemClock } from '../shared/ports/clock.js';
 import type { Logger } from '../shared/ports/logger.js';
+import type { Telemetry } from '../shared/ports/telemetry.js';
+import { startAzureMonitor } from '../shared/telemetry/azure-monitor.js';
 import type { CertificateSource } from './certificate.js';
 import { fileCertificateSource, keyVaultCertificateSource } from './certificate-sources.js';
 import { createWorker } from './worker.js';
@@ -29,8 +32,11 @@ function certificateSource(settings: WorkerSettings, credential: DefaultAzureCre
 
 async function main(): Promise<number> {
   let settings: WorkerSettings;
+  let telemetry: Telemetry;
   try {
     settings = loadWorkerSettings();
+    // Before the Service Bus client exists, so the distro instruments it.
+    telemetry = startAzureMonitor(loadTelemetrySettings(), { name: 'dialtone-worker', credential: new DefaultAzureCredential() });
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     return 78;
@@ -55,6 +61,7 @@ async function main(): Promise<number> {
       },
       clock: systemClock,
       logger,
+      telemetry,
     });
   } catch (error) {
     logger.error('worker refused to start', { code: isDialtoneError(error) ? error.code : 'Unexpected', reason: error instanceof Error ? error.message : String(error) });

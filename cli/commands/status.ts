@@ -2,6 +2,7 @@ import Table from 'cli-table3';
 import { Command } from 'commander';
 import type { NumberInventory } from '../../shared/ports/number-inventory.js';
 import type { ProvisioningRecord, ProvisioningRecords } from '../../shared/ports/provisioning-records.js';
+import { traceIdForCorrelation } from '../../shared/telemetry/trace-context.js';
 import { describeDesired } from '../../shared/usecases/plan-voice.js';
 import type { CliIo } from '../io.js';
 
@@ -34,6 +35,8 @@ export function statusCommand(
       io.out(`${record.userPrincipalName} (${record.userId})`);
       io.out(`  last applied: ${record.lastApplied ? describeDesired(record.lastApplied) : 'nothing yet'}${record.lastAppliedAt ? ` at ${record.lastAppliedAt}` : ''}`);
       io.out(`  newest HR event: ${record.lastEventId ?? 'none'}${record.lastEventAt ? ` (${record.lastEventAt})` : ''}`);
+      const latest = record.history.at(-1)?.correlationId;
+      io.out(`  operation id: ${latest ? `${traceIdForCorrelation(latest)} (Application Insights > Transaction search; correlation id ${latest})` : 'none yet'}`);
       io.out(`  numbers: ${numbers.map((n) => `${n.number} ${n.state} (${n.pool})`).join(', ') || 'none'}`);
       const table = new Table({ head: ['at', 'stage', 'event', 'outcome', 'detail', 'correlation id'], wordWrap: true, colWidths: [22, 8, 14, 14, 60, 24] });
       for (const e of record.history) table.push([e.at, e.stage, e.eventId, e.outcome, e.detail, e.correlationId]);

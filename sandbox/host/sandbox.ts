@@ -23,6 +23,7 @@ import type { SandboxInputs } from './inputs.js';
 import type { SandboxState } from './state.js';
 import { buildReport, type SandboxReport } from './report.js';
 import { startSandboxWorker, type SandboxWorker } from './worker.js';
+import type { Telemetry } from '../../shared/ports/telemetry.js';
 
 export interface SandboxOptions {
   /** Table Storage through Azurite when the package is installed (default), or in memory. */
@@ -39,6 +40,8 @@ export interface SandboxOptions {
   graphFaults?: GraphFaults;
   /** Give up when nothing progresses for this long in real time. */
   stallTimeoutMs?: number;
+  /** Spans and metrics of every stage and the worker (tests pass OpenTelemetry with an in-memory exporter). */
+  telemetry?: Telemetry;
   teams?: Parameters<typeof startTeamsSimulator>[0] extends infer O ? Partial<Omit<O & object, 'tenant' | 'clock'>> : never;
 }
 
@@ -130,7 +133,7 @@ export class Sandbox {
           close: () => inner.close(),
         };
       };
-      const stageDeps = { clock, logger, sender, retryPolicy: { ...defaultRetryPolicy, ...options.retryPolicy } };
+      const stageDeps = { clock, logger, sender, retryPolicy: { ...defaultRetryPolicy, ...options.retryPolicy }, ...(options.telemetry ? { telemetry: options.telemetry } : {}) };
       const host = new SandboxFunctionsHost(bus, [
         {
           name: 'correlate',
@@ -172,7 +175,7 @@ export class Sandbox {
         });
         teams = sim;
         cleanups.push(() => sim.close());
-        const w = await startSandboxWorker({ bus, clock, logger, teams: sim, tenantId: inputs.tenant.tenantId, count: options.workerCount ?? 1, ...(options.workerTuning ? { tuning: options.workerTuning } : {}) });
+        const w = await startSandboxWorker({ bus, clock, logger, teams: sim, tenantId: inputs.tenant.tenantId, count: options.workerCount ?? 1, ...(options.workerTuning ? { tuning: options.workerTuning } : {}), ...(options.telemetry ? { telemetry: options.telemetry } : {}) });
         worker = w;
         cleanups.push(() => w.stop());
       }

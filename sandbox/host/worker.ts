@@ -1,4 +1,5 @@
 import type { Logger } from '../../shared/ports/logger.js';
+import type { Telemetry } from '../../shared/ports/telemetry.js';
 import { ephemeralCertificateSource } from '../../worker/ephemeral-certificate.js';
 import { createWorker, type Worker, type WorkerTuning } from '../../worker/worker.js';
 import type { MemoryBus } from '../bus/memory-bus.js';
@@ -27,6 +28,7 @@ export async function startSandboxWorker(options: {
   tenantId: string;
   count: number;
   tuning?: Partial<Omit<WorkerTuning, 'tenantId' | 'applicationId'>>;
+  telemetry?: Telemetry;
 }): Promise<SandboxWorker> {
   const workers: Worker[] = [];
   for (let i = 0; i < options.count; i++) {
@@ -46,6 +48,7 @@ export async function startSandboxWorker(options: {
       },
       clock: options.clock,
       logger: options.logger.child({ component: 'worker', worker: i + 1 }),
+      ...(options.telemetry ? { telemetry: options.telemetry } : {}),
       idleWait: (ms, signal) => (signal.aborted ? Promise.resolve() : options.bus.waitForActivity(Math.min(ms, 50))),
     });
     worker.start();

@@ -17,6 +17,7 @@ import { createCorrelateHandler, createPlanHandler, createRecordHandler } from '
 import type { BusSender, MessageActions, ReceivedMessage } from '../ports/bus.js';
 import { systemClock } from '../ports/clock.js';
 import { createJsonLogger } from '../logging/logger.js';
+import { productionTelemetry } from './telemetry.js';
 
 /**
  * What the SDK-type Service Bus binding hands a function (ServiceBusMessageContext of
@@ -70,6 +71,7 @@ export function productionSubscriptionMaintenance(): SubscriptionMaintenanceDeps
     logger: createJsonLogger({ level: settings.logLevel, write: (line) => console.log(line) }),
     notificationUrl: settings.graphNotificationUrl,
     clientState: settings.graphClientState,
+    telemetry: productionTelemetry(credential),
   };
 }
 
@@ -117,6 +119,7 @@ async function build(): Promise<ProductionStages> {
     ? new ManagedIdentityCredential({ clientId: settings.managedIdentityClientId })
     : new DefaultAzureCredential();
   const logger = createJsonLogger({ level: settings.logLevel, write: (line) => console.log(line) });
+  const telemetry = productionTelemetry(credential);
   const bus = new ServiceBusClient(settings.serviceBusNamespace, credential);
   const senders = new Map<string, BusSender>();
   const sender = (queue: string): BusSender => {
@@ -137,6 +140,7 @@ async function build(): Promise<ProductionStages> {
     clock: systemClock,
     logger,
     sender,
+    telemetry,
     retryPolicy: { ...defaultRetryPolicy, waitWindowMs: settings.retryWindowMs, maxTransientAttempts: settings.maxTransientRetries },
   };
   return {
