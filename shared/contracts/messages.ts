@@ -10,13 +10,8 @@ import {
   PhoneNumberSchema,
 } from '../domain/voice-state.js';
 
-export const queueNames = {
-  hrEvents: 'hr-events',
-  userChanges: 'user-changes',
-  voiceCommands: 'voice-commands',
-  voiceResults: 'voice-results',
-} as const;
-export type QueueName = (typeof queueNames)[keyof typeof queueNames];
+// The queue names come from infra/queues.json, the file the Bicep deploys.
+export { queueNames } from './queues.js';
 
 const isoDateTime = z.iso.datetime({ offset: true });
 const attributeValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
