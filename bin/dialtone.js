@@ -25,7 +25,7 @@ function newestSource(dir) {
   for (const entry of entries) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+    else if (entry.name.endsWith('.ts') || entry.name.endsWith('.json')) newest = Math.max(newest, statSync(path).mtimeMs);
   }
   return newest;
 }
@@ -41,7 +41,9 @@ function builtAt() {
 function stale() {
   const at = builtAt();
   if (at < 0) return true;
-  return sources.some((dir) => newestSource(join(root, dir)) > at);
+  const files = [join(root, 'infra', 'queues.json'), join(root, 'tsconfig.json'), join(root, 'tsconfig.build.json')];
+  const newestFile = Math.max(...files.map((f) => { try { return statSync(f).mtimeMs; } catch { return 0; } }));
+  return newestFile > at || sources.some((dir) => newestSource(join(root, dir)) > at);
 }
 
 const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
