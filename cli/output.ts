@@ -64,7 +64,8 @@ export const ansiStyle: Style = { bold: sgr(1, 22), dim: sgr(2, 22), red: sgr(31
 export function tableWidth(io: CliIo): number | undefined {
   const fromEnv = Number.parseInt(io.env?.COLUMNS ?? '', 10);
   if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv;
-  return io.stdoutIsTTY ? io.columns : undefined;
+  // A pseudo-terminal without a size reports 0 columns: no limit rather than a zero-width table.
+  return io.stdoutIsTTY && io.columns !== undefined && io.columns > 0 ? io.columns : undefined;
 }
 
 export function cellText(value: unknown): string {
