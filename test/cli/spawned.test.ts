@@ -70,7 +70,7 @@ describe('dialtone in a terminal', () => {
     expect(r.stdout).toMatch(/sandbox run: \d+ events, \d+ dead letters/);
     const lines = (await readFile(log, 'utf8')).trim().split('\n');
     expect(lines.length).toBeGreaterThan(5);
-    expect(lines.every((l) => typeof (JSON.parse(l) as { correlationId?: unknown }).message === 'string')).toBe(true);
+    expect(lines.every((l) => typeof (JSON.parse(l) as { message?: unknown }).message === "string")).toBe(true);
     expect(existsSync(join(state, 'sandbox-state.json'))).toBe(true);
   }, 120_000);
 
