@@ -8,6 +8,7 @@ import { idText, type ApplicationProperties, type BusSender, type MessageActions
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { Telemetry, TelemetryAttributes } from '../ports/telemetry.js';
+import { sendInBatches } from '../usecases/send-in-batches.js';
 import { countSent, recordSettlement, startStageSpan, telemetryOf, withTraceContext } from './stage-telemetry.js';
 
 export const retryProperties = {
@@ -128,7 +129,7 @@ async function settle<T>(
 
   const settlement = decideSettlement(result.outcome, retry, now, deps.retryPolicy);
   for (const batch of result.send ?? []) {
-    if (batch.messages.length > 0) await deps.sender(batch.queue).sendMessages(batch.messages.map((m) => withTraceContext(m, span)));
+    await sendInBatches(deps.sender(batch.queue), batch.messages.map((m) => withTraceContext(m, span)));
     countSent(telemetry, definition.stage, batch.queue, batch.messages.length);
   }
   recordSettlement(telemetry, span, definition, settlement, result.outcome);
