@@ -6,7 +6,7 @@ import { metricNames, spanNames } from '../../shared/telemetry/names.js';
 import { parseTraceparent, traceContextProperties, traceIdForCorrelation, traceparentOf } from '../../shared/telemetry/trace-context.js';
 import { z } from 'zod';
 import { otelHarness, total } from './otel-harness.js';
-import type { OutgoingMessage } from '../../shared/ports/bus.js';
+import { recordingSender } from '../helpers/recording-sender.js';
 import { defaultRetryPolicy } from '../../shared/domain/settlement.js';
 import { createMemoryLogger } from '../../shared/logging/logger.js';
 
@@ -33,7 +33,7 @@ describe('W3C trace context on Service Bus application properties', () => {
 describe('the stage runner', () => {
   function runner(startsTrace: boolean) {
     const harness = otelHarness();
-    const sent: OutgoingMessage[] = [];
+    const { sender, sent } = recordingSender({ name: 'user-changes', requiresSession: false });
     const handler = createStageHandler(
       {
         stage: 'correlate',
@@ -48,7 +48,7 @@ describe('the stage runner', () => {
         logger: createMemoryLogger(),
         retryPolicy: defaultRetryPolicy,
         telemetry: harness.telemetry,
-        sender: () => ({ sendMessages: async (m) => void sent.push(...(Array.isArray(m) ? m : [m])), scheduleMessages: async () => [], close: async () => undefined }),
+        sender: () => sender,
       },
     );
     const actions = { complete: async () => undefined, abandon: async () => undefined, deadletter: async () => undefined };
