@@ -110,7 +110,7 @@ export function buildProgram(io: CliIo, deps: ProgramDeps = {}): Command {
   });
 
   program.addCommand(sandboxCommand(io));
-  program.addCommand(dlqCommand(bus, io));
+  program.addCommand(dlqCommand(bus, io, undefined, records));
   program.addCommand(numbersCommand(inventory, io));
   program.addCommand(doctorCommand(deps.doctor ?? realProbes, io));
   program.addCommand(planCommand(deps.plan ?? realPlanDeps, io));

@@ -2,7 +2,8 @@ import Table from 'cli-table3';
 import { Command, Option } from 'commander';
 import type { DeadLetterFilter } from '../../shared/domain/replay.js';
 import type { BusClient } from '../../shared/ports/bus.js';
-import { allQueues, listDeadLetters, settleDeadLetters } from '../../shared/usecases/dead-letters.js';
+import type { ProvisioningRecords } from '../../shared/ports/provisioning-records.js';
+import { allQueues, listDeadLetters, settleDeadLetters, supersededCommandGuard } from '../../shared/usecases/dead-letters.js';
 import type { CliIo } from '../io.js';
 
 interface FilterOptions {
@@ -50,7 +51,13 @@ function withFilters(command: Command): Command {
     .option('--json', 'JSON output for scripts');
 }
 
-export function dlqCommand(resolveBus: () => Promise<BusClient>, io: CliIo, now: () => Date = () => new Date()): Command {
+export function dlqCommand(
+  resolveBus: () => Promise<BusClient>,
+  io: CliIo,
+  now: () => Date = () => new Date(),
+  /** Provisioning records, so a replay of a superseded voice command is refused. */
+  resolveRecords?: () => Promise<ProvisioningRecords>,
+): Command {
   const dlq = new Command('dlq').description('Inspect, replay and purge dead-lettered messages on every queue');
   const queuesOf = (o: FilterOptions): string[] => (o.queue ? [o.queue] : allQueues);
   const withBus = async <T>(fn: (bus: BusClient) => Promise<T>): Promise<T> => {
@@ -126,7 +133,12 @@ export function dlqCommand(resolveBus: () => Promise<BusClient>, io: CliIo, now:
           return io.exit(2);
         }
         const report = await withBus((bus) =>
-          settleDeadLetters(bus, queuesOf(o), filter, mode, { dryRun: o.dryRun ?? false, maxReplays: Number(o.maxReplays), limit: Number(o.limit) }),
+          settleDeadLetters(bus, queuesOf(o), filter, mode, {
+            dryRun: o.dryRun ?? false,
+            maxReplays: Number(o.maxReplays),
+            limit: Number(o.limit),
+            ...(resolveRecords ? { guard: supersededCommandGuard(resolveRecords, { now }) } : {}),
+          }),
         );
         if (o.json) return io.out(JSON.stringify(report, null, 2));
         for (const r of report) io.out(`${r.action.padEnd(12)} ${r.queue.padEnd(15)} ${r.messageId}  ${r.detail}`);
