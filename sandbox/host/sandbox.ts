@@ -40,7 +40,20 @@ export interface SandboxOptions {
   graphFaults?: GraphFaults;
   /** Give up when nothing progresses for this long in real time. */
   stallTimeoutMs?: number;
+  /** Each structured log line as it is written (`--log FILE` streams them). */
+  onLog?: (line: string) => void;
+  /** Called as the run goes (the CLI's progress display). */
+  onProgress?: (progress: SandboxProgress) => void;
   teams?: Parameters<typeof startTeamsSimulator>[0] extends infer O ? Partial<Omit<O & object, 'tenant' | 'clock'>> : never;
+}
+
+export interface SandboxProgress {
+  /** Messages the functions have handled so far in this run. */
+  handled: number;
+  /** Messages waiting on all queues (scheduled ones not counted). */
+  queued: number;
+  /** Simulated time since the sandbox's start. */
+  simulatedMs: number;
 }
 
 export interface SandboxRun {
@@ -94,7 +107,7 @@ export class Sandbox {
   static async start(inputs: SandboxInputs, options: SandboxOptions = {}): Promise<Sandbox> {
     const clock = new SimClock(options.state ? new Date(options.state.clock.startedAt) : sandboxStart(inputs.eventLines));
     if (options.state) clock.advanceTo(options.state.clock.now);
-    const logger = createMemoryLogger('info');
+    const logger = createMemoryLogger('info', options.onLog);
     const bus = new MemoryBus(clock, sandboxQueues);
     if (options.state) bus.restore(options.state.bus);
     const cleanups: (() => Promise<void>)[] = [];
@@ -290,9 +303,13 @@ async function drive(
   const changes = (inputs.tenant.directoryChanges ?? []).map((c) => clock.startedAt + c.atMs);
   const watched = worker ? undefined : [queueNames.hrEvents, queueNames.userChanges, queueNames.voiceResults];
   let lastProgress = Date.now();
+  let total = 0;
+  const report = () => options.onProgress?.({ handled: total, queued: bus.availableCount(), simulatedMs: clock.nowMs() - clock.startedAt });
   for (;;) {
     const handled = await host.pump();
     if (handled > 0) {
+      total += handled;
+      report();
       lastProgress = Date.now();
       continue;
     }
@@ -311,6 +328,7 @@ async function drive(
     if (due.length === 0) return;
     clock.advanceTo(Math.min(...due));
     graph.advanceTo(clock.now());
+    report();
     lastProgress = Date.now();
   }
 }
