@@ -40,7 +40,7 @@ function filterOf(o: FilterOptions, now: Date): DeadLetterFilter {
 
 function withFilters(command: Command): Command {
   return command
-    .addOption(new Option('--queue <name>', 'one queue (default: all four)').choices(allQueues))
+    .addOption(new Option('--queue <name>', 'one queue (default: all of them)').choices(allQueues))
     .option('--reason <reason>', 'dead-letter reason, e.g. PoolExhausted, UserNotFound, MaxDeliveryCountExceeded')
     .option('--user <id>', 'Entra object id, UPN or employeeId')
     .option('--message-id <id>', 'one message')
