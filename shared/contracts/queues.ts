@@ -85,6 +85,12 @@ export function parseQueueDefinitions(content: unknown): Record<QueueKey, QueueD
 
 export const queueDefinitions: Readonly<Record<QueueKey, QueueDefinition>> = parseQueueDefinitions(queuesFile);
 
+/**
+ * Queues a deployment may not have: voice-commands-pwsh exists only with the graph Teams backend.
+ * Commands that sweep every queue (dlq, doctor) skip them when they are absent.
+ */
+export const optionalQueueKeys: readonly QueueKey[] = ['voiceCommandsPowerShell'];
+
 /** The queue names every producer and consumer uses. */
 export const queueNames: Readonly<Record<QueueKey, string>> = {
   hrEvents: queueDefinitions.hrEvents.name,
