@@ -224,6 +224,22 @@ export class MemoryBus implements BusClient {
     return n;
   }
 
+  /** Sessions of a session queue that a receiver holds right now. */
+  lockedSessionCount(queueName: string): number {
+    const q = this.queue(queueName);
+    const now = this.clock.nowMs();
+    let n = 0;
+    for (const lock of q.sessionLocks.values()) if (lock.until > now) n += 1;
+    return n;
+  }
+
+  /** Whether acceptNextSession would find an unlocked session with a message available now. */
+  hasAcceptableSession(queueName: string): boolean {
+    const q = this.queue(queueName);
+    const now = this.clock.nowMs();
+    return q.active.some((s) => s.availableAt <= now && s.lockToken === null && !this.sessionLocked(q, s.message.sessionId ?? '', now));
+  }
+
   /** The earliest future moment at which something becomes available (scheduled message or lock expiry). */
   nextDueAt(): number | undefined {
     const now = this.clock.nowMs();
