@@ -23,6 +23,8 @@ interface RunOptions {
   storage: 'auto' | 'azurite' | 'memory';
   worker: boolean;
   workers: string;
+  instances: string;
+  seed: string;
   log?: string;
   state?: string;
 }
@@ -40,6 +42,8 @@ export function sandboxCommand(io: CliIo): Command {
     .addOption(new Option('--storage <kind>', 'number inventory and records store').choices(['auto', 'azurite', 'memory']).default('auto'))
     .option('--no-worker', 'stop at the voice-commands queue and show the commands')
     .option('--workers <n>', 'hybrid workers competing for sessions', '1')
+    .option('--instances <n>', 'Function App instances competing for the queues, each with host.json concurrency', '1')
+    .option('--seed <n>', 'seed of the competition between Function instances (same seed, same report)', '1')
     .option('--log <file>', 'write the structured logs (JSON lines, with correlation ids) to a file')
     .option('--state <dir>', 'keep queues, dead letters, clock, tenant, numbers and records in DIR; a second run continues from it')
     .action(async (options: RunOptions) => {
@@ -64,6 +68,8 @@ export function sandboxCommand(io: CliIo): Command {
         storage: options.state ? 'memory' : options.storage,
         worker: options.worker,
         workerCount: Math.max(1, Number.parseInt(options.workers, 10) || 1),
+        instances: Math.min(64, Math.max(1, Number.parseInt(options.instances, 10) || 1)),
+        seed: Number.parseInt(options.seed, 10) || 1,
         ...(saved ? { state: saved } : {}),
         keepState: options.state !== undefined,
       });
