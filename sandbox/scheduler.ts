@@ -23,9 +23,10 @@ export interface TimerHandle {
  * busy for 2.5 s of sandbox time while other sessions run on their own timelines, and 10,000
  * people cost only the real CPU they need.
  *
- * Determinism: timers due at the same instant fire one at a time, ordered by a key the sleeper
+ * Determinism: timers due at the same instant fire together, ordered by a key the sleeper
  * gives (the user or message it works for), never by the real-time order in which they were
- * registered, and the driver waits for quiet after each.
+ * registered; what they change in the simulated tenant happens in that order, and the clock
+ * moves on only when all of them wait again.
  *
  * Quiet is counted: a flow started with `track` holds one unit of work while it runs and gives
  * it back while it sleeps in `sleep`. Sleeps of flows the sandbox cannot track (a Teams cmdlet
@@ -125,15 +126,22 @@ export class SimScheduler {
     return this.firedAt;
   }
 
-  /** Fires the earliest timer (moving the clock to it) if it is due by `limit`; false when none is. */
+  /**
+   * Moves the clock to the earliest timer, if it is due by `limit`, and fires every timer due
+   * at that instant, in key order (their continuations start in that order); false when none is.
+   */
   fireNext(limit = Number.POSITIVE_INFINITY): boolean {
     this.dropCancelled();
     const top = this.heap[0];
     if (top === undefined || top.due > limit) return false;
-    this.pop();
-    this.clock.advanceTo(top.due);
-    if (!top.daemon) this.firedAt = Math.max(this.firedAt, top.due);
-    top.fire();
+    const due = top.due;
+    this.clock.advanceTo(due);
+    while (this.heap[0] !== undefined && this.heap[0].due === due) {
+      const timer = this.pop()!;
+      if (timer.cancelled) continue;
+      if (!timer.daemon) this.firedAt = Math.max(this.firedAt, due);
+      timer.fire();
+    }
     this.signal();
     return true;
   }

@@ -1,5 +1,5 @@
+import { createRequire } from 'node:module';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { HttpRequest } from '@azure/functions';
 import { queueNames } from '../../shared/contracts/messages.js';
 import { createGraphDirectory } from '../../shared/adapters/graph-directory.js';
 import { createGraphSubscriptions } from '../../shared/adapters/graph-subscriptions.js';
@@ -92,6 +92,9 @@ export function sandboxStart(eventLines: string[]): Date {
   }
   return new Date(earliest ?? Date.parse(DEFAULT_START));
 }
+
+// @azure/functions is CommonJS without named ESM exports under plain Node: load it as the host does.
+const { HttpRequest } = createRequire(import.meta.url)('@azure/functions') as typeof import('@azure/functions');
 
 /** The sandbox Function App's webhook URL (https, as Graph requires) and its function key. */
 export const SANDBOX_NOTIFICATION_URL = 'https://dialtone-sandbox.azurewebsites.net/api/graph/notifications?code=sandbox-function-key';

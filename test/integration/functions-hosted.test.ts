@@ -8,7 +8,7 @@ const HOUR = 3_600_000;
 const carla = { employeeId: 'E1', userPrincipalName: 'carla@contoso.example', site: 'AMS', departmentId: 'DEPT001' };
 const joiner = hrEvent('e1', 'joiner', '2026-11-02T08:00:00Z', carla);
 
-describe('the sandbox hosts every Function', () => {
+describe('the sandbox hosts every Function', { timeout: 240_000 }, () => {
   it('creates the Graph subscription at the graphSubscription schedule, after the validation handshake', async () => {
     const tenant = tenantWith([user(U1, 'carla@contoso.example', 'E1')]);
     await played(inputs({ tenant, eventLines: [joiner] }), {}, async (sandbox) => {
@@ -72,7 +72,7 @@ describe('the sandbox hosts every Function', () => {
   });
 });
 
-describe('latency in sandbox time', () => {
+describe('latency in sandbox time', { timeout: 240_000 }, () => {
   it('charges every cmdlet and Graph request on the sandbox clock: one person costs the sum of the field model', async () => {
     const tenant = tenantWith([user(U1, 'carla@contoso.example', 'E1')]);
     const { report, sandbox } = await played(inputs({ tenant, eventLines: [joiner] }));
