@@ -51,6 +51,7 @@ export class SandboxFunctionsHost {
   private readonly random: () => number;
   private readonly instances: number;
   private firstInstance = 0;
+  private handled = 0;
 
   constructor(
     private readonly bus: MemoryBus,
@@ -82,6 +83,11 @@ export class SandboxFunctionsHost {
     let n = 0;
     for (const v of this.inFlight.values()) n += v;
     return n;
+  }
+
+  /** Messages handed to the Functions so far. */
+  handledMessages(): number {
+    return this.handled;
   }
 
   invocationCounts(): Record<string, number> {
@@ -156,6 +162,7 @@ export class SandboxFunctionsHost {
 
   private async invoke(fn: HostedFunction, messages: ReceivedMessage[], receiver: Settler): Promise<void> {
     this.invocations.set(fn.name, (this.invocations.get(fn.name) ?? 0) + 1);
+    this.handled += messages.length;
     const jitter = this.options.startJitterMs ?? 0;
     if (jitter > 0) {
       // Drawn from the message, not from a shared sequence: invocations start in real-time order.

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import type * as AzureFunctions from '@azure/functions';
 import { queueNames } from '../../shared/contracts/messages.js';
 import { createGraphDirectory } from '../../shared/adapters/graph-directory.js';
 import { createGraphSubscriptions } from '../../shared/adapters/graph-subscriptions.js';
@@ -25,7 +26,7 @@ import type { BusSender, OutgoingMessage } from '../../shared/ports/bus.js';
 import type { NumberInventory } from '../../shared/ports/number-inventory.js';
 import type { ProvisioningRecords } from '../../shared/ports/provisioning-records.js';
 import { isAzuriteAvailable, startAzurite } from '../azurite.js';
-import { MemoryBus } from '../bus/memory-bus.js';
+import { isBatch, MemoryBus } from '../bus/memory-bus.js';
 import { deployedQueues } from '../bus/queues.js';
 import { SimClock } from '../clock.js';
 import { startGraphSimulator, type GraphFaults, type GraphSimulator, type WebhookTransport } from '../graph-sim/index.js';
@@ -68,7 +69,20 @@ export interface SandboxOptions {
   seed?: number;
   /** Upper bound of each invocation's seeded start-up delay in sandbox ms (default 0). */
   startJitterMs?: number;
+  /** Each structured log line as it is written (`--log FILE` streams them). */
+  onLog?: (line: string) => void;
+  /** Called as the run goes (the CLI's progress display). */
+  onProgress?: (progress: SandboxProgress) => void;
   teams?: Parameters<typeof startTeamsSimulator>[0] extends infer O ? Partial<Omit<O & object, 'tenant' | 'clock'>> : never;
+}
+
+export interface SandboxProgress {
+  /** Messages the functions have handled so far in this run. */
+  handled: number;
+  /** Messages waiting on all queues (scheduled ones not counted). */
+  queued: number;
+  /** Simulated time since the sandbox's start. */
+  simulatedMs: number;
 }
 
 export interface SandboxRun {
@@ -94,7 +108,7 @@ export function sandboxStart(eventLines: string[]): Date {
 }
 
 // @azure/functions is CommonJS without named ESM exports under plain Node: load it as the host does.
-const { HttpRequest } = createRequire(import.meta.url)('@azure/functions') as typeof import('@azure/functions');
+const { HttpRequest } = createRequire(import.meta.url)('@azure/functions') as typeof AzureFunctions;
 
 /** The sandbox Function App's webhook URL (https, as Graph requires) and its function key. */
 export const SANDBOX_NOTIFICATION_URL = 'https://dialtone-sandbox.azurewebsites.net/api/graph/notifications?code=sandbox-function-key';
@@ -136,7 +150,7 @@ export class Sandbox {
     if (options.state) clock.advanceTo(options.state.clock.now);
     const scheduler = new SimScheduler(clock);
     const latency = options.latency ?? fieldLatencyModel;
-    const logger = createMemoryLogger('info');
+    const logger = createMemoryLogger('info', options.onLog);
     const bus = new MemoryBus(clock, sandboxQueues);
     if (options.state) bus.restore(options.state.bus);
     const cleanups: (() => Promise<void>)[] = [];
@@ -146,9 +160,11 @@ export class Sandbox {
         const inner = bus.createSender(queue);
         return {
           sendMessages: async (messages) => {
-            for (const m of Array.isArray(messages) ? messages : [messages]) sent.push({ queue, message: m });
             await inner.sendMessages(messages);
+            const list = isBatch(messages) ? messages.messages() : Array.isArray(messages) ? messages : [messages as OutgoingMessage];
+            for (const m of list) sent.push({ queue, message: m });
           },
+          createMessageBatch: (batchOptions) => inner.createMessageBatch(batchOptions),
           scheduleMessages: (messages, at) => inner.scheduleMessages(messages, at),
           close: () => inner.close(),
         };
@@ -317,8 +333,13 @@ export class Sandbox {
    */
   private async drive(until: number | undefined): Promise<void> {
     const changes = (this.inputs.tenant.directoryChanges ?? []).map((c) => this.clock.startedAt + c.atMs);
+    let reportedAt = 0;
     for (;;) {
       await this.settle();
+      if (this.options.onProgress && Date.now() - reportedAt > 250) {
+        reportedAt = Date.now();
+        this.options.onProgress({ handled: this.host.handledMessages(), queued: this.bus.availableCount(), simulatedMs: this.clock.nowMs() - this.clock.startedAt });
+      }
       const now = this.clock.nowMs();
       const due = [this.bus.nextDueAt(), this.scheduler.nextDue(false), ...changes.filter((c) => c > now)].filter(
         (t): t is number => t !== undefined,
@@ -367,7 +388,7 @@ export class Sandbox {
   /** The worker is mid-command (not waiting on a cmdlet's sandbox time) or about to take a session. */
   private workerBusy(): boolean {
     if (!this.worker) return false;
-    const locked = this.bus.lockedSessionCount(queueNames.voiceCommands);
+    const locked = this.worker.heldSessions();
     if (locked > this.scheduler.sleeping('teams')) return true;
     return locked < this.workerLoops && this.bus.hasAcceptableSession(queueNames.voiceCommands);
   }

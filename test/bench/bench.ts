@@ -393,6 +393,9 @@ async function main(args: string[]): Promise<void> {
   }
   log(table.toString());
   log(`Chart written to ${svgPath}.`);
+  // Extra sections of other parts of the sandbox, printed after the scenarios.
+  const { benchMemoryBus } = await import('./bus-bench.js');
+  await benchMemoryBus();
 }
 
 await main(process.argv.slice(2));
