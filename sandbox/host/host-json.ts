@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
@@ -22,8 +23,20 @@ const HostJsonSchema = z.object({
   }),
 });
 
+/** The repository's host.json, found upwards from this module (from the sources or from dist/). */
+function repositoryHostJson(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, 'host.json');
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('host.json not found above sandbox/host: the sandbox host reads its concurrency from it');
+    dir = parent;
+  }
+}
+
 /** Reads the repository's host.json, the one source for production and the sandbox host. */
-export function readHostConcurrency(path = fileURLToPath(new URL('../../host.json', import.meta.url))): HostConcurrency {
+export function readHostConcurrency(path = repositoryHostJson()): HostConcurrency {
   const parsed = HostJsonSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
