@@ -14,7 +14,7 @@ import type { BusSender, OutgoingMessage } from '../../shared/ports/bus.js';
 import type { NumberInventory } from '../../shared/ports/number-inventory.js';
 import type { ProvisioningRecords } from '../../shared/ports/provisioning-records.js';
 import { isAzuriteAvailable, startAzurite } from '../azurite.js';
-import { MemoryBus } from '../bus/memory-bus.js';
+import { isBatch, MemoryBus } from '../bus/memory-bus.js';
 import { deployedQueues } from '../bus/queues.js';
 import { SimClock } from '../clock.js';
 import { startGraphSimulator, type GraphFaults, type GraphSimulator } from '../graph-sim/index.js';
@@ -133,9 +133,11 @@ export class Sandbox {
         const inner = bus.createSender(queue);
         return {
           sendMessages: async (messages) => {
-            for (const m of Array.isArray(messages) ? messages : [messages]) sent.push({ queue, message: m });
             await inner.sendMessages(messages);
+            const list = isBatch(messages) ? messages.messages() : Array.isArray(messages) ? messages : [messages as OutgoingMessage];
+            for (const m of list) sent.push({ queue, message: m });
           },
+          createMessageBatch: (batchOptions) => inner.createMessageBatch(batchOptions),
           scheduleMessages: (messages, at) => inner.scheduleMessages(messages, at),
           close: () => inner.close(),
         };
