@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
@@ -22,8 +22,14 @@ const HostJsonSchema = z.object({
   }),
 });
 
+/** The repository's host.json, from the sources (sandbox/host) or the compiled bin (dist/sandbox/host). */
+function repositoryHostJson(): string {
+  const fromSources = fileURLToPath(new URL('../../host.json', import.meta.url));
+  return existsSync(fromSources) ? fromSources : fileURLToPath(new URL('../../../host.json', import.meta.url));
+}
+
 /** Reads the repository's host.json, the one source for production and the sandbox host. */
-export function readHostConcurrency(path = fileURLToPath(new URL('../../host.json', import.meta.url))): HostConcurrency {
+export function readHostConcurrency(path = repositoryHostJson()): HostConcurrency {
   const parsed = HostJsonSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
