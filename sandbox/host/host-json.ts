@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
@@ -22,10 +23,16 @@ const HostJsonSchema = z.object({
   }),
 });
 
-/** The repository's host.json, from the sources (sandbox/host) or the compiled bin (dist/sandbox/host). */
+/** The repository's host.json, found upwards from this module (from the sources or from dist/). */
 function repositoryHostJson(): string {
-  const fromSources = fileURLToPath(new URL('../../host.json', import.meta.url));
-  return existsSync(fromSources) ? fromSources : fileURLToPath(new URL('../../../host.json', import.meta.url));
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, 'host.json');
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('host.json not found above sandbox/host: the sandbox host reads its concurrency from it');
+    dir = parent;
+  }
 }
 
 /** Reads the repository's host.json, the one source for production and the sandbox host. */
