@@ -81,6 +81,13 @@ const MAX_ATTEMPTS = 200;
 /** The free hint is raised once the first free number is this far above it (fewer hint writes). */
 const HINT_STEP = 32;
 
+/** A repeatable point in [0, window) for this caller and attempt (FNV-1a). */
+function spreadOffset(userId: string, attempt: number, window: number): number {
+  let hash = 0x811c9dc5;
+  for (const c of `${userId}#${attempt}`) hash = Math.imul(hash ^ c.charCodeAt(0), 0x01000193) >>> 0;
+  return hash % window;
+}
+
 /** How many numbers lie between two number row keys (Infinity when they cannot be compared). */
 function keyDistance(from: string, to: string): number {
   const parse = (key: string) => /^n:(\d{15})(?:;(\d{10}))?$/.exec(key);
@@ -189,6 +196,8 @@ let historySeq = 0;
 export function createEntityNumberInventory(tables: InventoryTables): NumberInventory {
   const { numbers, history } = tables;
   const poolOfNumber = new Map<string, string>();
+  /** Allocations running in this process, per pool and user: with company, callers spread from the first try. */
+  const inFlight = new Map<string, Map<string, number>>();
   let ready: Promise<void> | undefined;
   const ensure = (): Promise<void> => {
     ready ??= Promise.all([numbers.ensure(), history.ensure()])
@@ -227,6 +236,13 @@ export function createEntityNumberInventory(tables: InventoryTables): NumberInve
 
   /** Adds the pool to the user's owner row (before the pool transaction, so the index never misses). */
   async function indexOwner(userId: string, pool: string): Promise<void> {
+    try {
+      // Most users have one pool: their first claim creates the row in one call.
+      await numbers.transact(ownerPartition(userId), [{ kind: 'create', rowKey: 'pools', props: { userId, pools: JSON.stringify([pool]) } }]);
+      return;
+    } catch (error) {
+      if (!isEntityConflict(error)) throw error;
+    }
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const row = await numbers.get(ownerPartition(userId), 'pools');
       const pools = parsePools(row);
@@ -409,31 +425,33 @@ export function createEntityNumberInventory(tables: InventoryTables): NumberInve
    * The next available number to try, best first: a free one from the hint (or, after a lost
    * race, from a random point above it), then an ended quarantine, then a lapsed reservation.
    */
-  async function candidate(pool: string, now: Date, lost: number): Promise<Loaded | undefined> {
+  async function candidate(pool: string, now: Date, userId: string, lost: number, company: number): Promise<Loaded | undefined> {
     const hint = await numbers.get(pool, HINT);
     const from = typeof hint?.props['from'] === 'string' ? hint.props['from'] : NUMBER_ROWS.rowKeyFrom;
     const firstFree = async (rowKeyFrom: string, rowKeyBefore: string = NUMBER_ROWS.rowKeyBefore): Promise<Loaded | undefined> => {
       const [row] = await numbers.query({ partitionKey: pool, rowKeyFrom, rowKeyBefore, where: freeWhere, limit: 1 });
       return row ? load(row) : undefined;
     };
-    if (lost > 0 && from.startsWith('n:')) {
-      const window = RACE_SPREAD << Math.min(lost - 1, 10);
-      const spread = `n:${offsetSortKey(from.slice(2) || '0'.padStart(15, '0'), Math.floor(Math.random() * window))}`;
-      const found = await firstFree(spread);
-      if (found) return found;
-    }
     const found = await firstFree(from);
     if (found) {
-      if (found.record.state === 'free' && keyDistance(from, numberRowKey(found.record.number)) >= HINT_STEP) {
+      const key = numberRowKey(found.record.number);
+      if (keyDistance(from, key) >= HINT_STEP) {
         // Nothing below it is free: raise the hint (If-Match, so a number freed meanwhile wins).
-        const op: TableOp = hint
-          ? { kind: 'replace', rowKey: HINT, props: { from: numberRowKey(found.record.number) }, etag: hint.etag }
-          : { kind: 'create', rowKey: HINT, props: { from: numberRowKey(found.record.number) } };
+        const op: TableOp = hint ? { kind: 'replace', rowKey: HINT, props: { from: key }, etag: hint.etag } : { kind: 'create', rowKey: HINT, props: { from: key } };
         await numbers.transact(pool, [op]).catch((error: unknown) => {
           if (!isEntityConflict(error)) throw error;
         });
       }
-      return found;
+      if (lost === 0 && company === 0) return found;
+      // Others allocate in this pool right now (here, or they won the last race): start above the
+      // lowest free number at a point that depends on the user and the attempt (repeatable, and
+      // different per caller), over a window that grows with the company and with every loss.
+      const window = Math.max(RACE_SPREAD, company * 64) << Math.min(lost, 10);
+      const spread = await firstFree(`n:${offsetSortKey(key.slice(2), spreadOffset(userId, lost, window))}`);
+      if (spread) return spread;
+      // Past the pool's last free number (a small or nearly full pool): spread over the free ones left.
+      const near = (await numbers.query({ partitionKey: pool, rowKeyFrom: key, rowKeyBefore: NUMBER_ROWS.rowKeyBefore, where: freeWhere, limit: RACE_SPREAD })).map(load);
+      return near[spreadOffset(userId, lost, near.length)] ?? found;
     }
     // The hint is a hint: look below it too before falling back to numbers that were used.
     const below = from > NUMBER_ROWS.rowKeyFrom ? await firstFree(NUMBER_ROWS.rowKeyFrom, from) : undefined;
@@ -442,15 +460,28 @@ export function createEntityNumberInventory(tables: InventoryTables): NumberInve
     const used = (await numbers.query({ partitionKey: pool, ...NUMBER_ROWS, where: { or: [endedQuarantineWhere(now), lapsedReservationWhere(now)] } })).map(load);
     const next = decideAllocation('', used.map((r) => r.record), now);
     if (next.kind === 'take') {
-      // After a lost race, pick among the best rank at random so losers do not collide again.
+      // After a lost race, pick among the best rank at a point of its own so losers do not collide again.
       const best = next.candidates.filter((c) => availabilityRank(c, now) === availabilityRank(next.candidates[0] as NumberRecord, now));
-      const pick = best[lost === 0 ? 0 : Math.floor(Math.random() * best.length)];
+      const pick = best[lost === 0 ? 0 : spreadOffset(userId, lost, best.length)];
       return pick ? used.find((r) => r.record.number === pick.number) : undefined;
     }
     return undefined;
   }
 
   async function allocate(pool: string, userId: string, actor: Actor & { reservationTtlMs: number }): Promise<AllocationOutcome> {
+    const here = inFlight.get(pool) ?? new Map<string, number>();
+    inFlight.set(pool, here);
+    here.set(userId, (here.get(userId) ?? 0) + 1);
+    try {
+      return await allocateOnce(pool, userId, actor, () => here.size - 1);
+    } finally {
+      const left = (here.get(userId) ?? 1) - 1;
+      if (left > 0) here.set(userId, left);
+      else here.delete(userId);
+    }
+  }
+
+  async function allocateOnce(pool: string, userId: string, actor: Actor & { reservationTtlMs: number }, company: () => number): Promise<AllocationOutcome> {
     await ensure();
     const meta = await poolMeta(pool);
     if (!meta) return { ok: false, reason: 'PoolNotFound', message: poolNotFoundMessage(pool) };
@@ -506,7 +537,7 @@ export function createEntityNumberInventory(tables: InventoryTables): NumberInve
         return outcome(result.record, false);
       }
 
-      const found = await candidate(pool, actor.now, lost);
+      const found = await candidate(pool, actor.now, userId, lost, company());
       if (!found) {
         if ((await numbers.get(pool, claimRowKey(userId)))?.etag !== claim?.etag) continue;
         return { ok: false, reason: 'PoolExhausted', message: poolExhaustedMessage(await summarize(pool, meta.quarantineDays)) };
