@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { allowedCmdlets } from '../../sandbox/teams-sim/allow-list.js';
 import { planSteps } from '../../shared/domain/voice-diff.js';
 import { policyTypes, type ActualVoiceState, type DesiredVoiceState } from '../../shared/domain/voice-state.js';
+import { hostParameterNames, moduleCmdlets } from '../../shared/teams/module-cmdlets.js';
 
 // host.ps1 itself runs under tools/pscheck (scripts/check-pwsh.sh, needs dotnet); this test needs
 // only Node and keeps its allow-list in step with the protocol doc, the simulator and the worker.
@@ -80,5 +81,23 @@ describe('host.ps1 allow-list', () => {
   it("allows the worker's reads: the user, and number assignments by user or by number", () => {
     expect(byName.get('Get-CsOnlineUser')?.parameters).toContain('Identity');
     expect(byName.get('Get-CsPhoneNumberAssignment')?.parameters).toEqual(expect.arrayContaining(['AssignedPstnTargetId', 'TelephoneNumber', 'Top', 'Skip']));
+  });
+});
+
+describe('host.ps1 and shared/teams/module-cmdlets.json', () => {
+  it('allow the same cmdlets', () => {
+    expect(allowList.map((e) => e.name).sort()).toEqual(Object.keys(moduleCmdlets.cmdlets).sort());
+  });
+
+  it('allow, per cmdlet, exactly the spellings the JSON lets a request carry', () => {
+    const drift = allowList.filter((e) => JSON.stringify([...e.parameters].sort()) !== JSON.stringify(hostParameterNames(e.name).sort()));
+    expect(drift.map((e) => ({ cmdlet: e.name, host: e.parameters, json: hostParameterNames(e.name) }))).toEqual([]);
+  });
+
+  it('mark RequireIdentity exactly on the cmdlets the JSON says need an Identity', () => {
+    const marked = [...hostScript.matchAll(/^\s*'([\w-]+)'\s*=\s*@\{[^\n]*RequireIdentity = \$true/gm)].map(([, name]) => name).sort();
+    const required = Object.entries(moduleCmdlets.cmdlets).filter(([, d]) => d.requireIdentity).map(([n]) => n).sort();
+    expect(marked).toEqual(required);
+    expect(required).toEqual(expect.arrayContaining(policyTypes.map((t) => `Grant-Cs${t}`)));
   });
 });
