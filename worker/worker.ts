@@ -27,6 +27,8 @@ export interface WorkerTuning {
   maxTransientAttempts?: number;
   backoffMs?: readonly number[];
   lockRenewalIntervalMs?: number;
+  /** voice-commands (powershell backend) or voice-commands-pwsh (what the graph backend hands over). */
+  commandsQueue?: string;
 }
 
 export interface WorkerDeps {
@@ -94,6 +96,8 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     timers,
     concurrentSessions: s.concurrentSessions ?? 4,
     maxDeliveryCount: s.maxDeliveryCount ?? 10,
+    now: () => deps.clock.now(),
+    ...(s.commandsQueue === undefined ? {} : { commandsQueue: s.commandsQueue }),
     ...(s.lockRenewalIntervalMs === undefined ? {} : { lockRenewalIntervalMs: s.lockRenewalIntervalMs }),
     ...(deps.idleWait ? { idleWait: deps.idleWait } : {}),
     apply: (command, signal) =>

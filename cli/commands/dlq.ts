@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import type { DeadLetterFilter } from '../../shared/domain/replay.js';
 import type { BusClient } from '../../shared/ports/bus.js';
-import { allQueues, listDeadLetters, settleDeadLetters, type DeadLetterView } from '../../shared/usecases/dead-letters.js';
+import { allQueues, listDeadLetters, settleDeadLetters, supersededCommandGuard, type DeadLetterView } from '../../shared/usecases/dead-letters.js';
 import type { CliContext } from '../context.js';
 import { OperationFailed, UsageError } from '../errors.js';
 import { examples, integer, momentOn, parseMomentArg, withPaging, withYes, type Moment, type PageOptions } from '../options.js';
@@ -30,7 +30,7 @@ export function parseMoment(value: string, now: Date): Date {
 
 function withFilters(command: Command): Command {
   return command
-    .addOption(new Option('--queue <name>', 'one queue (default: all four)').choices(allQueues))
+    .addOption(new Option('--queue <name>', 'one queue (default: all of them)').choices(allQueues))
     .option('--reason <reason>', 'dead-letter reason, e.g. PoolExhausted, UserNotFound, MaxDeliveryCountExceeded')
     .option('--user <who>', 'one person: UPN, Entra object id, employee id or mail')
     .option('--message-id <id>', 'one message')
@@ -49,7 +49,7 @@ const listColumns: Column<DeadLetterView>[] = [
   { header: 'description', value: (v) => v.description },
 ];
 
-export function dlqCommand(ctx: CliContext, backends: Pick<Backends, 'bus' | 'people'>): Command {
+export function dlqCommand(ctx: CliContext, backends: Pick<Backends, 'bus' | 'people'> & Partial<Pick<Backends, 'records'>>): Command {
   const dlq = new Command('dlq').description('Inspect, replay and purge dead-lettered messages on every queue');
   examples(dlq, ['dialtone dlq list --reason PoolExhausted', 'dialtone dlq replay --reason PoolExhausted --dry-run']);
   const queuesOf = (o: FilterOptions): string[] => (o.queue ? [o.queue] : allQueues);
@@ -147,7 +147,12 @@ export function dlqCommand(ctx: CliContext, backends: Pick<Backends, 'bus' | 'pe
         const matching = await withBus((bus) => listDeadLetters(bus, queuesOf(o), filter, o.limit));
         if (matching.length > 0 && !(await ctx.confirm(`Delete ${matching.length} dead letters for good?`, o.yes))) throw new OperationFailed('Nothing purged.');
       }
-      const report = await withBus((bus) => settleDeadLetters(bus, queuesOf(o), filter, mode, { dryRun: o.dryRun ?? false, maxReplays: o.maxReplays, limit: o.limit }));
+      // A voice command older than the person's newest plan is refused (it would undo newer facts).
+      const at = await ctx.now();
+      const guard = backends.records ? supersededCommandGuard(backends.records, { now: () => at }) : undefined;
+      const report = await withBus((bus) =>
+        settleDeadLetters(bus, queuesOf(o), filter, mode, { dryRun: o.dryRun ?? false, maxReplays: o.maxReplays, limit: o.limit, ...(guard ? { guard } : {}) }),
+      );
       if (!o.dryRun) await ctx.commit();
       const out = ctx.output();
       await out.list(report, [

@@ -252,6 +252,8 @@ function baseResult(command: VoiceCommand, clock: Clock, steps: CmdletStep[], ac
     desired: command.desired,
     allocation: command.allocation,
     releases: command.releases,
+    // The plan version travels to `record`, which ignores a result older than the one applied.
+    ...(command.version !== undefined ? { version: command.version } : {}),
     steps,
     actual,
     attempts: 1,

@@ -1,9 +1,78 @@
 import Long from 'long';
-import { queueNames } from '../contracts/messages.js';
+import { queueNames, VoiceCommandSchema } from '../contracts/messages.js';
+import { optionalQueueKeys } from '../contracts/queues.js';
+import { decodeBody } from '../domain/message-body.js';
+import { judgeReplayOfCommand } from '../domain/ordering.js';
 import { matchesFilter, planReplay, subjectOf, type DeadLetterFilter } from '../domain/replay.js';
 import { idText, type BusClient, type ReceivedMessage } from '../ports/bus.js';
+import type { Clock } from '../ports/clock.js';
+import type { ProvisioningRecords } from '../ports/provisioning-records.js';
+import { appendHistory, emptyRecord } from './record-history.js';
+
+/**
+ * Checked before a dead letter is replayed: a reason to refuse it, or nothing. `refused` is told
+ * about each refusal of a real (not dry) run, so the person's history shows it.
+ */
+export interface ReplayGuard {
+  check(queue: string, message: ReceivedMessage): Promise<string | undefined>;
+  refused?(queue: string, message: ReceivedMessage, reason: string): Promise<void>;
+}
+
+/**
+ * Refuses to replay a voice command planned from an older version than the person's record:
+ * executing it would undo newer facts (a joiner replayed after the leaver). Fails closed: a
+ * versioned command whose record cannot be read is refused too.
+ */
+export function supersededCommandGuard(records: () => Promise<Pick<ProvisioningRecords, 'get' | 'update'>>, clock: Clock): ReplayGuard {
+  const commandOf = (queue: string, message: ReceivedMessage) => {
+    if (queue !== queueNames.voiceCommands) return undefined;
+    const parsed = VoiceCommandSchema.safeParse(decodeBody(message.body));
+    return parsed.success && parsed.data.version !== undefined ? parsed.data : undefined;
+  };
+  return {
+    async check(queue, message) {
+      const command = commandOf(queue, message);
+      if (!command) return undefined;
+      let record;
+      try {
+        record = await (await records()).get(command.userId);
+      } catch (error) {
+        return `cannot read the provisioning record of ${command.userId} to check this command's version (${error instanceof Error ? error.message : String(error)}); refused rather than risk undoing newer facts`;
+      }
+      return judgeReplayOfCommand(command.version, record);
+    },
+    async refused(queue, message, reason) {
+      const command = commandOf(queue, message);
+      if (!command) return;
+      await (await records()).update(command.userId, (current) =>
+        appendHistory(current ?? emptyRecord(command.userId, command.userPrincipalName), {
+          at: clock.now().toISOString(),
+          correlationId: command.correlationId,
+          eventId: command.eventId,
+          commandId: command.commandId,
+          stage: 'replay',
+          outcome: 'replay-refused',
+          detail: reason,
+        }),
+      );
+    },
+  };
+}
 
 export const allQueues = Object.values(queueNames);
+
+const optionalQueues = new Set(optionalQueueKeys.map((key) => queueNames[key]));
+
+/** A queue this deployment does not have (voice-commands-pwsh without the graph backend) is skipped, not an error. */
+async function unlessAbsent(queue: string, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (optionalQueues.has(queue) && code === 'MessagingEntityNotFound') return;
+    throw error;
+  }
+}
 
 export interface DeadLetterView {
   queue: string;
@@ -56,21 +125,23 @@ async function peekDeadLetters(
 ): Promise<{ queue: string; message: ReceivedMessage }[]> {
   const out: { queue: string; message: ReceivedMessage }[] = [];
   for (const queue of queues) {
-    const receiver = bus.createReceiver(queue, { subQueueType: 'deadLetter' });
-    try {
-      // Always from an explicit sequence number: without one the SDK continues after the last
-      // message any receiver of this client peeked on this entity, so a second listing saw nothing.
-      let from: unknown = FIRST_SEQUENCE_NUMBER;
-      for (;;) {
-        const page = await receiver.peekMessages(PAGE, { fromSequenceNumber: from });
-        const fresh = from === FIRST_SEQUENCE_NUMBER ? page : page.filter((m) => Number(m.sequenceNumber) > Number(from));
-        for (const m of fresh) if (matchesFilter(m, filter) && out.length < limit) out.push({ queue, message: m });
-        if (page.length < PAGE || fresh.length === 0 || out.length >= limit) break;
-        from = page[page.length - 1]?.sequenceNumber;
+    await unlessAbsent(queue, async () => {
+      const receiver = bus.createReceiver(queue, { subQueueType: 'deadLetter' });
+      try {
+        // Always from an explicit sequence number: without one the SDK continues after the last
+        // message any receiver of this client peeked on this entity, so a second listing saw nothing.
+        let from: unknown = FIRST_SEQUENCE_NUMBER;
+        for (;;) {
+          const page = await receiver.peekMessages(PAGE, { fromSequenceNumber: from });
+          const fresh = from === FIRST_SEQUENCE_NUMBER ? page : page.filter((m) => Number(m.sequenceNumber) > Number(from));
+          for (const m of fresh) if (matchesFilter(m, filter) && out.length < limit) out.push({ queue, message: m });
+          if (page.length < PAGE || fresh.length === 0 || out.length >= limit) break;
+          from = page[page.length - 1]?.sequenceNumber;
+        }
+      } finally {
+        await receiver.close();
       }
-    } finally {
-      await receiver.close();
-    }
+    });
   }
   return out;
 }
@@ -91,55 +162,68 @@ export async function settleDeadLetters(
   queues: string[],
   filter: DeadLetterFilter,
   mode: 'replay' | 'purge',
-  options: { dryRun?: boolean; maxReplays?: number; limit?: number } = {},
+  options: { dryRun?: boolean; maxReplays?: number; limit?: number; guard?: ReplayGuard } = {},
 ): Promise<SettleReport[]> {
   if (options.dryRun) {
     const found = await peekDeadLetters(bus, queues, filter, options.limit ?? 1000);
-    return found.map(({ queue, message }): SettleReport => {
+    const out: SettleReport[] = [];
+    for (const { queue, message } of found) {
       const messageId = idText(message.messageId) ?? '';
-      if (mode === 'purge') return { queue, messageId, action: 'would-purge', detail: message.deadLetterReason ?? '' };
+      if (mode === 'purge') {
+        out.push({ queue, messageId, action: 'would-purge', detail: message.deadLetterReason ?? '' });
+        continue;
+      }
       const plan = planReplay(message, options.maxReplays);
-      return plan.ok
-        ? { queue, messageId, action: 'would-replay', detail: `as ${plan.copy.messageId}` }
-        : { queue, messageId, action: 'refused', detail: plan.reason };
-    });
+      const refusal = plan.ok ? await options.guard?.check(queue, message) : plan.reason;
+      out.push(
+        refusal !== undefined
+          ? { queue, messageId, action: 'refused', detail: refusal }
+          : { queue, messageId, action: 'would-replay', detail: plan.ok ? `as ${plan.copy.messageId}` : '' },
+      );
+    }
+    return out;
   }
   const out: SettleReport[] = [];
   const limit = options.limit ?? 1000;
   for (const queue of queues) {
-    const receiver = bus.createReceiver(queue, { subQueueType: 'deadLetter' });
-    const sender = bus.createSender(queue);
-    const skipped: ReceivedMessage[] = [];
-    try {
-      for (;;) {
-        const batch = await receiver.receiveMessages(PAGE, { maxWaitTimeInMs: 1000 });
-        if (batch.length === 0) break;
-        for (const m of batch) {
-          if (!matchesFilter(m, filter) || out.length >= limit) {
-            skipped.push(m);
-            continue;
-          }
-          if (mode === 'purge') {
+    await unlessAbsent(queue, async () => {
+      const receiver = bus.createReceiver(queue, { subQueueType: 'deadLetter' });
+      const sender = bus.createSender(queue);
+      const skipped: ReceivedMessage[] = [];
+      try {
+        for (;;) {
+          const batch = await receiver.receiveMessages(PAGE, { maxWaitTimeInMs: 1000 });
+          if (batch.length === 0) break;
+          for (const m of batch) {
+            if (!matchesFilter(m, filter) || out.length >= limit) {
+              skipped.push(m);
+              continue;
+            }
+            if (mode === 'purge') {
+              await receiver.completeMessage(m);
+              out.push({ queue, messageId: idText(m.messageId) ?? '', action: 'purged', detail: m.deadLetterReason ?? '' });
+              continue;
+            }
+            const plan = planReplay(m, options.maxReplays);
+            const refusal = plan.ok ? await options.guard?.check(queue, m) : plan.reason;
+            if (!plan.ok || refusal !== undefined) {
+              skipped.push(m);
+              const detail = refusal ?? '';
+              out.push({ queue, messageId: idText(m.messageId) ?? '', action: 'refused', detail });
+              if (plan.ok) await options.guard?.refused?.(queue, m, detail);
+              continue;
+            }
+            await sender.sendMessages(plan.copy);
             await receiver.completeMessage(m);
-            out.push({ queue, messageId: idText(m.messageId) ?? '', action: 'purged', detail: m.deadLetterReason ?? '' });
-            continue;
+            out.push({ queue, messageId: idText(m.messageId) ?? '', action: 'replayed', detail: `as ${plan.copy.messageId}` });
           }
-          const plan = planReplay(m, options.maxReplays);
-          if (!plan.ok) {
-            skipped.push(m);
-            out.push({ queue, messageId: idText(m.messageId) ?? '', action: 'refused', detail: plan.reason });
-            continue;
-          }
-          await sender.sendMessages(plan.copy);
-          await receiver.completeMessage(m);
-          out.push({ queue, messageId: idText(m.messageId) ?? '', action: 'replayed', detail: `as ${plan.copy.messageId}` });
         }
+      } finally {
+        for (const m of skipped) await receiver.abandonMessage(m).catch(() => undefined);
+        await receiver.close();
+        await sender.close();
       }
-    } finally {
-      for (const m of skipped) await receiver.abandonMessage(m).catch(() => undefined);
-      await receiver.close();
-      await sender.close();
-    }
+    });
   }
   return out;
 }
