@@ -150,9 +150,16 @@ export function dlqCommand(ctx: CliContext, backends: Pick<Backends, 'bus' | 'pe
       // A voice command older than the person's newest plan is refused (it would undo newer facts).
       const at = await ctx.now();
       const guard = backends.records ? supersededCommandGuard(backends.records, { now: () => at }) : undefined;
-      const report = await withBus((bus) =>
-        settleDeadLetters(bus, queuesOf(o), filter, mode, { dryRun: o.dryRun ?? false, maxReplays: o.maxReplays, limit: o.limit, ...(guard ? { guard } : {}) }),
-      );
+      const progress = await ctx.progress(`dlq ${mode}${o.dryRun ? ' (dry run)' : ''}`);
+      progress.update(`settling the dead letters that match on ${queuesOf(o).length} queues`);
+      let report;
+      try {
+        report = await withBus((bus) =>
+          settleDeadLetters(bus, queuesOf(o), filter, mode, { dryRun: o.dryRun ?? false, maxReplays: o.maxReplays, limit: o.limit, ...(guard ? { guard } : {}) }),
+        );
+      } finally {
+        progress.stop();
+      }
       if (!o.dryRun) await ctx.commit();
       const out = ctx.output();
       await out.list(report, [
