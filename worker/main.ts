@@ -17,6 +17,9 @@ import type { Telemetry } from '../shared/ports/telemetry.js';
 import { startAzureMonitor } from '../shared/telemetry/azure-monitor.js';
 import type { CertificateSource } from './certificate.js';
 import { fileCertificateSource, keyVaultCertificateSource } from './certificate-sources.js';
+import { hostname } from 'node:os';
+import { createEntitySessionSlots } from '../shared/adapters/entity-session-slots.js';
+import { azureEntityTable, createTableClient } from '../shared/adapters/table-client.js';
 import { createWorker } from './worker.js';
 
 function certificateSource(settings: WorkerSettings, credential: DefaultAzureCredential, logger: Logger): CertificateSource {
@@ -63,11 +66,27 @@ async function main(): Promise<number> {
       clock: systemClock,
       logger,
       telemetry,
+      ...(settings.tenantSessions.tablesEndpoint
+        ? {
+            slots: {
+              holderId: `${hostname()}:${process.pid}`,
+              slots: createEntitySessionSlots({
+                table: azureEntityTable(createTableClient({ endpoint: settings.tenantSessions.tablesEndpoint, credential }, 'sessionslots')),
+                clock: systemClock,
+                limit: settings.tenantSessions.limit,
+                leaseMs: settings.tenantSessions.leaseMs,
+              }),
+            },
+          }
+        : {}),
     });
   } catch (error) {
     logger.error('worker refused to start', { code: isDialtoneError(error) ? error.code : 'Unexpected', reason: error instanceof Error ? error.message : String(error) });
     await bus.close().catch(() => undefined);
     return 1;
+  }
+  if (!settings.tenantSessions.tablesEndpoint) {
+    logger.warn('DIALTONE_TABLES_ENDPOINT is not set: the tenant session limit is not shared, only this worker limits its sessions');
   }
   const started = worker;
   const stopped = new Promise<void>((resolve) => {

@@ -1,6 +1,7 @@
 import type { BusClient } from '../shared/ports/bus.js';
 import type { Clock } from '../shared/ports/clock.js';
 import type { Logger } from '../shared/ports/logger.js';
+import type { SessionSlots } from '../shared/ports/session-slots.js';
 import type { Telemetry } from '../shared/ports/telemetry.js';
 import { noopTelemetry } from '../shared/telemetry/noop.js';
 import { applyVoiceCommand } from './apply.js';
@@ -41,6 +42,8 @@ export interface WorkerDeps {
   clock: Clock;
   logger: Logger;
   timers?: Timers;
+  /** The tenant-wide session limit shared with other workers; `holderId` names this worker in it. */
+  slots?: { slots: SessionSlots; holderId: string };
   /** How to wait when no session is available (the sandbox passes its bus's activity signal). */
   idleWait?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Spans and metrics (shared/telemetry); none when absent. */
@@ -88,6 +91,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     connectTimeoutMs: s.connectTimeoutMs ?? 120_000,
     logger: deps.logger,
     timers,
+    ...(deps.slots ? { slots: deps.slots.slots, holderId: deps.slots.holderId } : {}),
   });
   rotation.pool = pool;
   const sessions = pool;
