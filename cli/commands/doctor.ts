@@ -6,13 +6,22 @@ import type { CliIo } from '../io.js';
 
 const MARK: Record<CheckResult['status'], string> = { ok: 'ok', warn: 'WARN', fail: 'FAIL', skip: 'skip' };
 
+/** On the worker host: pwsh, the MicrosoftTeams module and its compatibility, the certificate, a connect (worker/doctor.ts). */
+const workerChecksFromEnvironment = async (): Promise<CheckResult[]> => (await import('../../worker/doctor.js')).workerDoctorFromEnvironment();
+
 /** `dialtone doctor`: configuration, queues, pools, certificate expiry and permissions, in one table. */
-export function doctorCommand(resolveProbes: () => Promise<DoctorProbes>, io: CliIo, now: () => Date = () => new Date()): Command {
+export function doctorCommand(
+  resolveProbes: () => Promise<DoctorProbes>,
+  io: CliIo,
+  now: () => Date = () => new Date(),
+  workerChecks: () => Promise<CheckResult[]> = workerChecksFromEnvironment,
+): Command {
   return new Command('doctor')
     .description('Check configuration, queues, number pools, the worker certificate and the Graph / Teams permissions')
     .option('--json', 'JSON output for scripts')
-    .action(async (o: { json?: boolean }) => {
-      const results = await runDoctor(await resolveProbes(), now());
+    .option('--worker', 'on the worker host: pwsh, the MicrosoftTeams module and its compatibility, the certificate, a connect test')
+    .action(async (o: { json?: boolean; worker?: boolean }) => {
+      const results = o.worker ? await workerChecks() : await runDoctor(await resolveProbes(), now());
       const worst = worstStatus(results);
       if (o.json) {
         io.out(JSON.stringify({ status: worst, checks: results }, null, 2));

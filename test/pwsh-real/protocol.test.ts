@@ -27,7 +27,11 @@ describe('host.ps1 under real pwsh', () => {
     const realPid = host.ready?.pid ?? 0;
     expect(realPid).toBeGreaterThan(0);
     expect(realPid).not.toBe(host.pid);
+    // Busy in a hung cmdlet, the real pwsh does not notice its stdin closing.
+    const hung = call('Get-CsCallingLineIdentity', { Identity: 'hang' }, 120_000).catch(() => 'lost');
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
     host.kill();
+    expect(await hung).toBe('lost');
     await host.waitExit();
     expect(await waitFor(() => !alive(realPid), 15_000)).toBe(true);
   });

@@ -179,8 +179,9 @@ function Get-Splat {
     $parameters = $Request['parameters']
     if ($null -eq $parameters) { return @{} }
     if ($parameters -isnot [System.Collections.IDictionary]) { throw [DialtoneHostException]::new('Dialtone.ProtocolError', 'parameters must be a JSON object.') }
-    # @{} compares keys case-insensitively, as the binder does: a second spelling is caught here.
-    $splat = @{}
+    # Ordered, so the binder sees the parameters in the request's order (its errors name the same
+    # parameter every run); keys compare case-insensitively, as the binder does.
+    $splat = [ordered]@{}
     foreach ($name in $parameters.Keys) {
         # Exact names only: the binder would also accept an unambiguous prefix or a common parameter.
         if ($Spec.Parameters -notcontains $name) {
@@ -242,7 +243,7 @@ function New-Certificate {
 }
 
 function Invoke-AllowedCmdlet {
-    param([hashtable] $Spec, [hashtable] $Splat)
+    param([hashtable] $Spec, [System.Collections.IDictionary] $Splat)
     $commandInfo = Get-Command -Name $Spec.Name -CommandType Cmdlet, Function -TotalCount 1 -ErrorAction Stop
     $output = & $commandInfo @Splat -ErrorAction Stop 3>$null 4>$null 5>$null 6>$null
     if ($Spec.ContainsKey('Array')) {
