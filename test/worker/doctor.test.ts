@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SimClock } from '../../sandbox/clock.js';
 import { startTeamsSimulator, type TeamsSimulator } from '../../sandbox/teams-sim/index.js';
 import { createMemoryLogger } from '../../shared/logging/logger.js';
@@ -35,7 +35,8 @@ describe('worker doctor', () => {
       ['connect test', 'ok'],
     ]);
     expect(results.find((r) => r.check === 'certificate')?.detail).toMatch(/thumbprint [0-9A-F]{40}, expires .*; key present/);
-    expect(sim.liveProcesses()).toBe(0);
+    // The simulator notices the host's exit when its attach request closes.
+    await vi.waitFor(() => expect(sim?.liveProcesses()).toBe(0), { timeout: 10_000 });
   });
 
   it('fails the pwsh check when pwsh cannot start, and the connect test when the tenant is wrong', async () => {
