@@ -57,12 +57,29 @@ describe('the Graph webhook', () => {
     expect(h.sent[0]).toMatchObject({ sessionId: USER, body: { userId: USER, source: 'graph', changeType: 'updated', occurredAt: '2026-11-23T12:00:00.000Z' } });
   });
 
-  it('gives a repeated notification the same message id so duplicate detection drops it', async () => {
+  it('gives a redelivered notification (same Graph notification id) the same message id, even minutes later', async () => {
+    const h = harness();
+    await h.handler(post({ value: [notification({ id: 'n-1' })] }));
+    h.clock.advance(5 * 60_000);
+    await h.handler(post({ value: [notification({ id: 'n-1' })] }));
+    expect(h.sent[0]?.messageId).toBe(h.sent[1]?.messageId);
+  });
+
+  it('keeps a real second change for the same user 20 s after the first', async () => {
+    const h = harness();
+    await h.handler(post({ value: [notification({ id: 'n-1' })] }));
+    h.clock.advance(20_000);
+    await h.handler(post({ value: [notification({ id: 'n-2' })] }));
+    expect(h.sent).toHaveLength(2);
+    expect(h.sent[0]?.messageId).not.toBe(h.sent[1]?.messageId);
+  });
+
+  it('keeps a second change 20 s later when Graph sends no notification id', async () => {
     const h = harness();
     await h.handler(post({ value: [notification()] }));
-    h.clock.advance(10_000);
+    h.clock.advance(20_000);
     await h.handler(post({ value: [notification()] }));
-    expect(h.sent[0]?.messageId).toBe(h.sent[1]?.messageId);
+    expect(h.sent[0]?.messageId).not.toBe(h.sent[1]?.messageId);
   });
 
   it('ignores a notification whose clientState does not match, and says so in the log', async () => {
