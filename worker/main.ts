@@ -9,6 +9,9 @@ import { isDialtoneError } from '../shared/domain/errors.js';
 import { createJsonLogger } from '../shared/logging/logger.js';
 import type { BusClient } from '../shared/ports/bus.js';
 import { systemClock } from '../shared/ports/clock.js';
+import { hostname } from 'node:os';
+import { createEntitySessionSlots } from '../shared/adapters/entity-session-slots.js';
+import { azureEntityTable, createTableClient } from '../shared/adapters/table-client.js';
 import { certificateSource, pwshCommand } from './host-setup.js';
 import { createWorker } from './worker.js';
 
@@ -41,11 +44,27 @@ async function main(): Promise<number> {
       },
       clock: systemClock,
       logger,
+      ...(settings.tenantSessions.tablesEndpoint
+        ? {
+            slots: {
+              holderId: `${hostname()}:${process.pid}`,
+              slots: createEntitySessionSlots({
+                table: azureEntityTable(createTableClient({ endpoint: settings.tenantSessions.tablesEndpoint, credential }, 'sessionslots')),
+                clock: systemClock,
+                limit: settings.tenantSessions.limit,
+                leaseMs: settings.tenantSessions.leaseMs,
+              }),
+            },
+          }
+        : {}),
     });
   } catch (error) {
     logger.error('worker refused to start', { code: isDialtoneError(error) ? error.code : 'Unexpected', reason: error instanceof Error ? error.message : String(error) });
     await bus.close().catch(() => undefined);
     return 1;
+  }
+  if (!settings.tenantSessions.tablesEndpoint) {
+    logger.warn('DIALTONE_TABLES_ENDPOINT is not set: the tenant session limit is not shared, only this worker limits its sessions');
   }
   const started = worker;
   const stopped = new Promise<void>((resolve) => {

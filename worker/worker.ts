@@ -1,6 +1,7 @@
 import type { BusClient } from '../shared/ports/bus.js';
 import type { Clock } from '../shared/ports/clock.js';
 import type { Logger } from '../shared/ports/logger.js';
+import type { SessionSlots } from '../shared/ports/session-slots.js';
 import { applyVoiceCommand } from './apply.js';
 import type { CertificateSource } from './certificate.js';
 import { CertificateProvider } from './certificate-provider.js';
@@ -38,6 +39,8 @@ export interface WorkerDeps {
   clock: Clock;
   logger: Logger;
   timers?: Timers;
+  /** The tenant-wide session limit shared with other workers; `holderId` names this worker in it. */
+  slots?: { slots: SessionSlots; holderId: string };
   /** How to wait when no session is available (the sandbox passes its bus's activity signal). */
   idleWait?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
@@ -83,6 +86,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     connectTimeoutMs: s.connectTimeoutMs ?? 120_000,
     logger: deps.logger,
     timers,
+    ...(deps.slots ? { slots: deps.slots.slots, holderId: deps.slots.holderId } : {}),
   });
   rotation.pool = pool;
   const sessions = pool;
