@@ -181,6 +181,13 @@ export class VoiceCommandConsumer {
       this.counters.commands += 1;
       const result = await this.options.apply(command, entry.controller.signal);
       if (entry.settled) return;
+      if (entry.controller.signal.aborted) {
+        // The lock was lost mid-command: another worker owns this user now. What this attempt saw
+        // is not the truth to publish; the redelivered command reads Teams afresh.
+        log.warn('voice command attempt aborted after its lock was lost; its result is not published', { status: result.status });
+        this.counters.abandoned += 1;
+        return;
+      }
       const traceProperties = resultTraceProperties(span);
       const deliveries = message.deliveryCount ?? 1;
       const lastDelivery = deliveries >= this.options.maxDeliveryCount && !this.stopping.signal.aborted;

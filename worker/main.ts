@@ -3,8 +3,6 @@
  * Key Vault through the host's managed identity (DefaultAzureCredential), warm pwsh sessions.
  */
 import { DefaultAzureCredential } from '@azure/identity';
-import { CertificateClient } from '@azure/keyvault-certificates';
-import { SecretClient } from '@azure/keyvault-secrets';
 import { ServiceBusClient } from '@azure/service-bus';
 import { loadTelemetrySettings } from '../shared/config/telemetry-settings.js';
 import { loadWorkerSettings, type WorkerSettings } from '../shared/config/worker-settings.js';
@@ -12,26 +10,13 @@ import { isDialtoneError } from '../shared/domain/errors.js';
 import { createJsonLogger } from '../shared/logging/logger.js';
 import type { BusClient } from '../shared/ports/bus.js';
 import { systemClock } from '../shared/ports/clock.js';
-import type { Logger } from '../shared/ports/logger.js';
 import type { Telemetry } from '../shared/ports/telemetry.js';
 import { startAzureMonitor } from '../shared/telemetry/azure-monitor.js';
-import type { CertificateSource } from './certificate.js';
-import { fileCertificateSource, keyVaultCertificateSource } from './certificate-sources.js';
 import { hostname } from 'node:os';
 import { createEntitySessionSlots } from '../shared/adapters/entity-session-slots.js';
 import { azureEntityTable, createTableClient } from '../shared/adapters/table-client.js';
+import { certificateSource, pwshCommand } from './host-setup.js';
 import { createWorker } from './worker.js';
-
-function certificateSource(settings: WorkerSettings, credential: DefaultAzureCredential, logger: Logger): CertificateSource {
-  const c = settings.certificate;
-  if (c.kind === 'file') return fileCertificateSource({ path: c.path, ...(c.passwordFile ? { passwordFile: c.passwordFile } : {}), logger });
-  return keyVaultCertificateSource({
-    vaultUrl: c.vaultUrl,
-    name: c.name,
-    secrets: new SecretClient(c.vaultUrl, credential),
-    certificates: new CertificateClient(c.vaultUrl, credential),
-  });
-}
 
 async function main(): Promise<number> {
   let settings: WorkerSettings;
@@ -52,7 +37,7 @@ async function main(): Promise<number> {
     worker = await createWorker({
       bus,
       certificates: certificateSource(settings, credential, logger),
-      pwsh: { command: settings.pwsh.path, args: ['-NoLogo', '-NoProfile', '-NonInteractive', '-File', settings.pwsh.script] },
+      pwsh: pwshCommand(settings),
       settings: {
         tenantId: settings.tenantId,
         applicationId: settings.applicationId,

@@ -2,6 +2,8 @@ import { classifyCmdletError } from '../shared/domain/error-classification.js';
 import { DialtoneError } from '../shared/domain/errors.js';
 import type { Logger } from '../shared/ports/logger.js';
 import type { SessionSlot, SessionSlots } from '../shared/ports/session-slots.js';
+import { supportedModuleVersions } from '../shared/teams/module-cmdlets.js';
+import { moduleVersionSupported } from './module-compat.js';
 import { PwshProcess, type Credentials, type PwshCommand } from './pwsh-process.js';
 import type { SessionLease, SessionProvider } from './session.js';
 import { realTimers, type Timers } from './timers.js';
@@ -212,7 +214,11 @@ export class SessionPool implements SessionProvider {
       if (this.draining) throw shuttingDown();
       const entry: Entry = { tenantId, proc, busy: true, retire: false, ...(slot ? { slot } : {}) };
       this.entries.add(entry);
-      this.options.logger.info('pwsh session connected', { tenantId, session: proc.serial, pid: proc.pid });
+      const moduleVersion = proc.ready?.module?.version;
+      this.options.logger.info('pwsh session connected', { tenantId, session: proc.serial, pid: proc.pid, pwsh: proc.ready?.pwsh, module: moduleVersion });
+      if (moduleVersion !== undefined && !moduleVersionSupported(moduleVersion)) {
+        this.options.logger.warn('MicrosoftTeams module outside the tested range', { module: moduleVersion, supported: supportedModuleVersions });
+      }
       return entry;
     } catch (error) {
       if (proc) {
