@@ -267,6 +267,8 @@ function baseResult(command: VoiceCommand, clock: Clock, steps: CmdletStep[], ac
     steps,
     actual,
     attempts: 1,
+    // The plan version travels to `record`, which ignores a result older than the one applied.
+    ...(command.version !== undefined ? { version: command.version } : {}),
   };
 }
 
