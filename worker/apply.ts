@@ -8,6 +8,7 @@ import {
 } from '../shared/domain/error-classification.js';
 import { DialtoneError, isDialtoneError, toDialtoneError } from '../shared/domain/errors.js';
 import { normaliseActual, planSteps, verify } from '../shared/domain/voice-diff.js';
+import { voiceResultFields } from '../shared/domain/voice-result.js';
 import type { ActualVoiceState } from '../shared/domain/voice-state.js';
 import type { Clock } from '../shared/ports/clock.js';
 import type { Logger } from '../shared/ports/logger.js';
@@ -249,20 +250,8 @@ function result(
   failure?: Failure,
 ): VoiceResult {
   return {
-    commandId: command.commandId,
-    userId: command.userId,
-    userPrincipalName: command.userPrincipalName,
-    correlationId: command.correlationId,
-    eventId: command.eventId,
-    occurredAt: command.occurredAt,
-    finishedAt: clock.now().toISOString(),
+    ...voiceResultFields(command, clock.now(), steps, actual, attempts),
     status,
-    desired: command.desired,
-    allocation: command.allocation,
-    releases: command.releases,
-    steps,
-    actual,
-    attempts,
     ...(failure
       ? {
           error: {
