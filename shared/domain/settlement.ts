@@ -19,6 +19,12 @@ export interface RetryState {
   attempt: number;
   /** When the first attempt was made (ms). */
   firstAttemptAt: number;
+  /**
+   * Of the attempts, how many ended in a transient failure: the transient budget counts these
+   * only, so a person who waited hours for licensing still gets every transient retry (without
+   * it, attempt is used, as before the count existed).
+   */
+  transientAttempts?: number;
 }
 
 export interface RetryPolicy {
@@ -39,7 +45,7 @@ export const defaultRetryPolicy: RetryPolicy = {
 
 export type Settlement =
   | { action: 'complete' }
-  | { action: 'reschedule'; at: number; attempt: number; note: string }
+  | { action: 'reschedule'; at: number; attempt: number; note: string; transientAttempts?: number }
   | { action: 'deadletter'; reason: ErrorCode; description: string };
 
 /** Exponential backoff: base · 2^attempt, capped. */
@@ -73,15 +79,17 @@ export function decideSettlement(outcome: StageOutcome, retry: RetryState, now: 
       return { action: 'reschedule', at: now + delay, attempt: retry.attempt + 1, note: outcome.message };
     }
     case 'transient': {
-      if (retry.attempt >= policy.maxTransientAttempts) {
+      const failures = retry.transientAttempts ?? retry.attempt;
+      if (failures >= policy.maxTransientAttempts) {
+        const all = failures === retry.attempt ? '' : ` (${retry.attempt + 1} attempts in all)`;
         return {
           action: 'deadletter',
           reason: outcome.code,
-          description: `${outcome.message} Gave up after ${retry.attempt + 1} attempts; replay when the service recovers.`,
+          description: `${outcome.message} Gave up after ${failures + 1} ${all ? 'transient failures' : 'attempts'}${all}; replay when the service recovers.`,
         };
       }
-      const delay = Math.max(outcome.retryAfterMs ?? 0, backoffMs(retry.attempt, policy));
-      return { action: 'reschedule', at: now + delay, attempt: retry.attempt + 1, note: outcome.message };
+      const delay = Math.max(outcome.retryAfterMs ?? 0, backoffMs(failures, policy));
+      return { action: 'reschedule', at: now + delay, attempt: retry.attempt + 1, note: outcome.message, transientAttempts: failures + 1 };
     }
   }
 }

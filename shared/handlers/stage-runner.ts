@@ -15,6 +15,7 @@ export const retryProperties = {
   attempt: 'dialtone-attempt',
   firstAttemptAt: 'dialtone-first-attempt-at',
   originalId: 'dialtone-original-id',
+  transientAttempts: 'dialtone-transient-attempts',
 } as const;
 
 /** What a use case hands back: its conclusion and the messages to send before settling. */
@@ -146,7 +147,9 @@ async function settle<T>(
       await actions.deadletter(message, undefined, settlement.reason, truncate(settlement.description));
       return;
     case 'reschedule': {
-      const copy = withTraceContext(rescheduledCopy(message, settlement.attempt, retry.firstAttemptAt, result.carry), span);
+      const transient = settlement.transientAttempts ?? retry.transientAttempts ?? 0;
+      const carry = { ...result.carry, [retryProperties.transientAttempts]: transient };
+      const copy = withTraceContext(rescheduledCopy(message, settlement.attempt, retry.firstAttemptAt, carry), span);
       await deps.sender(definition.queue).scheduleMessages(copy, new Date(settlement.at));
       log.info('message rescheduled', {
         attempt: settlement.attempt,
@@ -174,7 +177,14 @@ export function readRetryState(message: ReceivedMessage, now: number): RetryStat
   const props = message.applicationProperties ?? {};
   const attempt = Number(props[retryProperties.attempt] ?? 0);
   const first = Number(props[retryProperties.firstAttemptAt] ?? now);
-  return { attempt: Number.isFinite(attempt) ? attempt : 0, firstAttemptAt: Number.isFinite(first) ? first : now };
+  const safeAttempt = Number.isFinite(attempt) ? attempt : 0;
+  // A copy rescheduled before transient failures were counted apart: all its attempts count.
+  const transient = Number(props[retryProperties.transientAttempts] ?? safeAttempt);
+  return {
+    attempt: safeAttempt,
+    firstAttemptAt: Number.isFinite(first) ? first : now,
+    transientAttempts: Number.isFinite(transient) && transient >= 0 ? Math.min(transient, safeAttempt) : safeAttempt,
+  };
 }
 
 function rescheduledCopy(message: ReceivedMessage, attempt: number, firstAttemptAt: number, carry?: ApplicationProperties): OutgoingMessage {

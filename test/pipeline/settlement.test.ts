@@ -19,6 +19,31 @@ describe('decideSettlement', () => {
     ).toEqual({ action: 'deadletter', reason: 'UserAmbiguous', description: 'two users' });
   });
 
+  it('retries a transient failure that follows a long wait for licensing, instead of dead-lettering it at once', () => {
+    // Eleven "not licensed yet" attempts are the licensing window at work, not transient failures.
+    const s = decideSettlement(
+      { kind: 'transient', code: 'Throttled', message: 'Graph said 429' },
+      { attempt: 11, firstAttemptAt: t0, transientAttempts: 0 },
+      t0 + 30 * 60_000,
+      policy,
+    );
+    expect(s).toMatchObject({ action: 'reschedule', attempt: 12, transientAttempts: 1 });
+  });
+
+  it('dead-letters after the transient budget counted in transient failures only, naming both counts', () => {
+    const s = decideSettlement(
+      { kind: 'transient', code: 'Throttled', message: 'Graph said 429.' },
+      { attempt: 11, firstAttemptAt: t0, transientAttempts: 3 },
+      t0 + 30 * 60_000,
+      policy,
+    );
+    expect(s).toEqual({
+      action: 'deadletter',
+      reason: 'Throttled',
+      description: 'Graph said 429. Gave up after 4 transient failures (12 attempts in all); replay when the service recovers.',
+    });
+  });
+
   it('reschedules a user not found yet with exponential backoff', () => {
     const s = decideSettlement({ kind: 'wait', code: 'UserNotFound', message: 'not yet' }, { attempt: 2, firstAttemptAt: t0 }, t0 + 90_000, policy);
     expect(s).toEqual({ action: 'reschedule', at: t0 + 90_000 + 120_000, attempt: 3, note: 'not yet' });

@@ -138,3 +138,18 @@ describe('the stage handler', () => {
     expect(settled.map((s) => s.action)).toEqual(['deadletter', 'complete']);
   });
 });
+
+describe('the transient budget is carried apart from the licensing wait', () => {
+  it('reads the transient count from the copy, and counts every attempt of a copy written before it existed', async () => {
+    const { readRetryState } = await import('../../shared/handlers/stage-runner.js');
+    const at = Date.parse('2026-11-02T08:00:00Z');
+    const props = (p: Record<string, number>) => ({ body: {}, applicationProperties: p }) as never;
+    expect(readRetryState(props({ 'dialtone-attempt': 11, 'dialtone-first-attempt-at': at, 'dialtone-transient-attempts': 1 }), at)).toEqual({
+      attempt: 11,
+      firstAttemptAt: at,
+      transientAttempts: 1,
+    });
+    expect(readRetryState(props({ 'dialtone-attempt': 5, 'dialtone-first-attempt-at': at }), at).transientAttempts).toBe(5);
+    expect(readRetryState(props({}), at)).toEqual({ attempt: 0, firstAttemptAt: at, transientAttempts: 0 });
+  });
+});
