@@ -10,7 +10,11 @@ import { sendInBatches } from './send-in-batches.js';
 export const DELTA_LINK_KEY = 'graph-users-delta';
 
 export interface ResyncDeps {
-  delta: { listUsersDelta(deltaLink?: string): Promise<{ users: DirectoryUser[]; removed?: string[]; deltaLink: string }> };
+  delta: {
+    listUsersDelta(deltaLink?: string): Promise<{ users: DirectoryUser[]; removed?: string[]; deltaLink: string }>;
+    /** Confirms, on the first round, that a provisioned user missing from the listing is gone. */
+    getUser?(id: string): Promise<DirectoryUser | undefined>;
+  };
   records: ProvisioningRecords;
   state: SyncState;
   sender: BusSender;
@@ -31,6 +35,7 @@ export async function resyncDirectory(deps: ResyncDeps): Promise<{ changed: numb
   const messages = [];
   // A deleted account cannot be read any more: it is re-planned as deleted, which releases its numbers.
   const reported = [...users.map((u) => ({ id: u.id, changeType: 'updated' as const })), ...removed.map((id) => ({ id, changeType: 'deleted' as const }))];
+  if (previous === undefined) reported.push(...(await goneBeforeFirstRound(deps, new Set(reported.map((r) => r.id)))));
   for (const { id, changeType } of reported) {
     if (!(await deps.records.get(id))) continue;
     // The round is named by its delta tokens, not the whole links: the host in them is not part of it.
@@ -44,6 +49,22 @@ export async function resyncDirectory(deps: ResyncDeps): Promise<{ changed: numb
   await deps.state.set(DELTA_LINK_KEY, deltaLink);
   deps.logger.info('directory resync', { queue: queueNames.userChanges, changed: reported.length, replanned: messages.length, first: previous === undefined });
   return { changed: reported.length, replanned: messages.length };
+}
+
+/**
+ * The first round lists live users only (no @removed): a provisioned user deleted before it, whose
+ * notification was lost, would keep their number for ever. Each one missing from the listing that
+ * Graph confirms it cannot read is re-planned as deleted.
+ */
+async function goneBeforeFirstRound(deps: ResyncDeps, listed: Set<string>): Promise<{ id: string; changeType: 'deleted' }[]> {
+  const getUser = deps.delta.getUser?.bind(deps.delta);
+  if (!getUser) return [];
+  const gone: { id: string; changeType: 'deleted' }[] = [];
+  for (const record of await deps.records.list()) {
+    if (listed.has(record.userId)) continue;
+    if ((await getUser(record.userId)) === undefined) gone.push({ id: record.userId, changeType: 'deleted' });
+  }
+  return gone;
 }
 
 /** The query of a delta link (its $deltatoken), or the text itself when it is not a URL. */

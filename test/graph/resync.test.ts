@@ -69,6 +69,23 @@ describe('the directory resync (users delta)', () => {
     expect(sent[0]).toMatchObject({ sessionId: ids.anna, body: { userId: ids.anna, source: 'resync', changeType: 'deleted' } });
   });
 
+  it('re-plans as deleted, on the first round, a provisioned user deleted before it (the first listing has only live users)', async () => {
+    const { deps, sent, clock } = await setup({ deleted: true });
+    // Deleted an hour in, before any delta round and with its notification lost.
+    clock.advance(2 * 3_600_000);
+    const result = await resyncDirectory(deps);
+    expect(result.replanned).toBe(1);
+    expect(sent[0]).toMatchObject({ sessionId: ids.anna, body: { userId: ids.anna, source: 'resync', changeType: 'deleted' } });
+  });
+
+  it('does not call a provisioned user deleted on the first round while Graph can still read them', async () => {
+    const { deps, sent } = await setup();
+    const listed = { ...deps, delta: { ...deps.delta, listUsersDelta: async (link?: string) => ({ ...(await deps.delta.listUsersDelta(link)), users: [] }) } };
+    const result = await resyncDirectory(listed);
+    expect(result.replanned).toBe(0);
+    expect(sent).toEqual([]);
+  });
+
   it('700 resync users save the delta link: the user-changes go out in as many 256 KB batches as needed', async () => {
     const clock = new SimClock('2026-11-23T12:00:00Z');
     const base = tenant();
