@@ -62,7 +62,12 @@ export class Directory {
 
   /** Directory sync has brought the user into Teams. */
   visible(user: SandboxUser): boolean {
-    return this.elapsedMs() >= (user.appearsAfterMs ?? 0);
+    return this.elapsedMs() >= (user.appearsAfterMs ?? 0) && !this.deleted(user);
+  }
+
+  /** Deleted from Entra ID: Teams drops the account and the numbers assigned to it. */
+  deleted(user: SandboxUser): boolean {
+    return this.changed(user, 'deleted') === true;
   }
 
   upn(user: SandboxUser): string {
@@ -97,12 +102,12 @@ export class Directory {
   }
 
   /** The value after every scheduled change to this user that is due. */
-  private changed<K extends 'servicePlans' | 'accountEnabled' | 'userPrincipalName'>(user: SandboxUser, key: K): SandboxUser[K] | undefined {
+  private changed<K extends 'servicePlans' | 'accountEnabled' | 'userPrincipalName' | 'deleted'>(user: SandboxUser, key: K): (SandboxUser & { deleted?: boolean })[K] | undefined {
     let value: unknown;
     const elapsed = this.elapsedMs();
     for (const change of this.changesByUser.get(user.id) ?? []) {
       if (change.atMs <= elapsed && change.set[key] !== undefined) value = change.set[key];
     }
-    return value as SandboxUser[K] | undefined;
+    return value as (SandboxUser & { deleted?: boolean })[K] | undefined;
   }
 }

@@ -110,25 +110,25 @@ export class SimTenant {
 
   /** The user's current Teams state by object id or UPN, whether or not synced yet. */
   user(idOrUpn: string): SimUserView | undefined {
-    this.batches.settle();
+    this.settleNow();
     const state = this.find(idOrUpn);
     return state === undefined ? undefined : this.view(state);
   }
 
   usersView(): SimUserView[] {
-    this.batches.settle();
+    this.settleNow();
     return [...this.users.values()].map((u) => this.view(u));
   }
 
   /** Every number Teams knows, as Get-CsPhoneNumberAssignment rows, sorted. */
   assignments(): PhoneNumberRow[] {
-    this.batches.settle();
+    this.settleNow();
     return this.sorted().map((n) => row(n));
   }
 
   /** What cmdlets changed, as JSON to persist between sandbox runs. */
   exportState(): TeamsTenantState {
-    this.batches.settle();
+    this.settleNow();
     return {
       version: 1,
       tenantId: this.tenantId,
@@ -238,7 +238,7 @@ export class SimTenant {
       target = this.find(filter.assignedPstnTargetId)?.file.id ?? filter.assignedPstnTargetId;
     }
     const wantStatus = filter.pstnAssignmentStatus?.toLowerCase();
-    this.batches.settle();
+    this.settleNow();
     // The indexes narrow the rows first (one user's numbers, one number); the filters then apply as before.
     let candidates: NumberState[];
     if (target !== undefined) {
@@ -335,7 +335,7 @@ export class SimTenant {
   }
 
   private resolve(cmdlet: string, identity: string): UserState {
-    this.batches.settle();
+    this.settleNow();
     const user = this.find(identity);
     if (user === undefined || !this.directory.visible(user.file)) throw teamsErrors.notFound(cmdlet, identity);
     return user;
@@ -347,6 +347,16 @@ export class SimTenant {
   }
 
   /** Stores a number (replacing what was stored under it) and keeps the indexes in step. */
+  /** Due batch operations finish, and accounts deleted from Entra ID lose their numbers and voice. */
+  private settleNow(): void {
+    this.batches.settle();
+    for (const user of this.users.values()) {
+      if (!this.directory.deleted(user.file)) continue;
+      for (const n of [...(this.byOwner.get(user.file.id.toLowerCase()) ?? [])]) this.unassign(n);
+      user.enterpriseVoiceEnabled = false;
+    }
+  }
+
   private putNumber(state: NumberState): void {
     const previous = this.numbers.get(state.number);
     if (previous !== undefined) this.unassign(previous);
