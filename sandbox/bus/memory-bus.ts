@@ -460,6 +460,25 @@ export class MemoryBus implements BusClient {
     this.faults.set(faults);
   }
 
+  /**
+   * Chaos: the broker loses the lock of one held session now, as after a network blip or a lock
+   * renewal that never arrived. Its locked messages go back (the holder learns it at its next
+   * settle or renewal: SessionLockLost) and another receiver can take the session while the
+   * first one still works. `choose` picks among the sessions holding a locked message; returns
+   * the session id, or undefined when none was held.
+   */
+  loseSessionLock(queueName: string, choose: (sessionIds: string[]) => string | undefined): string | undefined {
+    const queue = this.queue(queueName);
+    this.tick(queue);
+    const held = [...queue.sessions.values()].filter((s) => s.lock !== undefined && s.locked.size > 0);
+    const id = choose(held.map((s) => s.id).sort());
+    const session = held.find((s) => s.id === id);
+    if (!session) return undefined;
+    this.unlockSession(queue, session);
+    this.notify();
+    return session.id;
+  }
+
   /** Faults injected so far, by `code:operation` (e.g. `ServiceBusy:complete`). */
   faultCounts(): Record<string, number> {
     return this.faults.injected();

@@ -15,6 +15,7 @@ import type { SyncState } from '../../shared/ports/sync-state.js';
 import { createStaticPolicyCatalog } from '../../shared/adapters/file-policy-catalog.js';
 import { createMemoryNumberInventory } from '../../shared/adapters/memory-number-inventory.js';
 import { createMemoryTableService, type MemoryTableService } from '../../shared/adapters/memory-table-client.js';
+import type { CertificateSource } from '../../worker/certificate.js';
 import { createMemoryProvisioningRecords } from '../../shared/adapters/memory-provisioning-records.js';
 import { createTableNumberInventory } from '../../shared/adapters/table-number-inventory.js';
 import { createTableProvisioningRecords } from '../../shared/adapters/table-provisioning-records.js';
@@ -62,6 +63,12 @@ export interface SandboxOptions {
   state?: SandboxState;
   /** Throttling and outages of the simulated Graph (seeded), for chaos runs. */
   graphFaults?: GraphFaults;
+  /** Seeds the Graph faults' draws (default 7). */
+  graphFaultSeed?: number;
+  /** Where each worker's certificate comes from (default: an ephemeral one); chaos runs make Key Vault fail. */
+  workerCertificates?: (index: number) => CertificateSource;
+  /** The worker host's clock is this far from the Functions' clock (chaos runs: ±5 min). */
+  workerClockSkewMs?: number;
   /** Give up when nothing progresses for this long in real time. */
   stallTimeoutMs?: number;
   /** Spans and metrics of every stage and the worker (tests pass OpenTelemetry with an in-memory exporter). */
@@ -200,7 +207,7 @@ export class Sandbox {
         clock,
         startMs: clock.startedAt,
         ...(teamsFirst ? { teams: { tenant: teamsFirst.tenant } } : {}),
-        ...(options.graphFaults ? { faults: options.graphFaults, seed: 7 } : {}),
+        ...(options.graphFaults ? { faults: options.graphFaults, seed: options.graphFaultSeed ?? 7 } : {}),
         notifications: {
           transport: webhookTransport(webhook),
           timers: { now: () => clock.nowMs(), at: (at, key, fn) => void scheduler.at(at, key, fn) },
@@ -300,7 +307,18 @@ export class Sandbox {
         });
         teams = sim;
         cleanups.push(() => sim.close());
-        const w = await startSandboxWorker({ bus, clock, logger, teams: sim, tenantId: inputs.tenant.tenantId, count: workerCount, ...(options.workerTuning ? { tuning: options.workerTuning } : {}), ...(options.telemetry ? { telemetry: options.telemetry } : {}) });
+        const w = await startSandboxWorker({
+          bus,
+          clock,
+          logger,
+          teams: sim,
+          tenantId: inputs.tenant.tenantId,
+          count: workerCount,
+          ...(options.workerTuning ? { tuning: options.workerTuning } : {}),
+          ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+          ...(options.workerCertificates ? { certificates: options.workerCertificates } : {}),
+          ...(options.workerClockSkewMs !== undefined ? { clockSkewMs: options.workerClockSkewMs } : {}),
+        });
         worker = w;
         cleanups.push(() => w.stop());
       }
@@ -325,6 +343,16 @@ export class Sandbox {
     const first = this.eventsIn;
     this.eventsIn += lines.length;
     this.refused.push(...(await enqueueEvents(this.bus, this.clock, lines, first)));
+  }
+
+  /** The in-memory tables (chaos runs change and count their faults); undefined on Azurite. */
+  tableService(): MemoryTableService | undefined {
+    return this.tables;
+  }
+
+  /** The hybrid workers, when they run (chaos runs kill and restart them). */
+  workers(): SandboxWorker | undefined {
+    return this.worker;
   }
 
   /** HR lines refused at send, so far. */

@@ -1,8 +1,10 @@
+import type { Clock } from '../../shared/ports/clock.js';
 import type { Logger } from '../../shared/ports/logger.js';
 import type { Telemetry } from '../../shared/ports/telemetry.js';
+import type { CertificateSource } from '../../worker/certificate.js';
 import { ephemeralCertificateSource } from '../../worker/ephemeral-certificate.js';
 import { createWorker, type Worker, type WorkerTuning } from '../../worker/worker.js';
-import type { BusClient } from '../../shared/ports/bus.js';
+import type { BusClient, BusSessionReceiver } from '../../shared/ports/bus.js';
 import type { MemoryBus } from '../bus/memory-bus.js';
 import type { SimClock } from '../clock.js';
 import type { TeamsSimulator } from '../teams-sim/index.js';
@@ -13,10 +15,22 @@ export interface SandboxWorker {
   heldSessions(): number;
   stop(): Promise<void>;
   workers: Worker[];
+  /**
+   * Kills worker `index` as a process dies (chaos runs): from now on nothing it does reaches the
+   * bus (no result, no complete, no abandon: its locks expire), its pwsh processes are killed
+   * mid-cmdlet, and a new worker process takes its place, as systemd restarts the unit.
+   */
+  kill(index: number): Promise<void>;
+  /** Starts that failed (the certificate could not be loaded) before a worker came up, as systemd would retry them. */
+  failedStarts(): number;
+  kills(): number;
 }
 
 /** The sandbox's app registration: the simulator checks only the tenant id and that a certificate came. */
 const SANDBOX_APPLICATION_ID = '00000000-0000-0000-0000-0000000d1a17';
+
+/** How often the sandbox's "systemd" starts a worker that refuses to start (Restart=on-failure). */
+const MAX_STARTS = 20;
 
 /**
  * Runs `count` real hybrid workers (competing session consumers) against the in-memory bus,
@@ -32,64 +46,140 @@ export async function startSandboxWorker(options: {
   count: number;
   tuning?: Partial<Omit<WorkerTuning, 'tenantId' | 'applicationId'>>;
   telemetry?: Telemetry;
+  /** Where each worker's certificate comes from (default: one ephemeral certificate); chaos runs make Key Vault fail. */
+  certificates?: (index: number) => CertificateSource;
+  /** The worker host's clock runs this far from the Functions' clock (chaos: ±5 min skew). */
+  clockSkewMs?: number;
 }): Promise<SandboxWorker> {
   const workers: Worker[] = [];
   const held = { sessions: 0 };
-  const bus = countingSessions(options.bus, held);
+  const dying: Promise<void>[] = [];
+  let failedStarts = 0;
+  let kills = 0;
+  const defaultCertificates = ephemeralCertificateSource({ now: options.clock.now(), validDays: 3650 });
+  const skew = options.clockSkewMs ?? 0;
+  const clock: Clock = skew === 0 ? options.clock : { now: () => new Date(options.clock.nowMs() + skew) };
+
+  const startOne = async (i: number): Promise<{ worker: Worker; link: Link }> => {
+    for (let attempt = 1; ; attempt++) {
+      const link: Link = { dead: false };
+      try {
+        const worker = await createWorker({
+          bus: countingSessions(options.bus, held, link),
+          certificates: options.certificates?.(i) ?? defaultCertificates,
+          pwsh: options.teams.pwshCommand,
+          settings: {
+            tenantId: options.tenantId,
+            applicationId: SANDBOX_APPLICATION_ID,
+            concurrentSessions: 4,
+            maxSessions: 4,
+            maxSessionsPerTenant: 4,
+            certificateReloadMs: 0,
+            backoffMs: [50, 200],
+            busyBackoffMs: 100,
+            ...options.tuning,
+          },
+          clock,
+          logger: options.logger.child({ component: 'worker', worker: i + 1 }),
+          ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+          idleWait: (ms, signal) => (signal.aborted ? Promise.resolve() : options.bus.waitForActivity(Math.min(ms, 50))),
+        });
+        worker.start();
+        return { worker, link };
+      } catch (error) {
+        // worker/main.ts exits 1 when the worker refuses to start; systemd starts it again.
+        failedStarts += 1;
+        if (attempt >= MAX_STARTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    }
+  };
+
+  const links: Link[] = [];
   for (let i = 0; i < options.count; i++) {
-    const worker = await createWorker({
-      bus,
-      certificates: ephemeralCertificateSource({ now: options.clock.now(), validDays: 3650 }),
-      pwsh: options.teams.pwshCommand,
-      settings: {
-        tenantId: options.tenantId,
-        applicationId: SANDBOX_APPLICATION_ID,
-        concurrentSessions: 4,
-        maxSessions: 4,
-        maxSessionsPerTenant: 4,
-        certificateReloadMs: 0,
-        backoffMs: [50, 200],
-        busyBackoffMs: 100,
-        ...options.tuning,
-      },
-      clock: options.clock,
-      logger: options.logger.child({ component: 'worker', worker: i + 1 }),
-      ...(options.telemetry ? { telemetry: options.telemetry } : {}),
-      idleWait: (ms, signal) => (signal.aborted ? Promise.resolve() : options.bus.waitForActivity(Math.min(ms, 50))),
-    });
-    worker.start();
+    const { worker, link } = await startOne(i);
     workers.push(worker);
+    links.push(link);
   }
   return {
     workers,
     busy: () => workers.some((w) => w.busy()),
     heldSessions: () => held.sessions,
+    failedStarts: () => failedStarts,
+    kills: () => kills,
+    kill: async (index) => {
+      const victim = workers[index];
+      const link = links[index];
+      if (!victim || !link) return;
+      kills += 1;
+      link.dead = true;
+      // Its pwsh children die with it; what it still tries to tell the bus is lost.
+      dying.push(victim.stop().catch(() => undefined));
+      const next = await startOne(index);
+      workers[index] = next.worker;
+      links[index] = next.link;
+    },
     stop: async () => {
-      await Promise.all(workers.map((w) => w.stop()));
+      await Promise.all([...workers.map((w) => w.stop()), ...dying]);
     },
   };
 }
 
+/** A worker process's connection: dead once the process was killed. */
+interface Link {
+  dead: boolean;
+}
+
+function killed(): Error {
+  return new Error('the worker process was killed: its AMQP connection is gone');
+}
+
 /** The bus as the workers see it, counting the sessions they hold, for the sandbox's quiet check. */
-function countingSessions(bus: MemoryBus, held: { sessions: number }): BusClient {
+function countingSessions(bus: MemoryBus, held: { sessions: number }, link: Link): BusClient {
+  const alive = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
+    if (link.dead) throw killed();
+    return fn(...args);
+  };
   return {
-    createSender: (queue) => bus.createSender(queue),
+    createSender: (queue) => {
+      const sender = bus.createSender(queue);
+      return {
+        sendMessages: alive((m: Parameters<typeof sender.sendMessages>[0]) => sender.sendMessages(m)),
+        createMessageBatch: (o) => sender.createMessageBatch(o),
+        scheduleMessages: alive((m: Parameters<typeof sender.scheduleMessages>[0], at: Date) => sender.scheduleMessages(m, at)),
+        close: () => sender.close(),
+      };
+    },
     createReceiver: (queue, options) => bus.createReceiver(queue, options),
     acceptNextSession: async (queue, options) => {
+      if (link.dead) throw killed();
       const receiver = await bus.acceptNextSession(queue, options);
       held.sessions += 1;
       let open = true;
-      return {
-        ...receiver,
+      const wrapped: BusSessionReceiver = {
         sessionId: receiver.sessionId,
+        receiveMessages: alive((max: number, o?: Parameters<BusSessionReceiver['receiveMessages']>[1]) => receiver.receiveMessages(max, o)),
+        peekMessages: (max, o) => receiver.peekMessages(max, o),
+        completeMessage: alive((m: Parameters<BusSessionReceiver['completeMessage']>[0]) => receiver.completeMessage(m)),
+        abandonMessage: alive((m: Parameters<BusSessionReceiver['abandonMessage']>[0], p?: Parameters<BusSessionReceiver['abandonMessage']>[1]) =>
+          receiver.abandonMessage(m, p),
+        ),
+        deadLetterMessage: alive((m: Parameters<BusSessionReceiver['deadLetterMessage']>[0], o?: Parameters<BusSessionReceiver['deadLetterMessage']>[1]) =>
+          receiver.deadLetterMessage(m, o),
+        ),
+        renewSessionLock: alive(() => receiver.renewSessionLock()),
+        getSessionState: alive(() => receiver.getSessionState()),
+        setSessionState: alive((s: Parameters<BusSessionReceiver['setSessionState']>[0]) => receiver.setSessionState(s)),
         close: async () => {
           if (open) {
             open = false;
             held.sessions -= 1;
           }
-          await receiver.close();
+          // A killed process closes nothing: its session lock runs out on the broker.
+          if (!link.dead) await receiver.close();
         },
       };
+      return wrapped;
     },
     close: () => bus.close(),
   };

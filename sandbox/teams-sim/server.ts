@@ -25,6 +25,8 @@ export interface TeamsMetrics {
   byCmdlet: Record<string, number>;
   /** Requests a fault rule fired on. */
   faultsInjected: number;
+  /** The same, by fault kind (`crash:after` for a fault after the cmdlet ran). */
+  faultsByKind: Record<string, number>;
 }
 
 /** Sandbox time: a cmdlet's latency is a wait on the simulated clock, not in real time. */
@@ -55,7 +57,7 @@ export class TeamsSimServer {
   private readonly faults: FaultPlan;
   private latency: Required<LatencyMs>;
   private readonly simulatedTime: SimulatedTime | undefined;
-  private counts: TeamsMetrics = { cmdlets: 0, writeCmdlets: 0, connects: 0, byCmdlet: {}, faultsInjected: 0 };
+  private counts: TeamsMetrics = { cmdlets: 0, writeCmdlets: 0, connects: 0, byCmdlet: {}, faultsInjected: 0, faultsByKind: {} };
   private url = '';
 
   private constructor(
@@ -85,7 +87,7 @@ export class TeamsSimServer {
   }
 
   metrics(): TeamsMetrics {
-    return { ...this.counts, byCmdlet: { ...this.counts.byCmdlet } };
+    return { ...this.counts, byCmdlet: { ...this.counts.byCmdlet }, faultsByKind: { ...this.counts.faultsByKind } };
   }
 
   setFaults(faults: readonly FaultRule[]): void {
@@ -156,7 +158,11 @@ export class TeamsSimServer {
     const kind = cmdletKind(cmdlet);
     const identity = Object.entries(body.parameters).find(([k]) => k.toLowerCase() === 'identity')?.[1];
     const fault = this.faults.next({ cmdlet, identities: typeof identity === 'string' ? this.tenant.identitiesOf(identity) : [] });
-    if (fault !== undefined) this.counts.faultsInjected += 1;
+    if (fault !== undefined) {
+      this.counts.faultsInjected += 1;
+      const key = fault.phase === 'after' ? `${fault.kind}:after` : fault.kind;
+      this.counts.faultsByKind[key] = (this.counts.faultsByKind[key] ?? 0) + 1;
+    }
     if (this.simulatedTime !== undefined) {
       // Each pwsh process is its own Teams session: its cmdlets run one after another on the
       // sandbox clock while other sessions run theirs.

@@ -158,6 +158,7 @@ describe('the pwsh stand-in speaks the protocol', () => {
       connects: 1,
       byCmdlet: { 'Connect-MicrosoftTeams': 1, 'Get-CsOnlineUser': 1, 'Grant-CsTenantDialPlan': 1 },
       faultsInjected: 0,
+      faultsByKind: {},
     });
   });
 

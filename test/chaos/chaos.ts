@@ -1,0 +1,277 @@
+import { queueNames } from '../../shared/contracts/messages.js';
+import { parseVoicePolicy } from '../../shared/domain/policy.js';
+import type { PoolDefinition } from '../../shared/domain/numbers.js';
+import { createStaticPolicyCatalog } from '../../shared/adapters/file-policy-catalog.js';
+import type { BusFaults } from '../../sandbox/bus/bus-faults.js';
+import { Sandbox } from '../../sandbox/host/sandbox.js';
+import { seededRandom, type FaultRule } from '../../sandbox/teams-sim/faults.js';
+import { SandboxTenantFileSchema } from '../../sandbox/teams-sim/tenant-file.js';
+import { ephemeralCertificateSource } from '../../worker/ephemeral-certificate.js';
+import type { CertificateSource } from '../../worker/certificate.js';
+import { inputs, sampleTenant } from '../integration/sandbox-fixtures.js';
+import { checkInvariants, type Invariant, type Observed } from './invariants.js';
+import { buildPopulation, CHAOS_START, type Population } from './population.js';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+export interface ChaosOptions {
+  seed: number;
+  people: number;
+  /** Observed state handed to the invariants, changed first (tests break it on purpose). */
+  tamper?: (observed: Observed) => void;
+  onProgress?: (line: string) => void;
+}
+
+/** The DESIGN.md contract (`seed`, `faults`, `invariants`) and the figures docs/RELIABILITY.md prints. */
+export interface ChaosResult {
+  seed: number;
+  faults: Record<string, number>;
+  invariants: Invariant[];
+  people: number;
+  events: { hr: number; duplicatesAfterWindow: number; directoryChanges: number; lostNotifications: number; badInputs: number; byScenario: Record<string, number> };
+  retries: Record<string, number>;
+  badInputs: { why: string; outcome: string }[];
+  simulatedHours: number;
+  realSeconds: number;
+}
+
+export const chaosPools: PoolDefinition[] = [
+  { id: 'ams', ranges: [{ from: '+31201240000', to: '+31201241999' }], quarantineDays: 90 },
+  { id: 'rtm', ranges: [{ from: '+31101240000', to: '+31101241999' }], quarantineDays: 90 },
+];
+
+/** Key Vault answers 503 to the first `failures` certificate loads, as at a worker host's start during an outage. */
+function flakyKeyVault(failures: number, counter: { failed: number }): CertificateSource {
+  const inner = ephemeralCertificateSource({ now: new Date(CHAOS_START), validDays: 3650 });
+  return {
+    description: 'Key Vault (chaos: unavailable at start)',
+    load: async () => {
+      if (counter.failed < failures) {
+        counter.failed += 1;
+        throw Object.assign(new Error('Service Unavailable: Key Vault could not be reached (503)'), { statusCode: 503, code: 'ServiceUnavailable' });
+      }
+      return inner.load();
+    },
+  };
+}
+
+function teamsFaults(): FaultRule[] {
+  return [
+    { kind: 'throttle', probability: 0.04 },
+    { kind: 'busy', probability: 0.03 },
+    { kind: 'unavailable', probability: 0.03 },
+    { kind: 'crash', cmdlet: 'Set-CsPhoneNumberAssignment', phase: 'after', probability: 0.03 },
+    { kind: 'crash', cmdlet: 'Grant-CsTenantDialPlan', probability: 0.02 },
+    // A hung cmdlet costs the worker's cmdlet timeout in real time: a few per run.
+    { kind: 'hang', cmdlet: 'Grant-CsOnlineVoiceRoutingPolicy', probability: 0.05, times: 3 },
+  ];
+}
+
+const busFaults = (seed: number): BusFaults => ({
+  seed,
+  rules: [
+    { code: 'QuotaExceeded', probability: 0.01 },
+    { code: 'ServiceBusy', probability: 0.02 },
+  ],
+});
+
+/** Plays a seeded population through the whole sandbox under every fault, then checks the invariants. */
+export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
+  const started = Date.now();
+  const { seed } = options;
+  const random = seededRandom(seed * 104_729 + 3);
+  const population = buildPopulation(seed, options.people);
+  const base = sampleTenant();
+  const tenant = SandboxTenantFileSchema.parse({ ...base, users: population.users, externalAssignments: [], directoryChanges: population.directoryChanges });
+  const policyText = readFileSync(fileURLToPath(new URL('../../sandbox/data/voice-policy.yaml', import.meta.url)), 'utf8');
+  const policy = parseVoicePolicy(policyText, 'yaml', 'voice-policy.yaml');
+  const keyVault = { failed: 0 };
+  const skewMs = (random() < 0.5 ? -1 : 1) * 5 * MINUTE;
+  const sandbox = await Sandbox.start(inputs({ tenant, eventLines: population.hrLines, policy, pools: chaosPools }), {
+    storage: 'memory',
+    seed,
+    instances: 3,
+    startJitterMs: 3_000,
+    workerCount: 2,
+    graphFaults: { rules: [{ status: 429, probability: 0.05, retryAfterSeconds: 5 }, { status: 503, probability: 0.03 }] },
+    graphFaultSeed: seed,
+    teams: { seed, faults: teamsFaults() },
+    workerTuning: { cmdletTimeoutMs: 2_000, connectTimeoutMs: 20_000, shutdownGraceMs: 0 },
+    workerCertificates: () => flakyKeyVault(2, keyVault),
+    workerClockSkewMs: skewMs,
+    stallTimeoutMs: 300_000,
+  });
+  const chaos = { kills: 0, locksLost: 0 };
+  try {
+    await sandbox.enqueueEvents(population.hrLines);
+    sandbox.bus.setFaults(busFaults(seed));
+    sandbox.tableService()?.setFaults({ seed, serverBusy: { rate: 0.01, length: 3 }, preconditionFailed: { rate: 0.02, length: 2 }, timeout: { rate: 0.003, delayMs: 5, appliedRate: 0.5 } });
+    scheduleChaos(sandbox, population, random, chaos);
+    options.onProgress?.(`chaos: seed ${seed}, ${options.people} people, ${population.hrLines.length} HR lines`);
+    await sandbox.runUntilQuiet();
+    // The HR system sends some events again, hours later: past the 10-minute duplicate window.
+    await sandbox.enqueueEvents(population.duplicates);
+    // A day and a half more: resync (every 12 h) catches the lost notifications, reservations lapse.
+    await sandbox.runFor(36 * HOUR);
+    await sandbox.runUntilQuiet();
+    const observed = await observe(sandbox, population, policy, chaos, keyVault.failed);
+    options.tamper?.(observed);
+    const invariants = checkInvariants(observed);
+    const report = await sandbox.report();
+    return {
+      seed,
+      faults: observed.faults,
+      invariants,
+      people: options.people,
+      events: {
+        hr: population.hrLines.length,
+        duplicatesAfterWindow: population.duplicates.length,
+        directoryChanges: population.directoryChanges.length,
+        lostNotifications: population.lostNotifications,
+        badInputs: population.badInputs.length,
+        byScenario: countBy(population.people.map((p) => p.kind)),
+      },
+      retries: observed.retries,
+      badInputs: population.badInputs.map((b) => {
+        const id = eventIdOfLine(b.line);
+        const d = report.deadLetters.find((x) => (id ? deadLetterEventId(x.body) === id : typeof x.body === 'string' && x.body === b.line));
+        return { why: b.why, outcome: d ? `dead-lettered ${d.reason}: ${d.description.slice(0, 140)}` : 'NOT dead-lettered' };
+      }),
+      simulatedHours: Math.round(sandbox.clock.elapsedMs() / HOUR),
+      realSeconds: Math.round((Date.now() - started) / 1000),
+    };
+  } finally {
+    await sandbox.stop();
+  }
+}
+
+/** Worker kills and lock losses at seeded moments of the HR timeline, while commands run. */
+function scheduleChaos(sandbox: Sandbox, population: Population, random: () => number, chaos: { kills: number; locksLost: number }): void {
+  const window = 3 * HOUR;
+  const kills = Math.max(1, Math.round(population.people.length / 40));
+  const losses = Math.max(2, Math.round(population.people.length / 15));
+  for (let k = 0; k < kills; k++) {
+    const at = CHAOS_START + Math.floor(random() * window);
+    const victim = Math.floor(random() * 2);
+    sandbox.scheduler.at(at, `chaos:kill:${k}`, async () => {
+      const workers = sandbox.workers();
+      if (!workers) return;
+      chaos.kills += 1;
+      await workers.kill(victim);
+    });
+  }
+  // Lock losses: tried every sandbox minute of the window until enough hit a session that is held
+  // mid-command (a loss with nothing held proves nothing).
+  for (let k = 0; k < window / MINUTE; k++) {
+    const draw = random();
+    const queue = k % 3 === 2 ? queueNames.userChanges : queueNames.voiceCommands;
+    sandbox.scheduler.at(CHAOS_START + k * MINUTE + Math.floor(draw * MINUTE), `chaos:lock:${k}`, () => {
+      if (chaos.locksLost >= losses) return;
+      const lost = sandbox.bus.loseSessionLock(queue, (ids) => ids[Math.floor(draw * ids.length)]);
+      if (lost !== undefined) chaos.locksLost += 1;
+    });
+  }
+}
+
+function eventIdOfLine(line: string): string | undefined {
+  try {
+    const id = (JSON.parse(line) as { eventId?: unknown }).eventId;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function deadLetterEventId(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const id = (body as { eventId?: unknown }).eventId;
+  return typeof id === 'string' ? id : undefined;
+}
+
+function countBy(list: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of list) out[k] = (out[k] ?? 0) + 1;
+  return out;
+}
+
+async function observe(sandbox: Sandbox, population: Population, policy: Observed['policy'], chaos: { kills: number; locksLost: number }, keyVaultFailures: number): Promise<Observed> {
+  // Counted first: reading the end state must not meet the storms the run was put through.
+  const table = sandbox.tableService()?.faultCounts();
+  const busCounts = sandbox.bus.faultCounts();
+  sandbox.tableService()?.setFaults(undefined);
+  sandbox.bus.setFaults(undefined);
+  const report = await sandbox.report();
+  const teams = new Map(report.users.map((u) => [u.id, u.teams]));
+  const assignments = (sandbox.teams?.tenant.assignments() ?? [])
+    .filter((r) => r.AssignedPstnTargetId)
+    .map((r) => ({ number: r.TelephoneNumber.replace(/^tel:/i, ''), userId: String(r.AssignedPstnTargetId) }));
+  const recordedEventIds = new Set(report.history.flatMap((h) => h.entries.map((e) => e.eventId)));
+  // Unparseable lines are known by their line: the dead letter carries the raw text.
+  const inputEventIds: string[] = [];
+  const lineIds = new Map<string, string>();
+  population.hrLines.forEach((line, i) => {
+    const id = eventIdOfLine(line) ?? `line:${i + 1}`;
+    if (!eventIdOfLine(line)) lineIds.set(line, id);
+    inputEventIds.push(id);
+  });
+  for (const line of population.duplicates) inputEventIds.push(eventIdOfLine(line) as string);
+  const deadLetters = report.deadLetters.map((d) => ({
+    queue: d.queue,
+    reason: d.reason,
+    description: d.description,
+    eventId: deadLetterEventId(d.body) ?? (typeof d.body === 'string' ? lineIds.get(d.body) : undefined),
+  }));
+  const graph = sandbox.graph.metrics();
+  const teamsMetrics = sandbox.teams?.metrics();
+  const workers = sandbox.workers();
+  const faults: Record<string, number> = {
+    'graph:429': graph.throttled,
+    'graph:503': graph.unavailable,
+    ...Object.fromEntries(Object.entries(teamsMetrics?.faultsByKind ?? {}).map(([k, v]) => [`teams:${k}`, v])),
+    ...Object.fromEntries(Object.entries(busCounts).map(([k, v]) => [`bus:${k}`, v])),
+    'table:503': table?.serverBusy ?? 0,
+    'table:412': table?.preconditionFailed ?? 0,
+    'table:timeout': table?.timeout ?? 0,
+    'worker:killed': chaos.kills,
+    'lock:lost': chaos.locksLost,
+    'keyVault:unavailableAtStart': keyVaultFailures,
+    'worker:failedStarts': workers?.failedStarts() ?? 0,
+    'hr:duplicatesAfterWindow': population.duplicates.length,
+    'graph:lostNotifications': population.lostNotifications,
+  };
+  const retries: Record<string, number> = {};
+  const count = (key: string) => (retries[key] = (retries[key] ?? 0) + 1);
+  for (const line of sandbox.logger.lines) {
+    if (line.includes('"message rescheduled"')) count('stageRescheduled');
+    else if (line.includes('"retrying voice command"')) count('workerCmdletRetries');
+    else if (line.includes('"voice command abandoned for redelivery"')) count('workerRedeliveries');
+    else if (line.includes('could not be settled')) count('workerSettleFailures');
+  }
+  const hostErrors = Object.values(sandbox.host.hostErrors()).reduce((a, b) => a + b, 0);
+  if (hostErrors > 0) retries['hostBrokerErrors'] = hostErrors;
+  const leftOnQueues = sandbox.bus.availableCount() + sandbox.bus.inFlightCount();
+  return {
+    people: population.people,
+    teams,
+    assignments,
+    inventory: report.numbers,
+    deadLetters,
+    recordedEventIds,
+    inputEventIds,
+    leftOnQueues,
+    faults,
+    retries,
+    policy,
+    catalog: {
+      callingLineIdentities: await createStaticPolicyCatalog(
+        (base().policies?.CallingLineIdentity ?? []).map((p) => ({ identity: p.identity, description: p.description ?? null })),
+      ).callingLineIdentities(),
+    },
+    pools: chaosPools,
+  };
+}
+
+const base = () => sampleTenant();

@@ -1,0 +1,178 @@
+import type { DirectoryUser, HrPerson } from '../../shared/contracts/messages.js';
+import { evaluatePolicy, mergeAttributes, type PolicyCatalogSnapshot, type VoicePolicy } from '../../shared/domain/policy.js';
+import type { PoolDefinition } from '../../shared/domain/numbers.js';
+import type { ChaosPerson } from './population.js';
+
+/** What the run ended in, gathered from the sandbox: the invariants read only this. */
+export interface Observed {
+  people: ChaosPerson[];
+  /** Each person as Teams holds them at the end. */
+  teams: Map<string, { enterpriseVoiceEnabled: boolean; lineUri: string | null; policies: Record<string, string | null> }>;
+  /** Every number assignment Teams holds (number without tel:, holder's object id). */
+  assignments: { number: string; userId: string }[];
+  inventory: { number: string; pool: string; state: string; userId: string | null }[];
+  deadLetters: { queue: string; reason: string; description: string; eventId: string | undefined }[];
+  /** Event ids the provisioning records mention (completed or logged stale). */
+  recordedEventIds: Set<string>;
+  /** HR inputs: every event id sent, with the ones sent twice. */
+  inputEventIds: string[];
+  /** Messages still active, locked or scheduled on any queue at the end. */
+  leftOnQueues: number;
+  faults: Record<string, number>;
+  retries: Record<string, number>;
+  policy: VoicePolicy;
+  catalog: PolicyCatalogSnapshot;
+  pools: PoolDefinition[];
+}
+
+export interface Invariant {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** Dead-letter reasons that tell an operator what to do; broker reasons (max deliveries, expiry) do not. */
+const NOT_ACTIONABLE = new Set(['', 'MaxDeliveryCountExceeded', 'TTLExpiredException', 'Unspecified']);
+
+const bare = (name: string | null | undefined): string | null => (name ? name.replace(/^tag:/i, '').toLowerCase() : null);
+
+/** The policy's answer for a person's newest truth: no voice, or voice with a pool and policies. */
+export function expectedFor(person: ChaosPerson, policy: VoicePolicy, catalog: PolicyCatalogSnapshot):
+  | { voice: false; why: string }
+  | { voice: true; pool: string | null; enterpriseVoice: boolean; policies: Record<string, string | null> } {
+  const t = person.truth;
+  if (t.deleted) return { voice: false, why: 'deleted from Entra' };
+  if (t.left) return { voice: false, why: 'left (HR leaver)' };
+  if (!t.licensed) return { voice: false, why: 'Teams Phone licence removed' };
+  const entra: DirectoryUser = {
+    id: person.id,
+    userPrincipalName: person.userPrincipalName,
+    employeeId: person.employeeId,
+    jobTitle: t.jobTitle,
+    officeLocation: t.officeLocation,
+    department: 'Sales',
+    accountEnabled: true,
+    usageLocation: 'NL',
+    assignedPlans: [],
+  };
+  const decision = evaluatePolicy(policy, mergeAttributes(entra, t.hr as HrPerson), catalog);
+  if (decision.kind === 'no-voice') return { voice: false, why: `policy rule ${decision.rule ?? 'defaults'}` };
+  if (decision.kind === 'error') return { voice: false, why: `policy error ${decision.code}` };
+  return { voice: true, pool: decision.numberPool, enterpriseVoice: decision.enterpriseVoice, policies: { ...decision.policies } as Record<string, string | null> };
+}
+
+function inPool(number: string, pool: PoolDefinition | undefined): boolean {
+  if (!pool) return false;
+  const digits = BigInt(number.replace(/^tel:/i, '').replace(/^\+/, '').split(';')[0] ?? '0');
+  return pool.ranges.some((r) => digits >= BigInt(r.from.replace(/^\+/, '')) && digits <= BigInt(r.to.replace(/^\+/, '')));
+}
+
+const sample = (list: string[], n = 5): string => (list.length <= n ? list.join('; ') : `${list.slice(0, n).join('; ')}; … ${list.length - n} more`);
+
+/** Every invariant of the chaos run, each with what it found. Pure: the same observation, the same answer. */
+export function checkInvariants(o: Observed): Invariant[] {
+  const out: Invariant[] = [];
+
+  // 1. Every input accounted for.
+  const deadById = new Map<string, { reason: string; description: string }>();
+  for (const d of o.deadLetters) if (d.eventId) deadById.set(d.eventId, d);
+  const lost: string[] = [];
+  const unactionable: string[] = [];
+  let completed = 0;
+  let dead = 0;
+  for (const id of new Set(o.inputEventIds)) {
+    const d = deadById.get(id);
+    if (o.recordedEventIds.has(id)) completed += 1;
+    else if (d) {
+      dead += 1;
+      if (NOT_ACTIONABLE.has(d.reason) || d.description.trim() === '') unactionable.push(`${id}: ${d.reason || '(no reason)'}`);
+    } else lost.push(id);
+  }
+  const otherDead = o.deadLetters.filter((d) => !d.eventId || !o.inputEventIds.includes(d.eventId));
+  for (const d of otherDead) if (NOT_ACTIONABLE.has(d.reason) || d.description.trim() === '') unactionable.push(`[${d.queue}] ${d.reason || '(no reason)'}`);
+  out.push({
+    name: 'every input accounted for',
+    ok: lost.length === 0 && unactionable.length === 0 && o.leftOnQueues === 0,
+    detail:
+      `${new Set(o.inputEventIds).size} HR events: ${completed} completed or logged stale, ${dead} dead-lettered with a reason` +
+      (otherDead.length > 0 ? `, ${otherDead.length} other dead letters` : '') +
+      `; lost ${lost.length}${lost.length ? ` (${sample(lost)})` : ''}; not actionable ${unactionable.length}${unactionable.length ? ` (${sample(unactionable)})` : ''}; ${o.leftOnQueues} messages left on the queues`,
+  });
+
+  // 2. Final Teams state equals the policy's answer for the newest truth.
+  const wrong: string[] = [];
+  const poolById = new Map(o.pools.map((p) => [p.id, p]));
+  for (const person of o.people) {
+    const want = expectedFor(person, o.policy, o.catalog);
+    const have = o.teams.get(person.id) ?? { enterpriseVoiceEnabled: false, lineUri: null, policies: {} };
+    if (!want.voice) {
+      if (have.enterpriseVoiceEnabled || have.lineUri) wrong.push(`${person.userPrincipalName} (${want.why}) has ${have.lineUri ?? 'Enterprise Voice'}`);
+      continue;
+    }
+    if (have.enterpriseVoiceEnabled !== want.enterpriseVoice) wrong.push(`${person.userPrincipalName}: Enterprise Voice ${have.enterpriseVoiceEnabled}, policy says ${want.enterpriseVoice}`);
+    if (want.pool !== null && !(have.lineUri && inPool(have.lineUri, poolById.get(want.pool)))) wrong.push(`${person.userPrincipalName}: ${have.lineUri ?? 'no number'}, policy says a ${want.pool} number`);
+    for (const [type, name] of Object.entries(want.policies)) {
+      if (bare(have.policies[type]) !== bare(name)) wrong.push(`${person.userPrincipalName}: ${type} ${have.policies[type] ?? 'Global'}, policy says ${name ?? 'Global'}`);
+    }
+  }
+  out.push({
+    name: "each person's Teams state is the policy's answer for their newest truth",
+    ok: wrong.length === 0,
+    detail: wrong.length === 0 ? `${o.people.length} of ${o.people.length} people as the policy says` : `${wrong.length} differ: ${sample(wrong)}`,
+  });
+
+  // 3. No number on two people; no person with two numbers (Teams and the inventory).
+  const holders = new Map<string, Set<string>>();
+  const numbersOf = new Map<string, Set<string>>();
+  const add = (m: Map<string, Set<string>>, k: string, v: string) => m.set(k, (m.get(k) ?? new Set()).add(v));
+  for (const a of o.assignments) {
+    add(holders, a.number, a.userId);
+    add(numbersOf, a.userId, a.number);
+  }
+  const invHeld = o.inventory.filter((n) => n.userId && (n.state === 'assigned' || n.state === 'reserved'));
+  const invNumbersOf = new Map<string, Set<string>>();
+  for (const n of invHeld) add(invNumbersOf, n.userId as string, n.number);
+  const shared = [...holders].filter(([, s]) => s.size > 1).map(([n, s]) => `${n} on ${[...s].join(' and ')}`);
+  out.push({ name: 'no number on two people', ok: shared.length === 0, detail: shared.length === 0 ? `${holders.size} numbers assigned in Teams, each to one person` : sample(shared) });
+  const doubled = [...numbersOf, ...invNumbersOf].filter(([, s]) => s.size > 1).map(([u, s]) => `${u} holds ${[...s].join(', ')}`);
+  out.push({ name: 'no person with two numbers', ok: doubled.length === 0, detail: doubled.length === 0 ? 'nobody holds two numbers in Teams or in the inventory' : sample(doubled) });
+
+  // 4. Inventory agrees with Teams (for numbers of Dialtone's pools).
+  const ours = (n: string) => o.pools.some((p) => inPool(n, p));
+  const teamsHolder = new Map(o.assignments.filter((a) => ours(a.number)).map((a) => [a.number, a.userId]));
+  const disagree: string[] = [];
+  for (const n of o.inventory) {
+    const t = teamsHolder.get(n.number);
+    if (n.state === 'assigned' && t !== n.userId) disagree.push(`${n.number}: inventory assigned to ${n.userId}, Teams ${t ?? 'nobody'}`);
+    if (n.state !== 'assigned' && t !== undefined) disagree.push(`${n.number}: inventory ${n.state}, Teams has it on ${t}`);
+  }
+  for (const [number, userId] of teamsHolder) if (!o.inventory.some((n) => n.number === number)) disagree.push(`${number} on ${userId} in Teams, unknown to the inventory`);
+  const reserved = o.inventory.filter((n) => n.state === 'reserved').length;
+  out.push({
+    name: 'inventory agrees with Teams',
+    ok: disagree.length === 0,
+    detail: disagree.length === 0 ? `${teamsHolder.size} assigned numbers agree; ${reserved} reserved, none in Teams` : `${disagree.length} disagree: ${sample(disagree)}`,
+  });
+
+  // 5. No leaver (or deleted, or unlicensed person) with voice or a number.
+  const leavers = o.people.filter((p) => p.truth.left || p.truth.deleted || !p.truth.licensed);
+  const withVoice = leavers.filter((p) => {
+    const t = o.teams.get(p.id);
+    return t?.enterpriseVoiceEnabled || t?.lineUri || o.assignments.some((a) => a.userId === p.id) || invHeld.some((n) => n.userId === p.id);
+  });
+  out.push({
+    name: 'no leaver with voice',
+    ok: withVoice.length === 0,
+    detail: withVoice.length === 0 ? `${leavers.length} leavers, deleted or unlicensed people: none has voice or holds a number` : sample(withVoice.map((p) => p.userPrincipalName)),
+  });
+
+  // 6. Faults and retries counted: the run proves something only if faults fired and were retried.
+  const faults = Object.values(o.faults).reduce((a, b) => a + b, 0);
+  const retries = Object.values(o.retries).reduce((a, b) => a + b, 0);
+  out.push({
+    name: 'retries and faults counted',
+    ok: faults > 0 && retries > 0,
+    detail: `${faults} faults injected, ${retries} retries (${Object.entries(o.retries).map(([k, v]) => `${k} ${v}`).join(', ')})`,
+  });
+  return out;
+}
