@@ -95,9 +95,11 @@ export class BulkApplier {
   private readonly counters: BulkStats = { sharedReads: 0, operations: 0, grantedInOperations: 0, grantedOneByOne: 0, handedToPerUser: 0, handOverReasons: [] };
   /** People in apply() who have not reached the grant stage yet (they may still join a group). */
   private beforeGrants = 0;
+  /** People in apply() on the bulk path. */
+  private active = 0;
 
   constructor(private readonly deps: BulkDeps) {
-    this.reader = new SharedReader(deps, this.counters);
+    this.reader = new SharedReader(deps, this.counters, () => this.active);
     this.grants = new GrantStage(deps, this.counters, () => this.reader.module, () => this.beforeGrants);
   }
 
@@ -109,12 +111,22 @@ export class BulkApplier {
     if (!bulkReadable(command.userId)) return this.perUser(command, signal, []);
     const log = this.deps.logger.child({ correlationId: command.correlationId, userId: command.userId, commandId: command.commandId });
     const steps: CmdletStep[] = [];
-    let beforeGrants = true;
+    const person = { beforeGrants: true, active: true };
     this.beforeGrants += 1;
+    this.active += 1;
     const reachedGrants = (): void => {
-      if (!beforeGrants) return;
-      beforeGrants = false;
+      if (!person.beforeGrants) return;
+      person.beforeGrants = false;
       this.beforeGrants -= 1;
+    };
+    /** Out of the bulk path (done, or handed over): the shared stages stop waiting for this person. */
+    const leave = (): void => {
+      reachedGrants();
+      if (!person.active) return;
+      person.active = false;
+      this.active -= 1;
+      this.reader.poke();
+      this.grants.poke();
     };
     try {
       const actual = await this.reader.read(command.userId, steps);
@@ -130,7 +142,7 @@ export class BulkApplier {
       reachedGrants();
       if (grants.length > 0) {
         if (signal.aborted) throw new HandOver('the message lock was lost');
-        const outcomes = await Promise.all(grants.map((step) => this.grants.grant(grantCmdletPolicyType(step.cmdlet)!, step, command.userId, steps)));
+        const outcomes = await this.grants.grant(grants, command.userId, steps);
         const left = grants.filter((_, i) => !outcomes[i]);
         if (left.length > 0) await this.runOneByOne(left, steps, signal, true);
       }
@@ -145,9 +157,10 @@ export class BulkApplier {
       log.info('voice command handed to the per-user path', { reason });
       const reasons = this.counters.handOverReasons;
       if (reasons.length < 5 && !reasons.includes(reason)) reasons.push(reason);
+      leave();
       return this.perUser(command, signal, steps);
     } finally {
-      reachedGrants();
+      leave();
     }
   }
 
@@ -202,14 +215,22 @@ class SharedReader {
   constructor(
     private readonly deps: BulkDeps,
     private readonly counters: BulkStats,
+    /** People on the bulk path now: when all of them wait here, nobody else will join the read. */
+    private readonly active: () => number,
   ) {}
 
   read(userId: string, steps: CmdletStep[]): Promise<ActualVoiceState | undefined> {
     return new Promise((resolve) => {
       this.pending.push({ userId, steps, waiter: { resolve } });
-      if (this.pending.length >= this.deps.settings.usersPerRead) this.flush();
-      else this.timer ??= this.deps.bulkTimers.setTimeout(() => this.flush(), this.deps.settings.windowMs);
+      this.poke();
     });
+  }
+
+  /** Runs the pending reads when a group is full or everyone on the bulk path waits for one; else arms the window. */
+  poke(): void {
+    if (this.pending.length === 0) return;
+    if (this.pending.length >= this.deps.settings.usersPerRead || this.pending.length >= this.active()) this.flush();
+    else this.timer ??= this.deps.bulkTimers.setTimeout(() => this.flush(), this.deps.settings.windowMs);
   }
 
   private flush(): void {
@@ -298,18 +319,29 @@ class GrantStage {
     private readonly mayJoin: () => number,
   ) {}
 
-  grant(type: PolicyType, step: Step, userId: string, steps: CmdletStep[]): Promise<boolean> {
-    const policyName = (step.parameters.PolicyName as string | null | undefined) ?? null;
-    const key = `${type}|${policyName?.toLowerCase() ?? ''}`;
-    return new Promise((resolve) => {
-      let group = this.groups.get(key);
-      if (group === undefined) {
-        group = { type, policyName, since: this.deps.bulkTimers.now(), requests: [] };
-        this.groups.set(key, group);
-      }
-      group.requests.push({ userId, steps, waiter: { resolve } });
-      this.pump();
-    });
+  /** One person's differing grants, all joining their groups before anything is submitted. */
+  grant(grantSteps: Step[], userId: string, steps: CmdletStep[]): Promise<boolean[]> {
+    const outcomes = grantSteps.map(
+      (step) =>
+        new Promise<boolean>((resolve) => {
+          const type = grantCmdletPolicyType(step.cmdlet)!;
+          const policyName = (step.parameters.PolicyName as string | null | undefined) ?? null;
+          const key = `${type}|${policyName?.toLowerCase() ?? ''}`;
+          let group = this.groups.get(key);
+          if (group === undefined) {
+            group = { type, policyName, since: this.deps.bulkTimers.now(), requests: [] };
+            this.groups.set(key, group);
+          }
+          group.requests.push({ userId, steps, waiter: { resolve } });
+        }),
+    );
+    this.pump();
+    return Promise.all(outcomes);
+  }
+
+  /** Someone left the bulk path: a group that waited for them may go now. */
+  poke(): void {
+    if (this.groups.size > 0) this.pump();
   }
 
   /** Submits what is ready while there is room; hands small groups back at the end of their window. */

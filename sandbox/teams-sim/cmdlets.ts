@@ -128,7 +128,9 @@ function dispatch(tenant: SimTenant, session: TeamsSession, request: HostRequest
       return newBatch(tenant, cmdlet, request.parameters);
     case 'Get-CsBatchPolicyAssignmentOperation': {
       const p = bind(cmdlet, request.parameters);
-      return tenant.getBatch(cmdlet, optionalString(cmdlet, p, 'Identity'));
+      const all = tenant.getBatch(cmdlet, optionalString(cmdlet, p, 'Identity'));
+      const status = optionalString(cmdlet, p, 'Status')?.toLowerCase();
+      return status === undefined || !Array.isArray(all) ? all : all.filter((op) => String(op.OverallStatus).toLowerCase() === status);
     }
     default:
       throw teamsErrors.notAllowed(cmdlet);
