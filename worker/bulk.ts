@@ -98,7 +98,10 @@ export class BulkApplier {
   /** People in apply() on the bulk path. */
   private active = 0;
 
+  private readonly tenant: string;
+
   constructor(private readonly deps: BulkDeps) {
+    this.tenant = deps.tenantId.toLowerCase();
     this.reader = new SharedReader(deps, this.counters, () => this.active);
     this.grants = new GrantStage(deps, this.counters, () => this.reader.module, () => this.beforeGrants);
   }
@@ -108,7 +111,9 @@ export class BulkApplier {
   }
 
   async apply(command: VoiceCommand, signal: AbortSignal): Promise<VoiceResult> {
-    if (!bulkReadable(command.userId)) return this.perUser(command, signal, []);
+    // One tenant's people share reads and operations: the default tenant's. Others go one by one.
+    const tenant = (command.tenantId ?? this.deps.tenantId).toLowerCase();
+    if (!bulkReadable(command.userId) || tenant !== this.tenant) return this.perUser(command, signal, []);
     const log = this.deps.logger.child({ correlationId: command.correlationId, userId: command.userId, commandId: command.commandId });
     const steps: CmdletStep[] = [];
     const person = { beforeGrants: true, active: true };
@@ -166,7 +171,7 @@ export class BulkApplier {
 
   /** Steps that are per person by nature, on one session, in order. */
   private async runOneByOne(plan: Step[], steps: CmdletStep[], signal: AbortSignal, grants: boolean): Promise<void> {
-    const lease = await this.deps.sessions.acquire(this.deps.tenantId);
+    const lease = await this.deps.sessions.acquire(this.deps.tenantId.toLowerCase());
     try {
       for (const step of plan) {
         if (signal.aborted) throw new HandOver('the message lock was lost');
@@ -248,7 +253,7 @@ class SharedReader {
     const ran: CmdletStep[] = [];
     let lease: SessionLease | undefined;
     try {
-      lease = await this.deps.sessions.acquire(this.deps.tenantId, { priority: true });
+      lease = await this.deps.sessions.acquire(this.deps.tenantId.toLowerCase(), { priority: true });
       this.module = lease.session.module;
       const userParameters = { Filter: onlineUserFilter(ids), ResultSize: ids.length };
       const numberParameters = { Filter: assignmentFilter(ids), Top: 1000 };
@@ -430,7 +435,7 @@ class GrantStage {
   }
 
   private async withSession<T>(fn: (lease: SessionLease) => Promise<T>): Promise<T> {
-    const lease = await this.deps.sessions.acquire(this.deps.tenantId, { priority: true });
+    const lease = await this.deps.sessions.acquire(this.deps.tenantId.toLowerCase(), { priority: true });
     try {
       const value = await fn(lease);
       lease.release();
