@@ -19,6 +19,7 @@ import { realTimers, sleep, type Timers } from './timers.js';
 
 export interface ApplyDeps {
   sessions: SessionProvider;
+  /** The default tenant: a command without tenantId is applied in it. */
   tenantId: string;
   clock: Clock;
   logger: Logger;
@@ -32,10 +33,10 @@ export interface ApplyDeps {
   signal?: AbortSignal;
 }
 
-type Failure = { classification: Classification; message: string; cmdlet?: string; exceptionType?: string; owner?: string };
+export type Failure = { classification: Classification; message: string; cmdlet?: string; exceptionType?: string; owner?: string };
 type AttemptOutcome = { kind: 'done'; actual: ActualVoiceState; wrote: boolean } | { kind: 'failed'; failure: Failure; actual: ActualVoiceState | null };
 
-class CmdletFailure extends Error {
+export class CmdletFailure extends Error {
   constructor(readonly info: CmdletErrorInfo) {
     super(info.message);
   }
@@ -68,7 +69,8 @@ export async function applyVoiceCommand(command: VoiceCommand, deps: ApplyDeps):
     deps.signal?.addEventListener('abort', abort, { once: true });
     try {
       if (deps.signal?.aborted) throw aborted('before the attempt started');
-      lease = await deps.sessions.acquire(deps.tenantId);
+      // Sessions are per tenant: a command only ever runs in a session connected to its own tenant.
+      lease = await deps.sessions.acquire((command.tenantId ?? deps.tenantId).toLowerCase());
       if (deps.signal?.aborted) abort();
       outcome = await attempt(command, lease.session, deps, steps, log);
     } catch (error) {
@@ -180,7 +182,8 @@ async function readActual(userId: string, session: TeamsSession, deps: ApplyDeps
   return normaliseActual(user, Array.isArray(rows) ? rows : rows === null ? [] : [rows]);
 }
 
-async function run(
+/** Runs one cmdlet (mapped onto the installed module), records it in `steps`, throws CmdletFailure on an error. */
+export async function run(
   session: TeamsSession,
   cmdlet: string,
   parameters: Record<string, unknown>,
@@ -218,7 +221,7 @@ function aborted(when: string): DialtoneError {
   return new DialtoneError('SessionBroken', `The attempt was aborted (the message lock was lost) ${when}.`, { transient: true });
 }
 
-function fromThrown(error: unknown): Failure {
+export function fromThrown(error: unknown): Failure {
   if (error instanceof CmdletFailure) {
     const classification = classifyCmdletError(error.info);
     return {

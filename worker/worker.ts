@@ -4,12 +4,14 @@ import type { Logger } from '../shared/ports/logger.js';
 import type { SessionSlots } from '../shared/ports/session-slots.js';
 import type { Telemetry } from '../shared/ports/telemetry.js';
 import { noopTelemetry } from '../shared/telemetry/noop.js';
-import { applyVoiceCommand } from './apply.js';
+import { applyVoiceCommand, type ApplyDeps } from './apply.js';
+import { BulkApplier, defaultBulkSettings, type BulkSettings, type BulkStats } from './bulk.js';
 import type { CertificateSource } from './certificate.js';
 import { CertificateProvider } from './certificate-provider.js';
 import { VoiceCommandConsumer, type ConsumerStats } from './consumer.js';
 import { SessionPool, type PoolStats } from './pool.js';
 import type { PwshCommand } from './pwsh-process.js';
+import { startTenantCredentials, type WorkerTenant } from './tenant-credentials.js';
 import { realTimers, type Timers } from './timers.js';
 import { startWorkerHeartbeat } from './worker-telemetry.js';
 
@@ -34,11 +36,25 @@ export interface WorkerTuning {
   busyBackoffMs?: number;
   /** voice-commands (powershell backend) or voice-commands-pwsh (what the graph backend hands over). */
   commandsQueue?: string;
+  /**
+   * The bulk path (worker/bulk.ts): `users` people in flight at once (0 or absent: off, one
+   * person per `concurrentSessions` loop), sharing reads, batch policy operations and verification.
+   */
+  bulk?: Partial<BulkSettings> & { users: number };
 }
+
+export type { WorkerTenant } from './tenant-credentials.js';
 
 export interface WorkerDeps {
   bus: BusClient;
+  /** The default tenant's certificate (settings.tenantId / applicationId): the worker refuses to start without it. */
   certificates: CertificateSource;
+  /**
+   * The registry's tenants. Each connects with its own app and certificate; a tenant whose
+   * certificate is refused does not stop the worker: its commands fail CertificateInvalid (the
+   * certificate is loaded again, at most once a minute, when its next command comes).
+   */
+  tenants?: WorkerTenant[];
   pwsh: PwshCommand;
   settings: WorkerTuning;
   clock: Clock;
@@ -50,6 +66,11 @@ export interface WorkerDeps {
   idleWait?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Spans and metrics (shared/telemetry); none when absent. */
   telemetry?: Telemetry;
+  /**
+   * What the bulk path's windows and polls, and the lock renewal of the people it holds, wait on
+   * (default `timers`; the sandbox's clock there).
+   */
+  bulkTimers?: Timers;
 }
 
 export interface Worker {
@@ -58,7 +79,9 @@ export interface Worker {
   /** Graceful: in-flight commands finish within the grace period, the rest are abandoned. */
   stop(): Promise<void>;
   busy(): boolean;
-  stats(): { pool: PoolStats; consumer: ConsumerStats };
+  /** Cmdlets sent and not answered, and sessions starting (see SessionPool.pendingWork). */
+  pendingWork(): number;
+  stats(): { pool: PoolStats; consumer: ConsumerStats; bulk?: BulkStats };
   readonly pool: SessionPool;
 }
 
@@ -80,12 +103,25 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     onRotate: () => rotation.pool?.retireAll('certificate rotated'),
   });
   await certificates.start();
+  const tenants = await startTenantCredentials({
+    tenants: (deps.tenants ?? []).filter((t) => t.tenantId.toLowerCase() !== s.tenantId.toLowerCase()),
+    clock: deps.clock,
+    logger: deps.logger,
+    timers,
+    reloadIntervalMs: s.certificateReloadMs ?? 60 * 60_000,
+    onRotate: (tenantId) => rotation.pool?.retireAll('certificate rotated', tenantId),
+  });
   const pool = new SessionPool({
     command: deps.pwsh,
+    // Keyed by the session's tenant only: a session of tenant A is connected with A's app and certificate, never another's.
     credentials: async (tenantId) => {
-      const { pfxBase64, password } = certificates.current();
-      return { applicationId: s.applicationId, tenantId, certificate: { pfxBase64, password } };
+      if (tenantId === s.tenantId.toLowerCase() || tenantId === s.tenantId) {
+        const { pfxBase64, password } = certificates.current();
+        return { applicationId: s.applicationId, tenantId, certificate: { pfxBase64, password } };
+      }
+      return tenants.credentials(tenantId);
     },
+    sessionLimit: (tenantId) => tenants.sessionLimit(tenantId),
     maxSessions: s.maxSessions ?? 8,
     maxSessionsPerTenant: Math.min(s.maxSessionsPerTenant ?? 4, s.maxSessions ?? 8),
     idleTimeoutMs: s.idleTimeoutMs ?? 600_000,
@@ -97,11 +133,28 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
   });
   rotation.pool = pool;
   const sessions = pool;
+  const applyDeps: Omit<ApplyDeps, 'signal'> = {
+    sessions,
+    tenantId: s.tenantId,
+    clock: deps.clock,
+    logger: deps.logger,
+    timers,
+    cmdletTimeoutMs: s.cmdletTimeoutMs ?? 120_000,
+    ...(s.maxTransientAttempts === undefined ? {} : { maxTransientAttempts: s.maxTransientAttempts }),
+    ...(s.backoffMs === undefined ? {} : { backoffMs: s.backoffMs }),
+  };
+  const bulkUsers = s.bulk?.users ?? 0;
+  const bulk =
+    bulkUsers > 0
+      ? new BulkApplier({ ...applyDeps, settings: { ...defaultBulkSettings, ...withoutUsers(s.bulk) }, bulkTimers: deps.bulkTimers ?? timers })
+      : undefined;
   const consumer = new VoiceCommandConsumer({
     bus: deps.bus,
     logger: deps.logger,
-    timers,
-    concurrentSessions: s.concurrentSessions ?? 4,
+    // The people the bulk path holds wait on its clock, and so does the renewal of their locks.
+    timers: bulk ? (deps.bulkTimers ?? timers) : timers,
+    concurrentSessions: bulk ? bulkUsers : (s.concurrentSessions ?? 4),
+    ...(bulk ? { acceptors: Math.min(bulkUsers, s.concurrentSessions ?? 4) } : {}),
     maxDeliveryCount: s.maxDeliveryCount ?? 10,
     now: () => deps.clock.now(),
     ...(s.commandsQueue === undefined ? {} : { commandsQueue: s.commandsQueue }),
@@ -109,18 +162,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     ...(s.busyBackoffMs === undefined ? {} : { busyBackoffMs: s.busyBackoffMs }),
     ...(deps.idleWait ? { idleWait: deps.idleWait } : {}),
     ...(deps.telemetry ? { telemetry: deps.telemetry } : {}),
-    apply: (command, signal) =>
-      applyVoiceCommand(command, {
-        sessions,
-        tenantId: s.tenantId,
-        clock: deps.clock,
-        logger: deps.logger,
-        timers,
-        cmdletTimeoutMs: s.cmdletTimeoutMs ?? 120_000,
-        signal,
-        ...(s.maxTransientAttempts === undefined ? {} : { maxTransientAttempts: s.maxTransientAttempts }),
-        ...(s.backoffMs === undefined ? {} : { backoffMs: s.backoffMs }),
-      }),
+    apply: (command, signal) => (bulk ? bulk.apply(command, signal) : applyVoiceCommand(command, { ...applyDeps, signal })),
   });
   let stopped: Promise<void> | undefined;
   let stopHeartbeat: (() => void) | undefined;
@@ -137,7 +179,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
           certificateNotAfter: () => certificates.current().notAfter,
         });
       }
-      deps.logger.info('worker started', { tenantId: s.tenantId, concurrentSessions: s.concurrentSessions ?? 4 });
+      deps.logger.info('worker started', { tenantId: s.tenantId, tenants: 1 + (deps.tenants?.length ?? 0), concurrentSessions: s.concurrentSessions ?? 4 });
     },
     stop: () => {
       stopped ??= (async () => {
@@ -145,12 +187,20 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
         const graceMs = s.shutdownGraceMs ?? 60_000;
         await consumer.stop(graceMs, () => sessions.drain(0));
         certificates.stop();
+        tenants.stop();
         await sessions.drain(0);
         deps.logger.info('worker stopped', { ...consumer.stats() });
       })();
       return stopped;
     },
     busy: () => consumer.busy(),
-    stats: () => ({ pool: sessions.stats(), consumer: consumer.stats() }),
+    pendingWork: () => pool.pendingWork(),
+    stats: () => ({ pool: sessions.stats(), consumer: consumer.stats(), ...(bulk ? { bulk: bulk.stats() } : {}) }),
   };
+}
+
+function withoutUsers(bulk: WorkerTuning['bulk']): Partial<BulkSettings> {
+  if (bulk === undefined) return {};
+  const { users: _users, ...rest } = bulk;
+  return rest;
 }

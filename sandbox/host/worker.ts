@@ -4,6 +4,10 @@ import type { Telemetry } from '../../shared/ports/telemetry.js';
 import type { CertificateSource } from '../../worker/certificate.js';
 import { ephemeralCertificateSource } from '../../worker/ephemeral-certificate.js';
 import { createWorker, type Worker, type WorkerTuning } from '../../worker/worker.js';
+import type { Timers } from '../../worker/timers.js';
+import { createEntitySessionSlots } from '../../shared/adapters/entity-session-slots.js';
+import { createMemoryTableService } from '../../shared/adapters/memory-table-client.js';
+import { systemClock } from '../../shared/ports/clock.js';
 import type { BusClient, BusSessionReceiver } from '../../shared/ports/bus.js';
 import type { MemoryBus } from '../bus/memory-bus.js';
 import type { SimClock } from '../clock.js';
@@ -11,6 +15,8 @@ import type { TeamsSimulator } from '../teams-sim/index.js';
 
 export interface SandboxWorker {
   busy(): boolean;
+  /** Cmdlets sent and not answered, and sessions starting, over all workers. */
+  pendingWork(): number;
   /** voice-commands sessions the workers hold now (accepted and not yet closed). */
   heldSessions(): number;
   stop(): Promise<void>;
@@ -50,8 +56,21 @@ export async function startSandboxWorker(options: {
   certificates?: (index: number) => CertificateSource;
   /** The worker host's clock runs this far from the Functions' clock (chaos: ±5 min skew). */
   clockSkewMs?: number;
+  /** What the bulk path's windows and polls wait on: the sandbox clock. */
+  bulkTimers?: Timers;
+  /**
+   * The tenant-wide session limit shared by all the workers, held as leases in a table as in
+   * production (shared/adapters/entity-session-slots.ts). Leases run on real time: the pool
+   * renews them on real time, and they only bound how many sessions exist at once.
+   */
+  tenantSessionLimit?: number;
 }): Promise<SandboxWorker> {
   const workers: Worker[] = [];
+  const slots =
+    options.tenantSessionLimit === undefined
+      ? undefined
+      : createEntitySessionSlots({ table: createMemoryTableService().table('sessionslots'), clock: systemClock, limit: options.tenantSessionLimit, leaseMs: 60_000 });
+  const starts = new Map<number, number>();
   const held = { sessions: 0 };
   const dying: Promise<void>[] = [];
   let failedStarts = 0;
@@ -63,6 +82,10 @@ export async function startSandboxWorker(options: {
   const startOne = async (i: number): Promise<{ worker: Worker; link: Link }> => {
     for (let attempt = 1; ; attempt++) {
       const link: Link = { dead: false };
+      // A restarted process is a new holder (a new pid), as in production.
+      const n = (starts.get(i) ?? 0) + 1;
+      starts.set(i, n);
+      const holderId = n === 1 ? `sandbox-worker-${i + 1}` : `sandbox-worker-${i + 1}-start${n}`;
       try {
         const worker = await createWorker({
           bus: countingSessions(options.bus, held, link),
@@ -83,6 +106,8 @@ export async function startSandboxWorker(options: {
           logger: options.logger.child({ component: 'worker', worker: i + 1 }),
           ...(options.telemetry ? { telemetry: options.telemetry } : {}),
           idleWait: (ms, signal) => (signal.aborted ? Promise.resolve() : options.bus.waitForActivity(Math.min(ms, 50))),
+          ...(options.bulkTimers ? { bulkTimers: options.bulkTimers } : {}),
+          ...(slots ? { slots: { slots, holderId } } : {}),
         });
         worker.start();
         return { worker, link };
@@ -104,6 +129,7 @@ export async function startSandboxWorker(options: {
   return {
     workers,
     busy: () => workers.some((w) => w.busy()),
+    pendingWork: () => workers.reduce((n, w) => n + w.pendingWork(), 0),
     heldSessions: () => held.sessions,
     failedStarts: () => failedStarts,
     kills: () => kills,
