@@ -44,6 +44,7 @@ import type { SandboxInputs } from './inputs.js';
 import type { SandboxState } from './state.js';
 import { buildReport, type SandboxReport } from './report.js';
 import type { Telemetry } from '../../shared/ports/telemetry.js';
+import type { Logger } from '../../shared/ports/logger.js';
 import { startSandboxWorker, type SandboxWorker } from './worker.js';
 
 export interface SandboxOptions {
@@ -299,10 +300,10 @@ export class Sandbox {
       const subscriptions = createGraphSubscriptions(graphClient);
       everyOccurrence(scheduler, 'graphSubscription', timerSchedules.graphSubscription, async () => {
         await maintainGraphSubscription({ subscriptions, clock, logger, notificationUrl: SANDBOX_NOTIFICATION_URL, clientState: SANDBOX_CLIENT_STATE });
-      });
+      }, logger);
       everyOccurrence(scheduler, 'graphResync', timerSchedules.graphResync, async () => {
         await resyncDirectory({ delta: directory, records: storage.records, state: storage.syncState, sender: sender(queueNames.userChanges), clock, logger });
-      });
+      }, logger);
 
       let teams: TeamsSimulator | undefined;
       let worker: SandboxWorker | undefined;
@@ -513,7 +514,7 @@ function simulatedTimers(scheduler: SimScheduler): Timers {
 }
 
 /** Runs `fn` as a timer Function at every occurrence of an NCRONTAB schedule, on the sandbox clock. */
-function everyOccurrence(scheduler: SimScheduler, name: string, schedule: string, fn: () => Promise<void>): void {
+function everyOccurrence(scheduler: SimScheduler, name: string, schedule: string, fn: () => Promise<void>, logger?: Logger): void {
   const parsed = parseNcrontab(schedule);
   const arm = (after: Date): void => {
     const at = nextOccurrence(parsed, after).getTime();
@@ -522,7 +523,8 @@ function everyOccurrence(scheduler: SimScheduler, name: string, schedule: string
       `timer:${name}`,
       async () => {
         arm(new Date(at));
-        await fn().catch(() => undefined);
+        // The Functions host logs a failed timer invocation and runs the next occurrence.
+        await fn().catch((error: unknown) => logger?.error('timer function failed', { function: name, reason: error instanceof Error ? error.message : String(error) }));
       },
       { daemon: true },
     );
