@@ -179,7 +179,13 @@ export class Sandbox {
           close: () => inner.close(),
         };
       };
-      const webhook = createGraphWebhookHandler(async () => ({ clientState: SANDBOX_CLIENT_STATE, sender: sender(queueNames.userChanges), clock, logger }));
+      const webhook = createGraphWebhookHandler(async () => ({
+        clientState: SANDBOX_CLIENT_STATE,
+        sender: sender(queueNames.userChanges),
+        clock,
+        logger,
+        ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+      }));
       const graphBackend = options.teamsBackend === 'graph';
       // With the graph backend the Teams tenant is served through Graph, so it exists first.
       const teamsFirst =
