@@ -143,6 +143,9 @@ export function teamsBackendSetting(env: Record<string, string | undefined> = pr
 /** Formats zod issues as `SETTING: problem` so a start-up failure names the setting. */
 export { exactlyOneServiceBus, emulatorConnectionString, namespaceHost, serviceBusTarget };
 
+/** Every setting the function app reads (compose.yaml is checked against it). */
+export const functionSettingNames: readonly string[] = Object.keys(FunctionEnvSchema.shape);
+
 export function describeSettingsError(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(settings)'}: ${i.message}`).join('; ');
 }
@@ -191,6 +194,9 @@ const OperatorEnvSchema = z.object({
   DIALTONE_POLICY_PATH: z.string().min(1).default('config/voice-policy.yaml'),
   DIALTONE_POLICY_CATALOG_PATH: z.string().min(1).default('config/policy-catalog.json'),
 });
+
+/** Every setting the operator CLI reads. */
+export const operatorSettingNames: readonly string[] = Object.keys(OperatorEnvSchema.shape);
 
 export interface OperatorSettings {
   /** Undefined when neither DIALTONE_SERVICEBUS_NAMESPACE nor DIALTONE_SERVICEBUS_CONNECTION_STRING is set. */

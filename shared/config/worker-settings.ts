@@ -56,6 +56,9 @@ const WorkerEnvSchema = z
     }
   });
 
+/** Every setting the worker reads (compose.yaml is checked against it). */
+export const workerSettingNames: readonly string[] = Object.keys(WorkerEnvSchema.shape);
+
 export type CertificateSettings =
   | { kind: 'keyVault'; vaultUrl: string; name: string; reloadIntervalMs: number }
   | { kind: 'file'; path: string; passwordFile: string | undefined };
