@@ -45,6 +45,8 @@ export interface ReportSources {
   workerRan: boolean;
   /** The makespan: sandbox time from the start to the end of the last work (not idle timers). */
   simulatedMs?: number;
+  /** HR lines the bus refused at send: reported with the dead letters, since they never entered a queue. */
+  refused?: readonly { line: number; eventId: string | undefined; code: string; message: string }[];
 }
 
 export async function buildReport(s: ReportSources): Promise<SandboxReport> {
@@ -73,6 +75,14 @@ export async function buildReport(s: ReportSources): Promise<SandboxReport> {
     description: m.deadLetterErrorDescription ?? '',
     body: m.body,
   }));
+  for (const r of s.refused ?? []) {
+    deadLetters.push({
+      queue: queueNames.hrEvents,
+      reason: r.code,
+      description: `HR event line ${r.line}${r.eventId ? ` (${r.eventId})` : ''} was refused by Service Bus when sent and never entered the pipeline: ${r.message.slice(0, 512)} Send it again within Service Bus's limits.`,
+      body: { line: r.line, ...(r.eventId ? { eventId: r.eventId } : {}) },
+    });
+  }
   const teamsMetrics = s.teams?.metrics() ?? { cmdlets: 0, writeCmdlets: 0, connects: 0 };
   const records = await s.records.list();
   return {
@@ -144,4 +154,42 @@ export function formatReport(report: SandboxReport): string {
     `Work: ${m.graphRequests} Graph requests, ${m.cmdlets} cmdlets (${m.writeCmdlets} writes), ${m.connects} Teams connects, ${Math.round(m.simulatedMs / 60_000)} simulated minutes.`,
   );
   return out.join('\n');
+}
+
+/**
+ * The report as rows, for `-o tsv` and `-o jsonl`: one per user, number and dead letter, then
+ * one of metrics. The first cell (and `kind` in JSON) says which; each kind has fixed columns,
+ * `tenantId` last (empty with one tenant):
+ *
+ *     user        id  userPrincipalName  enterpriseVoiceEnabled  lineUri  policies (Type=Name,…)  tenantId
+ *     number      number  pool  state  userId  tenantId
+ *     deadLetter  queue  reason  description  body (compact JSON)  tenantId
+ *     metrics     eventsIn  graphRequests  cmdlets  writeCmdlets  connects  simulatedMs
+ */
+export interface ReportRow {
+  kind: 'user' | 'number' | 'deadLetter' | 'metrics';
+  cells: unknown[];
+  json: Record<string, unknown>;
+}
+
+const tenantOf = (entry: object): string => {
+  const id = (entry as { tenantId?: unknown }).tenantId;
+  return typeof id === 'string' ? id : '';
+};
+
+export function reportRows(report: SandboxReport): ReportRow[] {
+  const rows: ReportRow[] = [];
+  for (const u of report.users) {
+    const policies = Object.entries(u.teams.policies)
+      .map(([type, name]) => `${type}=${name ?? ''}`)
+      .join(',');
+    rows.push({ kind: 'user', cells: ['user', u.id, u.userPrincipalName, u.teams.enterpriseVoiceEnabled, u.teams.lineUri, policies, tenantOf(u)], json: { kind: 'user', ...u } });
+  }
+  for (const n of report.numbers) rows.push({ kind: 'number', cells: ['number', n.number, n.pool, n.state, n.userId, tenantOf(n)], json: { kind: 'number', ...n } });
+  for (const d of report.deadLetters) {
+    rows.push({ kind: 'deadLetter', cells: ['deadLetter', d.queue, d.reason, d.description, JSON.stringify(d.body ?? null), tenantOf(d)], json: { kind: 'deadLetter', ...d } });
+  }
+  const m = report.metrics;
+  rows.push({ kind: 'metrics', cells: ['metrics', m.eventsIn, m.graphRequests, m.cmdlets, m.writeCmdlets, m.connects, m.simulatedMs], json: { kind: 'metrics', ...m } });
+  return rows;
 }
