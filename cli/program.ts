@@ -13,6 +13,8 @@ import { numbersCommand } from './commands/numbers.js';
 import { planCommand } from './commands/plan.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { statusCommand } from './commands/status.js';
+import { tenantCommand, type OpenTenantShell } from './commands/tenant.js';
+import { realTenantShell, sandboxTenantShell } from './tenant-shell.js';
 import type { DoctorProbes } from '../shared/usecases/doctor.js';
 import { realDoctorProbes } from './doctor-probes.js';
 import type { CliIo } from './io.js';
@@ -34,6 +36,8 @@ export interface ProgramDeps {
   plan?: () => Promise<PlanDeps>;
   /** What `dialtone doctor` checks; by default the real deployment named by the settings. */
   doctor?: () => Promise<DoctorProbes>;
+  /** The Teams PowerShell session `dialtone tenant` uses; by default the worker host's pwsh. */
+  tenantShell?: OpenTenantShell;
 }
 
 async function realProbes(): Promise<DoctorProbes> {
@@ -114,6 +118,12 @@ export function buildProgram(io: CliIo, deps: ProgramDeps = {}): Command {
   program.addCommand(numbersCommand(inventory, io));
   program.addCommand(doctorCommand(deps.doctor ?? realProbes, io));
   program.addCommand(planCommand(deps.plan ?? realPlanDeps, io));
+  program.addCommand(
+    tenantCommand(async () => {
+      const sandbox = local();
+      return sandbox ? sandboxTenantShell(sandbox) : (deps.tenantShell ?? realTenantShell)();
+    }, io),
+  );
   program.addCommand(statusCommand(async () => ({ records: await records(), inventory: await inventory() }), io));
   return program;
 }

@@ -18,6 +18,7 @@ export class SandboxSession {
   private state: SandboxState | undefined;
   private bus: MemoryBus | undefined;
   private tables: MemoryTableService | undefined;
+  private teams: { value: unknown } | undefined;
 
   constructor(private readonly dir: string) {}
 
@@ -51,11 +52,23 @@ export class SandboxSession {
     return createMemoryProvisioningRecords({ service: await this.service() });
   }
 
+  /** The simulated Teams tenant's saved state, and the clock it was saved at. */
+  async teamsState(): Promise<{ teams: unknown; clock: SandboxState['clock'] }> {
+    const state = await this.load();
+    return { teams: this.teams?.value ?? state.teams, clock: state.clock };
+  }
+
+  /** Replaces the Teams tenant's state; written back by save(). */
+  setTeamsState(value: unknown): void {
+    this.teams = { value };
+  }
+
   /** Writes back what the command changed. */
   async save(): Promise<void> {
-    if (!this.state || (!this.bus && !this.tables)) return;
+    if (!this.state || (!this.bus && !this.tables && !this.teams)) return;
     await writeSandboxState(this.dir, {
       ...this.state,
+      ...(this.teams ? { teams: this.teams.value } : {}),
       ...(this.bus ? { bus: this.bus.snapshot() } : {}),
       ...(this.tables ? { tables: this.tables.snapshot() } : {}),
     });

@@ -17,7 +17,8 @@ import { isAzuriteAvailable, startAzurite } from '../azurite.js';
 import { MemoryBus } from '../bus/memory-bus.js';
 import { SimClock } from '../clock.js';
 import { startGraphSimulator, type GraphFaults, type GraphSimulator } from '../graph-sim/index.js';
-import { startTeamsSimulator, type TeamsSimulator } from '../teams-sim/index.js';
+import { startTeamsSimulator, TeamsTenantStateSchema, type TeamsSimulator } from '../teams-sim/index.js';
+import type { PolicyCatalog } from '../../shared/ports/policy-catalog.js';
 import { SandboxFunctionsHost } from './functions-host.js';
 import type { SandboxInputs } from './inputs.js';
 import type { SandboxState } from './state.js';
@@ -115,9 +116,19 @@ export class Sandbox {
       if (inputs.pools.length > 0) {
         await storage.inventory.importPools(inputs.pools, { now: clock.now(), correlationId: 'sandbox-import' });
       }
-      const catalog = createStaticPolicyCatalog(
-        (inputs.tenant.policies?.CallingLineIdentity ?? []).map((p) => ({ identity: p.identity, description: p.description ?? null })),
+      // The CallingLineIdentity catalogue is what the simulated tenant holds now (the tenant file's
+      // policies, plus what `dialtone tenant apply` created), as the deployed catalogue file is an
+      // export of Get-CsCallingLineIdentity.
+      const teamsRef: { sim?: TeamsSimulator } = {};
+      const savedRouting = TeamsTenantStateSchema.safeParse(options.state?.teams);
+      const offlineCatalog = createStaticPolicyCatalog(
+        savedRouting.success && savedRouting.data.voiceRouting !== undefined
+          ? savedRouting.data.voiceRouting.callingLineIdentities.map((c) => ({ identity: `Tag:${c.name}`, description: c.description }))
+          : (inputs.tenant.policies?.CallingLineIdentity ?? []).map((p) => ({ identity: p.identity, description: p.description ?? null })),
       );
+      const catalog: PolicyCatalog = {
+        callingLineIdentities: async () => teamsRef.sim?.tenant.callingLineIdentityCatalog() ?? offlineCatalog.callingLineIdentities(),
+      };
       const sent: { queue: string; message: OutgoingMessage }[] = [];
       const sender = (queue: string): BusSender => {
         const inner = bus.createSender(queue);
@@ -171,6 +182,7 @@ export class Sandbox {
           ...(options.state?.teams !== undefined ? { state: options.state.teams, startedAtMs: clock.startedAt } : {}),
         });
         teams = sim;
+        teamsRef.sim = sim;
         cleanups.push(() => sim.close());
         const w = await startSandboxWorker({ bus, clock, logger, teams: sim, tenantId: inputs.tenant.tenantId, count: options.workerCount ?? 1, ...(options.workerTuning ? { tuning: options.workerTuning } : {}) });
         worker = w;

@@ -80,6 +80,14 @@ export const teamsErrors = {
     ),
   connectFailed: (message: string, type = 'Microsoft.Identity.Client.MsalServiceException') =>
     new CmdletError({ type, message, category: 'AuthenticationError', fullyQualifiedErrorId: 'Connect-MicrosoftTeams' }),
+  notAllowedInScope: (cmdlet: string, scope: string) =>
+    new CmdletError({
+      type: 'Dialtone.CmdletNotAllowed',
+      message:
+        scope === 'TenantSetup'
+          ? `The cmdlet '${cmdlet}' is not allowed in the TenantSetup scope; nothing was run.`
+          : `The cmdlet '${cmdlet}' is allowed only in a host started with -Scope TenantSetup (dialtone tenant); nothing was run.`,
+    }),
   notAllowed: (cmdlet: string) =>
     new CmdletError({ type: 'Dialtone.CmdletNotAllowed', message: `The cmdlet '${cmdlet}' is not in the host's allow-list; nothing was run.` }),
 };

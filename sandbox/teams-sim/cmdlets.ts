@@ -5,9 +5,10 @@
  */
 import type { PolicyType } from '../../shared/domain/voice-state.js';
 import { policyTypes } from '../../shared/domain/voice-state.js';
-import { canonicalCmdlet, type AllowedCmdlet } from './allow-list.js';
+import { allowedInScope, buildOnlyCmdlets, canonicalCmdlet, type AllowedCmdlet, type HostScope } from './allow-list.js';
 import { CmdletError, teamsErrors, type HostError } from './cmdlet-error.js';
 import type { SimTenant } from './tenant.js';
+import { runVoiceRoutingCmdlet } from './voice-routing-cmdlets.js';
 
 export interface TeamsSession {
   connected: boolean;
@@ -20,6 +21,8 @@ export interface HostRequest {
   parameters: Record<string, unknown>;
   /** Only on Connect-MicrosoftTeams; checked, never stored or echoed. */
   certificate?: unknown;
+  /** The scope the host was started in (`-Scope`); Worker when absent. */
+  scope?: HostScope;
 }
 
 export type HostOutcome = { ok: true; result: unknown } | { ok: false; error: HostError };
@@ -61,6 +64,8 @@ export function runCmdlet(tenant: SimTenant, session: TeamsSession, request: Hos
 function dispatch(tenant: SimTenant, session: TeamsSession, request: HostRequest): unknown {
   const cmdlet = canonicalCmdlet(request.cmdlet);
   if (cmdlet === undefined) throw teamsErrors.notAllowed(request.cmdlet);
+  const scope = request.scope ?? 'Worker';
+  if (!allowedInScope(cmdlet, scope) || buildOnlyCmdlets.includes(cmdlet)) throw teamsErrors.notAllowedInScope(cmdlet, scope);
   if (cmdlet === 'Connect-MicrosoftTeams') return connect(tenant, session, bind(cmdlet, request.parameters, ['ApplicationId', 'TenantId']), request.certificate);
   if (cmdlet === 'Disconnect-MicrosoftTeams' || cmdlet === 'Exit') {
     session.connected = false;
@@ -68,6 +73,9 @@ function dispatch(tenant: SimTenant, session: TeamsSession, request: HostRequest
   }
   if (!session.connected) throw teamsErrors.notConnected(cmdlet);
   if (session.tokenExpired) throw teamsErrors.unauthorized(cmdlet);
+
+  const routing = runVoiceRoutingCmdlet(tenant.voiceRouting, cmdlet, request.parameters);
+  if (routing !== undefined) return routing.result;
 
   const grantType = grantTypes[cmdlet];
   if (grantType !== undefined) {

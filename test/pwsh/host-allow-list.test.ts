@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { allowedCmdlets } from '../../sandbox/teams-sim/allow-list.js';
+import { allowedCmdlets, tenantSetupCmdlets } from '../../sandbox/teams-sim/allow-list.js';
+import { planTenantVoice } from '../../shared/domain/tenant-plan.js';
+import { TenantVoiceConfigSchema } from '../../shared/domain/tenant-voice.js';
 import { planSteps } from '../../shared/domain/voice-diff.js';
 import { policyTypes, type ActualVoiceState, type DesiredVoiceState } from '../../shared/domain/voice-state.js';
 
@@ -80,5 +82,34 @@ describe('host.ps1 allow-list', () => {
   it("allows the worker's reads: the user, and number assignments by user or by number", () => {
     expect(byName.get('Get-CsOnlineUser')?.parameters).toContain('Identity');
     expect(byName.get('Get-CsPhoneNumberAssignment')?.parameters).toEqual(expect.arrayContaining(['AssignedPstnTargetId', 'TelephoneNumber', 'Top', 'Skip']));
+  });
+
+  it('puts exactly the tenant set-up cmdlets in the TenantSetup scope, as the Teams simulator does', () => {
+    const scoped = [...hostScript.matchAll(/^\s*'([\w-]+)'\s*=\s*@\{[^\n]*Scope = 'TenantSetup'/gm)].map(([, name = '']) => name);
+    expect(scoped.sort()).toEqual([...tenantSetupCmdlets].sort());
+  });
+
+  it('allows every cmdlet and parameter of the steps tenant set-up plans', () => {
+    const config = TenantVoiceConfigSchema.parse({
+      version: 1,
+      pstnUsages: ['NL-Local'],
+      voiceRoutes: [{ name: 'NL-All', numberPattern: '^\\+31', gateways: ['sbc1.contoso.example'], usages: ['NL-Local'], priority: 1, description: 'd' }],
+      voiceRoutingPolicies: [{ name: 'VRP-NL', usages: ['NL-Local'], description: 'd' }],
+      dialPlans: [{ name: 'DP-NL', description: 'd', simpleName: 's', normalizationRules: [{ name: 'r', pattern: '^0(\\d+)$', translation: '+31$1', isInternalExtension: true, description: 'd' }] }],
+      callingLineIdentities: [
+        { name: 'CLI-A', description: 'A', callingIdSubstitute: 'Resource', resourceAccount: '00000000-0000-4000-8000-000000000001', companyName: 'C', enableUserOverride: true, blockIncomingPstnCallerId: true },
+      ],
+    });
+    const empty = { pstnUsages: [], voiceRoutes: [], voiceRoutingPolicies: [], dialPlans: [], callingLineIdentities: [] };
+    const created = planTenantVoice(config, empty);
+    const steps = [...created.flatMap((i) => i.steps)];
+    const rules = steps.flatMap((s) => (s.parameters['NormalizationRules'] as Record<string, unknown>[] | undefined) ?? []);
+    const refused = [...steps, ...rules.map((r) => ({ cmdlet: 'New-CsVoiceNormalizationRule', parameters: r }))].flatMap((step) => {
+      const allowed = byName.get(step.cmdlet)?.parameters;
+      if (!allowed) return [step.cmdlet];
+      return Object.keys(step.parameters).filter((p) => !allowed.includes(p)).map((p) => `${step.cmdlet} -${p}`);
+    });
+    expect(rules).toHaveLength(1);
+    expect(refused).toEqual([]);
   });
 });

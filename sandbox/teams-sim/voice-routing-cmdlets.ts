@@ -1,0 +1,209 @@
+/**
+ * Parameter binding for the tenant set-up cmdlets (voice-routing.ts has their semantics), with
+ * the MicrosoftTeams module's parameter names and the pwsh host's own guards: these cmdlets run
+ * only in a host started with `-Scope TenantSetup`, `Set-CsOnlinePstnUsage -Usage` takes only
+ * `@{Add=…}` (the usage list is tenant-wide), and NormalizationRules arrive as data that the host
+ * turns into `New-CsVoiceNormalizationRule -InMemory` objects.
+ */
+import type { AllowedCmdlet } from './allow-list.js';
+import { CmdletError, teamsErrors } from './cmdlet-error.js';
+import type { ListChange, NormalizationRuleState, VoiceRouting } from './voice-routing.js';
+
+const commonParameters = ['ErrorAction', 'WarningAction', 'InformationAction', 'Verbose', 'Debug', 'Confirm', 'WhatIf'];
+
+/** The module's parameters for each cmdlet (the docs' syntax blocks). */
+export const voiceRoutingParameters: Partial<Record<AllowedCmdlet, readonly string[]>> = {
+  'Get-CsOnlinePstnUsage': ['Identity', 'Filter'],
+  'Set-CsOnlinePstnUsage': ['Identity', 'Usage'],
+  'Get-CsOnlineVoiceRoute': ['Identity', 'Filter'],
+  'New-CsOnlineVoiceRoute': ['Identity', 'Name', 'BridgeSourcePhoneNumber', 'Description', 'NumberPattern', 'OnlinePstnGatewayList', 'OnlinePstnUsages', 'Priority'],
+  'Set-CsOnlineVoiceRoute': ['Identity', 'BridgeSourcePhoneNumber', 'Description', 'NumberPattern', 'OnlinePstnGatewayList', 'OnlinePstnUsages', 'Priority'],
+  'New-CsOnlineVoiceRoutingPolicy': ['Identity', 'Description', 'OnlinePstnUsages', 'RouteType'],
+  'Set-CsOnlineVoiceRoutingPolicy': ['Identity', 'Description', 'OnlinePstnUsages', 'RouteType'],
+  'New-CsTenantDialPlan': ['Identity', 'Description', 'NormalizationRules', 'SimpleName'],
+  'Set-CsTenantDialPlan': ['Identity', 'Description', 'NormalizationRules', 'SimpleName'],
+  'New-CsVoiceNormalizationRule': ['Identity', 'Parent', 'Name', 'Tenant', 'Description', 'Pattern', 'Translation', 'IsInternalExtension', 'Priority', 'InMemory', 'Force'],
+  'New-CsCallingLineIdentity': ['Identity', 'BlockIncomingPstnCallerID', 'CallingIDSubstitute', 'CompanyName', 'Description', 'EnableUserOverride', 'ResourceAccount'],
+  'Set-CsCallingLineIdentity': ['Identity', 'BlockIncomingPstnCallerID', 'CallingIDSubstitute', 'CompanyName', 'Description', 'EnableUserOverride', 'ResourceAccount'],
+};
+
+function hostRefusal(message: string): CmdletError {
+  return new CmdletError({ type: 'Dialtone.ParameterNotAllowed', message });
+}
+
+function bind(cmdlet: string, parameters: Record<string, unknown>): Map<string, unknown> {
+  const names = voiceRoutingParameters[cmdlet as AllowedCmdlet] ?? [];
+  const bound = new Map<string, unknown>();
+  for (const [key, value] of Object.entries(parameters)) {
+    const name = names.find((n) => n.toLowerCase() === key.toLowerCase());
+    if (name !== undefined) bound.set(name, value);
+    else if (!commonParameters.some((c) => c.toLowerCase() === key.toLowerCase())) throw teamsErrors.unknownParameter(cmdlet, key);
+  }
+  return bound;
+}
+
+function str(cmdlet: string, p: Map<string, unknown>, name: string): string | undefined {
+  const value = p.get(name);
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw teamsErrors.badArgument(cmdlet, name, `Cannot convert '${JSON.stringify(value)}' to the type 'System.String'.`);
+  return value;
+}
+
+function identity(cmdlet: string, p: Map<string, unknown>, name = 'Identity'): string {
+  const value = str(cmdlet, p, name);
+  if (value === undefined) throw teamsErrors.missingParameter(cmdlet, [name]);
+  if (value.trim() === '') throw teamsErrors.badArgument(cmdlet, name, 'The argument is null or empty. Provide an argument that is not null or empty, and then try the command again.');
+  return value;
+}
+
+function bool(cmdlet: string, p: Map<string, unknown>, name: string): boolean | undefined {
+  const value = p.get(name);
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'boolean') throw teamsErrors.badArgument(cmdlet, name, 'The value must be $true or $false.');
+  return value;
+}
+
+function int(cmdlet: string, p: Map<string, unknown>, name: string): number | undefined {
+  const value = p.get(name);
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw teamsErrors.badArgument(cmdlet, name, `Cannot convert '${JSON.stringify(value)}' to the type 'System.Int32'.`);
+  if (value < 0) throw teamsErrors.badArgument(cmdlet, name, `The ${value} argument is less than the minimum allowed range of 0.`);
+  return value;
+}
+
+function strings(cmdlet: string, name: string, value: unknown): string[] {
+  const list = Array.isArray(value) ? value : [value];
+  if (!list.every((v) => typeof v === 'string' && v !== '')) throw teamsErrors.badArgument(cmdlet, name, 'Each element must be a non-empty string.');
+  return list as string[];
+}
+
+/** A PSListModifier: `@{Add=…; Remove=…; Replace=…}` as a JSON object, or a plain value/list (replaces). */
+function listChange(cmdlet: string, p: Map<string, unknown>, name: string): ListChange | undefined {
+  const value = p.get(name);
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string' || Array.isArray(value)) return { replace: strings(cmdlet, name, value) };
+  if (typeof value !== 'object') throw teamsErrors.badArgument(cmdlet, name, `Cannot convert '${JSON.stringify(value)}' to the type 'Microsoft.Rtc.Management.WritableConfig.PSListModifier'.`);
+  const change: ListChange = {};
+  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+    const op = key.toLowerCase();
+    if (op !== 'add' && op !== 'remove' && op !== 'replace') {
+      throw teamsErrors.badArgument(cmdlet, name, `'${key}' is not a list operation: use Add, Remove or Replace.`);
+    }
+    change[op] = strings(cmdlet, name, v);
+  }
+  return change;
+}
+
+/** The host turns each entry into `New-CsVoiceNormalizationRule -InMemory @entry`; the binding is that cmdlet's. */
+function normalizationRules(cmdlet: string, p: Map<string, unknown>): NormalizationRuleState[] | undefined {
+  const value = p.get('NormalizationRules');
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value)) throw new CmdletError({ type: 'Dialtone.ProtocolError', message: 'NormalizationRules must be a list of rule objects (Parent, Name, Pattern, Translation, …).' });
+  return value.map((entry: unknown) => {
+    const rule = 'New-CsVoiceNormalizationRule';
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+      throw new CmdletError({ type: 'Dialtone.ProtocolError', message: 'Each NormalizationRules entry must be an object of New-CsVoiceNormalizationRule parameters.' });
+    }
+    const r = bind(rule, entry as Record<string, unknown>);
+    let name = str(rule, r, 'Name');
+    const id = str(rule, r, 'Identity');
+    if (id !== undefined && (r.has('Parent') || r.has('Name'))) throw teamsErrors.parameterSet(rule);
+    if (id !== undefined) name = id.split('/').pop();
+    else identity(rule, r, 'Parent');
+    if (name === undefined || name === '') throw teamsErrors.missingParameter(rule, ['Name']);
+    const pattern = str(rule, r, 'Pattern') ?? '^(\\d{11})$';
+    try {
+      new RegExp(pattern);
+    } catch {
+      throw teamsErrors.badArgument(rule, 'Pattern', `"${pattern}" is not a valid regular expression.`);
+    }
+    return {
+      name,
+      pattern,
+      translation: str(rule, r, 'Translation') ?? '+$1',
+      isInternalExtension: bool(rule, r, 'IsInternalExtension') ?? false,
+      description: str(rule, r, 'Description') ?? null,
+    };
+  });
+}
+
+/** Runs a tenant set-up cmdlet; `undefined` when `cmdlet` is not one of them. */
+export function runVoiceRoutingCmdlet(routing: VoiceRouting, cmdlet: AllowedCmdlet, parameters: Record<string, unknown>): { result: unknown } | undefined {
+  if (voiceRoutingParameters[cmdlet] === undefined) return undefined;
+  const p = bind(cmdlet, parameters);
+  switch (cmdlet) {
+    case 'Get-CsOnlinePstnUsage':
+      return { result: routing.getPstnUsage(cmdlet, str(cmdlet, p, 'Identity')) };
+    case 'Set-CsOnlinePstnUsage': {
+      const change = listChange(cmdlet, p, 'Usage');
+      if (change === undefined || change.remove !== undefined || change.replace !== undefined || change.add === undefined) {
+        throw hostRefusal('Set-CsOnlinePstnUsage -Usage takes only @{Add=...}: the PSTN usage list is tenant-wide, and Dialtone never removes or replaces usages.');
+      }
+      routing.setPstnUsage(cmdlet, str(cmdlet, p, 'Identity'), change);
+      return { result: null };
+    }
+    case 'Get-CsOnlineVoiceRoute':
+      return { result: routing.getVoiceRoutes(cmdlet, str(cmdlet, p, 'Identity')) };
+    case 'New-CsOnlineVoiceRoute':
+    case 'Set-CsOnlineVoiceRoute': {
+      const args = {
+        ...optional('numberPattern', str(cmdlet, p, 'NumberPattern')),
+        ...optional('gateways', listChange(cmdlet, p, 'OnlinePstnGatewayList')),
+        ...optional('usages', listChange(cmdlet, p, 'OnlinePstnUsages')),
+        ...optional('priority', int(cmdlet, p, 'Priority')),
+        ...optional('description', str(cmdlet, p, 'Description')),
+      };
+      if (cmdlet === 'New-CsOnlineVoiceRoute') {
+        const name = p.has('Identity') ? identity(cmdlet, p) : identity(cmdlet, p, 'Name');
+        if (p.has('Identity') && p.has('Name')) throw teamsErrors.parameterSet(cmdlet);
+        routing.newVoiceRoute(cmdlet, name, args);
+      } else {
+        routing.setVoiceRoute(cmdlet, identity(cmdlet, p), args);
+      }
+      return { result: null };
+    }
+    case 'New-CsOnlineVoiceRoutingPolicy':
+    case 'Set-CsOnlineVoiceRoutingPolicy': {
+      const routeType = str(cmdlet, p, 'RouteType');
+      if (routeType !== undefined && routeType !== 'BYOT') throw teamsErrors.badArgument(cmdlet, 'RouteType', `The argument "${routeType}" does not belong to the set "BYOT".`);
+      const usages = listChange(cmdlet, p, 'OnlinePstnUsages');
+      const description = str(cmdlet, p, 'Description');
+      if (cmdlet === 'New-CsOnlineVoiceRoutingPolicy') routing.newVoiceRoutingPolicy(cmdlet, identity(cmdlet, p), usages, description);
+      else routing.setVoiceRoutingPolicy(cmdlet, identity(cmdlet, p), usages, description);
+      return { result: null };
+    }
+    case 'New-CsTenantDialPlan':
+    case 'Set-CsTenantDialPlan': {
+      const options = {
+        ...optional('description', str(cmdlet, p, 'Description')),
+        ...optional('simpleName', str(cmdlet, p, 'SimpleName')),
+        ...optional('rules', normalizationRules(cmdlet, p)),
+      };
+      if (cmdlet === 'New-CsTenantDialPlan') routing.newDialPlan(cmdlet, identity(cmdlet, p), options);
+      else routing.setDialPlan(cmdlet, identity(cmdlet, p), options);
+      return { result: null };
+    }
+    case 'New-CsVoiceNormalizationRule':
+      throw teamsErrors.notAllowed(cmdlet);
+    case 'New-CsCallingLineIdentity':
+    case 'Set-CsCallingLineIdentity': {
+      const args = {
+        ...optional('description', str(cmdlet, p, 'Description')),
+        ...optional('callingIdSubstitute', str(cmdlet, p, 'CallingIDSubstitute')),
+        ...optional('resourceAccount', str(cmdlet, p, 'ResourceAccount')),
+        ...optional('companyName', str(cmdlet, p, 'CompanyName')),
+        ...optional('enableUserOverride', bool(cmdlet, p, 'EnableUserOverride')),
+        ...optional('blockIncomingPstnCallerId', bool(cmdlet, p, 'BlockIncomingPstnCallerID')),
+      };
+      if (cmdlet === 'New-CsCallingLineIdentity') routing.newCallingLineIdentity(cmdlet, identity(cmdlet, p), args);
+      else routing.setCallingLineIdentity(cmdlet, identity(cmdlet, p), args);
+      return { result: null };
+    }
+    default:
+      return undefined;
+  }
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
+}
