@@ -7,7 +7,7 @@
 import type { CertificateSource } from '../worker/certificate.js';
 import type { Logger } from '../shared/ports/logger.js';
 import type { SandboxSession } from './sandbox-session.js';
-import type { TeamsAdminShell } from '../shared/ports/teams-admin.js';
+import type { TenantSetupShell } from '../shared/ports/tenant-setup-shell.js';
 import type { TenantShellHandle } from './commands/tenant.js';
 import { CertificateClient } from '@azure/keyvault-certificates';
 import { DefaultAzureCredential } from '@azure/identity';
@@ -22,7 +22,7 @@ import { loadWorkerSettings } from '../shared/config/worker-settings.js';
 import { startTeamsSimulator, TeamsTenantStateSchema } from '../sandbox/teams-sim/index.js';
 
 export interface OpenedShell {
-  shell: TeamsAdminShell;
+  shell: TenantSetupShell;
   close(): Promise<void>;
 }
 

@@ -95,13 +95,9 @@ var names = {
   deploymentContainer: 'app-package'
 }
 
-// The queue names are a contract with shared/contracts (queueNames); they are not parameters.
-var queueNames = {
-  hrEvents: 'hr-events'
-  userChanges: 'user-changes'
-  voiceCommands: 'voice-commands'
-  voiceResults: 'voice-results'
-}
+// The queues are defined once, in queues.json: shared/contracts/queues.ts reads the same file for
+// the names every stage uses, and the sandbox's in-memory Service Bus for the same limits.
+var queues = loadJsonContent('queues.json').queues
 
 module functionIdentity 'modules/identity.bicep' = {
   name: '${deployment().name}-identity'
@@ -172,9 +168,14 @@ module hrEventsQueue 'modules/service-bus-queue.bicep' = {
   ]
   params: {
     namespaceName: names.serviceBus
-    name: queueNames.hrEvents
-    // HR producers need not know about sessions; correlation finds the user first.
-    requiresSession: false
+    name: queues.hrEvents.name
+    requiresSession: queues.hrEvents.requiresSession
+    requiresDuplicateDetection: queues.hrEvents.requiresDuplicateDetection
+    duplicateDetectionHistoryTimeWindow: queues.hrEvents.duplicateDetectionHistoryTimeWindow
+    lockDuration: queues.hrEvents.lockDuration
+    maxDeliveryCount: queues.hrEvents.maxDeliveryCount
+    defaultMessageTimeToLive: queues.hrEvents.defaultMessageTimeToLive
+    deadLetteringOnMessageExpiration: queues.hrEvents.deadLetteringOnMessageExpiration
     roleAssignments: [
       {
         roleDefinitionName: 'Azure Service Bus Data Receiver'
@@ -199,8 +200,14 @@ module userChangesQueue 'modules/service-bus-queue.bicep' = {
   ]
   params: {
     namespaceName: names.serviceBus
-    name: queueNames.userChanges
-    requiresSession: true
+    name: queues.userChanges.name
+    requiresSession: queues.userChanges.requiresSession
+    requiresDuplicateDetection: queues.userChanges.requiresDuplicateDetection
+    duplicateDetectionHistoryTimeWindow: queues.userChanges.duplicateDetectionHistoryTimeWindow
+    lockDuration: queues.userChanges.lockDuration
+    maxDeliveryCount: queues.userChanges.maxDeliveryCount
+    defaultMessageTimeToLive: queues.userChanges.defaultMessageTimeToLive
+    deadLetteringOnMessageExpiration: queues.userChanges.deadLetteringOnMessageExpiration
     roleAssignments: [
       {
         roleDefinitionName: 'Azure Service Bus Data Receiver'
@@ -225,8 +232,14 @@ module voiceCommandsQueue 'modules/service-bus-queue.bicep' = {
   ]
   params: {
     namespaceName: names.serviceBus
-    name: queueNames.voiceCommands
-    requiresSession: true
+    name: queues.voiceCommands.name
+    requiresSession: queues.voiceCommands.requiresSession
+    requiresDuplicateDetection: queues.voiceCommands.requiresDuplicateDetection
+    duplicateDetectionHistoryTimeWindow: queues.voiceCommands.duplicateDetectionHistoryTimeWindow
+    lockDuration: queues.voiceCommands.lockDuration
+    maxDeliveryCount: queues.voiceCommands.maxDeliveryCount
+    defaultMessageTimeToLive: queues.voiceCommands.defaultMessageTimeToLive
+    deadLetteringOnMessageExpiration: queues.voiceCommands.deadLetteringOnMessageExpiration
     roleAssignments: [
       {
         roleDefinitionName: 'Azure Service Bus Data Sender'
@@ -251,8 +264,14 @@ module voiceResultsQueue 'modules/service-bus-queue.bicep' = {
   ]
   params: {
     namespaceName: names.serviceBus
-    name: queueNames.voiceResults
-    requiresSession: false
+    name: queues.voiceResults.name
+    requiresSession: queues.voiceResults.requiresSession
+    requiresDuplicateDetection: queues.voiceResults.requiresDuplicateDetection
+    duplicateDetectionHistoryTimeWindow: queues.voiceResults.duplicateDetectionHistoryTimeWindow
+    lockDuration: queues.voiceResults.lockDuration
+    maxDeliveryCount: queues.voiceResults.maxDeliveryCount
+    defaultMessageTimeToLive: queues.voiceResults.defaultMessageTimeToLive
+    deadLetteringOnMessageExpiration: queues.voiceResults.deadLetteringOnMessageExpiration
     roleAssignments: [
       {
         roleDefinitionName: 'Azure Service Bus Data Sender'

@@ -4,13 +4,13 @@ import { loadTenantVoiceFile } from '../../shared/adapters/tenant-voice-file.js'
 import { isDialtoneError } from '../../shared/domain/errors.js';
 import type { TenantItemReport } from '../../shared/domain/tenant-plan.js';
 import type { TenantVoiceConfig } from '../../shared/domain/tenant-voice.js';
-import type { TeamsAdminShell } from '../../shared/ports/teams-admin.js';
+import type { TenantSetupShell } from '../../shared/ports/tenant-setup-shell.js';
 import { applyTenant, planTenant, tenantStatus } from '../../shared/usecases/tenant-setup.js';
 import type { CliIo } from '../io.js';
 
 /** A connected tenant set-up session and how to finish it (for --sandbox: write the tenant back). */
 export interface TenantShellHandle {
-  shell: TeamsAdminShell;
+  shell: TenantSetupShell;
   /** `changed`: whether the command may have written to the tenant. */
   close(changed: boolean): Promise<void>;
 }
@@ -19,7 +19,7 @@ export type OpenTenantShell = () => Promise<TenantShellHandle>;
 
 type Action = 'plan' | 'apply' | 'status';
 
-const run: Record<Action, (shell: TeamsAdminShell, config: TenantVoiceConfig) => Promise<TenantItemReport[]>> = {
+const run: Record<Action, (shell: TenantSetupShell, config: TenantVoiceConfig) => Promise<TenantItemReport[]>> = {
   plan: planTenant,
   apply: applyTenant,
   status: tenantStatus,

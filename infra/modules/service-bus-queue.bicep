@@ -13,6 +13,9 @@ param name string
 @description('Required. Whether receivers must lock a session (one session per Entra user serialises everything about that user).')
 param requiresSession bool
 
+@description('Optional. Whether the broker drops a message whose id it has seen within the duplicate detection window (the replay and retry paths rely on it).')
+param requiresDuplicateDetection bool = true
+
 @description('Optional. How long message ids are remembered for duplicate detection (ISO 8601, 20 seconds to 7 days).')
 param duplicateDetectionHistoryTimeWindow string = 'PT10M'
 
@@ -52,7 +55,7 @@ resource queue 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
   name: name
   properties: {
     requiresSession: requiresSession
-    requiresDuplicateDetection: true
+    requiresDuplicateDetection: requiresDuplicateDetection
     duplicateDetectionHistoryTimeWindow: duplicateDetectionHistoryTimeWindow
     maxDeliveryCount: maxDeliveryCount
     lockDuration: lockDuration

@@ -21,6 +21,9 @@ export interface MemoryQueueOptions {
   maxDeliveryCount?: number;
   duplicateDetectionWindowMs?: number;
   lockDurationMs?: number;
+  requiresDuplicateDetection?: boolean;
+  /** A message without its own timeToLive (or with a longer one) expires after this. */
+  defaultMessageTimeToLiveMs?: number;
   deadLetteringOnMessageExpiration?: boolean;
 }
 
@@ -71,6 +74,8 @@ export class MemoryBus implements BusClient {
           maxDeliveryCount: 10,
           duplicateDetectionWindowMs: 10 * 60_000,
           lockDurationMs: 60_000,
+          requiresDuplicateDetection: true,
+          defaultMessageTimeToLiveMs: Number.POSITIVE_INFINITY,
           deadLetteringOnMessageExpiration: true,
           ...q,
         },
@@ -317,15 +322,19 @@ export class MemoryBus implements BusClient {
     }
     const now = this.clock.nowMs();
     const messageId = message.messageId ?? randomUUID();
-    const seenAt = queue.seenIds.get(messageId);
-    if (seenAt !== undefined && now - seenAt < queue.options.duplicateDetectionWindowMs) return undefined;
-    queue.seenIds.set(messageId, now);
+    if (queue.options.requiresDuplicateDetection) {
+      const seenAt = queue.seenIds.get(messageId);
+      if (seenAt !== undefined && now - seenAt < queue.options.duplicateDetectionWindowMs) return undefined;
+      queue.seenIds.set(messageId, now);
+    }
+    // Service Bus: the smaller of the message's and the queue's time to live, from the enqueue time.
+    const ttl = Math.min(message.timeToLive ?? Number.POSITIVE_INFINITY, queue.options.defaultMessageTimeToLiveMs);
     const stored: StoredMessage = {
       seq: ++this.seq,
       message: structuredClone({ ...message, messageId }),
       enqueuedAt: now,
       availableAt,
-      expiresAt: message.timeToLive ? availableAt + message.timeToLive : Number.POSITIVE_INFINITY,
+      expiresAt: availableAt + ttl,
       deliveryCount: 0,
       lockToken: null,
       lockedUntil: 0,

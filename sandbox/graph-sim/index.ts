@@ -7,6 +7,8 @@ import { FaultInjector, type GraphFaults } from './faults.js';
 import { GraphSimError, sendGraphError, sendJson } from './responses.js';
 import { findRoute } from './routes.js';
 import { SimSubscriptions } from './subscriptions.js';
+import { SimTeamsAdmin, type TeamsAdminSimOptions } from './teams-admin.js';
+import type { SimTenant } from '../teams-sim/tenant.js';
 import type { SandboxTenantFile } from '../teams-sim/tenant-file.js';
 import { readGraphTenant, type DirectoryChangeEvent } from './tenant.js';
 
@@ -26,6 +28,11 @@ export interface GraphSimulatorOptions {
   listPageSize?: number;
   /** Users per /users/delta page unless the client sends Prefer: odata.maxpagesize (default 100). */
   deltaPageSize?: number;
+  /**
+   * Serve Graph's Teams administration API (`/admin/teams/...`) over this Teams tenant, the one
+   * the pwsh stand-ins use, so the Graph voice backend and the PowerShell worker see one tenant.
+   */
+  teams?: { tenant: SimTenant } & TeamsAdminSimOptions;
 }
 
 export interface GraphSimulatorMetrics {
@@ -59,13 +66,16 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
   const pageSizes = { list: options.listPageSize ?? 100, delta: options.deltaPageSize ?? 100 };
   const metrics: GraphSimulatorMetrics = { requests: 0, throttled: 0, unavailable: 0, byRoute: {} };
   const subscriptions = new SimSubscriptions();
+  const teamsAdmin = options.teams ? new SimTeamsAdmin(options.teams.tenant, clock, options.teams) : undefined;
   let baseUrl = '';
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const route = findRoute(req.method ?? 'GET', url.pathname);
     const subscriptionPath = /^\/v1\.0\/subscriptions(?:\/([^/]+))?\/?$/.exec(url.pathname);
-    const routeName = route?.name ?? (subscriptionPath ? `${req.method ?? 'GET'} /subscriptions` : 'other');
+    const adminPath = url.pathname.startsWith('/v1.0/admin/teams/');
+    const routeName =
+      route?.name ?? (subscriptionPath ? `${req.method ?? 'GET'} /subscriptions` : adminPath ? `${req.method ?? 'GET'} /admin/teams` : 'other');
     metrics.requests += 1;
     metrics.byRoute[routeName] = (metrics.byRoute[routeName] ?? 0) + 1;
     const now = clock.now();
@@ -90,6 +100,17 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
         const answer = subscriptions.handle(req.method ?? 'GET', subscriptionPath[1], body, now.getTime());
         sendJson(res, answer.status, answer.body);
         return;
+      }
+      if (adminPath && teamsAdmin) {
+        const body = req.method === 'POST' ? await readJson(req) : undefined;
+        const answer = teamsAdmin.handle(req.method ?? 'GET', url.pathname, url.searchParams, body, baseUrl);
+        if (answer) {
+          if (answer.body === undefined) {
+            res.writeHead(answer.status, { 'content-length': '0', ...answer.headers });
+            res.end();
+          } else sendJson(res, answer.status, answer.body, answer.headers);
+          return;
+        }
       }
       if (!route) {
         throw new GraphSimError(400, 'BadRequest', `Resource not found for the segment '${url.pathname.split('/').pop() ?? ''}'.`);

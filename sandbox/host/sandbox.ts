@@ -15,6 +15,7 @@ import type { NumberInventory } from '../../shared/ports/number-inventory.js';
 import type { ProvisioningRecords } from '../../shared/ports/provisioning-records.js';
 import { isAzuriteAvailable, startAzurite } from '../azurite.js';
 import { MemoryBus } from '../bus/memory-bus.js';
+import { deployedQueues } from '../bus/queues.js';
 import { SimClock } from '../clock.js';
 import { startGraphSimulator, type GraphFaults, type GraphSimulator } from '../graph-sim/index.js';
 import { startTeamsSimulator, TeamsTenantStateSchema, type TeamsSimulator } from '../teams-sim/index.js';
@@ -50,12 +51,8 @@ export interface SandboxRun {
   state?: SandboxState;
 }
 
-export const sandboxQueues = [
-  { name: queueNames.hrEvents, requiresSession: false, lockDurationMs: 60_000 },
-  { name: queueNames.userChanges, requiresSession: true, lockDurationMs: 60_000 },
-  { name: queueNames.voiceCommands, requiresSession: true, lockDurationMs: 300_000 },
-  { name: queueNames.voiceResults, requiresSession: false, lockDurationMs: 60_000 },
-];
+/** The queues of infra/queues.json, the same definitions the Bicep deploys. */
+export const sandboxQueues = deployedQueues;
 
 const DEFAULT_START = '2026-11-02T08:00:00Z';
 

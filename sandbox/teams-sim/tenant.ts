@@ -319,6 +319,11 @@ export class SimTenant {
     return op;
   }
 
+  /** Whether the tenant has a policy of this type and name (Graph's getPolicyId). */
+  hasPolicy(type: PolicyType, name: string): boolean {
+    return this.policy(type, name) !== undefined;
+  }
+
   /** Resolves an Identity (object id, UPN, sip:UPN) among users already synced, for fault matching. */
   identitiesOf(identity: string): string[] {
     const user = this.find(identity);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { HrPersonSchema } from '../contracts/messages.js';
 import { DialtoneError } from '../domain/errors.js';
 import { DesiredVoiceStateSchema } from '../domain/voice-state.js';
+import type { Lifecycle } from '../domain/ordering.js';
 import type { ProvisioningHistoryEntry, ProvisioningRecord, ProvisioningRecords } from '../ports/provisioning-records.js';
 import { type EntityTable, escapeKey, isEntityConflict, type Props, type Row } from './table-client.js';
 
@@ -23,12 +24,14 @@ const MAX_ATTEMPTS = 50;
 const backoff = (attempt: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
 
+const LifecycleSchema: z.ZodType<Lifecycle> = z.object({ state: z.enum(['active', 'left']), at: z.string(), eventId: z.string() });
+
 const HistoryEntrySchema = z.object({
   at: z.string(),
   correlationId: z.string(),
   eventId: z.string(),
   commandId: z.string().nullable(),
-  stage: z.enum(['plan', 'record']),
+  stage: z.enum(['plan', 'record', 'replay']),
   outcome: z.string(),
   detail: z.string(),
 });
@@ -42,6 +45,11 @@ const RowSchema = z.object({
   lastEventAt: z.string().optional(),
   lastEventId: z.string().optional(),
   person: z.string().optional(),
+  lifecycle: z.string().optional(),
+  planVersion: z.number().int().positive().optional(),
+  plannedCommandId: z.string().optional(),
+  appliedVersion: z.number().int().positive().optional(),
+  directoryReadAt: z.string().optional(),
   historyChunks: z.number().int().nonnegative(),
 });
 
@@ -82,6 +90,12 @@ export function fromRow(row: Row): ProvisioningRecord {
     lastEventAt: p.lastEventAt ?? null,
     lastEventId: p.lastEventId ?? null,
     person: p.person ? parseJson(HrPersonSchema, p.person, `${p.userId}.person`) : null,
+    // The ordering fields came later: a row written before them reads as it was written.
+    ...(p.lifecycle ? { lifecycle: parseJson(LifecycleSchema, p.lifecycle, `${p.userId}.lifecycle`) } : {}),
+    ...(p.planVersion !== undefined ? { planVersion: p.planVersion } : {}),
+    ...(p.plannedCommandId !== undefined ? { plannedCommandId: p.plannedCommandId } : {}),
+    ...(p.appliedVersion !== undefined ? { appliedVersion: p.appliedVersion } : {}),
+    ...(p.directoryReadAt !== undefined ? { directoryReadAt: p.directoryReadAt } : {}),
     history: historyText ? parseJson(z.array(HistoryEntrySchema), historyText, `${p.userId}.history`) : [],
   };
 }
@@ -106,6 +120,11 @@ export function toProps(record: ProvisioningRecord): Props {
     lastEventAt: record.lastEventAt,
     lastEventId: record.lastEventId,
     person: record.person ? JSON.stringify(record.person) : null,
+    lifecycle: record.lifecycle ? JSON.stringify(record.lifecycle) : null,
+    planVersion: record.planVersion ?? null,
+    plannedCommandId: record.plannedCommandId ?? null,
+    appliedVersion: record.appliedVersion ?? null,
+    directoryReadAt: record.directoryReadAt ?? null,
     historyChunks: chunks.length,
   };
   chunks.forEach((chunk, i) => (props[`history${i}`] = chunk));

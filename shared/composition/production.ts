@@ -13,7 +13,9 @@ import { createTableProvisioningRecords } from '../adapters/table-provisioning-r
 import { loadFunctionSettings } from '../config/settings.js';
 import { queueNames } from '../contracts/messages.js';
 import { defaultRetryPolicy } from '../domain/settlement.js';
-import { createCorrelateHandler, createPlanHandler, createRecordHandler } from '../handlers/stages.js';
+import { createCorrelateHandler, createGraphVoiceHandler, createPlanHandler, createRecordHandler } from '../handlers/stages.js';
+import { createGraphTeamsAdmin } from '../adapters/graph-teams-admin.js';
+import { PolicyIdCache } from '../usecases/apply-voice-graph.js';
 import type { BusSender, MessageActions, ReceivedMessage } from '../ports/bus.js';
 import { systemClock } from '../ports/clock.js';
 import { createJsonLogger } from '../logging/logger.js';
@@ -95,6 +97,8 @@ export interface ProductionStages {
   correlate: ReturnType<typeof createCorrelateHandler>;
   plan: ReturnType<typeof createPlanHandler>;
   record: ReturnType<typeof createRecordHandler>;
+  /** Only with DIALTONE_TEAMS_BACKEND=graph. */
+  graphVoice: ReturnType<typeof createGraphVoiceHandler> | undefined;
 }
 
 let stages: Promise<ProductionStages> | undefined;
@@ -152,5 +156,16 @@ async function build(): Promise<ProductionStages> {
       reservationTtlMs: settings.reservationTtlMs,
     }),
     record: createRecordHandler({ ...stageDeps, records, inventory }),
+    graphVoice:
+      settings.teamsBackend === 'graph'
+        ? createGraphVoiceHandler({
+            ...stageDeps,
+            admin: createGraphTeamsAdmin({ baseUrl: settings.graphBaseUrl, credential }),
+            policyIds: new PolicyIdCache(),
+            unsupportedPolicyTypes: new Set(settings.graphUnsupportedPolicyTypes.map((t) => t.toLowerCase())),
+            fallbackQueue: settings.graphFallbackQueue ?? null,
+            pollAfterMs: 5_000,
+          })
+        : undefined,
   };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DialtoneError } from '../domain/errors.js';
 import { correlationStrategies } from '../domain/correlation.js';
+import { policyTypes, type PolicyType } from '../domain/voice-state.js';
 import type { CorrelationStrategy } from '../ports/directory.js';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -31,6 +32,16 @@ const FunctionEnvSchema = z
       .refine((u) => u.startsWith('https://'), 'must be the https URL of the graphNotifications function, with its ?code= key')
       .optional(),
     DIALTONE_GRAPH_CLIENT_STATE: z.string().min(16, 'must be at least 16 characters').max(128, 'must be at most 128 characters').optional(),
+    DIALTONE_TEAMS_BACKEND: z.enum(['powershell', 'graph']).default('powershell'),
+    DIALTONE_GRAPH_FALLBACK_QUEUE: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]{0,259}$/i, 'must be a Service Bus queue name (the hybrid worker\'s queue)')
+      .optional(),
+    DIALTONE_GRAPH_UNSUPPORTED_POLICY_TYPES: z
+      .string()
+      .default('')
+      .transform((value) => value.split(',').map((s) => s.trim()).filter(Boolean))
+      .pipe(z.array(z.enum(policyTypes)).max(policyTypes.length)),
   })
   .refine((env) => env.DIALTONE_TABLES_ENDPOINT !== undefined || env.DIALTONE_TABLES_CONNECTION_STRING !== undefined, {
     message: 'set DIALTONE_TABLES_ENDPOINT (https://<account>.table.core.windows.net) or DIALTONE_TABLES_CONNECTION_STRING (local only)',
@@ -54,6 +65,24 @@ export interface FunctionSettings {
   graphClientState: string | undefined;
   /** Where Graph sends notifications (the graphNotifications function with its key). */
   graphNotificationUrl: string | undefined;
+  /** Who applies voice commands: the hybrid worker (powershell) or the graphVoice function. */
+  teamsBackend: 'powershell' | 'graph';
+  /** graph backend: the hybrid worker's queue for the steps Graph cannot take; none = fail them. */
+  graphFallbackQueue: string | undefined;
+  /** graph backend: policy types to hand to PowerShell without trying Graph. */
+  graphUnsupportedPolicyTypes: PolicyType[];
+}
+
+const TeamsBackendSchema = z.object({ DIALTONE_TEAMS_BACKEND: z.enum(['powershell', 'graph']).default('powershell') });
+
+/**
+ * Only the Teams backend, for function registration (which happens at import, before the other
+ * settings are needed): a wrong value fails here with the setting's name.
+ */
+export function teamsBackendSetting(env: Record<string, string | undefined> = process.env): 'powershell' | 'graph' {
+  const parsed = TeamsBackendSchema.safeParse(env);
+  if (!parsed.success) throw new DialtoneError('ConfigInvalid', `Invalid Dialtone settings: ${describeSettingsError(parsed.error)}`);
+  return parsed.data.DIALTONE_TEAMS_BACKEND;
 }
 
 /** Formats zod issues as `SETTING: problem` so a start-up failure names the setting. */
@@ -85,6 +114,9 @@ export function loadFunctionSettings(env: Record<string, string | undefined> = p
     logLevel: e.DIALTONE_LOG_LEVEL,
     graphClientState: e.DIALTONE_GRAPH_CLIENT_STATE,
     graphNotificationUrl: e.DIALTONE_GRAPH_NOTIFICATION_URL,
+    teamsBackend: e.DIALTONE_TEAMS_BACKEND,
+    graphFallbackQueue: e.DIALTONE_GRAPH_FALLBACK_QUEUE,
+    graphUnsupportedPolicyTypes: e.DIALTONE_GRAPH_UNSUPPORTED_POLICY_TYPES,
   };
 }
 

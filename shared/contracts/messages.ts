@@ -10,13 +10,8 @@ import {
   PhoneNumberSchema,
 } from '../domain/voice-state.js';
 
-export const queueNames = {
-  hrEvents: 'hr-events',
-  userChanges: 'user-changes',
-  voiceCommands: 'voice-commands',
-  voiceResults: 'voice-results',
-} as const;
-export type QueueName = (typeof queueNames)[keyof typeof queueNames];
+// The queue names come from infra/queues.json, the file the Bicep deploys.
+export { queueNames } from './queues.js';
 
 const isoDateTime = z.iso.datetime({ offset: true });
 const attributeValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
@@ -94,6 +89,11 @@ export const UserChangeSchema = z.object({
   occurredAt: isoDateTime,
   person: HrPersonSchema.optional(),
   snapshot: UserSnapshotSchema.optional(),
+  /**
+   * Send a command even when the record says the desired state is already applied: set by
+   * `record` when a superseded command was executed after a newer one, so Teams may differ.
+   */
+  reapply: z.boolean().optional(),
 });
 export type UserChange = z.infer<typeof UserChangeSchema>;
 
@@ -115,6 +115,12 @@ export const VoiceCommandSchema = z.object({
   allocation: z.object({ pool: z.string(), number: PhoneNumberSchema }).nullable().default(null),
   /** A number this user held before the command (mover / leaver), to quarantine once applied. */
   releases: z.array(z.object({ pool: z.string(), number: PhoneNumberSchema })).default([]),
+  /**
+   * The plan version this command was made from (per person, increasing). The worker and
+   * `record` ignore a command or result older than one already applied for the person, and
+   * `dlq replay` refuses it. Optional: commands from before versions existed are not guarded.
+   */
+  version: z.number().int().positive().optional(),
 });
 export type VoiceCommand = z.infer<typeof VoiceCommandSchema>;
 
@@ -139,10 +145,12 @@ export const VoiceResultSchema = z.object({
   eventId: z.string().min(1),
   occurredAt: isoDateTime,
   finishedAt: isoDateTime,
-  status: z.enum(['applied', 'noop', 'failed']),
+  /** `superseded`: the worker did not run it, a newer command for the person was already applied. */
+  status: z.enum(['applied', 'noop', 'failed', 'superseded']),
   desired: DesiredVoiceStateSchema,
   allocation: VoiceCommandSchema.shape.allocation,
   releases: VoiceCommandSchema.shape.releases,
+  version: VoiceCommandSchema.shape.version,
   steps: z.array(CmdletStepSchema).default([]),
   actual: ActualVoiceStateSchema.nullable().default(null),
   attempts: z.number().int().positive().default(1),

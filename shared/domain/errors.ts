@@ -25,6 +25,10 @@ export const errorCodes = [
   'ConfigInvalid',
   'CertificateInvalid',
   'ReplayLimitExceeded',
+  /** Graph backend: a number operation still running after every poll. */
+  'OperationPending',
+  /** Graph backend: a step Graph cannot take and no PowerShell worker to hand it to. */
+  'GraphUnsupported',
   'Unexpected',
 ] as const;
 

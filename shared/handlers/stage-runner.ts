@@ -4,7 +4,7 @@ import { isDialtoneError } from '../domain/errors.js';
 import { retryCopyId } from '../domain/ids.js';
 import { decodeBody } from '../domain/message-body.js';
 import { decideSettlement, type RetryPolicy, type RetryState, type StageOutcome } from '../domain/settlement.js';
-import { idText, type BusSender, type MessageActions, type OutgoingMessage, type ReceivedMessage } from '../ports/bus.js';
+import { idText, type ApplicationProperties, type BusSender, type MessageActions, type OutgoingMessage, type ReceivedMessage } from '../ports/bus.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 
@@ -18,6 +18,8 @@ export const retryProperties = {
 export interface UseCaseResult {
   outcome: StageOutcome;
   send?: { queue: string; messages: OutgoingMessage[] }[];
+  /** Application properties the rescheduled copy carries to its next delivery (a poll's state). */
+  carry?: ApplicationProperties;
 }
 
 export interface MessageMeta {
@@ -25,6 +27,8 @@ export interface MessageMeta {
   correlationId: string | undefined;
   deliveryCount: number;
   attempt: number;
+  /** The message's application properties, as received (read-only). */
+  properties?: Readonly<ApplicationProperties>;
 }
 
 export interface StageDeps {
@@ -71,6 +75,7 @@ async function handleOne<T>(
     correlationId: idText(message.correlationId),
     deliveryCount: message.deliveryCount ?? 1,
     attempt: retry.attempt,
+    properties: message.applicationProperties ?? {},
   };
   const base = deps.logger.child({ stage: definition.stage, messageId: meta.messageId, correlationId: meta.correlationId });
 
@@ -109,7 +114,7 @@ async function handleOne<T>(
       await actions.deadletter(message, undefined, settlement.reason, truncate(settlement.description));
       return;
     case 'reschedule': {
-      const copy = rescheduledCopy(message, settlement.attempt, retry.firstAttemptAt);
+      const copy = rescheduledCopy(message, settlement.attempt, retry.firstAttemptAt, result.carry);
       await deps.sender(definition.queue).scheduleMessages(copy, new Date(settlement.at));
       log.info('message rescheduled', {
         attempt: settlement.attempt,
@@ -140,7 +145,7 @@ export function readRetryState(message: ReceivedMessage, now: number): RetryStat
   return { attempt: Number.isFinite(attempt) ? attempt : 0, firstAttemptAt: Number.isFinite(first) ? first : now };
 }
 
-function rescheduledCopy(message: ReceivedMessage, attempt: number, firstAttemptAt: number): OutgoingMessage {
+function rescheduledCopy(message: ReceivedMessage, attempt: number, firstAttemptAt: number, carry?: ApplicationProperties): OutgoingMessage {
   const props = message.applicationProperties ?? {};
   const originalId = String(props[retryProperties.originalId] ?? idText(message.messageId) ?? 'message');
   return {
@@ -152,6 +157,7 @@ function rescheduledCopy(message: ReceivedMessage, attempt: number, firstAttempt
     contentType: message.contentType ?? 'application/json',
     applicationProperties: {
       ...props,
+      ...carry,
       [retryProperties.attempt]: attempt,
       [retryProperties.firstAttemptAt]: firstAttemptAt,
       [retryProperties.originalId]: originalId,

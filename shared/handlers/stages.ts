@@ -2,8 +2,10 @@ import {
   HrEventSchema,
   queueNames,
   UserChangeSchema,
+  VoiceCommandSchema,
   VoiceResultSchema,
 } from '../contracts/messages.js';
+import { applyVoiceCommandViaGraph, type GraphApplyDeps } from '../usecases/apply-voice-graph.js';
 import { correlateEvent, type CorrelateDeps } from '../usecases/correlate-event.js';
 import { planVoice, type PlanDeps } from '../usecases/plan-voice.js';
 import { recordResult, type RecordDeps } from '../usecases/record-result.js';
@@ -48,6 +50,20 @@ export function createRecordHandler(deps: StageDeps & Omit<RecordDeps, 'clock'>)
       schema: VoiceResultSchema,
       correlationOf: (result) => result.correlationId,
       run: (result) => recordResult(result, deps),
+    },
+    deps,
+  );
+}
+
+/** voice-commands through Graph (DIALTONE_TEAMS_BACKEND=graph): the same settlement path as every stage. */
+export function createGraphVoiceHandler(deps: StageDeps & Omit<GraphApplyDeps, 'clock' | 'logger'>) {
+  return createStageHandler(
+    {
+      stage: 'graphVoice',
+      queue: queueNames.voiceCommands,
+      schema: VoiceCommandSchema,
+      correlationOf: (command) => command.correlationId,
+      run: (command, meta) => applyVoiceCommandViaGraph(command, meta, deps),
     },
     deps,
   );

@@ -1,4 +1,5 @@
 import type { HrPerson } from '../contracts/messages.js';
+import type { Lifecycle } from '../domain/ordering.js';
 import type { DesiredVoiceState } from '../domain/voice-state.js';
 
 export interface ProvisioningHistoryEntry {
@@ -6,7 +7,7 @@ export interface ProvisioningHistoryEntry {
   correlationId: string;
   eventId: string;
   commandId: string | null;
-  stage: 'plan' | 'record';
+  stage: 'plan' | 'record' | 'replay';
   outcome: string;
   detail: string;
 }
@@ -24,6 +25,15 @@ export interface ProvisioningRecord {
   lastEventId: string | null;
   /** The newest HR attributes seen, merged over Entra's when a directory change re-plans the user. */
   person?: HrPerson | null;
+  /** The newest HR lifecycle fact: `left` is sticky until a newer HR joiner. */
+  lifecycle?: Lifecycle | null;
+  /** The newest plan version issued as a command, and that command. */
+  planVersion?: number;
+  plannedCommandId?: string | null;
+  /** The plan version of the command whose result set lastApplied. */
+  appliedVersion?: number;
+  /** readAt of the newest directory read a plan used: an older forwarded snapshot is not trusted. */
+  directoryReadAt?: string | null;
   history: ProvisioningHistoryEntry[];
 }
 

@@ -16,6 +16,7 @@ import {
   type DesiredVoiceState,
 } from '../domain/voice-state.js';
 import type { UseCaseResult } from '../handlers/stage-runner.js';
+import { describeLeft, hasLeft, judgeChange, nextPlanVersion, storedFacts, type PersonFacts } from '../domain/ordering.js';
 import type { Clock } from '../ports/clock.js';
 import type { Directory } from '../ports/directory.js';
 import type { AllocationOutcome, NumberInventory, NumberRecord } from '../ports/number-inventory.js';
@@ -37,30 +38,40 @@ export interface PlanDeps {
 
 type Intent =
   | { kind: 'outcome'; outcome: StageOutcome }
-  | { kind: 'command'; desired: DesiredVoiceState; reason: CommandReason; allocation: { pool: string; number: string } | null };
+  | {
+      kind: 'command';
+      desired: DesiredVoiceState;
+      reason: CommandReason;
+      allocation: { pool: string; number: string } | null;
+      /** Why, when it is not the change itself (a sticky HR leaver). */
+      because?: string;
+    };
 
 /** user-changes → voice-commands: decide the full desired voice state and allocate its number. */
 export async function planVoice(change: UserChange, deps: PlanDeps): Promise<UseCaseResult> {
   const now = deps.clock.now();
   const record = await deps.records.get(change.userId);
 
-  if (isStale(change, record)) {
-    const summary = `event ${change.eventId} (${change.occurredAt}) is older than ${record?.lastEventId} (${record?.lastEventAt}), which already applies`;
-    await remember(deps, change, record, 'stale', summary, null);
-    return { outcome: { kind: 'stale', summary } };
+  const judgement = judgeChange(record, change);
+  if (judgement.kind === 'stale') {
+    await remember(deps, change, record, null, 'stale', judgement.summary, null);
+    return { outcome: { kind: 'stale', summary: judgement.summary } };
   }
+  const facts = judgement.facts;
 
-  const user = await readUser(change, deps, now);
+  const read = await readUser(change, record, deps, now);
+  const user = read?.user;
+  const seen: Seen = { facts, directoryReadAt: read?.readAt ?? null };
   const held = (await deps.inventory.list({ userId: change.userId })).filter(
     (n) => n.state === 'reserved' || n.state === 'assigned',
   );
-  if (!user && (change.changeType === 'deleted' || change.changeType === 'leaver')) {
-    return releaseDeletedUser(change, record, held, deps);
+  if (!user && (change.changeType === 'deleted' || change.changeType === 'leaver' || hasLeft(facts))) {
+    return releaseDeletedUser(change, record, seen, held, deps);
   }
-  const intent = await decide(change, user, record, held, deps);
+  const intent = await decide(change, user, record, facts, held, deps);
   if (intent.kind === 'outcome') {
     if (intent.outcome.kind === 'permanent') {
-      await remember(deps, change, record, intent.outcome.code, intent.outcome.message, null);
+      await remember(deps, change, record, seen, intent.outcome.code, intent.outcome.message, null);
     }
     return { outcome: intent.outcome };
   }
@@ -69,15 +80,19 @@ export async function planVoice(change: UserChange, deps: PlanDeps): Promise<Use
     .filter((n) => n.number !== intent.allocation?.number)
     .map((n) => ({ pool: n.pool, number: n.number }));
   const upn = user?.userPrincipalName ?? record?.userPrincipalName ?? change.userId;
+  const because = intent.because ? `${intent.because}; ` : '';
 
-  if (record?.lastApplied && sameDesiredState(record.lastApplied, intent.desired) && releases.length === 0) {
-    const summary = `${upn}: desired voice state already applied by ${record.lastCommandId ?? 'an earlier command'}; nothing to send`;
-    await remember(deps, change, record, 'skipped', summary, null, upn);
+  if (!change.reapply && record?.lastApplied && sameDesiredState(record.lastApplied, intent.desired) && releases.length === 0) {
+    const summary = `${upn}: ${because}desired voice state already applied by ${record.lastCommandId ?? 'an earlier command'}; nothing to send`;
+    await remember(deps, change, record, seen, 'skipped', summary, null, upn);
     return { outcome: { kind: 'done', summary } };
   }
 
+  const commandId = deterministicId('cmd', change.userId, change.eventId, canonicalDesiredState(intent.desired));
+  const summary = `${upn}: ${because}${describeDesired(intent.desired)}${releases.length > 0 ? `; then quarantine ${releases.map((r) => r.number).join(', ')}` : ''}`;
+  const stored = await remember(deps, change, record, seen, 'command', summary, commandId, upn, true);
   const command: VoiceCommand = {
-    commandId: deterministicId('cmd', change.userId, change.eventId, canonicalDesiredState(intent.desired)),
+    commandId,
     userId: change.userId,
     userPrincipalName: upn,
     correlationId: change.correlationId,
@@ -88,9 +103,8 @@ export async function planVoice(change: UserChange, deps: PlanDeps): Promise<Use
     desired: intent.desired,
     allocation: intent.allocation,
     releases,
+    ...(stored.planVersion !== undefined ? { version: stored.planVersion } : {}),
   };
-  const summary = `${upn}: ${describeDesired(intent.desired)}${releases.length > 0 ? `; then quarantine ${releases.map((r) => r.number).join(', ')}` : ''}`;
-  await remember(deps, change, record, 'command', summary, command.commandId, upn);
   return {
     outcome: { kind: 'done', summary },
     send: [
@@ -111,6 +125,12 @@ export async function planVoice(change: UserChange, deps: PlanDeps): Promise<Use
   };
 }
 
+/** What this plan learned: the facts after the change, and when the directory was read. */
+interface Seen {
+  facts: PersonFacts;
+  directoryReadAt: string | null;
+}
+
 /**
  * The account is gone from the directory: Teams drops its number with it and no cmdlet can reach
  * it any more, so the numbers are quarantined here instead of through a command.
@@ -118,6 +138,7 @@ export async function planVoice(change: UserChange, deps: PlanDeps): Promise<Use
 async function releaseDeletedUser(
   change: UserChange,
   record: ProvisioningRecord | undefined,
+  seen: Seen,
   held: NumberRecord[],
   deps: PlanDeps,
 ): Promise<UseCaseResult> {
@@ -127,7 +148,7 @@ async function releaseDeletedUser(
   const summary = `${record?.userPrincipalName ?? change.userId} is no longer in the directory; ${
     numbers.length > 0 ? `${numbers.join(', ')} quarantined` : 'no number to release'
   }`;
-  await remember(deps, change, record, 'released', summary, null);
+  await remember(deps, change, record, seen, 'released', summary, null);
   await deps.records.update(change.userId, (current) => ({
     ...(current ?? emptyRecord(change.userId, change.userId)),
     lastApplied: voiceOffState(managedPolicyTypes(deps.policy)),
@@ -136,15 +157,24 @@ async function releaseDeletedUser(
   return { outcome: { kind: 'done', summary } };
 }
 
-function isStale(change: UserChange, record: ProvisioningRecord | undefined): boolean {
-  if (change.source !== 'hr' || !record?.lastEventAt || record.lastEventId === change.eventId) return false;
-  return Date.parse(change.occurredAt) < Date.parse(record.lastEventAt);
-}
-
-async function readUser(change: UserChange, deps: PlanDeps, now: Date): Promise<DirectoryUser | undefined> {
+/**
+ * A forwarded snapshot is used while it is young and not older than a directory read an earlier
+ * plan already used for the person (a rescheduled HR event must not bring back older Entra facts).
+ */
+async function readUser(
+  change: UserChange,
+  record: ProvisioningRecord | undefined,
+  deps: PlanDeps,
+  now: Date,
+): Promise<{ user: DirectoryUser; readAt: string } | undefined> {
   const snapshot = change.snapshot;
-  if (snapshot && now.getTime() - Date.parse(snapshot.readAt) <= deps.snapshotMaxAgeMs) return snapshot.user;
-  return deps.directory.getUser(change.userId);
+  const newestRead = record?.directoryReadAt ? Date.parse(record.directoryReadAt) : undefined;
+  const readAt = snapshot ? Date.parse(snapshot.readAt) : NaN;
+  if (snapshot && now.getTime() - readAt <= deps.snapshotMaxAgeMs && (newestRead === undefined || readAt >= newestRead)) {
+    return { user: snapshot.user, readAt: snapshot.readAt };
+  }
+  const user = await deps.directory.getUser(change.userId);
+  return user ? { user, readAt: now.toISOString() } : undefined;
 }
 
 /** How a number is obtained: a reservation when planning, a look without touching anything for a preview. */
@@ -154,24 +184,28 @@ async function decide(
   change: UserChange,
   user: DirectoryUser | undefined,
   record: ProvisioningRecord | undefined,
+  facts: PersonFacts,
   held: NumberRecord[],
   deps: PlanDeps,
   allocate: Allocator = (pool, userId) =>
     deps.inventory.allocate(pool, userId, { now: deps.clock.now(), correlationId: change.correlationId, reservationTtlMs: deps.reservationTtlMs }),
 ): Promise<Intent> {
-  const off = (reason: CommandReason): Intent => ({
+  const off = (reason: CommandReason): Extract<Intent, { kind: 'command' }> => ({
     kind: 'command',
     desired: voiceOffState(managedPolicyTypes(deps.policy)),
     reason,
     allocation: null,
   });
   if (change.changeType === 'leaver' || change.changeType === 'deleted') return off('leaver');
+  // Sticky: HR said the person left; no Entra change, resync or replay gives voice back until a
+  // newer HR joiner (a rehire) does. HR dates lead account disablement, so Entra may still say enabled.
+  if (facts.lifecycle && hasLeft(facts)) return { ...off('leaver'), because: describeLeft(facts.lifecycle) };
   if (!user) {
     return wait('UserNotFound', `Entra ID user ${change.userId} is not visible in Microsoft Graph yet (directory sync can lag).`);
   }
   if (user.accountEnabled === false) return off('leaver');
 
-  const attributes = mergeAttributes(user, change.person ?? record?.person ?? undefined);
+  const attributes = mergeAttributes(user, facts.person ?? undefined);
   const decision = evaluatePolicy(deps.policy, attributes, {
     callingLineIdentities: await deps.catalog.callingLineIdentities(),
   });
@@ -233,28 +267,50 @@ export function describeDesired(desired: DesiredVoiceState): string {
   return `Enterprise Voice ${desired.enterpriseVoiceEnabled ? 'on' : 'off'}, number ${desired.phoneNumber ?? 'none'}${policies ? `, ${policies}` : ''}`;
 }
 
+/**
+ * Writes what this plan concluded to the record: the history entry always, the facts only when
+ * the change was not stale (stale input never overwrites newer stored facts), and a new plan
+ * version when a command is issued. Returns the stored record.
+ */
 async function remember(
   deps: PlanDeps,
   change: UserChange,
   record: ProvisioningRecord | undefined,
+  seen: Seen | null,
   outcome: string,
   detail: string,
   commandId: string | null,
   upn?: string,
-): Promise<void> {
+  issuesCommand = false,
+): Promise<ProvisioningRecord> {
   const at = deps.clock.now().toISOString();
-  await deps.records.update(change.userId, (current) => {
+  return deps.records.update(change.userId, (current) => {
     const base = current ?? emptyRecord(change.userId, upn ?? record?.userPrincipalName ?? change.userId);
-    const newer = outcome !== 'stale' && change.source === 'hr' && (!base.lastEventAt || Date.parse(change.occurredAt) >= Date.parse(base.lastEventAt));
+    // Judged again on the current row: another plan may have stored newer facts meanwhile.
+    const again = seen ? judgeChange(base, change) : undefined;
+    const facts = again?.kind === 'fresh' ? again.facts : undefined;
+    const readAt = seen?.directoryReadAt;
+    const newerRead = readAt && (!base.directoryReadAt || Date.parse(readAt) > Date.parse(base.directoryReadAt));
+    const version = issuesCommand && commandId ? nextPlanVersion(base, commandId) : undefined;
     return appendHistory(
       {
         ...base,
         userPrincipalName: upn ?? base.userPrincipalName,
-        lastEventAt: newer ? change.occurredAt : base.lastEventAt,
-        lastEventId: newer ? change.eventId : base.lastEventId,
-        person: change.person ?? base.person ?? null,
+        ...(facts
+          ? { lastEventAt: facts.lastEventAt, lastEventId: facts.lastEventId, person: facts.person, lifecycle: facts.lifecycle }
+          : {}),
+        ...(newerRead ? { directoryReadAt: readAt } : {}),
+        ...(version !== undefined ? { planVersion: version, plannedCommandId: commandId } : {}),
       },
-      { at, correlationId: change.correlationId, eventId: change.eventId, commandId, stage: 'plan', outcome, detail },
+      {
+        at,
+        correlationId: change.correlationId,
+        eventId: change.eventId,
+        commandId,
+        stage: 'plan',
+        outcome,
+        detail: version !== undefined ? `${detail} (plan version ${version})` : detail,
+      },
     );
   });
 }
@@ -282,7 +338,7 @@ export async function previewVoice(userId: string, deps: PlanDeps): Promise<{ us
       ? { ok: false, reason: 'PoolExhausted', message: `pool '${pool}' has no free number right now` }
       : { ok: false, reason: 'PoolNotFound', message: `pool '${pool}' does not exist` };
   };
-  const intent = await decide(change, user, record, held, deps, peek);
+  const intent = await decide(change, user, record, storedFacts(record), held, deps, peek);
   if (intent.kind === 'outcome') return { user, record, preview: intent };
   return {
     user,

@@ -16,7 +16,7 @@ import {
 } from '../domain/tenant-plan.js';
 import type { TenantVoiceConfig } from '../domain/tenant-voice.js';
 import { DialtoneError } from '../domain/errors.js';
-import type { TeamsAdminShell } from '../ports/teams-admin.js';
+import type { TenantSetupShell } from '../ports/tenant-setup-shell.js';
 
 /** The reads, in the order they run; each answers with every entry of its kind. */
 const reads = [
@@ -27,7 +27,7 @@ const reads = [
   ['callingLineIdentities', 'Get-CsCallingLineIdentity'],
 ] as const;
 
-export async function readTenantVoice(shell: TeamsAdminShell): Promise<TenantVoiceActual> {
+export async function readTenantVoice(shell: TenantSetupShell): Promise<TenantVoiceActual> {
   const raw: Record<string, unknown> = {};
   for (const [key, cmdlet] of reads) {
     const outcome = await shell.run(cmdlet, {});
@@ -41,11 +41,11 @@ export async function readTenantVoice(shell: TeamsAdminShell): Promise<TenantVoi
   }
 }
 
-export async function planTenant(shell: TeamsAdminShell, desired: TenantVoiceConfig): Promise<TenantItemReport[]> {
+export async function planTenant(shell: TenantSetupShell, desired: TenantVoiceConfig): Promise<TenantItemReport[]> {
   return dryRunReport(planTenantVoice(desired, await readTenantVoice(shell)));
 }
 
-export async function tenantStatus(shell: TeamsAdminShell, desired: TenantVoiceConfig): Promise<TenantItemReport[]> {
+export async function tenantStatus(shell: TenantSetupShell, desired: TenantVoiceConfig): Promise<TenantItemReport[]> {
   return statusReport(planTenantVoice(desired, await readTenantVoice(shell)));
 }
 
@@ -54,7 +54,7 @@ export async function tenantStatus(shell: TeamsAdminShell, desired: TenantVoiceC
  * an item that refers to a PSTN usage that could not be added is not attempted. Nothing is ever
  * removed. After the writes the tenant is read again: an item that still differs is `failed`.
  */
-export async function applyTenant(shell: TeamsAdminShell, desired: TenantVoiceConfig): Promise<TenantItemReport[]> {
+export async function applyTenant(shell: TenantSetupShell, desired: TenantVoiceConfig): Promise<TenantItemReport[]> {
   const plan = planTenantVoice(desired, await readTenantVoice(shell));
   const failures = new Map<PlannedItem, string>();
   const failedUsages = new Set<string>();

@@ -9,6 +9,7 @@ import {
   parametersWithoutDescription,
   resolve,
   resolvedProperties,
+  type Json,
   type JsonObject,
   type ScopedResource,
 } from './arm-template.js';
@@ -147,6 +148,37 @@ describe('Service Bus', () => {
       deadLetteringOnMessageExpiration: true,
       lockDuration: 'PT5M',
     });
+  });
+});
+
+describe('Queues from infra/queues.json (the one definition the sandbox bus also reads)', () => {
+  const file = JSON.parse(readFileSync('infra/queues.json', 'utf8')) as { queues: Record<string, Record<string, Json>> };
+  const fields = [
+    'requiresSession',
+    'requiresDuplicateDetection',
+    'duplicateDetectionHistoryTimeWindow',
+    'lockDuration',
+    'maxDeliveryCount',
+    'defaultMessageTimeToLive',
+    'deadLetteringOnMessageExpiration',
+  ];
+
+  it('deploys exactly the queues the file lists', () => {
+    const names = ofType(resources, 'Microsoft.ServiceBus/namespaces/queues').map((q) => resolve("[parameters('name')]", q.scope));
+    expect(names.sort()).toEqual(Object.values(file.queues).map((q) => q.name).sort());
+  });
+
+  it.each(Object.entries(file.queues))('%s: every property the file sets is what the template deploys', (_key, definition) => {
+    const deployed = queue(String(definition.name));
+    for (const field of fields) {
+      expect(definition[field], `infra/queues.json ${String(definition.name)}.${field}`).toBeDefined();
+      expect(deployed[field], `${String(definition.name)}.${field}`).toEqual(definition[field]);
+    }
+  });
+
+  it('the queue names Dialtone sends to are the names of the file', async () => {
+    const { queueNames } = await import('../../shared/contracts/queues.js');
+    expect(Object.fromEntries(Object.entries(file.queues).map(([key, q]) => [key, q.name]))).toEqual(queueNames);
   });
 });
 

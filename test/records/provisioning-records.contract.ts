@@ -67,6 +67,21 @@ export function provisioningRecordsContract(name: string, makeRecords: MakeRecor
       expect(await records.get('user-a')).toEqual(full);
     });
 
+    it('round-trips the ordering facts: lifecycle, plan and applied versions, newest directory read', async () => {
+      const full: ProvisioningRecord = {
+        ...blank('user-a'),
+        lastEventAt: '2026-11-09T17:00:00.000Z',
+        lastEventId: 'l1',
+        lifecycle: { state: 'left', at: '2026-11-09T17:00:00.000Z', eventId: 'l1' },
+        planVersion: 3,
+        plannedCommandId: 'cmd-3',
+        appliedVersion: 2,
+        directoryReadAt: '2026-11-09T17:00:01.000Z',
+      };
+      await records.update('user-a', () => full);
+      expect(await records.get('user-a')).toEqual(full);
+    });
+
     it('hands the current record to the update', async () => {
       await records.update('user-a', append('user-a', entry(1)));
       await records.update('user-a', append('user-a', entry(2)));

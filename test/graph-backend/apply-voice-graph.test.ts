@@ -1,0 +1,141 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { VoiceCommand, VoiceResult } from '../../shared/contracts/messages.js';
+import type { MessageMeta, UseCaseResult } from '../../shared/handlers/stage-runner.js';
+import { createMemoryLogger } from '../../shared/logging/logger.js';
+import { applyVoiceCommandViaGraph, PolicyIdCache, type GraphApplyDeps } from '../../shared/usecases/apply-voice-graph.js';
+import { ANNA, BRAM, EVA, startGraphBackend, type GraphBackendFixture } from './fixtures.js';
+
+let fx: GraphBackendFixture | undefined;
+afterEach(async () => {
+  await fx?.sim.close();
+  fx = undefined;
+});
+
+function command(userId: string, desired: Partial<VoiceCommand['desired']> = {}): VoiceCommand {
+  return {
+    commandId: `cmd-${userId.slice(-3)}`,
+    userId,
+    userPrincipalName: `${userId}@contoso.example`,
+    correlationId: 'corr-1',
+    eventId: 'evt-1',
+    occurredAt: '2026-11-02T07:00:00Z',
+    issuedAt: '2026-11-02T08:00:00Z',
+    reason: 'joiner',
+    desired: {
+      enterpriseVoiceEnabled: true,
+      phoneNumber: '+31201234001',
+      phoneNumberType: 'DirectRouting',
+      policies: { OnlineVoiceRoutingPolicy: 'VRP-NL', CallingLineIdentity: 'CLI-Sales' },
+      ...desired,
+    },
+    allocation: { pool: 'AMS', number: '+31201234001' },
+    releases: [],
+  };
+}
+
+function deps(f: GraphBackendFixture, extra: Partial<GraphApplyDeps> = {}): GraphApplyDeps {
+  return {
+    admin: f.admin,
+    clock: f.clock,
+    logger: createMemoryLogger('debug'),
+    policyIds: new PolicyIdCache(),
+    unsupportedPolicyTypes: new Set(),
+    fallbackQueue: null,
+    pollAfterMs: 2_000,
+    ...extra,
+  };
+}
+
+/** Drives the use case like the stage runner: a pending outcome comes back as a delivery carrying its properties. */
+async function drive(cmd: VoiceCommand, d: GraphApplyDeps, clock: GraphBackendFixture['clock']) {
+  let properties: Record<string, string | number | boolean | Date | null> = {};
+  const deliveries: UseCaseResult[] = [];
+  for (let i = 0; i < 10; i++) {
+    const meta: MessageMeta = { messageId: `m${i}`, correlationId: cmd.correlationId, deliveryCount: 1, attempt: i, properties };
+    const out = await applyVoiceCommandViaGraph(cmd, meta, d);
+    deliveries.push(out);
+    if (out.outcome.kind === 'transient' && out.outcome.code === 'OperationPending') {
+      properties = { ...properties, ...out.carry };
+      clock.advance(30_000);
+      continue;
+    }
+    const sent = out.send?.flatMap((s) => s.messages.map((m) => ({ queue: s.queue, body: m.body, messageId: m.messageId }))) ?? [];
+    return { out, deliveries, sent, result: sent.find((s) => s.queue === 'voice-results')?.body as VoiceResult | undefined };
+  }
+  throw new Error('the command never finished');
+}
+
+describe('applying a voice command through Graph', () => {
+  it('assigns the number by a polled operation, then the policies in one request, and publishes an applied result', async () => {
+    fx = await startGraphBackend({ operationMs: 5_000 });
+    const { result, deliveries } = await drive(command(ANNA), deps(fx), fx.clock);
+    expect(deliveries[0]?.outcome).toMatchObject({ kind: 'transient', code: 'OperationPending' });
+    expect(result).toMatchObject({ status: 'applied', actual: { enterpriseVoiceEnabled: true, phoneNumber: '+31201234001' } });
+    expect(fx.tenant.user(ANNA)).toMatchObject({
+      enterpriseVoiceEnabled: true,
+      phoneNumber: '+31201234001',
+      policies: { OnlineVoiceRoutingPolicy: 'VRP-NL', CallingLineIdentity: 'CLI-Sales' },
+    });
+    expect(result?.steps.filter((s) => s.cmdlet === 'POST userAssignments/assign')).toHaveLength(1);
+  });
+
+  it('is a noop that writes nothing when Teams already holds the desired state', async () => {
+    fx = await startGraphBackend({ operationMs: 1_000 });
+    const d = deps(fx);
+    await drive(command(ANNA), d, fx.clock);
+    const second = await drive({ ...command(ANNA), commandId: 'cmd-again' }, d, fx.clock);
+    expect(second.result?.status).toBe('noop');
+    expect(second.result?.steps.some((s) => s.write)).toBe(false);
+    expect(second.deliveries).toHaveLength(1);
+  });
+
+  it('reports a number another user holds as a conflict naming the owner', async () => {
+    fx = await startGraphBackend();
+    const cmd = command(ANNA, { phoneNumber: '+31201234010' });
+    const { result } = await drive({ ...cmd, allocation: { pool: 'AMS', number: '+31201234010' } }, deps(fx), fx.clock);
+    expect(result).toMatchObject({ status: 'failed', error: { class: 'conflict', code: 'NumberConflict', number: '+31201234010', owner: EVA } });
+  });
+
+  it('removes the number of a leaver and resets the policies to Global', async () => {
+    fx = await startGraphBackend({ operationMs: 1_000 });
+    const leaver = command(EVA, { enterpriseVoiceEnabled: false, phoneNumber: null, policies: { TenantDialPlan: null } });
+    const { result } = await drive({ ...leaver, allocation: null }, deps(fx), fx.clock);
+    expect(result?.status).toBe('applied');
+    expect(fx.tenant.user(EVA)).toMatchObject({ enterpriseVoiceEnabled: false, phoneNumber: null, policies: { TenantDialPlan: null } });
+  });
+
+  it('waits, rescheduling, while Teams has not enabled PhoneSystem for the user', async () => {
+    fx = await startGraphBackend();
+    const { out } = await drive(command(BRAM), deps(fx), fx.clock);
+    expect(out.outcome).toMatchObject({ kind: 'wait', code: 'UserNotFound' });
+  });
+
+  it('hands a refused policy type to the PowerShell backend when a worker is deployed, after doing the rest', async () => {
+    fx = await startGraphBackend({ operationMs: 1_000, refusedPolicyTypes: ['CallingLineIdentity'] });
+    const d = deps(fx, { fallbackQueue: 'voice-commands-pwsh' });
+    const { sent, result } = await drive(command(ANNA), d, fx.clock);
+    expect(result).toBeUndefined();
+    expect(sent).toEqual([expect.objectContaining({ queue: 'voice-commands-pwsh', messageId: 'cmd-101:pwsh' })]);
+    expect(fx.tenant.user(ANNA)?.policies).toMatchObject({ OnlineVoiceRoutingPolicy: 'VRP-NL', CallingLineIdentity: null });
+    expect(d.unsupportedPolicyTypes.has('callinglineidentity')).toBe(true);
+  });
+
+  it('fails with GraphUnsupported naming the step when no worker is deployed', async () => {
+    fx = await startGraphBackend({ operationMs: 1_000, refusedPolicyTypes: ['CallingLineIdentity'] });
+    const { result } = await drive(command(ANNA), deps(fx), fx.clock);
+    expect(result).toMatchObject({ status: 'failed', error: { class: 'permanent', code: 'GraphUnsupported' } });
+    expect(result?.error?.message).toMatch(/CallingLineIdentity=CLI-Sales/);
+    expect(result?.actual?.phoneNumber).toBe('+31201234001');
+  });
+
+  it('resolves each policy id once per process', async () => {
+    fx = await startGraphBackend({ operationMs: 1_000 });
+    const d = deps(fx);
+    await drive(command(ANNA), d, fx.clock);
+    const before = fx.requests();
+    await drive({ ...command(EVA, { phoneNumber: '+31201234010' }), allocation: null }, d, fx.clock);
+    const resolved = fx.sim.metrics().byRoute['GET /admin/teams'];
+    expect(resolved).toBeGreaterThan(0);
+    expect(fx.requests() - before).toBeLessThanOrEqual(4);
+  });
+});
