@@ -66,18 +66,28 @@ export const teamsErrors = {
       fullyQualifiedErrorId: `Unauthorized,${cmdlet}`,
     }),
   parameterSet: (cmdlet: string) =>
-    binding('AmbiguousParameterSet', cmdlet, 'Parameter set cannot be resolved using the specified named parameters.'),
+    binding(
+      'AmbiguousParameterSet',
+      cmdlet,
+      'Parameter set cannot be resolved using the specified named parameters. One or more parameters issued cannot be used together or an insufficient number of parameters were provided.',
+    ),
+  parameterAlreadyBound: (cmdlet: string, name: string) =>
+    binding(
+      'ParameterAlreadyBound',
+      cmdlet,
+      `Cannot bind parameter because parameter '${name}' is specified more than once. To provide multiple values to parameters that can accept multiple values, use the array syntax. For example, "-parameter value1,value2,value3".`,
+    ),
   missingParameter: (cmdlet: string, names: string[]) =>
     binding('MissingMandatoryParameter', cmdlet, `Cannot process command because of one or more missing mandatory parameters: ${names.join(' ')}.`),
   unknownParameter: (cmdlet: string, name: string) =>
     binding('NamedParameterNotFound', cmdlet, `A parameter cannot be found that matches parameter name '${name}'.`),
   badArgument: (cmdlet: string, name: string, detail: string) =>
-    binding(
-      'ParameterArgumentValidationError',
-      cmdlet,
-      `Cannot validate argument on parameter '${name}'. ${detail}`,
-      'System.Management.Automation.ParameterBindingValidationException',
-    ),
+    new CmdletError({
+      type: 'System.Management.Automation.ParameterBindingValidationException',
+      message: `Cannot validate argument on parameter '${name}'. ${detail}`,
+      category: 'InvalidData',
+      fullyQualifiedErrorId: `ParameterArgumentValidationError,${cmdlet}`,
+    }),
   connectFailed: (message: string, type = 'Microsoft.Identity.Client.MsalServiceException') =>
     new CmdletError({ type, message, category: 'AuthenticationError', fullyQualifiedErrorId: 'Connect-MicrosoftTeams' }),
   notAllowedInScope: (cmdlet: string, scope: string) =>
@@ -87,6 +97,27 @@ export const teamsErrors = {
         scope === 'TenantSetup'
           ? `The cmdlet '${cmdlet}' is not allowed in the TenantSetup scope; nothing was run.`
           : `The cmdlet '${cmdlet}' is allowed only in a host started with -Scope TenantSetup (dialtone tenant); nothing was run.`,
+    }),
+  // Refusals of worker/pwsh/host.ps1 itself (Dialtone.* types carry no category): same wording.
+  parameterNotAllowed: (cmdlet: string, name: string, allowed: readonly string[]) =>
+    new CmdletError({
+      type: 'Dialtone.ParameterNotAllowed',
+      message: `Parameter '${name}' is not allowed for ${cmdlet}; allowed: ${allowed.length > 0 ? allowed.join(', ') : 'none'}.`,
+    }),
+  caseDuplicate: (cmdlet: string, first: string, second: string) =>
+    new CmdletError({
+      type: 'Dialtone.ProtocolError',
+      message: `Parameters '${first}' and '${second}' of ${cmdlet} differ only in case; send each parameter once.`,
+    }),
+  looseValue: (cmdlet: string, name: string) =>
+    new CmdletError({
+      type: 'Dialtone.ProtocolError',
+      message: `Parameter '${name}' of ${cmdlet} must be a string, number, boolean, null or an array of those; an object is never passed on.`,
+    }),
+  identityRequired: (cmdlet: string) =>
+    new CmdletError({
+      type: 'Dialtone.IdentityRequired',
+      message: `${cmdlet} needs a non-empty -Identity: without it the policy would be granted to the whole tenant (Global). Nothing was run.`,
     }),
   notAllowed: (cmdlet: string) =>
     new CmdletError({ type: 'Dialtone.CmdletNotAllowed', message: `The cmdlet '${cmdlet}' is not in the host's allow-list; nothing was run.` }),

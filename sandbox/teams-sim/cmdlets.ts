@@ -5,10 +5,12 @@
  */
 import type { PolicyType } from '../../shared/domain/voice-state.js';
 import { policyTypes } from '../../shared/domain/voice-state.js';
+import { bindParameterNames, type ModuleView } from '../../shared/domain/parameter-binding.js';
+import { cmdletDefinition, definitionOf, hostParameterNames, moduleView } from '../../shared/teams/module-cmdlets.js';
 import { allowedInScope, buildOnlyCmdlets, canonicalCmdlet, type AllowedCmdlet, type HostScope } from './allow-list.js';
 import { CmdletError, teamsErrors, type HostError } from './cmdlet-error.js';
 import type { SimTenant } from './tenant.js';
-import { runVoiceRoutingCmdlet } from './voice-routing-cmdlets.js';
+import { isVoiceRoutingCmdlet, runVoiceRoutingCmdlet } from './voice-routing-cmdlets.js';
 
 export interface TeamsSession {
   connected: boolean;
@@ -21,6 +23,11 @@ export interface HostRequest {
   parameters: Record<string, unknown>;
   /** Only on Connect-MicrosoftTeams; checked, never stored or echoed. */
   certificate?: unknown;
+  /**
+   * 'module': the request comes from the stub MicrosoftTeams module inside real pwsh, so host.ps1
+   * has already applied its own checks; otherwise the stand-in applies them as host.ps1 does.
+   */
+  layer?: 'host' | 'module';
   /** The scope the host was started in (`-Scope`); Worker when absent. */
   scope?: HostScope;
 }
@@ -31,7 +38,8 @@ export const MAX_BATCH_IDENTITIES = 5000;
 const DEFAULT_TOP = 500;
 const numberTypes = ['DirectRouting', 'CallingPlan', 'OperatorConnect'] as const;
 const MAX_TOP = 1000;
-const commonParameters = ['ErrorAction', 'WarningAction', 'InformationAction', 'Verbose', 'Debug', 'PassThru', 'Confirm', 'WhatIf'];
+/** The stand-in plays the current module (module-cmdlets.json's 'new' naming, old names as aliases). */
+const simulatedModule: ModuleView = moduleView('new');
 
 const grantTypes: Partial<Record<AllowedCmdlet, PolicyType>> = {
   'Grant-CsCallingLineIdentity': 'CallingLineIdentity',
@@ -64,9 +72,17 @@ export function runCmdlet(tenant: SimTenant, session: TeamsSession, request: Hos
 function dispatch(tenant: SimTenant, session: TeamsSession, request: HostRequest): unknown {
   const cmdlet = canonicalCmdlet(request.cmdlet);
   if (cmdlet === undefined) throw teamsErrors.notAllowed(request.cmdlet);
-  const scope = request.scope ?? 'Worker';
-  if (!allowedInScope(cmdlet, scope) || buildOnlyCmdlets.includes(cmdlet)) throw teamsErrors.notAllowedInScope(cmdlet, scope);
-  if (cmdlet === 'Connect-MicrosoftTeams') return connect(tenant, session, bind(cmdlet, request.parameters, ['ApplicationId', 'TenantId']), request.certificate);
+  if (request.layer !== 'module') {
+    const scope = request.scope ?? 'Worker';
+    if (!allowedInScope(cmdlet, scope) || buildOnlyCmdlets.includes(cmdlet)) throw teamsErrors.notAllowedInScope(cmdlet, scope);
+  }
+  if (request.layer !== 'module' && cmdlet !== 'Exit') hostChecks(cmdlet, request.parameters);
+  if (cmdlet === 'Connect-MicrosoftTeams') {
+    // host.ps1 passes the request's certificate field as -Certificate.
+    const p = bind(cmdlet, { ...request.parameters, Certificate: request.certificate ?? null });
+    p.delete('Certificate');
+    return connect(tenant, session, p, request.certificate);
+  }
   if (cmdlet === 'Disconnect-MicrosoftTeams' || cmdlet === 'Exit') {
     session.connected = false;
     return null;
@@ -74,23 +90,22 @@ function dispatch(tenant: SimTenant, session: TeamsSession, request: HostRequest
   if (!session.connected) throw teamsErrors.notConnected(cmdlet);
   if (session.tokenExpired) throw teamsErrors.unauthorized(cmdlet);
 
-  const routing = runVoiceRoutingCmdlet(tenant.voiceRouting, cmdlet, request.parameters);
-  if (routing !== undefined) return routing.result;
+  if (isVoiceRoutingCmdlet(cmdlet)) return runVoiceRoutingCmdlet(tenant.voiceRouting, cmdlet, request.parameters, bind, request.layer !== 'module');
 
   const grantType = grantTypes[cmdlet];
   if (grantType !== undefined) {
-    const p = bind(cmdlet, request.parameters, ['Identity', 'PolicyName']);
+    const p = bind(cmdlet, request.parameters);
     tenant.grantPolicy(cmdlet, grantType, requiredString(cmdlet, p, 'Identity'), optionalString(cmdlet, p, 'PolicyName') ?? null);
     return null;
   }
   const listType = listTypes[cmdlet];
   if (listType !== undefined) {
-    const p = bind(cmdlet, request.parameters, ['Identity', 'Filter']);
+    const p = bind(cmdlet, request.parameters);
     return tenant.listPolicies(cmdlet, listType, optionalString(cmdlet, p, 'Identity'));
   }
   switch (cmdlet) {
     case 'Get-CsOnlineUser': {
-      const p = bind(cmdlet, request.parameters, ['Identity', 'ResultSize']);
+      const p = bind(cmdlet, request.parameters);
       const identity = optionalString(cmdlet, p, 'Identity');
       if (identity === undefined) {
         return tenant.usersView().flatMap((u) => {
@@ -112,7 +127,7 @@ function dispatch(tenant: SimTenant, session: TeamsSession, request: HostRequest
     case 'New-CsBatchPolicyAssignmentOperation':
       return newBatch(tenant, cmdlet, request.parameters);
     case 'Get-CsBatchPolicyAssignmentOperation': {
-      const p = bind(cmdlet, request.parameters, ['OperationId', 'Status']);
+      const p = bind(cmdlet, request.parameters);
       return tenant.getBatch(cmdlet, optionalString(cmdlet, p, 'OperationId'));
     }
     default:
@@ -145,23 +160,19 @@ function connect(tenant: SimTenant, session: TeamsSession, p: Map<string, unknow
 }
 
 function setAssignment(tenant: SimTenant, cmdlet: string, parameters: Record<string, unknown>): null {
-  const p = bind(cmdlet, parameters, ['Identity', 'PhoneNumber', 'PhoneNumberType', 'LocationId', 'AssignmentCategory', 'EnterpriseVoiceEnabled', 'NetworkSiteId']);
-  const assignment = ['PhoneNumber', 'PhoneNumberType', 'LocationId', 'AssignmentCategory', 'NetworkSiteId'].some((n) => p.has(n));
-  const attribute = p.has('EnterpriseVoiceEnabled');
-  if (assignment === attribute) throw teamsErrors.parameterSet(cmdlet);
+  const p = bind(cmdlet, parameters);
   const identity = requiredString(cmdlet, p, 'Identity');
-  if (attribute) {
+  if (p.has('EnterpriseVoiceEnabled')) {
     const enabled = p.get('EnterpriseVoiceEnabled');
     if (typeof enabled !== 'boolean') throw teamsErrors.badArgument(cmdlet, 'EnterpriseVoiceEnabled', 'The value must be $true or $false.');
     tenant.setEnterpriseVoice(cmdlet, identity, enabled);
     return null;
   }
-  requireAll(cmdlet, p, ['PhoneNumber', 'PhoneNumberType']);
-  const numberType = checkSet(cmdlet, 'PhoneNumberType', requiredString(cmdlet, p, 'PhoneNumberType'), numberTypes);
+  const numberType = checkSet(cmdlet, 'NumberType', requiredString(cmdlet, p, 'NumberType'), numberTypes);
   const rawCategory = optionalString(cmdlet, p, 'AssignmentCategory');
   const category = rawCategory === undefined ? undefined : checkSet(cmdlet, 'AssignmentCategory', rawCategory, ['Primary', 'Private', 'Alternate']);
   const locationId = optionalString(cmdlet, p, 'LocationId');
-  tenant.assignNumber(cmdlet, identity, requiredString(cmdlet, p, 'PhoneNumber'), numberType, {
+  tenant.assignNumber(cmdlet, identity, requiredString(cmdlet, p, 'TelephoneNumber'), numberType, {
     ...(locationId === undefined ? {} : { locationId }),
     ...(category === undefined ? {} : { assignmentCategory: category }),
   });
@@ -169,24 +180,21 @@ function setAssignment(tenant: SimTenant, cmdlet: string, parameters: Record<str
 }
 
 function removeAssignment(tenant: SimTenant, cmdlet: string, parameters: Record<string, unknown>): null {
-  const p = bind(cmdlet, parameters, ['Identity', 'PhoneNumber', 'PhoneNumberType', 'RemoveAll']);
-  const byNumber = p.has('PhoneNumber') || p.has('PhoneNumberType');
-  const all = p.get('RemoveAll') === true;
-  if (byNumber === all) throw teamsErrors.parameterSet(cmdlet);
+  const p = bind(cmdlet, parameters);
   const identity = requiredString(cmdlet, p, 'Identity');
-  if (all) {
+  if (p.has('RemoveAll')) {
+    if (p.get('RemoveAll') !== true) throw teamsErrors.badArgument(cmdlet, 'RemoveAll', 'The value must be $true (a switch).');
     tenant.removeNumber(cmdlet, identity, 'all');
     return null;
   }
-  requireAll(cmdlet, p, ['PhoneNumber', 'PhoneNumberType']);
-  const numberType = checkSet(cmdlet, 'PhoneNumberType', requiredString(cmdlet, p, 'PhoneNumberType'), numberTypes);
-  tenant.removeNumber(cmdlet, identity, requiredString(cmdlet, p, 'PhoneNumber'), numberType);
+  const numberType = checkSet(cmdlet, 'NumberType', requiredString(cmdlet, p, 'NumberType'), numberTypes);
+  tenant.removeNumber(cmdlet, identity, requiredString(cmdlet, p, 'TelephoneNumber'), numberType);
   return null;
 }
 
 function getAssignments(tenant: SimTenant, cmdlet: string, parameters: Record<string, unknown>): unknown[] {
   const filters = ['AssignedPstnTargetId', 'TelephoneNumber', 'TelephoneNumberContain', 'TelephoneNumberStartsWith', 'NumberType', 'PstnAssignmentStatus'] as const;
-  const p = bind(cmdlet, parameters, [...filters, 'Top', 'Skip']);
+  const p = bind(cmdlet, parameters);
   const top = optionalInteger(cmdlet, p, 'Top') ?? DEFAULT_TOP;
   if (top < 1) throw teamsErrors.badArgument(cmdlet, 'Top', `The ${top} argument is less than the minimum allowed range of 1. Supply an argument that is greater than or equal to 1 and then try the command again.`);
   if (top > MAX_TOP) {
@@ -203,8 +211,7 @@ function getAssignments(tenant: SimTenant, cmdlet: string, parameters: Record<st
 }
 
 function newBatch(tenant: SimTenant, cmdlet: string, parameters: Record<string, unknown>): string {
-  const p = bind(cmdlet, parameters, ['PolicyType', 'PolicyName', 'Identity', 'OperationName', 'AdditionalParameters']);
-  requireAll(cmdlet, p, ['PolicyType', 'Identity']);
+  const p = bind(cmdlet, parameters);
   const type = checkSet(cmdlet, 'PolicyType', requiredString(cmdlet, p, 'PolicyType'), policyTypes);
   const raw = p.get('Identity');
   const identities = Array.isArray(raw) ? raw : [raw];
@@ -221,23 +228,65 @@ function newBatch(tenant: SimTenant, cmdlet: string, parameters: Record<string, 
   return tenant.newBatch(cmdlet, type, optionalString(cmdlet, p, 'PolicyName') ?? null, identities as string[], optionalString(cmdlet, p, 'OperationName'));
 }
 
-/** Binds parameters by name, case-insensitively, as PowerShell does; common parameters are accepted and ignored. */
-function bind(cmdlet: string, parameters: Record<string, unknown>, names: readonly string[]): Map<string, unknown> {
-  const bound = new Map<string, unknown>();
+/** What host.ps1 refuses before anything runs (docs/PWSH-PROTOCOL.md), with its wording. */
+function hostChecks(cmdlet: AllowedCmdlet, parameters: Record<string, unknown>): void {
+  const allowed = hostParameterNames(cmdlet);
+  const seen = new Map<string, string>();
   for (const [key, value] of Object.entries(parameters)) {
-    const name = names.find((n) => n.toLowerCase() === key.toLowerCase());
-    if (name !== undefined) {
-      bound.set(name, value);
-      continue;
-    }
-    if (!commonParameters.some((c) => c.toLowerCase() === key.toLowerCase())) throw teamsErrors.unknownParameter(cmdlet, key);
+    if (!allowed.some((a) => a.toLowerCase() === key.toLowerCase())) throw teamsErrors.parameterNotAllowed(cmdlet, key, allowed);
+    const twin = seen.get(key.toLowerCase());
+    if (twin !== undefined) throw teamsErrors.caseDuplicate(cmdlet, twin, key);
+    seen.set(key.toLowerCase(), key);
+    if (!hostValueAllowed(definitionOf(cmdlet, key)?.type, value)) throw teamsErrors.looseValue(cmdlet, key);
   }
-  return bound;
+  if (cmdletDefinition(cmdlet)?.requireIdentity) {
+    const identity = Object.entries(parameters).find(([k]) => k.toLowerCase() === 'identity')?.[1];
+    if (typeof identity !== 'string' || identity.trim() === '') throw teamsErrors.identityRequired(cmdlet);
+  }
 }
 
-function requireAll(cmdlet: string, p: Map<string, unknown>, names: string[]): void {
-  const missing = names.filter((n) => !p.has(n));
-  if (missing.length > 0) throw teamsErrors.missingParameter(cmdlet, missing);
+/** A JSON scalar, null, or an array of those: the only values the host passes on. */
+function isLooseFree(value: unknown): boolean {
+  const scalar = (v: unknown): boolean => v === null || ['string', 'number', 'boolean'].includes(typeof v);
+  return scalar(value) || (Array.isArray(value) && value.every(scalar));
+}
+
+/** A flat JSON object of such values (a PSListModifier such as `{"Add":["NL-Local"]}`, or one rule's parameters). */
+function isFlatObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every(isLooseFree);
+}
+
+/** Objects only where module-cmdlets.json types the parameter as hashtable (one) or hashtable[] (a list). */
+function hostValueAllowed(type: string | undefined, value: unknown): boolean {
+  if (type === 'hashtable') return isLooseFree(value) || isFlatObject(value);
+  if (type === 'hashtable[]') return Array.isArray(value) && value.every(isFlatObject);
+  return isLooseFree(value);
+}
+
+/**
+ * Binds parameters the way the module's parameter sets do (shared/teams/module-cmdlets.json):
+ * names and aliases case-insensitively, sets that cannot be mixed, mandatory parameters of the
+ * chosen set. The map is keyed by each parameter's current name.
+ */
+function bind(cmdlet: string, parameters: Record<string, unknown>): Map<string, unknown> {
+  const spec = simulatedModule.cmdlets[cmdlet];
+  if (!spec) throw teamsErrors.notAllowed(cmdlet);
+  const binding = bindParameterNames(spec, Object.keys(parameters));
+  if (!binding.ok) {
+    switch (binding.error) {
+      case 'NamedParameterNotFound':
+        throw teamsErrors.unknownParameter(cmdlet, binding.parameter);
+      case 'ParameterAlreadyBound':
+        throw teamsErrors.parameterAlreadyBound(cmdlet, binding.parameter);
+      case 'AmbiguousParameterSet':
+        throw teamsErrors.parameterSet(cmdlet);
+      case 'MissingMandatoryParameter':
+        throw teamsErrors.missingParameter(cmdlet, binding.missing);
+    }
+  }
+  const bound = new Map<string, unknown>();
+  for (const [key, value] of Object.entries(parameters)) bound.set(binding.bound.get(key) ?? key, value);
+  return bound;
 }
 
 function requiredString(cmdlet: string, p: Map<string, unknown>, name: string): string {

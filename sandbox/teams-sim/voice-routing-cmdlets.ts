@@ -5,41 +5,20 @@
  * `@{Add=…}` (the usage list is tenant-wide), and NormalizationRules arrive as data that the host
  * turns into `New-CsVoiceNormalizationRule -InMemory` objects.
  */
-import type { AllowedCmdlet } from './allow-list.js';
+import { hostParameterNames } from '../../shared/teams/module-cmdlets.js';
+import { tenantSetupCmdlets, type AllowedCmdlet } from './allow-list.js';
 import { CmdletError, teamsErrors } from './cmdlet-error.js';
 import type { ListChange, NormalizationRuleState, VoiceRouting } from './voice-routing.js';
 
-const commonParameters = ['ErrorAction', 'WarningAction', 'InformationAction', 'Verbose', 'Debug', 'Confirm', 'WhatIf'];
+/** Binds a request's parameters as the module does (cmdlets.ts, over shared/teams/module-cmdlets.json); keys are canonical names. */
+export type Binder = (cmdlet: string, parameters: Record<string, unknown>) => Map<string, unknown>;
 
-/** The module's parameters for each cmdlet (the docs' syntax blocks). */
-export const voiceRoutingParameters: Partial<Record<AllowedCmdlet, readonly string[]>> = {
-  'Get-CsOnlinePstnUsage': ['Identity', 'Filter'],
-  'Set-CsOnlinePstnUsage': ['Identity', 'Usage'],
-  'Get-CsOnlineVoiceRoute': ['Identity', 'Filter'],
-  'New-CsOnlineVoiceRoute': ['Identity', 'Name', 'BridgeSourcePhoneNumber', 'Description', 'NumberPattern', 'OnlinePstnGatewayList', 'OnlinePstnUsages', 'Priority'],
-  'Set-CsOnlineVoiceRoute': ['Identity', 'BridgeSourcePhoneNumber', 'Description', 'NumberPattern', 'OnlinePstnGatewayList', 'OnlinePstnUsages', 'Priority'],
-  'New-CsOnlineVoiceRoutingPolicy': ['Identity', 'Description', 'OnlinePstnUsages', 'RouteType'],
-  'Set-CsOnlineVoiceRoutingPolicy': ['Identity', 'Description', 'OnlinePstnUsages', 'RouteType'],
-  'New-CsTenantDialPlan': ['Identity', 'Description', 'NormalizationRules', 'SimpleName'],
-  'Set-CsTenantDialPlan': ['Identity', 'Description', 'NormalizationRules', 'SimpleName'],
-  'New-CsVoiceNormalizationRule': ['Identity', 'Parent', 'Name', 'Tenant', 'Description', 'Pattern', 'Translation', 'IsInternalExtension', 'Priority', 'InMemory', 'Force'],
-  'New-CsCallingLineIdentity': ['Identity', 'BlockIncomingPstnCallerID', 'CallingIDSubstitute', 'CompanyName', 'Description', 'EnableUserOverride', 'ResourceAccount'],
-  'Set-CsCallingLineIdentity': ['Identity', 'BlockIncomingPstnCallerID', 'CallingIDSubstitute', 'CompanyName', 'Description', 'EnableUserOverride', 'ResourceAccount'],
-};
+export function isVoiceRoutingCmdlet(cmdlet: AllowedCmdlet): boolean {
+  return tenantSetupCmdlets.includes(cmdlet);
+}
 
 function hostRefusal(message: string): CmdletError {
   return new CmdletError({ type: 'Dialtone.ParameterNotAllowed', message });
-}
-
-function bind(cmdlet: string, parameters: Record<string, unknown>): Map<string, unknown> {
-  const names = voiceRoutingParameters[cmdlet as AllowedCmdlet] ?? [];
-  const bound = new Map<string, unknown>();
-  for (const [key, value] of Object.entries(parameters)) {
-    const name = names.find((n) => n.toLowerCase() === key.toLowerCase());
-    if (name !== undefined) bound.set(name, value);
-    else if (!commonParameters.some((c) => c.toLowerCase() === key.toLowerCase())) throw teamsErrors.unknownParameter(cmdlet, key);
-  }
-  return bound;
 }
 
 function str(cmdlet: string, p: Map<string, unknown>, name: string): string | undefined {
@@ -95,7 +74,7 @@ function listChange(cmdlet: string, p: Map<string, unknown>, name: string): List
 }
 
 /** The host turns each entry into `New-CsVoiceNormalizationRule -InMemory @entry`; the binding is that cmdlet's. */
-function normalizationRules(cmdlet: string, p: Map<string, unknown>): NormalizationRuleState[] | undefined {
+function normalizationRules(cmdlet: string, p: Map<string, unknown>, bind: Binder, hostGuards: boolean): NormalizationRuleState[] | undefined {
   const value = p.get('NormalizationRules');
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value)) throw new CmdletError({ type: 'Dialtone.ProtocolError', message: 'NormalizationRules must be a list of rule objects (Parent, Name, Pattern, Translation, …).' });
@@ -104,7 +83,12 @@ function normalizationRules(cmdlet: string, p: Map<string, unknown>): Normalizat
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
       throw new CmdletError({ type: 'Dialtone.ProtocolError', message: 'Each NormalizationRules entry must be an object of New-CsVoiceNormalizationRule parameters.' });
     }
-    const r = bind(rule, entry as Record<string, unknown>);
+    const allowed = hostParameterNames(rule);
+    for (const key of hostGuards ? Object.keys(entry) : []) {
+      // host.ps1 splats each entry against New-CsVoiceNormalizationRule's list, exact names only.
+      if (!allowed.includes(key)) throw hostRefusal(`Parameter '${key}' is not allowed for ${rule}; allowed: ${allowed.join(', ')}.`);
+    }
+    const r = bind(rule, { ...(entry as Record<string, unknown>), InMemory: true });
     let name = str(rule, r, 'Name');
     const id = str(rule, r, 'Identity');
     if (id !== undefined && (r.has('Parent') || r.has('Name'))) throw teamsErrors.parameterSet(rule);
@@ -127,23 +111,27 @@ function normalizationRules(cmdlet: string, p: Map<string, unknown>): Normalizat
   });
 }
 
-/** Runs a tenant set-up cmdlet; `undefined` when `cmdlet` is not one of them. */
-export function runVoiceRoutingCmdlet(routing: VoiceRouting, cmdlet: AllowedCmdlet, parameters: Record<string, unknown>): { result: unknown } | undefined {
-  if (voiceRoutingParameters[cmdlet] === undefined) return undefined;
+/** Runs a tenant set-up cmdlet (isVoiceRoutingCmdlet) and returns its result. */
+/**
+ * `hostGuards`: apply host.ps1's own checks too (the stand-in plays the host); false when the
+ * request comes from the stub module inside real pwsh, where host.ps1 has applied them.
+ */
+export function runVoiceRoutingCmdlet(routing: VoiceRouting, cmdlet: AllowedCmdlet, parameters: Record<string, unknown>, bind: Binder, hostGuards = true): unknown {
   const p = bind(cmdlet, parameters);
   switch (cmdlet) {
     case 'Get-CsOnlinePstnUsage':
-      return { result: routing.getPstnUsage(cmdlet, str(cmdlet, p, 'Identity')) };
+      return routing.getPstnUsage(cmdlet, str(cmdlet, p, 'Identity'));
     case 'Set-CsOnlinePstnUsage': {
       const change = listChange(cmdlet, p, 'Usage');
-      if (change === undefined || change.remove !== undefined || change.replace !== undefined || change.add === undefined) {
+      if (change === undefined) throw teamsErrors.missingParameter(cmdlet, ['Usage']);
+      if (hostGuards && (change.remove !== undefined || change.replace !== undefined || change.add === undefined)) {
         throw hostRefusal('Set-CsOnlinePstnUsage -Usage takes only @{Add=...}: the PSTN usage list is tenant-wide, and Dialtone never removes or replaces usages.');
       }
       routing.setPstnUsage(cmdlet, str(cmdlet, p, 'Identity'), change);
-      return { result: null };
+      return null;
     }
     case 'Get-CsOnlineVoiceRoute':
-      return { result: routing.getVoiceRoutes(cmdlet, str(cmdlet, p, 'Identity')) };
+      return routing.getVoiceRoutes(cmdlet, str(cmdlet, p, 'Identity'));
     case 'New-CsOnlineVoiceRoute':
     case 'Set-CsOnlineVoiceRoute': {
       const args = {
@@ -160,7 +148,7 @@ export function runVoiceRoutingCmdlet(routing: VoiceRouting, cmdlet: AllowedCmdl
       } else {
         routing.setVoiceRoute(cmdlet, identity(cmdlet, p), args);
       }
-      return { result: null };
+      return null;
     }
     case 'New-CsOnlineVoiceRoutingPolicy':
     case 'Set-CsOnlineVoiceRoutingPolicy': {
@@ -170,18 +158,18 @@ export function runVoiceRoutingCmdlet(routing: VoiceRouting, cmdlet: AllowedCmdl
       const description = str(cmdlet, p, 'Description');
       if (cmdlet === 'New-CsOnlineVoiceRoutingPolicy') routing.newVoiceRoutingPolicy(cmdlet, identity(cmdlet, p), usages, description);
       else routing.setVoiceRoutingPolicy(cmdlet, identity(cmdlet, p), usages, description);
-      return { result: null };
+      return null;
     }
     case 'New-CsTenantDialPlan':
     case 'Set-CsTenantDialPlan': {
       const options = {
         ...optional('description', str(cmdlet, p, 'Description')),
         ...optional('simpleName', str(cmdlet, p, 'SimpleName')),
-        ...optional('rules', normalizationRules(cmdlet, p)),
+        ...optional('rules', normalizationRules(cmdlet, p, bind, hostGuards)),
       };
       if (cmdlet === 'New-CsTenantDialPlan') routing.newDialPlan(cmdlet, identity(cmdlet, p), options);
       else routing.setDialPlan(cmdlet, identity(cmdlet, p), options);
-      return { result: null };
+      return null;
     }
     case 'New-CsVoiceNormalizationRule':
       throw teamsErrors.notAllowed(cmdlet);
@@ -197,10 +185,10 @@ export function runVoiceRoutingCmdlet(routing: VoiceRouting, cmdlet: AllowedCmdl
       };
       if (cmdlet === 'New-CsCallingLineIdentity') routing.newCallingLineIdentity(cmdlet, identity(cmdlet, p), args);
       else routing.setCallingLineIdentity(cmdlet, identity(cmdlet, p), args);
-      return { result: null };
+      return null;
     }
     default:
-      return undefined;
+      throw teamsErrors.notAllowed(cmdlet);
   }
 }
 

@@ -5,6 +5,7 @@ import { planTenantVoice } from '../../shared/domain/tenant-plan.js';
 import { TenantVoiceConfigSchema } from '../../shared/domain/tenant-voice.js';
 import { planSteps } from '../../shared/domain/voice-diff.js';
 import { policyTypes, type ActualVoiceState, type DesiredVoiceState } from '../../shared/domain/voice-state.js';
+import { hostParameterNames, moduleCmdlets } from '../../shared/teams/module-cmdlets.js';
 
 // host.ps1 itself runs under tools/pscheck (scripts/check-pwsh.sh, needs dotnet); this test needs
 // only Node and keeps its allow-list in step with the protocol doc, the simulator and the worker.
@@ -111,5 +112,23 @@ describe('host.ps1 allow-list', () => {
     });
     expect(rules).toHaveLength(1);
     expect(refused).toEqual([]);
+  });
+});
+
+describe('host.ps1 and shared/teams/module-cmdlets.json', () => {
+  it('allow the same cmdlets', () => {
+    expect(allowList.map((e) => e.name).sort()).toEqual(Object.keys(moduleCmdlets.cmdlets).sort());
+  });
+
+  it('allow, per cmdlet, exactly the spellings the JSON lets a request carry', () => {
+    const drift = allowList.filter((e) => JSON.stringify([...e.parameters].sort()) !== JSON.stringify(hostParameterNames(e.name).sort()));
+    expect(drift.map((e) => ({ cmdlet: e.name, host: e.parameters, json: hostParameterNames(e.name) }))).toEqual([]);
+  });
+
+  it('mark RequireIdentity exactly on the cmdlets the JSON says need an Identity', () => {
+    const marked = [...hostScript.matchAll(/^\s*'([\w-]+)'\s*=\s*@\{[^\n]*RequireIdentity = \$true/gm)].map(([, name]) => name).sort();
+    const required = Object.entries(moduleCmdlets.cmdlets).filter(([, d]) => d.requireIdentity).map(([n]) => n).sort();
+    expect(marked).toEqual(required);
+    expect(required).toEqual(expect.arrayContaining(policyTypes.map((t) => `Grant-Cs${t}`)));
   });
 });

@@ -55,10 +55,10 @@ describe('Connect-MicrosoftTeams and the session', () => {
     expect(JSON.stringify(error)).not.toContain('secret!!');
   });
 
-  it('requires ApplicationId and TenantId', () => {
+  it('requires ApplicationId and TenantId (mandatory in the certificate parameter set)', () => {
     const { connect } = fresh();
     expect(errorOf(connect({ TenantId: TENANT_ID }, { pfxBase64: FAKE_PFX })).message).toBe(
-      'ApplicationId and TenantId are required for application (certificate) authentication.',
+      'Cannot process command because of one or more missing mandatory parameters: ApplicationId.',
     );
   });
 

@@ -28,15 +28,16 @@ describe('Set-CsPhoneNumberAssignment', () => {
     const error = errorOf(run('Set-CsPhoneNumberAssignment', { ...assign(ANNA, '+31201234001'), EnterpriseVoiceEnabled: true }));
     expect(error).toMatchObject({
       type: 'System.Management.Automation.ParameterBindingException',
-      message: 'Parameter set cannot be resolved using the specified named parameters.',
+      message:
+        'Parameter set cannot be resolved using the specified named parameters. One or more parameters issued cannot be used together or an insufficient number of parameters were provided.',
       fullyQualifiedErrorId: 'AmbiguousParameterSet,Set-CsPhoneNumberAssignment',
     });
   });
 
-  it('requires -PhoneNumberType with -PhoneNumber', () => {
+  it('requires -PhoneNumberType with -PhoneNumber, naming it as the current module does', () => {
     const { run } = connectedTenant();
     expect(errorOf(run('Set-CsPhoneNumberAssignment', { Identity: ANNA, PhoneNumber: '+31201234001' })).message).toBe(
-      'Cannot process command because of one or more missing mandatory parameters: PhoneNumberType.',
+      'Cannot process command because of one or more missing mandatory parameters: NumberType.',
     );
   });
 
@@ -46,11 +47,12 @@ describe('Set-CsPhoneNumberAssignment', () => {
     expect(tenant.user(ANNA)?.phoneNumber).toBe('+31201234001');
   });
 
-  it('rejects a parameter the cmdlet does not have', () => {
+  it('rejects a parameter the cmdlet does not have, as host.ps1 does before anything runs', () => {
     const { run } = connectedTenant();
-    expect(errorOf(run('Set-CsPhoneNumberAssignment', { ...assign(ANNA, '+31201234001'), LineUri: 'x' })).message).toBe(
-      "A parameter cannot be found that matches parameter name 'LineUri'.",
-    );
+    expect(errorOf(run('Set-CsPhoneNumberAssignment', { ...assign(ANNA, '+31201234001'), LineUri: 'x' }))).toMatchObject({
+      type: 'Dialtone.ParameterNotAllowed',
+      message: expect.stringMatching(/^Parameter 'LineUri' is not allowed for Set-CsPhoneNumberAssignment; allowed: Identity, TelephoneNumber, PhoneNumber, /),
+    });
   });
 
   it('fails with the exact BadRequest message when another user holds the number', () => {
@@ -156,7 +158,9 @@ describe('Remove-CsPhoneNumberAssignment', () => {
     const { run } = connectedTenant();
     expect(
       errorOf(run('Remove-CsPhoneNumberAssignment', { Identity: EVA, PhoneNumber: '+31201234010', PhoneNumberType: 'DirectRouting', RemoveAll: true })).message,
-    ).toBe('Parameter set cannot be resolved using the specified named parameters.');
+    ).toBe(
+      'Parameter set cannot be resolved using the specified named parameters. One or more parameters issued cannot be used together or an insufficient number of parameters were provided.',
+    );
   });
 
   it('refuses to remove a number the user does not hold', () => {

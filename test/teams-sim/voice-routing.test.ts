@@ -61,7 +61,7 @@ describe('tenant set-up cmdlets in the Teams stand-in', () => {
       { Identity: 'NL-All', Name: 'NL-All', Priority: 3, Description: null, NumberPattern: '^\\+31\\d+$', OnlinePstnUsages: ['NL-Local'], OnlinePstnGatewayList: ['sbc1.contoso.example'], BridgeSourcePhoneNumber: null },
     ]);
     expect(errorOf(run('Set-CsOnlineVoiceRoute', { Identity: 'Nope', Priority: 3 })).fullyQualifiedErrorId).toBe('NotFound,Set-CsOnlineVoiceRoute');
-    expect(errorOf(run('Set-CsOnlinePstnUsage', { Identity: 'Global', Usage: { Add: ['x'] }, Force: true })).message).toBe("A parameter cannot be found that matches parameter name 'Force'.");
+    expect(errorOf(run('Set-CsOnlinePstnUsage', { Identity: 'Global', Usage: { Add: ['x'] }, Force: true })).message).toBe('Parameter \'Force\' is not allowed for Set-CsOnlinePstnUsage; allowed: Identity, Usage.');
   });
 
   it('builds dial plan rules from data, and refuses New-CsVoiceNormalizationRule as a request of its own', () => {
@@ -72,6 +72,9 @@ describe('tenant set-up cmdlets in the Teams stand-in', () => {
     ]);
     expect(errorOf(run('New-CsTenantDialPlan', { Identity: 'DP-X', NormalizationRules: [{ Parent: 'DP-X', Name: 'r', Pattern: '^0(\\d{8}$' }] })).message).toMatch(/Pattern/);
     expect(errorOf(run('New-CsVoiceNormalizationRule', { Parent: 'DP-BE', Name: 'x', InMemory: true })).type).toBe('Dialtone.CmdletNotAllowed');
+    // The host splats each rule against New-CsVoiceNormalizationRule's own list, and passes objects only where the source types them so.
+    expect(errorOf(run('Set-CsTenantDialPlan', { Identity: 'DP-BE', NormalizationRules: [{ Parent: 'DP-BE', Name: 'r', InMemory: false }] })).type).toBe('Dialtone.ParameterNotAllowed');
+    expect(errorOf(run('Set-CsTenantDialPlan', { Identity: { Name: 'DP-BE' }, Description: 'x' })).type).toBe('Dialtone.ProtocolError');
     // A policy that tenant set-up created can be granted by the worker at once.
     expect(tenant.voiceRouting.policies('TenantDialPlan').map((p) => p.identity)).toEqual(['Tag:DP-NL', 'Tag:DP-BE']);
   });

@@ -47,14 +47,14 @@ $script:AllowList = @{
     'Disconnect-MicrosoftTeams'               = @{ Name = 'Disconnect-MicrosoftTeams'; Parameters = @() }
     'Get-CsOnlineUser'                        = @{ Name = 'Get-CsOnlineUser'; Parameters = @('Identity', 'Filter', 'AccountType', 'Properties', 'ResultSize', 'SkipUserPolicies') }
     'Get-CsPhoneNumberAssignment'             = @{ Name = 'Get-CsPhoneNumberAssignment'; Parameters = @('TelephoneNumber', 'AssignedPstnTargetId', 'NumberType', 'PstnAssignmentStatus', 'ActivationState', 'CapabilitiesContain', 'IsoCountryCode', 'LocationId', 'Top', 'Skip'); Array = $true }
-    'Set-CsPhoneNumberAssignment'             = @{ Name = 'Set-CsPhoneNumberAssignment'; Parameters = @('Identity', 'PhoneNumber', 'PhoneNumberType', 'LocationId', 'AssignmentCategory', 'NetworkSiteId', 'EnterpriseVoiceEnabled') }
-    'Remove-CsPhoneNumberAssignment'          = @{ Name = 'Remove-CsPhoneNumberAssignment'; Parameters = @('Identity', 'PhoneNumber', 'PhoneNumberType', 'RemoveAll') }
-    'Grant-CsCallingLineIdentity'             = @{ Name = 'Grant-CsCallingLineIdentity'; Parameters = @('Identity', 'PolicyName') }
-    'Grant-CsOnlineVoiceRoutingPolicy'        = @{ Name = 'Grant-CsOnlineVoiceRoutingPolicy'; Parameters = @('Identity', 'PolicyName') }
-    'Grant-CsTenantDialPlan'                  = @{ Name = 'Grant-CsTenantDialPlan'; Parameters = @('Identity', 'PolicyName') }
-    'Grant-CsTeamsCallingPolicy'              = @{ Name = 'Grant-CsTeamsCallingPolicy'; Parameters = @('Identity', 'PolicyName') }
-    'Grant-CsOnlineVoicemailPolicy'           = @{ Name = 'Grant-CsOnlineVoicemailPolicy'; Parameters = @('Identity', 'PolicyName') }
-    'Grant-CsTeamsEmergencyCallRoutingPolicy' = @{ Name = 'Grant-CsTeamsEmergencyCallRoutingPolicy'; Parameters = @('Identity', 'PolicyName') }
+    'Set-CsPhoneNumberAssignment'             = @{ Name = 'Set-CsPhoneNumberAssignment'; Parameters = @('Identity', 'TelephoneNumber', 'PhoneNumber', 'NumberType', 'PhoneNumberType', 'LocationId', 'NetworkSiteId', 'AssignmentCategory', 'EnterpriseVoiceEnabled') }
+    'Remove-CsPhoneNumberAssignment'          = @{ Name = 'Remove-CsPhoneNumberAssignment'; Parameters = @('Identity', 'TelephoneNumber', 'PhoneNumber', 'NumberType', 'PhoneNumberType', 'RemoveAll') }
+    'Grant-CsCallingLineIdentity'             = @{ Name = 'Grant-CsCallingLineIdentity'; Parameters = @('Identity', 'PolicyName'); RequireIdentity = $true }
+    'Grant-CsOnlineVoiceRoutingPolicy'        = @{ Name = 'Grant-CsOnlineVoiceRoutingPolicy'; Parameters = @('Identity', 'PolicyName'); RequireIdentity = $true }
+    'Grant-CsTenantDialPlan'                  = @{ Name = 'Grant-CsTenantDialPlan'; Parameters = @('Identity', 'PolicyName'); RequireIdentity = $true }
+    'Grant-CsTeamsCallingPolicy'              = @{ Name = 'Grant-CsTeamsCallingPolicy'; Parameters = @('Identity', 'PolicyName'); RequireIdentity = $true }
+    'Grant-CsOnlineVoicemailPolicy'           = @{ Name = 'Grant-CsOnlineVoicemailPolicy'; Parameters = @('Identity', 'PolicyName'); RequireIdentity = $true }
+    'Grant-CsTeamsEmergencyCallRoutingPolicy' = @{ Name = 'Grant-CsTeamsEmergencyCallRoutingPolicy'; Parameters = @('Identity', 'PolicyName'); RequireIdentity = $true }
     'Get-CsCallingLineIdentity'               = @{ Name = 'Get-CsCallingLineIdentity'; Parameters = @('Identity', 'Filter') }
     'Get-CsOnlineVoiceRoutingPolicy'          = @{ Name = 'Get-CsOnlineVoiceRoutingPolicy'; Parameters = @('Identity', 'Filter') }
     'Get-CsTenantDialPlan'                    = @{ Name = 'Get-CsTenantDialPlan'; Parameters = @('Identity', 'Filter') }
