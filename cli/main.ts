@@ -1,10 +1,4 @@
-import { isDialtoneError } from '../shared/domain/errors.js';
 import { processIo } from './io.js';
-import { buildProgram } from './program.js';
+import { runCli } from './program.js';
 
-try {
-  await buildProgram(processIo).parseAsync(process.argv);
-} catch (error) {
-  processIo.err(`dialtone: ${isDialtoneError(error) ? `${error.code}: ${error.message}` : (error as Error).message}`);
-  process.exitCode = 1;
-}
+await runCli(processIo, process.argv);

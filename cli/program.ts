@@ -1,28 +1,26 @@
-import { DefaultAzureCredential } from '@azure/identity';
-import { ServiceBusClient } from '@azure/service-bus';
-import { Command } from 'commander';
-import { createTableNumberInventory } from '../shared/adapters/table-number-inventory.js';
-import { loadOperatorSettings, required } from '../shared/config/settings.js';
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
 import type { BusClient } from '../shared/ports/bus.js';
+import type { Directory } from '../shared/ports/directory.js';
 import type { NumberInventory } from '../shared/ports/number-inventory.js';
 import type { ProvisioningRecords } from '../shared/ports/provisioning-records.js';
-import { createTableProvisioningRecords } from '../shared/adapters/table-provisioning-records.js';
+import type { DoctorProbes } from '../shared/usecases/doctor.js';
+import type { PlanDeps } from '../shared/usecases/plan-voice.js';
+import { completionCommand } from './commands/completion.js';
 import { dlqCommand } from './commands/dlq.js';
 import { doctorCommand } from './commands/doctor.js';
 import { numbersCommand } from './commands/numbers.js';
 import { planCommand } from './commands/plan.js';
+import { policyCommand } from './commands/policy.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { statusCommand } from './commands/status.js';
 import { tenantCommand, type OpenTenantShell } from './commands/tenant.js';
-import { realTenantShell, sandboxTenantShell } from './tenant-shell.js';
-import type { DoctorProbes } from '../shared/usecases/doctor.js';
-import { realDoctorProbes } from './doctor-probes.js';
+import { CliContext } from './context.js';
+import { describeFailure } from './errors.js';
 import type { CliIo } from './io.js';
-import { createFilePolicyCatalog } from '../shared/adapters/file-policy-catalog.js';
-import { createGraphDirectory } from '../shared/adapters/graph-directory.js';
-import { loadVoicePolicyFile } from '../shared/adapters/policy-file.js';
-import { systemClock } from '../shared/ports/clock.js';
-import type { PlanDeps } from '../shared/usecases/plan-voice.js';
+import { outputFormats } from './output.js';
+import { findPeople, resolvePerson, type Person, type PersonSources } from './people.js';
+import type { SandboxWorld } from './sandbox-deps.js';
 import { SandboxSession } from './sandbox-session.js';
 
 export interface ProgramDeps {
@@ -32,98 +30,174 @@ export interface ProgramDeps {
   inventory?: () => Promise<NumberInventory>;
   /** Provisioning records for `dialtone status`; by default Table Storage. */
   records?: () => Promise<ProvisioningRecords>;
+  /** Entra ID for the person resolver; by default Graph. */
+  directory?: () => Promise<Directory | undefined>;
   /** What `dialtone plan` reads; by default Graph, the policy files and Table Storage. */
   plan?: () => Promise<PlanDeps>;
   /** What `dialtone doctor` checks; by default the real deployment named by the settings. */
   doctor?: () => Promise<DoctorProbes>;
+  /** The real clock (tests pin it). */
+  now?: () => Date;
+  /** Whether standard input is a terminal (tests pin it). */
+  stdinIsTTY?: () => boolean;
   /** The Teams PowerShell session `dialtone tenant` uses; by default the worker host's pwsh. */
   tenantShell?: OpenTenantShell;
 }
 
-async function realProbes(): Promise<DoctorProbes> {
-  let settings;
-  try {
-    settings = loadOperatorSettings();
-  } catch (error) {
-    return { settingsProblems: [(error as Error).message], skipped: [] };
+/** Where each command gets what it works on: the sandbox under --sandbox DIR, else Azure (or the test's stand-ins). */
+export interface Backends {
+  bus(): Promise<BusClient>;
+  inventory(): Promise<NumberInventory>;
+  records(): Promise<ProvisioningRecords>;
+  plan(): Promise<PlanDeps>;
+  doctor(): Promise<DoctorProbes>;
+  /** The one person resolver: UPN, object id, employee id or mail. */
+  person(who: string): Promise<Person>;
+  /** All people a name could mean (none is not an error). */
+  people(who: string): Promise<Person[]>;
+  /** A Teams PowerShell session for tenant set-up (`dialtone tenant`). */
+  tenantShell: OpenTenantShell;
+  /** Resources a command opened (a simulated Graph) are closed after it. */
+  cleanup(): Promise<void>;
+}
+
+function packageVersion(): string {
+  // cli/program.ts and dist/cli/program.js both find the package.json of the repository root.
+  for (const up of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'dialtone' && pkg.version) return pkg.version;
+    } catch {
+      // not there: try the next level up
+    }
   }
-  const credential = new DefaultAzureCredential();
-  const tables = settings.tables;
-  const namespace = settings.serviceBusNamespace;
-  return realDoctorProbes(settings, credential, {
-    ...(namespace ? { bus: () => new ServiceBusClient(namespace, credential) } : {}),
-    ...(tables
-      ? { inventory: () => createTableNumberInventory('endpoint' in tables ? { endpoint: tables.endpoint, credential } : tables) }
-      : {}),
+  return '0.0.0';
+}
+
+/** Every command of the tree reports through the io and throws instead of exiting the process. */
+function wire(command: Command, io: CliIo): void {
+  command.exitOverride();
+  command.configureOutput({
+    writeOut: (text) => io.out(text.replace(/\n$/, '')),
+    writeErr: (text) => io.err(text.replace(/\n$/, '')),
   });
-}
-
-async function realBus(): Promise<BusClient> {
-  const settings = loadOperatorSettings();
-  const namespace = required(settings.serviceBusNamespace, 'DIALTONE_SERVICEBUS_NAMESPACE', 'dialtone dlq');
-  return new ServiceBusClient(namespace, new DefaultAzureCredential());
-}
-
-function tableOptions(command: string) {
-  const tables = required(loadOperatorSettings().tables, 'DIALTONE_TABLES_ENDPOINT', command);
-  return 'endpoint' in tables ? { endpoint: tables.endpoint, credential: new DefaultAzureCredential() } : tables;
-}
-
-async function realInventory(): Promise<NumberInventory> {
-  return createTableNumberInventory(tableOptions('dialtone numbers'));
-}
-
-async function realPlanDeps(): Promise<PlanDeps> {
-  const settings = loadOperatorSettings();
-  const credential = new DefaultAzureCredential();
-  return {
-    directory: createGraphDirectory({ baseUrl: settings.graphBaseUrl, credential }),
-    records: await realRecords(),
-    inventory: await realInventory(),
-    catalog: createFilePolicyCatalog(settings.policyCatalogPath),
-    policy: await loadVoicePolicyFile(settings.policyPath),
-    clock: systemClock,
-    snapshotMaxAgeMs: 0,
-    reservationTtlMs: 0,
-  };
-}
-
-async function realRecords(): Promise<ProvisioningRecords> {
-  return createTableProvisioningRecords(tableOptions('dialtone status'));
+  command.showHelpAfterError('(add --help for usage and examples)');
+  for (const sub of command.commands) wire(sub, io);
 }
 
 /** The `dialtone` command tree. */
 export function buildProgram(io: CliIo, deps: ProgramDeps = {}): Command {
   const program = new Command('dialtone')
     .description('Provision Microsoft Teams Phone (Direct Routing) from HR and Entra ID events')
-    .option('--sandbox <dir>', 'work on the state of `dialtone sandbox run --state DIR` instead of Azure')
-    .showHelpAfterError();
+    .version(packageVersion(), '-v, --version', 'print the version')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(outputFormats))
+    .option('--json', 'the same as -o json')
+    .option('--sandbox <dir>', 'work on the state of `dialtone sandbox run --state DIR` (and its clock) instead of Azure')
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false });
   let session: SandboxSession | undefined;
-  const sandboxDir = (): string | undefined => program.opts<{ sandbox?: string }>().sandbox;
   const local = (): SandboxSession | undefined => {
-    const dir = sandboxDir();
+    const dir = program.opts<{ sandbox?: string }>().sandbox;
     if (dir) session ??= new SandboxSession(dir);
     return session;
   };
-  // A persisted sandbox stands in for the Service Bus and the tables; the command's changes are saved after it.
-  const bus = async (): Promise<BusClient> => local()?.busClient() ?? (deps.bus ?? realBus)();
-  const inventory = async (): Promise<NumberInventory> => local()?.inventory() ?? (deps.inventory ?? realInventory)();
-  const records = async (): Promise<ProvisioningRecords> => local()?.records() ?? (deps.records ?? realRecords)();
+  const ctx = new CliContext(io, program, local, deps.now, deps.stdinIsTTY);
+  const cleanups: (() => Promise<void>)[] = [];
+  let worldPromise: Promise<SandboxWorld> | undefined;
+  const world = (s: SandboxSession) => {
+    worldPromise ??= import('./sandbox-deps.js').then(async (m) => {
+      const w = await m.sandboxWorld(s);
+      cleanups.push(() => w.close());
+      return w;
+    });
+    return worldPromise;
+  };
+  const azure = () => import('./azure.js');
+  const backends: Backends = {
+    bus: async () => local()?.busClient() ?? (deps.bus ?? (async () => (await azure()).realBus()))(),
+    inventory: async () => local()?.inventory() ?? (deps.inventory ?? (async () => (await azure()).realInventory()))(),
+    records: async () => local()?.records() ?? (deps.records ?? (async () => (await azure()).realRecords()))(),
+    plan: async () => {
+      const s = local();
+      if (s) return (await import('./sandbox-deps.js')).sandboxPlanDeps(s, await world(s));
+      return (deps.plan ?? (async () => (await azure()).realPlanDeps()))();
+    },
+    doctor: async () => {
+      const s = local();
+      if (s) return (await import('./sandbox-deps.js')).sandboxProbes(s);
+      return (deps.doctor ?? (async () => (await azure()).realProbes()))();
+    },
+    tenantShell: async () => {
+      const shells = await import('./tenant-shell.js');
+      const s = local();
+      return s ? shells.sandboxTenantShell(s) : (deps.tenantShell ?? shells.realTenantShell)();
+    },
+    person: (who) => resolvePerson(who, sources()),
+    people: (who) => findPeople(who, sources()),
+    cleanup: async () => {
+      for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+    },
+  };
+  const sources = (): PersonSources => ({
+    directory: async () => {
+      const s = local();
+      if (s) return (await s.runInputs()) ? (await world(s)).directory : undefined;
+      if (deps.directory) return deps.directory();
+      if (deps.records) return undefined; // a test that gave records and no directory
+      return (await azure()).realDirectory();
+    },
+    records: () => backends.records(),
+  });
   program.hook('postAction', async () => {
-    await session?.save();
+    await backends.cleanup();
   });
 
-  program.addCommand(sandboxCommand(io));
-  program.addCommand(dlqCommand(bus, io));
-  program.addCommand(numbersCommand(inventory, io));
-  program.addCommand(doctorCommand(deps.doctor ?? realProbes, io));
-  program.addCommand(planCommand(deps.plan ?? realPlanDeps, io));
-  program.addCommand(
-    tenantCommand(async () => {
-      const sandbox = local();
-      return sandbox ? sandboxTenantShell(sandbox) : (deps.tenantShell ?? realTenantShell)();
-    }, io),
+  program.addCommand(sandboxCommand(ctx));
+  program.addCommand(dlqCommand(ctx, backends));
+  program.addCommand(numbersCommand(ctx, backends));
+  program.addCommand(statusCommand(ctx, backends));
+  program.addCommand(planCommand(ctx, backends));
+  program.addCommand(doctorCommand(ctx, backends));
+  program.addCommand(policyCommand(ctx, backends));
+  program.addCommand(tenantCommand(ctx, backends));
+  program.addCommand(completionCommand(program, io));
+  program.addHelpText(
+    'after',
+    `
+Output: -o table (default), json, jsonl, tsv or none on every command; results on stdout,
+progress and errors on stderr. Exit codes: 0 ok, 1 a check or operation failed, 2 usage or
+unusable input.
+
+Examples:
+  $ dialtone sandbox run --tenant sandbox/data/tenant.json --events sandbox/data/hr-events.ndjson --state .sandbox-state
+  $ dialtone numbers list --sandbox .sandbox-state --top 20
+  $ dialtone dlq list -o jsonl | head
+  $ source <(dialtone completion bash)
+`,
   );
-  program.addCommand(statusCommand(async () => ({ records: await records(), inventory: await inventory() }), io));
+  wire(program, io);
+  opened.set(program, backends);
   return program;
+}
+
+const opened = new WeakMap<Command, Backends>();
+
+/** Runs one command line; returns (and sets through io.exit) the exit code. */
+export async function runCli(io: CliIo, argv: string[], deps: ProgramDeps = {}): Promise<number> {
+  let code = 0;
+  const tracked: CliIo = Object.assign(Object.create(io) as CliIo, {
+    exit: (c: number) => {
+      code = c;
+      io.exit(c);
+    },
+  });
+  const program = buildProgram(tracked, deps);
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    await opened.get(program)?.cleanup();
+    const failure = describeFailure(error);
+    if (failure.message) io.err(`dialtone: ${failure.message}`);
+    tracked.exit(failure.code);
+  }
+  return code;
 }

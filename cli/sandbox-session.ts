@@ -1,54 +1,101 @@
-import { createMemoryNumberInventory } from '../shared/adapters/memory-number-inventory.js';
-import { createMemoryProvisioningRecords } from '../shared/adapters/memory-provisioning-records.js';
-import { createMemoryTableService, type MemoryTableService } from '../shared/adapters/memory-table-client.js';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { MemoryTableService } from '../shared/adapters/memory-table-client.js';
 import type { BusClient } from '../shared/ports/bus.js';
 import type { NumberInventory } from '../shared/ports/number-inventory.js';
 import type { ProvisioningRecords } from '../shared/ports/provisioning-records.js';
 import { MemoryBus } from '../sandbox/bus/memory-bus.js';
 import { SimClock } from '../sandbox/clock.js';
-import { sandboxQueues } from '../sandbox/host/sandbox.js';
 import { readSandboxState, writeSandboxState, type SandboxState } from '../sandbox/host/state.js';
+import { UsageError } from './errors.js';
 
 /**
- * `--sandbox DIR`: the operator commands (dlq, numbers, status) work on the state a
- * `sandbox run --state DIR` left, and write their changes back, so a replay is picked up by the
- * next `sandbox run --state DIR`.
+ * The inputs of the last `sandbox run --state DIR`, kept beside the state so that `plan`,
+ * `doctor`, `policy validate` and the person resolver can work on the same tenant and policy.
+ */
+export interface SandboxRunInputs {
+  version: 1;
+  /** Each tenant file as it was read (validated by the run). */
+  tenants: unknown[];
+  policy: { file: string; text: string };
+}
+
+const INPUTS = 'sandbox-inputs.json';
+
+export async function writeSandboxInputs(dir: string, inputs: SandboxRunInputs): Promise<void> {
+  const target = join(dir, INPUTS);
+  await writeFile(`${target}.tmp`, JSON.stringify(inputs));
+  await rename(`${target}.tmp`, target);
+}
+
+/**
+ * `--sandbox DIR`: every operator command works on the state a `sandbox run --state DIR` left,
+ * on the sandbox's simulated clock, and a command that changes something writes it back with
+ * `commit()` (before it prints), so a replay is picked up by the next `sandbox run --state DIR`.
  */
 export class SandboxSession {
   private state: SandboxState | undefined;
   private bus: MemoryBus | undefined;
   private tables: MemoryTableService | undefined;
   private teams: { value: unknown } | undefined;
+  private inputs: SandboxRunInputs | undefined;
 
-  constructor(private readonly dir: string) {}
+  constructor(readonly dir: string) {}
 
   private async load(): Promise<SandboxState> {
     this.state ??= await readSandboxState(this.dir);
-    if (!this.state) throw new Error(`${this.dir} holds no sandbox state: run dialtone sandbox run --state ${this.dir} first`);
+    if (!this.state) throw new UsageError(`${this.dir} holds no sandbox state: run dialtone sandbox run --state ${this.dir} first`);
     return this.state;
   }
 
-  async busClient(): Promise<BusClient> {
+  /** The sandbox's simulated clock where the last run left it. */
+  async clock(): Promise<SimClock> {
     const state = await this.load();
+    const clock = new SimClock(new Date(state.clock.startedAt));
+    clock.advanceTo(state.clock.now);
+    return clock;
+  }
+
+  async now(): Promise<Date> {
+    return new Date((await this.load()).clock.now);
+  }
+
+  /** The tenant files and policy of the run, when that run kept them (older states did not). */
+  async runInputs(): Promise<SandboxRunInputs | undefined> {
+    if (this.inputs) return this.inputs;
+    try {
+      this.inputs = JSON.parse(await readFile(join(this.dir, INPUTS), 'utf8')) as SandboxRunInputs;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    return this.inputs;
+  }
+
+  async busClient(): Promise<BusClient> {
     if (!this.bus) {
-      const clock = new SimClock(new Date(state.clock.startedAt));
-      clock.advanceTo(state.clock.now);
-      this.bus = new MemoryBus(clock, sandboxQueues);
+      const state = await this.load();
+      // The sandbox host pulls in every simulator: loaded only by the commands that need the queues.
+      const { sandboxQueues } = await import('../sandbox/host/sandbox.js');
+      this.bus = new MemoryBus(await this.clock(), sandboxQueues);
       this.bus.restore(state.bus);
     }
     return this.bus;
   }
 
   private async service(): Promise<MemoryTableService> {
+    const { createMemoryTableService } = await import('../shared/adapters/memory-table-client.js');
     this.tables ??= createMemoryTableService((await this.load()).tables);
     return this.tables;
   }
 
   async inventory(): Promise<NumberInventory> {
+    const { createMemoryNumberInventory } = await import('../shared/adapters/memory-number-inventory.js');
     return createMemoryNumberInventory({ service: await this.service() });
   }
 
   async records(): Promise<ProvisioningRecords> {
+    const { createMemoryProvisioningRecords } = await import('../shared/adapters/memory-provisioning-records.js');
     return createMemoryProvisioningRecords({ service: await this.service() });
   }
 
@@ -58,12 +105,12 @@ export class SandboxSession {
     return { teams: this.teams?.value ?? state.teams, clock: state.clock };
   }
 
-  /** Replaces the Teams tenant's state; written back by save(). */
+  /** Replaces the Teams tenant's state (`dialtone tenant apply`); written back by save(). */
   setTeamsState(value: unknown): void {
     this.teams = { value };
   }
 
-  /** Writes back what the command changed. */
+  /** Writes back what the command changed (the queues, the tables and the Teams tenant it opened). */
   async save(): Promise<void> {
     if (!this.state || (!this.bus && !this.tables && !this.teams)) return;
     await writeSandboxState(this.dir, {

@@ -1,138 +1,164 @@
-import Table from 'cli-table3';
 import { Command, Option } from 'commander';
 import type { DeadLetterFilter } from '../../shared/domain/replay.js';
 import type { BusClient } from '../../shared/ports/bus.js';
-import { allQueues, listDeadLetters, settleDeadLetters } from '../../shared/usecases/dead-letters.js';
-import type { CliIo } from '../io.js';
+import { allQueues, listDeadLetters, settleDeadLetters, type DeadLetterView } from '../../shared/usecases/dead-letters.js';
+import type { CliContext } from '../context.js';
+import { OperationFailed, UsageError } from '../errors.js';
+import { examples, integer, momentOn, parseMomentArg, withPaging, withYes, type Moment, type PageOptions } from '../options.js';
+import type { Column } from '../output.js';
+import { identifiersOf } from '../people.js';
+import type { Backends } from '../program.js';
 
-interface FilterOptions {
+interface FilterOptions extends PageOptions {
   queue?: string;
   reason?: string;
   user?: string;
   messageId?: string;
-  olderThan?: string;
-  newerThan?: string;
-  limit: string;
-  json?: boolean;
+  olderThan?: Moment;
+  newerThan?: Moment;
+  limit: number;
 }
 
-const DURATION = /^(\d+)([smhd])$/;
-const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-
-/** `2h`, `30m`, `7d` → a moment that long ago; an ISO date is taken as it is. */
+/** `2h`, `30m`, `7d` → a moment that long before `now`; an ISO date is taken as it is. */
 export function parseMoment(value: string, now: Date): Date {
-  const match = DURATION.exec(value);
-  if (match) return new Date(now.getTime() - Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS]);
-  const at = new Date(value);
-  if (Number.isNaN(at.getTime())) throw new Error(`not a duration (30m, 2h, 7d) or a date: '${value}'`);
-  return at;
-}
-
-function filterOf(o: FilterOptions, now: Date): DeadLetterFilter {
-  return {
-    ...(o.reason ? { reason: o.reason } : {}),
-    ...(o.user ? { user: o.user } : {}),
-    ...(o.messageId ? { messageId: o.messageId } : {}),
-    ...(o.olderThan ? { olderThan: parseMoment(o.olderThan, now) } : {}),
-    ...(o.newerThan ? { newerThan: parseMoment(o.newerThan, now) } : {}),
-  };
+  try {
+    return momentOn(parseMomentArg(value), now);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }
 
 function withFilters(command: Command): Command {
   return command
     .addOption(new Option('--queue <name>', 'one queue (default: all four)').choices(allQueues))
     .option('--reason <reason>', 'dead-letter reason, e.g. PoolExhausted, UserNotFound, MaxDeliveryCountExceeded')
-    .option('--user <id>', 'Entra object id, UPN or employeeId')
+    .option('--user <who>', 'one person: UPN, Entra object id, employee id or mail')
     .option('--message-id <id>', 'one message')
-    .option('--older-than <age>', 'enqueued before: 30m, 2h, 7d or an ISO date')
-    .option('--newer-than <age>', 'enqueued after: 30m, 2h, 7d or an ISO date')
-    .option('--limit <n>', 'at most this many messages', '1000')
-    .option('--json', 'JSON output for scripts');
+    .addOption(new Option('--older-than <age>', 'enqueued before: 45s, 30m, 2h, 7d (on the sandbox clock with --sandbox) or an ISO date').argParser(parseMomentArg))
+    .addOption(new Option('--newer-than <age>', 'enqueued after: 45s, 30m, 2h, 7d or an ISO date').argParser(parseMomentArg))
+    .addOption(new Option('--limit <n>', 'look at most at this many dead letters per queue').argParser(integer({ min: 1, max: 100_000 })).default(1000));
 }
 
-export function dlqCommand(resolveBus: () => Promise<BusClient>, io: CliIo, now: () => Date = () => new Date()): Command {
+const listColumns: Column<DeadLetterView>[] = [
+  { header: 'queue', value: (v) => v.queue },
+  { header: 'message id', value: (v) => v.messageId },
+  { header: 'reason', value: (v) => v.reason },
+  { header: 'who', value: (v) => v.subject },
+  { header: 'enqueued', value: (v) => v.enqueuedAt },
+  { header: 'replays', value: (v) => v.replayCount, numeric: true },
+  { header: 'description', value: (v) => v.description },
+];
+
+export function dlqCommand(ctx: CliContext, backends: Pick<Backends, 'bus' | 'people'>): Command {
   const dlq = new Command('dlq').description('Inspect, replay and purge dead-lettered messages on every queue');
+  examples(dlq, ['dialtone dlq list --reason PoolExhausted', 'dialtone dlq replay --reason PoolExhausted --dry-run']);
   const queuesOf = (o: FilterOptions): string[] => (o.queue ? [o.queue] : allQueues);
   const withBus = async <T>(fn: (bus: BusClient) => Promise<T>): Promise<T> => {
-    const bus = await resolveBus();
+    const bus = await backends.bus();
     try {
       return await fn(bus);
     } finally {
       await bus.close();
     }
   };
+  const filterOf = async (o: FilterOptions): Promise<DeadLetterFilter> => {
+    const now = await ctx.now();
+    // One person resolver: the messages may name the person by any identifier, so match them all.
+    const people = o.user ? await backends.people(o.user) : [];
+    return {
+      ...(o.reason ? { reason: o.reason } : {}),
+      ...(o.user ? { user: [o.user, ...people.flatMap(identifiersOf)] } : {}),
+      ...(o.messageId ? { messageId: o.messageId } : {}),
+      ...(o.olderThan ? { olderThan: momentOn(o.olderThan, now) } : {}),
+      ...(o.newerThan ? { newerThan: momentOn(o.newerThan, now) } : {}),
+    };
+  };
 
-  withFilters(dlq.command('list').description('List dead letters (peek: nothing changes)')).action(async (o: FilterOptions) => {
-    const views = await withBus((bus) => listDeadLetters(bus, queuesOf(o), filterOf(o, now()), Number(o.limit)));
-    if (o.json) return io.out(JSON.stringify(views, null, 2));
-    if (views.length === 0) return io.out('No dead letters match.');
-    const table = new Table({ head: ['queue', 'message id', 'reason', 'who', 'enqueued', 'replays', 'description'], wordWrap: true, colWidths: [16, 24, 22, 30, 22, 8, 60] });
-    for (const v of views) table.push([v.queue, v.messageId, v.reason, v.subject ?? '', v.enqueuedAt ?? '', v.replayCount, v.description]);
-    io.out(table.toString());
-    const counts = new Map<string, number>();
-    for (const v of views) counts.set(v.reason, (counts.get(v.reason) ?? 0) + 1);
-    io.out(`${views.length} dead letters: ${[...counts].map(([r, n]) => `${n} ${r}`).join(', ')}`);
+  examples(withPaging(withFilters(dlq.command('list').description('List dead letters (peek: nothing changes)')), 'dead letters'), [
+    'dialtone dlq list',
+    'dialtone dlq list --queue user-changes --reason PoolExhausted --older-than 2h',
+    'dialtone dlq list --user anna@contoso.com -o json',
+    'dialtone dlq list -o tsv | cut -f2',
+  ]).action(async (o: FilterOptions) => {
+    const filter = await filterOf(o);
+    const views = await withBus((bus) => listDeadLetters(bus, queuesOf(o), filter, o.limit));
+    const out = ctx.output();
+    const shown = await out.list(views, listColumns, { empty: 'No dead letters match.', page: o });
+    if (shown > 0) {
+      const counts = new Map<string, number>();
+      for (const v of views) counts.set(v.reason, (counts.get(v.reason) ?? 0) + 1);
+      out.text(`${views.length} dead letters: ${[...counts].map(([r, n]) => `${n} ${r}`).join(', ')}${shown < views.length ? ` (${shown} shown)` : ''}`);
+    }
   });
 
-  dlq
-    .command('show')
-    .description('Show one dead letter in full: reason, description, properties and body')
-    .argument('<messageId>')
-    .addOption(new Option('--queue <name>').choices(allQueues))
-    .option('--json')
-    .action(async (messageId: string, o: { queue?: string; json?: boolean }) => {
-      const [view] = await withBus((bus) => listDeadLetters(bus, o.queue ? [o.queue] : allQueues, { messageId }, 1));
-      if (!view) {
-        io.err(`No dead letter with message id '${messageId}'.`);
-        return io.exit(1);
-      }
-      if (o.json) return io.out(JSON.stringify(view, null, 2));
-      io.out(
-        [
-          `queue:        ${view.queue}`,
-          `message id:   ${view.messageId}`,
-          `reason:       ${view.reason}`,
-          `description:  ${view.description}`,
-          `who:          ${view.subject ?? ''}`,
-          `session:      ${view.sessionId ?? ''}`,
-          `correlation:  ${view.correlationId ?? ''}`,
-          `enqueued:     ${view.enqueuedAt ?? ''}`,
-          `deliveries:   ${view.deliveryCount ?? ''}`,
-          `replays:      ${view.replayCount}`,
-          `properties:   ${JSON.stringify(view.applicationProperties)}`,
-          `body:`,
-          JSON.stringify(view.body, null, 2),
-        ].join('\n'),
-      );
-    });
+  examples(
+    dlq
+      .command('show')
+      .description('Show one dead letter in full: reason, description, properties and body')
+      .argument('<messageId>')
+      .addOption(new Option('--queue <name>', 'the queue it is on (default: look on all four)').choices(allQueues)),
+    ['dialtone dlq show uc-x2', 'dialtone dlq show uc-x2 -o json'],
+  ).action(async (messageId: string, o: { queue?: string }) => {
+    const [view] = await withBus((bus) => listDeadLetters(bus, o.queue ? [o.queue] : allQueues, { messageId }, 1000));
+    if (!view) throw new OperationFailed(`No dead letter with message id '${messageId}'.`);
+    ctx.output().value(view, () => [
+      `queue:        ${view.queue}`,
+      `message id:   ${view.messageId}`,
+      `reason:       ${view.reason}`,
+      `description:  ${view.description}`,
+      `who:          ${view.subject ?? ''}`,
+      `session:      ${view.sessionId ?? ''}`,
+      `correlation:  ${view.correlationId ?? ''}`,
+      `enqueued:     ${view.enqueuedAt ?? ''}`,
+      `deliveries:   ${view.deliveryCount ?? ''}`,
+      `replays:      ${view.replayCount}`,
+      `properties:   ${JSON.stringify(view.applicationProperties)}`,
+      `body:`,
+      JSON.stringify(view.body, null, 2),
+    ]);
+  });
 
   for (const mode of ['replay', 'purge'] as const) {
-    withFilters(
+    const command = withFilters(
       dlq
         .command(mode)
         .description(
           mode === 'replay'
             ? 'Send matching dead letters back to their queue (same body, properties, session and correlation id; replay counter +1)'
-            : 'Delete matching dead letters for good',
+            : 'Delete matching dead letters for good (asks first; --yes outside a terminal)',
         ),
     )
       .option('--dry-run', 'say what would happen, change nothing')
-      .option('--max-replays <n>', 'refuse messages replayed this often already', '5')
-      .option('--all', 'required to act on every dead letter when no filter is given')
-      .action(async (o: FilterOptions & { dryRun?: boolean; maxReplays: string; all?: boolean }) => {
-        const filter = filterOf(o, now());
-        if (Object.keys(filter).length === 0 && !o.all && !o.dryRun) {
-          io.err(`dialtone dlq ${mode}: give a filter (--reason, --user, --message-id, --older-than, --newer-than) or --all.`);
-          return io.exit(2);
-        }
-        const report = await withBus((bus) =>
-          settleDeadLetters(bus, queuesOf(o), filter, mode, { dryRun: o.dryRun ?? false, maxReplays: Number(o.maxReplays), limit: Number(o.limit) }),
-        );
-        if (o.json) return io.out(JSON.stringify(report, null, 2));
-        for (const r of report) io.out(`${r.action.padEnd(12)} ${r.queue.padEnd(15)} ${r.messageId}  ${r.detail}`);
-        io.out(`${report.length} messages ${o.dryRun ? 'matched (dry run)' : 'handled'}.`);
-        if (report.some((r) => r.action === 'refused')) io.exit(1);
-      });
+      .addOption(new Option('--max-replays <n>', 'refuse messages replayed this often already').argParser(integer({ min: 1, max: 1000 })).default(5))
+      .option('--all', 'required to act on every dead letter when no filter is given');
+    if (mode === 'purge') withYes(command);
+    examples(
+      command,
+      mode === 'replay'
+        ? ['dialtone dlq replay --reason PoolExhausted --dry-run', 'dialtone dlq replay --reason PoolExhausted', 'dialtone dlq replay --user anna@contoso.com']
+        : ['dialtone dlq purge --message-id uc-x2 --yes', 'dialtone dlq purge --reason InvalidMessage --older-than 7d --dry-run'],
+    );
+    command.action(async (o: FilterOptions & { dryRun?: boolean; maxReplays: number; all?: boolean; yes?: boolean }) => {
+      const filter = await filterOf(o);
+      if (Object.keys(filter).length === 0 && !o.all && !o.dryRun) {
+        throw new UsageError(`dialtone dlq ${mode}: give a filter (--reason, --user, --message-id, --older-than, --newer-than) or --all.`);
+      }
+      if (mode === 'purge' && !o.dryRun) {
+        const matching = await withBus((bus) => listDeadLetters(bus, queuesOf(o), filter, o.limit));
+        if (matching.length > 0 && !(await ctx.confirm(`Delete ${matching.length} dead letters for good?`, o.yes))) throw new OperationFailed('Nothing purged.');
+      }
+      const report = await withBus((bus) => settleDeadLetters(bus, queuesOf(o), filter, mode, { dryRun: o.dryRun ?? false, maxReplays: o.maxReplays, limit: o.limit }));
+      if (!o.dryRun) await ctx.commit();
+      const out = ctx.output();
+      await out.list(report, [
+        { header: 'action', value: (r) => r.action },
+        { header: 'queue', value: (r) => r.queue },
+        { header: 'message id', value: (r) => r.messageId },
+        { header: 'detail', value: (r) => r.detail },
+      ]);
+      out.text(`${report.length} messages ${o.dryRun ? 'matched (dry run)' : 'handled'}.`);
+      if (report.some((r) => r.action === 'refused')) ctx.io.exit(1);
+    });
   }
   return dlq;
 }

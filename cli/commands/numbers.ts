@@ -1,33 +1,37 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import Table from 'cli-table3';
 import { Command, Option } from 'commander';
 import { describeZodError } from '../../shared/contracts/messages.js';
 import { describe } from '../../shared/domain/allocation.js';
 import { DialtoneError } from '../../shared/domain/errors.js';
 import { type NumberState, numberStates, PoolsFileSchema } from '../../shared/domain/numbers.js';
 import type { NumberInventory, NumberRecord, PoolSummary } from '../../shared/ports/number-inventory.js';
-
-export interface NumbersIo {
-  out(text: string): void;
-  err(text: string): void;
-}
-
-const defaultIo: NumbersIo = {
-  out: (text) => process.stdout.write(`${text}\n`),
-  err: (text) => process.stderr.write(`${text}\n`),
-};
+import type { CliContext } from '../context.js';
+import { InputError, OperationFailed } from '../errors.js';
+import { examples, integer, withPaging, withYes, type PageOptions } from '../options.js';
+import type { Column } from '../output.js';
+import type { Backends } from '../program.js';
 
 export const CSV_COLUMNS = ['number', 'pool', 'state', 'userId', 'reservedUntil', 'quarantinedUntil', 'owner', 'updatedAt'] as const;
 
-/** RFC 4180: quote a field holding a comma, quote, line break or edge spaces; double inner quotes. */
+/**
+ * RFC 4180 (quote a field holding a comma, quote, line break or edge spaces; double inner quotes),
+ * and safe to open in a spreadsheet: a field that a spreadsheet would read as a formula or a
+ * number (`=`, `+`, `-`, `@`, tab, carriage return first) gets a leading apostrophe, so
+ * `+31201234000` stays text with its plus and `=HYPERLINK(…)` is never evaluated.
+ */
 export function csvField(value: string | null): string {
-  const text = value ?? '';
+  const raw = value ?? '';
+  const text = /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
   return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export function csvLine(record: NumberRecord): string {
+  return CSV_COLUMNS.map((c) => csvField(record[c])).join(',');
 }
 
 export function toCsv(records: NumberRecord[]): string {
   const lines = [CSV_COLUMNS.join(',')];
-  for (const r of records) lines.push(CSV_COLUMNS.map((c) => csvField(r[c])).join(','));
+  for (const r of records) lines.push(csvLine(r));
   return `${lines.join('\r\n')}\r\n`;
 }
 
@@ -36,19 +40,33 @@ function countsText(summary: PoolSummary): string {
   return `${summary.pool}: ${summary.total} numbers (${parts.join(', ') || 'none'})`;
 }
 
-function poolsTable(pools: PoolSummary[]): string {
-  const table = new Table({ head: ['pool', 'quarantine days', 'total', ...numberStates] });
-  for (const p of pools) table.push([p.pool, p.quarantineDays, p.total, ...numberStates.map((s) => p.counts[s])]);
-  return table.toString();
-}
+const poolColumns: Column<PoolSummary>[] = [
+  { header: 'pool', value: (p) => p.pool },
+  { header: 'quarantine days', value: (p) => p.quarantineDays, numeric: true },
+  { header: 'total', value: (p) => p.total, numeric: true },
+  ...numberStates.map((s): Column<PoolSummary> => ({ header: s, value: (p) => p.counts[s], numeric: true })),
+];
+
+const numberColumns: Column<NumberRecord>[] = [
+  { header: 'number', value: (r) => r.number },
+  { header: 'pool', value: (r) => r.pool },
+  { header: 'state', value: (r) => r.state },
+  { header: 'user', value: (r) => r.userId },
+  { header: 'until', value: (r) => r.reservedUntil ?? r.quarantinedUntil },
+  { header: 'owner', value: (r) => r.owner },
+  { header: 'updated', value: (r) => r.updatedAt },
+];
 
 function summarize(records: NumberRecord[]): PoolSummary[] {
   const byPool = new Map<string, PoolSummary>();
   for (const r of records) {
-    const s = byPool.get(r.pool) ?? { pool: r.pool, quarantineDays: 0, total: 0, counts: Object.fromEntries(numberStates.map((x) => [x, 0])) as Record<NumberState, number> };
+    let s = byPool.get(r.pool);
+    if (!s) {
+      s = { pool: r.pool, quarantineDays: 0, total: 0, counts: Object.fromEntries(numberStates.map((x) => [x, 0])) as Record<NumberState, number> };
+      byPool.set(r.pool, s);
+    }
     s.counts[r.state] += 1;
     s.total += 1;
-    byPool.set(r.pool, s);
   }
   return [...byPool.values()];
 }
@@ -58,167 +76,182 @@ function notInInventory(number: string): DialtoneError {
 }
 
 /** `dialtone numbers …`: pools, ranges and single numbers of the Direct Routing inventory. */
-export function numbersCommand(resolveInventory: () => Promise<NumberInventory>, io: NumbersIo = defaultIo, now: () => Date = () => new Date()): Command {
+export function numbersCommand(ctx: CliContext, backends: Pick<Backends, 'inventory' | 'person'>): Command {
   const numbers = new Command('numbers').description('Manage the Direct Routing number pools: import ranges, list, release, block, export');
-  const actor = () => ({ now: now(), correlationId: 'cli' });
+  examples(numbers, ['dialtone numbers import more-ranges.json', 'dialtone numbers list --state free --top 20']);
+  const actor = async () => ({ now: await ctx.now(), correlationId: 'cli' });
   const existing = async (inventory: NumberInventory, number: string): Promise<NumberRecord> => {
     const record = await inventory.get(number);
     if (!record) throw notInInventory(number);
     return record;
   };
-  const report = async (inventory: NumberInventory, number: string, json: boolean | undefined, done: string) => {
+  /** Commits, then prints the number as it is now. */
+  const report = async (inventory: NumberInventory, number: string, done: string) => {
+    await ctx.commit();
     const record = await existing(inventory, number);
-    io.out(json ? JSON.stringify(record, null, 2) : `${done}: ${number} is now ${describe(record)}.`);
+    ctx.output().value(record, () => `${done}: ${number} is now ${describe(record)}.`);
   };
 
-  numbers
-    .command('import')
-    .description('Import pools from a numbers file ({ "pools": [...] }); re-importing adds only missing numbers')
-    .argument('<file>')
-    .option('--json', 'JSON output for scripts')
-    .action(async (file: string, o: { json?: boolean }) => {
-      let text: string;
-      try {
-        text = await readFile(file, 'utf8');
-      } catch (error) {
-        throw new DialtoneError('ConfigInvalid', `${file}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-      }
-      let data: unknown;
-      try {
-        data = JSON.parse(text);
-      } catch (error) {
-        throw new DialtoneError('ConfigInvalid', `${file}: not JSON (${(error as Error).message})`);
-      }
-      const parsed = PoolsFileSchema.safeParse(data);
-      if (!parsed.success) throw new DialtoneError('ConfigInvalid', `${file}: ${describeZodError(parsed.error)}`);
-      const inventory = await resolveInventory();
-      let summary;
-      try {
-        summary = await inventory.importPools(parsed.data.pools, actor());
-      } catch (error) {
-        if (error instanceof Error) error.message = `${file}: ${error.message}`;
-        throw error;
-      }
-      const pools = (await inventory.pools()).filter((p) => parsed.data.pools.some((d) => d.id === p.pool));
-      if (o.json) return io.out(JSON.stringify({ ...summary, pools }, null, 2));
-      io.out(
-        `Imported ${file}: ${summary.poolsAdded} pools added, ${summary.poolsUpdated} updated; ${summary.numbersAdded} numbers added, ${summary.numbersUnchanged} already present.`,
-      );
-      io.out(poolsTable(pools));
-    });
+  examples(
+    numbers
+      .command('import')
+      .description('Import pools from a numbers file ({ "pools": [...] }); re-importing adds only missing numbers')
+      .argument('<file>'),
+    ['dialtone numbers import more-ranges.json', 'dialtone numbers import ranges.json --sandbox .sandbox-state -o json'],
+  ).action(async (file: string) => {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      throw new InputError(file, `cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch (error) {
+      throw new InputError(file, `not JSON (${(error as Error).message})`);
+    }
+    const parsed = PoolsFileSchema.safeParse(data);
+    if (!parsed.success) throw new InputError(file, describeZodError(parsed.error));
+    const inventory = await backends.inventory();
+    const progress = await ctx.progress(`numbers import ${file}`);
+    progress.update(`importing ${parsed.data.pools.length} pools`);
+    let summary;
+    try {
+      summary = await inventory.importPools(parsed.data.pools, await actor());
+    } catch (error) {
+      progress.stop();
+      // The file's pools contradict each other or the inventory: unusable input, named.
+      if (error instanceof DialtoneError && error.code === 'ConfigInvalid') throw new InputError(file, error.message);
+      if (error instanceof Error) error.message = `${file}: ${error.message}`;
+      throw error;
+    }
+    await ctx.commit();
+    progress.stop(`${summary.numbersAdded} numbers added`);
+    const pools = (await inventory.pools()).filter((p) => parsed.data.pools.some((d) => d.id === p.pool));
+    const out = ctx.output();
+    out.value({ ...summary, pools }, () => [
+      `Imported ${file}: ${summary.poolsAdded} pools added, ${summary.poolsUpdated} updated; ${summary.numbersAdded} numbers added, ${summary.numbersUnchanged} already present.`,
+      out.table(pools, poolColumns),
+    ]);
+  });
 
-  numbers
-    .command('list')
-    .description('List numbers, with counts per pool')
-    .option('--pool <pool>', 'one pool')
-    .addOption(new Option('--state <state>', 'one state').choices(numberStates))
-    .option('--user <userId>', 'numbers held or quarantined for this Entra object id')
-    .option('--json', 'JSON output for scripts')
-    .action(async (o: { pool?: string; state?: NumberState; user?: string; json?: boolean }) => {
-      const inventory = await resolveInventory();
-      const records = await inventory.list({ ...(o.pool ? { pool: o.pool } : {}), ...(o.state ? { state: o.state } : {}), ...(o.user ? { userId: o.user } : {}) });
-      if (o.json) return io.out(JSON.stringify(records, null, 2));
-      if (records.length === 0) return io.out('No numbers match.');
-      const table = new Table({ head: ['number', 'pool', 'state', 'user', 'reserved until', 'quarantined until', 'owner', 'updated'] });
-      for (const r of records) table.push([r.number, r.pool, r.state, r.userId ?? '', r.reservedUntil ?? '', r.quarantinedUntil ?? '', r.owner ?? '', r.updatedAt]);
-      io.out(table.toString());
-      for (const s of summarize(records)) io.out(countsText(s));
-    });
+  examples(
+    withPaging(
+      numbers
+        .command('list')
+        .description('List numbers, one line each, with counts per pool')
+        .option('--pool <pool>', 'one pool')
+        .addOption(new Option('--state <state>', 'one state').choices(numberStates))
+        .option('--user <who>', 'numbers held or quarantined for one person: UPN, object id, employee id or mail'),
+      'numbers',
+    ),
+    ['dialtone numbers list --pool ams --state free --top 10', 'dialtone numbers list --user anna@contoso.com', 'dialtone numbers list -o tsv | cut -f1,3'],
+  ).action(async (o: PageOptions & { pool?: string; state?: NumberState; user?: string }) => {
+    const inventory = await backends.inventory();
+    const userId = o.user ? (await backends.person(o.user)).userId : undefined;
+    const records = await inventory.list({ ...(o.pool ? { pool: o.pool } : {}), ...(o.state ? { state: o.state } : {}), ...(userId ? { userId } : {}) });
+    const out = ctx.output();
+    const shown = await out.list(records, numberColumns, { empty: 'No numbers match.', page: o });
+    if (shown > 0 && !out.closed) {
+      out.text(summarize(records).map(countsText));
+      if (shown < records.length) out.text(`${shown} of ${records.length} shown (--skip ${(o.skip ?? 0) + shown} for the next page).`);
+    }
+  });
 
-  numbers
-    .command('pools')
-    .description('Counts per pool and state')
-    .option('--json', 'JSON output for scripts')
-    .action(async (o: { json?: boolean }) => {
-      const pools = await (await resolveInventory()).pools();
-      if (o.json) return io.out(JSON.stringify(pools, null, 2));
-      if (pools.length === 0) return io.out('No pools yet: import some with `dialtone numbers import FILE`.');
-      io.out(poolsTable(pools));
-    });
+  examples(numbers.command('pools').description('Counts per pool and state'), ['dialtone numbers pools', 'dialtone numbers pools -o json']).action(async () => {
+    const pools = await (await backends.inventory()).pools();
+    await ctx.output().list(pools, poolColumns, { empty: 'No pools yet: import some with `dialtone numbers import FILE`.' });
+  });
 
-  numbers
-    .command('show')
-    .description('One number and its history')
-    .argument('<number>')
-    .option('--json', 'JSON output for scripts')
-    .action(async (number: string, o: { json?: boolean }) => {
-      const inventory = await resolveInventory();
-      const record = await existing(inventory, number);
-      const history = await inventory.history(number);
-      if (o.json) return io.out(JSON.stringify({ ...record, history }, null, 2));
-      io.out(`${record.number} (pool ${record.pool}): ${describe(record)}; updated ${record.updatedAt}`);
-      const table = new Table({ head: ['at', 'action', 'user', 'correlation id', 'note'] });
-      for (const h of history) table.push([h.at, h.action, h.userId ?? '', h.correlationId ?? '', h.note ?? '']);
-      io.out(table.toString());
-    });
+  examples(numbers.command('show').description('One number and its history').argument('<number>'), ['dialtone numbers show +31201234000']).action(async (number: string) => {
+    const inventory = await backends.inventory();
+    const record = await existing(inventory, number);
+    const history = await inventory.history(number);
+    const out = ctx.output();
+    out.value({ ...record, history }, () => [
+      `${record.number} (pool ${record.pool}): ${describe(record)}; updated ${record.updatedAt}`,
+      out.table(history, [
+        { header: 'at', value: (h) => h.at },
+        { header: 'action', value: (h) => h.action },
+        { header: 'user', value: (h) => h.userId },
+        { header: 'correlation id', value: (h) => h.correlationId },
+        { header: 'note', value: (h) => h.note },
+      ]),
+    ]);
+  });
 
-  numbers
-    .command('release')
-    .description('Release a reserved or assigned number into quarantine (the pool quarantine days unless given)')
-    .argument('<number>')
-    .option('--quarantine-days <days>', 'days before it may be handed out again')
-    .option('--json', 'JSON output for scripts')
-    .action(async (number: string, o: { quarantineDays?: string; json?: boolean }) => {
-      const inventory = await resolveInventory();
-      const record = await existing(inventory, number);
-      if ((record.state !== 'reserved' && record.state !== 'assigned') || !record.userId) {
-        throw new DialtoneError('NumberInvalid', `${number} is ${describe(record)}; only a reserved or assigned number can be released (use \`dialtone numbers free\` to free it by hand)`);
-      }
-      const days = o.quarantineDays === undefined ? undefined : Number(o.quarantineDays);
-      if (days !== undefined && (!Number.isInteger(days) || days < 0)) throw new DialtoneError('ConfigInvalid', `--quarantine-days must be a whole number of days, not '${o.quarantineDays}'`);
-      await inventory.release(number, record.userId, { ...actor(), ...(days === undefined ? {} : { quarantineDays: days }) });
-      await report(inventory, number, o.json, 'Released');
-    });
+  examples(
+    withYes(
+      numbers
+        .command('release')
+        .description('Release a reserved or assigned number into quarantine (the pool quarantine days unless given); asks first, --yes outside a terminal')
+        .argument('<number>')
+        .addOption(new Option('--quarantine-days <days>', 'days before it may be handed out again').argParser(integer({ min: 0, max: 3650 }))),
+    ),
+    ['dialtone numbers release +31201234000', 'dialtone numbers release +31201234000 --quarantine-days 0 --yes'],
+  ).action(async (number: string, o: { quarantineDays?: number; yes?: boolean }) => {
+    const inventory = await backends.inventory();
+    const record = await existing(inventory, number);
+    if ((record.state !== 'reserved' && record.state !== 'assigned') || !record.userId) {
+      throw new DialtoneError('NumberInvalid', `${number} is ${describe(record)}; only a reserved or assigned number can be released (use \`dialtone numbers free\` to free it by hand)`);
+    }
+    if (!(await ctx.confirm(`Release ${number} (${describe(record)})?`, o.yes))) throw new OperationFailed('Nothing released.');
+    await inventory.release(number, record.userId, { ...(await actor()), ...(o.quarantineDays === undefined ? {} : { quarantineDays: o.quarantineDays }) });
+    await report(inventory, number, 'Released');
+  });
 
-  numbers
-    .command('block')
-    .description('Mark a number as held outside Dialtone so it is never handed out')
-    .argument('<number>')
-    .option('--owner <owner>', 'who holds it (UPN, object id or a note)')
-    .option('--json', 'JSON output for scripts')
-    .action(async (number: string, o: { owner?: string; json?: boolean }) => {
-      const inventory = await resolveInventory();
+  examples(
+    numbers
+      .command('block')
+      .description('Mark a number as held outside Dialtone so it is never handed out')
+      .argument('<number>')
+      .option('--owner <owner>', 'who holds it (UPN, object id or a note)'),
+    ['dialtone numbers block +31201234001 --owner pbx@contoso.com'],
+  ).action(async (number: string, o: { owner?: string }) => {
+    const inventory = await backends.inventory();
+    await existing(inventory, number);
+    await inventory.block(number, o.owner ?? null, await actor());
+    await report(inventory, number, 'Blocked');
+  });
+
+  examples(numbers.command('unblock').description('Make a blocked number free again').argument('<number>'), ['dialtone numbers unblock +31201234001']).action(async (number: string) => {
+    const inventory = await backends.inventory();
+    await existing(inventory, number);
+    await inventory.unblock(number, await actor());
+    await report(inventory, number, 'Unblocked');
+  });
+
+  examples(numbers.command('free').description('Free a number by hand, whatever its state (skips quarantine)').argument('<number>'), ['dialtone numbers free +31201234000']).action(
+    async (number: string) => {
+      const inventory = await backends.inventory();
       await existing(inventory, number);
-      await inventory.block(number, o.owner ?? null, actor());
-      await report(inventory, number, o.json, 'Blocked');
-    });
+      await inventory.free(number, await actor());
+      await report(inventory, number, 'Freed');
+    },
+  );
 
-  numbers
-    .command('unblock')
-    .description('Make a blocked number free again')
-    .argument('<number>')
-    .option('--json', 'JSON output for scripts')
-    .action(async (number: string, o: { json?: boolean }) => {
-      const inventory = await resolveInventory();
-      await existing(inventory, number);
-      await inventory.unblock(number, actor());
-      await report(inventory, number, o.json, 'Unblocked');
-    });
-
-  numbers
-    .command('free')
-    .description('Free a number by hand, whatever its state (skips quarantine)')
-    .argument('<number>')
-    .option('--json', 'JSON output for scripts')
-    .action(async (number: string, o: { json?: boolean }) => {
-      const inventory = await resolveInventory();
-      await existing(inventory, number);
-      await inventory.free(number, actor());
-      await report(inventory, number, o.json, 'Freed');
-    });
-
-  numbers
-    .command('export')
-    .description(`Export numbers as CSV (${CSV_COLUMNS.join(',')})`)
-    .option('--pool <pool>', 'one pool')
-    .option('--out <file>', 'write to this file instead of standard output')
-    .action(async (o: { pool?: string; out?: string }) => {
-      const records = await (await resolveInventory()).list(o.pool ? { pool: o.pool } : {});
-      const csv = toCsv(records);
-      if (!o.out) return io.out(csv.trimEnd());
-      await writeFile(o.out, csv, 'utf8');
-      io.err(`Wrote ${records.length} numbers to ${o.out}`);
-    });
+  examples(
+    numbers
+      .command('export')
+      .description(`Export numbers as CSV for a spreadsheet (${CSV_COLUMNS.join(',')}); with -o json|jsonl|tsv the same rows in that format`)
+      .option('--pool <pool>', 'one pool')
+      .option('--out <file>', 'write to this file instead of standard output'),
+    ['dialtone numbers export --out numbers.csv', 'dialtone numbers export --pool ams | head'],
+  ).action(async (o: { pool?: string; out?: string }) => {
+    const records = await (await backends.inventory()).list(o.pool ? { pool: o.pool } : {});
+    const out = ctx.output();
+    if (o.out) {
+      await writeFile(o.out, toCsv(records), 'utf8');
+      return out.note(`Wrote ${records.length} numbers to ${o.out}`);
+    }
+    if (out.format !== 'table') {
+      await out.list(records, CSV_COLUMNS.map((c): Column<NumberRecord> => ({ header: c, value: (r) => r[c] })));
+      return;
+    }
+    // CSV on stdout, streamed like a list (a reader that stops early ends it quietly).
+    await out.lines([CSV_COLUMNS.join(','), ...records.map(csvLine)], true);
+  });
 
   return numbers;
 }

@@ -1,7 +1,10 @@
 import { Command } from 'commander';
 import { canonicalDesiredState, type DesiredVoiceState } from '../../shared/domain/voice-state.js';
-import { describeDesired, previewVoice, type PlanDeps } from '../../shared/usecases/plan-voice.js';
-import type { CliIo } from '../io.js';
+import { describeDesired, previewVoice } from '../../shared/usecases/plan-voice.js';
+import type { CliContext } from '../context.js';
+import { examples } from '../options.js';
+import { resolvePerson } from '../people.js';
+import type { Backends } from '../program.js';
 
 function differences(desired: DesiredVoiceState, applied: DesiredVoiceState | null): string[] {
   if (!applied) return ['nothing applied yet'];
@@ -16,32 +19,33 @@ function differences(desired: DesiredVoiceState, applied: DesiredVoiceState | nu
   return out;
 }
 
-/** `dialtone plan <user>`: what Dialtone would do for a person now; changes nothing. */
-export function planCommand(resolve: () => Promise<PlanDeps>, io: CliIo): Command {
-  return new Command('plan')
-    .description('Dry run: the voice state Dialtone would give a person now, against what it last applied (changes nothing)')
-    .argument('<user>', 'userPrincipalName or Entra object id')
-    .option('--json', 'JSON output for scripts')
-    .action(async (who: string, o: { json?: boolean }) => {
-      const deps = await resolve();
-      const found = who.includes('@') ? (await deps.directory.findUsers('userPrincipalName', who))[0] : await deps.directory.getUser(who);
-      if (!found) {
-        io.err(`No Entra ID user '${who}' (directory sync can lag).`);
-        return io.exit(1);
-      }
-      const { record, preview } = await previewVoice(found.id, deps);
-      if (o.json) return io.out(JSON.stringify({ user: { id: found.id, userPrincipalName: found.userPrincipalName }, preview, lastApplied: record?.lastApplied ?? null }, null, 2));
-      io.out(`${found.userPrincipalName} (${found.id}) — dry run, nothing was changed`);
+/** `dialtone plan <person>`: what Dialtone would do for a person now; changes nothing. */
+export function planCommand(ctx: CliContext, backends: Pick<Backends, 'plan'>): Command {
+  return examples(
+    new Command('plan')
+      .description('Dry run: the voice state Dialtone would give a person now, against what it last applied (changes nothing)')
+      .argument('<user>', 'UPN, Entra object id, employee id or mail'),
+    ['dialtone plan anna@contoso.com', 'dialtone plan E1001 --sandbox .sandbox-state -o json'],
+  ).action(async (who: string) => {
+    const deps = await backends.plan();
+    // The one person resolver, on what plan reads: Entra ID, then Dialtone's records.
+    const person = await resolvePerson(who, { directory: async () => deps.directory, records: async () => deps.records });
+    const { record, preview } = await previewVoice(person.userId, deps);
+    const out = ctx.output();
+    out.value({ user: { id: person.userId, userPrincipalName: person.userPrincipalName }, preview, lastApplied: record?.lastApplied ?? null }, () => {
+      const lines = [`${person.userPrincipalName ?? person.userId} (${person.userId}) — dry run, nothing was changed`];
       if (preview.kind === 'outcome') {
         const o2 = preview.outcome;
-        io.out(`  would not send a command: ${'code' in o2 ? `${o2.code}: ` : ''}${'message' in o2 ? o2.message : o2.summary}`);
-        return;
+        lines.push(`  would not send a command: ${'code' in o2 ? `${o2.code}: ` : ''}${'message' in o2 ? o2.message : o2.summary}`);
+        return lines;
       }
-      io.out(`  desired (${preview.reason}): ${describeDesired(preview.desired)}`);
-      if (preview.number) io.out(`  number: ${preview.number.number} from pool ${preview.number.pool}`);
-      if (preview.releases.length > 0) io.out(`  would quarantine: ${preview.releases.join(', ')}`);
-      io.out(`  last applied: ${record?.lastApplied ? describeDesired(record.lastApplied) : 'nothing yet'}`);
+      lines.push(`  desired (${preview.reason}): ${describeDesired(preview.desired)}`);
+      if (preview.number) lines.push(`  number: ${preview.number.number} from pool ${preview.number.pool}`);
+      if (preview.releases.length > 0) lines.push(`  would quarantine: ${preview.releases.join(', ')}`);
+      lines.push(`  last applied: ${record?.lastApplied ? describeDesired(record.lastApplied) : 'nothing yet'}`);
       const diff = differences(preview.desired, record?.lastApplied ?? null);
-      io.out(diff.length === 0 ? '  no change: plan would send nothing' : `  changes: ${diff.join('; ')}`);
+      lines.push(diff.length === 0 ? '  no change: plan would send nothing' : `  changes: ${diff.join('; ')}`);
+      return lines;
     });
+  });
 }

@@ -1,17 +1,25 @@
-import { writeFile } from 'node:fs/promises';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
-import { loadSandboxInputs, SandboxInputError } from '../../sandbox/host/inputs.js';
-import { formatReport } from '../../sandbox/host/report.js';
-import { runSandbox } from '../../sandbox/host/sandbox.js';
-import { readSandboxState, writeSandboxState } from '../../sandbox/host/state.js';
-import type { CliIo } from '../io.js';
+import { isDialtoneError } from '../../shared/domain/errors.js';
+import type { CliContext } from '../context.js';
+import { InputError, UsageError } from '../errors.js';
+import { examples, integer } from '../options.js';
+import { writeSandboxInputs } from '../sandbox-session.js';
+
+/** The sample data shipped in the repository (sandbox/data), found from cli/ and from dist/cli/ alike. */
+function dataFile(name: string): string {
+  const compiled = fileURLToPath(import.meta.url).split(sep).includes('dist');
+  return fileURLToPath(new URL(`${compiled ? '../../../' : '../../'}sandbox/data/${name}`, import.meta.url));
+}
 
 export const bundledData = {
-  tenant: fileURLToPath(new URL('../../sandbox/data/tenant.json', import.meta.url)),
-  events: fileURLToPath(new URL('../../sandbox/data/hr-events.ndjson', import.meta.url)),
-  policy: fileURLToPath(new URL('../../sandbox/data/voice-policy.yaml', import.meta.url)),
-  numbers: fileURLToPath(new URL('../../sandbox/data/numbers.json', import.meta.url)),
+  tenant: dataFile('tenant.json'),
+  events: dataFile('hr-events.ndjson'),
+  policy: dataFile('voice-policy.yaml'),
+  numbers: dataFile('numbers.json'),
 };
 
 interface RunOptions {
@@ -19,57 +27,94 @@ interface RunOptions {
   events: string;
   policy: string;
   numbers?: string;
-  json?: boolean;
   storage: 'auto' | 'azurite' | 'memory';
   worker: boolean;
-  workers: string;
+  workers: number;
   log?: string;
   state?: string;
 }
 
-export function sandboxCommand(io: CliIo): Command {
+async function closeLog(stream: WriteStream | undefined): Promise<void> {
+  if (!stream) return;
+  await new Promise<void>((resolve, reject) => stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
+}
+
+export function sandboxCommand(ctx: CliContext): Command {
   const sandbox = new Command('sandbox').description('Run Dialtone end to end against simulated Graph, Teams and Service Bus');
-  sandbox
-    .command('run')
-    .description('Play HR events through the whole pipeline until nothing is left to do, then report')
-    .requiredOption('--tenant <file>', 'simulated tenant (users, licences, Teams policies, external assignments)')
-    .requiredOption('--events <file>', 'HR events, one JSON object per line')
-    .option('--policy <file>', 'voice policy (YAML or JSON)', bundledData.policy)
-    .option('--numbers <file>', 'Direct Routing number pools (JSON)')
-    .option('--json', 'print one JSON report on stdout')
-    .addOption(new Option('--storage <kind>', 'number inventory and records store').choices(['auto', 'azurite', 'memory']).default('auto'))
-    .option('--no-worker', 'stop at the voice-commands queue and show the commands')
-    .option('--workers <n>', 'hybrid workers competing for sessions', '1')
-    .option('--log <file>', 'write the structured logs (JSON lines, with correlation ids) to a file')
-    .option('--state <dir>', 'keep queues, dead letters, clock, tenant, numbers and records in DIR; a second run continues from it')
-    .action(async (options: RunOptions) => {
-      let inputs;
+  examples(sandbox, ['dialtone sandbox run --tenant sandbox/data/tenant.json --events sandbox/data/hr-events.ndjson']);
+  examples(
+    sandbox
+      .command('run')
+      .description('Play HR events through the whole pipeline until nothing is left to do, then report (progress on stderr)')
+      .requiredOption('--tenant <file>', 'simulated tenant (users, licences, Teams policies, external assignments)')
+      .requiredOption('--events <file>', 'HR events, one JSON object per line')
+      .option('--policy <file>', 'voice policy (YAML or JSON)', bundledData.policy)
+      .option('--numbers <file>', 'Direct Routing number pools (JSON)')
+      .addOption(new Option('--storage <kind>', 'number inventory and records store').choices(['auto', 'azurite', 'memory']).default('auto'))
+      .option('--no-worker', 'stop at the voice-commands queue and show the commands')
+      .addOption(new Option('--workers <n>', 'hybrid workers competing for sessions').argParser(integer({ min: 1, max: 64 })).default(1))
+      .option('--log <file>', 'write the structured logs (JSON lines, with correlation ids) to a file, as they happen')
+      .option('--state <dir>', 'keep queues, dead letters, clock, tenant, numbers and records in DIR; a second run continues from it'),
+    [
+      'dialtone sandbox run --tenant sandbox/data/tenant.json --events sandbox/data/hr-events.ndjson --numbers sandbox/data/numbers.json',
+      'dialtone sandbox run --tenant T.json --events E.ndjson --json > report.json',
+      'dialtone sandbox run --tenant T.json --events E.ndjson --state .sandbox-state --log run.log',
+    ],
+  ).action(async (options: RunOptions) => {
+    if (options.state && options.storage === 'azurite') {
+      throw new UsageError('--state keeps the inventory in memory; it cannot be combined with --storage azurite.');
+    }
+    // Progress from the first moment: loading 100,000 numbers or starting Azurite takes a while.
+    const progress = await ctx.progress('sandbox run');
+    let log: WriteStream | undefined;
+    try {
+      progress.update('reading the inputs');
+      const [{ loadSandboxInputs }, { runSandbox }, { readSandboxState, writeSandboxState }, { formatReport }] = await Promise.all([
+        import('../../sandbox/host/inputs.js'),
+        import('../../sandbox/host/sandbox.js'),
+        import('../../sandbox/host/state.js'),
+        import('../../sandbox/host/report.js'),
+      ]);
+      const inputs = await loadSandboxInputs(options);
+      const saved = options.state ? await readSandboxState(options.state) : undefined;
+      if (options.log) {
+        const stream = createWriteStream(options.log);
+        await new Promise<void>((resolve, reject) => stream.once('open', () => resolve()).once('error', reject));
+        log = stream;
+      }
+      progress.update('starting the simulators');
+      let run;
       try {
-        inputs = await loadSandboxInputs(options);
+        run = await runSandbox(inputs, {
+          storage: options.state ? 'memory' : options.storage,
+          worker: options.worker,
+          workerCount: options.workers,
+          ...(saved ? { state: saved } : {}),
+          keepState: options.state !== undefined,
+          ...(log ? { onLog: (line: string) => log?.write(`${line}\n`) } : {}),
+          onProgress: (p) => progress.update(`${p.handled.toLocaleString('en')} messages handled, ${p.queued.toLocaleString('en')} queued, ${(p.simulatedMs / 3_600_000).toFixed(1)} h simulated`),
+        });
       } catch (error) {
-        if (error instanceof SandboxInputError) {
-          io.err(`dialtone: ${error.message}`);
-          io.exit(2);
-          return;
-        }
+        // Pools that contradict each other (overlapping ranges) make the numbers file unusable.
+        if (options.numbers && isDialtoneError(error) && error.code === 'ConfigInvalid') throw new InputError(`numbers file ${options.numbers}`, error.message);
         throw error;
       }
-      if (options.state && options.storage === 'azurite') {
-        io.err('dialtone: --state keeps the inventory in memory; it cannot be combined with --storage azurite.');
-        io.exit(2);
-        return;
+      await closeLog(log);
+      log = undefined;
+      if (options.state && run.state) {
+        await writeSandboxState(options.state, run.state);
+        await writeSandboxInputs(options.state, {
+          version: 1,
+          tenants: [JSON.parse(await readFile(options.tenant, 'utf8')) as unknown],
+          policy: { file: options.policy, text: await readFile(options.policy, 'utf8') },
+        });
       }
-      const saved = options.state ? await readSandboxState(options.state) : undefined;
-      const run = await runSandbox(inputs, {
-        storage: options.state ? 'memory' : options.storage,
-        worker: options.worker,
-        workerCount: Math.max(1, Number.parseInt(options.workers, 10) || 1),
-        ...(saved ? { state: saved } : {}),
-        keepState: options.state !== undefined,
-      });
-      if (options.state && run.state) await writeSandboxState(options.state, run.state);
-      if (options.log) await writeFile(options.log, `${run.logLines.join('\n')}\n`);
-      io.out(options.json ? JSON.stringify(run.report, null, 2) : formatReport(run.report));
-    });
+      progress.stop(`${run.report.metrics.eventsIn} events, ${run.report.deadLetters.length} dead letters`);
+      ctx.output().value(run.report, () => formatReport(run.report));
+    } finally {
+      progress.stop();
+      await closeLog(log).catch(() => undefined);
+    }
+  });
   return sandbox;
 }

@@ -1,9 +1,10 @@
-import Table from 'cli-table3';
 import { Command } from 'commander';
-import type { NumberInventory } from '../../shared/ports/number-inventory.js';
 import type { ProvisioningRecord, ProvisioningRecords } from '../../shared/ports/provisioning-records.js';
 import { describeDesired } from '../../shared/usecases/plan-voice.js';
-import type { CliIo } from '../io.js';
+import type { CliContext } from '../context.js';
+import { OperationFailed } from '../errors.js';
+import { examples } from '../options.js';
+import type { Backends } from '../program.js';
 
 /** By object id first (one read), else by UPN (a scan: the records are keyed by object id). */
 export async function findRecord(records: ProvisioningRecords, who: string): Promise<ProvisioningRecord | undefined> {
@@ -13,30 +14,33 @@ export async function findRecord(records: ProvisioningRecords, who: string): Pro
   return (await records.list()).find((r) => r.userPrincipalName.toLowerCase() === wanted);
 }
 
-/** `dialtone status <upn|objectId>`: what Dialtone last applied for a person, and why. */
-export function statusCommand(
-  resolve: () => Promise<{ records: ProvisioningRecords; inventory: NumberInventory }>,
-  io: CliIo,
-): Command {
-  return new Command('status')
-    .description('Show the provisioning record of one person: last applied voice state, numbers, history')
-    .argument('<user>', 'userPrincipalName or Entra object id')
-    .option('--json', 'JSON output for scripts')
-    .action(async (who: string, o: { json?: boolean }) => {
-      const { records, inventory } = await resolve();
-      const record = await findRecord(records, who);
-      if (!record) {
-        io.err(`No provisioning record for '${who}': Dialtone has not planned anything for this person yet.`);
-        return io.exit(1);
-      }
-      const numbers = await inventory.list({ userId: record.userId });
-      if (o.json) return io.out(JSON.stringify({ record, numbers }, null, 2));
-      io.out(`${record.userPrincipalName} (${record.userId})`);
-      io.out(`  last applied: ${record.lastApplied ? describeDesired(record.lastApplied) : 'nothing yet'}${record.lastAppliedAt ? ` at ${record.lastAppliedAt}` : ''}`);
-      io.out(`  newest HR event: ${record.lastEventId ?? 'none'}${record.lastEventAt ? ` (${record.lastEventAt})` : ''}`);
-      io.out(`  numbers: ${numbers.map((n) => `${n.number} ${n.state} (${n.pool})`).join(', ') || 'none'}`);
-      const table = new Table({ head: ['at', 'stage', 'event', 'outcome', 'detail', 'correlation id'], wordWrap: true, colWidths: [22, 8, 14, 14, 60, 24] });
-      for (const e of record.history) table.push([e.at, e.stage, e.eventId, e.outcome, e.detail, e.correlationId]);
-      io.out(table.toString());
-    });
+/** `dialtone status <person>`: what Dialtone last applied for a person, and why. */
+export function statusCommand(ctx: CliContext, backends: Pick<Backends, 'records' | 'inventory' | 'person'>): Command {
+  return examples(
+    new Command('status')
+      .description('Show the provisioning record of one person: last applied voice state, numbers, history')
+      .argument('<user>', 'UPN, Entra object id, employee id or mail'),
+    ['dialtone status anna@contoso.com', 'dialtone status E1001 -o json', 'dialtone status anna@contoso.com --sandbox .sandbox-state'],
+  ).action(async (who: string) => {
+    const person = await backends.person(who);
+    const records = await backends.records();
+    const record = await records.get(person.userId);
+    if (!record) throw new OperationFailed(`No provisioning record for '${who}' (${person.userId}): Dialtone has not planned anything for this person yet.`);
+    const numbers = await (await backends.inventory()).list({ userId: record.userId });
+    const out = ctx.output();
+    out.value({ record, numbers }, () => [
+      `${record.userPrincipalName} (${record.userId})`,
+      `  last applied: ${record.lastApplied ? describeDesired(record.lastApplied) : 'nothing yet'}${record.lastAppliedAt ? ` at ${record.lastAppliedAt}` : ''}`,
+      `  newest HR event: ${record.lastEventId ?? 'none'}${record.lastEventAt ? ` (${record.lastEventAt})` : ''}`,
+      `  numbers: ${numbers.map((n) => `${n.number} ${n.state} (${n.pool})`).join(', ') || 'none'}`,
+      out.table(record.history, [
+        { header: 'at', value: (e) => e.at },
+        { header: 'stage', value: (e) => e.stage },
+        { header: 'event', value: (e) => e.eventId },
+        { header: 'outcome', value: (e) => e.outcome },
+        { header: 'detail', value: (e) => e.detail },
+        { header: 'correlation id', value: (e) => e.correlationId },
+      ]),
+    ]);
+  });
 }

@@ -1,4 +1,3 @@
-import Table from 'cli-table3';
 import { Command } from 'commander';
 import { loadTenantVoiceFile } from '../../shared/adapters/tenant-voice-file.js';
 import { isDialtoneError } from '../../shared/domain/errors.js';
@@ -6,7 +5,9 @@ import type { TenantItemReport } from '../../shared/domain/tenant-plan.js';
 import type { TenantVoiceConfig } from '../../shared/domain/tenant-voice.js';
 import type { TenantSetupShell } from '../../shared/ports/tenant-setup-shell.js';
 import { applyTenant, planTenant, tenantStatus } from '../../shared/usecases/tenant-setup.js';
-import type { CliIo } from '../io.js';
+import type { CliContext } from '../context.js';
+import { InputError, OperationFailed } from '../errors.js';
+import { examples } from '../options.js';
 
 /** A connected tenant set-up session and how to finish it (for --sandbox: write the tenant back). */
 export interface TenantShellHandle {
@@ -25,68 +26,65 @@ const run: Record<Action, (shell: TenantSetupShell, config: TenantVoiceConfig) =
   status: tenantStatus,
 };
 
-function printItems(io: CliIo, items: TenantItemReport[]): void {
-  const table = new Table({ head: ['kind', 'identity', 'status', 'detail'], wordWrap: true, colWidths: [22, 24, 16, 70] });
-  for (const item of items) table.push([item.kind, item.identity, item.status, item.detail]);
-  io.out(table.toString());
-  const counts = new Map<string, number>();
-  for (const item of items) counts.set(item.status, (counts.get(item.status) ?? 0) + 1);
-  io.out([...counts].map(([status, n]) => `${n} ${status}`).join(', ') || 'the file names nothing');
-}
+const descriptions: Record<Action, string> = {
+  plan: 'Show what apply would create or update, changing nothing',
+  apply: 'Create or update what differs from the file, through Teams PowerShell; never deletes anything. Exits 1 when an item failed',
+  status: 'Read the tenant and report each item of the file as already_exists or drifted. Exits 1 on drift or a failed item',
+};
 
-/**
- * Exit codes: 0 when the tenant is (or, for plan, can be made) as the file says; 1 when `apply`
- * had a failed item or `status` found drift or a failed item; 2 when the file is unusable.
- */
-function exitCode(action: Action, items: TenantItemReport[]): number {
-  if (items.some((i) => i.status === 'failed')) return 1;
-  if (action === 'status' && items.some((i) => i.status === 'drifted')) return 1;
-  return 0;
+async function loadConfig(file: string): Promise<TenantVoiceConfig> {
+  try {
+    return await loadTenantVoiceFile(file);
+  } catch (error) {
+    // The message already starts with the file and names the field.
+    if (isDialtoneError(error)) throw new InputError(file, error.message.replace(`${file}: `, ''));
+    throw error;
+  }
 }
 
 /** `dialtone tenant plan|apply|status --config tenant-voice.yaml`: the tenant's voice routing as code (docs/TENANT.md). */
-export function tenantCommand(open: OpenTenantShell, io: CliIo): Command {
-  const tenant = new Command('tenant').description("Keep the tenant's voice routing (PSTN usages, routes, policies, dial plans, CLI policies) in step with a file");
-  const descriptions: Record<Action, string> = {
-    plan: 'Show what apply would create or update, changing nothing',
-    apply: 'Create or update what differs from the file; never deletes anything',
-    status: 'Read the tenant and report each item of the file as already_exists or drifted',
-  };
+export function tenantCommand(ctx: CliContext, backends: { tenantShell: OpenTenantShell }): Command {
+  const tenant = new Command('tenant').description(
+    "Keep the tenant's voice routing (PSTN usages, voice routes, voice routing policies, dial plans, CallingLineIdentity policies) in step with a file",
+  );
+  examples(tenant, ['dialtone tenant status --config tenant-voice.yaml', 'dialtone tenant apply --config tenant-voice.yaml --sandbox .sandbox-state -o json']);
   for (const action of ['plan', 'apply', 'status'] as const) {
-    tenant
-      .command(action)
-      .description(descriptions[action])
-      .requiredOption('--config <file>', 'the tenant voice file (YAML or JSON)')
-      .option('--json', 'print { "items": [{ "kind", "identity", "status", "detail" }] }')
-      .action(async (o: { config: string; json?: boolean }) => {
-        let config: TenantVoiceConfig;
-        try {
-          config = await loadTenantVoiceFile(o.config);
-        } catch (error) {
-          if (!isDialtoneError(error)) throw error;
-          io.err(`dialtone: ${error.message}`);
-          return io.exit(2);
-        }
-        let handle: TenantShellHandle;
-        try {
-          handle = await open();
-        } catch (error) {
-          io.err(`dialtone: cannot open Teams PowerShell for tenant set-up: ${(error as Error).message}`);
-          return io.exit(1);
-        }
-        let items: TenantItemReport[];
-        try {
-          items = await run[action](handle.shell, config);
-        } catch (error) {
-          await handle.close(action === 'apply');
-          io.err(`dialtone: tenant ${action}: ${(error as Error).message}`);
-          return io.exit(1);
-        }
+    examples(tenant.command(action).description(descriptions[action]).requiredOption('--config <file>', 'the tenant voice file (YAML or JSON, docs/TENANT.md)'), [
+      `dialtone tenant ${action} --config tenant-voice.yaml`,
+      `dialtone tenant ${action} --config tenant-voice.yaml --sandbox .sandbox-state --json`,
+    ]).action(async (o: { config: string }) => {
+      const config = await loadConfig(o.config);
+      let handle: TenantShellHandle;
+      try {
+        handle = await backends.tenantShell();
+      } catch (error) {
+        if (isDialtoneError(error) && error.code === 'ConfigInvalid') throw error;
+        throw new OperationFailed(`cannot open Teams PowerShell for tenant set-up: ${(error as Error).message}`);
+      }
+      let items: TenantItemReport[];
+      try {
+        items = await run[action](handle.shell, config);
+      } finally {
         await handle.close(action === 'apply');
-        if (o.json) io.out(JSON.stringify({ items }, null, 2));
-        else printItems(io, items);
-        io.exit(exitCode(action, items));
-      });
+      }
+      if (action === 'apply') await ctx.commit();
+      const out = ctx.output();
+      if (ctx.format === 'json') {
+        out.value({ items });
+      } else {
+        await out.list(items, [
+          { header: 'kind', value: (i) => i.kind },
+          { header: 'identity', value: (i) => i.identity },
+          { header: 'status', value: (i) => i.status },
+          { header: 'detail', value: (i) => i.detail },
+        ]);
+        const counts = new Map<string, number>();
+        for (const item of items) counts.set(item.status, (counts.get(item.status) ?? 0) + 1);
+        out.text([...counts].map(([status, n]) => `${n} ${status}`).join(', ') || 'the file names nothing');
+      }
+      const failed = items.some((i) => i.status === 'failed') || (action === 'status' && items.some((i) => i.status === 'drifted'));
+      if (failed) ctx.io.exit(1);
+    });
   }
   return tenant;
 }

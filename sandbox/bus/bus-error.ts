@@ -5,6 +5,8 @@ export type BusErrorCode =
   | 'SessionLockLost'
   | 'SessionCannotBeLocked'
   | 'ServiceTimeout'
+  | 'MessageSizeExceeded'
+  | 'ServiceBusy'
   | 'InvalidOperation';
 
 /** Shaped like ServiceBusError (name + code) so the same `isServiceBusError`-style guards work. */
@@ -17,6 +19,6 @@ export class BusError extends Error {
     message: string,
   ) {
     super(message);
-    this.retryable = code === 'ServiceTimeout' || code === 'SessionCannotBeLocked';
+    this.retryable = code === 'ServiceTimeout' || code === 'SessionCannotBeLocked' || code === 'ServiceBusy';
   }
 }

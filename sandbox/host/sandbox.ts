@@ -14,7 +14,7 @@ import type { BusSender, OutgoingMessage } from '../../shared/ports/bus.js';
 import type { NumberInventory } from '../../shared/ports/number-inventory.js';
 import type { ProvisioningRecords } from '../../shared/ports/provisioning-records.js';
 import { isAzuriteAvailable, startAzurite } from '../azurite.js';
-import { MemoryBus } from '../bus/memory-bus.js';
+import { isBatch, MemoryBus } from '../bus/memory-bus.js';
 import { deployedQueues } from '../bus/queues.js';
 import { SimClock } from '../clock.js';
 import { startGraphSimulator, type GraphFaults, type GraphSimulator } from '../graph-sim/index.js';
@@ -41,7 +41,20 @@ export interface SandboxOptions {
   graphFaults?: GraphFaults;
   /** Give up when nothing progresses for this long in real time. */
   stallTimeoutMs?: number;
+  /** Each structured log line as it is written (`--log FILE` streams them). */
+  onLog?: (line: string) => void;
+  /** Called as the run goes (the CLI's progress display). */
+  onProgress?: (progress: SandboxProgress) => void;
   teams?: Parameters<typeof startTeamsSimulator>[0] extends infer O ? Partial<Omit<O & object, 'tenant' | 'clock'>> : never;
+}
+
+export interface SandboxProgress {
+  /** Messages the functions have handled so far in this run. */
+  handled: number;
+  /** Messages waiting on all queues (scheduled ones not counted). */
+  queued: number;
+  /** Simulated time since the sandbox's start. */
+  simulatedMs: number;
 }
 
 export interface SandboxRun {
@@ -95,7 +108,7 @@ export class Sandbox {
   static async start(inputs: SandboxInputs, options: SandboxOptions = {}): Promise<Sandbox> {
     const clock = new SimClock(options.state ? new Date(options.state.clock.startedAt) : sandboxStart(inputs.eventLines));
     if (options.state) clock.advanceTo(options.state.clock.now);
-    const logger = createMemoryLogger('info');
+    const logger = createMemoryLogger('info', options.onLog);
     const bus = new MemoryBus(clock, sandboxQueues);
     if (options.state) bus.restore(options.state.bus);
     const cleanups: (() => Promise<void>)[] = [];
@@ -131,9 +144,11 @@ export class Sandbox {
         const inner = bus.createSender(queue);
         return {
           sendMessages: async (messages) => {
-            for (const m of Array.isArray(messages) ? messages : [messages]) sent.push({ queue, message: m });
             await inner.sendMessages(messages);
+            const list = isBatch(messages) ? messages.messages() : Array.isArray(messages) ? messages : [messages as OutgoingMessage];
+            for (const m of list) sent.push({ queue, message: m });
           },
+          createMessageBatch: (batchOptions) => inner.createMessageBatch(batchOptions),
           scheduleMessages: (messages, at) => inner.scheduleMessages(messages, at),
           close: () => inner.close(),
         };
@@ -302,9 +317,13 @@ async function drive(
   const changes = (inputs.tenant.directoryChanges ?? []).map((c) => clock.startedAt + c.atMs);
   const watched = worker ? undefined : [queueNames.hrEvents, queueNames.userChanges, queueNames.voiceResults];
   let lastProgress = Date.now();
+  let total = 0;
+  const report = () => options.onProgress?.({ handled: total, queued: bus.availableCount(), simulatedMs: clock.nowMs() - clock.startedAt });
   for (;;) {
     const handled = await host.pump();
     if (handled > 0) {
+      total += handled;
+      report();
       lastProgress = Date.now();
       continue;
     }
@@ -323,6 +342,7 @@ async function drive(
     if (due.length === 0) return;
     clock.advanceTo(Math.min(...due));
     graph.advanceTo(clock.now());
+    report();
     lastProgress = Date.now();
   }
 }

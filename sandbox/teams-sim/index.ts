@@ -47,9 +47,12 @@ export interface TeamsSimulator {
   close(): Promise<void>;
 }
 
-const standinPath = fileURLToPath(new URL('./pwsh-standin.ts', import.meta.url));
-// An absolute loader URL, so the stand-in starts from any working directory.
-const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+// Compiled (dist/, as the `dialtone` bin runs) the stand-in is JavaScript; from the sources
+// (tests, tsx) it is TypeScript, started with tsx's loader given as an absolute URL so that it
+// starts from any working directory.
+const compiled = import.meta.url.endsWith('.js');
+const standinPath = fileURLToPath(new URL(compiled ? './pwsh-standin.js' : './pwsh-standin.ts', import.meta.url));
+const standinArgs = (): string[] => (compiled ? [standinPath] : ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, standinPath]);
 
 export async function startTeamsSimulator(options: TeamsSimulatorOptions): Promise<TeamsSimulator> {
   const file = parseSandboxTenantFile(options.tenant);
@@ -66,7 +69,7 @@ export async function startTeamsSimulator(options: TeamsSimulatorOptions): Promi
     ...(seed === undefined ? {} : { seed }),
   });
   return {
-    pwshCommand: { command: process.execPath, args: ['--import', tsxLoader, standinPath], env: { [SIM_URL_ENV]: server.baseUrl } },
+    pwshCommand: { command: process.execPath, args: standinArgs(), env: { [SIM_URL_ENV]: server.baseUrl } },
     tenant,
     metrics: () => server.metrics(),
     setFaults: (rules) => server.setFaults(rules),

@@ -31,6 +31,9 @@ export const HrPersonSchema = z
   .catchall(attributeValue);
 export type HrPerson = z.infer<typeof HrPersonSchema>;
 
+/** The HR attributes the contract names (more may come through the catchall; policies declare those). */
+export const HR_ATTRIBUTES: readonly string[] = Object.keys(HrPersonSchema.shape);
+
 export const HrEventTypeSchema = z.enum(['joiner', 'mover', 'leaver']);
 export type HrEventType = z.infer<typeof HrEventTypeSchema>;
 

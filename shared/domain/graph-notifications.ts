@@ -16,12 +16,30 @@ export type ChangeNotification = z.infer<typeof ChangeNotificationSchema>;
 
 export const NotificationCollectionSchema = z.object({ value: z.array(z.unknown()).min(1) });
 
-/** `Users/{id}` or `users/{id}` → id; resourceData.id wins when present. */
-export function userIdOf(notification: ChangeNotification): string | undefined {
+/** An Entra object id: a GUID (Graph writes it in lower case). */
+const OBJECT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export type UserIdOf = { ok: true; userId: string } | { ok: false; field: 'resourceData.id' | 'resource'; reason: string };
+
+/**
+ * `Users/{id}` or `users/{id}` → id; resourceData.id wins when present. The id becomes the
+ * session id of the user's messages (one session per user, at most 128 characters), so only a
+ * GUID-shaped Entra object id is accepted, in lower case: a UPN or a 10 KB string is refused
+ * here, for this notification alone.
+ */
+export function userIdOf(notification: ChangeNotification): UserIdOf {
   const fromData = notification.resourceData?.id;
-  if (fromData) return fromData;
+  if (fromData !== undefined) {
+    return OBJECT_ID.test(fromData)
+      ? { ok: true, userId: fromData.toLowerCase() }
+      : { ok: false, field: 'resourceData.id', reason: `not an Entra object id (a GUID); ${fromData.length} characters` };
+  }
   const match = /^\/?users\/([^/?]+)$/i.exec(notification.resource);
-  return match?.[1];
+  if (!match?.[1]) return { ok: false, field: 'resource', reason: 'not a user' };
+  const id = match[1];
+  return OBJECT_ID.test(id)
+    ? { ok: true, userId: id.toLowerCase() }
+    : { ok: false, field: 'resource', reason: `Users/{id} does not name an Entra object id (a GUID); ${id.length} characters` };
 }
 
 /** Compared in constant time: the clientState is the only proof a POST came from our subscription. */

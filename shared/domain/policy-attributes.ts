@@ -5,7 +5,8 @@ export type AttributeValue = string | number | boolean | null | undefined;
 /** What a policy rule can match on: the HR snapshot merged over the Entra ID attributes. */
 export type PersonAttributes = Record<string, AttributeValue>;
 
-const entraAttributes = [
+/** The Entra ID user attributes a policy rule can match on (Graph names). */
+export const ENTRA_ATTRIBUTES = [
   'department',
   'jobTitle',
   'employeeId',
@@ -25,7 +26,7 @@ const entraAttributes = [
 export function mergeAttributes(entra: DirectoryUser | undefined, hr: HrPerson | undefined): PersonAttributes {
   const merged: PersonAttributes = {};
   if (entra !== undefined) {
-    for (const name of entraAttributes) {
+    for (const name of ENTRA_ATTRIBUTES) {
       const value = entra[name];
       if (hasValue(value)) merged[name] = value;
     }

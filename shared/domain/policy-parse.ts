@@ -75,6 +75,7 @@ const vocabulary = [
   'name',
   'when',
   'managedPolicies',
+  'attributes',
   ...policyTypes,
 ];
 

@@ -82,6 +82,8 @@ export const VoicePolicySchema = z
       .strictObject({ byDescription: z.string({ error: 'expected an attribute name' }).trim().min(1, 'expected an attribute name') })
       .optional(),
     rules: z.array(PolicyRuleSchema, { error: 'expected a list of rules' }),
+    /** Extra HR attribute names rules may match (beyond the HR contract and Entra ID); `policy validate` knows them. */
+    attributes: z.array(z.string().trim().min(1), { error: 'expected a list of attribute names' }).optional(),
     /** The policy types Dialtone grants and resets; by default the ones this file names. */
     managedPolicies: z
       .array(z.enum(policyTypes, { error: `expected one of ${policyTypes.join(', ')}` }), { error: 'expected a list of policy types' })

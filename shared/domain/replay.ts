@@ -10,8 +10,11 @@ const RETRY_STATE = ['dialtone-attempt', 'dialtone-first-attempt-at'];
 
 export interface DeadLetterFilter {
   reason?: string;
-  /** Matches the session id, the message's userId / userPrincipalName / employeeId. */
-  user?: string;
+  /**
+   * Matches the session id, the message's userId / userPrincipalName / employeeId / mail; several
+   * values are the identifiers of one person (the CLI resolves one to all of them).
+   */
+  user?: string | string[];
   messageId?: string;
   /** Only messages enqueued before / after these moments. */
   olderThan?: Date;
@@ -48,16 +51,21 @@ export function matchesFilter(message: ReceivedMessage, filter: DeadLetterFilter
   if (filter.newerThan && (enqueued === undefined || enqueued <= filter.newerThan.getTime())) return false;
   if (filter.user) {
     const body = decodeBody(message.body);
-    const wanted = filter.user.toLowerCase();
+    const wanted = new Set((Array.isArray(filter.user) ? filter.user : [filter.user]).map((u) => u.toLowerCase()));
     const candidates = [
       message.sessionId,
       bodyField(body, 'userId'),
       bodyField(body, 'userPrincipalName'),
+      bodyField(body, 'mail'),
       bodyField(body, 'person', 'userPrincipalName'),
       bodyField(body, 'person', 'employeeId'),
+      bodyField(body, 'person', 'mail'),
+      bodyField(body, 'snapshot', 'user', 'id'),
       bodyField(body, 'snapshot', 'user', 'userPrincipalName'),
+      bodyField(body, 'snapshot', 'user', 'employeeId'),
+      bodyField(body, 'snapshot', 'user', 'mail'),
     ];
-    if (!candidates.some((c) => c?.toLowerCase() === wanted)) return false;
+    if (!candidates.some((c) => c !== undefined && wanted.has(c.toLowerCase()))) return false;
   }
   return true;
 }

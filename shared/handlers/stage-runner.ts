@@ -7,6 +7,7 @@ import { decideSettlement, type RetryPolicy, type RetryState, type StageOutcome 
 import { idText, type ApplicationProperties, type BusSender, type MessageActions, type OutgoingMessage, type ReceivedMessage } from '../ports/bus.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
+import { sendInBatches } from '../usecases/send-in-batches.js';
 
 export const retryProperties = {
   attempt: 'dialtone-attempt',
@@ -99,7 +100,7 @@ async function handleOne<T>(
 
   const settlement = decideSettlement(result.outcome, retry, now, deps.retryPolicy);
   for (const batch of result.send ?? []) {
-    if (batch.messages.length > 0) await deps.sender(batch.queue).sendMessages(batch.messages);
+    await sendInBatches(deps.sender(batch.queue), batch.messages);
   }
   switch (settlement.action) {
     case 'complete':

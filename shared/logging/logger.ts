@@ -46,9 +46,15 @@ export function createJsonLogger(options: JsonLoggerOptions = {}): Logger {
 }
 
 /** A logger that keeps its lines in memory (tests and the sandbox report). */
-export function createMemoryLogger(level: LogLevel = 'debug'): Logger & { lines: string[] } {
+export function createMemoryLogger(level: LogLevel = 'debug', onLine?: (line: string) => void): Logger & { lines: string[] } {
   const lines: string[] = [];
-  const logger = createJsonLogger({ level, write: (line) => lines.push(line) });
+  const logger = createJsonLogger({
+    level,
+    write: (line) => {
+      lines.push(line);
+      onLine?.(line);
+    },
+  });
   return Object.assign(logger, { lines });
 }
 

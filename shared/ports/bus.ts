@@ -37,8 +37,26 @@ export interface ReceivedMessage extends MessageFields {
   deadLetterSource?: string;
 }
 
+/**
+ * A batch being filled (ServiceBusMessageBatch): `tryAddMessage` answers false when the message
+ * would take the batch past `maxSizeInBytes` (256 KB on the Standard tier), and the batch is
+ * then sent with `sendMessages(batch)`. Service Bus refuses an array that does not fit one batch.
+ */
+export interface BusMessageBatch {
+  readonly count: number;
+  readonly sizeInBytes: number;
+  readonly maxSizeInBytes: number;
+  tryAddMessage(message: OutgoingMessage): boolean;
+}
+
+export interface CreateMessageBatchOptions {
+  maxSizeInBytes?: number;
+}
+
 export interface BusSender {
-  sendMessages(messages: OutgoingMessage | OutgoingMessage[]): Promise<void>;
+  /** One message, or an array that must fit one batch (else MessageSizeExceeded), or a batch. */
+  sendMessages(messages: OutgoingMessage | OutgoingMessage[] | BusMessageBatch): Promise<void>;
+  createMessageBatch(options?: CreateMessageBatchOptions): Promise<BusMessageBatch>;
   scheduleMessages(messages: OutgoingMessage | OutgoingMessage[], scheduledEnqueueTimeUtc: Date): Promise<unknown>;
   close(): Promise<void>;
 }

@@ -9,6 +9,7 @@ import { deterministicId } from '../domain/ids.js';
 import type { BusSender } from '../ports/bus.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
+import { sendInBatches } from './send-in-batches.js';
 
 export interface WebhookRequest {
   validationToken: string | null;
@@ -58,6 +59,7 @@ export async function acceptGraphNotifications(request: WebhookRequest, getDeps:
   const window = deps.dedupeWindowMs ?? 60_000;
   const bucket = String(Math.floor(now.getTime() / window));
   const messages = [];
+  let rejected = 0;
   for (const raw of collection.data.value) {
     const parsed = ChangeNotificationSchema.safeParse(raw);
     if (!parsed.success) {
@@ -73,11 +75,14 @@ export async function acceptGraphNotifications(request: WebhookRequest, getDeps:
       deps.logger.warn('graph lifecycle event received', { subscriptionId: n.subscriptionId, lifecycleEvent: n.lifecycleEvent });
       continue;
     }
-    const userId = userIdOf(n);
-    if (!userId) {
-      deps.logger.warn('graph notification ignored: not about a user', { resource: n.resource });
+    const user = userIdOf(n);
+    if (!user.ok) {
+      // Refused alone: the rest of the POST is still accepted, so Graph does not retry it all.
+      rejected += 1;
+      deps.logger.warn('graph notification rejected', { field: user.field, reason: user.reason, subscriptionId: n.subscriptionId });
       continue;
     }
+    const userId = user.userId;
     const eventId = deterministicId('graph', n.subscriptionId, userId, n.changeType, bucket);
     const change: UserChange = {
       userId,
@@ -89,7 +94,14 @@ export async function acceptGraphNotifications(request: WebhookRequest, getDeps:
     };
     messages.push({ body: change, messageId: eventId, sessionId: userId, correlationId: eventId, contentType: 'application/json', subject: 'graph' });
   }
-  if (messages.length > 0) await deps.sender.sendMessages(messages);
-  deps.logger.info('graph notifications accepted', { received: collection.data.value.length, enqueued: messages.length, queue: queueNames.userChanges });
+  // Up to 1,000 notifications per POST: more than one 256 KB batch, so as many batches as needed.
+  const batches = await sendInBatches(deps.sender, messages);
+  deps.logger.info('graph notifications accepted', {
+    received: collection.data.value.length,
+    enqueued: messages.length,
+    rejected,
+    batches,
+    queue: queueNames.userChanges,
+  });
   return { status: 202 };
 }

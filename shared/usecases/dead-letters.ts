@@ -1,3 +1,4 @@
+import Long from 'long';
 import { queueNames } from '../contracts/messages.js';
 import { matchesFilter, planReplay, subjectOf, type DeadLetterFilter } from '../domain/replay.js';
 import { idText, type BusClient, type ReceivedMessage } from '../ports/bus.js';
@@ -39,6 +40,8 @@ export function viewOf(queue: string, m: ReceivedMessage): DeadLetterView {
 }
 
 const PAGE = 100;
+/** Peek is inclusive; sequence numbers start at 1. The SDK wants a Long. */
+const FIRST_SEQUENCE_NUMBER = Long.fromNumber(0);
 
 /** Non-destructive: peeks the dead-letter subqueue of each queue. */
 export async function listDeadLetters(bus: BusClient, queues: string[], filter: DeadLetterFilter, limit = 1000): Promise<DeadLetterView[]> {
@@ -55,10 +58,12 @@ async function peekDeadLetters(
   for (const queue of queues) {
     const receiver = bus.createReceiver(queue, { subQueueType: 'deadLetter' });
     try {
-      let from: unknown;
+      // Always from an explicit sequence number: without one the SDK continues after the last
+      // message any receiver of this client peeked on this entity, so a second listing saw nothing.
+      let from: unknown = FIRST_SEQUENCE_NUMBER;
       for (;;) {
-        const page = await receiver.peekMessages(PAGE, from === undefined ? {} : { fromSequenceNumber: from });
-        const fresh = from === undefined ? page : page.filter((m) => Number(m.sequenceNumber) > Number(from));
+        const page = await receiver.peekMessages(PAGE, { fromSequenceNumber: from });
+        const fresh = from === FIRST_SEQUENCE_NUMBER ? page : page.filter((m) => Number(m.sequenceNumber) > Number(from));
         for (const m of fresh) if (matchesFilter(m, filter) && out.length < limit) out.push({ queue, message: m });
         if (page.length < PAGE || fresh.length === 0 || out.length >= limit) break;
         from = page[page.length - 1]?.sequenceNumber;

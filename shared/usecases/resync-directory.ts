@@ -5,6 +5,7 @@ import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { ProvisioningRecords } from '../ports/provisioning-records.js';
 import type { SyncState } from '../ports/sync-state.js';
+import { sendInBatches } from './send-in-batches.js';
 
 export const DELTA_LINK_KEY = 'graph-users-delta';
 
@@ -34,7 +35,8 @@ export async function resyncDirectory(deps: ResyncDeps): Promise<{ changed: numb
     const change: UserChange = { userId: user.id, source: 'resync', changeType: 'updated', eventId, correlationId: eventId, occurredAt: now };
     messages.push({ body: change, messageId: eventId, sessionId: user.id, correlationId: eventId, contentType: 'application/json', subject: 'resync' });
   }
-  if (messages.length > 0) await deps.sender.sendMessages(messages);
+  // One user-change per changed user: above ~550 users that is more than one 256 KB batch.
+  await sendInBatches(deps.sender, messages);
   // Saved only after the sends: a crash before it repeats the round, and duplicate detection drops the repeats.
   await deps.state.set(DELTA_LINK_KEY, deltaLink);
   deps.logger.info('directory resync', { queue: queueNames.userChanges, changed: users.length, replanned: messages.length, first: previous === undefined });

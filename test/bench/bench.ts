@@ -93,3 +93,6 @@ for (const r of results) {
 }
 console.log(`${PEOPLE} joiners, Teams latency connect ${LATENCY.connect} ms / read ${LATENCY.read} ms / write ${LATENCY.write} ms, best of ${ROUNDS}`);
 console.log(table.toString());
+
+const { benchMemoryBus } = await import('./bus-bench.js');
+await benchMemoryBus();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildProgram } from '../../cli/program.js';
+import { dialtone } from '../helpers/cli.js';
 import { parseMoment } from '../../cli/commands/dlq.js';
 import { MemoryBus } from '../../sandbox/bus/memory-bus.js';
 import { SimClock } from '../../sandbox/clock.js';
@@ -18,34 +18,24 @@ async function busWithOneDeadLetter() {
   return bus;
 }
 
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  let code = 0;
-  return { out, err, code: () => code, io: { out: (s: string) => out.push(s), err: (s: string) => err.push(s), exit: (c: number) => (code = c) } };
-}
-
 describe('dialtone dlq', () => {
   it('lists dead letters as JSON with reason and who they are about', async () => {
     const bus = await busWithOneDeadLetter();
-    const c = capture();
-    await buildProgram(c.io, { bus: async () => bus }).parseAsync(['node', 'dialtone', 'dlq', 'list', '--json']);
-    expect(JSON.parse(c.out.join(''))).toMatchObject([{ queue: 'hr-events', messageId: 'e1', reason: 'UserAmbiguous', subject: 'E7' }]);
+    const c = await dialtone(['dlq', 'list', '--json'], { bus: async () => bus });
+    expect(JSON.parse(c.out)).toMatchObject([{ queue: 'hr-events', messageId: 'e1', reason: 'UserAmbiguous', subject: 'E7' }]);
   });
 
   it('refuses to replay everything without a filter or --all', async () => {
     const bus = await busWithOneDeadLetter();
-    const c = capture();
-    await buildProgram(c.io, { bus: async () => bus }).parseAsync(['node', 'dialtone', 'dlq', 'replay']);
-    expect(c.code()).toBe(2);
-    expect(c.err[0]).toBe('dialtone dlq replay: give a filter (--reason, --user, --message-id, --older-than, --newer-than) or --all.');
+    const c = await dialtone(['dlq', 'replay'], { bus: async () => bus });
+    expect(c.code).toBe(2);
+    expect(c.err).toBe('dialtone: dialtone dlq replay: give a filter (--reason, --user, --message-id, --older-than, --newer-than) or --all.');
   });
 
   it('replays by reason', async () => {
     const bus = await busWithOneDeadLetter();
-    const c = capture();
-    await buildProgram(c.io, { bus: async () => bus }).parseAsync(['node', 'dialtone', 'dlq', 'replay', '--reason', 'UserAmbiguous']);
-    expect(c.out.at(-1)).toBe('1 messages handled.');
+    const c = await dialtone(['dlq', 'replay', '--reason', 'UserAmbiguous'], { bus: async () => bus });
+    expect(c.out.split('\n').at(-1)).toBe('1 messages handled.');
     expect(bus.availableCount('hr-events')).toBe(1);
   });
 
@@ -53,6 +43,6 @@ describe('dialtone dlq', () => {
     const now = new Date('2026-11-23T12:00:00Z');
     expect(parseMoment('2h', now).toISOString()).toBe('2026-11-23T10:00:00.000Z');
     expect(parseMoment('2026-11-01', now).toISOString()).toBe('2026-11-01T00:00:00.000Z');
-    expect(() => parseMoment('soon', now)).toThrow("not a duration (30m, 2h, 7d) or a date: 'soon'");
+    expect(() => parseMoment('soon', now)).toThrow("expected an age (45s, 30m, 2h, 7d) or an ISO date, got 'soon'.");
   });
 });

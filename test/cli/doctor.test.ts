@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { judgeCertificate, judgeGraphPermission, judgePools, judgeTeamsRole, TEAMS_COMMUNICATIONS_ADMINISTRATOR_ROLE_ID } from '../../shared/domain/doctor.js';
 import { runDoctor, type DoctorProbes } from '../../shared/usecases/doctor.js';
-import { buildProgram } from '../../cli/program.js';
+import { dialtone } from '../helpers/cli.js';
 
 const now = new Date('2026-11-23T12:00:00Z');
 const cert = { name: 'dialtone-worker', expiresOn: new Date('2027-11-23T12:00:00Z'), notBefore: new Date('2026-01-01T00:00:00Z'), exportable: true, contentType: 'application/x-pkcs12', enabled: true };
@@ -73,13 +73,9 @@ describe('runDoctor', () => {
 
 describe('dialtone doctor', () => {
   it('exits 1 when a check fails and prints JSON for scripts', async () => {
-    const out: string[] = [];
-    let code = 0;
-    const io = { out: (s: string) => out.push(s), err: (s: string) => out.push(s), exit: (c: number) => (code = c) };
-    const program = buildProgram(io, { doctor: async () => ({ settingsProblems: ['DIALTONE_TABLES_ENDPOINT: Invalid URL'], skipped: [] }) });
-    await program.parseAsync(['node', 'dialtone', 'doctor', '--json']);
+    const { out, code } = await dialtone(['doctor', '--json'], { doctor: async () => ({ settingsProblems: ['DIALTONE_TABLES_ENDPOINT: Invalid URL'], skipped: [] }) });
     expect(code).toBe(1);
-    expect(JSON.parse(out.join('\n'))).toEqual({
+    expect(JSON.parse(out)).toEqual({
       status: 'fail',
       checks: [{ check: 'Configuration', status: 'fail', detail: 'DIALTONE_TABLES_ENDPOINT: Invalid URL' }],
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildProgram } from '../../cli/program.js';
+import { dialtone } from '../helpers/cli.js';
 import { createStaticPolicyCatalog } from '../../shared/adapters/file-policy-catalog.js';
 import { createGraphDirectory } from '../../shared/adapters/graph-directory.js';
 import { parseVoicePolicy, type VoicePolicy } from '../../shared/domain/policy.js';
@@ -43,8 +43,8 @@ async function dryRun(args: string[], policy?: VoicePolicy) {
   let freeAfter = 0;
   await played(inputs({ tenant, eventLines: events }), {}, async (sandbox) => {
     freeBefore = (await sandbox.inventory.list({ state: 'free' })).length;
-    const io = { out: (s: string) => out.push(s), err: (s: string) => out.push(s), exit: () => undefined };
-    await buildProgram(io, { plan: async () => planDeps(sandbox, policy ?? sandbox.inputs.policy) }).parseAsync(['node', 'dialtone', 'plan', ...args]);
+    const run = await dialtone(['plan', ...args], { plan: async () => planDeps(sandbox, policy ?? sandbox.inputs.policy) });
+    out.push(run.out, run.err);
     freeAfter = (await sandbox.inventory.list({ state: 'free' })).length;
   });
   return { out: out.join('\n'), freeBefore, freeAfter };

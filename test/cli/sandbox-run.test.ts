@@ -2,15 +2,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildProgram } from '../../cli/program.js';
+import { dialtone } from '../helpers/cli.js';
 
 async function run(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  let code = 0;
-  const io = { out: (s: string) => out.push(s), err: (s: string) => err.push(s), exit: (c: number) => (code = c) };
-  await buildProgram(io).parseAsync(['node', 'dialtone', 'sandbox', 'run', ...args]);
-  return { out, err, code };
+  const { out, err, code } = await dialtone(['sandbox', 'run', ...args]);
+  return { out: out === '' ? [] : out.split('\n'), err: err.split('\n'), code };
 }
 
 describe('dialtone sandbox run with unusable inputs', () => {

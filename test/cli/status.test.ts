@@ -1,22 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { buildProgram } from '../../cli/program.js';
+import { dialtone } from '../helpers/cli.js';
 import { ANNA, inputs, played } from '../integration/sandbox-fixtures.js';
 
 async function statusOf(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  let code = 0;
+  let result = { out: '', err: '', code: 0 };
   await played(inputs(), {}, async (sandbox) => {
-    const io = { out: (s: string) => out.push(s), err: (s: string) => err.push(s), exit: (c: number) => (code = c) };
-    await buildProgram(io, { records: async () => sandbox.records, inventory: async () => sandbox.inventory }).parseAsync(['node', 'dialtone', 'status', ...args]);
+    result = await dialtone(['status', ...args], { records: async () => sandbox.records, inventory: async () => sandbox.inventory });
   });
-  return { out, err, code };
+  return result;
 }
 
 describe('dialtone status', () => {
   it('finds a person by UPN and shows what was applied, the numbers and the history with correlation ids', async () => {
     const { out } = await statusOf(['anna.devries@contoso.example', '--json']);
-    const { record, numbers } = JSON.parse(out.join('')) as {
+    const { record, numbers } = JSON.parse(out) as {
       record: { userId: string; lastApplied: { phoneNumber: string }; history: { correlationId: string; eventId: string }[] };
       numbers: { number: string; state: string }[];
     };
@@ -32,6 +29,8 @@ describe('dialtone status', () => {
   it('says so, and exits 1, for someone Dialtone never planned', async () => {
     const { err, code } = await statusOf(['nobody@contoso.example']);
     expect(code).toBe(1);
-    expect(err[0]).toBe("No provisioning record for 'nobody@contoso.example': Dialtone has not planned anything for this person yet.");
+    expect(err).toBe(
+      "dialtone: No person 'nobody@contoso.example' in Entra ID or Dialtone's records (give a UPN, an object id, an employee id or a mail address; directory sync can lag).",
+    );
   });
 });

@@ -11,6 +11,7 @@ import { SimClock } from '../../sandbox/clock.js';
 import { startGraphSimulator, type GraphSimulator } from '../../sandbox/graph-sim/index.js';
 import { parseSandboxTenantFile } from '../../sandbox/teams-sim/tenant-file.js';
 import { ids, tenant } from './fixtures.js';
+import { recordingSender } from '../helpers/recording-sender.js';
 
 let graph: GraphSimulator | undefined;
 afterEach(async () => {
@@ -30,14 +31,11 @@ async function setup() {
   const records = createMemoryProvisioningRecords({ service });
   await records.update(ids.anna, () => emptyRecord(ids.anna, 'anna.devries@contoso.example'));
   const state = entitySyncState(service.table('sync'));
-  const sent: OutgoingMessage[] = [];
-  const sender = {
-    sendMessages: async (m: OutgoingMessage | OutgoingMessage[]) => void sent.push(...(Array.isArray(m) ? m : [m])),
-    scheduleMessages: async () => [],
-    close: async () => undefined,
-  };
+  const recording = recordingSender({ name: 'user-changes', requiresSession: true });
+  const sent: OutgoingMessage[] = recording.sent;
+  const sender = recording.sender;
   const deps = { delta: directory, records, state, sender, clock, logger: silentLogger };
-  return { clock, deps, sent, state };
+  return { clock, deps, sent, state, sendCalls: recording.sendCalls };
 }
 
 describe('the directory resync (users delta)', () => {
@@ -59,5 +57,30 @@ describe('the directory resync (users delta)', () => {
     const result = await resyncDirectory(deps);
     expect(result.replanned).toBe(1);
     expect(sent.map((m) => m.sessionId)).toEqual([ids.anna]);
+  });
+
+  it('700 resync users save the delta link: the user-changes go out in as many 256 KB batches as needed', async () => {
+    const clock = new SimClock('2026-11-23T12:00:00Z');
+    const base = tenant();
+    const many = Array.from({ length: 700 }, (_, i) => ({
+      id: `7a000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      userPrincipalName: `user${i}@contoso.example`,
+      employeeId: `R${i}`,
+      servicePlans: ['TEAMS1', 'MCOEV'],
+    }));
+    graph = await startGraphSimulator({ tenant: parseSandboxTenantFile({ ...base, users: [...base.users, ...many] }), clock });
+    const directory = createGraphDirectory({ baseUrl: graph.baseUrl, accessToken: async () => 'token' });
+    const service = createMemoryTableService();
+    const records = createMemoryProvisioningRecords({ service });
+    for (const user of many) await records.update(user.id, () => emptyRecord(user.id, user.userPrincipalName));
+    const state = entitySyncState(service.table('sync'));
+    const recording = recordingSender({ name: 'user-changes', requiresSession: true });
+
+    const result = await resyncDirectory({ delta: directory, records, state, sender: recording.sender, clock, logger: silentLogger });
+
+    expect(result.replanned).toBe(700);
+    expect(new Set(recording.sent.map((m) => m.sessionId)).size).toBe(700);
+    expect(recording.sendCalls()).toBeGreaterThan(1);
+    expect(await state.get(DELTA_LINK_KEY)).toMatch(/\/users\/delta/);
   });
 });

@@ -1,9 +1,9 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { csvField, numbersCommand } from '../../cli/commands/numbers.js';
+import { csvField } from '../../cli/commands/numbers.js';
+import { buildProgram } from '../../cli/program.js';
 import { createMemoryNumberInventory } from '../../shared/adapters/memory-number-inventory.js';
 import type { NumberInventory } from '../../shared/ports/number-inventory.js';
 
@@ -25,9 +25,8 @@ describe('dialtone numbers', () => {
   const run = async (...args: string[]): Promise<string> => {
     out = [];
     err = [];
-    const program = new Command('dialtone').exitOverride();
-    program.addCommand(numbersCommand(async () => inventory, { out: (s) => out.push(s), err: (s) => err.push(s) }, () => NOW).exitOverride());
-    await program.parseAsync(['node', 'dialtone', 'numbers', ...args]);
+    const io = { out: (s: string) => out.push(s), err: (s: string) => err.push(s), exit: () => undefined };
+    await buildProgram(io, { inventory: async () => inventory, now: () => NOW, stdinIsTTY: () => false }).parseAsync(['node', 'dialtone', 'numbers', ...args]);
     return out.join('\n');
   };
   const failure = async (...args: string[]): Promise<Error> => {
@@ -103,7 +102,7 @@ describe('dialtone numbers', () => {
     await run('import', file);
     await inventory.allocate('ams', 'user-a', { now: NOW, reservationTtlMs: 60_000 });
     await inventory.confirm('+31201234000', 'user-a', { now: NOW });
-    expect(await run('release', '+31201234000')).toBe('Released: +31201234000 is now quarantined for user-a until 2027-01-31T08:00:00.000Z.');
+    expect(await run('release', '+31201234000', '--yes')).toBe('Released: +31201234000 is now quarantined for user-a until 2027-01-31T08:00:00.000Z.');
   });
 
   it('refuses to release a free number', async () => {
@@ -131,8 +130,8 @@ describe('dialtone numbers', () => {
     await run('export', '--pool', 'ext', '--out', target);
     expect(await readFile(target, 'utf8')).toBe(
       'number,pool,state,userId,reservedUntil,quarantinedUntil,owner,updatedAt\r\n' +
-        '+31201234567;ext=100,ext,blocked,,,,"Reception, main desk",2026-11-02T08:00:00.000Z\r\n' +
-        '+31201234567;ext=101,ext,free,,,,,2026-11-02T08:00:00.000Z\r\n',
+        "'+31201234567;ext=100,ext,blocked,,,,\"Reception, main desk\",2026-11-02T08:00:00.000Z\r\n" +
+        "'+31201234567;ext=101,ext,free,,,,,2026-11-02T08:00:00.000Z\r\n",
     );
     expect(err).toEqual([`Wrote 2 numbers to ${target}`]);
   });

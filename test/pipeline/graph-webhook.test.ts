@@ -4,13 +4,15 @@ import { createGraphWebhookHandler } from '../../shared/handlers/graph-webhook.j
 import { createMemoryLogger } from '../../shared/logging/logger.js';
 import type { OutgoingMessage } from '../../shared/ports/bus.js';
 import { SimClock } from '../../sandbox/clock.js';
+import { recordingSender } from '../helpers/recording-sender.js';
 
 const SECRET = 'a-client-state-of-32-characters!';
 const USER = '3b7d1c9e-0d2a-4c55-8d0e-000000000101';
 
 function harness(configured: string | null = SECRET) {
   const clientState = configured ?? undefined;
-  const sent: OutgoingMessage[] = [];
+  const recording = recordingSender({ name: 'user-changes', requiresSession: true });
+  const sent: OutgoingMessage[] = recording.sent;
   let built = 0;
   const logger = createMemoryLogger();
   const clock = new SimClock('2026-11-23T12:00:00Z');
@@ -20,14 +22,10 @@ function harness(configured: string | null = SECRET) {
       clientState,
       clock,
       logger,
-      sender: {
-        sendMessages: async (m) => void sent.push(...(Array.isArray(m) ? m : [m])),
-        scheduleMessages: async () => [],
-        close: async () => undefined,
-      },
+      sender: recording.sender,
     };
   });
-  return { handler, sent, built: () => built, logger, clock };
+  return { handler, sent, built: () => built, logger, clock, sendCalls: recording.sendCalls };
 }
 
 const post = (body: unknown, query: Record<string, string> = {}) =>
@@ -91,5 +89,46 @@ describe('the Graph webhook', () => {
     const h = harness(null);
     expect((await h.handler(post({ value: [notification()] }))).status).toBe(503);
     expect(h.sent).toEqual([]);
+  });
+
+  it('a 1,000-notification POST answers 202 and enqueues every user, in several 256 KB batches', async () => {
+    const h = harness();
+    const users = Array.from({ length: 1000 }, (_, i) => `5c000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+    const value = users.map((id) => notification({ resource: `Users/${id}`, resourceData: { '@odata.type': '#Microsoft.Graph.User', id } }));
+    const response = await h.handler(post({ value }));
+    expect(response.status).toBe(202);
+    expect(h.sent.map((m) => m.sessionId)).toEqual(users);
+    expect(h.sendCalls()).toBeGreaterThan(1);
+  });
+
+  it.each([
+    ['over 128 characters', 'x'.repeat(129)],
+    ['a UPN instead of an object id', 'anna.devries@contoso.example'],
+    ['a GUID with something after it', `${USER}/manager`],
+  ])('rejects only the notification whose resourceData.id is %s, logged and counted, and accepts the rest', async (_what, id) => {
+    const h = harness();
+    const other = '3b7d1c9e-0d2a-4c55-8d0e-000000000102';
+    const response = await h.handler(
+      post({ value: [notification({ resourceData: { id } }), notification({ resource: `Users/${other}`, resourceData: { id: other } })] }),
+    );
+    expect(response.status).toBe(202);
+    expect(h.sent.map((m) => m.sessionId)).toEqual([other]);
+    const rejected = h.logger.lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.message === 'graph notification rejected');
+    expect(rejected).toMatchObject({ field: 'resourceData.id', reason: expect.stringContaining('not an Entra object id') });
+    expect(JSON.stringify(rejected)).not.toContain(id.slice(0, 60));
+    expect(h.logger.lines.some((l) => l.includes('"rejected":1'))).toBe(true);
+  });
+
+  it('rejects a notification whose resource names no object id, when resourceData has none', async () => {
+    const h = harness();
+    const response = await h.handler(post({ value: [notification({ resource: 'Users/anna@contoso.example', resourceData: null })] }));
+    expect(response.status).toBe(202);
+    expect(h.sent).toEqual([]);
+  });
+
+  it('puts an upper-case object id on the same session as Graph\'s lower-case one', async () => {
+    const h = harness();
+    await h.handler(post({ value: [notification({ resourceData: { id: USER.toUpperCase() } })] }));
+    expect(h.sent[0]?.sessionId).toBe(USER);
   });
 });

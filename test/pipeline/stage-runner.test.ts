@@ -7,15 +7,39 @@ import { silentLogger } from '../../shared/logging/logger.js';
 import type { BusSender, OutgoingMessage } from '../../shared/ports/bus.js';
 import { SimClock } from '../../sandbox/clock.js';
 import { recordingActions } from '../helpers/fake-actions.js';
+import { recordingSender } from '../helpers/recording-sender.js';
 
 function harness(run: (input: { n: number }) => Promise<UseCaseResult>) {
   const clock = new SimClock('2026-11-02T08:00:00Z');
   const sent: { queue: string; message: OutgoingMessage; at?: Date }[] = [];
-  const sender = (queue: string): BusSender => ({
-    sendMessages: async (m) => void (Array.isArray(m) ? m : [m]).forEach((message) => sent.push({ queue, message })),
-    scheduleMessages: async (m, at) => void (Array.isArray(m) ? m : [m]).forEach((message) => sent.push({ queue, message, at })),
-    close: async () => undefined,
-  });
+  const senders = new Map<string, ReturnType<typeof recordingSender>>();
+  const sender = (queue: string): BusSender => {
+    let s = senders.get(queue);
+    if (!s) {
+      const recording = recordingSender({ name: queue });
+      const inner = recording.sender;
+      // Record in the order sent, across queues, with the queue's name.
+      s = {
+        ...recording,
+        sender: {
+          ...inner,
+          sendMessages: async (m) => {
+            const before = recording.sent.length;
+            await inner.sendMessages(m);
+            for (const message of recording.sent.slice(before)) sent.push({ queue, message });
+          },
+          scheduleMessages: async (m, at) => {
+            const before = recording.scheduled.length;
+            const ids = await inner.scheduleMessages(m, at);
+            for (const r of recording.scheduled.slice(before)) sent.push({ queue, message: r.message, at });
+            return ids;
+          },
+        },
+      };
+      senders.set(queue, s);
+    }
+    return s.sender;
+  };
   const handler = createStageHandler(
     { stage: 'test', queue: 'q', schema: z.object({ n: z.number() }), correlationOf: () => 'c', run: (input) => run(input) },
     { clock, logger: silentLogger, retryPolicy: defaultRetryPolicy, sender },
@@ -50,6 +74,15 @@ describe('the stage handler', () => {
     const { actions, settled } = recordingActions();
     await handler([{ body: { n: 1 }, messageId: 'm' }], actions);
     expect(sent.map((s) => s.message.messageId)).toEqual(['out']);
+    expect(settled[0]?.action).toBe('complete');
+  });
+
+  it('sends a use case output larger than one 256 KB batch in several batches, then completes', async () => {
+    const messages = Array.from({ length: 1500 }, (_, i) => ({ body: { i, pad: 'p'.repeat(300) }, messageId: `out-${i}` }));
+    const { handler, sent } = harness(async () => ({ outcome: { kind: 'done', summary: '' }, send: [{ queue: 'next', messages }] }));
+    const { actions, settled } = recordingActions();
+    await handler([{ body: { n: 1 }, messageId: 'm' }], actions);
+    expect(sent.map((s) => s.message.messageId)).toEqual(messages.map((m) => m.messageId));
     expect(settled[0]?.action).toBe('complete');
   });
 

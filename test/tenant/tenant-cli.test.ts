@@ -2,19 +2,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildProgram } from '../../cli/program.js';
+import { dialtone as runCli } from '../helpers/cli.js';
 import { sampleTenant } from '../integration/sandbox-fixtures.js';
 
 let dir: string;
 
-async function dialtone(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  let code = 0;
-  const io = { out: (s: string) => out.push(s), err: (s: string) => err.push(s), exit: (c: number) => (code = c) };
-  await buildProgram(io).parseAsync(['node', 'dialtone', ...args]);
-  return { out: out.join('\n'), err: err.join('\n'), code };
-}
+const dialtone = (...args: string[]) => runCli(args);
 
 type Item = { kind: string; identity: string; status: string; detail: string };
 const items = (out: string): Item[] => (JSON.parse(out) as { items: Item[] }).items;

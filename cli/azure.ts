@@ -1,0 +1,77 @@
+import { DefaultAzureCredential } from '@azure/identity';
+import { ServiceBusClient } from '@azure/service-bus';
+import { createFilePolicyCatalog } from '../shared/adapters/file-policy-catalog.js';
+import { createGraphDirectory } from '../shared/adapters/graph-directory.js';
+import { loadVoicePolicyFile } from '../shared/adapters/policy-file.js';
+import { createTableNumberInventory } from '../shared/adapters/table-number-inventory.js';
+import { createTableProvisioningRecords } from '../shared/adapters/table-provisioning-records.js';
+import { loadOperatorSettings, required } from '../shared/config/settings.js';
+import type { BusClient } from '../shared/ports/bus.js';
+import { systemClock } from '../shared/ports/clock.js';
+import type { Directory } from '../shared/ports/directory.js';
+import type { NumberInventory } from '../shared/ports/number-inventory.js';
+import type { ProvisioningRecords } from '../shared/ports/provisioning-records.js';
+import type { DoctorProbes } from '../shared/usecases/doctor.js';
+import type { PlanDeps } from '../shared/usecases/plan-voice.js';
+import { realDoctorProbes } from './doctor-probes.js';
+
+/**
+ * The real deployment behind the operator commands (signed in with `az login`). Loaded only
+ * when a command needs Azure, so `dialtone --help` and sandbox work never load the Azure SDKs.
+ */
+export async function realProbes(): Promise<DoctorProbes> {
+  let settings;
+  try {
+    settings = loadOperatorSettings();
+  } catch (error) {
+    return { settingsProblems: [(error as Error).message], skipped: [] };
+  }
+  const credential = new DefaultAzureCredential();
+  const tables = settings.tables;
+  const namespace = settings.serviceBusNamespace;
+  return realDoctorProbes(settings, credential, {
+    ...(namespace ? { bus: () => new ServiceBusClient(namespace, credential) } : {}),
+    ...(tables
+      ? { inventory: () => createTableNumberInventory('endpoint' in tables ? { endpoint: tables.endpoint, credential } : tables) }
+      : {}),
+  });
+}
+
+export async function realBus(command = 'dialtone dlq'): Promise<BusClient> {
+  const settings = loadOperatorSettings();
+  const namespace = required(settings.serviceBusNamespace, 'DIALTONE_SERVICEBUS_NAMESPACE', command);
+  return new ServiceBusClient(namespace, new DefaultAzureCredential());
+}
+
+function tableOptions(command: string) {
+  const tables = required(loadOperatorSettings().tables, 'DIALTONE_TABLES_ENDPOINT', command);
+  return 'endpoint' in tables ? { endpoint: tables.endpoint, credential: new DefaultAzureCredential() } : tables;
+}
+
+export async function realInventory(command = 'dialtone numbers'): Promise<NumberInventory> {
+  return createTableNumberInventory(tableOptions(command));
+}
+
+export async function realRecords(command = 'dialtone status'): Promise<ProvisioningRecords> {
+  return createTableProvisioningRecords(tableOptions(command));
+}
+
+/** Entra ID through Graph, for the person resolver and `plan`. */
+export async function realDirectory(): Promise<Directory> {
+  const settings = loadOperatorSettings();
+  return createGraphDirectory({ baseUrl: settings.graphBaseUrl, credential: new DefaultAzureCredential() });
+}
+
+export async function realPlanDeps(): Promise<PlanDeps> {
+  const settings = loadOperatorSettings();
+  return {
+    directory: await realDirectory(),
+    records: await realRecords('dialtone plan'),
+    inventory: await realInventory('dialtone plan'),
+    catalog: createFilePolicyCatalog(settings.policyCatalogPath),
+    policy: await loadVoicePolicyFile(settings.policyPath),
+    clock: systemClock,
+    snapshotMaxAgeMs: 0,
+    reservationTtlMs: 0,
+  };
+}
