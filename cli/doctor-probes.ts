@@ -3,6 +3,7 @@ import type { TokenCredential } from '@azure/identity';
 import { z } from 'zod';
 import type { OperatorSettings } from '../shared/config/settings.js';
 import { queueNames } from '../shared/contracts/messages.js';
+import { optionalQueueKeys } from '../shared/contracts/queues.js';
 import type { BusClient } from '../shared/ports/bus.js';
 import type { NumberInventory } from '../shared/ports/number-inventory.js';
 import type { DoctorProbes } from '../shared/usecases/doctor.js';
@@ -28,7 +29,8 @@ export function realDoctorProbes(
   if (clients.bus) {
     const bus = clients.bus();
     probes.queues = {
-      names: Object.values(queueNames),
+      // voice-commands-pwsh exists only with the graph backend: not checked here.
+      names: Object.values(queueNames).filter((name) => !optionalQueueKeys.some((key) => queueNames[key] === name)),
       deadLetters: async (queue, max) => {
         const receiver = bus.createReceiver(queue, { subQueueType: 'deadLetter' });
         try {

@@ -21,6 +21,16 @@ param nameSuffix string = uniqueString(resourceGroup().id, baseName)
 @maxLength(36)
 param workerPrincipalId string
 
+@description('Optional. Who applies voice commands: powershell (the hybrid worker, the default) or graph (the graphVoice function through Microsoft Graph\'s Teams administration API; the worker then takes only what Graph cannot do, from the voice-commands-pwsh queue).')
+@allowed([
+  'powershell'
+  'graph'
+])
+param teamsBackend string = 'powershell'
+
+@description('Optional. With teamsBackend graph: whether a hybrid worker runs to take what Graph cannot apply. Without one, such a command fails with GraphUnsupported naming the step.')
+param graphWithWorker bool = true
+
 @description('Optional. Node.js major version of the Functions runtime.')
 @allowed([
   '20'
@@ -98,6 +108,8 @@ var names = {
 // The queues are defined once, in queues.json: shared/contracts/queues.ts reads the same file for
 // the names every stage uses, and the sandbox's in-memory Service Bus for the same limits.
 var queues = loadJsonContent('queues.json').queues
+
+var graphBackend = teamsBackend == 'graph'
 
 module functionIdentity 'modules/identity.bicep' = {
   name: '${deployment().name}-identity'
@@ -247,11 +259,77 @@ module voiceCommandsQueue 'modules/service-bus-queue.bicep' = {
         principalType: 'ServicePrincipal'
         description: 'plan: sends voice commands.'
       }
+    ]
+  }
+}
+
+// Who receives voice-commands depends on the Teams backend: the worker, or the graphVoice function.
+module voiceCommandsWorkerRoles 'modules/service-bus-queue-roles.bicep' = if (!graphBackend) {
+  name: '${deployment().name}-roles-voice-commands-worker'
+  dependsOn: [
+    voiceCommandsQueue
+  ]
+  params: {
+    namespaceName: names.serviceBus
+    name: queues.voiceCommands.name
+    roleAssignments: [
       {
         roleDefinitionName: 'Azure Service Bus Data Receiver'
         principalId: workerPrincipalId
         principalType: 'ServicePrincipal'
         description: 'Hybrid worker: receives voice command sessions (and reads their dead-letter subqueue).'
+      }
+    ]
+  }
+}
+
+module voiceCommandsGraphRoles 'modules/service-bus-queue-roles.bicep' = if (graphBackend) {
+  name: '${deployment().name}-roles-voice-commands-graph'
+  dependsOn: [
+    voiceCommandsQueue
+  ]
+  params: {
+    namespaceName: names.serviceBus
+    name: queues.voiceCommands.name
+    roleAssignments: [
+      {
+        roleDefinitionName: 'Azure Service Bus Data Receiver'
+        principalId: functionIdentity.outputs.principalId
+        principalType: 'ServicePrincipal'
+        description: 'graphVoice: receives voice command sessions (teamsBackend graph).'
+      }
+    ]
+  }
+}
+
+// With the graph backend, what Graph cannot apply goes to the worker through its own queue.
+module voiceCommandsPowerShellQueue 'modules/service-bus-queue.bicep' = if (graphBackend) {
+  name: '${deployment().name}-queue-voice-commands-pwsh'
+  dependsOn: [
+    serviceBus
+  ]
+  params: {
+    namespaceName: names.serviceBus
+    name: queues.voiceCommandsPowerShell.name
+    requiresSession: queues.voiceCommandsPowerShell.requiresSession
+    requiresDuplicateDetection: queues.voiceCommandsPowerShell.requiresDuplicateDetection
+    duplicateDetectionHistoryTimeWindow: queues.voiceCommandsPowerShell.duplicateDetectionHistoryTimeWindow
+    lockDuration: queues.voiceCommandsPowerShell.lockDuration
+    maxDeliveryCount: queues.voiceCommandsPowerShell.maxDeliveryCount
+    defaultMessageTimeToLive: queues.voiceCommandsPowerShell.defaultMessageTimeToLive
+    deadLetteringOnMessageExpiration: queues.voiceCommandsPowerShell.deadLetteringOnMessageExpiration
+    roleAssignments: [
+      {
+        roleDefinitionName: 'Azure Service Bus Data Sender'
+        principalId: functionIdentity.outputs.principalId
+        principalType: 'ServicePrincipal'
+        description: 'graphVoice: hands the steps Graph cannot take to the hybrid worker.'
+      }
+      {
+        roleDefinitionName: 'Azure Service Bus Data Receiver'
+        principalId: workerPrincipalId
+        principalType: 'ServicePrincipal'
+        description: 'Hybrid worker (teamsBackend graph): receives what Graph cannot apply.'
       }
     ]
   }
@@ -342,6 +420,8 @@ module functionApp 'modules/function-app.bicep' = {
       graphBaseUrl: graphBaseUrl
       correlationStrategies: correlationStrategies
       retryWindowMinutes: retryWindowMinutes
+      teamsBackend: teamsBackend
+      graphFallbackQueue: graphBackend && graphWithWorker ? queues.voiceCommandsPowerShell.name : ''
     }
   }
 }

@@ -50,6 +50,7 @@ async function main(): Promise<number> {
         ...settings.pool,
         concurrentSessions: settings.concurrentSessions,
         maxDeliveryCount: settings.maxDeliveryCount,
+        commandsQueue: settings.commandsQueue,
         shutdownGraceMs: settings.shutdownGraceMs,
         certificateReloadMs: settings.certificate.kind === 'keyVault' ? settings.certificate.reloadIntervalMs : 0,
       },

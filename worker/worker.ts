@@ -26,6 +26,8 @@ export interface WorkerTuning {
   maxTransientAttempts?: number;
   backoffMs?: readonly number[];
   lockRenewalIntervalMs?: number;
+  /** voice-commands (powershell backend) or voice-commands-pwsh (what the graph backend hands over). */
+  commandsQueue?: string;
 }
 
 export interface WorkerDeps {
@@ -90,6 +92,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     timers,
     concurrentSessions: s.concurrentSessions ?? 4,
     maxDeliveryCount: s.maxDeliveryCount ?? 10,
+    ...(s.commandsQueue === undefined ? {} : { commandsQueue: s.commandsQueue }),
     ...(s.lockRenewalIntervalMs === undefined ? {} : { lockRenewalIntervalMs: s.lockRenewalIntervalMs }),
     ...(deps.idleWait ? { idleWait: deps.idleWait } : {}),
     apply: (command, signal) =>

@@ -30,7 +30,7 @@ export function parseMoment(value: string, now: Date): Date {
 
 function withFilters(command: Command): Command {
   return command
-    .addOption(new Option('--queue <name>', 'one queue (default: all four)').choices(allQueues))
+    .addOption(new Option('--queue <name>', 'one queue (default: all of them)').choices(allQueues))
     .option('--reason <reason>', 'dead-letter reason, e.g. PoolExhausted, UserNotFound, MaxDeliveryCountExceeded')
     .option('--user <who>', 'one person: UPN, Entra object id, employee id or mail')
     .option('--message-id <id>', 'one message')

@@ -72,6 +72,12 @@ type dialtoneSettingsType = {
 
   @description('Required. Minutes a message waits for directory or licence lag before it is dead-lettered.')
   retryWindowMinutes: int
+
+  @description('Required. Who applies voice commands: powershell (hybrid worker) or graph (the graphVoice function).')
+  teamsBackend: 'powershell' | 'graph'
+
+  @description('Required. With graph: the hybrid worker\'s queue for what Graph cannot apply; empty when no worker runs.')
+  graphFallbackQueue: string
 }
 
 resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
@@ -173,6 +179,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     DIALTONE_GRAPH_BASE_URL: dialtoneSettings.graphBaseUrl
     DIALTONE_CORRELATION_STRATEGIES: join(dialtoneSettings.correlationStrategies, ',')
     DIALTONE_RETRY_WINDOW_MINUTES: string(dialtoneSettings.retryWindowMinutes)
+    DIALTONE_TEAMS_BACKEND: dialtoneSettings.teamsBackend
+    DIALTONE_GRAPH_FALLBACK_QUEUE: dialtoneSettings.graphFallbackQueue
   }
 }
 

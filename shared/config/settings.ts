@@ -33,10 +33,14 @@ const FunctionEnvSchema = z
       .optional(),
     DIALTONE_GRAPH_CLIENT_STATE: z.string().min(16, 'must be at least 16 characters').max(128, 'must be at most 128 characters').optional(),
     DIALTONE_TEAMS_BACKEND: z.enum(['powershell', 'graph']).default('powershell'),
-    DIALTONE_GRAPH_FALLBACK_QUEUE: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9._-]{0,259}$/i, 'must be a Service Bus queue name (the hybrid worker\'s queue)')
-      .optional(),
+    // Empty (the Bicep's value when no worker is deployed) means none.
+    DIALTONE_GRAPH_FALLBACK_QUEUE: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9._-]{0,259}$/i, 'must be a Service Bus queue name (the hybrid worker\'s queue)')
+        .optional(),
+    ),
     DIALTONE_GRAPH_UNSUPPORTED_POLICY_TYPES: z
       .string()
       .default('')

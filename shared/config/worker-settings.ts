@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DialtoneError } from '../domain/errors.js';
+import { queueNames } from '../contracts/queues.js';
 import { describeSettingsError } from './settings.js';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -29,6 +30,8 @@ const WorkerEnvSchema = z
     DIALTONE_MAX_DELIVERY_COUNT: positiveInt(10),
     DIALTONE_SHUTDOWN_GRACE_SECONDS: positiveInt(60),
     DIALTONE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    // powershell backend: voice-commands; graph backend: voice-commands-pwsh (what Graph cannot apply).
+    DIALTONE_COMMANDS_QUEUE: z.enum([queueNames.voiceCommands, queueNames.voiceCommandsPowerShell]).default(queueNames.voiceCommands),
   })
   .superRefine((env, ctx) => {
     const keyVault = env.DIALTONE_KEYVAULT_URL !== undefined || env.DIALTONE_CERT_NAME !== undefined;
@@ -70,6 +73,8 @@ export interface WorkerSettings {
   maxDeliveryCount: number;
   shutdownGraceMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** The queue the worker takes commands from. */
+  commandsQueue: string;
 }
 
 /** Reads the worker's settings once; a missing or malformed one fails with its name. */
@@ -106,6 +111,7 @@ export function loadWorkerSettings(env: Record<string, string | undefined> = pro
     maxDeliveryCount: e.DIALTONE_MAX_DELIVERY_COUNT,
     shutdownGraceMs: e.DIALTONE_SHUTDOWN_GRACE_SECONDS * 1000,
     logLevel: e.DIALTONE_LOG_LEVEL,
+    commandsQueue: e.DIALTONE_COMMANDS_QUEUE,
   };
 }
 

@@ -44,12 +44,13 @@ const QueuesFileSchema = z.object({
       hrEvents: QueueDefinitionSchema,
       userChanges: QueueDefinitionSchema,
       voiceCommands: QueueDefinitionSchema,
+      voiceCommandsPowerShell: QueueDefinitionSchema,
       voiceResults: QueueDefinitionSchema,
     })
     .strict(),
 });
 
-export type QueueKey = 'hrEvents' | 'userChanges' | 'voiceCommands' | 'voiceResults';
+export type QueueKey = 'hrEvents' | 'userChanges' | 'voiceCommands' | 'voiceCommandsPowerShell' | 'voiceResults';
 
 /** One queue as infra/queues.json declares it, with the durations also in milliseconds. */
 export interface QueueDefinition extends z.infer<typeof QueueDefinitionSchema> {
@@ -84,10 +85,18 @@ export function parseQueueDefinitions(content: unknown): Record<QueueKey, QueueD
 
 export const queueDefinitions: Readonly<Record<QueueKey, QueueDefinition>> = parseQueueDefinitions(queuesFile);
 
-/** The four queue names every producer and consumer uses. */
+/**
+ * Queues a deployment may not have: voice-commands-pwsh exists only with the graph Teams backend.
+ * Commands that sweep every queue (dlq, doctor) skip them when they are absent.
+ */
+export const optionalQueueKeys: readonly QueueKey[] = ['voiceCommandsPowerShell'];
+
+/** The queue names every producer and consumer uses. */
 export const queueNames: Readonly<Record<QueueKey, string>> = {
   hrEvents: queueDefinitions.hrEvents.name,
   userChanges: queueDefinitions.userChanges.name,
   voiceCommands: queueDefinitions.voiceCommands.name,
+  /** The hybrid worker's queue when Graph applies voice commands (DIALTONE_TEAMS_BACKEND=graph). */
+  voiceCommandsPowerShell: queueDefinitions.voiceCommandsPowerShell.name,
   voiceResults: queueDefinitions.voiceResults.name,
 };

@@ -1,9 +1,23 @@
 import Long from 'long';
 import { queueNames } from '../contracts/messages.js';
+import { optionalQueueKeys } from '../contracts/queues.js';
 import { matchesFilter, planReplay, subjectOf, type DeadLetterFilter } from '../domain/replay.js';
 import { idText, type BusClient, type ReceivedMessage } from '../ports/bus.js';
 
 export const allQueues = Object.values(queueNames);
+
+const optionalQueues = new Set(optionalQueueKeys.map((key) => queueNames[key]));
+
+/** A queue this deployment does not have (voice-commands-pwsh without the graph backend) is skipped, not an error. */
+async function unlessAbsent(queue: string, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (optionalQueues.has(queue) && code === 'MessagingEntityNotFound') return;
+    throw error;
+  }
+}
 
 export interface DeadLetterView {
   queue: string;
@@ -56,21 +70,23 @@ async function peekDeadLetters(
 ): Promise<{ queue: string; message: ReceivedMessage }[]> {
   const out: { queue: string; message: ReceivedMessage }[] = [];
   for (const queue of queues) {
-    const receiver = bus.createReceiver(queue, { subQueueType: 'deadLetter' });
-    try {
-      // Always from an explicit sequence number: without one the SDK continues after the last
-      // message any receiver of this client peeked on this entity, so a second listing saw nothing.
-      let from: unknown = FIRST_SEQUENCE_NUMBER;
-      for (;;) {
-        const page = await receiver.peekMessages(PAGE, { fromSequenceNumber: from });
-        const fresh = from === FIRST_SEQUENCE_NUMBER ? page : page.filter((m) => Number(m.sequenceNumber) > Number(from));
-        for (const m of fresh) if (matchesFilter(m, filter) && out.length < limit) out.push({ queue, message: m });
-        if (page.length < PAGE || fresh.length === 0 || out.length >= limit) break;
-        from = page[page.length - 1]?.sequenceNumber;
+    await unlessAbsent(queue, async () => {
+      const receiver = bus.createReceiver(queue, { subQueueType: 'deadLetter' });
+      try {
+        // Always from an explicit sequence number: without one the SDK continues after the last
+        // message any receiver of this client peeked on this entity, so a second listing saw nothing.
+        let from: unknown = FIRST_SEQUENCE_NUMBER;
+        for (;;) {
+          const page = await receiver.peekMessages(PAGE, { fromSequenceNumber: from });
+          const fresh = from === FIRST_SEQUENCE_NUMBER ? page : page.filter((m) => Number(m.sequenceNumber) > Number(from));
+          for (const m of fresh) if (matchesFilter(m, filter) && out.length < limit) out.push({ queue, message: m });
+          if (page.length < PAGE || fresh.length === 0 || out.length >= limit) break;
+          from = page[page.length - 1]?.sequenceNumber;
+        }
+      } finally {
+        await receiver.close();
       }
-    } finally {
-      await receiver.close();
-    }
+    });
   }
   return out;
 }
@@ -107,39 +123,41 @@ export async function settleDeadLetters(
   const out: SettleReport[] = [];
   const limit = options.limit ?? 1000;
   for (const queue of queues) {
-    const receiver = bus.createReceiver(queue, { subQueueType: 'deadLetter' });
-    const sender = bus.createSender(queue);
-    const skipped: ReceivedMessage[] = [];
-    try {
-      for (;;) {
-        const batch = await receiver.receiveMessages(PAGE, { maxWaitTimeInMs: 1000 });
-        if (batch.length === 0) break;
-        for (const m of batch) {
-          if (!matchesFilter(m, filter) || out.length >= limit) {
-            skipped.push(m);
-            continue;
-          }
-          if (mode === 'purge') {
+    await unlessAbsent(queue, async () => {
+      const receiver = bus.createReceiver(queue, { subQueueType: 'deadLetter' });
+      const sender = bus.createSender(queue);
+      const skipped: ReceivedMessage[] = [];
+      try {
+        for (;;) {
+          const batch = await receiver.receiveMessages(PAGE, { maxWaitTimeInMs: 1000 });
+          if (batch.length === 0) break;
+          for (const m of batch) {
+            if (!matchesFilter(m, filter) || out.length >= limit) {
+              skipped.push(m);
+              continue;
+            }
+            if (mode === 'purge') {
+              await receiver.completeMessage(m);
+              out.push({ queue, messageId: idText(m.messageId) ?? '', action: 'purged', detail: m.deadLetterReason ?? '' });
+              continue;
+            }
+            const plan = planReplay(m, options.maxReplays);
+            if (!plan.ok) {
+              skipped.push(m);
+              out.push({ queue, messageId: idText(m.messageId) ?? '', action: 'refused', detail: plan.reason });
+              continue;
+            }
+            await sender.sendMessages(plan.copy);
             await receiver.completeMessage(m);
-            out.push({ queue, messageId: idText(m.messageId) ?? '', action: 'purged', detail: m.deadLetterReason ?? '' });
-            continue;
+            out.push({ queue, messageId: idText(m.messageId) ?? '', action: 'replayed', detail: `as ${plan.copy.messageId}` });
           }
-          const plan = planReplay(m, options.maxReplays);
-          if (!plan.ok) {
-            skipped.push(m);
-            out.push({ queue, messageId: idText(m.messageId) ?? '', action: 'refused', detail: plan.reason });
-            continue;
-          }
-          await sender.sendMessages(plan.copy);
-          await receiver.completeMessage(m);
-          out.push({ queue, messageId: idText(m.messageId) ?? '', action: 'replayed', detail: `as ${plan.copy.messageId}` });
         }
+      } finally {
+        for (const m of skipped) await receiver.abandonMessage(m).catch(() => undefined);
+        await receiver.close();
+        await sender.close();
       }
-    } finally {
-      for (const m of skipped) await receiver.abandonMessage(m).catch(() => undefined);
-      await receiver.close();
-      await sender.close();
-    }
+    });
   }
   return out;
 }

@@ -31,6 +31,7 @@ describe('queue definitions (infra/queues.json)', () => {
       hrEvents: 'hr-events',
       userChanges: 'user-changes',
       voiceCommands: 'voice-commands',
+      voiceCommandsPowerShell: 'voice-commands-pwsh',
       voiceResults: 'voice-results',
     });
   });

@@ -10,6 +10,7 @@ describe('Teams backend settings', () => {
   it('defaults to the PowerShell worker', () => {
     expect(loadFunctionSettings(base)).toMatchObject({ teamsBackend: 'powershell', graphFallbackQueue: undefined, graphUnsupportedPolicyTypes: [] });
     expect(teamsBackendSetting({})).toBe('powershell');
+    expect(loadFunctionSettings({ ...base, DIALTONE_GRAPH_FALLBACK_QUEUE: '' }).graphFallbackQueue).toBeUndefined();
   });
 
   it('reads the graph backend, its fallback queue and the policy types to send to PowerShell', () => {

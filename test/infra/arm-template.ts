@@ -28,6 +28,8 @@ export interface Scope {
 
 export interface ScopedResource extends ArmResource {
   scope: Scope;
+  /** The `condition` of this resource and of every module deployment above it, with the scope each lives in. */
+  conditions: { expression: Json; scope: Scope }[];
 }
 
 const passThrough = /^\[(parameters|variables)\('([^']+)'\)((?:\.[A-Za-z_$][\w$]*)*)\]$/;
@@ -61,21 +63,26 @@ function resourcesOf(template: JsonObject): ArmResource[] {
 /** Every resource of every template in the tree, each with the scope its expressions live in. */
 export function allResources(root: JsonObject): ScopedResource[] {
   const out: ScopedResource[] = [];
-  const visit = (scope: Scope): void => {
+  const visit = (scope: Scope, inherited: ScopedResource['conditions']): void => {
     for (const resource of resourcesOf(scope.template)) {
-      out.push({ ...resource, scope });
+      const own = resource.body.condition;
+      const conditions = own === undefined ? inherited : [...inherited, { expression: own, scope }];
+      out.push({ ...resource, scope, conditions });
       const properties = resource.body.properties;
       if (resource.type === 'Microsoft.Resources/deployments' && isObject(properties) && isObject(properties.template)) {
-        visit({
-          path: [...scope.path, resource.symbol],
-          template: properties.template,
-          passed: isObject(properties.parameters) ? properties.parameters : {},
-          parent: scope,
-        });
+        visit(
+          {
+            path: [...scope.path, resource.symbol],
+            template: properties.template,
+            passed: isObject(properties.parameters) ? properties.parameters : {},
+            parent: scope,
+          },
+          conditions,
+        );
       }
     }
   };
-  visit({ path: [], template: root, passed: {}, parent: undefined });
+  visit({ path: [], template: root, passed: {}, parent: undefined }, []);
   return out;
 }
 
@@ -147,6 +154,71 @@ export function parametersWithoutDescription(root: JsonObject): string[] {
     }
   }
   return missing;
+}
+
+/**
+ * The resources a deployment with these root parameters creates: those whose conditions (and
+ * their modules' conditions) hold. Evaluates the small expression language Bicep emits for
+ * `if (...)`: variables(), parameters(), not(), equals(), and(), or(), string and boolean literals.
+ */
+export function deployedWith(resources: ScopedResource[], rootParameters: Record<string, Json> = {}): ScopedResource[] {
+  return resources.filter((r) => r.conditions.every((c) => evaluate(c.expression, c.scope, rootParameters) === true));
+}
+
+function evaluate(value: Json | undefined, scope: Scope, rootParameters: Record<string, Json>): Json | undefined {
+  if (typeof value !== 'string') return value;
+  if (!value.startsWith('[') || !value.endsWith(']')) return value;
+  const text = value.slice(1, -1);
+  let at = 0;
+  const skip = () => {
+    while (text[at] === ' ') at += 1;
+  };
+  const expr = (): Json | undefined => {
+    skip();
+    if (text[at] === "'") {
+      const end = text.indexOf("'", at + 1);
+      const literal = text.slice(at + 1, end);
+      at = end + 1;
+      return literal;
+    }
+    const name = /^[A-Za-z]+/.exec(text.slice(at))?.[0] ?? '';
+    at += name.length;
+    if (name === 'true' || name === 'false') return name === 'true';
+    if (text[at] !== '(') throw new Error(`cannot evaluate ARM expression ${value}`);
+    at += 1;
+    const args: (Json | undefined)[] = [];
+    skip();
+    while (text[at] !== ')') {
+      args.push(expr());
+      skip();
+      if (text[at] === ',') at += 1;
+      skip();
+    }
+    at += 1;
+    switch (name) {
+      case 'not':
+        return !(args[0] === true);
+      case 'equals':
+        return JSON.stringify(args[0]) === JSON.stringify(args[1]);
+      case 'and':
+        return args.every((a) => a === true);
+      case 'or':
+        return args.some((a) => a === true);
+      case 'variables':
+        return evaluate(variableOf(scope, String(args[0])), scope, rootParameters);
+      case 'parameters': {
+        const key = String(args[0]);
+        if (scope.parent === undefined && key in rootParameters) return rootParameters[key];
+        const passed = scope.passed[key];
+        if (isObject(passed) && 'value' in passed) return evaluate(passed.value, scope.parent ?? scope, rootParameters);
+        const declared = isObject(scope.template.parameters) ? scope.template.parameters[key] : undefined;
+        return isObject(declared) ? evaluate(declared.defaultValue, scope, rootParameters) : undefined;
+      }
+      default:
+        throw new Error(`cannot evaluate ARM function ${name} in ${value}`);
+    }
+  };
+  return expr();
 }
 
 export type { Json, JsonObject };

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   allResources,
+  deployedWith,
   loadCompiledTemplate,
   ofType,
   only,
@@ -39,18 +40,21 @@ interface Grant {
 
 let root: JsonObject;
 let resources: ScopedResource[];
+/** What a deployment with teamsBackend graph creates. */
+let graphResources: ScopedResource[];
 
 beforeAll(() => {
   root = loadCompiledTemplate(MAIN_JSON);
-  resources = allResources(root);
+  resources = deployedWith(allResources(root));
+  graphResources = deployedWith(allResources(root), { teamsBackend: 'graph' });
 });
 
 function props(type: string): JsonObject {
   return resolvedProperties(only(resources, type));
 }
 
-function queue(name: string): JsonObject {
-  const found = ofType(resources, 'Microsoft.ServiceBus/namespaces/queues').filter(
+function queue(name: string, from: ScopedResource[] = resources): JsonObject {
+  const found = ofType(from, 'Microsoft.ServiceBus/namespaces/queues').filter(
     (q) => resolve("[parameters('name')]", q.scope) === name,
   );
   expect(found, `queue ${name}`).toHaveLength(1);
@@ -163,13 +167,18 @@ describe('Queues from infra/queues.json (the one definition the sandbox bus also
     'deadLetteringOnMessageExpiration',
   ];
 
-  it('deploys exactly the queues the file lists', () => {
-    const names = ofType(resources, 'Microsoft.ServiceBus/namespaces/queues').map((q) => resolve("[parameters('name')]", q.scope));
-    expect(names.sort()).toEqual(Object.values(file.queues).map((q) => q.name).sort());
+  // voice-commands-pwsh exists only with teamsBackend graph (the worker's queue for what Graph cannot do).
+  const graphOnly = ['voiceCommandsPowerShell'];
+
+  it('deploys exactly the queues the file lists (voice-commands-pwsh with teamsBackend graph only)', () => {
+    const names = (from: ScopedResource[]) =>
+      ofType(from, 'Microsoft.ServiceBus/namespaces/queues').map((q) => String(resolve("[parameters('name')]", q.scope))).sort();
+    expect(names(resources)).toEqual(Object.entries(file.queues).filter(([k]) => !graphOnly.includes(k)).map(([, q]) => String(q.name)).sort());
+    expect(names(graphResources)).toEqual(Object.values(file.queues).map((q) => String(q.name)).sort());
   });
 
-  it.each(Object.entries(file.queues))('%s: every property the file sets is what the template deploys', (_key, definition) => {
-    const deployed = queue(String(definition.name));
+  it.each(Object.entries(file.queues))('%s: every property the file sets is what the template deploys', (key, definition) => {
+    const deployed = queue(String(definition.name), graphOnly.includes(key) ? graphResources : resources);
     for (const field of fields) {
       expect(definition[field], `infra/queues.json ${String(definition.name)}.${field}`).toBeDefined();
       expect(deployed[field], `${String(definition.name)}.${field}`).toEqual(definition[field]);
@@ -245,6 +254,8 @@ describe('Function App', () => {
         'DIALTONE_POLICY_PATH',
         'DIALTONE_RETRY_WINDOW_MINUTES',
         'DIALTONE_TABLES_ENDPOINT',
+        'DIALTONE_TEAMS_BACKEND',
+        'DIALTONE_GRAPH_FALLBACK_QUEUE',
         'DIALTONE_TENANT_ID',
         'ServiceBusConnection__clientId',
         'ServiceBusConnection__credential',
@@ -326,6 +337,23 @@ describe('role assignments', () => {
     const grants = ofType(resources, 'Microsoft.Authorization/roleAssignments').flatMap(grantsOf);
     const workerQueues = grants.filter((g) => g.principal === 'worker' && g.on.startsWith('queue ')).map((g) => g.on);
     expect(workerQueues.sort()).toEqual(['queue voice-commands', 'queue voice-results']);
+  });
+
+  it('with teamsBackend graph, lets graphVoice receive voice-commands and hand the rest to the worker on voice-commands-pwsh', () => {
+    const all = ofType(graphResources, 'Microsoft.Authorization/roleAssignments').flatMap(grantsOf);
+    const onCommands = (g: Grant) => g.on === 'queue voice-commands' || g.on === 'queue voice-commands-pwsh';
+    const fn = (on: string, role: string): Grant => ({ on, role, principal: 'function', principalType: 'ServicePrincipal' });
+    const worker = (on: string, role: string): Grant => ({ on, role, principal: 'worker', principalType: 'ServicePrincipal' });
+    expect(all.filter(onCommands).sort(byKey)).toEqual(
+      [
+        fn('queue voice-commands', ROLE.serviceBusSender),
+        fn('queue voice-commands', ROLE.serviceBusReceiver),
+        fn('queue voice-commands-pwsh', ROLE.serviceBusSender),
+        worker('queue voice-commands-pwsh', ROLE.serviceBusReceiver),
+      ].sort(byKey),
+    );
+    const names = ofType(graphResources, 'Microsoft.ServiceBus/namespaces/queues').map((q) => resolve("[parameters('name')]", q.scope));
+    expect(names.sort()).toEqual(['hr-events', 'user-changes', 'voice-commands', 'voice-commands-pwsh', 'voice-results']);
   });
 });
 

@@ -11,6 +11,13 @@ const FUNCTION_SP = '22222222-2222-2222-2222-222222222222';
 const WORKER_SP = '33333333-3333-3333-3333-333333333333';
 const WORKER_APP = '44444444-4444-4444-4444-444444444444';
 const TEAMS_COMMS_ADMIN = 'baf37b3a-610e-45da-9e62-d9d1e5e8914b';
+// App role ids the fake Graph hands out per permission (the script looks them up by name).
+const APP_ROLES: Record<string, string> = {
+  'User.Read.All': USER_READ_ALL,
+  'TeamsUserConfiguration.Read.All': '55555555-0000-0000-0000-000000000001',
+  'TeamsTelephoneNumber.ReadWrite.All': '55555555-0000-0000-0000-000000000002',
+  'TeamsPolicyUserAssign.ReadWrite.All': '55555555-0000-0000-0000-000000000003',
+};
 
 // A stand-in for the Azure CLI: answers the Graph reads the script makes from a JSON state file,
 // appends POSTed assignments to it, and logs every call. It never touches the network.
@@ -32,9 +39,16 @@ if (args[0] === 'deployment') {
 if (args[0] === 'rest' && method === 'get') {
   if (url.endsWith("servicePrincipals(appId='00000003-0000-0000-c000-000000000000')")) out('${GRAPH_SP}');
   if (url.endsWith("servicePrincipals(appId='${WORKER_APP}')")) out('${WORKER_SP}');
-  if (url.endsWith('servicePrincipals/${GRAPH_SP}?$select=appRoles')) out('${USER_READ_ALL}');
+  if (url.endsWith('servicePrincipals/${GRAPH_SP}?$select=appRoles')) {
+    const roles = ${JSON.stringify(APP_ROLES)};
+    const name = /value=='([^']+)'/.exec(opt('--query'))[1];
+    out(roles[name] || '');
+  }
   let m = /servicePrincipals\\/([^/]+)\\/appRoleAssignments$/.exec(url);
-  if (m) out(state.appRoleAssignments.filter((a) => a.principalId === m[1] && a.appRoleId === '${USER_READ_ALL}').length);
+  if (m) {
+    const role = /appRoleId=='([^']+)'/.exec(opt('--query'))[1];
+    out(state.appRoleAssignments.filter((a) => a.principalId === m[1] && a.appRoleId === role).length);
+  }
   m = /roleAssignments\\?\\$filter=principalId%20eq%20'([^']+)'%20and%20roleDefinitionId%20eq%20'([^']+)'$/.exec(url);
   if (m) out(state.roleAssignments.filter((a) => a.principalId === m[1] && a.roleDefinitionId === m[2]).length);
 }
@@ -160,5 +174,23 @@ describe('scripts/grant-graph-permissions.sh', () => {
     expect(result.status).toBe(2);
     expect(result.stderr).toBe("grant-graph-permissions: --function-principal-id must be a GUID, got 'func-dialtone'\n");
     expect(calls()).toEqual([]);
+  });
+
+  it('with --teams-backend graph also grants the Teams administration permissions, and needs no worker', () => {
+    const result = run('--function-principal-id', FUNCTION_SP, '--teams-backend', 'graph');
+    expect(result.status).toBe(0);
+    for (const permission of Object.keys(APP_ROLES)) {
+      expect(result.stdout).toContain(`granted: Microsoft Graph ${permission} (application) for the Function App identity ${FUNCTION_SP}`);
+    }
+    expect(result.stdout).toContain('skipped: Teams Communications Administrator (no worker with --teams-backend graph)');
+    expect(readState().appRoleAssignments.map((a) => a.appRoleId).sort()).toEqual(Object.values(APP_ROLES).sort());
+    expect(readState().roleAssignments).toEqual([]);
+    expect(run('--function-principal-id', FUNCTION_SP, '--teams-backend', 'graph').stdout).toContain('0 granted, 4 already in place');
+  });
+
+  it('refuses an unknown Teams backend by name', () => {
+    const result = run('--function-principal-id', FUNCTION_SP, '--teams-backend', 'pwsh');
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe("grant-graph-permissions: --teams-backend must be powershell or graph, got 'pwsh'\n");
   });
 });

@@ -69,4 +69,10 @@ describe('loadWorkerSettings', () => {
   it('fails with ConfigInvalid', () => {
     expect(() => loadWorkerSettings({})).toThrow(expect.objectContaining({ code: 'ConfigInvalid' }));
   });
+
+  it('takes commands from voice-commands, or from voice-commands-pwsh behind the graph backend, and nowhere else', () => {
+    expect(loadWorkerSettings(base).commandsQueue).toBe('voice-commands');
+    expect(loadWorkerSettings({ ...base, DIALTONE_COMMANDS_QUEUE: 'voice-commands-pwsh' }).commandsQueue).toBe('voice-commands-pwsh');
+    expect(() => loadWorkerSettings({ ...base, DIALTONE_COMMANDS_QUEUE: 'hr-events' })).toThrow(/DIALTONE_COMMANDS_QUEUE: /);
+  });
 });
