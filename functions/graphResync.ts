@@ -1,4 +1,5 @@
 import { app } from '@azure/functions';
+import { timerSchedules } from '../shared/config/timer-schedules.js';
 import { productionResync } from '../shared/composition/production.js';
 import { resyncDirectory } from '../shared/usecases/resync-directory.js';
 
@@ -8,7 +9,7 @@ export async function graphResync(): Promise<void> {
 }
 
 app.timer('graphResync', {
-  schedule: '0 45 */12 * * *',
+  schedule: timerSchedules.graphResync,
   runOnStartup: false,
   handler: graphResync,
 });

@@ -1,4 +1,5 @@
 import { app } from '@azure/functions';
+import { timerSchedules } from '../shared/config/timer-schedules.js';
 import { productionSubscriptionMaintenance } from '../shared/composition/production.js';
 import { maintainGraphSubscription } from '../shared/usecases/maintain-graph-subscription.js';
 
@@ -8,7 +9,7 @@ export async function graphSubscription(): Promise<void> {
 }
 
 app.timer('graphSubscription', {
-  schedule: '0 15 */6 * * *',
+  schedule: timerSchedules.graphSubscription,
   runOnStartup: false,
   handler: graphSubscription,
 });

@@ -24,7 +24,12 @@ export interface ConsumerOptions {
   timers?: Timers;
   commandsQueue?: string;
   resultsQueue?: string;
+  /** The worker's clock, for the finishedAt of a result it did not run. */
+  now?: () => Date;
 }
+
+/** How many people's newest applied plan version one worker remembers. */
+const REMEMBERED_PEOPLE = 10_000;
 
 export interface ConsumerStats {
   sessions: number;
@@ -54,6 +59,8 @@ export class VoiceCommandConsumer {
   private readonly timers: Timers;
   private readonly commandsQueue: string;
   private readonly sender;
+  /** Per person, the newest plan version this worker applied: an older command is not run. */
+  private readonly newestApplied = new Map<string, number>();
 
   constructor(private readonly options: ConsumerOptions) {
     this.timers = options.timers ?? realTimers;
@@ -151,6 +158,11 @@ export class VoiceCommandConsumer {
       return;
     }
     const command = parsed.data;
+    const newer = this.newestApplied.get(command.userId);
+    if (command.version !== undefined && newer !== undefined && command.version < newer) {
+      await this.skipSuperseded(receiver, message, command, newer, log);
+      return;
+    }
     const entry: InFlight = { receiver, message, controller: new AbortController(), settled: false };
     this.inFlight.add(entry);
     const stopRenewing = this.renewWhileRunning(entry, log);
@@ -166,7 +178,7 @@ export class VoiceCommandConsumer {
         return;
       }
       await this.sender.sendMessages({
-        body: result,
+        body: command.version !== undefined ? { ...result, version: command.version } : result,
         // A replayed command (dialtone dlq replay) must produce a result the broker does not drop
         // as a duplicate of the first one, so the replay counter is part of the result id.
         messageId: `${command.commandId}:result${replaySuffix(message.applicationProperties)}`,
@@ -175,6 +187,7 @@ export class VoiceCommandConsumer {
         subject: result.status,
       });
       this.counters.results += 1;
+      if ((result.status === 'applied' || result.status === 'noop') && command.version !== undefined) this.rememberApplied(command.userId, command.version);
       entry.settled = true;
       await receiver.completeMessage(message);
     } catch (error) {
@@ -183,6 +196,50 @@ export class VoiceCommandConsumer {
     } finally {
       stopRenewing();
       this.inFlight.delete(entry);
+    }
+  }
+
+  /**
+   * A command older than one this worker already applied for the person (a replay, a resubmitted
+   * dead letter) is not run: running it would undo newer facts. Its result says so, for the record.
+   */
+  private async skipSuperseded(receiver: BusSessionReceiver, message: ReceivedMessage, command: VoiceCommand, newer: number, log: Logger): Promise<void> {
+    log.warn('voice command superseded: not run', { commandId: command.commandId, version: command.version, newestApplied: newer });
+    const result: VoiceResult = {
+      commandId: command.commandId,
+      userId: command.userId,
+      userPrincipalName: command.userPrincipalName,
+      correlationId: command.correlationId,
+      eventId: command.eventId,
+      occurredAt: command.occurredAt,
+      finishedAt: (this.options.now ?? (() => new Date()))().toISOString(),
+      status: 'superseded',
+      desired: command.desired,
+      allocation: command.allocation,
+      releases: command.releases,
+      ...(command.version !== undefined ? { version: command.version } : {}),
+      steps: [],
+      actual: null,
+      attempts: 1,
+    };
+    await this.sender.sendMessages({
+      body: result,
+      messageId: `${command.commandId}:result${replaySuffix(message.applicationProperties)}`,
+      correlationId: command.correlationId,
+      contentType: 'application/json',
+      subject: result.status,
+    });
+    this.counters.results += 1;
+    await receiver.completeMessage(message);
+  }
+
+  private rememberApplied(userId: string, version: number): void {
+    if ((this.newestApplied.get(userId) ?? 0) >= version) return;
+    this.newestApplied.delete(userId);
+    this.newestApplied.set(userId, version);
+    if (this.newestApplied.size > REMEMBERED_PEOPLE) {
+      const oldest = this.newestApplied.keys().next().value;
+      if (oldest !== undefined) this.newestApplied.delete(oldest);
     }
   }
 

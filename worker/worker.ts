@@ -92,6 +92,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     timers,
     concurrentSessions: s.concurrentSessions ?? 4,
     maxDeliveryCount: s.maxDeliveryCount ?? 10,
+    now: () => deps.clock.now(),
     ...(s.commandsQueue === undefined ? {} : { commandsQueue: s.commandsQueue }),
     ...(s.lockRenewalIntervalMs === undefined ? {} : { lockRenewalIntervalMs: s.lockRenewalIntervalMs }),
     ...(deps.idleWait ? { idleWait: deps.idleWait } : {}),

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import type { DeadLetterFilter } from '../../shared/domain/replay.js';
 import type { BusClient } from '../../shared/ports/bus.js';
-import { allQueues, listDeadLetters, settleDeadLetters, type DeadLetterView } from '../../shared/usecases/dead-letters.js';
+import { allQueues, listDeadLetters, settleDeadLetters, supersededCommandGuard, type DeadLetterView } from '../../shared/usecases/dead-letters.js';
 import type { CliContext } from '../context.js';
 import { OperationFailed, UsageError } from '../errors.js';
 import { examples, integer, momentOn, parseMomentArg, withPaging, withYes, type Moment, type PageOptions } from '../options.js';
@@ -49,7 +49,7 @@ const listColumns: Column<DeadLetterView>[] = [
   { header: 'description', value: (v) => v.description },
 ];
 
-export function dlqCommand(ctx: CliContext, backends: Pick<Backends, 'bus' | 'people'>): Command {
+export function dlqCommand(ctx: CliContext, backends: Pick<Backends, 'bus' | 'people'> & Partial<Pick<Backends, 'records'>>): Command {
   const dlq = new Command('dlq').description('Inspect, replay and purge dead-lettered messages on every queue');
   examples(dlq, ['dialtone dlq list --reason PoolExhausted', 'dialtone dlq replay --reason PoolExhausted --dry-run']);
   const queuesOf = (o: FilterOptions): string[] => (o.queue ? [o.queue] : allQueues);
@@ -147,7 +147,19 @@ export function dlqCommand(ctx: CliContext, backends: Pick<Backends, 'bus' | 'pe
         const matching = await withBus((bus) => listDeadLetters(bus, queuesOf(o), filter, o.limit));
         if (matching.length > 0 && !(await ctx.confirm(`Delete ${matching.length} dead letters for good?`, o.yes))) throw new OperationFailed('Nothing purged.');
       }
-      const report = await withBus((bus) => settleDeadLetters(bus, queuesOf(o), filter, mode, { dryRun: o.dryRun ?? false, maxReplays: o.maxReplays, limit: o.limit }));
+      // A voice command older than the person's newest plan is refused (it would undo newer facts).
+      const at = await ctx.now();
+      const guard = backends.records ? supersededCommandGuard(backends.records, { now: () => at }) : undefined;
+      const progress = await ctx.progress(`dlq ${mode}${o.dryRun ? ' (dry run)' : ''}`);
+      progress.update(`settling the dead letters that match on ${queuesOf(o).length} queues`);
+      let report;
+      try {
+        report = await withBus((bus) =>
+          settleDeadLetters(bus, queuesOf(o), filter, mode, { dryRun: o.dryRun ?? false, maxReplays: o.maxReplays, limit: o.limit, ...(guard ? { guard } : {}) }),
+        );
+      } finally {
+        progress.stop();
+      }
       if (!o.dryRun) await ctx.commit();
       const out = ctx.output();
       await out.list(report, [

@@ -30,6 +30,8 @@ interface RunOptions {
   storage: 'auto' | 'azurite' | 'memory';
   worker: boolean;
   workers: number;
+  instances: number;
+  seed: number;
   log?: string;
   state?: string;
 }
@@ -53,6 +55,10 @@ export function sandboxCommand(ctx: CliContext): Command {
       .addOption(new Option('--storage <kind>', 'number inventory and records store').choices(['auto', 'azurite', 'memory']).default('auto'))
       .option('--no-worker', 'stop at the voice-commands queue and show the commands')
       .addOption(new Option('--workers <n>', 'hybrid workers competing for sessions').argParser(integer({ min: 1, max: 64 })).default(1))
+      .addOption(
+        new Option('--instances <n>', 'Function App instances competing for the queues, each with host.json concurrency').argParser(integer({ min: 1, max: 64 })).default(1),
+      )
+      .addOption(new Option('--seed <n>', 'seed of the competition between Function instances (same seed, same report)').argParser(integer({ min: 1, max: 2_147_483_647 })).default(1))
       .option('--log <file>', 'write the structured logs (JSON lines, with correlation ids) to a file, as they happen')
       .option('--state <dir>', 'keep queues, dead letters, clock, tenant, numbers and records in DIR; a second run continues from it'),
     [
@@ -89,6 +95,8 @@ export function sandboxCommand(ctx: CliContext): Command {
           storage: options.state ? 'memory' : options.storage,
           worker: options.worker,
           workerCount: options.workers,
+          instances: options.instances,
+          seed: options.seed,
           ...(saved ? { state: saved } : {}),
           keepState: options.state !== undefined,
           ...(log ? { onLog: (line: string) => log?.write(`${line}\n`) } : {}),

@@ -465,6 +465,19 @@ export class MemoryBus implements BusClient {
     return n;
   }
 
+  /** Whether acceptNextSession would find an unlocked session with a message available now. */
+  hasAcceptableSession(queueName: string): boolean {
+    const q = this.queue(queueName);
+    this.tick(q);
+    for (;;) {
+      const top = q.availableSessions.peek();
+      if (!top) return false;
+      if (top.session.lock === undefined && top.session.readyCount > 0) return true;
+      // Stale (locked or emptied since): acceptNextSession would drop it too; it is pushed again when free.
+      q.availableSessions.pop();
+    }
+  }
+
   /** The earliest future moment at which something becomes available (scheduled message or lock expiry). */
   nextDueAt(): number | undefined {
     const now = this.clock.nowMs();

@@ -3,6 +3,12 @@ import { userProperties } from './odata.js';
 import { servicePlanInfo } from './service-plans.js';
 import type { DirectoryChangeEvent, GraphSimDirectoryChange, GraphSimTenant, GraphSimUserAttributes } from './tenant.js';
 
+/** A deleted user as /users/delta reports it. */
+export interface RemovedUser {
+  id: string;
+  '@removed': { reason: 'changed' | 'deleted' };
+}
+
 interface PlanState {
   effectiveFrom: number;
 }
@@ -45,6 +51,8 @@ function isVisible(record: UserRecord, now: number): boolean {
  */
 export class SimDirectory {
   private readonly users = new Map<string, UserRecord>();
+  /** Lower-case UPN → object id, kept in step with UPN changes, so a lookup is O(1). */
+  private readonly byUpn = new Map<string, string>();
   private readonly pending: { at: number; change: GraphSimDirectoryChange }[];
   private readonly listeners: ((event: DirectoryChangeEvent) => void)[] = [];
 
@@ -63,6 +71,7 @@ export class SimDirectory {
         planStatus: upperKeys(u.planStatus ?? {}),
         changedAt: visibleFrom,
       });
+      if (u.userPrincipalName) this.byUpn.set(u.userPrincipalName.toLowerCase(), u.id);
     });
     this.pending = (tenant.directoryChanges ?? []).map((change, index) => {
       if (!this.users.has(change.userId)) {
@@ -100,16 +109,27 @@ export class SimDirectory {
     return record && isVisible(record, now) ? this.project(record, now) : undefined;
   }
 
+  /** A visible user by object id or UPN (case-insensitive), as Graph resolves /users/{key}. */
+  findVisible(key: string, now: number): DirectoryUser | undefined {
+    const id = this.users.has(key) ? key : this.byUpn.get(key.toLowerCase());
+    return id === undefined ? undefined : this.visibleUser(id, now);
+  }
+
   /** Visible users in tenant-file order. */
   visibleUsers(now: number): DirectoryUser[] {
     return [...this.users.values()].filter((r) => isVisible(r, now)).map((r) => this.project(r, now));
   }
 
-  /** Users that appeared or changed (licences aside) in (since, until], as of `now`. */
-  changedUsers(since: number | undefined, until: number, now: number): DirectoryUser[] {
+  /**
+   * Users that appeared or changed (licences aside) in (since, until], as of `now`. A user
+   * deleted by then is reported as Graph reports it, `{ id, "@removed": { reason } }`
+   * (`changed`: soft-deleted, restorable for 30 days); the first round lists only live users.
+   */
+  changedUsers(since: number | undefined, until: number, now: number): (DirectoryUser | RemovedUser)[] {
     return [...this.users.values()]
       .filter((r) => r.visibleFrom <= until && (since === undefined || r.visibleFrom > since || (r.changedAt > since && r.changedAt <= until)))
-      .map((r) => this.project(r, now));
+      .filter((r) => since !== undefined || r.deletedAt === undefined || r.deletedAt > until)
+      .map((r) => (r.deletedAt !== undefined && r.deletedAt <= until ? { id: r.id, '@removed': { reason: 'changed' } } : this.project(r, now)));
   }
 
   private apply(change: GraphSimDirectoryChange, at: number): string[] {
@@ -117,7 +137,13 @@ export class SimDirectory {
     if (!record) return [];
     const { servicePlans, planStatus, deleted } = change.set;
     if (deleted) record.deletedAt = at;
+    const upnBefore = record.attributes.userPrincipalName;
     Object.assign(record.attributes, scalars(change.set));
+    const upnAfter = record.attributes.userPrincipalName;
+    if (upnBefore !== upnAfter) {
+      if (upnBefore && this.byUpn.get(upnBefore.toLowerCase()) === record.id) this.byUpn.delete(upnBefore.toLowerCase());
+      if (upnAfter) this.byUpn.set(upnAfter.toLowerCase(), record.id);
+    }
     if (servicePlans) this.replacePlans(record, servicePlans, at);
     if (planStatus) Object.assign(record.planStatus, upperKeys(planStatus));
     const fields = Object.keys(change.set);

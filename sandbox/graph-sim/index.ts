@@ -6,6 +6,7 @@ import { SimDirectory } from './directory.js';
 import { FaultInjector, type GraphFaults } from './faults.js';
 import { GraphSimError, sendGraphError, sendJson } from './responses.js';
 import { findRoute } from './routes.js';
+import { NotificationDelivery, type DeliveryMetrics, type DeliveryTimers, type WebhookTransport } from './notifications.js';
 import { SimSubscriptions } from './subscriptions.js';
 import { SimTeamsAdmin, type TeamsAdminSimOptions } from './teams-admin.js';
 import type { SimTenant } from '../teams-sim/tenant.js';
@@ -14,6 +15,7 @@ import { readGraphTenant, type DirectoryChangeEvent } from './tenant.js';
 
 export type { GraphFaultRule, GraphFaults } from './faults.js';
 export type { DirectoryChangeEvent } from './tenant.js';
+export type { DeliveryMetrics, DeliveryTimers, WebhookTransport } from './notifications.js';
 
 export interface GraphSimulatorOptions {
   /** Validated where it was loaded; the simulator checks its own part again (planStatus, set). */
@@ -29,6 +31,12 @@ export interface GraphSimulatorOptions {
   /** Users per /users/delta page unless the client sends Prefer: odata.maxpagesize (default 100). */
   deltaPageSize?: number;
   /**
+   * Deliver change notifications to subscriptions' notification URLs as Graph does (validation
+   * handshake, clientState, ≤ 1,000 per POST, retries). Without it subscriptions are kept but
+   * nothing is delivered.
+   */
+  notifications?: { transport: WebhookTransport; timers: DeliveryTimers; tenantId: string; lagMs?: number };
+  /**
    * Serve Graph's Teams administration API (`/admin/teams/...`) over this Teams tenant, the one
    * the pwsh stand-ins use, so the Graph voice backend and the PowerShell worker see one tenant.
    */
@@ -42,6 +50,7 @@ export interface GraphSimulatorMetrics {
   /** Requests answered 503. */
   unavailable: number;
   byRoute: Record<string, number>;
+  notifications: DeliveryMetrics;
 }
 
 export interface GraphSimulator {
@@ -64,8 +73,16 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
   const directory = new SimDirectory(readGraphTenant(options.tenant), startMs);
   const faults = new FaultInjector(options.faults, options.seed);
   const pageSizes = { list: options.listPageSize ?? 100, delta: options.deltaPageSize ?? 100 };
-  const metrics: GraphSimulatorMetrics = { requests: 0, throttled: 0, unavailable: 0, byRoute: {} };
-  const subscriptions = new SimSubscriptions();
+  const metrics: Omit<GraphSimulatorMetrics, 'notifications'> = { requests: 0, throttled: 0, unavailable: 0, byRoute: {} };
+  const delivery = options.notifications
+    ? new NotificationDelivery(options.notifications.transport, options.notifications.timers, options.notifications.tenantId, options.notifications.lagMs)
+    : undefined;
+  const subscriptions = new SimSubscriptions(delivery ? (url) => delivery.validate(url) : undefined);
+  if (delivery) {
+    directory.onChange((change) => {
+      if (change.notify) delivery.notify(change, subscriptions.live(change.at.getTime()));
+    });
+  }
   const teamsAdmin = options.teams ? new SimTeamsAdmin(options.teams.tenant, clock, options.teams) : undefined;
   let baseUrl = '';
 
@@ -97,7 +114,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
       }
       if (subscriptionPath) {
         const body = await readJson(req);
-        const answer = subscriptions.handle(req.method ?? 'GET', subscriptionPath[1], body, now.getTime());
+        const answer = await subscriptions.handle(req.method ?? 'GET', subscriptionPath[1], body, now.getTime());
         sendJson(res, answer.status, answer.body);
         return;
       }
@@ -132,7 +149,11 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
 
   return {
     baseUrl,
-    metrics: () => ({ ...metrics, byRoute: { ...metrics.byRoute } }),
+    metrics: () => ({
+      ...metrics,
+      byRoute: { ...metrics.byRoute },
+      notifications: { ...(delivery?.metrics ?? { validations: 0, deliveries: 0, notifications: 0, failedDeliveries: 0, dropped: 0 }) },
+    }),
     setFaults: (f) => faults.set(f),
     onChange: (callback) => directory.onChange(callback),
     advanceTo: (now) => directory.advanceTo(now.getTime()),

@@ -43,8 +43,7 @@ function decodeSegment(segment: string): string {
 
 function getUser(ctx: RouteContext, key: string): Record<string, unknown> {
   const select = parseSelect(ctx.url.searchParams.get('$select'));
-  const lower = key.toLowerCase();
-  const user = ctx.directory.visibleUsers(ctx.now).find((u) => u.id === key || u.userPrincipalName.toLowerCase() === lower);
+  const user = ctx.directory.findVisible(key, ctx.now);
   if (!user) {
     throw new GraphSimError(
       404,
@@ -119,7 +118,7 @@ function delta(ctx: RouteContext): Record<string, unknown> {
   const users = ctx.directory.changedUsers(since, until, ctx.now);
   const body: Record<string, unknown> = {
     '@odata.context': `${ctx.baseUrl}/$metadata#users(${select.join(',')})`,
-    value: users.slice(offset, offset + pageSize).map((u) => project(u, select)),
+    value: users.slice(offset, offset + pageSize).map((u) => ('@removed' in u ? u : project(u, select))),
   };
   const selectText = select.join(',');
   if (offset + pageSize < users.length) {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { GraphSimError } from './responses.js';
 
 const MAX_MS = 41_760 * 60_000;
@@ -16,16 +16,41 @@ interface Subscription {
 /**
  * /subscriptions as Graph applies it to users: `updated` and `deleted` only, at most 41,760
  * minutes ahead, an https notification URL, clientState ≤ 128 characters and never returned.
- * Unlike Graph it does not call the notification URL to validate it.
+ * With a validator (the sandbox's notification delivery) a subscription is created only after
+ * its notification and lifecycle URLs passed Graph's validation handshake, as in Graph.
  */
 export class SimSubscriptions {
   private readonly items = new Map<string, Subscription>();
+  /** Ids are GUIDs, as in Graph, but the n-th subscription always gets the same one: runs repeat. */
+  private created = 0;
 
-  handle(method: string, id: string | undefined, body: unknown, now: number): { status: number; body: unknown } {
+  constructor(private readonly validate?: (url: string) => Promise<boolean>) {}
+
+  /** Subscriptions not yet expired, with their clientState, for delivering notifications. */
+  live(now: number): Subscription[] {
+    return [...this.items.values()].filter((s) => Date.parse(s.expirationDateTime) > now);
+  }
+
+  async handle(method: string, id: string | undefined, body: unknown, now: number): Promise<{ status: number; body: unknown }> {
     if (method === 'GET' && id === undefined) {
       return { status: 200, body: { value: [...this.items.values()].filter((s) => Date.parse(s.expirationDateTime) > now).map(view) } };
     }
-    if (method === 'POST' && id === undefined) return { status: 201, body: view(this.create(body, now)) };
+    if (method === 'POST' && id === undefined) {
+      const candidate = this.check(body, now);
+      if (this.validate) {
+        for (const url of [candidate.notificationUrl, candidate.lifecycleNotificationUrl]) {
+          if (url !== null && !(await this.validate(url))) {
+            throw new GraphSimError(
+              400,
+              'ValidationError',
+              'Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request.',
+            );
+          }
+        }
+      }
+      this.items.set(candidate.id, candidate);
+      return { status: 201, body: view(candidate) };
+    }
     const existing = id === undefined ? undefined : this.items.get(id);
     if (!existing || Date.parse(existing.expirationDateTime) <= now) {
       throw new GraphSimError(404, 'ResourceNotFound', `The object was not found.`);
@@ -42,7 +67,7 @@ export class SimSubscriptions {
     throw new GraphSimError(405, 'MethodNotAllowed', `${method} is not supported on subscriptions.`);
   }
 
-  private create(body: unknown, now: number): Subscription {
+  private check(body: unknown, now: number): Subscription {
     const b = (body ?? {}) as Record<string, unknown>;
     const resource = String(b['resource'] ?? '');
     if (!/^\/?users$/i.test(resource)) throw new GraphSimError(400, 'InvalidRequest', `The simulator supports resource '/users' only, not '${resource}'.`);
@@ -56,7 +81,7 @@ export class SimSubscriptions {
     const clientState = b['clientState'] === undefined || b['clientState'] === null ? null : String(b['clientState']);
     if (clientState !== null && clientState.length > 128) throw new GraphSimError(400, 'InvalidRequest', 'clientState is longer than 128 characters.');
     const subscription: Subscription = {
-      id: randomUUID(),
+      id: sequentialGuid(`subscription-${++this.created}`),
       resource,
       changeType,
       notificationUrl,
@@ -64,7 +89,6 @@ export class SimSubscriptions {
       expirationDateTime: expiration(b['expirationDateTime'], now),
       clientState,
     };
-    this.items.set(subscription.id, subscription);
     return subscription;
   }
 }
@@ -80,4 +104,9 @@ function expiration(value: unknown, now: number): string {
 function view(s: Subscription): Record<string, unknown> {
   const { clientState: _hidden, ...rest } = s;
   return { ...rest, clientState: null };
+}
+
+function sequentialGuid(label: string): string {
+  const h = createHash('sha1').update(label).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }

@@ -1,87 +1,176 @@
+import { createHash } from 'node:crypto';
 import type { MessageActions, ReceivedMessage } from '../../shared/ports/bus.js';
+import { idText } from '../../shared/ports/bus.js';
 import type { MemoryBus } from '../bus/memory-bus.js';
+import type { SimScheduler } from '../scheduler.js';
+import { seededRandom } from '../teams-sim/faults.js';
+import type { HostConcurrency } from './host-json.js';
 
 export interface HostedFunction {
   name: string;
   queue: string;
   sessions: boolean;
   handler: (messages: ReceivedMessage[], actions: MessageActions) => Promise<void>;
-  /** Like host.json maxMessageBatchSize. */
-  batchSize?: number;
 }
 
+export interface FunctionsHostOptions {
+  scheduler: SimScheduler;
+  /** From host.json (readHostConcurrency). */
+  concurrency: HostConcurrency;
+  /** Function App instances competing for the same queues (`--instances N`). */
+  instances?: number;
+  /** Seeds which instance polls first and each invocation's start-up delay. */
+  seed?: number;
+  /** Upper bound of a seeded start-up delay per invocation, in sandbox ms (0: none). */
+  startJitterMs?: number;
+}
+
+type Settler = {
+  completeMessage(m: ReceivedMessage): Promise<void>;
+  abandonMessage(m: ReceivedMessage): Promise<void>;
+  deadLetterMessage(m: ReceivedMessage, o: { deadLetterReason: string; deadLetterErrorDescription: string }): Promise<void>;
+};
+
 /**
- * Plays the Azure Functions host for the sandbox: receives from the in-memory bus with peek-lock
- * (sessions where the trigger says so) and hands the very same handlers the messages and an
- * actions object, as the SDK-type binding does. Settling is the handler's job; anything it leaves
- * unsettled is abandoned, exactly what the real host's lock expiry would do.
+ * Plays the Azure Functions host for the sandbox, with the concurrency host.json gives it:
+ * each of `instances` instances runs up to maxConcurrentCalls invocations of a plain-queue
+ * Function and holds up to maxConcurrentSessions sessions of a session-queue Function, each
+ * invocation with a batch of up to maxMessageBatchSize messages (`cardinality: 'many'`).
+ * Instances compete for messages, so invocations overlap and finish out of order as in Azure;
+ * which instance polls first and each invocation's start-up delay come from a seeded random
+ * source, so a run is repeatable for a seed.
+ *
+ * The handlers get the messages and an actions object, as the SDK-type binding does; what a
+ * handler leaves unsettled is abandoned, which is what the real host's lock expiry would do.
+ * Invocations run as tracked work of the scheduler: the driver moves the clock only when they
+ * all wait on sandbox time.
  */
 export class SandboxFunctionsHost {
   private readonly invocations = new Map<string, number>();
+  private readonly inFlight = new Map<string, number>();
+  private readonly random: () => number;
+  private readonly instances: number;
+  private firstInstance = 0;
+  private handled = 0;
 
   constructor(
     private readonly bus: MemoryBus,
     private readonly functions: HostedFunction[],
-  ) {}
+    private readonly options: FunctionsHostOptions,
+  ) {
+    this.random = seededRandom(options.seed ?? 1);
+    this.instances = Math.max(1, options.instances ?? 1);
+  }
 
-  /** Runs every function over what is available now; returns how many messages were handled. */
-  async pump(): Promise<number> {
-    let handled = 0;
-    for (const fn of this.functions) handled += fn.sessions ? await this.pumpSessions(fn) : await this.pumpQueue(fn);
-    return handled;
+  /** Starts as many invocations as the instances have room for; returns how many started. */
+  async dispatch(): Promise<number> {
+    let started = 0;
+    for (const fn of this.functions) {
+      // Which instance polls first moves on a seeded draw after every start (never on an idle
+      // poll: how often the sandbox polls depends on real time, and the run must not).
+      for (let k = 0; k < this.instances; k++) {
+        const instance = (this.firstInstance + k) % this.instances;
+        const n = fn.sessions ? await this.startSessions(fn, instance) : await this.startBatches(fn, instance);
+        started += n;
+        for (let i = 0; i < n; i++) this.firstInstance = Math.floor(this.random() * this.instances);
+      }
+    }
+    return started;
+  }
+
+  /** Invocations running now, over every instance. */
+  running(): number {
+    let n = 0;
+    for (const v of this.inFlight.values()) n += v;
+    return n;
+  }
+
+  /** Messages handed to the Functions so far. */
+  handledMessages(): number {
+    return this.handled;
   }
 
   invocationCounts(): Record<string, number> {
     return Object.fromEntries(this.invocations);
   }
 
-  private async pumpQueue(fn: HostedFunction): Promise<number> {
-    const receiver = this.bus.createReceiver(fn.queue);
-    let handled = 0;
-    for (;;) {
-      const messages = await receiver.receiveMessages(fn.batchSize ?? 16);
-      if (messages.length === 0) break;
-      await this.invoke(fn, messages, receiver);
-      handled += messages.length;
-    }
-    await receiver.close();
-    return handled;
+  private slotKey(fn: HostedFunction, instance: number): string {
+    return `${fn.name}#${instance}`;
   }
 
-  private async pumpSessions(fn: HostedFunction): Promise<number> {
-    let handled = 0;
-    for (;;) {
-      if (this.bus.availableCount(fn.queue) === 0) break;
+  private async startBatches(fn: HostedFunction, instance: number): Promise<number> {
+    const key = this.slotKey(fn, instance);
+    const limit = this.options.concurrency.maxConcurrentCalls;
+    let started = 0;
+    while ((this.inFlight.get(key) ?? 0) < limit && this.bus.availableCount(fn.queue) > 0) {
+      const receiver = this.bus.createReceiver(fn.queue);
+      const messages = await receiver.receiveMessages(this.options.concurrency.maxMessageBatchSize);
+      if (messages.length === 0) break;
+      started += 1;
+      this.hold(key, +1);
+      void this.options.scheduler.track(async () => {
+        try {
+          await this.invoke(fn, messages, receiver);
+        } finally {
+          this.hold(key, -1);
+          await receiver.close();
+        }
+      });
+    }
+    return started;
+  }
+
+  private async startSessions(fn: HostedFunction, instance: number): Promise<number> {
+    const key = this.slotKey(fn, instance);
+    const limit = this.options.concurrency.maxConcurrentSessions;
+    let started = 0;
+    while ((this.inFlight.get(key) ?? 0) < limit && this.bus.availableCount(fn.queue) > 0) {
       let session;
       try {
         session = await this.bus.acceptNextSession(fn.queue);
       } catch {
         break;
       }
-      try {
-        for (;;) {
-          const messages = await session.receiveMessages(fn.batchSize ?? 16);
-          if (messages.length === 0) break;
-          await this.invoke(fn, messages, session);
-          handled += messages.length;
-        }
-      } finally {
+      const first = await session.receiveMessages(this.options.concurrency.maxMessageBatchSize);
+      if (first.length === 0) {
         await session.close();
+        break;
       }
+      started += 1;
+      this.hold(key, +1);
+      const held = session;
+      void this.options.scheduler.track(async () => {
+        try {
+          // The instance keeps the session while it has messages (sessionIdleTimeout), FIFO.
+          let messages = first;
+          while (messages.length > 0) {
+            await this.invoke(fn, messages, held);
+            messages = await held.receiveMessages(this.options.concurrency.maxMessageBatchSize);
+          }
+        } finally {
+          this.hold(key, -1);
+          await held.close();
+        }
+      });
     }
-    return handled;
+    return started;
   }
 
-  private async invoke(
-    fn: HostedFunction,
-    messages: ReceivedMessage[],
-    receiver: {
-      completeMessage(m: ReceivedMessage): Promise<void>;
-      abandonMessage(m: ReceivedMessage): Promise<void>;
-      deadLetterMessage(m: ReceivedMessage, o: { deadLetterReason: string; deadLetterErrorDescription: string }): Promise<void>;
-    },
-  ): Promise<void> {
+  private hold(key: string, delta: number): void {
+    this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + delta);
+  }
+
+  private async invoke(fn: HostedFunction, messages: ReceivedMessage[], receiver: Settler): Promise<void> {
     this.invocations.set(fn.name, (this.invocations.get(fn.name) ?? 0) + 1);
+    this.handled += messages.length;
+    const jitter = this.options.startJitterMs ?? 0;
+    if (jitter > 0) {
+      // Drawn from the message, not from a shared sequence: invocations start in real-time order.
+      const first = messages[0];
+      const key = `${fn.name}:${idText(first?.messageId) ?? ''}:${first?.deliveryCount ?? 0}`;
+      const draw = createHash('sha256').update(`${this.options.seed ?? 1}|${key}`).digest().readUInt32BE(0) / 2 ** 32;
+      await this.options.scheduler.sleep(Math.floor(draw * jitter), key);
+    }
     const settled = new Set<ReceivedMessage>();
     const actions: MessageActions = {
       complete: async (m) => {
@@ -102,6 +191,8 @@ export class SandboxFunctionsHost {
     };
     try {
       await fn.handler(messages, actions);
+    } catch {
+      // The Functions host logs a failed invocation; the unsettled messages are abandoned below.
     } finally {
       for (const m of messages) if (!settled.has(m)) await receiver.abandonMessage(m).catch(() => undefined);
     }

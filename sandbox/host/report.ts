@@ -43,6 +43,8 @@ export interface ReportSources {
   teams: TeamsSimulator | undefined;
   sent: { queue: string; message: OutgoingMessage }[];
   workerRan: boolean;
+  /** The makespan: sandbox time from the start to the end of the last work (not idle timers). */
+  simulatedMs?: number;
 }
 
 export async function buildReport(s: ReportSources): Promise<SandboxReport> {
@@ -83,7 +85,7 @@ export async function buildReport(s: ReportSources): Promise<SandboxReport> {
       cmdlets: teamsMetrics.cmdlets,
       writeCmdlets: teamsMetrics.writeCmdlets,
       connects: teamsMetrics.connects,
-      simulatedMs: s.clock.elapsedMs(),
+      simulatedMs: s.simulatedMs ?? s.clock.elapsedMs(),
     },
     history: records.map((r) => ({ userId: r.userId, userPrincipalName: r.userPrincipalName, entries: r.history })),
     commands: s.sent

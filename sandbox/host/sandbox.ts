@@ -1,5 +1,17 @@
-import { queueNames, type UserChange } from '../../shared/contracts/messages.js';
+import { createRequire } from 'node:module';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type * as AzureFunctions from '@azure/functions';
+import { queueNames } from '../../shared/contracts/messages.js';
 import { createGraphDirectory } from '../../shared/adapters/graph-directory.js';
+import { createGraphSubscriptions } from '../../shared/adapters/graph-subscriptions.js';
+import { entitySyncState } from '../../shared/adapters/entity-sync-state.js';
+import { azureEntityTable, createTableClient } from '../../shared/adapters/table-client.js';
+import { timerSchedules } from '../../shared/config/timer-schedules.js';
+import { nextOccurrence, parseNcrontab } from '../../shared/domain/ncrontab.js';
+import { createGraphWebhookHandler } from '../../shared/handlers/graph-webhook.js';
+import { maintainGraphSubscription } from '../../shared/usecases/maintain-graph-subscription.js';
+import { resyncDirectory } from '../../shared/usecases/resync-directory.js';
+import type { SyncState } from '../../shared/ports/sync-state.js';
 import { createStaticPolicyCatalog } from '../../shared/adapters/file-policy-catalog.js';
 import { createMemoryNumberInventory } from '../../shared/adapters/memory-number-inventory.js';
 import { createMemoryTableService, type MemoryTableService } from '../../shared/adapters/memory-table-client.js';
@@ -17,7 +29,11 @@ import { isAzuriteAvailable, startAzurite } from '../azurite.js';
 import { isBatch, MemoryBus } from '../bus/memory-bus.js';
 import { deployedQueues } from '../bus/queues.js';
 import { SimClock } from '../clock.js';
-import { startGraphSimulator, type GraphFaults, type GraphSimulator } from '../graph-sim/index.js';
+import { startGraphSimulator, type GraphFaults, type GraphSimulator, type WebhookTransport } from '../graph-sim/index.js';
+import { simulatedGraphFetch } from '../graph-sim/latency.js';
+import { fieldLatencyModel, type LatencyModel } from '../latency-model.js';
+import { SimScheduler } from '../scheduler.js';
+import { readHostConcurrency, type HostConcurrency } from './host-json.js';
 import { startTeamsSimulator, TeamsTenantStateSchema, type TeamsSimulator } from '../teams-sim/index.js';
 import type { PolicyCatalog } from '../../shared/ports/policy-catalog.js';
 import { SandboxFunctionsHost } from './functions-host.js';
@@ -41,6 +57,19 @@ export interface SandboxOptions {
   graphFaults?: GraphFaults;
   /** Give up when nothing progresses for this long in real time. */
   stallTimeoutMs?: number;
+  /**
+   * What calls cost on the sandbox clock (default: the field model). Teams cmdlets and Graph
+   * requests wait this long in sandbox time; `metrics.simulatedMs` is the resulting makespan.
+   */
+  latency?: LatencyModel;
+  /** Function App instances competing for the queues (default 1), each with host.json's concurrency. */
+  instances?: number;
+  /** host.json's Service Bus concurrency (default: read from the repository's host.json). */
+  hostConcurrency?: HostConcurrency;
+  /** Seeds the Functions host's competition between instances (default 1). */
+  seed?: number;
+  /** Upper bound of each invocation's seeded start-up delay in sandbox ms (default 0). */
+  startJitterMs?: number;
   /** Each structured log line as it is written (`--log FILE` streams them). */
   onLog?: (line: string) => void;
   /** Called as the run goes (the CLI's progress display). */
@@ -79,10 +108,19 @@ export function sandboxStart(eventLines: string[]): Date {
   return new Date(earliest ?? Date.parse(DEFAULT_START));
 }
 
+// @azure/functions is CommonJS without named ESM exports under plain Node: load it as the host does.
+const { HttpRequest } = createRequire(import.meta.url)('@azure/functions') as typeof AzureFunctions;
+
+/** The sandbox Function App's webhook URL (https, as Graph requires) and its function key. */
+export const SANDBOX_NOTIFICATION_URL = 'https://dialtone-sandbox.azurewebsites.net/api/graph/notifications?code=sandbox-function-key';
+/** The sandbox's DIALTONE_GRAPH_CLIENT_STATE. */
+const SANDBOX_CLIENT_STATE = 'sandbox-client-state-0123456789abcdef';
+
 /**
- * The real handlers of every stage and the real worker in one process against the in-memory
- * bus, the Graph simulator over HTTP and the Teams simulator behind the pwsh protocol. Tests
- * drive it step by step (run until quiet, change the world, replay, run again).
+ * The real handlers of every Function and the real worker in one process against the
+ * in-memory bus, the Graph simulator over HTTP and the Teams simulator behind the pwsh
+ * protocol, in discrete-event sandbox time (sandbox/scheduler.ts). Tests drive it step by step
+ * (run until quiet, change the world, replay, run again).
  */
 export class Sandbox {
   private eventsIn = 0;
@@ -92,35 +130,62 @@ export class Sandbox {
     readonly inputs: SandboxInputs,
     readonly options: SandboxOptions,
     readonly clock: SimClock,
+    readonly scheduler: SimScheduler,
     readonly bus: MemoryBus,
     readonly graph: GraphSimulator,
     readonly inventory: NumberInventory,
     readonly records: ProvisioningRecords,
     readonly storageKind: string,
-    private readonly host: SandboxFunctionsHost,
+    readonly host: SandboxFunctionsHost,
     readonly teams: TeamsSimulator | undefined,
     private readonly worker: SandboxWorker | undefined,
+    private readonly workerLoops: number,
     private readonly cleanups: (() => Promise<void>)[],
     readonly logger: ReturnType<typeof createMemoryLogger>,
     readonly sent: { queue: string; message: OutgoingMessage }[],
+    readonly latency: LatencyModel,
   ) {}
 
   static async start(inputs: SandboxInputs, options: SandboxOptions = {}): Promise<Sandbox> {
     const clock = new SimClock(options.state ? new Date(options.state.clock.startedAt) : sandboxStart(inputs.eventLines));
     if (options.state) clock.advanceTo(options.state.clock.now);
+    const scheduler = new SimScheduler(clock);
+    const latency = options.latency ?? fieldLatencyModel;
     const logger = createMemoryLogger('info', options.onLog);
     const bus = new MemoryBus(clock, sandboxQueues);
     if (options.state) bus.restore(options.state.bus);
     const cleanups: (() => Promise<void>)[] = [];
     try {
+      const sent: { queue: string; message: OutgoingMessage }[] = [];
+      const sender = (queue: string): BusSender => {
+        const inner = bus.createSender(queue);
+        return {
+          sendMessages: async (messages) => {
+            await inner.sendMessages(messages);
+            const list = isBatch(messages) ? messages.messages() : Array.isArray(messages) ? messages : [messages as OutgoingMessage];
+            for (const m of list) sent.push({ queue, message: m });
+          },
+          createMessageBatch: (batchOptions) => inner.createMessageBatch(batchOptions),
+          scheduleMessages: (messages, at) => inner.scheduleMessages(messages, at),
+          close: () => inner.close(),
+        };
+      };
+      const webhook = createGraphWebhookHandler(async () => ({ clientState: SANDBOX_CLIENT_STATE, sender: sender(queueNames.userChanges), clock, logger }));
       const graph = await startGraphSimulator({
         tenant: inputs.tenant,
         clock,
         startMs: clock.startedAt,
         ...(options.graphFaults ? { faults: options.graphFaults, seed: 7 } : {}),
+        notifications: {
+          transport: webhookTransport(webhook),
+          timers: { now: () => clock.nowMs(), at: (at, key, fn) => void scheduler.at(at, key, fn) },
+          tenantId: inputs.tenant.tenantId,
+        },
       });
       cleanups.push(() => graph.close());
-      const directory = createGraphDirectory({ baseUrl: graph.baseUrl, accessToken: async () => 'sandbox-token' });
+      const graphFetch = simulatedGraphFetch((ms, key) => scheduler.sleep(ms, key), latency.graphRequestMs);
+      const graphClient = { baseUrl: graph.baseUrl, accessToken: async () => 'sandbox-token', fetch: graphFetch };
+      const directory = createGraphDirectory(graphClient);
 
       const storage = await openStorage(options.state ? 'memory' : (options.storage ?? 'auto'), cleanups, options.state?.tables);
       if (inputs.pools.length > 0) {
@@ -139,85 +204,77 @@ export class Sandbox {
       const catalog: PolicyCatalog = {
         callingLineIdentities: async () => teamsRef.sim?.tenant.callingLineIdentityCatalog() ?? offlineCatalog.callingLineIdentities(),
       };
-      const sent: { queue: string; message: OutgoingMessage }[] = [];
-      const sender = (queue: string): BusSender => {
-        const inner = bus.createSender(queue);
-        return {
-          sendMessages: async (messages) => {
-            await inner.sendMessages(messages);
-            const list = isBatch(messages) ? messages.messages() : Array.isArray(messages) ? messages : [messages as OutgoingMessage];
-            for (const m of list) sent.push({ queue, message: m });
-          },
-          createMessageBatch: (batchOptions) => inner.createMessageBatch(batchOptions),
-          scheduleMessages: (messages, at) => inner.scheduleMessages(messages, at),
-          close: () => inner.close(),
-        };
-      };
       const stageDeps = { clock, logger, sender, retryPolicy: { ...defaultRetryPolicy, ...options.retryPolicy } };
-      const host = new SandboxFunctionsHost(bus, [
+      const host = new SandboxFunctionsHost(
+        bus,
+        [
+          {
+            name: 'correlate',
+            queue: queueNames.hrEvents,
+            sessions: false,
+            handler: createCorrelateHandler({ ...stageDeps, directory, records: storage.records, strategies: correlationStrategies }),
+          },
+          {
+            name: 'plan',
+            queue: queueNames.userChanges,
+            sessions: true,
+            handler: createPlanHandler({
+              ...stageDeps,
+              directory,
+              records: storage.records,
+              inventory: storage.inventory,
+              catalog,
+              policy: inputs.policy,
+              snapshotMaxAgeMs: 5 * 60_000,
+              reservationTtlMs: 24 * 60 * 60_000,
+            }),
+          },
+          {
+            name: 'record',
+            queue: queueNames.voiceResults,
+            sessions: false,
+            handler: createRecordHandler({ ...stageDeps, records: storage.records, inventory: storage.inventory }),
+          },
+        ],
         {
-          name: 'correlate',
-          queue: queueNames.hrEvents,
-          sessions: false,
-          handler: createCorrelateHandler({ ...stageDeps, directory, records: storage.records, strategies: correlationStrategies }),
+          scheduler,
+          concurrency: options.hostConcurrency ?? readHostConcurrency(),
+          instances: options.instances ?? 1,
+          seed: options.seed ?? 1,
+          startJitterMs: options.startJitterMs ?? 0,
         },
-        {
-          name: 'plan',
-          queue: queueNames.userChanges,
-          sessions: true,
-          handler: createPlanHandler({
-            ...stageDeps,
-            directory,
-            records: storage.records,
-            inventory: storage.inventory,
-            catalog,
-            policy: inputs.policy,
-            snapshotMaxAgeMs: 5 * 60_000,
-            reservationTtlMs: 24 * 60 * 60_000,
-          }),
-        },
-        {
-          name: 'record',
-          queue: queueNames.voiceResults,
-          sessions: false,
-          handler: createRecordHandler({ ...stageDeps, records: storage.records, inventory: storage.inventory }),
-        },
-      ]);
+      );
+
+      // The timer Functions, on the sandbox clock at their production schedules.
+      const subscriptions = createGraphSubscriptions(graphClient);
+      everyOccurrence(scheduler, 'graphSubscription', timerSchedules.graphSubscription, async () => {
+        await maintainGraphSubscription({ subscriptions, clock, logger, notificationUrl: SANDBOX_NOTIFICATION_URL, clientState: SANDBOX_CLIENT_STATE });
+      });
+      everyOccurrence(scheduler, 'graphResync', timerSchedules.graphResync, async () => {
+        await resyncDirectory({ delta: directory, records: storage.records, state: storage.syncState, sender: sender(queueNames.userChanges), clock, logger });
+      });
 
       let teams: TeamsSimulator | undefined;
       let worker: SandboxWorker | undefined;
+      const workerCount = options.workerCount ?? 1;
       if (options.worker !== false) {
         const sim = await startTeamsSimulator({
           ...options.teams,
           tenant: inputs.tenant,
           clock,
+          simulatedTime: { model: latency, sleep: (ms, key) => scheduler.sleepFor('teams', ms, key) },
           ...(options.state?.teams !== undefined ? { state: options.state.teams, startedAtMs: clock.startedAt } : {}),
         });
         teams = sim;
         teamsRef.sim = sim;
         cleanups.push(() => sim.close());
-        const w = await startSandboxWorker({ bus, clock, logger, teams: sim, tenantId: inputs.tenant.tenantId, count: options.workerCount ?? 1, ...(options.workerTuning ? { tuning: options.workerTuning } : {}) });
+        const w = await startSandboxWorker({ bus, clock, logger, teams: sim, tenantId: inputs.tenant.tenantId, count: workerCount, ...(options.workerTuning ? { tuning: options.workerTuning } : {}) });
         worker = w;
         cleanups.push(() => w.stop());
       }
+      const workerLoops = worker ? workerCount * (options.workerTuning?.concurrentSessions ?? 4) : 0;
 
-      graph.onChange((change) => {
-        if (!change.notify) return;
-        const at = clock.now().toISOString();
-        const body: UserChange = {
-          userId: change.userId,
-          source: 'graph',
-          changeType: change.changeType,
-          eventId: `graph-${change.userId}-${at}`,
-          correlationId: `graph-${change.userId}-${at}`,
-          occurredAt: at,
-        };
-        void bus
-          .createSender(queueNames.userChanges)
-          .sendMessages({ body, messageId: body.eventId, sessionId: body.userId, correlationId: body.correlationId });
-      });
-
-      const sandbox = new Sandbox(inputs, options, clock, bus, graph, storage.inventory, storage.records, storage.kind, host, teams, worker, cleanups, logger, sent);
+      const sandbox = new Sandbox(inputs, options, clock, scheduler, bus, graph, storage.inventory, storage.records, storage.kind, host, teams, worker, workerLoops, cleanups, logger, sent, latency);
       sandbox.tables = storage.service;
       sandbox.eventsIn = options.state?.eventsIn ?? 0;
       return sandbox;
@@ -233,9 +290,17 @@ export class Sandbox {
     enqueueEvents(this.bus, this.clock, lines);
   }
 
-  /** Runs every stage and the worker until nothing is queued, in flight or scheduled. */
+  /** Runs every Function and the worker until nothing is queued, in flight or scheduled. */
   async runUntilQuiet(): Promise<void> {
-    await drive(this.bus, this.clock, this.host, this.graph, this.inputs, this.options, this.worker);
+    await this.drive(undefined);
+  }
+
+  /**
+   * Runs for `ms` of sandbox time from now: the work, and the timer Functions (subscription
+   * renewal, delta resync) that fall in it, even when nothing else is left to do.
+   */
+  async runFor(ms: number): Promise<void> {
+    await this.drive(this.clock.nowMs() + ms);
   }
 
   async report(): Promise<SandboxReport> {
@@ -250,6 +315,7 @@ export class Sandbox {
       teams: this.teams,
       sent: this.sent,
       workerRan: this.worker !== undefined,
+      simulatedMs: this.scheduler.lastWorkAt() - this.clock.startedAt,
     });
   }
 
@@ -271,6 +337,111 @@ export class Sandbox {
     this.cleanups.length = 0;
     await this.bus.close();
   }
+
+  /**
+   * The discrete-event loop: let everything runnable run until quiet (every Function
+   * invocation, the worker's sessions and the notification deliveries wait on sandbox time or
+   * are done), then move the clock to the next timer, scheduled message or directory change.
+   */
+  private async drive(until: number | undefined): Promise<void> {
+    const changes = (this.inputs.tenant.directoryChanges ?? []).map((c) => this.clock.startedAt + c.atMs);
+    let reportedAt = 0;
+    for (;;) {
+      await this.settle();
+      if (this.options.onProgress && Date.now() - reportedAt > 250) {
+        reportedAt = Date.now();
+        this.options.onProgress({ handled: this.host.handledMessages(), queued: this.bus.availableCount(), simulatedMs: this.clock.nowMs() - this.clock.startedAt });
+      }
+      const now = this.clock.nowMs();
+      const due = [this.bus.nextDueAt(), this.scheduler.nextDue(false), ...changes.filter((c) => c > now)].filter(
+        (t): t is number => t !== undefined,
+      );
+      const work = due.length === 0 ? undefined : Math.min(...due);
+      const limit = until === undefined ? work : Math.min(work ?? until, until);
+      if (limit === undefined) return;
+      // Timers first (daemon timers too, when they fall before the next work or the end).
+      if (this.scheduler.fireNext(limit)) {
+        this.graph.advanceTo(this.clock.now());
+        continue;
+      }
+      this.clock.advanceTo(limit);
+      this.graph.advanceTo(this.clock.now());
+      if (work !== undefined && limit === work) {
+        this.scheduler.noteWork();
+        continue;
+      }
+      await this.settle();
+      return;
+    }
+  }
+
+  /** Waits until nothing can run in real time (see SimScheduler); throws after a real-time stall. */
+  private async settle(): Promise<void> {
+    const stallTimeoutMs = this.options.stallTimeoutMs ?? 120_000;
+    let lastProgress = Date.now();
+    let quietTurns = 0;
+    for (;;) {
+      const started = await this.host.dispatch();
+      if (started > 0) this.scheduler.noteWork();
+      if (started > 0 || this.scheduler.busy() > 0 || this.workerBusy()) {
+        quietTurns = 0;
+        if (Date.now() - lastProgress > stallTimeoutMs) {
+          throw new Error(`The sandbox made no progress for ${stallTimeoutMs} ms with work still running.`);
+        }
+        const changed = await Promise.race([this.scheduler.changed(20).then(() => true), this.bus.waitForActivity(20).then(() => true)]);
+        if (changed) lastProgress = Date.now();
+        continue;
+      }
+      await nextTurn();
+      if (++quietTurns >= 2) return;
+    }
+  }
+
+  /** The worker is mid-command (not waiting on a cmdlet's sandbox time) or about to take a session. */
+  private workerBusy(): boolean {
+    if (!this.worker) return false;
+    const locked = this.worker.heldSessions();
+    if (locked > this.scheduler.sleeping('teams')) return true;
+    return locked < this.workerLoops && this.bus.hasAcceptableSession(queueNames.voiceCommands);
+  }
+}
+
+/** Runs `fn` as a timer Function at every occurrence of an NCRONTAB schedule, on the sandbox clock. */
+function everyOccurrence(scheduler: SimScheduler, name: string, schedule: string, fn: () => Promise<void>): void {
+  const parsed = parseNcrontab(schedule);
+  const arm = (after: Date): void => {
+    const at = nextOccurrence(parsed, after).getTime();
+    scheduler.at(
+      at,
+      `timer:${name}`,
+      async () => {
+        arm(new Date(at));
+        await fn().catch(() => undefined);
+      },
+      { daemon: true },
+    );
+  };
+  arm(scheduler.clock.now());
+}
+
+/** Graph's POSTs to the notification URL, routed to the real webhook handler as the Functions host would. */
+function webhookTransport(handler: ReturnType<typeof createGraphWebhookHandler>): WebhookTransport {
+  const expected = new URL(SANDBOX_NOTIFICATION_URL);
+  return {
+    post: async (url, body) => {
+      const target = new URL(url);
+      if (target.origin !== expected.origin || target.pathname !== expected.pathname) return { status: 404, body: 'Not Found', contentType: 'text/plain' };
+      // authLevel 'function': without the function key the host answers 401 before the code runs.
+      if (target.searchParams.get('code') !== expected.searchParams.get('code')) return { status: 401, body: '', contentType: undefined };
+      const query: Record<string, string> = {};
+      for (const [k, v] of target.searchParams) query[k] = v;
+      const answer = await handler(
+        new HttpRequest({ method: 'POST', url, query, headers: { 'content-type': 'application/json' }, body: { string: body } }),
+      );
+      const headers = (answer.headers ?? {}) as Record<string, string>;
+      return { status: answer.status ?? 200, body: typeof answer.body === 'string' ? answer.body : '', contentType: headers['content-type'] };
+    },
+  };
 }
 
 /** `dialtone sandbox run`: start, play the events, run until quiet, report, stop. */
@@ -304,59 +475,17 @@ function enqueueEvents(bus: MemoryBus, clock: SimClock, lines: string[]): void {
   });
 }
 
-async function drive(
-  bus: MemoryBus,
-  clock: SimClock,
-  host: SandboxFunctionsHost,
-  graph: GraphSimulator,
-  inputs: SandboxInputs,
-  options: SandboxOptions,
-  worker: SandboxWorker | undefined,
-): Promise<void> {
-  const stallTimeoutMs = options.stallTimeoutMs ?? 120_000;
-  const changes = (inputs.tenant.directoryChanges ?? []).map((c) => clock.startedAt + c.atMs);
-  const watched = worker ? undefined : [queueNames.hrEvents, queueNames.userChanges, queueNames.voiceResults];
-  let lastProgress = Date.now();
-  let total = 0;
-  const report = () => options.onProgress?.({ handled: total, queued: bus.availableCount(), simulatedMs: clock.nowMs() - clock.startedAt });
-  for (;;) {
-    const handled = await host.pump();
-    if (handled > 0) {
-      total += handled;
-      report();
-      lastProgress = Date.now();
-      continue;
-    }
-    const busy = watched
-      ? watched.some((q) => bus.availableCount(q) > 0 || bus.inFlightCount(q) > 0)
-      : bus.availableCount() > 0 || bus.inFlightCount() > 0 || (worker?.busy() ?? false);
-    if (busy) {
-      if (Date.now() - lastProgress > stallTimeoutMs) {
-        throw new Error(`The sandbox made no progress for ${stallTimeoutMs} ms with work still queued.`);
-      }
-      await bus.waitForActivity(25);
-      continue;
-    }
-    const now = clock.nowMs();
-    const due = [bus.nextDueAt(), ...changes.filter((c) => c > now)].filter((t): t is number => t !== undefined);
-    if (due.length === 0) return;
-    clock.advanceTo(Math.min(...due));
-    graph.advanceTo(clock.now());
-    report();
-    lastProgress = Date.now();
-  }
-}
-
 async function openStorage(
   mode: 'auto' | 'azurite' | 'memory',
   cleanups: (() => Promise<void>)[],
   snapshot?: SandboxState['tables'],
-): Promise<{ inventory: NumberInventory; records: ProvisioningRecords; kind: string; service?: MemoryTableService }> {
+): Promise<{ inventory: NumberInventory; records: ProvisioningRecords; syncState: SyncState; kind: string; service?: MemoryTableService }> {
   if (mode === 'memory' || (mode === 'auto' && !(await isAzuriteAvailable()))) {
     const service = createMemoryTableService(snapshot);
     return {
       inventory: createMemoryNumberInventory({ service }),
       records: createMemoryProvisioningRecords({ service }),
+      syncState: entitySyncState(service.table('dialtonesync')),
       kind: 'memory',
       service,
     };
@@ -368,6 +497,7 @@ async function openStorage(
   return {
     inventory: createTableNumberInventory({ connectionString: azurite.connectionString, tableNames }),
     records: createTableProvisioningRecords({ connectionString: azurite.connectionString, tableNames }),
+    syncState: entitySyncState(azureEntityTable(createTableClient({ connectionString: azurite.connectionString }, `dialtonesync${suffix}`))),
     kind: 'azurite',
   };
 }

@@ -1,12 +1,15 @@
 import type { Logger } from '../../shared/ports/logger.js';
 import { ephemeralCertificateSource } from '../../worker/ephemeral-certificate.js';
 import { createWorker, type Worker, type WorkerTuning } from '../../worker/worker.js';
+import type { BusClient } from '../../shared/ports/bus.js';
 import type { MemoryBus } from '../bus/memory-bus.js';
 import type { SimClock } from '../clock.js';
 import type { TeamsSimulator } from '../teams-sim/index.js';
 
 export interface SandboxWorker {
   busy(): boolean;
+  /** voice-commands sessions the workers hold now (accepted and not yet closed). */
+  heldSessions(): number;
   stop(): Promise<void>;
   workers: Worker[];
 }
@@ -29,9 +32,11 @@ export async function startSandboxWorker(options: {
   tuning?: Partial<Omit<WorkerTuning, 'tenantId' | 'applicationId'>>;
 }): Promise<SandboxWorker> {
   const workers: Worker[] = [];
+  const held = { sessions: 0 };
+  const bus = countingSessions(options.bus, held);
   for (let i = 0; i < options.count; i++) {
     const worker = await createWorker({
-      bus: options.bus,
+      bus,
       certificates: ephemeralCertificateSource({ now: options.clock.now(), validDays: 3650 }),
       pwsh: options.teams.pwshCommand,
       settings: {
@@ -54,8 +59,34 @@ export async function startSandboxWorker(options: {
   return {
     workers,
     busy: () => workers.some((w) => w.busy()),
+    heldSessions: () => held.sessions,
     stop: async () => {
       await Promise.all(workers.map((w) => w.stop()));
     },
+  };
+}
+
+/** The bus as the workers see it, counting the sessions they hold, for the sandbox's quiet check. */
+function countingSessions(bus: MemoryBus, held: { sessions: number }): BusClient {
+  return {
+    createSender: (queue) => bus.createSender(queue),
+    createReceiver: (queue, options) => bus.createReceiver(queue, options),
+    acceptNextSession: async (queue, options) => {
+      const receiver = await bus.acceptNextSession(queue, options);
+      held.sessions += 1;
+      let open = true;
+      return {
+        ...receiver,
+        sessionId: receiver.sessionId,
+        close: async () => {
+          if (open) {
+            open = false;
+            held.sessions -= 1;
+          }
+          await receiver.close();
+        },
+      };
+    },
+    close: () => bus.close(),
   };
 }

@@ -1,8 +1,9 @@
 /**
- * New-CsBatchPolicyAssignmentOperation is asynchronous in Teams. Here an operation moves
- * NotStarted → InProgress → Completed one step per poll, or completes on its own once
- * `completeAfterMs` of (simulated) time has passed; the grants are applied when it completes,
- * so a caller that never polls still sees them eventually.
+ * New-CsBatchPolicyAssignmentOperation is asynchronous in Teams. In the sandbox an operation
+ * completes when the latency model's time for it has passed on the simulated clock (60 s +
+ * 0.05 s per user by default); standing alone (no model) it moves NotStarted → InProgress →
+ * Completed one step per poll, or completes after 60 s. The grants are applied when it
+ * completes, so a caller that never polls still sees them eventually.
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../shared/ports/clock.js';
@@ -31,7 +32,11 @@ export class BatchOperations {
   constructor(
     private readonly clock: Clock,
     private readonly apply: ApplyGrant,
-    private readonly completeAfterMs = 60_000,
+    /**
+     * How long an operation over `users` users takes, from the sandbox's latency model; then
+     * only time completes it. Without it: 60 s, or the third poll.
+     */
+    private readonly duration?: (users: number) => number,
   ) {}
 
   create(type: PolicyType, policyName: string | null, identities: string[], name?: string): string {
@@ -69,7 +74,8 @@ export class BatchOperations {
   private status(op: Operation): OverallStatus {
     if (op.completedMs !== null) return 'Completed';
     const elapsed = this.clock.now().getTime() - op.createdMs;
-    if (op.polls >= 3 || elapsed >= this.completeAfterMs) {
+    const due = this.duration ? elapsed >= this.duration(op.identities.length) : op.polls >= 3 || elapsed >= 60_000;
+    if (due) {
       // Marked first: applying a grant settles operations again, and this one must not re-run.
       op.completedMs = this.clock.now().getTime();
       for (const identity of op.identities) op.results.set(identity, this.apply(op.type, op.policyName, identity));

@@ -19,12 +19,34 @@ export const featureByPlan: Record<string, string> = {
 };
 
 export class Directory {
+  /** Lower-case object id and every UPN a user has or will have → users, so find is O(1). */
+  private readonly byKey = new Map<string, SandboxUser[]>();
+  private readonly changesByUser = new Map<string, DirectoryChange[]>();
+
   constructor(
     private readonly users: readonly SandboxUser[],
-    private readonly changes: readonly DirectoryChange[],
+    changes: readonly DirectoryChange[],
     private readonly clock: Clock,
     readonly startedAtMs: number,
-  ) {}
+  ) {
+    const byId = new Map(users.map((u) => [u.id, u]));
+    const order = new Map(users.map((u, i) => [u, i]));
+    const index = (key: string, user: SandboxUser): void => {
+      const list = this.byKey.get(key.toLowerCase()) ?? [];
+      if (!list.includes(user)) list.push(user);
+      list.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
+      this.byKey.set(key.toLowerCase(), list);
+    };
+    for (const user of users) {
+      index(user.id, user);
+      index(user.userPrincipalName, user);
+    }
+    for (const change of changes) {
+      this.changesByUser.set(change.userId, [...(this.changesByUser.get(change.userId) ?? []), change]);
+      const user = byId.get(change.userId);
+      if (user && change.set.userPrincipalName) index(change.set.userPrincipalName, user);
+    }
+  }
 
   elapsedMs(): number {
     return this.clock.now().getTime() - this.startedAtMs;
@@ -33,7 +55,9 @@ export class Directory {
   /** By object id, UPN or sip:UPN, case-insensitively; includes users not synced yet. */
   find(identity: string): SandboxUser | undefined {
     const key = identity.replace(/^sip:/i, '').toLowerCase();
-    return this.users.find((u) => u.id.toLowerCase() === key || this.upn(u).toLowerCase() === key);
+    const candidates = this.byKey.get(key) ?? [];
+    // Tenant-file order, as a scan would find them; a UPN counts only while the user holds it.
+    return candidates.find((u) => u.id.toLowerCase() === key || this.upn(u).toLowerCase() === key);
   }
 
   /** Directory sync has brought the user into Teams. */
@@ -76,8 +100,8 @@ export class Directory {
   private changed<K extends 'servicePlans' | 'accountEnabled' | 'userPrincipalName'>(user: SandboxUser, key: K): SandboxUser[K] | undefined {
     let value: unknown;
     const elapsed = this.elapsedMs();
-    for (const change of this.changes) {
-      if (change.userId === user.id && change.atMs <= elapsed && change.set[key] !== undefined) value = change.set[key];
+    for (const change of this.changesByUser.get(user.id) ?? []) {
+      if (change.atMs <= elapsed && change.set[key] !== undefined) value = change.set[key];
     }
     return value as SandboxUser[K] | undefined;
   }

@@ -6,14 +6,14 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Clock } from '../../shared/ports/clock.js';
 import type { FaultRule, LatencyMs } from './faults.js';
-import { TeamsSimServer, type TeamsMetrics } from './server.js';
+import { TeamsSimServer, type SimulatedTime, type TeamsMetrics } from './server.js';
 import { SimTenant } from './tenant.js';
 import { parseSandboxTenantFile, type SandboxTenantFile } from './tenant-file.js';
 import { SIM_URL_ENV } from './wire.js';
 
 export type { FaultKind, FaultRule, LatencyMs } from './faults.js';
 export { FaultRuleSchema } from './faults.js';
-export type { TeamsMetrics } from './server.js';
+export type { SimulatedTime, TeamsMetrics } from './server.js';
 export type { PhoneNumberRow, SimUserView } from './tenant.js';
 export { SimTenant } from './tenant.js';
 export { TeamsTenantStateSchema, type TeamsTenantState } from './tenant-state.js';
@@ -24,6 +24,8 @@ export interface TeamsSimulatorOptions {
   clock: Clock;
   /** Real milliseconds each request waits, by kind; defaults to the tenant file's teamsSimulator.latencyMs, else 0. */
   latencyMs?: LatencyMs;
+  /** Charge the latency model on the sandbox clock instead (then latencyMs is not used). */
+  simulatedTime?: SimulatedTime;
   /** Defaults to the tenant file's teamsSimulator.faults. */
   faults?: FaultRule[];
   seed?: number;
@@ -56,7 +58,10 @@ const standinArgs = (): string[] => (compiled ? [standinPath] : ['--import', pat
 
 export async function startTeamsSimulator(options: TeamsSimulatorOptions): Promise<TeamsSimulator> {
   const file = parseSandboxTenantFile(options.tenant);
-  const tenant = new SimTenant(file, options.clock, options.startedAtMs);
+  const batchMs = options.simulatedTime
+    ? (users: number) => options.simulatedTime!.model.batchOperationMs + users * options.simulatedTime!.model.batchOperationPerUserMs
+    : undefined;
+  const tenant = new SimTenant(file, options.clock, options.startedAtMs, batchMs);
   if (options.state !== undefined) tenant.importState(options.state);
   const settings = file.teamsSimulator;
   const latencyMs = options.latencyMs ?? settings?.latencyMs;
@@ -67,6 +72,7 @@ export async function startTeamsSimulator(options: TeamsSimulatorOptions): Promi
     ...(latencyMs === undefined ? {} : { latencyMs }),
     ...(faults === undefined ? {} : { faults }),
     ...(seed === undefined ? {} : { seed }),
+    ...(options.simulatedTime ? { simulatedTime: options.simulatedTime } : {}),
   });
   return {
     pwshCommand: { command: process.execPath, args: standinArgs(), env: { [SIM_URL_ENV]: server.baseUrl } },

@@ -11,6 +11,7 @@ import { canonicalCmdlet, cmdletKind } from './allow-list.js';
 import { newSession, runCmdlet, type HostOutcome, type TeamsSession } from './cmdlets.js';
 import { teamsErrors } from './cmdlet-error.js';
 import { FaultPlan, type FaultRule, type LatencyMs } from './faults.js';
+import { cmdletLatencyMs, type LatencyModel } from '../latency-model.js';
 import type { SimTenant } from './tenant.js';
 import { CRASH_EXIT_CODE, type InvokeAction, type InvokeBody } from './wire.js';
 
@@ -26,9 +27,18 @@ export interface TeamsMetrics {
   faultsInjected: number;
 }
 
+/** Sandbox time: a cmdlet's latency is a wait on the simulated clock, not in real time. */
+export interface SimulatedTime {
+  model: LatencyModel;
+  /** Waits `ms` of sandbox time; `key` orders waits that end at the same instant. */
+  sleep(ms: number, key: string): Promise<void>;
+}
+
 export interface TeamsSimServerOptions {
   tenant: SimTenant;
+  /** Real milliseconds per kind; ignored when `simulatedTime` is given. */
   latencyMs?: LatencyMs;
+  simulatedTime?: SimulatedTime;
   faults?: readonly FaultRule[];
   seed?: number;
 }
@@ -44,6 +54,7 @@ export class TeamsSimServer {
   private readonly sessions = new Map<string, Attached>();
   private readonly faults: FaultPlan;
   private latency: Required<LatencyMs>;
+  private readonly simulatedTime: SimulatedTime | undefined;
   private counts: TeamsMetrics = { cmdlets: 0, writeCmdlets: 0, connects: 0, byCmdlet: {}, faultsInjected: 0 };
   private url = '';
 
@@ -54,6 +65,7 @@ export class TeamsSimServer {
   ) {
     this.faults = new FaultPlan(options.faults ?? [], options.seed ?? 1);
     this.latency = { connect: 0, read: 0, write: 0, ...options.latencyMs };
+    this.simulatedTime = options.simulatedTime;
   }
 
   static async start(options: TeamsSimServerOptions): Promise<TeamsSimServer> {
@@ -145,8 +157,15 @@ export class TeamsSimServer {
     const identity = Object.entries(body.parameters).find(([k]) => k.toLowerCase() === 'identity')?.[1];
     const fault = this.faults.next({ cmdlet, identities: typeof identity === 'string' ? this.tenant.identitiesOf(identity) : [] });
     if (fault !== undefined) this.counts.faultsInjected += 1;
-    const delay = kind === 'session' ? 0 : this.latency[kind];
-    if (delay > 0) await sleep(delay);
+    if (this.simulatedTime !== undefined) {
+      // Each pwsh process is its own Teams session: its cmdlets run one after another on the
+      // sandbox clock while other sessions run theirs.
+      const ms = cmdletLatencyMs(this.simulatedTime.model, cmdlet, kind);
+      if (ms > 0) await this.simulatedTime.sleep(ms, `${typeof identity === 'string' ? identity.toLowerCase() : ''}|${cmdlet}`);
+    } else {
+      const delay = kind === 'session' ? 0 : this.latency[kind];
+      if (delay > 0) await sleep(delay);
+    }
 
     if (fault !== undefined && fault.phase !== 'after') return this.fail(session, cmdlet, fault);
     const outcome = runCmdlet(this.tenant, session, body);

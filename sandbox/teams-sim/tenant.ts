@@ -82,12 +82,16 @@ export class SimTenant {
   private readonly directory: Directory;
   private readonly users = new Map<string, UserState>();
   private readonly numbers = new Map<string, NumberState>();
+  /** Object id → the numbers assigned to that user: O(1) owner lookups. */
+  private readonly byOwner = new Map<string, Set<NumberState>>();
+  /** Every number, sorted, rebuilt only when a number Teams did not know appears. */
+  private sortedNumbers: NumberState[] | undefined;
   private readonly policyLists = new Map<PolicyType, SandboxPolicy[]>();
   private readonly batches: BatchOperations;
   /** PSTN usages, routes, routing policies, dial plans and CLI policies: what `dialtone tenant apply` manages. */
   readonly voiceRouting: VoiceRouting;
 
-  constructor(file: SandboxTenantFile, clock: Clock, startedAtMs?: number) {
+  constructor(file: SandboxTenantFile, clock: Clock, startedAtMs?: number, batchDurationMs?: (users: number) => number) {
     this.tenantId = file.tenantId;
     this.startedAtMs = startedAtMs ?? (clock as { startedAt?: number }).startedAt ?? clock.now().getTime();
     this.directory = new Directory(file.users, file.directoryChanges ?? [], clock, this.startedAtMs);
@@ -118,14 +122,14 @@ export class SimTenant {
       }
       this.users.set(user.id, { file: user, enterpriseVoiceEnabled: user.teams?.enterpriseVoiceEnabled ?? false, policies });
       const line = user.teams?.lineUri?.replace(/^tel:/i, '');
-      if (line) this.numbers.set(line, { number: line, assignedTo: user.id, category: 'Primary', locationId: null });
+      if (line) this.putNumber({ number: line, assignedTo: user.id, category: 'Primary', locationId: null });
     }
     for (const external of file.externalAssignments ?? []) {
       const holder = this.find(external.assignedTo);
       const id = holder?.file.id ?? externalObjectId(external.assignedTo);
-      this.numbers.set(external.number, { number: external.number, assignedTo: id, category: 'Primary', locationId: null });
+      this.putNumber({ number: external.number, assignedTo: id, category: 'Primary', locationId: null });
     }
-    this.batches = new BatchOperations(clock, (type, name, identity) => this.applyBatchGrant(type, name, identity));
+    this.batches = new BatchOperations(clock, (type, name, identity) => this.applyBatchGrant(type, name, identity), batchDurationMs);
   }
 
   // ---- inspection (tests, sandbox report) ----
@@ -145,7 +149,7 @@ export class SimTenant {
   /** Every number Teams knows, as Get-CsPhoneNumberAssignment rows, sorted. */
   assignments(): PhoneNumberRow[] {
     this.batches.settle();
-    return [...this.numbers.values()].sort((a, b) => compare(a.number, b.number)).map((n) => row(n));
+    return this.sorted().map((n) => row(n));
   }
 
   /** What cmdlets changed, as JSON to persist between sandbox runs. */
@@ -171,7 +175,9 @@ export class SimTenant {
       for (const type of policyTypes) user.policies[type] = saved.policies[type] ?? null;
     }
     this.numbers.clear();
-    for (const n of state.numbers) this.numbers.set(n.number, { ...n });
+    this.byOwner.clear();
+    this.sortedNumbers = undefined;
+    for (const n of state.numbers) this.putNumber({ ...n });
     // A state saved before the tenant's voice routing was kept has none: the tenant file's stays.
     if (state.voiceRouting !== undefined) this.voiceRouting.importState(state.voiceRouting);
   }
@@ -229,14 +235,11 @@ export class SimTenant {
     const held = this.numbers.get(number);
     if (held?.assignedTo && held.assignedTo !== user.file.id) throw teamsErrors.numberTaken(cmdlet, number);
     const category = options.assignmentCategory ?? 'Primary';
-    for (const other of this.numbers.values()) {
+    for (const other of [...(this.byOwner.get(user.file.id.toLowerCase()) ?? [])]) {
       // A user has one primary number: assigning another releases the old one.
-      if (other.assignedTo === user.file.id && other.number !== number && other.category === 'Primary' && category === 'Primary') {
-        other.assignedTo = null;
-        other.category = null;
-      }
+      if (other.number !== number && other.category === 'Primary' && category === 'Primary') this.unassign(other);
     }
-    this.numbers.set(number, { number, assignedTo: user.file.id, category, locationId: options.locationId ?? null });
+    this.putNumber({ number, assignedTo: user.file.id, category, locationId: options.locationId ?? null });
     user.enterpriseVoiceEnabled = true;
   }
 
@@ -256,11 +259,8 @@ export class SimTenant {
       if (held === undefined || numberType !== 'DirectRouting') throw teamsErrors.numberNotInTenant(cmdlet, number, this.tenantId);
       if (held.assignedTo !== user.file.id) throw teamsErrors.numberNotAssignedToUser(cmdlet, number, user.file.id);
     }
-    for (const n of this.numbers.values()) {
-      if (n.assignedTo === user.file.id && (phoneNumber === 'all' || n.number === phoneNumber.replace(/^tel:/i, ''))) {
-        n.assignedTo = null;
-        n.category = null;
-      }
+    for (const n of [...(this.byOwner.get(user.file.id.toLowerCase()) ?? [])]) {
+      if (phoneNumber === 'all' || n.number === phoneNumber.replace(/^tel:/i, '')) this.unassign(n);
     }
     user.enterpriseVoiceEnabled = false;
   }
@@ -272,7 +272,18 @@ export class SimTenant {
       target = this.find(filter.assignedPstnTargetId)?.file.id ?? filter.assignedPstnTargetId;
     }
     const wantStatus = filter.pstnAssignmentStatus?.toLowerCase();
-    return this.assignments().filter((r) => {
+    this.batches.settle();
+    // The indexes narrow the rows first (one user's numbers, one number); the filters then apply as before.
+    let candidates: NumberState[];
+    if (target !== undefined) {
+      candidates = [...(this.byOwner.get(target.toLowerCase()) ?? [])].sort((a, b) => compare(a.number, b.number));
+    } else if (filter.telephoneNumber !== undefined) {
+      const one = this.numbers.get(normaliseDigits(filter.telephoneNumber));
+      candidates = one === undefined ? [] : [one];
+    } else {
+      candidates = this.sorted();
+    }
+    return candidates.map((n) => row(n)).filter((r) => {
       if (target !== undefined && r.AssignedPstnTargetId?.toLowerCase() !== target.toLowerCase()) return false;
       if (filter.telephoneNumber !== undefined && r.TelephoneNumber !== normaliseDigits(filter.telephoneNumber)) return false;
       if (filter.telephoneNumberContain !== undefined && !r.TelephoneNumber.includes(filter.telephoneNumberContain)) return false;
@@ -369,8 +380,42 @@ export class SimTenant {
   }
 
   private numberOf(userId: string): string | null {
-    for (const n of this.numbers.values()) if (n.assignedTo === userId && n.category === 'Primary') return n.number;
+    for (const n of this.byOwner.get(userId.toLowerCase()) ?? []) if (n.category === 'Primary') return n.number;
     return null;
+  }
+
+  /** Stores a number (replacing what was stored under it) and keeps the indexes in step. */
+  private putNumber(state: NumberState): void {
+    const previous = this.numbers.get(state.number);
+    if (previous !== undefined) this.unassign(previous);
+    else this.sortedNumbers = undefined;
+    this.numbers.set(state.number, state);
+    if (state.assignedTo !== null) {
+      const owner = state.assignedTo.toLowerCase();
+      const owned = this.byOwner.get(owner) ?? new Set<NumberState>();
+      owned.add(state);
+      this.byOwner.set(owner, owned);
+    }
+    if (previous !== undefined && this.sortedNumbers !== undefined) {
+      const i = this.sortedNumbers.indexOf(previous);
+      if (i >= 0) this.sortedNumbers[i] = state;
+    }
+  }
+
+  private unassign(n: NumberState): void {
+    if (n.assignedTo !== null) {
+      const owner = n.assignedTo.toLowerCase();
+      const owned = this.byOwner.get(owner);
+      owned?.delete(n);
+      if (owned?.size === 0) this.byOwner.delete(owner);
+    }
+    n.assignedTo = null;
+    n.category = null;
+  }
+
+  private sorted(): NumberState[] {
+    this.sortedNumbers ??= [...this.numbers.values()].sort((a, b) => compare(a.number, b.number));
+    return this.sortedNumbers;
   }
 
   private view(user: UserState): SimUserView {

@@ -32,6 +32,8 @@ export interface GraphDirectoryOptions extends GraphClientOptions {
 
 export interface UsersDelta {
   users: DirectoryUser[];
+  /** Object ids delta reports as deleted (`"@removed"`), soft or for good. */
+  removed: string[];
   /** Pass back to listUsersDelta to get the changes since this round. */
   deltaLink: string;
 }
@@ -41,12 +43,17 @@ export interface GraphDirectory extends Directory {
   listUsersDelta(deltaLink?: string): Promise<UsersDelta>;
 }
 
+/** A deleted user in a delta page carries only its id and `@removed`. */
+const RemovedUserSchema = z.object({ id: z.string().min(1), '@removed': z.object({ reason: z.string() }).loose() }).loose();
+
 const UserPageSchema = z.object({
   value: z.array(DirectoryUserSchema),
   '@odata.nextLink': z.string().optional(),
   '@odata.deltaLink': z.string().optional(),
 });
 type UserPage = z.infer<typeof UserPageSchema>;
+const DeltaPageSchema = UserPageSchema.extend({ value: z.array(z.union([RemovedUserSchema, DirectoryUserSchema])) });
+type DeltaPage = z.infer<typeof DeltaPageSchema>;
 
 /** The Directory port over Microsoft Graph, one HTTP request per read, no in-process retries. */
 export function createGraphDirectory(options: GraphDirectoryOptions): GraphDirectory {
@@ -116,9 +123,13 @@ export function createGraphDirectory(options: GraphDirectoryOptions): GraphDirec
     async listUsersDelta(deltaLink?: string): Promise<UsersDelta> {
       let request = deltaLink ? follow(deltaLink) : client.api('/users/delta').select([...userSelect]);
       const users: DirectoryUser[] = [];
+      const removed: string[] = [];
       for (;;) {
-        const page: UserPage = parse(UserPageSchema, await send('read users delta', request), 'users delta page');
-        users.push(...page.value);
+        const page: DeltaPage = parse(DeltaPageSchema, await send('read users delta', request), 'users delta page');
+        for (const entry of page.value) {
+          if ('@removed' in entry) removed.push(entry.id);
+          else users.push(entry as DirectoryUser);
+        }
         const next = page['@odata.nextLink'];
         if (next) {
           request = follow(next);
@@ -126,7 +137,7 @@ export function createGraphDirectory(options: GraphDirectoryOptions): GraphDirec
         }
         const link = page['@odata.deltaLink'];
         if (!link) throw new DialtoneError('Unexpected', 'Graph users delta page has neither @odata.nextLink nor @odata.deltaLink');
-        return { users, deltaLink: link };
+        return { users, removed, deltaLink: link };
       }
     },
   };

@@ -51,22 +51,25 @@ export function createMemoryTableService(initial: MemoryTablesSnapshot = {}): Me
   let version = 0;
   const etagOf = (v: number): string => `W/"v${v}"`;
 
+  // A table of the initial snapshot is loaded when first used: `numbers list` on a kept sandbox
+  // with 100,000 numbers never pays for the number history. The snapshot's row objects are taken
+  // over, not copied (the caller hands them over; every write stores a new object).
+  const pending = new Map(Object.entries(initial));
   const tableData = (name: string): Map<string, Partition> => {
     let t = tables.get(name);
     if (!t) {
       t = new Map();
       tables.set(name, t);
+      const partitions = pending.get(name);
+      pending.delete(name);
+      for (const [pk, rows] of Object.entries(partitions ?? {})) {
+        const partition = new Partition();
+        for (const [rk, props] of Object.entries(rows)) partition.set(rk, { props, version: ++version });
+        t.set(pk, partition);
+      }
     }
     return t;
   };
-  for (const [name, partitions] of Object.entries(initial)) {
-    const t = tableData(name);
-    for (const [pk, rows] of Object.entries(partitions)) {
-      const partition = new Partition();
-      for (const [rk, props] of Object.entries(rows)) partition.set(rk, { props: { ...props }, version: ++version });
-      t.set(pk, partition);
-    }
-  }
 
   const table = (name: string): EntityTable => {
     const data = tableData(name);
@@ -131,7 +134,7 @@ export function createMemoryTableService(initial: MemoryTablesSnapshot = {}): Me
   return {
     table,
     snapshot() {
-      const out: MemoryTablesSnapshot = {};
+      const out: MemoryTablesSnapshot = Object.fromEntries(pending);
       for (const [name, partitions] of tables) {
         const t: Record<string, Record<string, Props>> = (out[name] = {});
         for (const [pk, partition] of partitions) {

@@ -39,15 +39,19 @@ function editDistance(a: string, b: string): number {
   return previous[b.length] ?? 0;
 }
 
-/** The closest known name (same letters in another case, or at most 2 edits away; the nearest wins). */
+/**
+ * The closest known name: the same letters in another case, else the nearest by edit distance
+ * within about half its length (`sight` → `site`, `departmnt` → `department`).
+ */
 export function didYouMean(name: string, known: readonly string[]): string | undefined {
   const lower = name.toLowerCase();
   const exact = known.find((k) => k.toLowerCase() === lower);
   if (exact) return exact;
+  const within = Math.max(2, Math.ceil(name.length * 0.6));
   let best: { name: string; distance: number } | undefined;
   for (const k of known) {
     const distance = editDistance(k.toLowerCase(), lower);
-    if (distance <= 2 && (!best || distance < best.distance)) best = { name: k, distance };
+    if (distance <= within && distance < k.length && (!best || distance < best.distance)) best = { name: k, distance };
   }
   return best?.name;
 }

@@ -96,7 +96,13 @@ export async function applyVoiceCommandViaGraph(command: VoiceCommand, meta: Mes
 
   const config = await deps.admin.userConfiguration(command.userId);
   steps.push(readStep('GET userConfigurations', { userId: command.userId }));
-  if (!teamsReadyForVoice(config)) {
+  const wantsVoice = command.desired.enterpriseVoiceEnabled || command.desired.phoneNumber !== null;
+  if (!wantsVoice && (config === null || !hasVoiceState(config))) {
+    // Nothing to take away from a user Teams never gave voice (a leaver who was never provisioned).
+    log.info('voice command already in place', {});
+    return publish(command, meta, { ...baseResult(command, deps.clock, steps, config === null ? null : actualFromConfiguration(config)), status: 'noop' });
+  }
+  if (wantsVoice && !teamsReadyForVoice(config)) {
     return {
       outcome: {
         kind: 'wait',
@@ -175,6 +181,12 @@ export async function applyVoiceCommandViaGraph(command: VoiceCommand, meta: Mes
     ...baseResult(command, deps.clock, steps, actual),
     status: wrote ? 'applied' : 'noop',
   });
+}
+
+/** Whether Teams holds anything of Dialtone's for the user: voice, a number or a direct policy. */
+function hasVoiceState(config: NonNullable<Awaited<ReturnType<TeamsAdmin['userConfiguration']>>>): boolean {
+  const actual = actualFromConfiguration(config);
+  return actual.enterpriseVoiceEnabled || actual.phoneNumber !== null || Object.values(actual.policies).some((p) => p !== null);
 }
 
 /** Resolves names to ids (cached) and assigns / unassigns in one request each; returns refused types. */

@@ -1,8 +1,63 @@
 import Long from 'long';
-import { queueNames } from '../contracts/messages.js';
+import { queueNames, VoiceCommandSchema } from '../contracts/messages.js';
 import { optionalQueueKeys } from '../contracts/queues.js';
+import { decodeBody } from '../domain/message-body.js';
+import { judgeReplayOfCommand } from '../domain/ordering.js';
 import { matchesFilter, planReplay, subjectOf, type DeadLetterFilter } from '../domain/replay.js';
 import { idText, type BusClient, type ReceivedMessage } from '../ports/bus.js';
+import type { Clock } from '../ports/clock.js';
+import type { ProvisioningRecords } from '../ports/provisioning-records.js';
+import { appendHistory, emptyRecord } from './record-history.js';
+
+/**
+ * Checked before a dead letter is replayed: a reason to refuse it, or nothing. `refused` is told
+ * about each refusal of a real (not dry) run, so the person's history shows it.
+ */
+export interface ReplayGuard {
+  check(queue: string, message: ReceivedMessage): Promise<string | undefined>;
+  refused?(queue: string, message: ReceivedMessage, reason: string): Promise<void>;
+}
+
+/**
+ * Refuses to replay a voice command planned from an older version than the person's record:
+ * executing it would undo newer facts (a joiner replayed after the leaver). Fails closed: a
+ * versioned command whose record cannot be read is refused too.
+ */
+export function supersededCommandGuard(records: () => Promise<Pick<ProvisioningRecords, 'get' | 'update'>>, clock: Clock): ReplayGuard {
+  const commandOf = (queue: string, message: ReceivedMessage) => {
+    if (queue !== queueNames.voiceCommands) return undefined;
+    const parsed = VoiceCommandSchema.safeParse(decodeBody(message.body));
+    return parsed.success && parsed.data.version !== undefined ? parsed.data : undefined;
+  };
+  return {
+    async check(queue, message) {
+      const command = commandOf(queue, message);
+      if (!command) return undefined;
+      let record;
+      try {
+        record = await (await records()).get(command.userId);
+      } catch (error) {
+        return `cannot read the provisioning record of ${command.userId} to check this command's version (${error instanceof Error ? error.message : String(error)}); refused rather than risk undoing newer facts`;
+      }
+      return judgeReplayOfCommand(command.version, record);
+    },
+    async refused(queue, message, reason) {
+      const command = commandOf(queue, message);
+      if (!command) return;
+      await (await records()).update(command.userId, (current) =>
+        appendHistory(current ?? emptyRecord(command.userId, command.userPrincipalName), {
+          at: clock.now().toISOString(),
+          correlationId: command.correlationId,
+          eventId: command.eventId,
+          commandId: command.commandId,
+          stage: 'replay',
+          outcome: 'replay-refused',
+          detail: reason,
+        }),
+      );
+    },
+  };
+}
 
 export const allQueues = Object.values(queueNames);
 
@@ -107,18 +162,26 @@ export async function settleDeadLetters(
   queues: string[],
   filter: DeadLetterFilter,
   mode: 'replay' | 'purge',
-  options: { dryRun?: boolean; maxReplays?: number; limit?: number } = {},
+  options: { dryRun?: boolean; maxReplays?: number; limit?: number; guard?: ReplayGuard } = {},
 ): Promise<SettleReport[]> {
   if (options.dryRun) {
     const found = await peekDeadLetters(bus, queues, filter, options.limit ?? 1000);
-    return found.map(({ queue, message }): SettleReport => {
+    const out: SettleReport[] = [];
+    for (const { queue, message } of found) {
       const messageId = idText(message.messageId) ?? '';
-      if (mode === 'purge') return { queue, messageId, action: 'would-purge', detail: message.deadLetterReason ?? '' };
+      if (mode === 'purge') {
+        out.push({ queue, messageId, action: 'would-purge', detail: message.deadLetterReason ?? '' });
+        continue;
+      }
       const plan = planReplay(message, options.maxReplays);
-      return plan.ok
-        ? { queue, messageId, action: 'would-replay', detail: `as ${plan.copy.messageId}` }
-        : { queue, messageId, action: 'refused', detail: plan.reason };
-    });
+      const refusal = plan.ok ? await options.guard?.check(queue, message) : plan.reason;
+      out.push(
+        refusal !== undefined
+          ? { queue, messageId, action: 'refused', detail: refusal }
+          : { queue, messageId, action: 'would-replay', detail: plan.ok ? `as ${plan.copy.messageId}` : '' },
+      );
+    }
+    return out;
   }
   const out: SettleReport[] = [];
   const limit = options.limit ?? 1000;
@@ -142,9 +205,12 @@ export async function settleDeadLetters(
               continue;
             }
             const plan = planReplay(m, options.maxReplays);
-            if (!plan.ok) {
+            const refusal = plan.ok ? await options.guard?.check(queue, m) : plan.reason;
+            if (!plan.ok || refusal !== undefined) {
               skipped.push(m);
-              out.push({ queue, messageId: idText(m.messageId) ?? '', action: 'refused', detail: plan.reason });
+              const detail = refusal ?? '';
+              out.push({ queue, messageId: idText(m.messageId) ?? '', action: 'refused', detail });
+              if (plan.ok) await options.guard?.refused?.(queue, m, detail);
               continue;
             }
             await sender.sendMessages(plan.copy);

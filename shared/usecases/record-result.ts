@@ -1,6 +1,7 @@
 import { queueNames, type UserChange, type VoiceResult } from '../contracts/messages.js';
 import { errorCodes, type ErrorCode } from '../domain/errors.js';
 import { deterministicId } from '../domain/ids.js';
+import { judgeVersion, type VersionJudgement } from '../domain/ordering.js';
 import type { UseCaseResult } from '../handlers/stage-runner.js';
 import type { Clock } from '../ports/clock.js';
 import type { NumberInventory } from '../ports/number-inventory.js';
@@ -31,6 +32,25 @@ export async function recordResult(result: VoiceResult, deps: RecordDeps): Promi
     detail,
   });
 
+  if (result.status === 'superseded') {
+    const detail = `the worker did not run ${result.commandId} (plan version ${result.version ?? '?'}): a newer command for this person was already applied`;
+    await deps.records.update(result.userId, (current) => appendHistory(base(current, result), entry('superseded', detail)));
+    return { outcome: { kind: 'stale', summary: `${result.userPrincipalName}: ${detail}` } };
+  }
+
+  // A result of an older plan than the one already applied is never recorded as the truth: it
+  // confirms, releases, blocks and rolls back nothing. The claim is made before the inventory
+  // is touched, on the current row, so two results racing for one person cannot both win.
+  let verdict = { kind: 'current' } as VersionJudgement;
+  await deps.records.update(result.userId, (current) => {
+    const record = base(current, result);
+    verdict = judgeVersion(result.version, record.appliedVersion, `the result of ${result.commandId}`);
+    if (verdict.kind === 'superseded') return appendHistory(record, entry('superseded', supersededDetail(result, verdict)));
+    const applied = result.status === 'applied' || result.status === 'noop';
+    return applied && result.version !== undefined ? { ...record, appliedVersion: result.version } : record;
+  });
+  if (verdict.kind === 'superseded') return superseded(result, verdict);
+
   if (result.status === 'applied' || result.status === 'noop') {
     if (result.allocation) await deps.inventory.confirm(result.allocation.number, result.userId, actor);
     for (const release of result.releases) await deps.inventory.release(release.number, result.userId, actor);
@@ -42,11 +62,12 @@ export async function recordResult(result: VoiceResult, deps: RecordDeps): Promi
       appendHistory(
         {
           ...base(current, result),
-          lastApplied: result.desired,
-          lastAppliedAt: result.finishedAt,
-          lastCommandId: result.commandId,
+          // A newer result that won the race meanwhile keeps its state as the last applied one.
+          ...(judgeVersion(result.version, current?.appliedVersion, '').kind === 'superseded'
+            ? {}
+            : { lastApplied: result.desired, lastAppliedAt: result.finishedAt, lastCommandId: result.commandId }),
         },
-        entry(result.status, detail),
+        entry(result.status, result.version !== undefined ? `${detail} (plan version ${result.version})` : detail),
       ),
     );
     return { outcome: { kind: 'done', summary: `${result.userPrincipalName} ${detail}` } };
@@ -102,6 +123,50 @@ export async function recordResult(result: VoiceResult, deps: RecordDeps): Promi
       code: knownCode(error.code),
       message: `${result.userPrincipalName}: ${detail}${error.class === 'transient' ? ' (the worker gave up after retries; replay once Teams recovers)' : ''}`,
     },
+  };
+}
+
+function wroteTeams(result: VoiceResult): boolean {
+  return result.status === 'applied' && result.steps.some((step) => step.write && step.ok);
+}
+
+function supersededDetail(result: VoiceResult, verdict: Extract<VersionJudgement, { kind: 'superseded' }>): string {
+  return `${verdict.summary}; ignored${wroteTeams(result) ? ', and since it changed Teams, the person is re-planned from the newest truth' : ''}`;
+}
+
+/**
+ * A superseded result that wrote to Teams (an old command replayed or run after a newer one)
+ * left Teams out of step with the newest truth: a re-plan that re-applies it puts Teams back.
+ */
+function superseded(result: VoiceResult, verdict: Extract<VersionJudgement, { kind: 'superseded' }>): UseCaseResult {
+  const summary = `${result.userPrincipalName}: ${supersededDetail(result, verdict)}`;
+  if (!wroteTeams(result)) return { outcome: { kind: 'stale', summary } };
+  const replan: UserChange = {
+    userId: result.userId,
+    source: 'resync',
+    changeType: 'updated',
+    eventId: `${result.eventId}~superseded~v${verdict.version}~v${verdict.newer}`.slice(0, 120),
+    correlationId: result.correlationId,
+    occurredAt: result.finishedAt,
+    reapply: true,
+  };
+  return {
+    outcome: { kind: 'stale', summary },
+    send: [
+      {
+        queue: queueNames.userChanges,
+        messages: [
+          {
+            body: replan,
+            messageId: deterministicId('replan', result.userId, replan.eventId, result.commandId),
+            sessionId: result.userId,
+            correlationId: result.correlationId,
+            contentType: 'application/json',
+            subject: 'replan',
+          },
+        ],
+      },
+    ],
   };
 }
 

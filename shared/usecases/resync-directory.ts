@@ -10,7 +10,7 @@ import { sendInBatches } from './send-in-batches.js';
 export const DELTA_LINK_KEY = 'graph-users-delta';
 
 export interface ResyncDeps {
-  delta: { listUsersDelta(deltaLink?: string): Promise<{ users: DirectoryUser[]; deltaLink: string }> };
+  delta: { listUsersDelta(deltaLink?: string): Promise<{ users: DirectoryUser[]; removed?: string[]; deltaLink: string }> };
   records: ProvisioningRecords;
   state: SyncState;
   sender: BusSender;
@@ -26,19 +26,32 @@ export interface ResyncDeps {
  */
 export async function resyncDirectory(deps: ResyncDeps): Promise<{ changed: number; replanned: number }> {
   const previous = await deps.state.get(DELTA_LINK_KEY);
-  const { users, deltaLink } = await deps.delta.listUsersDelta(previous);
+  const { users, removed = [], deltaLink } = await deps.delta.listUsersDelta(previous);
   const now = deps.clock.now().toISOString();
   const messages = [];
-  for (const user of users) {
-    if (!(await deps.records.get(user.id))) continue;
-    const eventId = deterministicId('resync', user.id, previous ?? 'initial', deltaLink);
-    const change: UserChange = { userId: user.id, source: 'resync', changeType: 'updated', eventId, correlationId: eventId, occurredAt: now };
-    messages.push({ body: change, messageId: eventId, sessionId: user.id, correlationId: eventId, contentType: 'application/json', subject: 'resync' });
+  // A deleted account cannot be read any more: it is re-planned as deleted, which releases its numbers.
+  const reported = [...users.map((u) => ({ id: u.id, changeType: 'updated' as const })), ...removed.map((id) => ({ id, changeType: 'deleted' as const }))];
+  for (const { id, changeType } of reported) {
+    if (!(await deps.records.get(id))) continue;
+    // The round is named by its delta tokens, not the whole links: the host in them is not part of it.
+    const eventId = deterministicId('resync', id, changeType, roundToken(previous) ?? 'initial', roundToken(deltaLink) ?? deltaLink);
+    const change: UserChange = { userId: id, source: 'resync', changeType, eventId, correlationId: eventId, occurredAt: now };
+    messages.push({ body: change, messageId: eventId, sessionId: id, correlationId: eventId, contentType: 'application/json', subject: 'resync' });
   }
   // One user-change per changed user: above ~550 users that is more than one 256 KB batch.
   await sendInBatches(deps.sender, messages);
   // Saved only after the sends: a crash before it repeats the round, and duplicate detection drops the repeats.
   await deps.state.set(DELTA_LINK_KEY, deltaLink);
-  deps.logger.info('directory resync', { queue: queueNames.userChanges, changed: users.length, replanned: messages.length, first: previous === undefined });
-  return { changed: users.length, replanned: messages.length };
+  deps.logger.info('directory resync', { queue: queueNames.userChanges, changed: reported.length, replanned: messages.length, first: previous === undefined });
+  return { changed: reported.length, replanned: messages.length };
+}
+
+/** The query of a delta link (its $deltatoken), or the text itself when it is not a URL. */
+function roundToken(link: string | undefined): string | undefined {
+  if (link === undefined) return undefined;
+  try {
+    return new URL(link).search;
+  } catch {
+    return link;
+  }
 }

@@ -1,98 +1,401 @@
 /**
- * `npm run bench`: how much the warm PowerShell pool saves over the per-person
- * connect-and-run pattern of classic connectors, measured in one run on the same simulated
- * tenant with the same Teams latencies. Figures are ratios against the baseline of this run,
- * not absolute times (they depend on the machine).
+ * `npm run bench [-- --json] [--people N]`: Dialtone against the connector style of the field
+ * and the per-user floor, on the field latency model in sandbox time (sandbox/latency-model.ts).
+ *
+ * Every scenario runs in its own child process (clean CPU and peak RSS figures) through the
+ * real sandbox: the real Functions, the real worker, the pwsh stand-ins, the Graph simulator
+ * over HTTP. Simulated seconds are the sandbox's makespan; CPU seconds and peak RSS are this
+ * machine's cost of simulating it (the pwsh stand-in processes are not included).
+ *
+ * Baseline (the connector style): connect per person, read the user, run every write, no diff,
+ * one person at a time: people × (Connect + Get-CsOnlineUser + Set-CsPhoneNumberAssignment +
+ * one Grant per managed policy) on the same model. Floor: people × Set-CsPhoneNumberAssignment
+ * ÷ the tenant session limit (policy grants in bulk cost nothing per person).
  */
-import { parseVoicePolicy } from '../../shared/domain/policy.js';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import Table from 'cli-table3';
-import { runSandbox, type SandboxOptions } from '../../sandbox/host/sandbox.js';
-import { SandboxTenantFileSchema } from '../../sandbox/teams-sim/tenant-file.js';
+import { parseVoicePolicy } from '../../shared/domain/policy.js';
+import type { PoolDefinition } from '../../shared/domain/numbers.js';
+import { Sandbox, type SandboxOptions } from '../../sandbox/host/sandbox.js';
 import type { SandboxInputs } from '../../sandbox/host/inputs.js';
+import type { SandboxReport } from '../../sandbox/host/report.js';
+import { describeLatencyModel, fieldLatencyModel, type LatencyModel } from '../../sandbox/latency-model.js';
+import { SandboxTenantFileSchema } from '../../sandbox/teams-sim/tenant-file.js';
 
-const PEOPLE = Number(process.env.BENCH_PEOPLE ?? 24);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
-/** Teams latencies in ms: Connect-MicrosoftTeams is the expensive part in the field. */
-const LATENCY = { connect: 400, read: 15, write: 40 };
+/** The tenant session limit the benchmark assumes (issue 11: default 4). */
+export const TENANT_SESSION_LIMIT = 4;
+/** The managed policies the sample voice policy grants each person (CLI, routing, dial plan). */
+const GRANTS_PER_PERSON = 3;
+/** HR events start at 01:00 UTC: a bulk run sits between two graphResync rounds (00:45, 12:45). */
+const START = Date.parse('2026-11-02T01:00:00Z');
 
-const data = (name: string) => readFileSync(fileURLToPath(new URL(`../../sandbox/data/${name}`, import.meta.url)), 'utf8');
+const here = dirname(fileURLToPath(import.meta.url));
+const data = (name: string) => readFileSync(`${here}/../../sandbox/data/${name}`, 'utf8');
 
-function benchInputs(): SandboxInputs {
+export interface Measurement {
+  name: string;
+  people: number;
+  events: number;
+  simulatedMs: number;
+  graphRequests: number;
+  cmdlets: number;
+  writeCmdlets: number;
+  connects: number;
+  provisioned: number;
+  cpuSeconds: number;
+  peakRssMb: number;
+  realSeconds: number;
+  workers: number;
+  sessions: number;
+}
+
+export interface BenchScenario {
+  name: string;
+  people: number;
+  simulatedSeconds: number;
+  ratioToBaseline: number;
+  ratioToFloor: number;
+  graphRequestsPerEvent: number;
+  cmdletsPerPerson: number;
+  writeCmdletsPerPerson: number;
+  connects: number;
+  cpuSeconds: number;
+  peakRssMb: number;
+  /** Extra detail (not in the contract). */
+  baselineSeconds: number;
+  floorSeconds: number;
+  realSeconds: number;
+  workers: number;
+  sessions: number;
+}
+
+// ---- the population ----
+
+const userId = (i: number) => `00000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`;
+const site = (i: number) => (i % 2 === 0 ? 'AMS' : 'RTM');
+const dept = (i: number) => (i % 3 === 0 ? 'DEPT002' : 'DEPT001');
+
+function pools(people: number): PoolDefinition[] {
+  const span = (from: number, count: number) => ({ from: `+${from}`, to: `+${from + count - 1}` });
+  // Each pool holds every person twice over: movers between sites need a second number.
+  return [
+    { id: 'ams', ranges: [span(31201000000, people * 2 + 10)], quarantineDays: 90 },
+    { id: 'rtm', ranges: [span(31101000000, people * 2 + 10)], quarantineDays: 90 },
+  ] as PoolDefinition[];
+}
+
+function benchInputs(people: number): SandboxInputs {
   const base = JSON.parse(data('tenant.json')) as Record<string, unknown>;
-  const users = Array.from({ length: PEOPLE }, (_, i) => ({
-    id: `00000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`,
+  const users = Array.from({ length: people }, (_, i) => ({
+    id: userId(i),
     userPrincipalName: `person${i + 1}@contoso.example`,
     employeeId: `B${i + 1}`,
     department: 'Sales',
-    officeLocation: i % 2 === 0 ? 'AMS' : 'RTM',
+    officeLocation: site(i),
     accountEnabled: true,
     servicePlans: ['TEAMS1', 'MCOEV'],
     teams: { enterpriseVoiceEnabled: false, lineUri: null, policies: {} },
   }));
-  const eventLines = users.map((u, i) =>
-    JSON.stringify({
-      eventId: `bench-${i + 1}`,
-      type: 'joiner',
-      occurredAt: '2026-11-02T08:00:00Z',
-      person: { employeeId: u.employeeId, userPrincipalName: u.userPrincipalName, site: u.officeLocation, departmentId: i % 2 === 0 ? 'DEPT001' : 'DEPT002' },
-    }),
-  );
   return {
     tenant: SandboxTenantFileSchema.parse({ ...base, users, externalAssignments: [] }),
-    eventLines,
+    eventLines: joiners(people, 'bench', START),
     policy: parseVoicePolicy(data('voice-policy.yaml'), 'yaml', 'voice-policy.yaml'),
-    pools: JSON.parse(data('numbers.json')).pools,
-    sources: { tenant: 'bench', events: 'bench', policy: 'voice-policy.yaml', numbers: 'numbers.json' },
+    pools: pools(people),
+    sources: { tenant: 'bench', events: 'bench', policy: 'voice-policy.yaml', numbers: 'bench' },
   };
 }
 
-interface Variant {
-  name: string;
-  options: SandboxOptions;
+function joiners(people: number, prefix: string, at: number): string[] {
+  return Array.from({ length: people }, (_, i) =>
+    JSON.stringify({
+      eventId: `${prefix}-${i + 1}`,
+      type: 'joiner',
+      occurredAt: new Date(at).toISOString(),
+      person: { employeeId: `B${i + 1}`, userPrincipalName: `person${i + 1}@contoso.example`, site: site(i), departmentId: dept(i) },
+    }),
+  );
 }
 
-const common: SandboxOptions = { storage: 'memory', teams: { latencyMs: LATENCY } };
-const variants: Variant[] = [
-  {
-    name: 'baseline: connect per person, one at a time (classic connector)',
-    options: { ...common, workerTuning: { maxSessions: 1, maxSessionsPerTenant: 1, concurrentSessions: 1, maxSessionAgeMs: 1 } },
-  },
-  {
-    name: 'warm pool, one session',
-    options: { ...common, workerTuning: { maxSessions: 1, maxSessionsPerTenant: 1, concurrentSessions: 1 } },
-  },
-  {
-    name: 'warm pool, four sessions (default)',
-    options: { ...common, workerTuning: { maxSessions: 4, maxSessionsPerTenant: 4, concurrentSessions: 4 } },
-  },
-];
-
-async function measure(variant: Variant) {
-  const inputs = benchInputs();
-  const started = process.hrtime.bigint();
-  const { report } = await runSandbox(inputs, variant.options);
-  const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  const provisioned = report.users.filter((u) => u.teams.lineUri).length;
-  if (provisioned !== PEOPLE) throw new Error(`${variant.name}: only ${provisioned} of ${PEOPLE} provisioned`);
-  return { ms, connects: report.metrics.connects, cmdlets: report.metrics.cmdlets };
+/** Movers: 80% change nothing voice-relevant (a new job title), 10% move site, 10% department. */
+function movers(people: number, at: number): string[] {
+  return Array.from({ length: people }, (_, i) => {
+    const kind = i % 10;
+    const person = {
+      employeeId: `B${i + 1}`,
+      userPrincipalName: `person${i + 1}@contoso.example`,
+      site: kind === 8 ? (site(i) === 'AMS' ? 'RTM' : 'AMS') : site(i),
+      departmentId: kind === 9 ? (dept(i) === 'DEPT001' ? 'DEPT002' : 'DEPT001') : dept(i),
+      jobTitle: `Title ${i % 7}`,
+    };
+    return JSON.stringify({ eventId: `move-${i + 1}`, type: 'mover', occurredAt: new Date(at).toISOString(), person });
+  });
 }
 
-const results: { name: string; ms: number; connects: number; cmdlets: number }[] = [];
-for (const variant of variants) {
-  const runs = [];
-  for (let r = 0; r < ROUNDS; r++) runs.push(await measure(variant));
-  const best = runs.reduce((a, b) => (a.ms <= b.ms ? a : b));
-  results.push({ name: variant.name, ...best });
-}
-const baseline = results[0]!;
-const table = new Table({ head: ['variant', 'connects', 'cmdlets', 'speed-up vs baseline', 'ms (this machine)'] });
-for (const r of results) {
-  table.push([r.name, r.connects, r.cmdlets, `${(baseline.ms / r.ms).toFixed(2)}×`, Math.round(r.ms)]);
-}
-console.log(`${PEOPLE} joiners, Teams latency connect ${LATENCY.connect} ms / read ${LATENCY.read} ms / write ${LATENCY.write} ms, best of ${ROUNDS}`);
-console.log(table.toString());
+// ---- one scenario, in this process ----
 
-const { benchMemoryBus } = await import('./bus-bench.js');
-await benchMemoryBus();
+interface Phase {
+  report: SandboxReport;
+  from: number;
+  to: number;
+}
+
+/**
+ * Runs one child's scenarios in one sandbox: `bulk` alone, or `bulk` followed by a second
+ * phase over the same people (`rerun`: the same joiners with new event ids; `steady-movers`),
+ * each phase measured on its own (sandbox time, calls, CPU).
+ */
+async function runScenario(name: string, people: number, latency: LatencyModel): Promise<Measurement[]> {
+  const workers = name.startsWith('workers-') ? Number(name.slice('workers-'.length)) : 1;
+  // The scaling scenario: one session per worker, so 1 / 2 / 4 workers stay within the tenant limit.
+  const sessionsPerWorker = name.startsWith('workers-') ? 1 : TENANT_SESSION_LIMIT;
+  const options: SandboxOptions = {
+    storage: 'memory',
+    latency,
+    workerCount: workers,
+    workerTuning: { maxSessions: sessionsPerWorker, maxSessionsPerTenant: sessionsPerWorker, concurrentSessions: sessionsPerWorker },
+    stallTimeoutMs: 300_000,
+  };
+  const inputs = benchInputs(people);
+  const sandbox = await Sandbox.start(inputs, options);
+  const measure = async (label: string, lines: string[], before?: SandboxReport['metrics']): Promise<Measurement & { report: SandboxReport }> => {
+    const cpu = process.cpuUsage();
+    const real = performance.now();
+    const done = await phase(sandbox, lines);
+    const used = process.cpuUsage(cpu);
+    const m = done.report.metrics;
+    return {
+      name: label,
+      people,
+      events: lines.length,
+      simulatedMs: done.to - done.from,
+      graphRequests: m.graphRequests - (before?.graphRequests ?? 0),
+      cmdlets: m.cmdlets - (before?.cmdlets ?? 0),
+      writeCmdlets: m.writeCmdlets - (before?.writeCmdlets ?? 0),
+      connects: m.connects - (before?.connects ?? 0),
+      provisioned: done.report.users.filter((u) => u.teams.lineUri !== null).length,
+      cpuSeconds: (used.user + used.system) / 1e6,
+      peakRssMb: process.resourceUsage().maxRSS / 1024,
+      realSeconds: (performance.now() - real) / 1000,
+      workers,
+      sessions: workers * sessionsPerWorker,
+      report: done.report,
+    };
+  };
+  try {
+    const first = await measure(name.startsWith('workers-') ? name : 'bulk', inputs.eventLines);
+    if (first.provisioned !== people) throw new Error(`${name}: only ${first.provisioned} of ${people} people provisioned`);
+    const out: Measurement[] = [strip(first)];
+    if (name === 'bulk+rerun') out.push(strip(await measure('rerun', joiners(people, 'rerun', sandbox.clock.nowMs()), first.report.metrics)));
+    if (name === 'bulk+steady') out.push(strip(await measure('steady-movers', movers(people, sandbox.clock.nowMs()), first.report.metrics)));
+    return out;
+  } finally {
+    await sandbox.stop();
+  }
+}
+
+function strip(m: Measurement & { report: SandboxReport }): Measurement {
+  const { report: _report, ...rest } = m;
+  return rest;
+}
+
+async function phase(sandbox: Sandbox, lines: string[]): Promise<Phase> {
+  const from = sandbox.clock.nowMs();
+  sandbox.enqueueEvents(lines);
+  await sandbox.runUntilQuiet();
+  const report = await sandbox.report();
+  return { report, from, to: sandbox.clock.startedAt + report.metrics.simulatedMs };
+}
+
+// ---- figures ----
+
+export function baselineSeconds(people: number, model: LatencyModel): number {
+  const set = model.cmdletMs['Set-CsPhoneNumberAssignment'] ?? model.writeMs;
+  const read = model.cmdletMs['Get-CsOnlineUser'] ?? model.readMs;
+  return (people * (model.connectMs + read + set + GRANTS_PER_PERSON * model.grantMs)) / 1000;
+}
+
+export function floorSeconds(people: number, model: LatencyModel, sessions = TENANT_SESSION_LIMIT): number {
+  return (people * (model.cmdletMs['Set-CsPhoneNumberAssignment'] ?? model.writeMs)) / sessions / 1000;
+}
+
+function toScenario(m: Measurement, model: LatencyModel): BenchScenario {
+  const simulatedSeconds = m.simulatedMs / 1000;
+  // The work a scenario must do: joiners need a number each; movers and re-runs only what changed.
+  const baseline = baselineSeconds(m.people, model);
+  const floor = floorSeconds(m.people, model, Math.min(m.sessions, TENANT_SESSION_LIMIT));
+  const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+  return {
+    name: m.name,
+    people: m.people,
+    simulatedSeconds: round(simulatedSeconds, 1),
+    ratioToBaseline: round(simulatedSeconds > 0 ? baseline / simulatedSeconds : Number.POSITIVE_INFINITY, 2),
+    ratioToFloor: round(simulatedSeconds / floor, 2),
+    graphRequestsPerEvent: round(m.graphRequests / m.events),
+    cmdletsPerPerson: round(m.cmdlets / m.people),
+    writeCmdletsPerPerson: round(m.writeCmdlets / m.people),
+    connects: m.connects,
+    cpuSeconds: round(m.cpuSeconds, 1),
+    peakRssMb: Math.round(m.peakRssMb),
+    baselineSeconds: round(baseline, 1),
+    floorSeconds: round(floor, 1),
+    realSeconds: round(m.realSeconds, 1),
+    workers: m.workers,
+    sessions: m.sessions,
+  };
+}
+
+// ---- the chart ----
+
+function chart(bulk: BenchScenario[], scaling: BenchScenario[]): string {
+  const W = 900;
+  const H = 360;
+  const pad = { l: 70, r: 20, t: 40, b: 50 };
+  const half = (W - 40) / 2;
+  const hours = (s: number) => s / 3600;
+  const maxPeople = Math.max(...bulk.map((b) => b.people));
+  const maxHours = Math.max(...bulk.map((b) => hours(b.baselineSeconds)));
+  const x1 = (p: number) => pad.l + (p / maxPeople) * (half - pad.l - pad.r);
+  const y1 = (h: number) => H - pad.b - (h / maxHours) * (H - pad.t - pad.b);
+  const line = (pts: [number, number][], color: string, label: string, dy: number) => {
+    const d = pts.map(([x, y], i) => `${i === 0 ? 'M' : 'L'}${x.toFixed(1)},${y.toFixed(1)}`).join(' ');
+    const [lx, ly] = pts[pts.length - 1]!;
+    return `<path d="${d}" fill="none" stroke="${color}" stroke-width="2"/>${pts.map(([x, y]) => `<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="3" fill="${color}"/>`).join('')}<text x="${(lx - 4).toFixed(1)}" y="${(ly + dy).toFixed(1)}" text-anchor="end" font-size="12" fill="${color}">${label}</text>`;
+  };
+  const sorted = [...bulk].sort((a, b) => a.people - b.people);
+  const origin: [number, number] = [x1(0), y1(0)];
+  const left = [
+    `<text x="${pad.l}" y="24" font-size="14" font-weight="bold">People vs simulated hours (field latency model)</text>`,
+    `<line x1="${pad.l}" y1="${H - pad.b}" x2="${half - pad.r}" y2="${H - pad.b}" stroke="#333"/>`,
+    `<line x1="${pad.l}" y1="${pad.t}" x2="${pad.l}" y2="${H - pad.b}" stroke="#333"/>`,
+    `<text x="${(pad.l + half) / 2}" y="${H - 12}" font-size="12" text-anchor="middle">people (joiners)</text>`,
+    `<text x="18" y="${H / 2}" font-size="12" transform="rotate(-90 18 ${H / 2})" text-anchor="middle">hours</text>`,
+    `<text x="${pad.l - 6}" y="${y1(maxHours) + 4}" font-size="11" text-anchor="end">${maxHours.toFixed(0)}</text>`,
+    `<text x="${pad.l - 6}" y="${H - pad.b + 4}" font-size="11" text-anchor="end">0</text>`,
+    `<text x="${x1(maxPeople)}" y="${H - pad.b + 16}" font-size="11" text-anchor="middle">${maxPeople}</text>`,
+    line([origin, ...sorted.map((b): [number, number] => [x1(b.people), y1(hours(b.baselineSeconds))])], '#c0392b', 'baseline (connector style)', -8),
+    line([origin, ...sorted.map((b): [number, number] => [x1(b.people), y1(hours(b.simulatedSeconds))])], '#2471a3', 'Dialtone', -8),
+    line([origin, ...sorted.map((b): [number, number] => [x1(b.people), y1(hours(b.floorSeconds))])], '#27ae60', 'floor', 16),
+  ];
+  const ox = half + 40;
+  const perHour = scaling.map((s) => ({ workers: s.workers, rate: s.people / hours(s.simulatedSeconds) }));
+  const maxRate = Math.max(...perHour.map((p) => p.rate), 1);
+  const maxWorkers = Math.max(...perHour.map((p) => p.workers), 1);
+  const x2 = (w: number) => ox + pad.l + (w / maxWorkers) * (half - pad.l - pad.r);
+  const y2 = (r: number) => H - pad.b - (r / maxRate) * (H - pad.t - pad.b);
+  const ideal = perHour[0] ? perHour[0].rate / perHour[0].workers : 0;
+  const right = [
+    `<text x="${ox + pad.l}" y="24" font-size="14" font-weight="bold">Throughput vs workers (one session each)</text>`,
+    `<line x1="${ox + pad.l}" y1="${H - pad.b}" x2="${ox + half - pad.r}" y2="${H - pad.b}" stroke="#333"/>`,
+    `<line x1="${ox + pad.l}" y1="${pad.t}" x2="${ox + pad.l}" y2="${H - pad.b}" stroke="#333"/>`,
+    `<text x="${ox + (pad.l + half) / 2}" y="${H - 12}" font-size="12" text-anchor="middle">workers</text>`,
+    `<text x="${ox + 18}" y="${H / 2}" font-size="12" transform="rotate(-90 ${ox + 18} ${H / 2})" text-anchor="middle">people per simulated hour</text>`,
+    `<text x="${ox + pad.l - 6}" y="${y2(maxRate) + 4}" font-size="11" text-anchor="end">${Math.round(maxRate)}</text>`,
+    ...perHour.map((p) => `<text x="${x2(p.workers)}" y="${H - pad.b + 16}" font-size="11" text-anchor="middle">${p.workers}</text>`),
+    line([[x2(0), y2(0)], ...perHour.map((p): [number, number] => [x2(p.workers), y2(ideal * p.workers)])], '#999', 'linear', 16),
+    line([[x2(0), y2(0)], ...perHour.map((p): [number, number] => [x2(p.workers), y2(p.rate)])], '#2471a3', 'Dialtone', -8),
+  ];
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif">\n<rect width="100%" height="100%" fill="white"/>\n${[...left, ...right].join('\n')}\n</svg>\n`;
+}
+
+// ---- the command ----
+
+function argValue(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+function positiveInt(text: string | undefined, fallback: number, what: string): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 100_000) throw new Error(`${what} must be a whole number from 1 to 100000, not '${text}'`);
+  return n;
+}
+
+const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+function child(name: string, people: number): Promise<Measurement[]> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--import', tsxLoader, fileURLToPath(import.meta.url), '--scenario', name, '--people', String(people)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    proc.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    proc.on('error', reject);
+    proc.on('close', (code) => {
+      const line = out.trim().split('\n').pop() ?? '';
+      if (code !== 0) return reject(new Error(`scenario ${name} (${people} people) exited ${code}`));
+      resolve(JSON.parse(line) as Measurement[]);
+    });
+  });
+}
+
+async function main(args: string[]): Promise<void> {
+  const people = positiveInt(argValue(args, '--people'), 10_000, '--people');
+  const model = fieldLatencyModel;
+  const scenario = argValue(args, '--scenario');
+  if (scenario !== undefined) {
+    process.stdout.write(`${JSON.stringify(await runScenario(scenario, people, model))}\n`);
+    return;
+  }
+  const json = args.includes('--json');
+  const log = (line: string) => (json ? process.stderr.write(`${line}\n`) : process.stdout.write(`${line}\n`));
+  const steady = Math.max(10, Math.round(people / 10));
+  // bulk at N (then the re-run), at N/3.3 and at N/10 (then the movers): the people-vs-time
+  // curve and the CPU growth; workers 1 / 2 / 4 with one session each at N/10.
+  const plan: [string, number][] = [
+    ['bulk+rerun', people],
+    ['bulk', Math.max(10, Math.round(people / 3.33))],
+    ['bulk+steady', steady],
+    ['workers-1', steady],
+    ['workers-2', steady],
+    ['workers-4', steady],
+  ];
+  const measured: Measurement[] = [];
+  for (const [name, n] of plan) {
+    log(`running ${name} with ${n} people …`);
+    measured.push(...(await child(name, n)));
+  }
+  const scenarios = measured.map((m) => toScenario(m, model));
+  const named = scenarios.map((s) => ({ ...s, name: s.name === 'bulk' ? `bulk-${s.people}` : s.name }));
+  const bulk = named.filter((s) => s.name.startsWith('bulk-'));
+  const scaling = named.filter((s) => s.name.startsWith('workers-'));
+  const svg = chart(bulk, scaling);
+  const svgPath = fileURLToPath(new URL('../../docs/performance.svg', import.meta.url));
+  mkdirSync(dirname(svgPath), { recursive: true });
+  writeFileSync(svgPath, svg);
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ latencyModel: model, sessionLimit: TENANT_SESSION_LIMIT, scenarios: named }, null, 2)}\n`);
+    return;
+  }
+  log(`Latency model: ${describeLatencyModel(model)}; tenant session limit ${TENANT_SESSION_LIMIT}.`);
+  const table = new Table({
+    head: ['scenario', 'people', 'sim h', '× baseline', '× floor', 'Graph/event', 'cmdlets/p', 'writes/p', 'connects', 'CPU s', 'RSS MB', 'real s'],
+  });
+  for (const s of named) {
+    table.push([
+      s.name,
+      s.people,
+      (s.simulatedSeconds / 3600).toFixed(2),
+      s.ratioToBaseline.toFixed(1),
+      s.ratioToFloor.toFixed(2),
+      s.graphRequestsPerEvent,
+      s.cmdletsPerPerson,
+      s.writeCmdletsPerPerson,
+      s.connects,
+      s.cpuSeconds,
+      s.peakRssMb,
+      s.realSeconds,
+    ]);
+  }
+  log(table.toString());
+  log(`Chart written to ${svgPath}.`);
+  // Extra sections of other parts of the sandbox, printed after the scenarios.
+  const { benchMemoryBus } = await import('./bus-bench.js');
+  await benchMemoryBus();
+}
+
+await main(process.argv.slice(2));

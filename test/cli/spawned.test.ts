@@ -26,7 +26,7 @@ interface Run {
 /** A shell pipeline (bash, pipefail off) with `dialtone` meaning the bin; a clean environment without colour settings. */
 function sh(script: string, env: Record<string, string> = {}, input?: string): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', `dialtone() { node ${JSON.stringify(bin)} "$@"; }\n${script}`], {
+    const child = spawn('bash', ['-c', `dialtone() { ${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} "$@"; }\n${script}`], {
       cwd: root,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', COLUMNS: '100', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -43,7 +43,7 @@ function sh(script: string, env: Record<string, string> = {}, input?: string): P
 
 /** The same in a pseudo-terminal: stdout and stderr are a terminal, both arrive on stdout. */
 function tty(command: string, env: Record<string, string> = {}, input?: string): Promise<Run> {
-  return sh(`script -qefc ${JSON.stringify(`stty cols 100 2>/dev/null; ${command.replaceAll('dialtone ', `node ${bin} `)}`)} /dev/null`, env, input);
+  return sh(`script -qefc ${JSON.stringify(`stty cols 100 2>/dev/null; ${command.replaceAll('dialtone ', `${process.execPath} ${bin} `)}`)} /dev/null`, env, input);
 }
 
 beforeAll(async () => {

@@ -110,6 +110,14 @@ describe('applying a voice command through Graph', () => {
     expect(out.outcome).toMatchObject({ kind: 'wait', code: 'UserNotFound' });
   });
 
+  it('is a noop, not a wait, for a leaver Teams never gave voice (no PhoneSystem, nothing to remove)', async () => {
+    fx = await startGraphBackend();
+    const leaver = { ...command(BRAM, { enterpriseVoiceEnabled: false, phoneNumber: null, policies: { TenantDialPlan: null } }), allocation: null };
+    const { out, result } = await drive(leaver, deps(fx), fx.clock);
+    expect(out.outcome.kind).toBe('done');
+    expect(result?.status).toBe('noop');
+  });
+
   it('hands a refused policy type to the PowerShell backend when a worker is deployed, after doing the rest', async () => {
     fx = await startGraphBackend({ operationMs: 1_000, refusedPolicyTypes: ['CallingLineIdentity'] });
     const d = deps(fx, { fallbackQueue: 'voice-commands-pwsh' });

@@ -18,12 +18,12 @@ afterEach(async () => {
   await graph?.close();
 });
 
-async function setup() {
+async function setup(change: Record<string, unknown> = { department: 'Support' }) {
   const clock = new SimClock('2026-11-23T12:00:00Z');
   const base = tenant();
   const withChange = parseSandboxTenantFile({
     ...base,
-    directoryChanges: [{ atMs: 3_600_000, userId: ids.anna, set: { department: 'Support' }, notify: false }],
+    directoryChanges: [{ atMs: 3_600_000, userId: ids.anna, set: change, notify: false }],
   });
   graph = await startGraphSimulator({ tenant: withChange, clock });
   const directory = createGraphDirectory({ baseUrl: graph.baseUrl, accessToken: async () => 'token' });
@@ -57,6 +57,16 @@ describe('the directory resync (users delta)', () => {
     const result = await resyncDirectory(deps);
     expect(result.replanned).toBe(1);
     expect(sent.map((m) => m.sessionId)).toEqual([ids.anna]);
+  });
+
+  it('re-plans a user deleted from Entra ID as deleted: delta reports it with @removed and no other property', async () => {
+    const { deps, sent, clock } = await setup({ deleted: true });
+    await resyncDirectory(deps);
+    sent.length = 0;
+    clock.advance(2 * 3_600_000);
+    const result = await resyncDirectory(deps);
+    expect(result.replanned).toBe(1);
+    expect(sent[0]).toMatchObject({ sessionId: ids.anna, body: { userId: ids.anna, source: 'resync', changeType: 'deleted' } });
   });
 
   it('700 resync users save the delta link: the user-changes go out in as many 256 KB batches as needed', async () => {

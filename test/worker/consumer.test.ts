@@ -82,6 +82,30 @@ describe('VoiceCommandConsumer', () => {
     await vi.waitFor(() => expect(applied).toEqual(['cmd-1']));
   });
 
+  it('does not run a command older than one it already applied for the person, and says so in a superseded result', async () => {
+    const { bus, consumer, applied } = setup();
+    const joiner = { ...command(1, undefined, 'cmd-joiner'), version: 1 };
+    const leaver = { ...command(1, undefined, 'cmd-leaver'), version: 2 };
+    const sender = bus.createSender(queueNames.voiceCommands);
+    await sender.sendMessages({ body: joiner, sessionId: joiner.userId, messageId: 'j' });
+    await sender.sendMessages({ body: leaver, sessionId: leaver.userId, messageId: 'l' });
+    // The joiner's command again, as `dlq replay` or a resubmission from the portal would send it.
+    await sender.sendMessages({ body: joiner, sessionId: joiner.userId, messageId: 'j#replay1', applicationProperties: { 'dialtone-replay-count': 1 } });
+    consumer.start();
+    const results = bus.createReceiver(queueNames.voiceResults);
+    const seen: VoiceResult[] = [];
+    await vi.waitFor(async () => {
+      for (const m of await results.receiveMessages(10, { maxWaitTimeInMs: 5 })) seen.push(m.body as VoiceResult);
+      expect(seen).toHaveLength(3);
+    });
+    expect(applied).toEqual(['cmd-joiner', 'cmd-leaver']);
+    expect(seen.map((r) => [r.commandId, r.status, r.version])).toEqual([
+      ['cmd-joiner', 'noop', 1],
+      ['cmd-leaver', 'noop', 2],
+      ['cmd-joiner', 'superseded', 1],
+    ]);
+  });
+
   it('survives ServiceBusy and unexpected errors from acceptNextSession', async () => {
     let failures = 0;
     const { bus, consumer, applied, logger } = setup((inner) => ({

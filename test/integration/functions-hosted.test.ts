@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { zeroLatencyModel } from '../../sandbox/latency-model.js';
+import { hrEvent, inputs, numberOf, played, teamsOf, tenantWith, user } from './sandbox-fixtures.js';
+
+const U1 = '00000000-0000-4000-8000-000000000001';
+const U2 = '00000000-0000-4000-8000-000000000002';
+const HOUR = 3_600_000;
+const carla = { employeeId: 'E1', userPrincipalName: 'carla@contoso.example', site: 'AMS', departmentId: 'DEPT001' };
+const joiner = hrEvent('e1', 'joiner', '2026-11-02T08:00:00Z', carla);
+
+describe('the sandbox hosts every Function', { timeout: 240_000 }, () => {
+  it('creates the Graph subscription at the graphSubscription schedule, after the validation handshake', async () => {
+    const tenant = tenantWith([user(U1, 'carla@contoso.example', 'E1')]);
+    await played(inputs({ tenant, eventLines: [joiner] }), {}, async (sandbox) => {
+      // The run ended a few seconds after 08:00 UTC; '0 15 */6 * * *' is next due at 12:15.
+      expect(sandbox.graph.metrics().notifications.validations).toBe(0);
+      await sandbox.runFor(Date.parse('2026-11-02T12:14:00Z') - sandbox.clock.nowMs());
+      expect(sandbox.graph.metrics().notifications.validations).toBe(0);
+      await sandbox.runFor(2 * 60_000);
+      // notificationUrl and lifecycleNotificationUrl are both validated before the subscription exists.
+      expect(sandbox.graph.metrics().notifications.validations).toBe(2);
+      expect(sandbox.logger.lines.some((l) => l.includes('graph subscription created'))).toBe(true);
+    });
+  });
+
+  it('delivers a notified licence removal to the graphNotifications webhook, which re-plans the person', async () => {
+    const tenant = tenantWith([user(U1, 'carla@contoso.example', 'E1')], {
+      directoryChanges: [{ atMs: 2 * 24 * HOUR, userId: U1, set: { servicePlans: ['TEAMS1'] }, notify: true }],
+    });
+    const { report, sandbox } = await played(inputs({ tenant, eventLines: [joiner] }));
+    expect(teamsOf(report, U1)).toMatchObject({ enterpriseVoiceEnabled: false, lineUri: null });
+    expect(sandbox.graph.metrics().notifications).toMatchObject({ deliveries: 1, notifications: 1, failedDeliveries: 0 });
+    const history = report.history.find((h) => h.userId === U1)?.entries ?? [];
+    expect(JSON.stringify(history)).toContain('graph');
+  });
+
+  it('catches an account disabled with its notification lost through the delta resync within 72 hours', async () => {
+    const tenant = tenantWith([user(U1, 'carla@contoso.example', 'E1')], {
+      directoryChanges: [{ atMs: 30 * HOUR, userId: U1, set: { accountEnabled: false }, notify: false }],
+    });
+    await played(inputs({ tenant, eventLines: [joiner] }), {}, async (sandbox) => {
+      let report = await sandbox.report();
+      // Nothing told Dialtone: the phone is still there when the change happens.
+      expect(teamsOf(report, U1).lineUri).toBe('tel:+31201234000');
+      await sandbox.runFor(72 * HOUR);
+      report = await sandbox.report();
+      expect(teamsOf(report, U1)).toMatchObject({ enterpriseVoiceEnabled: false, lineUri: null });
+      expect(numberOf(report, '+31201234000')?.state).toBe('quarantined');
+      expect(sandbox.graph.metrics().notifications.deliveries).toBe(0);
+      expect(report.history.find((h) => h.userId === U1)?.entries.some((e) => JSON.stringify(e).includes('resync'))).toBe(true);
+    });
+  });
+
+  it('gives the same report for the same inputs, with two competing Function instances', async () => {
+    const people = Array.from({ length: 6 }, (_, i) => user(`00000000-0000-4000-8000-00000000001${i}`, `p${i}@contoso.example`, `P${i}`));
+    const tenant = tenantWith(people, {
+      directoryChanges: [{ atMs: 5 * HOUR, userId: people[0]!.id, set: { servicePlans: ['TEAMS1'] }, notify: true }],
+    });
+    const events = people.map((p, i) =>
+      hrEvent(`j${i}`, 'joiner', '2026-11-02T08:00:00Z', { employeeId: p.employeeId, userPrincipalName: p.userPrincipalName, site: i % 2 ? 'RTM' : 'AMS', departmentId: 'DEPT001' }),
+    );
+    const options = { instances: 2, seed: 42, startJitterMs: 500 };
+    const first = (await played(inputs({ tenant, eventLines: events }), options)).report;
+    const second = (await played(inputs({ tenant, eventLines: events }), options)).report;
+    expect(first.users.filter((u) => u.teams.lineUri !== null)).toHaveLength(5);
+    if (process.env.DIALTONE_DEBUG_DETERMINISM) {
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync('/tmp/engine-first.json', JSON.stringify(first, null, 1));
+      writeFileSync('/tmp/engine-second.json', JSON.stringify(second, null, 1));
+    }
+    expect(JSON.stringify(second)).toBe(JSON.stringify(first));
+  });
+});
+
+describe('latency in sandbox time', { timeout: 240_000 }, () => {
+  it('charges every cmdlet and Graph request on the sandbox clock: one person costs the sum of the field model', async () => {
+    const tenant = tenantWith([user(U1, 'carla@contoso.example', 'E1')]);
+    const { report, sandbox } = await played(inputs({ tenant, eventLines: [joiner] }));
+    const model = sandbox.latency;
+    const byCmdlet = sandbox.teams!.metrics().byCmdlet;
+    let teamsMs = 0;
+    for (const [cmdlet, count] of Object.entries(byCmdlet)) {
+      const ms = cmdlet === 'Connect-MicrosoftTeams' ? model.connectMs : cmdlet === 'Exit' ? 0 : (model.cmdletMs[cmdlet] ?? (cmdlet.startsWith('Grant-') ? model.grantMs : model.readMs));
+      teamsMs += ms * count;
+    }
+    // One person is one chain of calls: the makespan is their sum, and far more than zero.
+    expect(report.metrics.simulatedMs).toBe(teamsMs + report.metrics.graphRequests * model.graphRequestMs);
+    expect(report.metrics.simulatedMs).toBeGreaterThan(15_000);
+  });
+
+  it('runs Teams sessions on their own timelines, never more at once than the worker may hold', async () => {
+    const people = Array.from({ length: 12 }, (_, i) => user(`00000000-0000-4000-8000-0000000002${String(i).padStart(2, '0')}`, `q${i}@contoso.example`, `Q${i}`));
+    const tenant = tenantWith(people);
+    const events = people.map((p, i) => hrEvent(`q${i}`, 'joiner', '2026-11-02T08:00:00Z', { employeeId: p.employeeId, userPrincipalName: p.userPrincipalName, site: 'AMS', departmentId: 'DEPT001' }));
+    const { report, sandbox } = await played(inputs({ tenant, eventLines: events }), { workerTuning: { maxSessions: 4, maxSessionsPerTenant: 4, concurrentSessions: 4 } });
+    expect(report.users.filter((u) => u.teams.lineUri !== null)).toHaveLength(12);
+    const single = (await played(inputs({ tenant: tenantWith([people[0]!]), eventLines: [events[0]!] }))).report.metrics.simulatedMs;
+    // Four sessions in parallel: well under twelve people one after another, never under a quarter of it.
+    expect(report.metrics.simulatedMs).toBeLessThan(12 * single * 0.5);
+    expect(report.metrics.simulatedMs).toBeGreaterThanOrEqual((12 * (single - 10_000)) / 4);
+    expect(sandbox.scheduler.peakSleeping('teams')).toBeLessThanOrEqual(4);
+  });
+
+  it('costs no sandbox time with the zero model', async () => {
+    const tenant = tenantWith([user(U1, 'carla@contoso.example', 'E1'), user(U2, 'dirk@contoso.example', 'E2')]);
+    const { report } = await played(inputs({ tenant, eventLines: [joiner] }), { latency: zeroLatencyModel });
+    expect(report.metrics.simulatedMs).toBe(0);
+    expect(teamsOf(report, U1).lineUri).toBe('tel:+31201234000');
+  });
+});

@@ -1,0 +1,81 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SandboxSession } from '../../cli/sandbox-session.js';
+import { queueNames } from '../../shared/contracts/messages.js';
+import { tenantWith, user } from '../integration/sandbox-fixtures.js';
+import { dialtone, numbersFile, sandboxRun, stateDir, writeEvents, writeJson } from './sandbox-cli.js';
+
+const U1 = '00000000-0000-4000-8000-0000000000c3';
+const carla = { employeeId: 'E1', userPrincipalName: 'carla@contoso.example', site: 'AMS', departmentId: 'DEPT001' };
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'dialtone-superseded-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/**
+ * The joiner's command never ran (no worker) and Service Bus dead-lettered it, as it does after
+ * MaxDeliveryCount when the worker host keeps failing; then the leaver arrives and is applied.
+ */
+async function joinerStuckThenLeaver(): Promise<{ state: string; tenant: string; none: string }> {
+  const state = stateDir(dir);
+  const tenant = await writeJson(join(dir, 'tenant.json'), tenantWith([user(U1, 'carla@contoso.example', 'E1')]));
+  const joiner = await writeEvents(join(dir, 'joiner.ndjson'), [{ eventId: 'j1', type: 'joiner', occurredAt: '2026-11-02T08:00:00Z', person: carla }]);
+  await sandboxRun(state, tenant, joiner, ['--numbers', await numbersFile(dir), '--no-worker']);
+
+  const session = new SandboxSession(state);
+  const bus = await session.busClient();
+  const receiver = await bus.acceptNextSession(queueNames.voiceCommands);
+  const [command] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 10 });
+  if (!command) throw new Error('the joiner command is not queued');
+  await receiver.deadLetterMessage(command, { deadLetterReason: 'MaxDeliveryCountExceeded', deadLetterErrorDescription: 'worker host down' });
+  await receiver.close();
+  await session.save();
+
+  const leaver = await writeEvents(join(dir, 'leaver.ndjson'), [{ eventId: 'l1', type: 'leaver', occurredAt: '2026-11-09T17:00:00Z', person: carla }]);
+  const after = await sandboxRun(state, tenant, leaver);
+  expect(after.users.find((u) => u.id === U1)?.teams).toMatchObject({ enterpriseVoiceEnabled: false, lineUri: null });
+  return { state, tenant, none: await writeEvents(join(dir, 'none.ndjson'), []) };
+}
+
+describe('an old command never brings back what a newer truth replaced', () => {
+  it('refuses to replay a joiner command dead-lettered before the leaver, and shows the refusal in status', async () => {
+    const { state, tenant, none } = await joinerStuckThenLeaver();
+    const replay = await dialtone('dlq', 'replay', '--queue', 'voice-commands', '--all', '--sandbox', state);
+    expect(replay.code).toBe(1);
+    // The record moved past version 1: the leaver, and the graphResync rounds that ran on the sandbox clock in the week between.
+    expect(replay.out).toMatch(/refused\s+voice-commands .* superseded: this command was planned from version 1, the person's record is at version [2-9]/);
+
+    const status = await dialtone('status', 'carla@contoso.example', '--sandbox', state, '--json');
+    const history = (JSON.parse(status.out) as { record: { history: { stage: string; outcome: string }[] } }).record.history;
+    expect(history.at(-1)).toMatchObject({ stage: 'replay', outcome: 'replay-refused' });
+
+    const report = await sandboxRun(state, tenant, none);
+    expect(report.users.find((u) => u.id === U1)?.teams).toMatchObject({ enterpriseVoiceEnabled: false, lineUri: null });
+    expect(report.numbers.find((n) => n.number === '+31201234000')).toMatchObject({ state: 'quarantined', userId: U1 });
+  }, 90_000);
+
+  it('takes voice away again when an old joiner command is resubmitted behind Dialtone\'s back after the leaver', async () => {
+    const { state, tenant, none } = await joinerStuckThenLeaver();
+    // Resubmitted straight from the dead-letter queue (Service Bus Explorer), not through dialtone dlq replay.
+    const session = new SandboxSession(state);
+    const bus = await session.busClient();
+    const dlq = bus.createReceiver(queueNames.voiceCommands, { subQueueType: 'deadLetter' });
+    const [dead] = await dlq.receiveMessages(1, { maxWaitTimeInMs: 10 });
+    if (!dead) throw new Error('no dead-lettered command');
+    await bus.createSender(queueNames.voiceCommands).sendMessages({ body: dead.body, messageId: 'resubmitted', sessionId: U1, ...(dead.correlationId !== undefined ? { correlationId: String(dead.correlationId) } : {}) });
+    await dlq.completeMessage(dead);
+    await session.save();
+
+    const report = await sandboxRun(state, tenant, none);
+    expect(report.users.find((u) => u.id === U1)?.teams).toMatchObject({ enterpriseVoiceEnabled: false, lineUri: null });
+    expect(report.numbers.find((n) => n.number === '+31201234000')).toMatchObject({ state: 'quarantined', userId: U1 });
+    const entries = report.history.find((h) => h.userId === U1)?.entries ?? [];
+    expect(entries.some((e) => e.stage === 'record' && e.outcome === 'superseded')).toBe(true);
+  }, 90_000);
+});
