@@ -30,6 +30,7 @@ interface RunOptions {
   storage: 'auto' | 'azurite' | 'memory';
   worker: boolean;
   workers: number;
+  teamsBackend: 'powershell' | 'graph';
   instances: number;
   seed: number;
   log?: string;
@@ -56,6 +57,11 @@ export function sandboxCommand(ctx: CliContext): Command {
       .option('--no-worker', 'stop at the voice-commands queue and show the commands')
       .addOption(new Option('--workers <n>', 'hybrid workers competing for sessions').argParser(integer({ min: 1, max: 64 })).default(1))
       .addOption(
+        new Option('--teams-backend <backend>', 'who applies voice commands: the hybrid worker (pwsh) or the graphVoice function (Graph)')
+          .choices(['powershell', 'graph'])
+          .default('powershell'),
+      )
+      .addOption(
         new Option('--instances <n>', 'Function App instances competing for the queues, each with host.json concurrency').argParser(integer({ min: 1, max: 64 })).default(1),
       )
       .addOption(new Option('--seed <n>', 'seed of the competition between Function instances (same seed, same report)').argParser(integer({ min: 1, max: 2_147_483_647 })).default(1))
@@ -64,6 +70,7 @@ export function sandboxCommand(ctx: CliContext): Command {
     [
       'dialtone sandbox run --tenant sandbox/data/tenant.json --events sandbox/data/hr-events.ndjson --numbers sandbox/data/numbers.json',
       'dialtone sandbox run --tenant T.json --events E.ndjson --json > report.json',
+      'dialtone sandbox run --tenant T.json --events E.ndjson --teams-backend graph',
       'dialtone sandbox run --tenant T.json --events E.ndjson --state .sandbox-state --log run.log',
     ],
   ).action(async (options: RunOptions) => {
@@ -95,6 +102,7 @@ export function sandboxCommand(ctx: CliContext): Command {
           storage: options.state ? 'memory' : options.storage,
           worker: options.worker,
           workerCount: options.workers,
+          teamsBackend: options.teamsBackend,
           instances: options.instances,
           seed: options.seed,
           ...(saved ? { state: saved } : {}),

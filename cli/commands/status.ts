@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import type { ProvisioningRecord, ProvisioningRecords } from '../../shared/ports/provisioning-records.js';
+import { describeLeft } from '../../shared/domain/ordering.js';
 import { describeDesired } from '../../shared/usecases/plan-voice.js';
 import type { CliContext } from '../context.js';
 import { OperationFailed } from '../errors.js';
@@ -12,6 +13,31 @@ export async function findRecord(records: ProvisioningRecords, who: string): Pro
   if (direct) return direct;
   const wanted = who.toLowerCase();
   return (await records.list()).find((r) => r.userPrincipalName.toLowerCase() === wanted);
+}
+
+/** The ordering model as an operator sees it: lifecycle, versions and what was ignored or refused. */
+export function orderingLines(record: ProvisioningRecord): string[] {
+  const lines: string[] = [];
+  if (record.lifecycle) {
+    lines.push(
+      record.lifecycle.state === 'left'
+        ? `  lifecycle: ${describeLeft(record.lifecycle)} (sticky leaver)`
+        : `  lifecycle: active (HR joiner ${record.lifecycle.eventId} at ${record.lifecycle.at})`,
+    );
+  }
+  if (record.planVersion !== undefined || record.appliedVersion !== undefined) {
+    lines.push(`  plan version: ${record.planVersion ?? 'none'} planned, ${record.appliedVersion ?? 'none'} applied`);
+  }
+  const count = (outcome: string) => record.history.filter((e) => e.outcome === outcome).length;
+  const ignored = [
+    [count('stale'), 'stale HR event'],
+    [count('superseded'), 'superseded command or result'],
+    [count('replay-refused'), 'refused replay'],
+  ]
+    .filter(([n]) => Number(n) > 0)
+    .map(([n, what]) => `${n} ${what}${Number(n) > 1 ? 's' : ''}`);
+  if (ignored.length > 0) lines.push(`  ignored by the ordering guard: ${ignored.join(', ')} (see the history)`);
+  return lines;
 }
 
 /** `dialtone status <person>`: what Dialtone last applied for a person, and why. */
@@ -32,6 +58,7 @@ export function statusCommand(ctx: CliContext, backends: Pick<Backends, 'records
       `${record.userPrincipalName} (${record.userId})`,
       `  last applied: ${record.lastApplied ? describeDesired(record.lastApplied) : 'nothing yet'}${record.lastAppliedAt ? ` at ${record.lastAppliedAt}` : ''}`,
       `  newest HR event: ${record.lastEventId ?? 'none'}${record.lastEventAt ? ` (${record.lastEventAt})` : ''}`,
+      ...orderingLines(record),
       `  numbers: ${numbers.map((n) => `${n.number} ${n.state} (${n.pool})`).join(', ') || 'none'}`,
       out.table(record.history, [
         { header: 'at', value: (e) => e.at },

@@ -20,7 +20,9 @@ import { createTableNumberInventory } from '../../shared/adapters/table-number-i
 import { createTableProvisioningRecords } from '../../shared/adapters/table-provisioning-records.js';
 import { correlationStrategies } from '../../shared/domain/correlation.js';
 import { defaultRetryPolicy, type RetryPolicy } from '../../shared/domain/settlement.js';
-import { createCorrelateHandler, createPlanHandler, createRecordHandler } from '../../shared/handlers/stages.js';
+import { createGraphTeamsAdmin } from '../../shared/adapters/graph-teams-admin.js';
+import { PolicyIdCache } from '../../shared/usecases/apply-voice-graph.js';
+import { createCorrelateHandler, createGraphVoiceHandler, createPlanHandler, createRecordHandler } from '../../shared/handlers/stages.js';
 import { createMemoryLogger } from '../../shared/logging/logger.js';
 import type { BusSender, OutgoingMessage } from '../../shared/ports/bus.js';
 import type { NumberInventory } from '../../shared/ports/number-inventory.js';
@@ -47,6 +49,11 @@ export interface SandboxOptions {
   storage?: 'auto' | 'azurite' | 'memory';
   /** Run the hybrid worker against the Teams simulator (default true). */
   worker?: boolean;
+  /**
+   * Who applies voice commands: the hybrid worker over the pwsh protocol (default), or the
+   * graphVoice function through the Graph simulator's /admin/teams API (no worker, no connects).
+   */
+  teamsBackend?: 'powershell' | 'graph';
   workerCount?: number;
   /** Worker pool tuning (sessions, session age, timeouts) for benchmarks and chaos runs. */
   workerTuning?: Parameters<typeof startSandboxWorker>[0]['tuning'];
@@ -171,10 +178,24 @@ export class Sandbox {
         };
       };
       const webhook = createGraphWebhookHandler(async () => ({ clientState: SANDBOX_CLIENT_STATE, sender: sender(queueNames.userChanges), clock, logger }));
+      const graphBackend = options.teamsBackend === 'graph';
+      // With the graph backend the Teams tenant is served through Graph, so it exists first.
+      const teamsFirst =
+        graphBackend && options.worker !== false
+          ? await startTeamsSimulator({
+              ...options.teams,
+              tenant: inputs.tenant,
+              clock,
+              simulatedTime: { model: latency, sleep: (ms, key) => scheduler.sleepFor('teams', ms, key) },
+              ...(options.state?.teams !== undefined ? { state: options.state.teams, startedAtMs: clock.startedAt } : {}),
+            })
+          : undefined;
+      if (teamsFirst) cleanups.push(() => teamsFirst.close());
       const graph = await startGraphSimulator({
         tenant: inputs.tenant,
         clock,
         startMs: clock.startedAt,
+        ...(teamsFirst ? { teams: { tenant: teamsFirst.tenant } } : {}),
         ...(options.graphFaults ? { faults: options.graphFaults, seed: 7 } : {}),
         notifications: {
           transport: webhookTransport(webhook),
@@ -235,6 +256,23 @@ export class Sandbox {
             sessions: false,
             handler: createRecordHandler({ ...stageDeps, records: storage.records, inventory: storage.inventory }),
           },
+          ...(teamsFirst
+            ? [
+                {
+                  name: 'graphVoice',
+                  queue: queueNames.voiceCommands,
+                  sessions: true,
+                  handler: createGraphVoiceHandler({
+                    ...stageDeps,
+                    admin: createGraphTeamsAdmin(graphClient),
+                    policyIds: new PolicyIdCache(),
+                    unsupportedPolicyTypes: new Set<string>(),
+                    fallbackQueue: null,
+                    pollAfterMs: 5_000,
+                  }),
+                },
+              ]
+            : []),
         ],
         {
           scheduler,
@@ -257,7 +295,8 @@ export class Sandbox {
       let teams: TeamsSimulator | undefined;
       let worker: SandboxWorker | undefined;
       const workerCount = options.workerCount ?? 1;
-      if (options.worker !== false) {
+      if (teamsFirst) teams = teamsFirst;
+      else if (options.worker !== false) {
         const sim = await startTeamsSimulator({
           ...options.teams,
           tenant: inputs.tenant,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HrPersonSchema } from '../contracts/messages.js';
+import { StoredHrPersonSchema, type HrPerson } from '../contracts/messages.js';
 import { DialtoneError } from '../domain/errors.js';
 import { DesiredVoiceStateSchema } from '../domain/voice-state.js';
 import type { Lifecycle } from '../domain/ordering.js';
@@ -89,7 +89,7 @@ export function fromRow(row: Row): ProvisioningRecord {
     lastCommandId: p.lastCommandId ?? null,
     lastEventAt: p.lastEventAt ?? null,
     lastEventId: p.lastEventId ?? null,
-    person: p.person ? parseJson(HrPersonSchema, p.person, `${p.userId}.person`) : null,
+    person: p.person ? (parseJson(StoredHrPersonSchema, p.person, `${p.userId}.person`) as HrPerson) : null,
     // The ordering fields came later: a row written before them reads as it was written.
     ...(p.lifecycle ? { lifecycle: parseJson(LifecycleSchema, p.lifecycle, `${p.userId}.lifecycle`) } : {}),
     ...(p.planVersion !== undefined ? { planVersion: p.planVersion } : {}),

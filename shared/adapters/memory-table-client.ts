@@ -1,10 +1,119 @@
 import { EntityConflict, type EntityTable, type Props, type Row, type RowQuery, type TableOp, type Where } from './table-client.js';
+import { entityRefusal, transactionRefusal } from './table-limits.js';
 
 /**
  * Table Storage semantics in memory: ETags are version counters, transactions are all or
  * nothing, and every call yields to the event loop first, so concurrent read-modify-write
- * races happen here exactly as they do against the real service.
+ * races happen here exactly as they do against the real service. It refuses what the service
+ * refuses (table-limits.ts: a property over 64 KiB or 32 K characters, an entity over 1 MiB, more
+ * than 252 properties, a transaction over 100 operations or naming a row twice) with the same
+ * TableRefused the Azure adapter throws, and can inject seeded faults (503 storms, 412 storms,
+ * timeouts before or after the write) for chaos runs.
  */
+
+/**
+ * Faults for chaos runs, drawn from a generator seeded with `seed`, so a run repeats exactly. A
+ * storm is a run of consecutive failures of one kind: each request starts one with probability
+ * `rate`, and the next `length - 1` requests of that kind fail too.
+ */
+export interface TableFaults {
+  seed: number;
+  /** 503 ServerBusy on any request. */
+  serverBusy?: { rate: number; length?: number };
+  /** 412 on a conditional write (replace with an ETag) as if another writer had been first. */
+  preconditionFailed?: { rate: number; length?: number };
+  /**
+   * A request that gives no answer: after `delayMs` real milliseconds it fails with
+   * OperationTimedOut. With probability `appliedRate` a timed-out write was applied all the same,
+   * as a real timeout leaves the client not knowing.
+   */
+  timeout?: { rate: number; delayMs?: number; appliedRate?: number };
+}
+
+/** What the twin injected, by kind, for the chaos report. */
+export interface TableFaultCounts {
+  serverBusy: number;
+  preconditionFailed: number;
+  timeout: number;
+  timeoutApplied: number;
+}
+
+/** A RestError-shaped failure, as @azure/data-tables throws it. */
+export class TableServiceError extends Error {
+  override readonly name = 'RestError';
+
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+class FaultPlan {
+  readonly counts: TableFaultCounts = { serverBusy: 0, preconditionFailed: 0, timeout: 0, timeoutApplied: 0 };
+  private random: () => number;
+  private busyLeft = 0;
+  private preconditionLeft = 0;
+
+  constructor(private faults: TableFaults | undefined) {
+    this.random = mulberry32(faults?.seed ?? 1);
+  }
+
+  set(faults: TableFaults | undefined): void {
+    this.faults = faults;
+    this.random = mulberry32(faults?.seed ?? 1);
+    this.busyLeft = 0;
+    this.preconditionLeft = 0;
+  }
+
+  /** Throws a 503 when a ServerBusy storm is on. */
+  beforeRequest(): void {
+    const busy = this.faults?.serverBusy;
+    if (!busy) return;
+    if (this.busyLeft === 0 && this.random() < busy.rate) this.busyLeft = Math.max(1, busy.length ?? 1);
+    if (this.busyLeft > 0) {
+      this.busyLeft -= 1;
+      this.counts.serverBusy += 1;
+      throw new TableServiceError(503, 'ServerBusy', 'The server is busy.');
+    }
+  }
+
+  conditionalWriteFails(): boolean {
+    const rule = this.faults?.preconditionFailed;
+    if (!rule) return false;
+    if (this.preconditionLeft === 0 && this.random() < rule.rate) this.preconditionLeft = Math.max(1, rule.length ?? 1);
+    if (this.preconditionLeft === 0) return false;
+    this.preconditionLeft -= 1;
+    this.counts.preconditionFailed += 1;
+    return true;
+  }
+
+  /** undefined: answer normally; otherwise time out, with the write applied or not. */
+  timeout(): { delayMs: number; applied: boolean } | undefined {
+    const rule = this.faults?.timeout;
+    if (!rule || this.random() >= rule.rate) return undefined;
+    const applied = this.random() < (rule.appliedRate ?? 0);
+    this.counts.timeout += 1;
+    if (applied) this.counts.timeoutApplied += 1;
+    return { delayMs: rule.delayMs ?? 0, applied };
+  }
+}
+
+const timedOut = (): TableServiceError => new TableServiceError(500, 'OperationTimedOut', 'Operation could not be completed within the specified time.');
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface StoredRow {
   props: Props;
@@ -32,6 +141,10 @@ export interface MemoryTableService {
   table(name: string): EntityTable;
   /** Plain data of every table, for a sandbox that keeps its state in a directory. */
   snapshot(): MemoryTablesSnapshot;
+  /** Changes the injected faults (undefined: none) from the next request on. */
+  setFaults(faults: TableFaults | undefined): void;
+  /** How many faults were injected so far, by kind. */
+  faultCounts(): TableFaultCounts;
 }
 
 const yieldToOthers = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -46,8 +159,9 @@ function matches(props: Props, where: Where): boolean {
   return where.or.some((w) => matches(props, w));
 }
 
-export function createMemoryTableService(initial: MemoryTablesSnapshot = {}): MemoryTableService {
+export function createMemoryTableService(initial: MemoryTablesSnapshot = {}, options: { faults?: TableFaults } = {}): MemoryTableService {
   const tables = new Map<string, Map<string, Partition>>();
+  const faults = new FaultPlan(options.faults);
   let version = 0;
   const etagOf = (v: number): string => `W/"v${v}"`;
 
@@ -83,14 +197,27 @@ export function createMemoryTableService(initial: MemoryTablesSnapshot = {}): Me
       name,
       async ensure() {
         await yieldToOthers();
+        faults.beforeRequest();
       },
       async get(partitionKey, rowKey) {
         await yieldToOthers();
+        faults.beforeRequest();
+        const timeout = faults.timeout();
+        if (timeout) {
+          await sleep(timeout.delayMs);
+          throw timedOut();
+        }
         const stored = data.get(partitionKey)?.rows.get(rowKey);
         return stored ? rowOf(partitionKey, rowKey, stored) : undefined;
       },
       async query(query: RowQuery) {
         await yieldToOthers();
+        faults.beforeRequest();
+        const timeout = faults.timeout();
+        if (timeout) {
+          await sleep(timeout.delayMs);
+          throw timedOut();
+        }
         const out: Row[] = [];
         const pks = query.partitionKey !== undefined ? [query.partitionKey] : [...data.keys()].sort();
         for (const pk of pks) {
@@ -109,6 +236,22 @@ export function createMemoryTableService(initial: MemoryTablesSnapshot = {}): Me
       },
       async transact(partitionKey, ops: TableOp[]) {
         await yieldToOthers();
+        if (ops.length === 0) return;
+        const where = `${name}/${partitionKey}`;
+        // The service validates the request before it looks at the rows.
+        const refused =
+          transactionRefusal(where, ops.map((op) => op.rowKey)) ??
+          ops.map((op) => entityRefusal(`${where}/${op.rowKey}`, partitionKey, op.rowKey, op.props)).find((r) => r !== undefined);
+        if (refused) throw refused;
+        faults.beforeRequest();
+        if (ops.some((op) => op.kind === 'replace') && faults.conditionalWriteFails()) {
+          throw new EntityConflict(`${where}: 412 (injected)`);
+        }
+        const timeout = faults.timeout();
+        if (timeout && !timeout.applied) {
+          await sleep(timeout.delayMs);
+          throw timedOut();
+        }
         let partition = data.get(partitionKey);
         const current = (rk: string) => partition?.rows.get(rk);
         for (const op of ops) {
@@ -127,12 +270,19 @@ export function createMemoryTableService(initial: MemoryTablesSnapshot = {}): Me
           for (const [k, v] of Object.entries(op.props)) if (v !== null) props[k] = v;
           partition.set(op.rowKey, { props, version: ++version });
         }
+        if (timeout) {
+          // Applied, but the answer is lost: the caller sees a timeout.
+          await sleep(timeout.delayMs);
+          throw timedOut();
+        }
       },
     };
   };
 
   return {
     table,
+    setFaults: (next) => faults.set(next),
+    faultCounts: () => ({ ...faults.counts }),
     snapshot() {
       const out: MemoryTablesSnapshot = Object.fromEntries(pending);
       for (const [name, partitions] of tables) {

@@ -1,6 +1,7 @@
 import { odata, TableClient, type TableEntity, type TransactionAction } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/identity';
 import { DialtoneError } from '../domain/errors.js';
+import { entityRefusal, isTableRefusalCode, TableRefused, transactionRefusal } from './table-limits.js';
 
 /**
  * The little of Azure Table Storage the inventory and the records need: point reads, filtered
@@ -181,6 +182,7 @@ export function azureEntityTable(client: TableClient): EntityTable {
     },
     async transact(partitionKey, ops) {
       if (ops.length === 0) return;
+      const where = `${client.tableName}/${partitionKey}`;
       try {
         if (ops.length === 1) {
           await single(client, partitionKey, ops[0] as TableOp);
@@ -199,7 +201,9 @@ export function azureEntityTable(client: TableClient): EntityTable {
         await client.submitTransaction(actions);
       } catch (error) {
         const status = statusOf(error);
-        if (status === 409 || status === 412) throw new EntityConflict(`${client.tableName}/${partitionKey}: ${status}`);
+        if (status === 409 || status === 412) throw new EntityConflict(`${where}: ${status}`);
+        const refused = status === 400 ? refusalOf(error, where, partitionKey, ops) : undefined;
+        if (refused) throw refused;
         throw error;
       }
     },
@@ -218,4 +222,27 @@ async function single(client: TableClient, partitionKey: string, op: TableOp): P
       await client.upsertEntity(entityOf(partitionKey, op.rowKey, op.props), 'Replace');
       return;
   }
+}
+
+/**
+ * The service's 400 answer as the same TableRefused the in-memory twin throws. The code is on the
+ * error for a batch and inside the JSON body of a single-entity answer; the property is found by
+ * checking the entities against the documented limits (the service does not name it).
+ */
+function refusalOf(error: unknown, where: string, partitionKey: string, ops: TableOp[]): TableRefused | undefined {
+  const e = error as { code?: unknown; message?: unknown };
+  let code = e.code;
+  if (!isTableRefusalCode(code) && typeof e.message === 'string') {
+    try {
+      code = (JSON.parse(e.message) as { 'odata.error'?: { code?: unknown } })['odata.error']?.code;
+    } catch {
+      code = /\b(PropertyValueTooLarge|EntityTooLarge|TooManyProperties|PropertyNameTooLong|InvalidDuplicateRow|InvalidInput)\b/.exec(e.message)?.[1];
+    }
+  }
+  if (!isTableRefusalCode(code)) return undefined;
+  for (const op of ops) {
+    const found = entityRefusal(`${where}/${op.rowKey}`, partitionKey, op.rowKey, op.props);
+    if (found && found.storageCode === code) return found;
+  }
+  return transactionRefusal(where, ops.map((op) => op.rowKey)) ?? new TableRefused(code, `${where}: ${code}: Table Storage refused the write.`);
 }

@@ -16,23 +16,52 @@ export { queueNames } from './queues.js';
 const isoDateTime = z.iso.datetime({ offset: true });
 const attributeValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
+/** A person as stored by an earlier version (before HR_LIMITS): read without the bounds, never rejected. */
+export const StoredHrPersonSchema = z.object({ employeeId: z.string() }).catchall(attributeValue);
+
 /** HR person attributes. employeeId is always present; anything else may be missing or extra. */
-export const HrPersonSchema = z
+/**
+ * Bounds on what HR may send, checked at the edge (`correlate`) so nothing oversized reaches a
+ * queue or Table Storage (a property holds at most 64 KiB; the person is stored as one JSON
+ * property of the provisioning record). A bigger event is dead-lettered as InvalidMessage naming
+ * the field. Entra ID's own limits are far lower (displayName 256, department 64, jobTitle 128).
+ */
+export const HR_LIMITS = { attributeChars: 1_024, attributes: 64, nameChars: 64, personJsonChars: 16_384 } as const;
+
+const hrText = z.string().max(HR_LIMITS.attributeChars);
+const hrAttributeValue = z.union([hrText, z.number(), z.boolean(), z.null()]);
+
+const HrPersonShape = z
   .object({
-    employeeId: z.string().trim().min(1),
-    userPrincipalName: z.string().trim().min(3).optional(),
-    mail: z.string().trim().min(3).optional(),
-    displayName: z.string().optional(),
-    departmentId: z.string().optional(),
-    department: z.string().optional(),
-    site: z.string().optional(),
-    jobTitle: z.string().optional(),
+    employeeId: z.string().trim().min(1).max(HR_LIMITS.nameChars),
+    userPrincipalName: z.string().trim().min(3).max(256).optional(),
+    mail: z.string().trim().min(3).max(256).optional(),
+    displayName: hrText.optional(),
+    departmentId: hrText.optional(),
+    department: hrText.optional(),
+    site: hrText.optional(),
+    jobTitle: hrText.optional(),
   })
-  .catchall(attributeValue);
+  .catchall(hrAttributeValue);
+
+/** HR person attributes. employeeId is always present; anything else may be missing or extra, within HR_LIMITS. */
+export const HrPersonSchema = HrPersonShape.superRefine((person, ctx) => {
+  const keys = Object.keys(person);
+  if (keys.length > HR_LIMITS.attributes) {
+    ctx.addIssue({ code: 'custom', message: `has ${keys.length} attributes; at most ${HR_LIMITS.attributes} are accepted` });
+  }
+  for (const key of keys) {
+    if (key.length > HR_LIMITS.nameChars) ctx.addIssue({ code: 'custom', path: [key.slice(0, 80)], message: `attribute name is longer than ${HR_LIMITS.nameChars} characters` });
+  }
+  const size = JSON.stringify(person).length;
+  if (size > HR_LIMITS.personJsonChars) {
+    ctx.addIssue({ code: 'custom', message: `is ${size} characters as JSON; at most ${HR_LIMITS.personJsonChars} are accepted` });
+  }
+});
 export type HrPerson = z.infer<typeof HrPersonSchema>;
 
 /** The HR attributes the contract names (more may come through the catchall; policies declare those). */
-export const HR_ATTRIBUTES: readonly string[] = Object.keys(HrPersonSchema.shape);
+export const HR_ATTRIBUTES: readonly string[] = Object.keys(HrPersonShape.shape);
 
 export const HrEventTypeSchema = z.enum(['joiner', 'mover', 'leaver']);
 export type HrEventType = z.infer<typeof HrEventTypeSchema>;
@@ -57,18 +86,20 @@ export const AssignedPlanSchema = z.object({
 export type AssignedPlan = z.infer<typeof AssignedPlanSchema>;
 
 /** The user as read from Graph in one request ($select with assignedPlans). */
+/** Graph's own limits are lower; these bound what Dialtone forwards in messages and stores. */
+const graphText = z.string().max(1_024);
 export const DirectoryUserSchema = z.object({
-  id: z.string().min(1),
-  userPrincipalName: z.string().min(1),
-  mail: z.string().nullable().optional(),
-  employeeId: z.string().nullable().optional(),
-  displayName: z.string().nullable().optional(),
-  department: z.string().nullable().optional(),
-  officeLocation: z.string().nullable().optional(),
-  jobTitle: z.string().nullable().optional(),
+  id: z.string().min(1).max(128),
+  userPrincipalName: z.string().min(1).max(1_024),
+  mail: graphText.nullable().optional(),
+  employeeId: graphText.nullable().optional(),
+  displayName: graphText.nullable().optional(),
+  department: graphText.nullable().optional(),
+  officeLocation: graphText.nullable().optional(),
+  jobTitle: graphText.nullable().optional(),
   accountEnabled: z.boolean().nullable().optional(),
-  usageLocation: z.string().nullable().optional(),
-  assignedPlans: z.array(AssignedPlanSchema).default([]),
+  usageLocation: graphText.nullable().optional(),
+  assignedPlans: z.array(AssignedPlanSchema).max(2_000).default([]),
 });
 export type DirectoryUser = z.infer<typeof DirectoryUserSchema>;
 

@@ -3,6 +3,8 @@ import { z } from 'zod';
 
 /** One Microsoft Graph change notification for a user (resource `Users/{id}`). */
 export const ChangeNotificationSchema = z.object({
+  /** Graph's id of this notification (optional in Graph's schema); the change's identity when present. */
+  id: z.string().min(1).max(256).optional(),
   subscriptionId: z.string().min(1),
   clientState: z.string().max(128).nullable().optional(),
   changeType: z.enum(['created', 'updated', 'deleted']),

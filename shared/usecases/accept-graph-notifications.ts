@@ -1,6 +1,7 @@
 import { queueNames, type UserChange } from '../contracts/messages.js';
 import {
   ChangeNotificationSchema,
+  type ChangeNotification,
   clientStateMatches,
   NotificationCollectionSchema,
   userIdOf,
@@ -27,8 +28,16 @@ export interface WebhookDeps {
   sender: BusSender;
   clock: Clock;
   logger: Logger;
-  /** Notifications for the same user and change within this window share a message id. */
-  dedupeWindowMs?: number;
+}
+
+/**
+ * The identity of one change: Graph's own notification id (a redelivery of the same notification
+ * repeats it, so duplicate detection drops it). Without an id the delivery itself is the identity:
+ * a duplicate then costs one re-plan that sends nothing, where a time bucket would lose a real
+ * second change made seconds after the first.
+ */
+function changeIdentity(notification: ChangeNotification, deliveredAt: Date): string {
+  return notification.id ? `id:${notification.id}` : `delivery:${deliveredAt.toISOString()}`;
 }
 
 /**
@@ -56,8 +65,6 @@ export async function acceptGraphNotifications(request: WebhookRequest, getDeps:
   if (!collection.success) return { status: 400, body: 'expected { "value": [ notifications ] }' };
 
   const now = deps.clock.now();
-  const window = deps.dedupeWindowMs ?? 60_000;
-  const bucket = String(Math.floor(now.getTime() / window));
   const messages = [];
   let rejected = 0;
   for (const raw of collection.data.value) {
@@ -83,7 +90,7 @@ export async function acceptGraphNotifications(request: WebhookRequest, getDeps:
       continue;
     }
     const userId = user.userId;
-    const eventId = deterministicId('graph', n.subscriptionId, userId, n.changeType, bucket);
+    const eventId = deterministicId('graph', n.subscriptionId, userId, n.changeType, changeIdentity(n, now));
     const change: UserChange = {
       userId,
       source: 'graph',

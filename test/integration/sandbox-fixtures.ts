@@ -62,13 +62,27 @@ export function inputs(partial: Partial<SandboxInputs> = {}): SandboxInputs {
   };
 }
 
+let teamsBackend: 'powershell' | 'graph' = 'powershell';
+
+/**
+ * Runs the pipeline suites on the other Teams backend: test/integration/on-graph-backend.test.ts
+ * sets it before importing them, so every sandbox integration test runs on both.
+ */
+export function useTeamsBackend(backend: 'powershell' | 'graph'): void {
+  teamsBackend = backend;
+}
+
+export function currentTeamsBackend(): 'powershell' | 'graph' {
+  return teamsBackend;
+}
+
 /** Starts a sandbox, plays the given events until quiet, hands it to the test, always stops it. */
 export async function played(
   input: SandboxInputs,
   options: SandboxOptions = {},
   more?: (sandbox: Sandbox) => Promise<void>,
 ): Promise<{ report: SandboxReport; sandbox: Sandbox }> {
-  const sandbox = await Sandbox.start(input, { storage: 'memory', ...options });
+  const sandbox = await Sandbox.start(input, { storage: 'memory', teamsBackend, ...options });
   try {
     sandbox.enqueueEvents(input.eventLines);
     await sandbox.runUntilQuiet();

@@ -3,6 +3,7 @@ import { createMemoryTableService } from '../../shared/adapters/memory-table-cli
 import { azureEntityTable, createTableClient, type EntityTable, escapeKey, isEntityConflict, unescapeKey } from '../../shared/adapters/table-client.js';
 import { azuriteConnectionString } from '../../sandbox/azurite.js';
 import { useAzurite } from '../helpers/azurite.js';
+import { isTableRefused, type TableRefused } from '../../shared/adapters/table-limits.js';
 
 const azurite = useAzurite();
 
@@ -12,6 +13,16 @@ async function conflict(promise: Promise<unknown>): Promise<boolean> {
     return false;
   } catch (error) {
     if (isEntityConflict(error)) return true;
+    throw error;
+  }
+}
+
+async function refusal(promise: Promise<unknown>): Promise<TableRefused | undefined> {
+  try {
+    await promise;
+    return undefined;
+  } catch (error) {
+    if (isTableRefused(error)) return error;
     throw error;
   }
 }
@@ -71,6 +82,52 @@ function entityTableContract(name: string, makeTable: () => Promise<EntityTable>
       expect((await table.query({ partitionKey: 'p', where })).map((r) => r.rowKey)).toEqual(['a', 'c']);
       expect((await table.query({ partitionKey: 'p', where: { eq: ['who', "o'brien"] } })).map((r) => r.rowKey)).toEqual(['a']);
       expect((await table.query({ partitionKey: 'p', limit: 2 })).map((r) => r.rowKey)).toEqual(['a', 'b']);
+    });
+
+    it('refuses a string of 32,769 characters with PropertyValueTooLarge naming the property, and keeps 32,768', async () => {
+      const table = await makeTable();
+      await table.transact('p', [{ kind: 'create', rowKey: 'fits', props: { v: 'x'.repeat(32_768) } }]);
+      const refused = await refusal(table.transact('p', [{ kind: 'create', rowKey: 'big', props: { jobTitle: 'x'.repeat(32_769) } }]));
+      expect(refused).toMatchObject({ storageCode: 'PropertyValueTooLarge', property: 'jobTitle', code: 'InvalidMessage', transient: false });
+      expect(await table.get('p', 'big')).toBeUndefined();
+      expect((await table.get('p', 'fits'))?.props.v).toHaveLength(32_768);
+    });
+
+    it('counts a string in UTF-16 code units, as the service does', async () => {
+      const table = await makeTable();
+      const refused = await refusal(table.transact('p', [{ kind: 'upsert', rowKey: 'e', props: { v: '\u{1F600}'.repeat(17_000) } }]));
+      expect(refused?.storageCode).toBe('PropertyValueTooLarge');
+    });
+
+    it('refuses an oversized property on replace and upsert too', async () => {
+      const table = await makeTable();
+      await table.transact('p', [{ kind: 'create', rowKey: 'a', props: { v: 'one' } }]);
+      const row = await table.get('p', 'a');
+      const big = { v: 'x'.repeat(40_000) };
+      expect((await refusal(table.transact('p', [{ kind: 'replace', rowKey: 'a', props: big, etag: row?.etag ?? '' }])))?.storageCode).toBe('PropertyValueTooLarge');
+      expect((await refusal(table.transact('p', [{ kind: 'upsert', rowKey: 'a', props: big }])))?.storageCode).toBe('PropertyValueTooLarge');
+      expect((await table.get('p', 'a'))?.props).toEqual({ v: 'one' });
+    });
+
+    it('refuses a whole transaction when one of its entities is too large', async () => {
+      const table = await makeTable();
+      const refused = await refusal(
+        table.transact('p', [
+          { kind: 'create', rowKey: 'small', props: { v: 'ok' } },
+          { kind: 'create', rowKey: 'big', props: { v: 'x'.repeat(40_000) } },
+        ]),
+      );
+      expect(refused?.storageCode).toBe('PropertyValueTooLarge');
+      expect(await table.get('p', 'small')).toBeUndefined();
+    });
+
+    it('refuses a transaction of 101 operations with InvalidInput, and takes 100', async () => {
+      const table = await makeTable();
+      const ops = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => ({ kind: 'create' as const, rowKey: `${prefix}${i}`, props: { v: 'v' } }));
+      await table.transact('p', ops(100, 'ok'));
+      expect((await refusal(table.transact('p', ops(101, 'no'))))?.storageCode).toBe('InvalidInput');
+      expect(await table.get('p', 'no0')).toBeUndefined();
+      expect(await table.query({ partitionKey: 'p', rowKeyFrom: 'ok', rowKeyBefore: 'ol' })).toHaveLength(100);
     });
 
     it('stores escaped keys with characters Table Storage forbids', async () => {

@@ -45,7 +45,11 @@ describe('the Graph webhook', () => {
   it('echoes the validation token as text/plain without building anything', async () => {
     const h = harness();
     const response = await h.handler(post('', { validationToken: 'Validation: Token & more' }));
-    expect(response).toEqual({ status: 200, body: 'Validation: Token & more', headers: { 'content-type': 'text/plain' } });
+    expect(response).toEqual({
+      status: 200,
+      body: 'Validation: Token & more',
+      headers: { 'content-type': 'text/plain', 'x-content-type-options': 'nosniff' },
+    });
     expect(h.built()).toBe(0);
   });
 
@@ -57,12 +61,29 @@ describe('the Graph webhook', () => {
     expect(h.sent[0]).toMatchObject({ sessionId: USER, body: { userId: USER, source: 'graph', changeType: 'updated', occurredAt: '2026-11-23T12:00:00.000Z' } });
   });
 
-  it('gives a repeated notification the same message id so duplicate detection drops it', async () => {
+  it('gives a redelivered notification (same Graph notification id) the same message id, even minutes later', async () => {
+    const h = harness();
+    await h.handler(post({ value: [notification({ id: 'n-1' })] }));
+    h.clock.advance(5 * 60_000);
+    await h.handler(post({ value: [notification({ id: 'n-1' })] }));
+    expect(h.sent[0]?.messageId).toBe(h.sent[1]?.messageId);
+  });
+
+  it('keeps a real second change for the same user 20 s after the first', async () => {
+    const h = harness();
+    await h.handler(post({ value: [notification({ id: 'n-1' })] }));
+    h.clock.advance(20_000);
+    await h.handler(post({ value: [notification({ id: 'n-2' })] }));
+    expect(h.sent).toHaveLength(2);
+    expect(h.sent[0]?.messageId).not.toBe(h.sent[1]?.messageId);
+  });
+
+  it('keeps a second change 20 s later when Graph sends no notification id', async () => {
     const h = harness();
     await h.handler(post({ value: [notification()] }));
-    h.clock.advance(10_000);
+    h.clock.advance(20_000);
     await h.handler(post({ value: [notification()] }));
-    expect(h.sent[0]?.messageId).toBe(h.sent[1]?.messageId);
+    expect(h.sent[0]?.messageId).not.toBe(h.sent[1]?.messageId);
   });
 
   it('ignores a notification whose clientState does not match, and says so in the log', async () => {
@@ -130,5 +151,67 @@ describe('the Graph webhook', () => {
     const h = harness();
     await h.handler(post({ value: [notification({ resourceData: { id: USER.toUpperCase() } })] }));
     expect(h.sent[0]?.sessionId).toBe(USER);
+  });
+
+  describe('abuse', () => {
+    it('answers HTML in the validation token as the literal text, text/plain with nosniff', async () => {
+      const h = harness();
+      const token = '<script>alert(document.cookie)</script><img src=x onerror=alert(1)>';
+      const response = await h.handler(post('', { validationToken: token }));
+      expect(response.status).toBe(200);
+      expect(response.body).toBe(token);
+      expect(response.headers).toEqual({ 'content-type': 'text/plain', 'x-content-type-options': 'nosniff' });
+    });
+
+    it('refuses a 20 MB body with 413 from its Content-Length, before reading or building anything', async () => {
+      const h = harness();
+      const body = 'x'.repeat(20 * 1024 * 1024);
+      const request = new HttpRequest({
+        method: 'POST',
+        url: 'http://localhost/api/graph/notifications',
+        headers: { 'content-length': String(body.length) },
+        body: { string: body },
+      });
+      const response = await h.handler(request);
+      expect(response.status).toBe(413);
+      expect(response.headers).toMatchObject({ 'x-content-type-options': 'nosniff' });
+      expect(h.built()).toBe(0);
+      expect(h.sent).toEqual([]);
+    });
+
+    it('refuses a 20 MB body that declares no length (or lies about it) once 4 MiB have been read', async () => {
+      const h = harness();
+      const value = Array.from({ length: 40_000 }, () => notification());
+      const response = await h.handler(post({ value, padding: 'p'.repeat(20 * 1024 * 1024) }));
+      expect(response.status).toBe(413);
+      expect(h.sent).toEqual([]);
+    });
+
+    it.each([
+      ['truncated JSON', '{"value": [{"subscriptionId": "sub-1"'],
+      ['a JSON string', '"value"'],
+      ['a NUL byte', '\u0000'],
+      ['value that is not an array', '{"value": {"0": 1}}'],
+    ])('answers 400 to malformed JSON: %s', async (_what, body) => {
+      const h = harness();
+      const response = await h.handler(post(body));
+      expect(response.status).toBe(400);
+      expect(h.sent).toEqual([]);
+    });
+
+    it('ignores every notification of a 1,000-notification POST with the wrong clientState, and answers 202', async () => {
+      const h = harness();
+      const value = Array.from({ length: 1000 }, () => notification({ clientState: 'a-client-state-of-32-characters?' }));
+      const response = await h.handler(post({ value }));
+      expect(response.status).toBe(202);
+      expect(h.sent).toEqual([]);
+    });
+
+    it('never echoes the configured clientState in an answer or a log line', async () => {
+      const h = harness();
+      await h.handler(post({ value: [notification({ clientState: 'forged' }), notification()] }));
+      await h.handler(post('not json'));
+      expect(h.logger.lines.join('\n')).not.toContain(SECRET);
+    });
   });
 });
