@@ -11,6 +11,9 @@ param baseName string = 'dialtone'
 @description('Optional. Azure region for every resource; it must offer the Flex Consumption plan.')
 param location string = resourceGroup().location
 
+@description('Optional. Resource id of an existing action group that every Dialtone alert notifies; empty: alerts show in the portal only.')
+param alertActionGroupId string = ''
+
 @description('Optional. Suffix that makes the global names unique; the default is stable per resource group.')
 @minLength(3)
 @maxLength(13)
@@ -134,6 +137,12 @@ module monitoring 'modules/monitoring.bicep' = {
         principalId: functionIdentity.outputs.principalId
         principalType: 'ServicePrincipal'
         description: 'Function App: send telemetry with Entra authentication (local auth is disabled).'
+      }
+      {
+        roleDefinitionName: 'Monitoring Metrics Publisher'
+        principalId: workerPrincipalId
+        principalType: 'ServicePrincipal'
+        description: 'Hybrid worker: send traces and metrics (heartbeat, sessions, certificate) with Entra authentication.'
       }
     ]
   }
@@ -413,6 +422,10 @@ module functionApp 'modules/function-app.bicep' = {
     nodeVersion: nodeVersion
     maximumInstanceCount: maximumInstanceCount
     tags: tags
+    // `azd deploy` publishes the azure.yaml service `functions` to the site carrying this tag.
+    siteTags: {
+      'azd-service-name': 'functions'
+    }
     dialtoneSettings: {
       serviceBusFullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
       tablesEndpoint: storage.outputs.tableEndpoint
@@ -423,6 +436,21 @@ module functionApp 'modules/function-app.bicep' = {
       teamsBackend: teamsBackend
       graphFallbackQueue: graphBackend && graphWithWorker ? queues.voiceCommandsPowerShell.name : ''
     }
+  }
+}
+
+module observability 'modules/observability.bicep' = {
+  name: '${deployment().name}-observability'
+  dependsOn: [
+    monitoring
+    serviceBus
+  ]
+  params: {
+    appInsightsName: names.appInsights
+    serviceBusNamespaceName: names.serviceBus
+    location: location
+    actionGroupId: alertActionGroupId
+    tags: tags
   }
 }
 
@@ -463,3 +491,26 @@ output functionPrincipalId string = functionIdentity.outputs.principalId
 
 @description('Client id of the Function App identity.')
 output functionClientId string = functionIdentity.outputs.clientId
+
+// The same values under the names the worker, `dialtone doctor` and the azd hook read, so that
+// `azd env get-values` is the worker's and the operator's environment.
+@description('Worker and CLI: DIALTONE_SERVICEBUS_NAMESPACE.')
+output DIALTONE_SERVICEBUS_NAMESPACE string = serviceBus.outputs.fullyQualifiedNamespace
+
+@description('Worker and CLI: DIALTONE_KEYVAULT_URL.')
+output DIALTONE_KEYVAULT_URL string = keyVault.outputs.uri
+
+@description('Worker: DIALTONE_TENANT_ID.')
+output DIALTONE_TENANT_ID string = tenant().tenantId
+
+@description('CLI: DIALTONE_TABLES_ENDPOINT.')
+output DIALTONE_TABLES_ENDPOINT string = storage.outputs.tableEndpoint
+
+@description('CLI and the azd postprovision hook: DIALTONE_FUNCTION_PRINCIPAL_ID.')
+output DIALTONE_FUNCTION_PRINCIPAL_ID string = functionIdentity.outputs.principalId
+
+@description('Worker: APPLICATIONINSIGHTS_CONNECTION_STRING (names the component; local auth is off, so it grants nothing).')
+output APPLICATIONINSIGHTS_CONNECTION_STRING string = monitoring.outputs.connectionString
+
+@description('Resource id of the Dialtone workbook (Azure Monitor > Workbooks).')
+output workbookId string = observability.outputs.workbookId

@@ -6,11 +6,13 @@ import {
   type Classification,
   type CmdletErrorInfo,
 } from '../shared/domain/error-classification.js';
-import { isDialtoneError, toDialtoneError } from '../shared/domain/errors.js';
+import { DialtoneError, isDialtoneError, toDialtoneError } from '../shared/domain/errors.js';
 import { normaliseActual, planSteps, verify } from '../shared/domain/voice-diff.js';
+import { voiceResultFields } from '../shared/domain/voice-result.js';
 import type { ActualVoiceState } from '../shared/domain/voice-state.js';
 import type { Clock } from '../shared/ports/clock.js';
 import type { Logger } from '../shared/ports/logger.js';
+import { adaptToModule } from './module-compat.js';
 import { failureKind } from './pwsh-process.js';
 import type { SessionLease, SessionProvider, TeamsSession } from './session.js';
 import { realTimers, sleep, type Timers } from './timers.js';
@@ -60,11 +62,19 @@ export async function applyVoiceCommand(command: VoiceCommand, deps: ApplyDeps):
   for (;;) {
     attempts += 1;
     let lease: SessionLease | undefined;
+    // A lost message lock means another worker may take this user: the running cmdlet is stopped by
+    // retiring its process, and the caller does not publish what this attempt saw.
+    const abort = (): void => lease?.discard('the message lock was lost: the running cmdlet is stopped');
+    deps.signal?.addEventListener('abort', abort, { once: true });
     try {
+      if (deps.signal?.aborted) throw aborted('before the attempt started');
       lease = await deps.sessions.acquire(deps.tenantId);
+      if (deps.signal?.aborted) abort();
       outcome = await attempt(command, lease.session, deps, steps, log);
     } catch (error) {
       outcome = { kind: 'failed', failure: fromThrown(error), actual: null };
+    } finally {
+      deps.signal?.removeEventListener('abort', abort);
     }
     if (outcome.kind === 'done') {
       lease?.release();
@@ -121,7 +131,23 @@ async function attempt(
   try {
     actual = await readActual(command.userId, session, deps, steps);
     const plan = planSteps(command.desired, actual, command.userId);
+    // Every step must bind in the installed module before the first one writes.
     for (const step of plan) {
+      const adapted = adaptToModule(session.module, step.cmdlet, step.parameters);
+      if (!adapted.ok) {
+        return {
+          kind: 'failed',
+          actual,
+          failure: {
+            classification: { class: 'permanent', code: 'ModuleIncompatible', reconnect: false, replaceSession: false },
+            message: `${adapted.message} Nothing was written. Install a MicrosoftTeams version docs/WORKER.md lists, or update shared/teams/module-cmdlets.json.`,
+            cmdlet: step.cmdlet,
+          },
+        };
+      }
+    }
+    for (const step of plan) {
+      if (deps.signal?.aborted) throw aborted(`before ${step.cmdlet}`);
       log.debug('running step', { cmdlet: step.cmdlet, parameters: step.parameters });
       await run(session, step.cmdlet, step.parameters, true, deps, steps);
       wrote = true;
@@ -163,11 +189,14 @@ async function run(
   steps: CmdletStep[],
 ): Promise<unknown> {
   const started = deps.clock.now().getTime();
+  const adapted = adaptToModule(session.module, cmdlet, parameters);
+  if (!adapted.ok) throw new DialtoneError('ModuleIncompatible', adapted.message, { details: { cmdlet, parameter: adapted.parameter } });
+  const sent = adapted.parameters;
   const record = (ok: boolean, durationMs?: number): void => {
-    steps.push({ cmdlet, parameters, write, ok, durationMs: Math.max(0, durationMs ?? deps.clock.now().getTime() - started) });
+    steps.push({ cmdlet, parameters: sent, write, ok, durationMs: Math.max(0, durationMs ?? deps.clock.now().getTime() - started) });
   };
   try {
-    const outcome = await session.call(cmdlet, parameters, { timeoutMs: deps.cmdletTimeoutMs });
+    const outcome = await session.call(cmdlet, sent, { timeoutMs: deps.cmdletTimeoutMs });
     record(outcome.ok, outcome.durationMs);
     if (!outcome.ok) throw new CmdletFailure({ ...outcome.error, cmdlet });
     return outcome.result;
@@ -183,6 +212,10 @@ async function findOwner(session: TeamsSession, number: string, deps: ApplyDeps,
   } catch {
     return undefined;
   }
+}
+
+function aborted(when: string): DialtoneError {
+  return new DialtoneError('SessionBroken', `The attempt was aborted (the message lock was lost) ${when}.`, { transient: true });
 }
 
 function fromThrown(error: unknown): Failure {
@@ -217,20 +250,8 @@ function result(
   failure?: Failure,
 ): VoiceResult {
   return {
-    commandId: command.commandId,
-    userId: command.userId,
-    userPrincipalName: command.userPrincipalName,
-    correlationId: command.correlationId,
-    eventId: command.eventId,
-    occurredAt: command.occurredAt,
-    finishedAt: clock.now().toISOString(),
+    ...voiceResultFields(command, clock.now(), steps, actual, attempts),
     status,
-    desired: command.desired,
-    allocation: command.allocation,
-    releases: command.releases,
-    steps,
-    actual,
-    attempts,
     ...(failure
       ? {
           error: {

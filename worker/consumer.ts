@@ -5,6 +5,9 @@ import type { Logger } from '../shared/ports/logger.js';
 import { busErrorAction } from './bus-errors.js';
 import { realTimers, sleep, type Timers } from './timers.js';
 import { decodeBody } from '../shared/domain/message-body.js';
+import type { Telemetry } from '../shared/ports/telemetry.js';
+import { noopTelemetry } from '../shared/telemetry/noop.js';
+import { recordCommand, recordInvalidCommand, resultTraceProperties, startApplySpan } from './consumer-telemetry.js';
 
 export interface ConsumerOptions {
   bus: BusClient;
@@ -24,6 +27,8 @@ export interface ConsumerOptions {
   timers?: Timers;
   commandsQueue?: string;
   resultsQueue?: string;
+  /** Spans and metrics (shared/telemetry); none when absent. */
+  telemetry?: Telemetry;
   /** The worker's clock, for the finishedAt of a result it did not run. */
   now?: () => Date;
 }
@@ -58,6 +63,8 @@ export class VoiceCommandConsumer {
   private readonly counters: ConsumerStats = { sessions: 0, commands: 0, results: 0, deadLettered: 0, abandoned: 0 };
   private readonly timers: Timers;
   private readonly commandsQueue: string;
+  private readonly resultsQueue: string;
+  private readonly telemetry: Telemetry;
   private readonly sender;
   /** Per person, the newest plan version this worker applied: an older command is not run. */
   private readonly newestApplied = new Map<string, number>();
@@ -65,7 +72,9 @@ export class VoiceCommandConsumer {
   constructor(private readonly options: ConsumerOptions) {
     this.timers = options.timers ?? realTimers;
     this.commandsQueue = options.commandsQueue ?? queueNames.voiceCommands;
-    this.sender = options.bus.createSender(options.resultsQueue ?? queueNames.voiceResults);
+    this.resultsQueue = options.resultsQueue ?? queueNames.voiceResults;
+    this.telemetry = options.telemetry ?? noopTelemetry;
+    this.sender = options.bus.createSender(this.resultsQueue);
   }
 
   start(): void {
@@ -155,6 +164,7 @@ export class VoiceCommandConsumer {
       log.warn('voice command dead-lettered: invalid message', { reason: description });
       await receiver.deadLetterMessage(message, { deadLetterReason: 'InvalidMessage', deadLetterErrorDescription: description.slice(0, 1024) });
       this.counters.deadLettered += 1;
+      recordInvalidCommand(this.telemetry, this.commandsQueue);
       return;
     }
     const command = parsed.data;
@@ -163,6 +173,7 @@ export class VoiceCommandConsumer {
       await this.skipSuperseded(receiver, message, command, newer, log);
       return;
     }
+    const span = startApplySpan(this.telemetry, message, command, this.commandsQueue);
     const entry: InFlight = { receiver, message, controller: new AbortController(), settled: false };
     this.inFlight.add(entry);
     const stopRenewing = this.renewWhileRunning(entry, log);
@@ -170,10 +181,19 @@ export class VoiceCommandConsumer {
       this.counters.commands += 1;
       const result = await this.options.apply(command, entry.controller.signal);
       if (entry.settled) return;
+      if (entry.controller.signal.aborted) {
+        // The lock was lost mid-command: another worker owns this user now. What this attempt saw
+        // is not the truth to publish; the redelivered command reads Teams afresh.
+        log.warn('voice command attempt aborted after its lock was lost; its result is not published', { status: result.status });
+        this.counters.abandoned += 1;
+        return;
+      }
+      const traceProperties = resultTraceProperties(span);
       const deliveries = message.deliveryCount ?? 1;
       const lastDelivery = deliveries >= this.options.maxDeliveryCount && !this.stopping.signal.aborted;
       if (result.status === 'failed' && result.error?.class === 'transient' && !lastDelivery) {
         log.info('voice command abandoned for redelivery', { deliveryCount: deliveries, code: result.error.code, reason: result.error.message });
+        recordCommand(this.telemetry, span, result, false, this.resultsQueue);
         await this.abandonInFlight(entry, result.error.message);
         return;
       }
@@ -185,8 +205,10 @@ export class VoiceCommandConsumer {
         correlationId: command.correlationId,
         contentType: 'application/json',
         subject: result.status,
+        ...(traceProperties ? { applicationProperties: traceProperties } : {}),
       });
       this.counters.results += 1;
+      recordCommand(this.telemetry, span, result, true, this.resultsQueue);
       if ((result.status === 'applied' || result.status === 'noop') && command.version !== undefined) this.rememberApplied(command.userId, command.version);
       entry.settled = true;
       await receiver.completeMessage(message);
@@ -194,6 +216,7 @@ export class VoiceCommandConsumer {
       log.error('voice command could not be settled; the broker will redeliver it', { reason: toDialtoneError(error).message });
       await this.abandonInFlight(entry, 'settlement failed');
     } finally {
+      span.end();
       stopRenewing();
       this.inFlight.delete(entry);
     }

@@ -3,34 +3,28 @@
  * Key Vault through the host's managed identity (DefaultAzureCredential), warm pwsh sessions.
  */
 import { DefaultAzureCredential } from '@azure/identity';
-import { CertificateClient } from '@azure/keyvault-certificates';
-import { SecretClient } from '@azure/keyvault-secrets';
 import { ServiceBusClient } from '@azure/service-bus';
+import { loadTelemetrySettings } from '../shared/config/telemetry-settings.js';
 import { loadWorkerSettings, type WorkerSettings } from '../shared/config/worker-settings.js';
 import { isDialtoneError } from '../shared/domain/errors.js';
 import { createJsonLogger } from '../shared/logging/logger.js';
 import type { BusClient } from '../shared/ports/bus.js';
 import { systemClock } from '../shared/ports/clock.js';
-import type { Logger } from '../shared/ports/logger.js';
-import type { CertificateSource } from './certificate.js';
-import { fileCertificateSource, keyVaultCertificateSource } from './certificate-sources.js';
+import type { Telemetry } from '../shared/ports/telemetry.js';
+import { startAzureMonitor } from '../shared/telemetry/azure-monitor.js';
+import { hostname } from 'node:os';
+import { createEntitySessionSlots } from '../shared/adapters/entity-session-slots.js';
+import { azureEntityTable, createTableClient } from '../shared/adapters/table-client.js';
+import { certificateSource, pwshCommand } from './host-setup.js';
 import { createWorker } from './worker.js';
-
-function certificateSource(settings: WorkerSettings, credential: DefaultAzureCredential, logger: Logger): CertificateSource {
-  const c = settings.certificate;
-  if (c.kind === 'file') return fileCertificateSource({ path: c.path, ...(c.passwordFile ? { passwordFile: c.passwordFile } : {}), logger });
-  return keyVaultCertificateSource({
-    vaultUrl: c.vaultUrl,
-    name: c.name,
-    secrets: new SecretClient(c.vaultUrl, credential),
-    certificates: new CertificateClient(c.vaultUrl, credential),
-  });
-}
 
 async function main(): Promise<number> {
   let settings: WorkerSettings;
+  let telemetry: Telemetry;
   try {
     settings = loadWorkerSettings();
+    // Before the Service Bus client exists, so the distro instruments it.
+    telemetry = startAzureMonitor(loadTelemetrySettings(), { name: 'dialtone-worker', credential: new DefaultAzureCredential() });
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     return 78;
@@ -43,7 +37,7 @@ async function main(): Promise<number> {
     worker = await createWorker({
       bus,
       certificates: certificateSource(settings, credential, logger),
-      pwsh: { command: settings.pwsh.path, args: ['-NoLogo', '-NoProfile', '-NonInteractive', '-File', settings.pwsh.script] },
+      pwsh: pwshCommand(settings),
       settings: {
         tenantId: settings.tenantId,
         applicationId: settings.applicationId,
@@ -56,11 +50,28 @@ async function main(): Promise<number> {
       },
       clock: systemClock,
       logger,
+      telemetry,
+      ...(settings.tenantSessions.tablesEndpoint
+        ? {
+            slots: {
+              holderId: `${hostname()}:${process.pid}`,
+              slots: createEntitySessionSlots({
+                table: azureEntityTable(createTableClient({ endpoint: settings.tenantSessions.tablesEndpoint, credential }, 'sessionslots')),
+                clock: systemClock,
+                limit: settings.tenantSessions.limit,
+                leaseMs: settings.tenantSessions.leaseMs,
+              }),
+            },
+          }
+        : {}),
     });
   } catch (error) {
     logger.error('worker refused to start', { code: isDialtoneError(error) ? error.code : 'Unexpected', reason: error instanceof Error ? error.message : String(error) });
     await bus.close().catch(() => undefined);
     return 1;
+  }
+  if (!settings.tenantSessions.tablesEndpoint) {
+    logger.warn('DIALTONE_TABLES_ENDPOINT is not set: the tenant session limit is not shared, only this worker limits its sessions');
   }
   const started = worker;
   const stopped = new Promise<void>((resolve) => {

@@ -1,6 +1,9 @@
 import { classifyCmdletError } from '../shared/domain/error-classification.js';
 import { DialtoneError } from '../shared/domain/errors.js';
 import type { Logger } from '../shared/ports/logger.js';
+import type { SessionSlot, SessionSlots } from '../shared/ports/session-slots.js';
+import { supportedModuleVersions } from '../shared/teams/module-cmdlets.js';
+import { moduleVersionSupported } from './module-compat.js';
 import { PwshProcess, type Credentials, type PwshCommand } from './pwsh-process.js';
 import type { SessionLease, SessionProvider } from './session.js';
 import { realTimers, type Timers } from './timers.js';
@@ -21,6 +24,15 @@ export interface PoolOptions {
   reapIntervalMs?: number;
   logger: Logger;
   timers?: Timers;
+  /**
+   * The tenant-wide session limit shared with every other worker (Table Storage leases). Without
+   * it only this pool's own limits apply. Each live session holds one slot until its process exits.
+   */
+  slots?: SessionSlots;
+  /** This worker's name in the slot leases. */
+  holderId?: string;
+  /** How long to wait before asking for a slot again when all are held elsewhere (default 1 s). */
+  slotRetryMs?: number;
 }
 
 export interface PoolStats {
@@ -39,6 +51,7 @@ interface Entry {
   proc: PwshProcess;
   busy: boolean;
   retire: boolean;
+  slot?: SessionSlot;
 }
 
 /**
@@ -52,7 +65,10 @@ export class SessionPool implements SessionProvider {
   private waiters: (() => void)[] = [];
   private readonly counters = { peakBusy: 0, peakLive: 0, created: 0, replaced: 0, retired: 0, connects: 0 };
   private readonly closing = new Set<Promise<void>>();
-  private readonly spawning = new Set<Promise<Entry>>();
+  private readonly spawning = new Set<Promise<Entry | undefined>>();
+  private renewer: unknown;
+  /** Spawns still waiting for a tenant slot: they count against this pool's limits, but are no session yet. */
+  private askingForSlot = 0;
   private draining = false;
   private reaper: unknown;
   private readonly timers: Timers;
@@ -60,11 +76,12 @@ export class SessionPool implements SessionProvider {
   constructor(private readonly options: PoolOptions) {
     this.timers = options.timers ?? realTimers;
     this.scheduleReap();
+    if (options.slots) this.scheduleRenew(options.slots);
   }
 
   stats(): PoolStats {
     return {
-      live: this.liveCount(),
+      live: this.liveCount() - this.askingForSlot,
       busy: [...this.entries].filter((e) => e.busy).length,
       ...this.counters,
     };
@@ -88,7 +105,10 @@ export class SessionPool implements SessionProvider {
             () => this.spawning.delete(spawning),
             () => this.spawning.delete(spawning),
           );
-          return this.lease(await spawning);
+          const entry = await spawning;
+          if (entry) return this.lease(entry);
+          await this.waitForSlot();
+          continue;
         }
         const victim = [...this.entries].find((e) => !e.busy && e.tenantId !== tenantId);
         if (victim) {
@@ -122,6 +142,7 @@ export class SessionPool implements SessionProvider {
   async drain(graceMs = 0): Promise<void> {
     this.draining = true;
     this.timers.clearTimeout(this.reaper);
+    this.timers.clearTimeout(this.renewer);
     for (const waiter of this.waiters.splice(0)) waiter();
     const deadline = this.timers.now() + graceMs;
     while ([...this.entries].some((e) => e.busy) && this.timers.now() < deadline) {
@@ -157,11 +178,22 @@ export class SessionPool implements SessionProvider {
     return undefined;
   }
 
-  private async spawn(tenantId: string): Promise<Entry> {
+  /** A new connected session, or undefined when the tenant's shared session limit is reached. */
+  private async spawn(tenantId: string): Promise<Entry | undefined> {
     this.starting.set(tenantId, (this.starting.get(tenantId) ?? 0) + 1);
     this.trackPeaks();
     let proc: PwshProcess | undefined;
+    let slot: SessionSlot | undefined;
     try {
+      if (this.options.slots) {
+        this.askingForSlot += 1;
+        try {
+          slot = await this.options.slots.tryAcquire(tenantId, this.options.holderId ?? 'worker');
+        } finally {
+          this.askingForSlot -= 1;
+        }
+        if (!slot) return undefined;
+      }
       proc = await PwshProcess.start(this.options.command, {
         readyTimeoutMs: this.options.readyTimeoutMs ?? this.options.connectTimeoutMs,
         logger: this.options.logger,
@@ -180,14 +212,20 @@ export class SessionPool implements SessionProvider {
         );
       }
       if (this.draining) throw shuttingDown();
-      const entry: Entry = { tenantId, proc, busy: true, retire: false };
+      const entry: Entry = { tenantId, proc, busy: true, retire: false, ...(slot ? { slot } : {}) };
       this.entries.add(entry);
-      this.options.logger.info('pwsh session connected', { tenantId, session: proc.serial, pid: proc.pid });
+      const moduleVersion = proc.ready?.module?.version;
+      this.options.logger.info('pwsh session connected', { tenantId, session: proc.serial, pid: proc.pid, pwsh: proc.ready?.pwsh, module: moduleVersion });
+      if (moduleVersion !== undefined && !moduleVersionSupported(moduleVersion)) {
+        this.options.logger.warn('MicrosoftTeams module outside the tested range', { module: moduleVersion, supported: supportedModuleVersions });
+      }
       return entry;
     } catch (error) {
       if (proc) {
         proc.kill();
-        this.track(proc.waitExit());
+        this.track(proc.waitExit().finally(() => this.releaseSlot(slot)));
+      } else {
+        this.releaseSlot(slot);
       }
       throw error;
     } finally {
@@ -235,7 +273,7 @@ export class SessionPool implements SessionProvider {
       reason,
       commandsRun: entry.proc.commandsRun,
     });
-    this.track(entry.proc.exit(this.options.exitGraceMs ?? 5_000));
+    this.track(entry.proc.exit(this.options.exitGraceMs ?? 5_000).finally(() => this.releaseSlot(entry.slot)));
   }
 
   private track(exit: Promise<void>): void {
@@ -250,7 +288,48 @@ export class SessionPool implements SessionProvider {
     if (!this.entries.delete(entry)) return;
     if (replaced) this.counters.replaced += 1;
     entry.proc.kill();
-    this.track(entry.proc.waitExit());
+    this.track(entry.proc.waitExit().finally(() => this.releaseSlot(entry.slot)));
+  }
+
+  /** A session's slot goes back once its process has really exited (until then Teams counts it). */
+  private releaseSlot(slot: SessionSlot | undefined): void {
+    if (!slot) return;
+    slot.release().then(
+      () => this.wake(),
+      (error: unknown) => this.options.logger.warn('session slot release failed; it lapses on its own', { tenantId: slot.tenantId, slot: slot.slot, error: String(error) }),
+    );
+  }
+
+  /** Waits for a local session to end or for the retry interval, then asks for a slot again. */
+  private waitForSlot(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = this.timers.setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== done);
+        resolve();
+      }, this.options.slotRetryMs ?? 1_000);
+      const done = (): void => {
+        this.timers.clearTimeout(timer);
+        resolve();
+      };
+      this.waiters.push(done);
+    });
+  }
+
+  /** Renews every held slot at a third of the lease; a lost slot retires its session. */
+  private scheduleRenew(slots: SessionSlots): void {
+    this.renewer = this.timers.setTimeout(() => {
+      if (this.draining) return;
+      void Promise.all(
+        [...this.entries].map(async (entry) => {
+          if (!entry.slot) return;
+          const kept = await entry.slot.renew().catch(() => true);
+          if (kept) return;
+          this.options.logger.warn('session slot lost; retiring the session', { tenantId: entry.tenantId, session: entry.proc.serial });
+          entry.retire = true;
+          if (!entry.busy) this.close(entry, 'session slot lost');
+        }),
+      ).finally(() => this.scheduleRenew(slots));
+    }, Math.max(1, Math.floor(slots.leaseMs / 3)));
   }
 
   private liveCount(): number {
@@ -266,7 +345,7 @@ export class SessionPool implements SessionProvider {
   private trackPeaks(): void {
     const busy = [...this.entries].filter((e) => e.busy).length;
     this.counters.peakBusy = Math.max(this.counters.peakBusy, busy);
-    this.counters.peakLive = Math.max(this.counters.peakLive, this.liveCount());
+    this.counters.peakLive = Math.max(this.counters.peakLive, this.liveCount() - this.askingForSlot);
   }
 
   private wake(): void {

@@ -1,8 +1,10 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { z } from 'zod';
 import { childEnvironment } from '../shared/config/worker-settings.js';
 import type { CmdletErrorInfo, ProcessFailureKind } from '../shared/domain/error-classification.js';
 import { DialtoneError } from '../shared/domain/errors.js';
+import type { ModuleView } from '../shared/domain/parameter-binding.js';
 import type { Logger } from '../shared/ports/logger.js';
 import { realTimers, type Timers } from './timers.js';
 
@@ -40,6 +42,37 @@ interface Pending {
 
 let nextSerial = 0;
 
+const ReportedParameterSchema = z.object({
+  name: z.string().min(1).max(200),
+  aliases: z.array(z.string().max(200)).max(50).default([]),
+  sets: z.record(z.string().max(200), z.boolean()),
+});
+const ReportedCmdletSchema = z
+  .object({ defaultParameterSet: z.string().max(200).nullish(), parameters: z.array(ReportedParameterSchema).max(500) })
+  .nullable();
+
+/** The host's ready line (docs/PWSH-PROTOCOL.md, "Start-up"); the stand-in reports no module. */
+export const ReadyLineSchema = z.object({
+  type: z.literal('ready'),
+  protocol: z.number().int(),
+  host: z.string().max(100).optional(),
+  pid: z.number().int().positive().optional(),
+  pwsh: z.string().max(100).optional(),
+  module: z.object({ name: z.string().max(200), version: z.string().max(100) }).nullish(),
+  cmdlets: z.record(z.string().max(200), ReportedCmdletSchema).optional(),
+});
+export type ReadyLine = z.infer<typeof ReadyLineSchema>;
+
+/** The module as the host reported it, in the shape the binder checks commands against. */
+export function reportedModule(ready: ReadyLine | undefined): ModuleView | undefined {
+  if (!ready?.cmdlets) return undefined;
+  const cmdlets: ModuleView['cmdlets'] = {};
+  for (const [name, cmdlet] of Object.entries(ready.cmdlets)) {
+    cmdlets[name] = cmdlet === null ? null : { parameters: cmdlet.parameters, ...(cmdlet.defaultParameterSet ? { defaultParameterSet: cmdlet.defaultParameterSet } : {}) };
+  }
+  return { moduleVersion: ready.module?.version ?? null, cmdlets };
+}
+
 /** A failure of the process rather than of a cmdlet; `kind` says which. */
 export function processFailure(kind: ProcessFailureKind, message: string): DialtoneError {
   return new DialtoneError(kind === 'timeout' ? 'Timeout' : 'SessionBroken', message, { transient: true, details: { kind } });
@@ -63,6 +96,10 @@ export class PwshProcess {
   connected = false;
   broken: string | undefined;
   exited = false;
+  /** What the host said at start: pwsh and module versions, the allow-listed cmdlets' parameters. */
+  ready: ReadyLine | undefined;
+  /** The module view commands are checked against (undefined: the host reported none). */
+  module: ModuleView | undefined;
   private readonly pending = new Map<string, Pending>();
   private nextId = 0;
   private stderr = '';
@@ -93,6 +130,9 @@ export class PwshProcess {
       env: childEnvironment(command.env),
       stdio: ['pipe', 'pipe', 'pipe'],
       windowsHide: true,
+      // Its own process group, so that kill() reaches whatever it started: the NuGet tool's `pwsh`
+      // is a launcher whose child, the real pwsh, would otherwise outlive it (still connected).
+      detached: process.platform !== 'win32',
     });
     const proc = new PwshProcess(child, options);
     return proc.waitReady();
@@ -118,6 +158,13 @@ export class PwshProcess {
         if (!ready) {
           const parsed = parseLine(line);
           if (parsed?.type !== 'ready') return;
+          const report = ReadyLineSchema.safeParse(parsed);
+          if (!report.success) {
+            fail(processFailure('protocol', `pwsh wrote a ready line that does not follow the protocol: ${report.error.issues[0]?.message ?? 'invalid'}`));
+            return;
+          }
+          this.ready = report.data;
+          this.module = reportedModule(report.data);
           ready = true;
           timers.clearTimeout(timer);
           resolve(this);
@@ -244,9 +291,19 @@ export class PwshProcess {
     this.timers.clearTimeout(timer);
   }
 
+  /** Kills the host and everything it started (its process group on Linux and macOS). */
   kill(): void {
-    if (this.exited) return;
-    this.child.kill('SIGKILL');
+    const pid = this.child.pid;
+    // Even after the leader exited, a child it left behind keeps the group alive.
+    if (process.platform !== 'win32' && pid !== undefined) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+        return;
+      } catch {
+        // The group is gone already, or was never made: fall back to the process itself.
+      }
+    }
+    if (!this.exited) this.child.kill('SIGKILL');
   }
 
   /** Resolves once the process has gone (killed or exited). */

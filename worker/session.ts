@@ -1,8 +1,11 @@
+import type { ModuleView } from '../shared/domain/parameter-binding.js';
 import type { CallOutcome } from './pwsh-process.js';
 
 /** What a use case needs from a connected Teams PowerShell session. */
 export interface TeamsSession {
   call(cmdlet: string, parameters: Record<string, unknown>, options: { timeoutMs: number }): Promise<CallOutcome>;
+  /** The MicrosoftTeams module as the host reported it at ready; undefined when it reported none. */
+  readonly module?: ModuleView | undefined;
 }
 
 /** A session lent out by the pool; give it back exactly once with release() or discard(). */

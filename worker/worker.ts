@@ -1,6 +1,9 @@
 import type { BusClient } from '../shared/ports/bus.js';
 import type { Clock } from '../shared/ports/clock.js';
 import type { Logger } from '../shared/ports/logger.js';
+import type { SessionSlots } from '../shared/ports/session-slots.js';
+import type { Telemetry } from '../shared/ports/telemetry.js';
+import { noopTelemetry } from '../shared/telemetry/noop.js';
 import { applyVoiceCommand } from './apply.js';
 import type { CertificateSource } from './certificate.js';
 import { CertificateProvider } from './certificate-provider.js';
@@ -8,6 +11,7 @@ import { VoiceCommandConsumer, type ConsumerStats } from './consumer.js';
 import { SessionPool, type PoolStats } from './pool.js';
 import type { PwshCommand } from './pwsh-process.js';
 import { realTimers, type Timers } from './timers.js';
+import { startWorkerHeartbeat } from './worker-telemetry.js';
 
 /** Everything tunable, with the production defaults of shared/config/worker-settings.ts. */
 export interface WorkerTuning {
@@ -38,8 +42,12 @@ export interface WorkerDeps {
   clock: Clock;
   logger: Logger;
   timers?: Timers;
+  /** The tenant-wide session limit shared with other workers; `holderId` names this worker in it. */
+  slots?: { slots: SessionSlots; holderId: string };
   /** How to wait when no session is available (the sandbox passes its bus's activity signal). */
   idleWait?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Spans and metrics (shared/telemetry); none when absent. */
+  telemetry?: Telemetry;
 }
 
 export interface Worker {
@@ -83,6 +91,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     connectTimeoutMs: s.connectTimeoutMs ?? 120_000,
     logger: deps.logger,
     timers,
+    ...(deps.slots ? { slots: deps.slots.slots, holderId: deps.slots.holderId } : {}),
   });
   rotation.pool = pool;
   const sessions = pool;
@@ -96,6 +105,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     ...(s.commandsQueue === undefined ? {} : { commandsQueue: s.commandsQueue }),
     ...(s.lockRenewalIntervalMs === undefined ? {} : { lockRenewalIntervalMs: s.lockRenewalIntervalMs }),
     ...(deps.idleWait ? { idleWait: deps.idleWait } : {}),
+    ...(deps.telemetry ? { telemetry: deps.telemetry } : {}),
     apply: (command, signal) =>
       applyVoiceCommand(command, {
         sessions,
@@ -110,14 +120,25 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
       }),
   });
   let stopped: Promise<void> | undefined;
+  let stopHeartbeat: (() => void) | undefined;
   return {
     pool,
     start: () => {
       consumer.start();
+      if (deps.telemetry && deps.telemetry !== noopTelemetry) {
+        stopHeartbeat = startWorkerHeartbeat({
+          telemetry: deps.telemetry,
+          timers,
+          clock: deps.clock,
+          sessions: () => sessions.stats().live,
+          certificateNotAfter: () => certificates.current().notAfter,
+        });
+      }
       deps.logger.info('worker started', { tenantId: s.tenantId, concurrentSessions: s.concurrentSessions ?? 4 });
     },
     stop: () => {
       stopped ??= (async () => {
+        stopHeartbeat?.();
         const graceMs = s.shutdownGraceMs ?? 60_000;
         await consumer.stop(graceMs, () => sessions.drain(0));
         certificates.stop();

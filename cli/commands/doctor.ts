@@ -12,15 +12,20 @@ export function withCoverage(results: CheckResult[]): CheckResult[] {
   return [...results, { check: 'Coverage', status: 'fail', detail: 'nothing could be checked: set the settings named above (or give --sandbox DIR)' }];
 }
 
+/** On the worker host: pwsh, the MicrosoftTeams module and its compatibility, the certificate, a connect (worker/doctor.ts). */
+const workerChecks = async (): Promise<CheckResult[]> => (await import('../../worker/doctor.js')).workerDoctorFromEnvironment();
+
 /** `dialtone doctor`: configuration, queues, pools, certificate expiry and permissions, in one table. */
 export function doctorCommand(ctx: CliContext, backends: Pick<Backends, 'doctor'>): Command {
   return examples(
-    new Command('doctor').description(
-      'Check configuration, queues, number pools, the worker certificate and the Graph / Teams permissions; exits 1 when a check fails or nothing could be checked',
-    ),
-    ['dialtone doctor', 'dialtone doctor -o json', 'dialtone doctor --sandbox .sandbox-state'],
-  ).action(async () => {
-    const results = withCoverage(await runDoctor(await backends.doctor(), await ctx.now()));
+    new Command('doctor')
+      .description(
+        'Check configuration, queues, number pools, the worker certificate and the Graph / Teams permissions; exits 1 when a check fails or nothing could be checked',
+      )
+      .option('--worker', 'on the worker host, with its settings: pwsh, the MicrosoftTeams module and its compatibility, the certificate, a connect test'),
+    ['dialtone doctor', 'dialtone doctor -o json', 'dialtone doctor --sandbox .sandbox-state', 'dialtone doctor --worker'],
+  ).action(async (o: { worker?: boolean }) => {
+    const results = o.worker ? await workerChecks() : withCoverage(await runDoctor(await backends.doctor(), await ctx.now()));
     const worst = worstStatus(results);
     const out = ctx.output();
     const mark = { ok: out.style.green('ok'), warn: out.style.yellow('WARN'), fail: out.style.red('FAIL'), skip: out.style.dim('skip') };

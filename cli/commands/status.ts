@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import type { ProvisioningRecord, ProvisioningRecords } from '../../shared/ports/provisioning-records.js';
 import { describeLeft } from '../../shared/domain/ordering.js';
+import { traceIdForCorrelation } from '../../shared/telemetry/trace-context.js';
 import { describeDesired } from '../../shared/usecases/plan-voice.js';
 import type { CliContext } from '../context.js';
 import { OperationFailed } from '../errors.js';
@@ -59,6 +60,7 @@ export function statusCommand(ctx: CliContext, backends: Pick<Backends, 'records
       `  last applied: ${record.lastApplied ? describeDesired(record.lastApplied) : 'nothing yet'}${record.lastAppliedAt ? ` at ${record.lastAppliedAt}` : ''}`,
       `  newest HR event: ${record.lastEventId ?? 'none'}${record.lastEventAt ? ` (${record.lastEventAt})` : ''}`,
       ...orderingLines(record),
+      `  operation id: ${operationId(record)}`,
       `  numbers: ${numbers.map((n) => `${n.number} ${n.state} (${n.pool})`).join(', ') || 'none'}`,
       out.table(record.history, [
         { header: 'at', value: (e) => e.at },
@@ -70,4 +72,10 @@ export function statusCommand(ctx: CliContext, backends: Pick<Backends, 'records
       ]),
     ]);
   });
+}
+
+/** The Application Insights operation id of the person's latest flow (shared/telemetry/trace-context.ts). */
+function operationId(record: ProvisioningRecord): string {
+  const latest = record.history.at(-1)?.correlationId;
+  return latest ? `${traceIdForCorrelation(latest)} (paste into Application Insights > Transaction search; correlation id ${latest})` : 'none yet';
 }

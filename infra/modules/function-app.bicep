@@ -53,6 +53,9 @@ param dialtoneSettings dialtoneSettingsType
 @description('Optional. Tags applied to every resource.')
 param tags tagsType = {}
 
+@description('Optional. Tags for the site only, merged over tags (azd-service-name: `azd deploy` finds the app by it).')
+param siteTags tagsType = {}
+
 @description('The Dialtone-specific settings of the Function App.')
 type dialtoneSettingsType = {
   @description('Required. Service Bus namespace host name, e.g. contoso-dialtone.servicebus.windows.net.')
@@ -105,7 +108,7 @@ resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
 resource site 'Microsoft.Web/sites@2024-11-01' = {
   name: name
   location: location
-  tags: tags
+  tags: union(tags, siteTags)
   kind: 'functionapp,linux'
   identity: {
     type: 'UserAssigned'

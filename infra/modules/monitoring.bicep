@@ -73,3 +73,6 @@ output appInsightsName string = appInsights.name
 
 @description('Resource id of the Log Analytics workspace.')
 output workspaceResourceId string = workspace.id
+
+@description('Connection string of the Application Insights component (identifies it; with local auth disabled it grants nothing).')
+output connectionString string = appInsights.properties.ConnectionString

@@ -42,6 +42,7 @@ import { SandboxFunctionsHost } from './functions-host.js';
 import type { SandboxInputs } from './inputs.js';
 import type { SandboxState } from './state.js';
 import { buildReport, type SandboxReport } from './report.js';
+import type { Telemetry } from '../../shared/ports/telemetry.js';
 import { startSandboxWorker, type SandboxWorker } from './worker.js';
 
 export interface SandboxOptions {
@@ -64,6 +65,8 @@ export interface SandboxOptions {
   graphFaults?: GraphFaults;
   /** Give up when nothing progresses for this long in real time. */
   stallTimeoutMs?: number;
+  /** Spans and metrics of every stage and the worker (tests pass OpenTelemetry with an in-memory exporter). */
+  telemetry?: Telemetry;
   /**
    * What calls cost on the sandbox clock (default: the field model). Teams cmdlets and Graph
    * requests wait this long in sandbox time; `metrics.simulatedMs` is the resulting makespan.
@@ -225,7 +228,7 @@ export class Sandbox {
       const catalog: PolicyCatalog = {
         callingLineIdentities: async () => teamsRef.sim?.tenant.callingLineIdentityCatalog() ?? offlineCatalog.callingLineIdentities(),
       };
-      const stageDeps = { clock, logger, sender, retryPolicy: { ...defaultRetryPolicy, ...options.retryPolicy } };
+      const stageDeps = { clock, logger, sender, retryPolicy: { ...defaultRetryPolicy, ...options.retryPolicy }, ...(options.telemetry ? { telemetry: options.telemetry } : {}) };
       const host = new SandboxFunctionsHost(
         bus,
         [
@@ -307,7 +310,7 @@ export class Sandbox {
         teams = sim;
         teamsRef.sim = sim;
         cleanups.push(() => sim.close());
-        const w = await startSandboxWorker({ bus, clock, logger, teams: sim, tenantId: inputs.tenant.tenantId, count: workerCount, ...(options.workerTuning ? { tuning: options.workerTuning } : {}) });
+        const w = await startSandboxWorker({ bus, clock, logger, teams: sim, tenantId: inputs.tenant.tenantId, count: workerCount, ...(options.workerTuning ? { tuning: options.workerTuning } : {}), ...(options.telemetry ? { telemetry: options.telemetry } : {}) });
         worker = w;
         cleanups.push(() => w.stop());
       }

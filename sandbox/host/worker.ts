@@ -1,4 +1,5 @@
 import type { Logger } from '../../shared/ports/logger.js';
+import type { Telemetry } from '../../shared/ports/telemetry.js';
 import { ephemeralCertificateSource } from '../../worker/ephemeral-certificate.js';
 import { createWorker, type Worker, type WorkerTuning } from '../../worker/worker.js';
 import type { BusClient } from '../../shared/ports/bus.js';
@@ -30,6 +31,7 @@ export async function startSandboxWorker(options: {
   tenantId: string;
   count: number;
   tuning?: Partial<Omit<WorkerTuning, 'tenantId' | 'applicationId'>>;
+  telemetry?: Telemetry;
 }): Promise<SandboxWorker> {
   const workers: Worker[] = [];
   const held = { sessions: 0 };
@@ -51,6 +53,7 @@ export async function startSandboxWorker(options: {
       },
       clock: options.clock,
       logger: options.logger.child({ component: 'worker', worker: i + 1 }),
+      ...(options.telemetry ? { telemetry: options.telemetry } : {}),
       idleWait: (ms, signal) => (signal.aborted ? Promise.resolve() : options.bus.waitForActivity(Math.min(ms, 50))),
     });
     worker.start();

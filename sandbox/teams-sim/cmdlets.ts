@@ -237,7 +237,11 @@ function hostChecks(cmdlet: AllowedCmdlet, parameters: Record<string, unknown>):
     const twin = seen.get(key.toLowerCase());
     if (twin !== undefined) throw teamsErrors.caseDuplicate(cmdlet, twin, key);
     seen.set(key.toLowerCase(), key);
-    if (!hostValueAllowed(definitionOf(cmdlet, key)?.type, value)) throw teamsErrors.looseValue(cmdlet, key);
+    const type = definitionOf(cmdlet, key)?.type;
+    if (!hostValueAllowed(type, value)) {
+      const builder = definitionOf(cmdlet, key)?.builder;
+      throw teamsErrors.looseValue(cmdlet, key, type === 'hashtable' ? { listModifier: true } : builder !== undefined ? { builder } : {});
+    }
   }
   if (cmdletDefinition(cmdlet)?.requireIdentity) {
     const identity = Object.entries(parameters).find(([k]) => k.toLowerCase() === 'identity')?.[1];
@@ -251,15 +255,25 @@ function isLooseFree(value: unknown): boolean {
   return scalar(value) || (Array.isArray(value) && value.every(scalar));
 }
 
-/** A flat JSON object of such values (a PSListModifier such as `{"Add":["NL-Local"]}`, or one rule's parameters). */
-function isFlatObject(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every(isLooseFree);
+/** The keys of a PSListModifier, the only object a hashtable parameter takes (case-insensitive, each once). */
+const listModifierKeys = ['add', 'remove', 'replace'];
+
+/** `{"Add":["NL-Local"]}`: a non-empty object of Add/Remove/Replace holding plain values. */
+function isListModifier(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const keys = Object.keys(value).map((k) => k.toLowerCase());
+  return keys.length > 0 && new Set(keys).size === keys.length && keys.every((k) => listModifierKeys.includes(k)) && Object.values(value).every(isLooseFree);
 }
 
-/** Objects only where module-cmdlets.json types the parameter as hashtable (one) or hashtable[] (a list). */
+/** One entry of a hashtable[] parameter: an object (its builder's binding checks its keys and values). */
+function isObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Objects only where module-cmdlets.json types the parameter as hashtable (a list modifier) or hashtable[] (a list of objects). */
 function hostValueAllowed(type: string | undefined, value: unknown): boolean {
-  if (type === 'hashtable') return isLooseFree(value) || isFlatObject(value);
-  if (type === 'hashtable[]') return Array.isArray(value) && value.every(isFlatObject);
+  if (type === 'hashtable') return isLooseFree(value) || isListModifier(value);
+  if (type === 'hashtable[]') return Array.isArray(value) && value.every(isObject);
   return isLooseFree(value);
 }
 

@@ -73,41 +73,76 @@ function listChange(cmdlet: string, p: Map<string, unknown>, name: string): List
   return change;
 }
 
-/** The host turns each entry into `New-CsVoiceNormalizationRule -InMemory @entry`; the binding is that cmdlet's. */
+const RULE = 'New-CsVoiceNormalizationRule';
+
+/** `New-CsVoiceNormalizationRule -InMemory`'s binding and checks: the rule it would return. */
+function ruleFromParameters(r: Map<string, unknown>): NormalizationRuleState {
+  let name = str(RULE, r, 'Name');
+  const id = str(RULE, r, 'Identity');
+  if (id !== undefined && (r.has('Parent') || r.has('Name'))) throw teamsErrors.parameterSet(RULE);
+  if (id !== undefined) name = id.split('/').pop();
+  else identity(RULE, r, 'Parent');
+  if (name === undefined || name === '') throw teamsErrors.missingParameter(RULE, ['Name']);
+  const pattern = str(RULE, r, 'Pattern') ?? '^(\\d{11})$';
+  try {
+    new RegExp(pattern);
+  } catch {
+    throw teamsErrors.badArgument(RULE, 'Pattern', `"${pattern}" is not a valid regular expression.`);
+  }
+  return {
+    name,
+    pattern,
+    translation: str(RULE, r, 'Translation') ?? '+$1',
+    isInternalExtension: bool(RULE, r, 'IsInternalExtension') ?? false,
+    description: str(RULE, r, 'Description') ?? null,
+  };
+}
+
+/** The in-memory rule object the module returns (its properties as Get-CsTenantDialPlan shows a rule). */
+function ruleObject(rule: NormalizationRuleState): Record<string, unknown> {
+  return { Name: rule.name, Description: rule.description, Pattern: rule.pattern, Translation: rule.translation, IsInternalExtension: rule.isInternalExtension };
+}
+
+/** A rule object as New-CsTenantDialPlan -NormalizationRules receives it from the module (ruleObject). */
+function ruleFromObject(cmdlet: string, entry: Record<string, unknown>): NormalizationRuleState {
+  const keys = Object.keys(entry).sort();
+  const expected = Object.keys(ruleObject({ name: '', pattern: '', translation: '', isInternalExtension: false, description: null })).sort();
+  const name = entry['Name'];
+  const pattern = entry['Pattern'];
+  const translation = entry['Translation'];
+  const description = entry['Description'];
+  if (
+    JSON.stringify(keys) !== JSON.stringify(expected) ||
+    typeof name !== 'string' ||
+    typeof pattern !== 'string' ||
+    typeof translation !== 'string' ||
+    typeof entry['IsInternalExtension'] !== 'boolean' ||
+    (description !== null && typeof description !== 'string')
+  ) {
+    throw teamsErrors.badArgument(cmdlet, 'NormalizationRules', "Cannot convert the value to the type 'Microsoft.Rtc.Management.WritableConfig.Policy.Voice.NormalizationRule': make each rule with New-CsVoiceNormalizationRule -InMemory.");
+  }
+  return { name, pattern, translation, isInternalExtension: entry['IsInternalExtension'] as boolean, description };
+}
+
+/**
+ * From the pwsh stand-in (`hostGuards`), each entry is a request's data, which host.ps1 splats to
+ * `New-CsVoiceNormalizationRule -InMemory` with exact names only; from the stub module in real pwsh
+ * the host has done that already and each entry is the rule object it got back.
+ */
 function normalizationRules(cmdlet: string, p: Map<string, unknown>, bind: Binder, hostGuards: boolean): NormalizationRuleState[] | undefined {
   const value = p.get('NormalizationRules');
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value)) throw new CmdletError({ type: 'Dialtone.ProtocolError', message: 'NormalizationRules must be a list of rule objects (Parent, Name, Pattern, Translation, …).' });
   return value.map((entry: unknown) => {
-    const rule = 'New-CsVoiceNormalizationRule';
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
-      throw new CmdletError({ type: 'Dialtone.ProtocolError', message: 'Each NormalizationRules entry must be an object of New-CsVoiceNormalizationRule parameters.' });
+      throw new CmdletError({ type: 'Dialtone.ProtocolError', message: `Each NormalizationRules entry must be an object of ${RULE} parameters.` });
     }
-    const allowed = hostParameterNames(rule);
-    for (const key of hostGuards ? Object.keys(entry) : []) {
-      // host.ps1 splats each entry against New-CsVoiceNormalizationRule's list, exact names only.
-      if (!allowed.includes(key)) throw hostRefusal(`Parameter '${key}' is not allowed for ${rule}; allowed: ${allowed.join(', ')}.`);
+    if (!hostGuards) return ruleFromObject(cmdlet, entry as Record<string, unknown>);
+    const allowed = hostParameterNames(RULE);
+    for (const key of Object.keys(entry)) {
+      if (!allowed.includes(key)) throw hostRefusal(`Parameter '${key}' is not allowed for ${RULE}; allowed: ${allowed.join(', ')}.`);
     }
-    const r = bind(rule, { ...(entry as Record<string, unknown>), InMemory: true });
-    let name = str(rule, r, 'Name');
-    const id = str(rule, r, 'Identity');
-    if (id !== undefined && (r.has('Parent') || r.has('Name'))) throw teamsErrors.parameterSet(rule);
-    if (id !== undefined) name = id.split('/').pop();
-    else identity(rule, r, 'Parent');
-    if (name === undefined || name === '') throw teamsErrors.missingParameter(rule, ['Name']);
-    const pattern = str(rule, r, 'Pattern') ?? '^(\\d{11})$';
-    try {
-      new RegExp(pattern);
-    } catch {
-      throw teamsErrors.badArgument(rule, 'Pattern', `"${pattern}" is not a valid regular expression.`);
-    }
-    return {
-      name,
-      pattern,
-      translation: str(rule, r, 'Translation') ?? '+$1',
-      isInternalExtension: bool(rule, r, 'IsInternalExtension') ?? false,
-      description: str(rule, r, 'Description') ?? null,
-    };
+    return ruleFromParameters(bind(RULE, { ...(entry as Record<string, unknown>), InMemory: true }));
   });
 }
 
@@ -172,7 +207,10 @@ export function runVoiceRoutingCmdlet(routing: VoiceRouting, cmdlet: AllowedCmdl
       return null;
     }
     case 'New-CsVoiceNormalizationRule':
-      throw teamsErrors.notAllowed(cmdlet);
+      // Only the host runs it, and only -InMemory: a rule object for a dial plan's list, never a
+      // rule written into a dial plan of the tenant.
+      if (hostGuards || p.get('InMemory') !== true) throw teamsErrors.notAllowed(cmdlet);
+      return ruleObject(ruleFromParameters(p));
     case 'New-CsCallingLineIdentity':
     case 'Set-CsCallingLineIdentity': {
       const args = {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  availabilityRank,
   decideAllocation,
   type NumberAction,
   poolExhaustedMessage,
@@ -8,11 +9,12 @@ import {
   summarizePool,
   transition,
 } from '../domain/allocation.js';
-import { DialtoneError } from '../domain/errors.js';
-import { compareNumbers, expandPools, NumberStateSchema, numberSortKey, PoolDefinitionError } from '../domain/numbers.js';
+import { DialtoneError, isDialtoneError } from '../domain/errors.js';
+import { compareNumbers, expandPools, type NumberState, NumberStateSchema, numberSortKey, offsetSortKey, PoolDefinitionError } from '../domain/numbers.js';
 import type {
   Actor,
   AllocationOutcome,
+  HeldInTeamsOutcome,
   ImportSummary,
   NumberHistoryEntry,
   NumberInventory,
@@ -27,6 +29,7 @@ import {
   type Props,
   type Row,
   type TableOp,
+  unescapeKey,
   type Where,
 } from './table-client.js';
 
@@ -34,16 +37,29 @@ import {
  * The number inventory over two tables (Azure Table Storage or its in-memory twin).
  *
  * `numbers` table
- *   PK `~pools`   RK <pool id>                 quarantineDays, updatedAt
- *   PK `~index`   RK <number>                  pool            (number → pool, for calls that name only a number)
- *   PK <pool id>  RK `n:`<numberSortKey>       number, state, userId, reservedUntil, quarantinedUntil, owner, updatedAt
- *   PK <pool id>  RK `u:`<user id>             number          (the user's claim in this pool)
+ *   PK `~pools`     RK <pool id>               quarantineDays, updatedAt
+ *   PK `~index`     RK <number>                pool            (number → pool, for calls that name only a number)
+ *   PK `~meta`      RK `schema`                version         (2: owner rows exist for every claim)
+ *   PK `~u:`<user>  RK `pools`                 pools (JSON)    (the pools the user has a claim in: the owner index)
+ *   PK <pool id>    RK `n:`<numberSortKey>     number, state, userId, reservedUntil, quarantinedUntil, owner, updatedAt
+ *   PK <pool id>    RK `u:`<user id>           number, userId  (the user's claim in this pool)
+ *   PK <pool id>    RK `h:free`                from            (no free number has a row key below this)
  * `numberhistory` table
- *   PK <pool id>  RK <number>`|`<at>`|`<seq>   number, at, action, userId, correlationId, note
+ *   PK <pool id>    RK <number>`|`<at>`|`<seq> number, at, action, userId, correlationId, note
  *
  * A reservation writes the number row (If-Match its ETag) and the user's claim row (create, or
  * If-Match its ETag) in one same-partition transaction: two allocations that race for one number,
  * or for one user, cannot both commit. Keys are escaped (/ \ # ? % and control characters).
+ *
+ * No call of the pipeline scans: Table Storage has no secondary index and batches only within one
+ * partition, so the owner index has two levels. The claim row sits in the pool's partition and
+ * is written in the reservation's own transaction; the user's owner row (their own partition)
+ * lists the pools they have a claim in and is written *before* the transaction, so it is a
+ * superset and never misses one. A user's numbers are one point read of the owner row, then one
+ * claim and one number row per pool listed; a claim whose number now names someone else is
+ * stale and skipped. Allocation starts at the pool's free hint (the lowest free row key, kept
+ * up to date in the same transactions that free a number) and reads one row; a caller that lost
+ * a race starts again at a random point spread over a window that doubles with every loss.
  */
 
 export interface InventoryTables {
@@ -53,14 +69,39 @@ export interface InventoryTables {
 
 const POOLS = '~pools';
 const INDEX = '~index';
+const META = '~meta';
+const SCHEMA_ROW = 'schema';
+const SCHEMA_VERSION = 2;
+const HINT = 'h:free';
 const NUMBER_ROWS = { rowKeyFrom: 'n:', rowKeyBefore: 'n;' } as const;
-const CANDIDATE_PAGE = 64;
+const CLAIM_ROWS = { rowKeyFrom: 'u:', rowKeyBefore: 'u;' } as const;
 /** The first window losers of a race spread over; it doubles with every further loss. */
-const RACE_SPREAD = 4;
+const RACE_SPREAD = 64;
 const MAX_ATTEMPTS = 200;
+/** The free hint is raised once the first free number is this far above it (fewer hint writes). */
+const HINT_STEP = 32;
+
+/** A repeatable point in [0, window) for this caller and attempt (FNV-1a). */
+function spreadOffset(userId: string, attempt: number, window: number): number {
+  let hash = 0x811c9dc5;
+  for (const c of `${userId}#${attempt}`) hash = Math.imul(hash ^ c.charCodeAt(0), 0x01000193) >>> 0;
+  return hash % window;
+}
+
+/** How many numbers lie between two number row keys (Infinity when they cannot be compared). */
+function keyDistance(from: string, to: string): number {
+  const parse = (key: string) => /^n:(\d{15})(?:;(\d{10}))?$/.exec(key);
+  const a = parse(from);
+  const b = parse(to);
+  if (!a || !b) return Number.POSITIVE_INFINITY;
+  if (a[1] === b[1] && a[2] !== undefined && b[2] !== undefined) return Number(b[2]) - Number(a[2]);
+  if (a[2] !== undefined || b[2] !== undefined) return Number.POSITIVE_INFINITY;
+  return Number(BigInt(b[1] ?? '0') - BigInt(a[1] ?? '0'));
+}
 
 const numberRowKey = (number: string): string => `n:${numberSortKey(number)}`;
 const claimRowKey = (userId: string): string => `u:${escapeKey(userId)}`;
+const ownerPartition = (userId: string): string => `~u:${escapeKey(userId)}`;
 
 const NumberRowSchema = z.object({
   number: z.string(),
@@ -110,15 +151,19 @@ function propsOf(record: NumberRecord): Props {
   };
 }
 
-function availableWhere(now: Date): Where {
-  const at = now.toISOString();
-  return {
-    or: [
-      { eq: ['state', 'free'] },
-      { and: [{ eq: ['state', 'reserved'] }, { le: ['reservedUntil', at] }] },
-      { and: [{ eq: ['state', 'quarantined'] }, { le: ['quarantinedUntil', at] }] },
-    ],
-  };
+const freeWhere: Where = { eq: ['state', 'free'] };
+const endedQuarantineWhere = (now: Date): Where => ({ and: [{ eq: ['state', 'quarantined'] }, { le: ['quarantinedUntil', now.toISOString()] }] });
+const lapsedReservationWhere = (now: Date): Where => ({ and: [{ eq: ['state', 'reserved'] }, { le: ['reservedUntil', now.toISOString()] }] });
+
+function parsePools(row: Row | undefined): string[] {
+  const raw = row?.props['pools'];
+  if (typeof raw !== 'string') return [];
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    return Array.isArray(parsed) ? parsed.filter((p): p is string => typeof p === 'string') : [];
+  } catch {
+    return [];
+  }
 }
 
 function claimOp(claim: Row | undefined, number: string, userId: string): TableOp {
@@ -151,17 +196,67 @@ let historySeq = 0;
 export function createEntityNumberInventory(tables: InventoryTables): NumberInventory {
   const { numbers, history } = tables;
   const poolOfNumber = new Map<string, string>();
+  /** Allocations running in this process, per pool and user: with company, callers spread from the first try. */
+  const inFlight = new Map<string, Map<string, number>>();
   let ready: Promise<void> | undefined;
   const ensure = (): Promise<void> => {
-    ready ??= Promise.all([numbers.ensure(), history.ensure()]).then(
-      () => undefined,
-      (error: unknown) => {
-        ready = undefined;
-        throw error;
-      },
-    );
+    ready ??= Promise.all([numbers.ensure(), history.ensure()])
+      .then(() => migrate())
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          ready = undefined;
+          throw error;
+        },
+      );
     return ready;
   };
+
+  /**
+   * Inventories written before the owner index (schema 1) have claim rows but no owner rows:
+   * build them once from the claims (the only scan, and only once per table), then mark the table.
+   */
+  async function migrate(): Promise<void> {
+    const marker = await numbers.get(META, SCHEMA_ROW);
+    if (typeof marker?.props['version'] === 'number' && marker.props['version'] >= SCHEMA_VERSION) return;
+    const claims = await numbers.query(CLAIM_ROWS);
+    const byUser = new Map<string, Set<string>>();
+    for (const claim of claims) {
+      if (claim.partitionKey.startsWith('~')) continue;
+      const userId = typeof claim.props['userId'] === 'string' ? claim.props['userId'] : unescapeKey(claim.rowKey.slice(2));
+      const set = byUser.get(userId) ?? new Set<string>();
+      set.add(claim.partitionKey);
+      byUser.set(userId, set);
+    }
+    await parallel([...byUser], IMPORT_CONCURRENCY, async ([userId, pools]) => {
+      for (const pool of pools) await indexOwner(userId, pool);
+    });
+    await numbers.transact(META, [{ kind: 'upsert', rowKey: SCHEMA_ROW, props: { version: SCHEMA_VERSION } }]);
+  }
+
+  /** Adds the pool to the user's owner row (before the pool transaction, so the index never misses). */
+  async function indexOwner(userId: string, pool: string): Promise<void> {
+    try {
+      // Most users have one pool: their first claim creates the row in one call.
+      await numbers.transact(ownerPartition(userId), [{ kind: 'create', rowKey: 'pools', props: { userId, pools: JSON.stringify([pool]) } }]);
+      return;
+    } catch (error) {
+      if (!isEntityConflict(error)) throw error;
+    }
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const row = await numbers.get(ownerPartition(userId), 'pools');
+      const pools = parsePools(row);
+      if (pools.includes(pool)) return;
+      const props = { userId, pools: JSON.stringify([...pools, pool].sort()) };
+      try {
+        await numbers.transact(ownerPartition(userId), [row ? { kind: 'replace', rowKey: 'pools', props, etag: row.etag } : { kind: 'create', rowKey: 'pools', props }]);
+        return;
+      } catch (error) {
+        if (!isEntityConflict(error)) throw error;
+      }
+    }
+    throw contention(`index the numbers of ${userId}`);
+  }
 
   async function locate(number: string): Promise<string | undefined> {
     const cached = poolOfNumber.get(number);
@@ -171,6 +266,20 @@ export function createEntityNumberInventory(tables: InventoryTables): NumberInve
     const pool = typeof row?.props['pool'] === 'string' ? row.props['pool'] : undefined;
     if (pool) poolOfNumber.set(number, pool);
     return pool;
+  }
+
+  async function numberRow(pool: string, number: string): Promise<Loaded | undefined> {
+    const row = await numbers.get(pool, numberRowKey(number));
+    return row ? load(row) : undefined;
+  }
+
+  /** The user's claim in the pool and the number it points at, when that number still names them. */
+  async function claimed(pool: string, userId: string): Promise<{ claim: Row | undefined; held: Loaded | undefined }> {
+    const claim = await numbers.get(pool, claimRowKey(userId));
+    const number = claim?.props['number'];
+    if (typeof number !== 'string') return { claim, held: undefined };
+    const held = await numberRow(pool, number);
+    return { claim, held: held && held.record.userId === userId ? held : undefined };
   }
 
   async function writeHistory(pool: string, entries: NumberHistoryEntry[]): Promise<void> {
@@ -198,6 +307,14 @@ export function createEntityNumberInventory(tables: InventoryTables): NumberInve
     return { quarantineDays: typeof days === 'number' ? days : 90 };
   }
 
+  /** The hint row op that lowers the pool's free hint to `rowKey` (in the transaction that frees it). */
+  async function lowerHint(pool: string, rowKey: string): Promise<TableOp[]> {
+    const hint = await numbers.get(pool, HINT);
+    const from = hint?.props['from'];
+    if (!hint || typeof from !== 'string' || from <= rowKey) return [];
+    return [{ kind: 'replace', rowKey: HINT, props: { from: rowKey }, etag: hint.etag }];
+  }
+
   /** Read, decide, write If-Match; on a lost race read again. Unknown numbers are `undefined`. */
   async function mutate(number: string, actor: Actor, decide: (record: NumberRecord, pool: string) => Promise<NumberAction>): Promise<'changed' | 'unchanged' | 'unknown'> {
     const pool = await locate(number);
@@ -210,8 +327,9 @@ export function createEntityNumberInventory(tables: InventoryTables): NumberInve
       const result = transition(record, await decide(record, pool), ctx);
       if (result.kind === 'unchanged') return 'unchanged';
       if (result.kind === 'refused') throw new DialtoneError(result.code, result.message, { details: { number, pool } });
+      const hint = result.record.state === 'free' ? await lowerHint(pool, row.rowKey) : [];
       try {
-        await numbers.transact(pool, [{ kind: 'replace', rowKey: row.rowKey, props: propsOf(result.record), etag }]);
+        await numbers.transact(pool, [{ kind: 'replace', rowKey: row.rowKey, props: propsOf(result.record), etag }, ...hint]);
       } catch (error) {
         if (isEntityConflict(error)) continue;
         throw error;
@@ -276,6 +394,15 @@ export function createEntityNumberInventory(tables: InventoryTables): NumberInve
         }
       });
       added.sort(compareNumbers);
+      const lowest = added[0];
+      if (lowest !== undefined) {
+        // New free numbers below the hint: lower it (the upsert moves its ETag, so a racing raise fails).
+        const hint = await numbers.get(pool, HINT);
+        const from = hint?.props['from'];
+        if (typeof from === 'string' && from > numberRowKey(lowest)) {
+          await numbers.transact(pool, [{ kind: 'upsert', rowKey: HINT, props: { from: numberRowKey(lowest) } }]);
+        }
+      }
       summary.numbersAdded += added.length;
       summary.numbersUnchanged += missing.length - added.length;
       await writeHistory(
@@ -294,10 +421,71 @@ export function createEntityNumberInventory(tables: InventoryTables): NumberInve
     return summary;
   }
 
+  /**
+   * The next available number to try, best first: a free one from the hint (or, after a lost
+   * race, from a random point above it), then an ended quarantine, then a lapsed reservation.
+   */
+  async function candidate(pool: string, now: Date, userId: string, lost: number, company: number): Promise<Loaded | undefined> {
+    const hint = await numbers.get(pool, HINT);
+    const from = typeof hint?.props['from'] === 'string' ? hint.props['from'] : NUMBER_ROWS.rowKeyFrom;
+    const firstFree = async (rowKeyFrom: string, rowKeyBefore: string = NUMBER_ROWS.rowKeyBefore): Promise<Loaded | undefined> => {
+      const [row] = await numbers.query({ partitionKey: pool, rowKeyFrom, rowKeyBefore, where: freeWhere, limit: 1 });
+      return row ? load(row) : undefined;
+    };
+    const found = await firstFree(from);
+    if (found) {
+      const key = numberRowKey(found.record.number);
+      if (keyDistance(from, key) >= HINT_STEP) {
+        // Nothing below it is free: raise the hint (If-Match, so a number freed meanwhile wins).
+        const op: TableOp = hint ? { kind: 'replace', rowKey: HINT, props: { from: key }, etag: hint.etag } : { kind: 'create', rowKey: HINT, props: { from: key } };
+        await numbers.transact(pool, [op]).catch((error: unknown) => {
+          if (!isEntityConflict(error)) throw error;
+        });
+      }
+      if (lost === 0 && company === 0) return found;
+      // Others allocate in this pool right now (here, or they won the last race): start above the
+      // lowest free number at a point that depends on the user and the attempt (repeatable, and
+      // different per caller), over a window that grows with the company and with every loss.
+      const window = Math.max(RACE_SPREAD, company * 64) << Math.min(lost, 10);
+      const spread = await firstFree(`n:${offsetSortKey(key.slice(2), spreadOffset(userId, lost, window))}`);
+      if (spread) return spread;
+      // Past the pool's last free number (a small or nearly full pool): spread over the free ones left.
+      const near = (await numbers.query({ partitionKey: pool, rowKeyFrom: key, rowKeyBefore: NUMBER_ROWS.rowKeyBefore, where: freeWhere, limit: RACE_SPREAD })).map(load);
+      return near[spreadOffset(userId, lost, near.length)] ?? found;
+    }
+    // The hint is a hint: look below it too before falling back to numbers that were used.
+    const below = from > NUMBER_ROWS.rowKeyFrom ? await firstFree(NUMBER_ROWS.rowKeyFrom, from) : undefined;
+    if (below) return below;
+    // No free number left: an ended quarantine, else a lapsed reservation (ranked by decideAllocation).
+    const used = (await numbers.query({ partitionKey: pool, ...NUMBER_ROWS, where: { or: [endedQuarantineWhere(now), lapsedReservationWhere(now)] } })).map(load);
+    const next = decideAllocation('', used.map((r) => r.record), now);
+    if (next.kind === 'take') {
+      // After a lost race, pick among the best rank at a point of its own so losers do not collide again.
+      const best = next.candidates.filter((c) => availabilityRank(c, now) === availabilityRank(next.candidates[0] as NumberRecord, now));
+      const pick = best[lost === 0 ? 0 : spreadOffset(userId, lost, best.length)];
+      return pick ? used.find((r) => r.record.number === pick.number) : undefined;
+    }
+    return undefined;
+  }
+
   async function allocate(pool: string, userId: string, actor: Actor & { reservationTtlMs: number }): Promise<AllocationOutcome> {
+    const here = inFlight.get(pool) ?? new Map<string, number>();
+    inFlight.set(pool, here);
+    here.set(userId, (here.get(userId) ?? 0) + 1);
+    try {
+      return await allocateOnce(pool, userId, actor, () => here.size - 1);
+    } finally {
+      const left = (here.get(userId) ?? 1) - 1;
+      if (left > 0) here.set(userId, left);
+      else here.delete(userId);
+    }
+  }
+
+  async function allocateOnce(pool: string, userId: string, actor: Actor & { reservationTtlMs: number }, company: () => number): Promise<AllocationOutcome> {
     await ensure();
     const meta = await poolMeta(pool);
     if (!meta) return { ok: false, reason: 'PoolNotFound', message: poolNotFoundMessage(pool) };
+    let indexed = false;
     const ctx = { now: actor.now, correlationId: actor.correlationId ?? null };
     const reserve: NumberAction = { type: 'reserve', userId, reservedUntil: new Date(actor.now.getTime() + actor.reservationTtlMs) };
     const outcome = (record: NumberRecord, reused: boolean): AllocationOutcome => ({
@@ -321,62 +509,110 @@ export function createEntityNumberInventory(tables: InventoryTables): NumberInve
     };
 
     let attempts = 0;
+    let lost = 0;
     while (attempts < MAX_ATTEMPTS) {
       attempts += 1;
-      const claim = await numbers.get(pool, claimRowKey(userId));
-      const mine = (await numbers.query({ partitionKey: pool, ...NUMBER_ROWS, where: { eq: ['userId', userId] } })).map(load);
-      const decision = decideAllocation(userId, mine.map((m) => m.record), actor.now);
-      const etagOf = (number: string): string => mine.find((m) => m.record.number === number)?.etag ?? '';
+      const { claim, held } = await claimed(pool, userId);
+      // A claim exists only after its owner row listed the pool; a first claim lists it now.
+      if (!claim && !indexed) {
+        await indexOwner(userId, pool);
+        indexed = true;
+      }
+      const decision = decideAllocation(userId, held ? [held.record] : [], actor.now);
 
-      if (decision.kind === 'reuse') {
-        const held = decision.record;
-        if (!decision.refresh && claim?.props['number'] === held.number) return outcome(held, true);
-        const refreshed = decision.refresh ? transition(held, reserve, ctx) : undefined;
-        const change = refreshed?.kind === 'change' ? { record: refreshed.record, etag: etagOf(held.number) } : undefined;
-        if (!(await commit(held.number, claim, change))) continue;
-        if (refreshed?.kind === 'change') await writeHistory(pool, refreshed.history);
-        return outcome(change?.record ?? held, true);
+      if (decision.kind === 'reuse' && held) {
+        if (!decision.refresh) return outcome(held.record, true);
+        const refreshed = transition(held.record, reserve, ctx);
+        const change = refreshed.kind === 'change' ? { record: refreshed.record, etag: held.etag } : undefined;
+        if (!(await commit(held.record.number, claim, change))) continue;
+        if (refreshed.kind === 'change') await writeHistory(pool, refreshed.history);
+        return outcome(change?.record ?? held.record, true);
       }
 
-      if (decision.kind === 'rehire') {
-        const result = transition(decision.record, reserve, ctx);
+      if (decision.kind === 'rehire' && held) {
+        const result = transition(held.record, reserve, ctx);
         if (result.kind !== 'change') continue;
-        if (!(await commit(decision.record.number, claim, { record: result.record, etag: etagOf(decision.record.number) }))) continue;
+        if (!(await commit(held.record.number, claim, { record: result.record, etag: held.etag }))) continue;
         await writeHistory(pool, result.history);
         return outcome(result.record, false);
       }
 
-      // Take the lowest available number. Losers of a race read the pool again and spread
-      // over a window that doubles with every loss, so 200 callers do not all fight for one row.
-      for (let lost = 0; attempts < MAX_ATTEMPTS; attempts++) {
-        const page = (await numbers.query({ partitionKey: pool, ...NUMBER_ROWS, where: availableWhere(actor.now), limit: CANDIDATE_PAGE })).map(load);
-        const next = decideAllocation(userId, page.map((m) => m.record), actor.now);
-        if (next.kind !== 'take') {
-          if ((await numbers.get(pool, claimRowKey(userId)))?.etag !== claim?.etag) break;
-          return { ok: false, reason: 'PoolExhausted', message: poolExhaustedMessage(await summarize(pool, meta.quarantineDays)) };
-        }
-        const window = lost === 0 ? 1 : Math.min(next.candidates.length, RACE_SPREAD << Math.min(lost, 8));
-        const candidate = next.candidates[Math.floor(Math.random() * window)] ?? next.candidates[0];
-        const result = candidate ? transition(candidate, reserve, ctx) : undefined;
-        if (candidate && result?.kind === 'change') {
-          const etag = page.find((m) => m.record.number === candidate.number)?.etag ?? '';
-          if (await commit(candidate.number, claim, { record: result.record, etag })) {
-            await writeHistory(pool, result.history);
-            return outcome(result.record, false);
-          }
-        }
-        lost += 1;
-        if ((await numbers.get(pool, claimRowKey(userId)))?.etag !== claim?.etag) break;
+      const found = await candidate(pool, actor.now, userId, lost, company());
+      if (!found) {
+        if ((await numbers.get(pool, claimRowKey(userId)))?.etag !== claim?.etag) continue;
+        return { ok: false, reason: 'PoolExhausted', message: poolExhaustedMessage(await summarize(pool, meta.quarantineDays)) };
       }
+      const result = transition(found.record, reserve, ctx);
+      if (result.kind === 'change' && (await commit(found.record.number, claim, { record: result.record, etag: found.etag }))) {
+        await writeHistory(pool, result.history);
+        return outcome(result.record, false);
+      }
+      lost += 1;
     }
     throw contention(`allocate a number in pool '${pool}' for ${userId}`);
+  }
+
+  async function heldInTeams(number: string, holder: string | null, actor: Actor): Promise<HeldInTeamsOutcome> {
+    const pool = await locate(number);
+    if (!pool) return { kind: 'unknown' };
+    const ctx = { now: actor.now, correlationId: actor.correlationId ?? null };
+    const block = async (): Promise<HeldInTeamsOutcome> => {
+      await mutate(number, actor, async () => ({ type: 'block', owner: holder }));
+      return { kind: 'blocked', owner: holder };
+    };
+    if (!holder) return block();
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const current = await numberRow(pool, number);
+      if (!current) return { kind: 'unknown' };
+      const claim = await numbers.get(pool, claimRowKey(holder));
+      // One of Dialtone's own people for this number: it names them, or it is the one their claim points at.
+      const ours = current.record.userId === holder || claim?.props['number'] === number;
+      if (!ours) return block();
+      const result = transition(current.record, { type: 'adopt', userId: holder }, ctx);
+      const displaced = current.record.userId !== null && current.record.userId !== holder && current.record.state !== 'free' ? current.record.userId : null;
+      const ops: TableOp[] = [];
+      const entries: NumberHistoryEntry[] = [];
+      if (result.kind === 'change') {
+        ops.push({ kind: 'replace', rowKey: numberRowKey(number), props: propsOf(result.record), etag: current.etag });
+        entries.push(...result.history);
+      }
+      if (claim?.props['number'] !== number) ops.push(claimOp(claim, number, holder));
+      if (ops.length > 0) {
+        await indexOwner(holder, pool);
+        try {
+          await numbers.transact(pool, ops);
+        } catch (error) {
+          if (isEntityConflict(error)) continue;
+          throw error;
+        }
+        await writeHistory(pool, entries);
+      }
+      return { kind: 'adopted', userId: holder, displaced };
+    }
+    throw contention(`adopt ${number} for ${holder}`);
+  }
+
+  async function listOf(userId: string, filter: { pool?: string; state?: NumberState }): Promise<NumberRecord[]> {
+    await ensure();
+    const pools = filter.pool ? [filter.pool] : parsePools(await numbers.get(ownerPartition(userId), 'pools'));
+    const found = await Promise.all(pools.map(async (pool) => (await claimed(pool, userId)).held?.record));
+    return found
+      .filter((r): r is NumberRecord => r !== undefined && (!filter.state || r.state === filter.state))
+      .sort((a, b) => (a.pool < b.pool ? -1 : a.pool > b.pool ? 1 : compareNumbers(a.number, b.number)));
   }
 
   return {
     importPools,
     allocate,
+    heldInTeams,
     async confirm(number, userId, actor) {
-      await mutate(number, actor, async () => ({ type: 'confirm', userId }));
+      try {
+        const outcome = await mutate(number, actor, async () => ({ type: 'confirm', userId }));
+        return outcome === 'unknown' ? { confirmed: false, why: `${number} is not in the number inventory` } : { confirmed: true };
+      } catch (error) {
+        if (isDialtoneError(error) && error.code === 'NumberConflict') return { confirmed: false, why: error.message };
+        throw error;
+      }
     },
     async rollback(number, userId, actor) {
       await mutate(number, actor, async () => ({ type: 'rollback', userId }));
@@ -403,14 +639,12 @@ export function createEntityNumberInventory(tables: InventoryTables): NumberInve
       return row ? load(row).record : undefined;
     },
     async list(filter = {}) {
+      if (filter.userId) return listOf(filter.userId, filter);
       await ensure();
-      const where: Where[] = [];
-      if (filter.state) where.push({ eq: ['state', filter.state] });
-      if (filter.userId) where.push({ eq: ['userId', filter.userId] });
       const rows = await numbers.query({
         ...(filter.pool ? { partitionKey: filter.pool } : {}),
         ...NUMBER_ROWS,
-        ...(where.length > 0 ? { where: { and: where } } : {}),
+        ...(filter.state ? { where: { eq: ['state', filter.state] } } : {}),
       });
       return rows.filter((r) => !r.partitionKey.startsWith('~')).map((r) => load(r).record);
     },

@@ -124,13 +124,27 @@ class Partition {
   readonly rows = new Map<string, StoredRow>();
   private sorted: string[] | undefined;
 
+  /** Row keys in order, kept sorted on insert (a 100,000-row pool is not re-sorted per new row). */
   keys(): string[] {
     this.sorted ??= [...this.rows.keys()].sort();
     return this.sorted;
   }
 
+  /** Index of the first key ≥ `rowKey` (binary search). */
+  lowerBound(rowKey: string): number {
+    const keys = this.keys();
+    let lo = 0;
+    let hi = keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((keys[mid] as string) < rowKey) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
   set(rowKey: string, row: StoredRow): void {
-    if (!this.rows.has(rowKey)) this.sorted = undefined;
+    if (!this.rows.has(rowKey) && this.sorted) this.sorted.splice(this.lowerBound(rowKey), 0, rowKey);
     this.rows.set(rowKey, row);
   }
 }
@@ -223,8 +237,9 @@ export function createMemoryTableService(initial: MemoryTablesSnapshot = {}, opt
         for (const pk of pks) {
           const partition = data.get(pk);
           if (!partition) continue;
-          for (const rk of partition.keys()) {
-            if (query.rowKeyFrom !== undefined && rk < query.rowKeyFrom) continue;
+          const keys = partition.keys();
+          for (let i = query.rowKeyFrom !== undefined ? partition.lowerBound(query.rowKeyFrom) : 0; i < keys.length; i++) {
+            const rk = keys[i] as string;
             if (query.rowKeyBefore !== undefined && rk >= query.rowKeyBefore) break;
             const stored = partition.rows.get(rk);
             if (!stored || (query.where && !matches(stored.props, query.where))) continue;

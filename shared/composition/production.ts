@@ -19,6 +19,7 @@ import { PolicyIdCache } from '../usecases/apply-voice-graph.js';
 import type { BusSender, MessageActions, ReceivedMessage } from '../ports/bus.js';
 import { systemClock } from '../ports/clock.js';
 import { createJsonLogger } from '../logging/logger.js';
+import { productionTelemetry } from './telemetry.js';
 
 /**
  * What the SDK-type Service Bus binding hands a function (ServiceBusMessageContext of
@@ -72,6 +73,7 @@ export function productionSubscriptionMaintenance(): SubscriptionMaintenanceDeps
     logger: createJsonLogger({ level: settings.logLevel, write: (line) => console.log(line) }),
     notificationUrl: settings.graphNotificationUrl,
     clientState: settings.graphClientState,
+    telemetry: productionTelemetry(credential),
   };
 }
 
@@ -121,6 +123,7 @@ async function build(): Promise<ProductionStages> {
     ? new ManagedIdentityCredential({ clientId: settings.managedIdentityClientId })
     : new DefaultAzureCredential();
   const logger = createJsonLogger({ level: settings.logLevel, write: (line) => console.log(line) });
+  const telemetry = productionTelemetry(credential);
   const bus = new ServiceBusClient(settings.serviceBusNamespace, credential);
   const senders = new Map<string, BusSender>();
   const sender = (queue: string): BusSender => {
@@ -141,6 +144,7 @@ async function build(): Promise<ProductionStages> {
     clock: systemClock,
     logger,
     sender,
+    telemetry,
     retryPolicy: { ...defaultRetryPolicy, waitWindowMs: settings.retryWindowMs, maxTransientAttempts: settings.maxTransientRetries },
   };
   return {

@@ -22,6 +22,10 @@ const WorkerEnvSchema = z
     DIALTONE_PWSH_SCRIPT: nonEmpty.default('worker/pwsh/host.ps1'),
     DIALTONE_MAX_SESSIONS: positiveInt(8),
     DIALTONE_MAX_SESSIONS_PER_TENANT: positiveInt(4),
+    /** Teams sessions the tenant allows at once across every worker (leases in Table Storage). */
+    DIALTONE_TENANT_SESSION_LIMIT: positiveInt(4),
+    DIALTONE_SESSION_LEASE_SECONDS: positiveInt(60),
+    DIALTONE_TABLES_ENDPOINT: z.url().optional(),
     DIALTONE_IDLE_TIMEOUT_SECONDS: positiveInt(600),
     DIALTONE_MAX_SESSION_AGE_MINUTES: positiveInt(50),
     DIALTONE_CMDLET_TIMEOUT_SECONDS: positiveInt(120),
@@ -69,6 +73,8 @@ export interface WorkerSettings {
     cmdletTimeoutMs: number;
     connectTimeoutMs: number;
   };
+  /** The shared session limit; without a Tables endpoint only this worker's own limits apply. */
+  tenantSessions: { limit: number; leaseMs: number; tablesEndpoint: string | undefined };
   concurrentSessions: number;
   maxDeliveryCount: number;
   shutdownGraceMs: number;
@@ -107,6 +113,7 @@ export function loadWorkerSettings(env: Record<string, string | undefined> = pro
       cmdletTimeoutMs: e.DIALTONE_CMDLET_TIMEOUT_SECONDS * 1000,
       connectTimeoutMs: e.DIALTONE_CONNECT_TIMEOUT_SECONDS * 1000,
     },
+    tenantSessions: { limit: e.DIALTONE_TENANT_SESSION_LIMIT, leaseMs: e.DIALTONE_SESSION_LEASE_SECONDS * 1000, tablesEndpoint: e.DIALTONE_TABLES_ENDPOINT },
     concurrentSessions: e.DIALTONE_CONCURRENT_SESSIONS,
     maxDeliveryCount: e.DIALTONE_MAX_DELIVERY_COUNT,
     shutdownGraceMs: e.DIALTONE_SHUTDOWN_GRACE_SECONDS * 1000,

@@ -17,7 +17,7 @@ export type AllocationDecision =
   | { kind: 'reuse'; record: NumberRecord; refresh: boolean }
   /** The number is quarantined for this very user: a rehire gets it back, even before it ends. */
   | { kind: 'rehire'; record: NumberRecord }
-  /** Take the first of these that nobody else takes first (ascending). */
+  /** Take the first of these that nobody else takes first (best first: see `availabilityRank`). */
   | { kind: 'take'; candidates: NumberRecord[] }
   | { kind: 'none' };
 
@@ -32,6 +32,8 @@ export type NumberAction =
   | { type: 'rollback'; userId: string }
   | { type: 'release'; userId: string; quarantinedUntil: Date }
   | { type: 'block'; owner: string | null }
+  /** Teams reports the number held by this user, one of Dialtone's own people: take the fact. */
+  | { type: 'adopt'; userId: string }
   | { type: 'unblock' }
   | { type: 'free' };
 
@@ -51,17 +53,41 @@ export function isHeldBy(record: NumberRecord, userId: string): boolean {
 
 const byNumber = (a: NumberRecord, b: NumberRecord): number => compareNumbers(a.number, b.number);
 
+/**
+ * Which available numbers go first: never-used free numbers (0), then quarantines that ended (1),
+ * then reservations that lapsed (2), the oldest lapse first. A lapsed reservation may still be on
+ * its way to Teams (its command waits for a worker), so it is the last thing reused, not the first.
+ * Not available: undefined.
+ */
+export function availabilityRank(record: NumberRecord, now: Date): number | undefined {
+  if (!isAvailable(record, now)) return undefined;
+  return record.state === 'free' ? 0 : record.state === 'quarantined' ? 1 : 2;
+}
+
+const byAvailability =
+  (now: Date) =>
+  (a: NumberRecord, b: NumberRecord): number => {
+    const ra = availabilityRank(a, now) ?? 9;
+    const rb = availabilityRank(b, now) ?? 9;
+    if (ra !== rb) return ra - rb;
+    if (ra === 2 && a.reservedUntil !== b.reservedUntil) return (a.reservedUntil ?? '') < (b.reservedUntil ?? '') ? -1 : 1;
+    return byNumber(a, b);
+  };
+
 /** Given the pool's records the adapter found (the user's and the available ones), what to do. */
 export function decideAllocation(userId: string, records: NumberRecord[], now: Date): AllocationDecision {
   const sorted = [...records].sort(byNumber);
-  const held = sorted.find((r) => isHeldBy(r, userId));
+  // Teams holds one number per person: an assigned number wins over a reservation.
+  const held = sorted.find((r) => r.state === 'assigned' && r.userId === userId) ?? sorted.find((r) => isHeldBy(r, userId));
   if (held) {
     return { kind: 'reuse', record: held, refresh: held.state === 'reserved' && held.reservedUntil !== null && held.reservedUntil <= iso(now) };
   }
   const quarantined = sorted.find((r) => r.state === 'quarantined' && r.userId === userId);
   if (quarantined) return { kind: 'rehire', record: quarantined };
   const seen = new Set<string>();
-  const candidates = sorted.filter((r) => isAvailable(r, now) && !seen.has(r.number) && seen.add(r.number));
+  const candidates = sorted
+    .filter((r) => isAvailable(r, now) && !seen.has(r.number) && seen.add(r.number))
+    .sort(byAvailability(now));
   return candidates.length > 0 ? { kind: 'take', candidates } : { kind: 'none' };
 }
 
@@ -106,16 +132,17 @@ export function transition(record: NumberRecord, action: NumberAction, ctx: Tran
     }
     case 'confirm': {
       if (record.state === 'assigned' && record.userId === action.userId) return { kind: 'unchanged', why: 'already assigned' };
-      const ours = record.userId === action.userId && (record.state === 'reserved' || record.state === 'quarantined');
-      if (!ours && record.state !== 'free') {
+      // Only the person's own reservation (running or lapsed but not reclaimed) becomes an assignment.
+      // Quarantined for them means a later step released it; free or someone else's means they no
+      // longer hold it: a result must never take it back.
+      if (record.state !== 'reserved' || record.userId !== action.userId) {
         return {
           kind: 'refused',
           code: 'NumberConflict',
           message: `cannot confirm ${record.number} for ${action.userId}: it is ${describe(record)}`,
         };
       }
-      const note = ours ? null : 'confirmed without a reservation (it was free)';
-      return { kind: 'change', record: next({ state: 'assigned', userId: action.userId }), history: [entry('confirmed', action.userId, note)] };
+      return { kind: 'change', record: next({ state: 'assigned', userId: action.userId }), history: [entry('confirmed', action.userId, null)] };
     }
     case 'rollback': {
       if (record.state !== 'reserved' || record.userId !== action.userId) {
@@ -136,6 +163,14 @@ export function transition(record: NumberRecord, action: NumberAction, ctx: Tran
       if (record.state === 'blocked' && record.owner === action.owner) return { kind: 'unchanged', why: 'already blocked' };
       const note = `held outside Dialtone by ${action.owner ?? 'an unknown owner'}${record.userId ? `; was ${describe(record)}` : ''}`;
       return { kind: 'change', record: next({ state: 'blocked', owner: action.owner }), history: [entry('blocked', record.userId, note)] };
+    }
+    case 'adopt': {
+      if (record.state === 'assigned' && record.userId === action.userId) return { kind: 'unchanged', why: `${record.number} is already assigned to ${action.userId}` };
+      return {
+        kind: 'change',
+        record: next({ state: 'assigned', userId: action.userId }),
+        history: [entry('adopted', action.userId, `Teams holds it for ${action.userId}; was ${describe(record)}`)],
+      };
     }
     case 'unblock': {
       if (record.state !== 'blocked') return { kind: 'unchanged', why: `${record.number} is not blocked` };

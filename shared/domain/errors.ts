@@ -29,6 +29,8 @@ export const errorCodes = [
   'OperationPending',
   /** Graph backend: a step Graph cannot take and no PowerShell worker to hand it to. */
   'GraphUnsupported',
+  /** The installed MicrosoftTeams module would not bind a command (a parameter renamed or gone). */
+  'ModuleIncompatible',
   'Unexpected',
 ] as const;
 

@@ -111,3 +111,16 @@ export function compareNumbers(a: string, b: string): number {
   const kb = numberSortKey(b);
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
+
+/**
+ * The sort key `offset` numbers above `sortKey` (in its last numeric part: the extension when it
+ * has one, else the trunk number), for spreading allocators over a pool. The key may fall in a
+ * gap between ranges or past the pool's end: it is a place to start looking, not a number.
+ */
+export function offsetSortKey(sortKey: string, offset: number): string {
+  const match = /^(\d{15})(?:;(\d{10}))?$/.exec(sortKey);
+  if (!match) return sortKey;
+  const trunk = match[1] ?? '';
+  if (match[2] !== undefined) return `${trunk};${String(Number(match[2]) + offset).padStart(10, '0')}`;
+  return (BigInt(trunk) + BigInt(offset)).toString().padStart(15, '0');
+}

@@ -7,7 +7,9 @@ import { decideSettlement, type RetryPolicy, type RetryState, type StageOutcome 
 import { idText, type ApplicationProperties, type BusSender, type MessageActions, type OutgoingMessage, type ReceivedMessage } from '../ports/bus.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
+import type { Telemetry, TelemetryAttributes } from '../ports/telemetry.js';
 import { sendInBatches } from '../usecases/send-in-batches.js';
+import { countSent, recordSettlement, startStageSpan, telemetryOf, withTraceContext } from './stage-telemetry.js';
 
 export const retryProperties = {
   attempt: 'dialtone-attempt',
@@ -37,6 +39,8 @@ export interface StageDeps {
   logger: Logger;
   retryPolicy: RetryPolicy;
   sender: (queue: string) => BusSender;
+  /** Spans and metrics (shared/telemetry); none when absent. */
+  telemetry?: Telemetry;
 }
 
 export interface StageDefinition<T> {
@@ -45,6 +49,10 @@ export interface StageDefinition<T> {
   schema: z.ZodType<T>;
   run: (input: T, meta: MessageMeta) => Promise<UseCaseResult>;
   correlationOf: (input: T, meta: MessageMeta) => string;
+  /** The first stage of a flow (correlate): its trace id is derived from the correlation id. */
+  startsTrace?: boolean;
+  /** Extra span attributes from the input (record: the result status, for the latency tile). */
+  spanAttributes?: (input: T) => TelemetryAttributes;
 }
 
 const MAX_DESCRIPTION = 1024;
@@ -79,16 +87,37 @@ async function handleOne<T>(
     properties: message.applicationProperties ?? {},
   };
   const base = deps.logger.child({ stage: definition.stage, messageId: meta.messageId, correlationId: meta.correlationId });
+  const telemetry = telemetryOf(deps);
 
   const parsed = definition.schema.safeParse(decodeBody(message.body));
   if (!parsed.success) {
     const description = `Invalid ${definition.queue} message: ${describeZodError(parsed.error)}`;
     base.warn('message rejected', { reason: 'InvalidMessage', description });
+    const rejected = startStageSpan(telemetry, definition, message, { messageId: meta.messageId, correlationId: meta.correlationId ?? meta.messageId });
+    recordSettlement(telemetry, rejected, definition, { action: 'deadletter', reason: 'InvalidMessage', description }, { kind: 'invalid' });
+    rejected.end();
     await actions.deadletter(message, undefined, 'InvalidMessage', truncate(description));
     return;
   }
   const input = parsed.data;
-  const log = base.child({ correlationId: definition.correlationOf(input, meta) });
+  const correlationId = definition.correlationOf(input, meta);
+  const log = base.child({ correlationId });
+  const span = startStageSpan(telemetry, definition, message, { messageId: meta.messageId, correlationId }, definition.spanAttributes?.(input));
+  try {
+    await settle(definition, deps, message, actions, { input, meta, retry, now, log, span, telemetry });
+  } finally {
+    span.end();
+  }
+}
+
+async function settle<T>(
+  definition: StageDefinition<T>,
+  deps: StageDeps,
+  message: ReceivedMessage,
+  actions: MessageActions,
+  c: { input: T; meta: MessageMeta; retry: RetryState; now: number; log: Logger; span: ReturnType<typeof startStageSpan>; telemetry: Telemetry },
+): Promise<void> {
+  const { input, meta, retry, now, log, span, telemetry } = c;
 
   let result: UseCaseResult;
   try {
@@ -100,8 +129,10 @@ async function handleOne<T>(
 
   const settlement = decideSettlement(result.outcome, retry, now, deps.retryPolicy);
   for (const batch of result.send ?? []) {
-    await sendInBatches(deps.sender(batch.queue), batch.messages);
+    await sendInBatches(deps.sender(batch.queue), batch.messages.map((m) => withTraceContext(m, span)));
+    countSent(telemetry, definition.stage, batch.queue, batch.messages.length);
   }
+  recordSettlement(telemetry, span, definition, settlement, result.outcome);
   switch (settlement.action) {
     case 'complete':
       log.info(result.outcome.kind === 'stale' ? 'stale message completed' : 'message completed', {
@@ -115,7 +146,7 @@ async function handleOne<T>(
       await actions.deadletter(message, undefined, settlement.reason, truncate(settlement.description));
       return;
     case 'reschedule': {
-      const copy = rescheduledCopy(message, settlement.attempt, retry.firstAttemptAt, result.carry);
+      const copy = withTraceContext(rescheduledCopy(message, settlement.attempt, retry.firstAttemptAt, result.carry), span);
       await deps.sender(definition.queue).scheduleMessages(copy, new Date(settlement.at));
       log.info('message rescheduled', {
         attempt: settlement.attempt,

@@ -19,7 +19,7 @@ export interface NumberRecord {
 export interface NumberHistoryEntry {
   at: string;
   number: string;
-  action: 'imported' | 'reserved' | 'confirmed' | 'released' | 'rolled-back' | 'blocked' | 'unblocked' | 'freed' | 'reclaimed';
+  action: 'imported' | 'reserved' | 'confirmed' | 'released' | 'rolled-back' | 'blocked' | 'unblocked' | 'freed' | 'reclaimed' | 'adopted';
   userId: string | null;
   correlationId: string | null;
   note: string | null;
@@ -28,6 +28,13 @@ export interface NumberHistoryEntry {
 export type AllocationOutcome =
   | { ok: true; number: string; pool: string; state: 'reserved' | 'assigned'; reused: boolean }
   | { ok: false; reason: 'PoolExhausted' | 'PoolNotFound'; message: string };
+
+export type ConfirmOutcome = { confirmed: true } | { confirmed: false; why: string };
+
+export type HeldInTeamsOutcome =
+  | { kind: 'adopted'; userId: string; displaced: string | null }
+  | { kind: 'blocked'; owner: string | null }
+  | { kind: 'unknown' };
 
 export interface ImportSummary {
   poolsAdded: number;
@@ -56,14 +63,26 @@ export interface NumberInventory {
   importPools(pools: PoolDefinition[], actor: Actor): Promise<ImportSummary>;
   /** Reserve a number for the user in the pool (or return the one already held or quarantined for them). */
   allocate(pool: string, userId: string, actor: Actor & { reservationTtlMs: number }): Promise<AllocationOutcome>;
-  /** reserved → assigned, once Teams confirmed the assignment. Idempotent. */
-  confirm(number: string, userId: string, actor: Actor): Promise<void>;
+  /**
+   * reserved → assigned, once Teams confirmed the assignment. Idempotent. Only the person's own
+   * reservation is confirmed: a number quarantined for them, free, or held by someone else is left
+   * alone and reported as `{ confirmed: false, why }` (a late result never takes a number back).
+   */
+  confirm(number: string, userId: string, actor: Actor): Promise<ConfirmOutcome>;
   /** reserved → free, after a permanent failure. A number not reserved for the user is left alone. */
   rollback(number: string, userId: string, actor: Actor): Promise<void>;
   /** reserved/assigned → quarantined for the pool's quarantineDays (or the days given). */
   release(number: string, userId: string, actor: Actor & { quarantineDays?: number }): Promise<void>;
-  /** Mark a number as held outside Dialtone (Teams reported it assigned to someone else). */
+  /** Mark a number as held outside Dialtone (an operator, by hand). */
   block(number: string, owner: string | null, actor: Actor): Promise<void>;
+  /**
+   * Teams reports the number assigned to `holder` (an Entra object id, or null when unknown), not to
+   * the person Dialtone planned it for. When the holder is one of Dialtone's own people for this
+   * number (the inventory gave it to them, even if their reservation lapsed since), the inventory
+   * adopts the fact: assigned to the holder, the holder's claim points at it, and a reservation of
+   * someone else on it is displaced. Otherwise the number is blocked, held outside Dialtone.
+   */
+  heldInTeams(number: string, holder: string | null, actor: Actor): Promise<HeldInTeamsOutcome>;
   /** blocked → free (an operator confirmed it is no longer held elsewhere). */
   unblock(number: string, actor: Actor): Promise<void>;
   /** Operator release by hand: any state → free. */

@@ -16,6 +16,7 @@ import {
   type GraphStep,
 } from '../domain/graph-voice.js';
 import { verify } from '../domain/voice-diff.js';
+import { voiceResultFields } from '../domain/voice-result.js';
 import type { ActualVoiceState } from '../domain/voice-state.js';
 import type { MessageMeta, UseCaseResult } from '../handlers/stage-runner.js';
 import type { OutgoingMessage } from '../ports/bus.js';
@@ -254,19 +255,9 @@ function readStep(cmdlet: string, parameters: Record<string, unknown>): CmdletSt
 
 function baseResult(command: VoiceCommand, clock: Clock, steps: CmdletStep[], actual: ActualVoiceState | null): Omit<VoiceResult, 'status'> {
   return {
-    commandId: command.commandId,
-    userId: command.userId,
-    userPrincipalName: command.userPrincipalName,
-    correlationId: command.correlationId,
-    eventId: command.eventId,
-    occurredAt: command.occurredAt,
-    finishedAt: clock.now().toISOString(),
-    desired: command.desired,
-    allocation: command.allocation,
-    releases: command.releases,
-    steps,
-    actual,
-    attempts: 1,
+    ...voiceResultFields(command, clock.now(), steps, actual, 1),
+    // The plan version travels to `record`, which ignores a result older than the one applied.
+    ...(command.version !== undefined ? { version: command.version } : {}),
   };
 }
 

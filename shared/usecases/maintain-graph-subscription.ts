@@ -2,6 +2,8 @@ import { decideSubscription, type SubscriptionDecision } from '../domain/graph-s
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { Subscriptions } from '../ports/subscriptions.js';
+import type { Telemetry } from '../ports/telemetry.js';
+import { metricNames } from '../telemetry/names.js';
 
 export interface SubscriptionMaintenanceDeps {
   subscriptions: Subscriptions;
@@ -11,6 +13,8 @@ export interface SubscriptionMaintenanceDeps {
   clientState: string | undefined;
   renewWithinMs?: number;
   lifetimeMs?: number;
+  /** Reports the hours left on the subscription (the "not renewed" alert reads it). */
+  telemetry?: Telemetry;
 }
 
 /**
@@ -45,5 +49,7 @@ export async function maintainGraphSubscription(deps: SubscriptionMaintenanceDep
   } else {
     deps.logger.info('graph subscription current', { subscriptionId: decision.id, expires: decision.expiresAt });
   }
+  const expires = decision.action === 'keep' ? Date.parse(decision.expiresAt) : decision.expiration.getTime();
+  deps.telemetry?.gauge(metricNames.graphSubscriptionHoursRemaining, Math.max(0, Math.round((expires - now.getTime()) / 36_000) / 100));
   return decision;
 }

@@ -52,12 +52,14 @@ export async function recordResult(result: VoiceResult, deps: RecordDeps): Promi
   if (verdict.kind === 'superseded') return superseded(result, verdict);
 
   if (result.status === 'applied' || result.status === 'noop') {
-    if (result.allocation) await deps.inventory.confirm(result.allocation.number, result.userId, actor);
+    // A result never confirms a number the person no longer holds (quarantined, rolled back, reclaimed).
+    const confirmation = result.allocation ? await deps.inventory.confirm(result.allocation.number, result.userId, actor) : undefined;
     for (const release of result.releases) await deps.inventory.release(release.number, result.userId, actor);
     const released = result.releases.map((r) => r.number);
     const detail =
       `${result.status === 'noop' ? 'already in place' : 'applied'}: ${describeDesired(result.desired)}` +
-      (released.length > 0 ? `; ${released.join(', ')} quarantined` : '');
+      (released.length > 0 ? `; ${released.join(', ')} quarantined` : '') +
+      (confirmation && !confirmation.confirmed ? `; the inventory did not confirm it (${confirmation.why})` : '');
     await deps.records.update(result.userId, (current) =>
       appendHistory(
         {
@@ -76,7 +78,8 @@ export async function recordResult(result: VoiceResult, deps: RecordDeps): Promi
   const error = result.error ?? { class: 'permanent' as const, code: 'CmdletFailed', message: 'The worker reported a failure without details.' };
   const conflictNumber = error.number ?? result.allocation?.number ?? result.desired.phoneNumber;
   if (error.class === 'conflict' && conflictNumber) {
-    await deps.inventory.block(conflictNumber, error.owner ?? null, actor);
+    // Teams is the truth about who holds a number: one of Dialtone's own people is adopted, anyone else blocks it.
+    const held = await deps.inventory.heldInTeams(conflictNumber, error.owner ?? null, actor);
     const replan: UserChange = {
       userId: result.userId,
       source: 'resync',
@@ -85,7 +88,10 @@ export async function recordResult(result: VoiceResult, deps: RecordDeps): Promi
       correlationId: result.correlationId,
       occurredAt: result.occurredAt,
     };
-    const detail = `${conflictNumber} is already assigned in Teams to ${error.owner ?? 'someone else'}; blocked it and re-planned with the next free number`;
+    const detail =
+      held.kind === 'adopted'
+        ? `${conflictNumber} is already assigned in Teams to ${held.userId}, who Dialtone gave it to; recorded it as theirs and re-planned with another number`
+        : `${conflictNumber} is already assigned in Teams to ${error.owner ?? 'someone else'}; blocked it and re-planned with the next free number`;
     await deps.records.update(result.userId, (current) => appendHistory(base(current, result), entry('conflict', detail)));
     return {
       outcome: { kind: 'done', summary: `${result.userPrincipalName}: ${detail}` },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dialtone } from '../helpers/cli.js';
+import { traceIdForCorrelation } from '../../shared/telemetry/trace-context.js';
 import { ANNA, inputs, played } from '../integration/sandbox-fixtures.js';
 
 async function statusOf(args: string[]) {
@@ -24,6 +25,12 @@ describe('dialtone status', () => {
       ['+31201234000', 'quarantined'],
     ]);
     expect(record.history.filter((h) => h.eventId === 'evt-0003').every((h) => h.correlationId === 'evt-0003')).toBe(true);
+  });
+
+  it('prints the Application Insights operation id of the latest flow, on one line', async () => {
+    const { out } = await statusOf(['anna.devries@contoso.example']);
+    const lines = out.split('\n').filter((l) => l.includes('operation id'));
+    expect(lines).toEqual([`  operation id: ${traceIdForCorrelation('evt-0003')} (paste into Application Insights > Transaction search; correlation id evt-0003)`]);
   });
 
   it('says so, and exits 1, for someone Dialtone never planned', async () => {

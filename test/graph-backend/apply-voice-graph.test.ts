@@ -79,6 +79,12 @@ describe('applying a voice command through Graph', () => {
     expect(result?.steps.filter((s) => s.cmdlet === 'POST userAssignments/assign')).toHaveLength(1);
   });
 
+  it('carries the plan version of the command into its result, so record can judge it', async () => {
+    fx = await startGraphBackend({ operationMs: 1_000 });
+    const { result } = await drive({ ...command(ANNA), version: 7 }, deps(fx), fx.clock);
+    expect(result).toMatchObject({ status: 'applied', version: 7 });
+  });
+
   it('is a noop that writes nothing when Teams already holds the desired state', async () => {
     fx = await startGraphBackend({ operationMs: 1_000 });
     const d = deps(fx);

@@ -329,6 +329,7 @@ describe('role assignments', () => {
         worker('queue voice-results', ROLE.serviceBusSender),
         worker('Microsoft.KeyVault/vaults', ROLE.keyVaultSecretsUser),
         worker('Microsoft.KeyVault/vaults', ROLE.keyVaultReader),
+        worker('Microsoft.Insights/components', ROLE.monitoringMetricsPublisher),
       ].sort(byKey),
     );
   });

@@ -103,3 +103,26 @@ describe('poolExhaustedMessage', () => {
     );
   });
 });
+
+describe('the inventory after a late result or a lapsed reservation', () => {
+  it('ranks a free number before an ended quarantine before a lapsed reservation', () => {
+    const lapsed = rec('+31201234000', { state: 'reserved', userId: 'a', reservedUntil: earlier });
+    const ended = rec('+31201234001', { state: 'quarantined', userId: 'q', quarantinedUntil: earlier });
+    const free = rec('+31201234002');
+    expect(decideAllocation('b', [lapsed, ended, free], now)).toEqual({ kind: 'take', candidates: [free, ended, lapsed] });
+  });
+
+  it('refuses to confirm a number quarantined for the same person', () => {
+    const quarantined = rec('+1', { state: 'quarantined', userId: 'u', quarantinedUntil: later });
+    expect(transition(quarantined, { type: 'confirm', userId: 'u' }, ctx)).toMatchObject({ kind: 'refused', code: 'NumberConflict' });
+  });
+
+  it('adopts what Teams holds: assigned to the holder, the displaced reservation in the history', () => {
+    const reserved = rec('+1', { state: 'reserved', userId: 'b', reservedUntil: later });
+    expect(transition(reserved, { type: 'adopt', userId: 'a' }, ctx)).toEqual({
+      kind: 'change',
+      record: { ...reserved, state: 'assigned', userId: 'a', reservedUntil: null, updatedAt: now.toISOString() },
+      history: [{ at: now.toISOString(), number: '+1', action: 'adopted', userId: 'a', correlationId: 'corr-1', note: `Teams holds it for a; was reserved for b until ${later}` }],
+    });
+  });
+});

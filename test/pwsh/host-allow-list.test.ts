@@ -131,4 +131,21 @@ describe('host.ps1 and shared/teams/module-cmdlets.json', () => {
     expect(marked).toEqual(required);
     expect(required).toEqual(expect.arrayContaining(policyTypes.map((t) => `Grant-Cs${t}`)));
   });
+
+  it('let an object through exactly where the JSON types the parameter hashtable (Hashtable) or hashtable[] (Build, with its builder)', () => {
+    const declared = (key: 'Hashtable' | 'Build'): string[] =>
+      [...hostScript.matchAll(new RegExp(`^\\s*'([\\w-]+)'\\s*=\\s*@\\{[^\\n]*; ${key} = @[({]([^)}]*)[)}]`, 'gm'))].flatMap(([, cmdlet = '', list = '']) =>
+        key === 'Hashtable'
+          ? [...list.matchAll(/'(\w+)'/g)].map(([, p = '']) => `${cmdlet} -${p}`)
+          : [...list.matchAll(/(\w+) = '([\w-]+)'/g)].map(([, p = '', builder = '']) => `${cmdlet} -${p} ${builder}`),
+      );
+    const typed = (type: 'hashtable' | 'hashtable[]'): string[] =>
+      Object.entries(moduleCmdlets.cmdlets).flatMap(([cmdlet, d]) =>
+        d.parameters.filter((p) => p.type === type && p.host !== false).map((p) => `${cmdlet} -${p.name}${p.builder !== undefined ? ` ${p.builder}` : ''}`),
+      );
+    expect(declared('Hashtable').sort()).toEqual(typed('hashtable').sort());
+    expect(declared('Build').sort()).toEqual(typed('hashtable[]').sort());
+    expect(typed('hashtable')).toContain('Set-CsOnlinePstnUsage -Usage');
+    expect(typed('hashtable[]')).toEqual(['New-CsTenantDialPlan -NormalizationRules New-CsVoiceNormalizationRule', 'Set-CsTenantDialPlan -NormalizationRules New-CsVoiceNormalizationRule']);
+  });
 });

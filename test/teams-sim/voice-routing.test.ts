@@ -47,6 +47,25 @@ describe('tenant set-up cmdlets in the Teams stand-in', () => {
     expect(ok(run('Get-CsOnlinePstnUsage'))).toEqual({ Identity: 'Global', Usage: ['NL-Local'] });
   });
 
+  it('takes an object only where module-cmdlets.json types the parameter hashtable or hashtable[], as host.ps1 does', () => {
+    const { run, tenant } = tenantWithScope('TenantSetup');
+    const modifier = "must be a string, number, boolean, null, an array of those, or an object of Add, Remove or Replace holding those.";
+    for (const usage of [{ Add: ['NL-Local'], Clear: true }, { Add: [{ nested: 'x' }] }, { Add: ['a'], add: ['b'] }, {}]) {
+      expect(errorOf(run('Set-CsOnlinePstnUsage', { Identity: 'Global', Usage: usage }))).toEqual({ type: 'Dialtone.ProtocolError', message: `Parameter 'Usage' of Set-CsOnlinePstnUsage ${modifier}` });
+    }
+    expect(errorOf(run('New-CsOnlineVoiceRoute', { ...route, Identity: { Add: 'NL-All' } }))).toEqual({
+      type: 'Dialtone.ProtocolError',
+      message: "Parameter 'Identity' of New-CsOnlineVoiceRoute must be a string, number, boolean, null or an array of those; an object is never passed on.",
+    });
+    expect(errorOf(run('New-CsTenantDialPlan', { Identity: 'DP-X', NormalizationRules: { Name: 'r' } }))).toEqual({
+      type: 'Dialtone.ProtocolError',
+      message: "Parameter 'NormalizationRules' of New-CsTenantDialPlan must be an array of objects of New-CsVoiceNormalizationRule parameters.",
+    });
+    expect(tenant.exportState().voiceRouting?.pstnUsages ?? []).toEqual([]);
+    ok(run('Set-CsOnlinePstnUsage', { Identity: 'Global', Usage: { add: ['NL-Local'] } }));
+    expect(tenant.exportState().voiceRouting?.pstnUsages).toEqual(['NL-Local']);
+  });
+
   it('refuses a route whose usage is not in the global list or whose gateway is not paired, and a second route of the same name', () => {
     const { run } = tenantWithScope('TenantSetup');
     expect(errorOf(run('New-CsOnlineVoiceRoute', route)).message).toMatch(/^The PSTN usage "NL-Local" is not in the global PSTN usage list/);

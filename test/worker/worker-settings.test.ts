@@ -26,6 +26,14 @@ describe('loadWorkerSettings', () => {
     expect(settings.pool).toMatchObject({ idleTimeoutMs: 30_000, maxSessionAgeMs: 300_000, cmdletTimeoutMs: 45_000 });
   });
 
+  it('shares a tenant session limit of 4 by default, through Table Storage when an endpoint is set', () => {
+    expect(loadWorkerSettings(base).tenantSessions).toEqual({ limit: 4, leaseMs: 60_000, tablesEndpoint: undefined });
+    expect(
+      loadWorkerSettings({ ...base, DIALTONE_TENANT_SESSION_LIMIT: '3', DIALTONE_SESSION_LEASE_SECONDS: '30', DIALTONE_TABLES_ENDPOINT: 'https://contoso.table.core.windows.net' }).tenantSessions,
+    ).toEqual({ limit: 3, leaseMs: 30_000, tablesEndpoint: 'https://contoso.table.core.windows.net' });
+    expect(() => loadWorkerSettings({ ...base, DIALTONE_TENANT_SESSION_LIMIT: '0' })).toThrow(/DIALTONE_TENANT_SESSION_LIMIT/);
+  });
+
   it('never lets the per-tenant limit exceed the global one', () => {
     expect(loadWorkerSettings({ ...base, DIALTONE_MAX_SESSIONS: '2', DIALTONE_MAX_SESSIONS_PER_TENANT: '6' }).pool.maxSessionsPerTenant).toBe(2);
   });

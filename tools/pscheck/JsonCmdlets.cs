@@ -20,6 +20,7 @@ public sealed class ConvertToJsonCommand : PSCmdlet
     [Parameter] public int Depth { get; set; } = 2;
     [Parameter] public SwitchParameter Compress { get; set; }
     [Parameter] public SwitchParameter AsArray { get; set; }
+    [Parameter] public SwitchParameter EnumsAsStrings { get; set; }
 
     private readonly List<object?> items = [];
 
@@ -65,7 +66,8 @@ public sealed class ConvertToJsonCommand : PSCmdlet
                 writer.WriteBooleanValue(sw.IsPresent);
                 return;
             case Enum e:
-                writer.WriteNumberValue(Convert.ToInt64(e, CultureInfo.InvariantCulture));
+                if (EnumsAsStrings) writer.WriteStringValue(e.ToString());
+                else writer.WriteNumberValue(Convert.ToInt64(e, CultureInfo.InvariantCulture));
                 return;
             case int or long or short or byte or sbyte or ushort or uint:
                 writer.WriteNumberValue(Convert.ToInt64(value, CultureInfo.InvariantCulture));
@@ -138,6 +140,8 @@ public sealed class ConvertFromJsonCommand : PSCmdlet
 
     [Parameter] public SwitchParameter AsHashtable { get; set; }
     [Parameter] public SwitchParameter NoEnumerate { get; set; }
+    // pwsh's -DateKind; System.Text.Json below never turns strings into dates, which is what String asks for.
+    [Parameter] [ValidateSet("Default", "Local", "Utc", "Offset", "String")] public string DateKind { get; set; } = "Default";
 
     protected override void ProcessRecord()
     {

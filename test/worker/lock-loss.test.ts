@@ -1,0 +1,97 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { BusError } from '../../sandbox/bus/bus-error.js';
+import { MemoryBus } from '../../sandbox/bus/memory-bus.js';
+import { SimClock } from '../../sandbox/clock.js';
+import { queueNames, type VoiceResult } from '../../shared/contracts/messages.js';
+import { createMemoryLogger } from '../../shared/logging/logger.js';
+import type { BusClient } from '../../shared/ports/bus.js';
+import { VoiceCommandConsumer } from '../../worker/consumer.js';
+import { command, startHarness, type SimHarness } from './helpers/sim.js';
+
+// Issue 8 defect 6: a lost lock must stop PowerShell writes (the running cmdlet, its process) and
+// the aborted attempt's result must not be published.
+let harness: SimHarness | undefined;
+const consumers: VoiceCommandConsumer[] = [];
+afterEach(async () => {
+  for (const c of consumers.splice(0)) await c.stop(1_000);
+  await harness?.close();
+  harness = undefined;
+});
+
+describe('a lost message lock', () => {
+  it('stops the running cmdlet by retiring its pwsh process, and runs no further write', async () => {
+    harness = await startHarness({ cmdletTimeoutMs: 60_000 });
+    harness.sim.setFaults([{ kind: 'hang', cmdlet: 'Set-CsPhoneNumberAssignment' }]);
+    const lock = new AbortController();
+    const started = Date.now();
+    const applying = harness.apply(command(1), { signal: lock.signal });
+    await vi.waitFor(() => expect(harness?.sim.metrics().byCmdlet['Set-CsPhoneNumberAssignment']).toBe(1), { timeout: 20_000 });
+    lock.abort();
+    const result = await Promise.race([applying, new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 10_000))]);
+    expect(result).not.toBe('still running');
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect((result as VoiceResult).status).toBe('failed');
+    await vi.waitFor(() => expect([harness?.pool.stats().live, harness?.sim.liveProcesses()]).toEqual([0, 0]), { timeout: 10_000 });
+    const ran = harness.sim.metrics().byCmdlet;
+    expect(Object.keys(ran).filter((c) => c.startsWith('Grant-'))).toEqual([]);
+    expect(ran['Set-CsPhoneNumberAssignment']).toBe(1);
+  });
+
+  it('keeps the aborted attempt\'s result off voice-results', async () => {
+    const clock = new SimClock();
+    const bus = new MemoryBus(clock, [
+      { name: queueNames.voiceCommands, requiresSession: true, maxDeliveryCount: 5 },
+      { name: queueNames.voiceResults, requiresSession: false },
+    ]);
+    const lockLost: BusClient = {
+      createSender: (q) => bus.createSender(q),
+      createReceiver: (q, o) => bus.createReceiver(q, o),
+      acceptNextSession: async (q, o) => {
+        const receiver = await bus.acceptNextSession(q, o);
+        return Object.assign(Object.create(receiver) as typeof receiver, {
+          renewSessionLock: () => Promise.reject(new BusError('SessionLockLost', 'The session lock has expired on the session.')),
+        });
+      },
+      close: () => bus.close(),
+    };
+    let sawAbort = false;
+    const consumer = new VoiceCommandConsumer({
+      bus: lockLost,
+      logger: createMemoryLogger(),
+      concurrentSessions: 1,
+      maxDeliveryCount: 5,
+      lockRenewalIntervalMs: 10,
+      idleWaitMs: 10,
+      idleWait: (ms) => bus.waitForActivity(ms),
+      apply: async (cmd, signal) => {
+        await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+        sawAbort = true;
+        // What an aborted attempt saw: it must not become the record's truth.
+        return {
+          commandId: cmd.commandId,
+          userId: cmd.userId,
+          userPrincipalName: cmd.userPrincipalName,
+          correlationId: cmd.correlationId,
+          eventId: cmd.eventId,
+          occurredAt: cmd.occurredAt,
+          finishedAt: '2026-11-02T08:00:00.000Z',
+          status: 'applied',
+          desired: cmd.desired,
+          allocation: cmd.allocation,
+          releases: cmd.releases,
+          steps: [],
+          actual: null,
+          attempts: 1,
+        };
+      },
+    });
+    consumers.push(consumer);
+    const cmd = command(1);
+    await bus.createSender(queueNames.voiceCommands).sendMessages({ body: cmd, sessionId: cmd.userId, messageId: 'm1' });
+    consumer.start();
+    await vi.waitFor(() => expect(sawAbort).toBe(true));
+    await consumer.stop(1_000);
+    expect(bus.availableCount(queueNames.voiceResults)).toBe(0);
+    expect(consumer.stats().results).toBe(0);
+  });
+});
