@@ -15,6 +15,7 @@ import { policyCommand } from './commands/policy.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { statusCommand } from './commands/status.js';
 import { tenantCommand, type OpenTenantShell } from './commands/tenant.js';
+import { tenantsCommand, type TenantsBackend } from './commands/tenants.js';
 import { CliContext } from './context.js';
 import { describeFailure } from './errors.js';
 import type { CliIo } from './io.js';
@@ -36,6 +37,8 @@ export interface ProgramDeps {
   plan?: () => Promise<PlanDeps>;
   /** What `dialtone doctor` checks; by default the real deployment named by the settings. */
   doctor?: () => Promise<DoctorProbes>;
+  /** The tenant registry and the implicit tenant; by default Table Storage and the settings. */
+  tenants?: () => Promise<TenantsBackend>;
   /** The real clock (tests pin it). */
   now?: () => Date;
   /** Whether standard input is a terminal (tests pin it). */
@@ -51,6 +54,7 @@ export interface Backends {
   records(): Promise<ProvisioningRecords>;
   plan(): Promise<PlanDeps>;
   doctor(): Promise<DoctorProbes>;
+  tenants(): Promise<TenantsBackend>;
   /** The one person resolver: UPN, object id, employee id or mail. */
   person(who: string): Promise<Person>;
   /** All people a name could mean (none is not an error). */
@@ -131,6 +135,7 @@ export function buildProgram(io: CliIo, deps: ProgramDeps = {}): Command {
       const s = local();
       return s ? shells.sandboxTenantShell(s) : (deps.tenantShell ?? shells.realTenantShell)();
     },
+    tenants: async () => local()?.tenants() ?? (deps.tenants ?? (async () => (await azure()).realTenants()))(),
     person: (who) => resolvePerson(who, sources()),
     people: (who) => findPeople(who, sources()),
     cleanup: async () => {
@@ -159,6 +164,7 @@ export function buildProgram(io: CliIo, deps: ProgramDeps = {}): Command {
   program.addCommand(doctorCommand(ctx, backends));
   program.addCommand(policyCommand(ctx, backends));
   program.addCommand(tenantCommand(ctx, backends));
+  program.addCommand(tenantsCommand(ctx, backends));
   program.addCommand(completionCommand(program, io));
   program.addHelpText(
     'after',

@@ -7,6 +7,7 @@ import type { ProvisioningRecords } from '../shared/ports/provisioning-records.j
 import { MemoryBus } from '../sandbox/bus/memory-bus.js';
 import { SimClock } from '../sandbox/clock.js';
 import { readSandboxState, writeSandboxState, type SandboxState } from '../sandbox/host/state.js';
+import type { TenantsBackend } from './commands/tenants.js';
 import { UsageError } from './errors.js';
 
 /**
@@ -108,6 +109,20 @@ export class SandboxSession {
   /** Replaces the Teams tenant's state (`dialtone tenant apply`); written back by save(). */
   setTeamsState(value: unknown): void {
     this.teams = { value };
+  }
+
+  /**
+   * The tenant registry kept in the sandbox's tables, and the implicit tenant: the run's (first)
+   * tenant file, which owns everything written without a tenantId.
+   */
+  async tenants(): Promise<TenantsBackend> {
+    const { createMemoryTenantRegistry } = await import('../shared/adapters/entity-tenant-registry.js');
+    const { implicitTenant } = await import('../shared/domain/tenants.js');
+    const first = (await this.runInputs())?.tenants[0] as { tenantId?: unknown } | undefined;
+    return {
+      registry: createMemoryTenantRegistry(await this.service()),
+      implicit: implicitTenant({ tenantId: typeof first?.tenantId === 'string' ? first.tenantId : undefined }),
+    };
   }
 
   /** Writes back what the command changed (the queues, the tables and the Teams tenant it opened). */
