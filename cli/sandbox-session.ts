@@ -132,7 +132,7 @@ export class SandboxSession {
       ...this.state,
       ...(this.teams ? { teams: this.teams.value } : {}),
       ...(this.bus ? { bus: this.bus.snapshot() } : {}),
-      ...(this.tables ? { tables: this.tables.snapshot() } : {}),
+      ...(this.tables ? { tables: this.tables.snapshotForStorage() } : {}),
     });
   }
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { takeableSlots, type SlotState } from '../domain/session-slots.js';
 import type { Clock } from '../ports/clock.js';
 import type { SessionSlot, SessionSlots } from '../ports/session-slots.js';
-import { escapeKey, isEntityConflict, type EntityTable, type Row } from './table-client.js';
+import { escapeKey, isEntityConflict, type EntityTable, type Row } from './entity-table.js';
 
 /**
  * The tenant-wide session limit on Table Storage (or its in-memory twin).
