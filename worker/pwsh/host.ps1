@@ -57,7 +57,7 @@ $script:AllowList = @{
     'Connect-MicrosoftTeams'                  = @{ Name = 'Connect-MicrosoftTeams'; Parameters = @('ApplicationId', 'TenantId') }
     'Disconnect-MicrosoftTeams'               = @{ Name = 'Disconnect-MicrosoftTeams'; Parameters = @() }
     'Get-CsOnlineUser'                        = @{ Name = 'Get-CsOnlineUser'; Parameters = @('Identity', 'Filter', 'AccountType', 'Properties', 'ResultSize', 'SkipUserPolicies') }
-    'Get-CsPhoneNumberAssignment'             = @{ Name = 'Get-CsPhoneNumberAssignment'; Parameters = @('TelephoneNumber', 'AssignedPstnTargetId', 'NumberType', 'PstnAssignmentStatus', 'ActivationState', 'CapabilitiesContain', 'IsoCountryCode', 'LocationId', 'Top', 'Skip'); Array = $true }
+    'Get-CsPhoneNumberAssignment'             = @{ Name = 'Get-CsPhoneNumberAssignment'; Parameters = @('TelephoneNumber', 'AssignedPstnTargetId', 'NumberType', 'PstnAssignmentStatus', 'ActivationState', 'CapabilitiesContain', 'IsoCountryCode', 'LocationId', 'Filter', 'Top', 'Skip'); Array = $true }
     'Set-CsPhoneNumberAssignment'             = @{ Name = 'Set-CsPhoneNumberAssignment'; Parameters = @('Identity', 'TelephoneNumber', 'PhoneNumber', 'NumberType', 'PhoneNumberType', 'LocationId', 'NetworkSiteId', 'AssignmentCategory', 'EnterpriseVoiceEnabled') }
     'Remove-CsPhoneNumberAssignment'          = @{ Name = 'Remove-CsPhoneNumberAssignment'; Parameters = @('Identity', 'TelephoneNumber', 'PhoneNumber', 'NumberType', 'PhoneNumberType', 'RemoveAll') }
     'Grant-CsCallingLineIdentity'             = @{ Name = 'Grant-CsCallingLineIdentity'; Parameters = @('Identity', 'PolicyName'); RequireIdentity = $true }
@@ -70,7 +70,7 @@ $script:AllowList = @{
     'Get-CsOnlineVoiceRoutingPolicy'          = @{ Name = 'Get-CsOnlineVoiceRoutingPolicy'; Parameters = @('Identity', 'Filter') }
     'Get-CsTenantDialPlan'                    = @{ Name = 'Get-CsTenantDialPlan'; Parameters = @('Identity', 'Filter') }
     'New-CsBatchPolicyAssignmentOperation'    = @{ Name = 'New-CsBatchPolicyAssignmentOperation'; Parameters = @('PolicyType', 'PolicyName', 'Identity', 'OperationName') }
-    'Get-CsBatchPolicyAssignmentOperation'    = @{ Name = 'Get-CsBatchPolicyAssignmentOperation'; Parameters = @('OperationId', 'Status') }
+    'Get-CsBatchPolicyAssignmentOperation'    = @{ Name = 'Get-CsBatchPolicyAssignmentOperation'; Parameters = @('Identity', 'OperationId', 'Status') }
     # Tenant set-up (docs/TENANT.md): only in a host started with -Scope TenantSetup. The PSTN usage
     # list is tenant-wide: -Usage takes only @{Add=...}, never Remove or Replace.
     'Get-CsOnlinePstnUsage'                   = @{ Name = 'Get-CsOnlinePstnUsage'; Parameters = @('Identity'); Scope = 'TenantSetup' }
