@@ -18,6 +18,8 @@ export interface SandboxRunInputs {
   /** Each tenant file as it was read (validated by the run). */
   tenants: unknown[];
   policy: { file: string; text: string };
+  /** The run's --teams-backend (runs before it was kept: powershell). */
+  teamsBackend?: 'powershell' | 'graph';
 }
 
 const INPUTS = 'sandbox-inputs.json';
@@ -53,6 +55,11 @@ export class SandboxSession {
     const clock = new SimClock(new Date(state.clock.startedAt));
     clock.advanceTo(state.clock.now);
     return clock;
+  }
+
+  /** The simulated Teams tenant's state the last run kept (what cmdlets and Graph changed), if any. */
+  async teamsState(): Promise<unknown> {
+    return (await this.load()).teams;
   }
 
   async now(): Promise<Date> {

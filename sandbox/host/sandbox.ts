@@ -54,6 +54,8 @@ export interface SandboxOptions {
    * graphVoice function through the Graph simulator's /admin/teams API (no worker, no connects).
    */
   teamsBackend?: 'powershell' | 'graph';
+  /** plan reads Teams' user configuration through Graph and waits for PhoneSystem (default true; production's DIALTONE_TEAMS_READINESS). */
+  teamsReadiness?: boolean;
   workerCount?: number;
   /** Worker pool tuning (sessions, session age, timeouts) for benchmarks and chaos runs. */
   workerTuning?: Parameters<typeof startSandboxWorker>[0]['tuning'];
@@ -181,9 +183,10 @@ export class Sandbox {
       };
       const webhook = createGraphWebhookHandler(async () => ({ clientState: SANDBOX_CLIENT_STATE, sender: sender(queueNames.userChanges), clock, logger }));
       const graphBackend = options.teamsBackend === 'graph';
-      // With the graph backend the Teams tenant is served through Graph, so it exists first.
+      // The Teams tenant exists first: Graph serves it too (/admin/teams), to the graph backend and
+      // to plan's readiness read with either backend.
       const teamsFirst =
-        graphBackend && options.worker !== false
+        options.worker !== false
           ? await startTeamsSimulator({
               ...options.teams,
               tenant: inputs.tenant,
@@ -240,6 +243,8 @@ export class Sandbox {
               policy: inputs.policy,
               snapshotMaxAgeMs: 5 * 60_000,
               reservationTtlMs: 24 * 60 * 60_000,
+              // Wait for Teams provisioning after licensing, as production does (DIALTONE_TEAMS_READINESS=graph).
+              ...(teamsFirst && options.teamsReadiness !== false ? { teams: createGraphTeamsAdmin(graphClient) } : {}),
             }),
           },
           {
@@ -248,7 +253,7 @@ export class Sandbox {
             sessions: false,
             handler: createRecordHandler({ ...stageDeps, records: storage.records, inventory: storage.inventory }),
           },
-          ...(teamsFirst
+          ...(teamsFirst && graphBackend
             ? [
                 {
                   name: 'graphVoice',
@@ -288,16 +293,8 @@ export class Sandbox {
       let worker: SandboxWorker | undefined;
       const workerCount = options.workerCount ?? 1;
       if (teamsFirst) teams = teamsFirst;
-      else if (options.worker !== false) {
-        const sim = await startTeamsSimulator({
-          ...options.teams,
-          tenant: inputs.tenant,
-          clock,
-          simulatedTime: { model: latency, sleep: (ms, key) => scheduler.sleepFor('teams', ms, key) },
-          ...(options.state?.teams !== undefined ? { state: options.state.teams, startedAtMs: clock.startedAt } : {}),
-        });
-        teams = sim;
-        cleanups.push(() => sim.close());
+      if (teamsFirst && !graphBackend) {
+        const sim = teamsFirst;
         const w = await startSandboxWorker({ bus, clock, logger, teams: sim, tenantId: inputs.tenant.tenantId, count: workerCount, ...(options.workerTuning ? { tuning: options.workerTuning } : {}), ...(options.telemetry ? { telemetry: options.telemetry } : {}) });
         worker = w;
         cleanups.push(() => w.stop());

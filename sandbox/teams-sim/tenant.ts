@@ -86,7 +86,7 @@ export class SimTenant {
   constructor(file: SandboxTenantFile, clock: Clock, startedAtMs?: number, batchDurationMs?: (users: number) => number) {
     this.tenantId = file.tenantId;
     this.startedAtMs = startedAtMs ?? (clock as { startedAt?: number }).startedAt ?? clock.now().getTime();
-    this.directory = new Directory(file.users, file.directoryChanges ?? [], clock, this.startedAtMs);
+    this.directory = new Directory(file.users, file.directoryChanges ?? [], clock, this.startedAtMs, file.teamsSimulator?.provisioningLagMs ?? 0);
     for (const type of policyTypes) this.policyLists.set(type, [...(file.policies?.[type] ?? [])]);
     for (const user of file.users) {
       const policies = Object.fromEntries(policyTypes.map((t) => [t, null])) as Record<PolicyType, string | null>;

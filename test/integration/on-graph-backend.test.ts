@@ -8,3 +8,4 @@ import { useTeamsBackend } from './sandbox-fixtures.js';
 useTeamsBackend('graph');
 await import('./pipeline.test.js');
 await import('./lifecycle.test.js');
+await import('./readiness.test.js');
