@@ -158,6 +158,8 @@ async function runScenario(name: string, people: number, latency: LatencyModel):
     workerCount: workers,
     workerTuning: { maxSessions: sessionsPerWorker, maxSessionsPerTenant: sessionsPerWorker, concurrentSessions: sessionsPerWorker },
     stallTimeoutMs: 300_000,
+    // The same bulk onboarding applied through Graph's Teams administration API: no pwsh, no connects.
+    teamsBackend: name === 'bulk-graph' ? 'graph' : 'powershell',
   };
   const inputs = benchInputs(people);
   const sandbox = await Sandbox.start(inputs, options);
@@ -186,7 +188,7 @@ async function runScenario(name: string, people: number, latency: LatencyModel):
     };
   };
   try {
-    const first = await measure(name.startsWith('workers-') ? name : 'bulk', inputs.eventLines);
+    const first = await measure(name.startsWith('workers-') || name === 'bulk-graph' ? name : 'bulk', inputs.eventLines);
     if (first.provisioned !== people) throw new Error(`${name}: only ${first.provisioned} of ${people} people provisioned`);
     const out: Measurement[] = [strip(first)];
     if (name === 'bulk+rerun') out.push(strip(await measure('rerun', joiners(people, 'rerun', sandbox.clock.nowMs()), first.report.metrics)));
@@ -353,6 +355,8 @@ async function main(args: string[]): Promise<void> {
     ['workers-1', steady],
     ['workers-2', steady],
     ['workers-4', steady],
+    // Side by side with bulk at N/3.3: the graph backend (issue 15 item 5).
+    ['bulk-graph', Math.max(10, Math.round(people / 3.33))],
   ];
   const measured: Measurement[] = [];
   for (const [name, n] of plan) {
@@ -360,8 +364,8 @@ async function main(args: string[]): Promise<void> {
     measured.push(...(await child(name, n)));
   }
   const scenarios = measured.map((m) => toScenario(m, model));
-  const named = scenarios.map((s) => ({ ...s, name: s.name === 'bulk' ? `bulk-${s.people}` : s.name }));
-  const bulk = named.filter((s) => s.name.startsWith('bulk-'));
+  const named = scenarios.map((s) => ({ ...s, name: s.name === 'bulk' || s.name === 'bulk-graph' ? `${s.name}-${s.people}` : s.name }));
+  const bulk = named.filter((s) => /^bulk-\d+$/.test(s.name));
   const scaling = named.filter((s) => s.name.startsWith('workers-'));
   const svg = chart(bulk, scaling);
   const svgPath = fileURLToPath(new URL('../../docs/performance.svg', import.meta.url));

@@ -9,3 +9,4 @@ useTeamsBackend('graph');
 await import('./pipeline.test.js');
 await import('./lifecycle.test.js');
 await import('./readiness.test.js');
+await import('./graph-batching.test.js');
