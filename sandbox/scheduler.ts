@@ -42,6 +42,7 @@ export class SimScheduler {
   private listeners: (() => void)[] = [];
   private firedAt: number;
   private readonly tracked = new AsyncLocalStorage<true>();
+  private readonly failed: { key: string; error: unknown }[] = [];
 
   constructor(readonly clock: SimClock) {
     this.firedAt = clock.nowMs();
@@ -107,9 +108,16 @@ export class SimScheduler {
    */
   at(at: number, key: string, fn: () => Promise<void> | void, options: { daemon?: boolean } = {}): TimerHandle {
     const timer = this.add(Math.max(at, this.clock.nowMs()), key, options.daemon ?? false, () => {
-      void this.track(async () => fn());
+      this.track(async () => fn()).catch((error: unknown) => {
+        this.failed.push({ key, error });
+      });
     });
     return { cancel: () => this.cancelTimer(timer) };
+  }
+
+  /** Timer callbacks that threw, with their keys (the sandbox fails the run on the first). */
+  failures(): readonly { key: string; error: unknown }[] {
+    return this.failed;
   }
 
   /** The earliest pending timer; daemon timers only when asked. */

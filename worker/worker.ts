@@ -30,6 +30,8 @@ export interface WorkerTuning {
   maxTransientAttempts?: number;
   backoffMs?: readonly number[];
   lockRenewalIntervalMs?: number;
+  /** Wait after Service Bus answered ServiceBusy / QuotaExceeded to a session accept (default 10 s). */
+  busyBackoffMs?: number;
   /** voice-commands (powershell backend) or voice-commands-pwsh (what the graph backend hands over). */
   commandsQueue?: string;
 }
@@ -104,6 +106,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     now: () => deps.clock.now(),
     ...(s.commandsQueue === undefined ? {} : { commandsQueue: s.commandsQueue }),
     ...(s.lockRenewalIntervalMs === undefined ? {} : { lockRenewalIntervalMs: s.lockRenewalIntervalMs }),
+    ...(s.busyBackoffMs === undefined ? {} : { busyBackoffMs: s.busyBackoffMs }),
     ...(deps.idleWait ? { idleWait: deps.idleWait } : {}),
     ...(deps.telemetry ? { telemetry: deps.telemetry } : {}),
     apply: (command, signal) =>

@@ -7,9 +7,18 @@ export type BusErrorCode =
   | 'ServiceTimeout'
   | 'MessageSizeExceeded'
   | 'ServiceBusy'
+  | 'QuotaExceeded'
   | 'InvalidOperation';
 
-/** Shaped like ServiceBusError (name + code) so the same `isServiceBusError`-style guards work. */
+/**
+ * The codes whose errors the SDK marks `retryable`: @azure/core-amqp keeps `retryable = true`
+ * only for the AMQP errors in its `retryableErrors` list (ServerBusyError → ServiceBusy;
+ * OperationTimeoutError and ServiceUnavailableError → ServiceTimeout). QuotaExceededError,
+ * the lock errors, SessionCannotBeLockedError, MessageTooLargeError and the rest are not.
+ */
+const RETRYABLE: ReadonlySet<BusErrorCode> = new Set(['ServiceBusy', 'ServiceTimeout']);
+
+/** Shaped like ServiceBusError (name + code + retryable) so the same `isServiceBusError`-style guards work. */
 export class BusError extends Error {
   override readonly name = 'ServiceBusError';
   readonly retryable: boolean;
@@ -19,6 +28,6 @@ export class BusError extends Error {
     message: string,
   ) {
     super(message);
-    this.retryable = code === 'ServiceTimeout' || code === 'SessionCannotBeLocked' || code === 'ServiceBusy';
+    this.retryable = RETRYABLE.has(code);
   }
 }

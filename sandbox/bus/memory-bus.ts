@@ -15,6 +15,7 @@ import type {
 } from '../../shared/ports/bus.js';
 import type { SimClock } from '../clock.js';
 import { BusError } from './bus-error.js';
+import { BusFaultPlan, type BusFaults, type BusOperation } from './bus-faults.js';
 import { MinHeap, SequenceIndex } from './heap.js';
 import {
   BATCH_ENVELOPE_BYTES,
@@ -233,11 +234,14 @@ export class MemoryBus implements BusClient {
   private seq = 0;
   private waiters: (() => void)[] = [];
   private closed = false;
+  private readonly faults: BusFaultPlan;
 
   constructor(
     private readonly clock: SimClock,
     queues: MemoryQueueOptions[],
+    options: { faults?: BusFaults } = {},
   ) {
+    this.faults = new BusFaultPlan(options.faults);
     for (const q of queues) {
       this.queues.set(q.name, {
         options: {
@@ -265,6 +269,7 @@ export class MemoryBus implements BusClient {
     const queue = this.queue(queueName);
     return {
       sendMessages: async (messages) => {
+        this.fault('send', queueName);
         const list = isBatch(messages) ? [...messages.messages()] : toArray(messages as OutgoingMessage | OutgoingMessage[]);
         const sizes = list.map((m) => this.validate(queue, m));
         if (!isBatch(messages)) checkArrayFitsOneBatch(sizes);
@@ -273,6 +278,7 @@ export class MemoryBus implements BusClient {
       },
       createMessageBatch: async (options?: CreateMessageBatchOptions) => createMemoryBatch(queue.options, options),
       scheduleMessages: async (messages, at) => {
+        this.fault('schedule', queueName);
         const list = toArray(messages);
         const sizes = list.map((m) => this.validate(queue, m));
         const when = Math.max(at.getTime(), this.clock.nowMs());
@@ -292,6 +298,7 @@ export class MemoryBus implements BusClient {
     const deleteOnReceive = options.receiveMode === 'receiveAndDelete';
     return {
       receiveMessages: async (max) => {
+        this.fault('receive', queueName);
         this.tick(queue);
         const out: ReceivedMessage[] = [];
         while (out.length < max) {
@@ -309,22 +316,26 @@ export class MemoryBus implements BusClient {
       },
       peekMessages: async (max, peekOptions) => this.peek(entity, entity.index, max, peekOptions?.fromSequenceNumber),
       completeMessage: async (m) => {
+        this.fault('complete', queueName);
         this.remove(entity, this.locked(queue, entity, m));
         this.notify();
       },
       abandonMessage: async (m, props) => {
+        this.fault('abandon', queueName);
         const s = this.locked(queue, entity, m);
         if (props) s.message.applicationProperties = { ...s.message.applicationProperties, ...props };
         this.release(queue, entity, s);
         this.notify();
       },
       deadLetterMessage: async (m, opts) => {
+        this.fault('deadLetter', queueName);
         if (deadLetter) throw new BusError('InvalidOperation', 'A dead-lettered message cannot be dead-lettered again.');
         const s = this.locked(queue, entity, m);
         this.deadLetterFromOptions(queue, s, opts);
         this.notify();
       },
       renewMessageLock: async (m) => {
+        this.fault('renewLock', queueName);
         const s = this.locked(queue, entity, m);
         s.lockedUntil = this.clock.nowMs() + queue.options.lockDurationMs;
         s.version += 1;
@@ -340,6 +351,7 @@ export class MemoryBus implements BusClient {
     if (!queue.options.requiresSession) {
       throw new BusError('InvalidOperation', `Queue '${queueName}' is not session-enabled.`);
     }
+    this.fault('acceptSession', queueName);
     this.tick(queue);
     const now = this.clock.nowMs();
     let session: SessionState | undefined;
@@ -377,6 +389,7 @@ export class MemoryBus implements BusClient {
     return {
       sessionId,
       receiveMessages: async (max) => {
+        this.fault('receive', queueName);
         guard();
         const out: ReceivedMessage[] = [];
         while (out.length < max) {
@@ -390,12 +403,14 @@ export class MemoryBus implements BusClient {
       },
       peekMessages: async (max, peekOptions) => this.peek(entity, held.index, max, peekOptions?.fromSequenceNumber),
       completeMessage: async (m) => {
+        this.fault('complete', queueName);
         const s = lockedHere(m);
         held.locked.delete(s);
         this.remove(entity, s);
         this.notify();
       },
       abandonMessage: async (m, props) => {
+        this.fault('abandon', queueName);
         const s = lockedHere(m);
         if (props) s.message.applicationProperties = { ...s.message.applicationProperties, ...props };
         held.locked.delete(s);
@@ -403,12 +418,14 @@ export class MemoryBus implements BusClient {
         this.notify();
       },
       deadLetterMessage: async (m, opts) => {
+        this.fault('deadLetter', queueName);
         const s = lockedHere(m);
         held.locked.delete(s);
         this.deadLetterFromOptions(queue, s, opts);
         this.notify();
       },
       renewSessionLock: async () => {
+        this.fault('renewLock', queueName);
         guard();
         const until = this.clock.nowMs() + queue.options.lockDurationMs;
         held.lock = { token, until };
@@ -436,6 +453,16 @@ export class MemoryBus implements BusClient {
         this.notify();
       },
     };
+  }
+
+  /** Replaces the injected throttling (chaos runs); `undefined` turns it off. */
+  setFaults(faults: BusFaults | undefined): void {
+    this.faults.set(faults);
+  }
+
+  /** Faults injected so far, by `code:operation` (e.g. `ServiceBusy:complete`). */
+  faultCounts(): Record<string, number> {
+    return this.faults.injected();
   }
 
   async close(): Promise<void> {
@@ -601,6 +628,10 @@ export class MemoryBus implements BusClient {
   }
 
   // ---- internals ----
+
+  private fault(operation: BusOperation, queue: string): void {
+    this.faults.check(operation, queue);
+  }
 
   private queue(name: string): QueueState {
     const q = this.queues.get(name);

@@ -52,6 +52,7 @@ export class SandboxFunctionsHost {
   private readonly instances: number;
   private firstInstance = 0;
   private handled = 0;
+  private readonly brokerErrors = new Map<string, number>();
 
   constructor(
     private readonly bus: MemoryBus,
@@ -94,6 +95,19 @@ export class SandboxFunctionsHost {
     return Object.fromEntries(this.invocations);
   }
 
+  /**
+   * Broker errors the host met outside the handlers (a receive or session accept that the bus
+   * refused, a session link that failed), by code: the real host logs them and polls again.
+   */
+  hostErrors(): Record<string, number> {
+    return Object.fromEntries(this.brokerErrors);
+  }
+
+  private noteError(error: unknown): void {
+    const code = typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : 'Error';
+    this.brokerErrors.set(code, (this.brokerErrors.get(code) ?? 0) + 1);
+  }
+
   private slotKey(fn: HostedFunction, instance: number): string {
     return `${fn.name}#${instance}`;
   }
@@ -104,18 +118,28 @@ export class SandboxFunctionsHost {
     let started = 0;
     while ((this.inFlight.get(key) ?? 0) < limit && this.bus.availableCount(fn.queue) > 0) {
       const receiver = this.bus.createReceiver(fn.queue);
-      const messages = await receiver.receiveMessages(this.options.concurrency.maxMessageBatchSize);
+      let messages: ReceivedMessage[];
+      try {
+        messages = await receiver.receiveMessages(this.options.concurrency.maxMessageBatchSize);
+      } catch (error) {
+        // A throttled receive: the host polls again on its next turn.
+        this.noteError(error);
+        await receiver.close().catch(() => undefined);
+        break;
+      }
       if (messages.length === 0) break;
       started += 1;
       this.hold(key, +1);
-      void this.options.scheduler.track(async () => {
-        try {
-          await this.invoke(fn, messages, receiver);
-        } finally {
-          this.hold(key, -1);
-          await receiver.close();
-        }
-      });
+      this.options.scheduler
+        .track(async () => {
+          try {
+            await this.invoke(fn, messages, receiver);
+          } finally {
+            this.hold(key, -1);
+            await receiver.close();
+          }
+        })
+        .catch((error: unknown) => this.noteError(error));
     }
     return started;
   }
@@ -128,10 +152,18 @@ export class SandboxFunctionsHost {
       let session;
       try {
         session = await this.bus.acceptNextSession(fn.queue);
-      } catch {
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== 'ServiceTimeout') this.noteError(error);
         break;
       }
-      const first = await session.receiveMessages(this.options.concurrency.maxMessageBatchSize);
+      let first: ReceivedMessage[];
+      try {
+        first = await session.receiveMessages(this.options.concurrency.maxMessageBatchSize);
+      } catch (error) {
+        this.noteError(error);
+        await session.close().catch(() => undefined);
+        break;
+      }
       if (first.length === 0) {
         await session.close();
         break;
@@ -139,19 +171,22 @@ export class SandboxFunctionsHost {
       started += 1;
       this.hold(key, +1);
       const held = session;
-      void this.options.scheduler.track(async () => {
-        try {
-          // The instance keeps the session while it has messages (sessionIdleTimeout), FIFO.
-          let messages = first;
-          while (messages.length > 0) {
-            await this.invoke(fn, messages, held);
-            messages = await held.receiveMessages(this.options.concurrency.maxMessageBatchSize);
+      this.options.scheduler
+        .track(async () => {
+          try {
+            // The instance keeps the session while it has messages (sessionIdleTimeout), FIFO.
+            let messages = first;
+            while (messages.length > 0) {
+              await this.invoke(fn, messages, held);
+              messages = await held.receiveMessages(this.options.concurrency.maxMessageBatchSize);
+            }
+          } finally {
+            this.hold(key, -1);
+            // Closing releases what is still locked; a failed close leaves it to the lock's expiry.
+            await held.close().catch(() => undefined);
           }
-        } finally {
-          this.hold(key, -1);
-          await held.close();
-        }
-      });
+        })
+        .catch((error: unknown) => this.noteError(error));
     }
     return started;
   }

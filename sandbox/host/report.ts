@@ -45,6 +45,8 @@ export interface ReportSources {
   workerRan: boolean;
   /** The makespan: sandbox time from the start to the end of the last work (not idle timers). */
   simulatedMs?: number;
+  /** HR lines the bus refused at send: reported with the dead letters, since they never entered a queue. */
+  refused?: readonly { line: number; eventId: string | undefined; code: string; message: string }[];
 }
 
 export async function buildReport(s: ReportSources): Promise<SandboxReport> {
@@ -73,6 +75,14 @@ export async function buildReport(s: ReportSources): Promise<SandboxReport> {
     description: m.deadLetterErrorDescription ?? '',
     body: m.body,
   }));
+  for (const r of s.refused ?? []) {
+    deadLetters.push({
+      queue: queueNames.hrEvents,
+      reason: r.code,
+      description: `HR event line ${r.line}${r.eventId ? ` (${r.eventId})` : ''} was refused by Service Bus when sent and never entered the pipeline: ${r.message.slice(0, 512)} Send it again within Service Bus's limits.`,
+      body: { line: r.line, ...(r.eventId ? { eventId: r.eventId } : {}) },
+    });
+  }
   const teamsMetrics = s.teams?.metrics() ?? { cmdlets: 0, writeCmdlets: 0, connects: 0 };
   const records = await s.records.list();
   return {

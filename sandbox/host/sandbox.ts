@@ -136,6 +136,8 @@ const SANDBOX_CLIENT_STATE = 'sandbox-client-state-0123456789abcdef';
 export class Sandbox {
   private eventsIn = 0;
   private tables: MemoryTableService | undefined;
+  /** HR lines Service Bus refused when the sandbox (as the HR producer) sent them. */
+  private readonly refused: RefusedInput[] = [];
 
   private constructor(
     readonly inputs: SandboxInputs,
@@ -311,10 +313,20 @@ export class Sandbox {
     }
   }
 
-  /** Puts HR event lines on hr-events, each at its occurredAt on the simulated clock. */
-  enqueueEvents(lines: string[]): void {
+  /**
+   * Puts HR event lines on hr-events, each at its occurredAt on the simulated clock. A line
+   * Service Bus refuses (over 256 KB, an id over 128 characters) never enters the pipeline: it
+   * is kept as a refused input and reported with the dead letters, naming the line.
+   */
+  async enqueueEvents(lines: string[]): Promise<void> {
+    const first = this.eventsIn;
     this.eventsIn += lines.length;
-    enqueueEvents(this.bus, this.clock, lines);
+    this.refused.push(...(await enqueueEvents(this.bus, this.clock, lines, first)));
+  }
+
+  /** HR lines refused at send, so far. */
+  refusedInputs(): readonly RefusedInput[] {
+    return this.refused;
   }
 
   /** Runs every Function and the worker until nothing is queued, in flight or scheduled. */
@@ -343,6 +355,7 @@ export class Sandbox {
       sent: this.sent,
       workerRan: this.worker !== undefined,
       simulatedMs: this.scheduler.lastWorkAt() - this.clock.startedAt,
+      refused: this.refused,
     });
   }
 
@@ -375,6 +388,11 @@ export class Sandbox {
     let reportedAt = 0;
     for (;;) {
       await this.settle();
+      const failure = this.scheduler.failures()[0];
+      if (failure) {
+        const reason = failure.error instanceof Error ? failure.error.message : String(failure.error);
+        throw new Error(`A sandbox timer (${failure.key}) failed: ${reason}`);
+      }
       if (this.options.onProgress && Date.now() - reportedAt > 250) {
         reportedAt = Date.now();
         this.options.onProgress({ handled: this.host.handledMessages(), queued: this.bus.availableCount(), simulatedMs: this.clock.nowMs() - this.clock.startedAt });
@@ -475,7 +493,7 @@ function webhookTransport(handler: ReturnType<typeof createGraphWebhookHandler>)
 export async function runSandbox(inputs: SandboxInputs, options: SandboxOptions & { keepState?: boolean } = {}): Promise<SandboxRun> {
   const sandbox = await Sandbox.start(inputs, options);
   try {
-    sandbox.enqueueEvents(inputs.eventLines);
+    await sandbox.enqueueEvents(inputs.eventLines);
     await sandbox.runUntilQuiet();
     const report = await sandbox.report();
     return { report, logLines: sandbox.logger.lines, ...(options.keepState ? { state: sandbox.exportState() } : {}) };
@@ -484,22 +502,39 @@ export async function runSandbox(inputs: SandboxInputs, options: SandboxOptions 
   }
 }
 
-function enqueueEvents(bus: MemoryBus, clock: SimClock, lines: string[]): void {
+/** An HR line the bus refused when it was sent: it never reached hr-events. */
+export interface RefusedInput {
+  /** 1-based, counted over every line this sandbox was given. */
+  line: number;
+  eventId: string | undefined;
+  code: string;
+  message: string;
+}
+
+async function enqueueEvents(bus: MemoryBus, clock: SimClock, lines: string[], before: number): Promise<RefusedInput[]> {
   const sender = bus.createSender(queueNames.hrEvents);
-  lines.forEach((line, index) => {
+  const refused: RefusedInput[] = [];
+  for (const [index, line] of lines.entries()) {
+    const number = before + index + 1;
     const parsed = safeJson(line) as { eventId?: unknown; occurredAt?: unknown } | undefined;
     const eventId = typeof parsed?.eventId === 'string' && parsed.eventId.trim() !== '' ? parsed.eventId : undefined;
     const message: OutgoingMessage = {
       body: parsed ?? line,
-      messageId: eventId ?? `events-line-${index + 1}`,
+      messageId: eventId ?? `events-line-${number}`,
       contentType: 'application/json',
-      applicationProperties: { 'dialtone-source-line': index + 1 },
+      applicationProperties: { 'dialtone-source-line': number },
       ...(eventId ? { correlationId: eventId } : {}),
     };
     const at = Date.parse(String(parsed?.occurredAt));
     // The HR timeline plays out on the simulated clock: each event arrives when it happened.
-    void sender.scheduleMessages(message, new Date(Number.isFinite(at) ? Math.max(at, clock.nowMs()) : clock.nowMs()));
-  });
+    try {
+      await sender.scheduleMessages(message, new Date(Number.isFinite(at) ? Math.max(at, clock.nowMs()) : clock.nowMs()));
+    } catch (error) {
+      const code = typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : 'SendFailed';
+      refused.push({ line: number, eventId: eventId?.slice(0, 128), code, message: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  return refused;
 }
 
 async function openStorage(

@@ -49,6 +49,7 @@ export async function startSandboxWorker(options: {
         maxSessionsPerTenant: 4,
         certificateReloadMs: 0,
         backoffMs: [50, 200],
+        busyBackoffMs: 100,
         ...options.tuning,
       },
       clock: options.clock,

@@ -58,6 +58,8 @@ export const teamsErrors = {
   operationNotFound: (cmdlet: string, id: string) => rest('NotFound', cmdlet, `Batch operation '${id}' was not found`),
   throttled: (cmdlet: string) => rest('TooManyRequests', cmdlet, 'Too many requests. Please retry after some time.'),
   unavailable: (cmdlet: string) => rest('ServiceUnavailable', cmdlet, 'Service is unavailable. Please try again'),
+  /** The tenant's concurrent-session limit (about 10 per tenant, FIELD-NOTES), worded as the field reports it. */
+  sessionBusy: (cmdlet: string) => rest('SessionBusy', cmdlet, 'The request could not be served: session availability is Busy.'),
   unauthorized: (cmdlet: string) =>
     new CmdletError({
       type: REST_EXCEPTION,

@@ -6,7 +6,7 @@ import { z } from 'zod';
  * run is repeatable. `phase: 'after'` runs the cmdlet first and then fails, which is how a real
  * session dies after Teams already applied a write.
  */
-export const faultKinds = ['throttle', 'unavailable', 'drop', 'hang', 'crash', 'unauthorized'] as const;
+export const faultKinds = ['throttle', 'busy', 'unavailable', 'drop', 'hang', 'crash', 'unauthorized'] as const;
 export type FaultKind = (typeof faultKinds)[number];
 
 export const FaultRuleSchema = z.looseObject({

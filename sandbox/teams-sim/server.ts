@@ -176,6 +176,8 @@ export class TeamsSimServer {
     switch (fault.kind) {
       case 'throttle':
         return respond({ ok: false, error: teamsErrors.throttled(cmdlet).hostError });
+      case 'busy':
+        return respond({ ok: false, error: teamsErrors.sessionBusy(cmdlet).hostError });
       case 'unavailable':
         return respond({ ok: false, error: teamsErrors.unavailable(cmdlet).hostError });
       case 'unauthorized':

@@ -27,7 +27,8 @@ export interface Classification {
 }
 
 const CONFLICT = /has already been assigned to another user|already assigned to another (user|target)|is already assigned/i;
-const THROTTLED = /throttl|too many requests|\b429\b|rate limit/i;
+// "session availability is Busy": the tenant's concurrent-session limit (FIELD-NOTES), throttling by another name.
+const THROTTLED = /throttl|too many requests|\b429\b|rate limit|session availability is busy/i;
 const UNAVAILABLE = /service is unavailable|service unavailable|\b50[234]\b|bad gateway|gateway timeout|temporarily unavailable|please try again/i;
 const UNAUTHORIZED = /unauthori[sz]ed|invalid credential|\b401\b|token (has )?expired|run connect-microsoftteams/i;
 const POLICY_NOT_FOUND = /cannot find policy|policy .*(was )?not found|policy not found|cannot get policy/i;

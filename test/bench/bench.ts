@@ -206,7 +206,7 @@ function strip(m: Measurement & { report: SandboxReport }): Measurement {
 
 async function phase(sandbox: Sandbox, lines: string[]): Promise<Phase> {
   const from = sandbox.clock.nowMs();
-  sandbox.enqueueEvents(lines);
+  await sandbox.enqueueEvents(lines);
   await sandbox.runUntilQuiet();
   const report = await sandbox.report();
   return { report, from, to: sandbox.clock.startedAt + report.metrics.simulatedMs };

@@ -115,7 +115,7 @@ describe('correlation and settlement through the sandbox bus', () => {
     const tenant = tenantWith([user(U1, 'carla@contoso.example', 'E1')]);
     const events = [hrEvent('e2', 'leaver', '2026-11-10T08:00:00Z', { employeeId: 'E1' })];
     const { report } = await played(inputs({ tenant, eventLines: events }), {}, async (sandbox) => {
-      sandbox.enqueueEvents([hrEvent('e1', 'joiner', '2026-11-02T08:00:00Z', { employeeId: 'E1', site: 'AMS', departmentId: 'DEPT001' })]);
+      await sandbox.enqueueEvents([hrEvent('e1', 'joiner', '2026-11-02T08:00:00Z', { employeeId: 'E1', site: 'AMS', departmentId: 'DEPT001' })]);
       await sandbox.runUntilQuiet();
     });
     expect(report.deadLetters).toEqual([]);

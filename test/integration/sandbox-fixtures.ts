@@ -84,7 +84,7 @@ export async function played(
 ): Promise<{ report: SandboxReport; sandbox: Sandbox }> {
   const sandbox = await Sandbox.start(input, { storage: 'memory', teamsBackend, ...options });
   try {
-    sandbox.enqueueEvents(input.eventLines);
+    await sandbox.enqueueEvents(input.eventLines);
     await sandbox.runUntilQuiet();
     if (more) await more(sandbox);
     return { report: await sandbox.report(), sandbox };

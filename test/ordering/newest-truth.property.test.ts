@@ -115,10 +115,10 @@ async function play(built: Built, people: number) {
   const tenant = tenantWith(Array.from({ length: people }, (_, i) => user(idOf(i), upnOf(i), `E${i}`)), { directoryChanges: built.changes });
   const sandbox = await Sandbox.start(inputs({ tenant, eventLines: built.hrLines }), { storage: 'memory' });
   try {
-    sandbox.enqueueEvents(built.hrLines);
+    await sandbox.enqueueEvents(built.hrLines);
     await sandbox.runUntilQuiet();
     // Late arrivals and replays, after everything newer was applied.
-    sandbox.enqueueEvents(built.late);
+    await sandbox.enqueueEvents(built.late);
     const sender = sandbox.bus.createSender(queueNames.voiceCommands);
     for (const userId of built.replayCommandOf) {
       const first = sandbox.sent.find((s) => s.queue === queueNames.voiceCommands && (s.message.body as VoiceCommand).userId === userId);

@@ -108,6 +108,21 @@ describe('applying voice commands against the Teams simulator', () => {
     expect([result.status, result.attempts]).toEqual(['applied', 2]);
   });
 
+  it('retries a write refused with "session availability is Busy" instead of failing the person for good', async () => {
+    harness = await startHarness();
+    harness.sim.setFaults([{ kind: 'busy', cmdlet: 'Set-CsPhoneNumberAssignment', times: 1 }]);
+    const result = await harness.apply(command(1));
+    expect([result.status, result.attempts]).toEqual(['applied', 2]);
+    expect(harness.sim.tenant.user(userId(1))?.lineUri).toBe('tel:+31201234101');
+  });
+
+  it('reports a transient Throttled failure while every attempt meets "session availability is Busy"', async () => {
+    harness = await startHarness();
+    harness.sim.setFaults([{ kind: 'busy', cmdlet: 'Get-CsOnlineUser' }]);
+    const result = await harness.apply(command(1));
+    expect([result.status, result.error?.class, result.error?.code]).toEqual(['failed', 'transient', 'Throttled']);
+  });
+
   it('reports a transient failure after the bounded attempts', async () => {
     harness = await startHarness();
     harness.sim.setFaults([{ kind: 'unavailable', cmdlet: 'Get-CsOnlineUser' }]);

@@ -35,6 +35,17 @@ describe('classifyCmdletError', () => {
     });
   });
 
+  it('treats "session availability is Busy" (the tenant session limit) as transient throttling, not a permanent failure', () => {
+    expect(
+      classifyCmdletError({
+        type: restException,
+        message: 'Connecting to the tenant failed: session availability is Busy.',
+        cmdlet: 'Connect-MicrosoftTeams',
+        fullyQualifiedErrorId: 'SessionBusy,Connect-MicrosoftTeams',
+      }),
+    ).toMatchObject({ class: 'transient', code: 'Throttled', reconnect: false, replaceSession: false });
+  });
+
   it('treats a 429 status as throttling', () => {
     expect(classifyCmdletError({ message: 'Response status code does not indicate success: 429' }).code).toBe('Throttled');
   });

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { BusError } from './bus-error.js';
+
+/**
+ * Service Bus throttling for chaos runs, seeded. What the in-memory bus raises is what the
+ * application sees from @azure/service-bus after the SDK's own retries gave up:
+ * - `ServiceBusy` (the namespace is throttled: `com.microsoft:server-busy`, retryable), on any
+ *   broker operation;
+ * - `QuotaExceeded` (the entity is full: `amqp:resource-limit-exceeded`, not retryable by the
+ *   SDK, but it clears once consumers drain the queue), on sends.
+ * A failed operation changes nothing on the broker, as a throttled request is not applied.
+ */
+export const busOperations = ['send', 'schedule', 'receive', 'acceptSession', 'complete', 'abandon', 'deadLetter', 'renewLock'] as const;
+export type BusOperation = (typeof busOperations)[number];
+
+export const BusFaultRuleSchema = z.object({
+  code: z.enum(['ServiceBusy', 'QuotaExceeded']),
+  /** Which operations the rule hits (default: every one the code can happen on). */
+  operations: z.array(z.enum(busOperations)).min(1).optional(),
+  /** Only this queue (default: all). */
+  queue: z.string().min(1).optional(),
+  /** Chance that a matching operation fails, from the seeded generator (default 1). */
+  probability: z.number().min(0).max(1).optional(),
+  /** Fail only the next N matching operations. */
+  times: z.number().int().positive().optional(),
+});
+export type BusFaultRule = z.infer<typeof BusFaultRuleSchema>;
+
+export interface BusFaults {
+  rules: BusFaultRule[];
+  seed?: number;
+}
+
+/** QuotaExceeded is raised by the broker for sends only. */
+const QUOTA_OPERATIONS: readonly BusOperation[] = ['send', 'schedule'];
+
+export class BusFaultPlan {
+  private rules: { rule: BusFaultRule; remaining: number }[] = [];
+  private random: () => number = () => 0;
+  private readonly counts = new Map<string, number>();
+
+  constructor(faults?: BusFaults) {
+    this.set(faults);
+  }
+
+  set(faults: BusFaults | undefined): void {
+    this.rules = (faults?.rules ?? []).map((r) => {
+      const rule = BusFaultRuleSchema.parse(r);
+      return { rule, remaining: rule.times ?? Number.POSITIVE_INFINITY };
+    });
+    this.random = mulberry32(faults?.seed ?? 1);
+  }
+
+  /** Throws the injected error when a rule fires for this operation on this queue. */
+  check(operation: BusOperation, queue: string): void {
+    for (const entry of this.rules) {
+      const { rule } = entry;
+      if (entry.remaining <= 0) continue;
+      if (rule.queue !== undefined && rule.queue !== queue) continue;
+      const applies = rule.operations ?? (rule.code === 'QuotaExceeded' ? QUOTA_OPERATIONS : busOperations);
+      if (!applies.includes(operation)) continue;
+      if (rule.code === 'QuotaExceeded' && !QUOTA_OPERATIONS.includes(operation)) continue;
+      if ((rule.probability ?? 1) < 1 && this.random() >= (rule.probability ?? 1)) continue;
+      entry.remaining -= 1;
+      const key = `${rule.code}:${operation}`;
+      this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+      throw rule.code === 'ServiceBusy'
+        ? new BusError(
+            'ServiceBusy',
+            `The request was terminated because the entity is being throttled. Error code : 50009. Please wait 2 seconds and try again. (${queue}, ${operation})`,
+          )
+        : new BusError(
+            'QuotaExceeded',
+            `The maximum entity size has been reached or exceeded for Queue: '${queue}'. Size of entity in bytes exceeds the queue's MaxSizeInMegabytes.`,
+          );
+    }
+  }
+
+  /** Injected faults so far, by `code:operation`. */
+  injected(): Record<string, number> {
+    return Object.fromEntries([...this.counts].sort(([a], [b]) => a.localeCompare(b)));
+  }
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
