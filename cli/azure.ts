@@ -14,6 +14,9 @@ import type { ProvisioningRecords } from '../shared/ports/provisioning-records.j
 import type { DoctorProbes } from '../shared/usecases/doctor.js';
 import type { PlanDeps } from '../shared/usecases/plan-voice.js';
 import { createGraphTeamsAdmin } from '../shared/adapters/graph-teams-admin.js';
+import { createTableTenantRegistry } from '../shared/adapters/entity-tenant-registry.js';
+import { implicitTenant } from '../shared/domain/tenants.js';
+import type { TenantsBackend } from './commands/tenants.js';
 import { realDoctorProbes } from './doctor-probes.js';
 
 /**
@@ -55,6 +58,15 @@ export async function realInventory(command = 'dialtone numbers'): Promise<Numbe
 
 export async function realRecords(command = 'dialtone status'): Promise<ProvisioningRecords> {
   return createTableProvisioningRecords(tableOptions(command));
+}
+
+/** The tenant registry (Table Storage `tenants`) and the tenant the deployment's settings name. */
+export async function realTenants(): Promise<TenantsBackend> {
+  const settings = loadOperatorSettings();
+  return {
+    registry: createTableTenantRegistry(tableOptions('dialtone tenants')),
+    implicit: implicitTenant({ tenantId: settings.tenantId, applicationId: settings.applicationId, certificateName: settings.certificateName, voicePolicy: settings.policyPath }),
+  };
 }
 
 /** Entra ID through Graph, for the person resolver and `plan`. */

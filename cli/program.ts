@@ -14,6 +14,7 @@ import { planCommand } from './commands/plan.js';
 import { policyCommand } from './commands/policy.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { statusCommand } from './commands/status.js';
+import { tenantsCommand, type TenantsBackend } from './commands/tenants.js';
 import { CliContext } from './context.js';
 import { describeFailure } from './errors.js';
 import type { CliIo } from './io.js';
@@ -35,6 +36,8 @@ export interface ProgramDeps {
   plan?: () => Promise<PlanDeps>;
   /** What `dialtone doctor` checks; by default the real deployment named by the settings. */
   doctor?: () => Promise<DoctorProbes>;
+  /** The tenant registry and the implicit tenant; by default Table Storage and the settings. */
+  tenants?: () => Promise<TenantsBackend>;
   /** The real clock (tests pin it). */
   now?: () => Date;
   /** Whether standard input is a terminal (tests pin it). */
@@ -48,6 +51,7 @@ export interface Backends {
   records(): Promise<ProvisioningRecords>;
   plan(): Promise<PlanDeps>;
   doctor(): Promise<DoctorProbes>;
+  tenants(): Promise<TenantsBackend>;
   /** The one person resolver: UPN, object id, employee id or mail. */
   person(who: string): Promise<Person>;
   /** All people a name could mean (none is not an error). */
@@ -121,6 +125,7 @@ export function buildProgram(io: CliIo, deps: ProgramDeps = {}): Command {
       if (s) return (await import('./sandbox-deps.js')).sandboxProbes(s, (await s.runInputs()) ? await world(s) : undefined);
       return (deps.doctor ?? (async () => (await azure()).realProbes()))();
     },
+    tenants: async () => local()?.tenants() ?? (deps.tenants ?? (async () => (await azure()).realTenants()))(),
     person: (who) => resolvePerson(who, sources()),
     people: (who) => findPeople(who, sources()),
     cleanup: async () => {
@@ -148,6 +153,7 @@ export function buildProgram(io: CliIo, deps: ProgramDeps = {}): Command {
   program.addCommand(planCommand(ctx, backends));
   program.addCommand(doctorCommand(ctx, backends));
   program.addCommand(policyCommand(ctx, backends));
+  program.addCommand(tenantsCommand(ctx, backends));
   program.addCommand(completionCommand(program, io));
   program.addHelpText(
     'after',

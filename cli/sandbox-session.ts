@@ -7,6 +7,7 @@ import type { ProvisioningRecords } from '../shared/ports/provisioning-records.j
 import { MemoryBus } from '../sandbox/bus/memory-bus.js';
 import { SimClock } from '../sandbox/clock.js';
 import { readSandboxState, writeSandboxState, type SandboxState } from '../sandbox/host/state.js';
+import type { TenantsBackend } from './commands/tenants.js';
 import { UsageError } from './errors.js';
 
 /**
@@ -105,13 +106,27 @@ export class SandboxSession {
     return createMemoryProvisioningRecords({ service: await this.service() });
   }
 
+  /**
+   * The tenant registry kept in the sandbox's tables, and the implicit tenant: the run's (first)
+   * tenant file, which owns everything written without a tenantId.
+   */
+  async tenants(): Promise<TenantsBackend> {
+    const { createMemoryTenantRegistry } = await import('../shared/adapters/entity-tenant-registry.js');
+    const { implicitTenant } = await import('../shared/domain/tenants.js');
+    const first = (await this.runInputs())?.tenants[0] as { tenantId?: unknown } | undefined;
+    return {
+      registry: createMemoryTenantRegistry(await this.service()),
+      implicit: implicitTenant({ tenantId: typeof first?.tenantId === 'string' ? first.tenantId : undefined }),
+    };
+  }
+
   /** Writes back what the command changed (the queues and the tables it opened). */
   async save(): Promise<void> {
     if (!this.state || (!this.bus && !this.tables)) return;
     await writeSandboxState(this.dir, {
       ...this.state,
       ...(this.bus ? { bus: this.bus.snapshot() } : {}),
-      ...(this.tables ? { tables: this.tables.snapshot() } : {}),
+      ...(this.tables ? { tables: this.tables.snapshotForStorage() } : {}),
     });
   }
 }

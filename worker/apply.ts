@@ -19,6 +19,7 @@ import { realTimers, sleep, type Timers } from './timers.js';
 
 export interface ApplyDeps {
   sessions: SessionProvider;
+  /** The default tenant: a command without tenantId is applied in it. */
   tenantId: string;
   clock: Clock;
   logger: Logger;
@@ -68,7 +69,8 @@ export async function applyVoiceCommand(command: VoiceCommand, deps: ApplyDeps):
     deps.signal?.addEventListener('abort', abort, { once: true });
     try {
       if (deps.signal?.aborted) throw aborted('before the attempt started');
-      lease = await deps.sessions.acquire(deps.tenantId);
+      // Sessions are per tenant: a command only ever runs in a session connected to its own tenant.
+      lease = await deps.sessions.acquire((command.tenantId ?? deps.tenantId).toLowerCase());
       if (deps.signal?.aborted) abort();
       outcome = await attempt(command, lease.session, deps, steps, log);
     } catch (error) {

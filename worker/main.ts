@@ -15,7 +15,7 @@ import { startAzureMonitor } from '../shared/telemetry/azure-monitor.js';
 import { hostname } from 'node:os';
 import { createEntitySessionSlots } from '../shared/adapters/entity-session-slots.js';
 import { azureEntityTable, createTableClient } from '../shared/adapters/table-client.js';
-import { certificateSource, pwshCommand } from './host-setup.js';
+import { certificateSource, pwshCommand, registryTenants } from './host-setup.js';
 import { createWorker } from './worker.js';
 
 async function main(): Promise<number> {
@@ -34,9 +34,11 @@ async function main(): Promise<number> {
   const bus: BusClient = new ServiceBusClient(settings.serviceBusNamespace, credential);
   let worker;
   try {
+    const tenants = await registryTenants(settings, credential, logger);
     worker = await createWorker({
       bus,
       certificates: certificateSource(settings, credential, logger),
+      tenants,
       pwsh: pwshCommand(settings),
       settings: {
         tenantId: settings.tenantId,

@@ -14,6 +14,11 @@ export interface PoolOptions {
   credentials(tenantId: string): Promise<Credentials>;
   maxSessions: number;
   maxSessionsPerTenant: number;
+  /**
+   * A tenant's own session limit (the registry's `sessionLimit`), below maxSessionsPerTenant; it is
+   * also the tenant's limit in the shared slots. Undefined = maxSessionsPerTenant (and the slots' limit).
+   */
+  sessionLimit?: (tenantId: string) => number | undefined;
   idleTimeoutMs: number;
   maxSessionAgeMs: number;
   connectTimeoutMs: number;
@@ -97,7 +102,7 @@ export class SessionPool implements SessionProvider {
       if (this.draining) throw shuttingDown();
       const idle = this.takeIdle(tenantId);
       if (idle) return this.lease(idle);
-      if (this.tenantLive(tenantId) < this.options.maxSessionsPerTenant) {
+      if (this.tenantLive(tenantId) < this.tenantLimit(tenantId)) {
         if (this.liveCount() < this.options.maxSessions) {
           const spawning = this.spawn(tenantId);
           this.spawning.add(spawning);
@@ -120,9 +125,10 @@ export class SessionPool implements SessionProvider {
     }
   }
 
-  /** New sessions get new credentials; the current ones retire after their command. */
-  retireAll(reason: string): void {
+  /** New sessions get new credentials; the current ones (of one tenant, when given) retire after their command. */
+  retireAll(reason: string, tenantId?: string): void {
     for (const entry of [...this.entries]) {
+      if (tenantId !== undefined && entry.tenantId !== tenantId) continue;
       entry.retire = true;
       if (!entry.busy) this.close(entry, reason);
     }
@@ -188,7 +194,7 @@ export class SessionPool implements SessionProvider {
       if (this.options.slots) {
         this.askingForSlot += 1;
         try {
-          slot = await this.options.slots.tryAcquire(tenantId, this.options.holderId ?? 'worker');
+          slot = await this.options.slots.tryAcquire(tenantId, this.options.holderId ?? 'worker', this.options.sessionLimit?.(tenantId));
         } finally {
           this.askingForSlot -= 1;
         }
@@ -336,6 +342,11 @@ export class SessionPool implements SessionProvider {
     let starting = 0;
     for (const n of this.starting.values()) starting += n;
     return this.entries.size + starting + this.closing.size;
+  }
+
+  private tenantLimit(tenantId: string): number {
+    const own = this.options.sessionLimit?.(tenantId);
+    return own === undefined ? this.options.maxSessionsPerTenant : Math.min(own, this.options.maxSessionsPerTenant);
   }
 
   private tenantLive(tenantId: string): number {

@@ -10,6 +10,7 @@ import { CertificateProvider } from './certificate-provider.js';
 import { VoiceCommandConsumer, type ConsumerStats } from './consumer.js';
 import { SessionPool, type PoolStats } from './pool.js';
 import type { PwshCommand } from './pwsh-process.js';
+import { startTenantCredentials, type WorkerTenant } from './tenant-credentials.js';
 import { realTimers, type Timers } from './timers.js';
 import { startWorkerHeartbeat } from './worker-telemetry.js';
 
@@ -36,9 +37,18 @@ export interface WorkerTuning {
   commandsQueue?: string;
 }
 
+export type { WorkerTenant } from './tenant-credentials.js';
+
 export interface WorkerDeps {
   bus: BusClient;
+  /** The default tenant's certificate (settings.tenantId / applicationId): the worker refuses to start without it. */
   certificates: CertificateSource;
+  /**
+   * The registry's tenants. Each connects with its own app and certificate; a tenant whose
+   * certificate is refused does not stop the worker: its commands fail CertificateInvalid (the
+   * certificate is loaded again, at most once a minute, when its next command comes).
+   */
+  tenants?: WorkerTenant[];
   pwsh: PwshCommand;
   settings: WorkerTuning;
   clock: Clock;
@@ -80,12 +90,25 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     onRotate: () => rotation.pool?.retireAll('certificate rotated'),
   });
   await certificates.start();
+  const tenants = await startTenantCredentials({
+    tenants: (deps.tenants ?? []).filter((t) => t.tenantId.toLowerCase() !== s.tenantId.toLowerCase()),
+    clock: deps.clock,
+    logger: deps.logger,
+    timers,
+    reloadIntervalMs: s.certificateReloadMs ?? 60 * 60_000,
+    onRotate: (tenantId) => rotation.pool?.retireAll('certificate rotated', tenantId),
+  });
   const pool = new SessionPool({
     command: deps.pwsh,
+    // Keyed by the session's tenant only: a session of tenant A is connected with A's app and certificate, never another's.
     credentials: async (tenantId) => {
-      const { pfxBase64, password } = certificates.current();
-      return { applicationId: s.applicationId, tenantId, certificate: { pfxBase64, password } };
+      if (tenantId === s.tenantId.toLowerCase() || tenantId === s.tenantId) {
+        const { pfxBase64, password } = certificates.current();
+        return { applicationId: s.applicationId, tenantId, certificate: { pfxBase64, password } };
+      }
+      return tenants.credentials(tenantId);
     },
+    sessionLimit: (tenantId) => tenants.sessionLimit(tenantId),
     maxSessions: s.maxSessions ?? 8,
     maxSessionsPerTenant: Math.min(s.maxSessionsPerTenant ?? 4, s.maxSessions ?? 8),
     idleTimeoutMs: s.idleTimeoutMs ?? 600_000,
@@ -137,7 +160,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
           certificateNotAfter: () => certificates.current().notAfter,
         });
       }
-      deps.logger.info('worker started', { tenantId: s.tenantId, concurrentSessions: s.concurrentSessions ?? 4 });
+      deps.logger.info('worker started', { tenantId: s.tenantId, tenants: 1 + (deps.tenants?.length ?? 0), concurrentSessions: s.concurrentSessions ?? 4 });
     },
     stop: () => {
       stopped ??= (async () => {
@@ -145,6 +168,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
         const graceMs = s.shutdownGraceMs ?? 60_000;
         await consumer.stop(graceMs, () => sessions.drain(0));
         certificates.stop();
+        tenants.stop();
         await sessions.drain(0);
         deps.logger.info('worker stopped', { ...consumer.stats() });
       })();
@@ -154,3 +178,4 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     stats: () => ({ pool: sessions.stats(), consumer: consumer.stats() }),
   };
 }
+

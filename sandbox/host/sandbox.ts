@@ -363,10 +363,10 @@ export class Sandbox {
   exportState(): SandboxState {
     if (!this.tables) throw new Error('the sandbox state can only be kept with in-memory storage');
     return {
-      version: 1,
       clock: { startedAt: this.clock.startedAt, now: this.clock.nowMs() },
       bus: this.bus.snapshot(),
-      tables: this.tables.snapshot(),
+      // Partitions the run did not write keep their chunk files (sandbox/host/state.ts).
+      tables: this.tables.snapshotForStorage(),
       teams: this.teams?.tenant.exportState(),
       eventsIn: this.eventsIn,
     };

@@ -4,7 +4,7 @@ import { DialtoneError } from '../domain/errors.js';
 import { DesiredVoiceStateSchema } from '../domain/voice-state.js';
 import type { Lifecycle } from '../domain/ordering.js';
 import type { ProvisioningHistoryEntry, ProvisioningRecord, ProvisioningRecords } from '../ports/provisioning-records.js';
-import { type EntityTable, escapeKey, isEntityConflict, type Props, type Row } from './table-client.js';
+import { type EntityTable, escapeKey, isEntityConflict, type Props, type Row } from './entity-table.js';
 
 /**
  * Provisioning records, one row per user: PK <user id> (escaped), RK `record`.
@@ -38,6 +38,7 @@ const HistoryEntrySchema = z.object({
 
 const RowSchema = z.object({
   userId: z.string(),
+  tenantId: z.string().optional(),
   userPrincipalName: z.string(),
   lastApplied: z.string().optional(),
   lastAppliedAt: z.string().optional(),
@@ -83,6 +84,7 @@ export function fromRow(row: Row): ProvisioningRecord {
   for (let i = 0; i < p.historyChunks; i++) historyText += String(row.props[`history${i}`] ?? '');
   return {
     userId: p.userId,
+    ...(p.tenantId !== undefined ? { tenantId: p.tenantId } : {}),
     userPrincipalName: p.userPrincipalName,
     lastApplied: p.lastApplied ? parseJson(DesiredVoiceStateSchema, p.lastApplied, `${p.userId}.lastApplied`) : null,
     lastAppliedAt: p.lastAppliedAt ?? null,
@@ -113,6 +115,7 @@ export function toProps(record: ProvisioningRecord): Props {
   for (let i = 0; i < history.length; i += CHUNK_CHARS) chunks.push(history.slice(i, i + CHUNK_CHARS));
   const props: Props = {
     userId: record.userId,
+    tenantId: record.tenantId ?? null,
     userPrincipalName: record.userPrincipalName,
     lastApplied: record.lastApplied ? JSON.stringify(record.lastApplied) : null,
     lastAppliedAt: record.lastAppliedAt,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { takeableSlots, type SlotState } from '../domain/session-slots.js';
 import type { Clock } from '../ports/clock.js';
 import type { SessionSlot, SessionSlots } from '../ports/session-slots.js';
-import { escapeKey, isEntityConflict, type EntityTable, type Row } from './table-client.js';
+import { escapeKey, isEntityConflict, type EntityTable, type Row } from './entity-table.js';
 
 /**
  * The tenant-wide session limit on Table Storage (or its in-memory twin).
@@ -41,12 +41,15 @@ export function createEntitySessionSlots(options: EntitySessionSlotsOptions): Se
   return {
     limit,
     leaseMs,
-    async tryAcquire(tenantId, holder) {
+    async tryAcquire(tenantId, holder, tenantLimit) {
       await ensure();
+      // The tenant's own limit (the registry's sessionLimit) when given: every worker asks with it.
+      const own = tenantLimit ?? limit;
+      if (!Number.isInteger(own) || own < 1) throw new Error(`session limit of tenant ${tenantId} must be a positive integer, got ${own}`);
       const pk = escapeKey(tenantId);
-      const rows = (await table.query({ partitionKey: pk, rowKeyFrom: 'slot-', rowKeyBefore: 'slot.' })).filter((r) => Number(r.rowKey.slice(5)) < limit);
+      const rows = (await table.query({ partitionKey: pk, rowKeyFrom: 'slot-', rowKeyBefore: 'slot.' })).filter((r) => Number(r.rowKey.slice(5)) < own);
       const now = clock.now();
-      for (const slot of takeableSlots(rows.map(stateOf), limit, now, spread++ % limit)) {
+      for (const slot of takeableSlots(rows.map(stateOf), own, now, spread++ % own)) {
         const lease = randomUUID();
         const props = { holder, lease, expiresAt: new Date(now.getTime() + leaseMs).toISOString() };
         const existing = rows.find((r) => r.rowKey === slotKey(slot));

@@ -137,6 +137,9 @@ const OperatorEnvSchema = z.object({
   DIALTONE_TABLES_CONNECTION_STRING: z.string().min(1).optional(),
   DIALTONE_KEYVAULT_URL: z.url().optional(),
   DIALTONE_CERT_NAME: z.string().min(1).optional(),
+  /** The tenant a single-tenant deployment serves (the worker's DIALTONE_TENANT_ID / DIALTONE_APP_ID). */
+  DIALTONE_TENANT_ID: z.uuid('must be the Entra tenant id (a GUID)').optional(),
+  DIALTONE_APP_ID: z.uuid('must be the app registration (client) id (a GUID)').optional(),
   DIALTONE_FUNCTION_PRINCIPAL_ID: z.uuid().optional(),
   DIALTONE_WORKER_PRINCIPAL_ID: z.uuid().optional(),
   DIALTONE_GRAPH_BASE_URL: z.url().default('https://graph.microsoft.com/v1.0'),
@@ -151,6 +154,8 @@ export interface OperatorSettings {
   tables: { endpoint: string } | { connectionString: string } | undefined;
   keyVaultUrl: string | undefined;
   certificateName: string | undefined;
+  tenantId: string | undefined;
+  applicationId: string | undefined;
   functionPrincipalId: string | undefined;
   workerPrincipalId: string | undefined;
   graphBaseUrl: string;
@@ -177,6 +182,8 @@ export function loadOperatorSettings(env: Record<string, string | undefined> = p
         : undefined,
     keyVaultUrl: e.DIALTONE_KEYVAULT_URL,
     certificateName: e.DIALTONE_CERT_NAME,
+    tenantId: e.DIALTONE_TENANT_ID,
+    applicationId: e.DIALTONE_APP_ID,
     functionPrincipalId: e.DIALTONE_FUNCTION_PRINCIPAL_ID,
     workerPrincipalId: e.DIALTONE_WORKER_PRINCIPAL_ID,
     graphBaseUrl: e.DIALTONE_GRAPH_BASE_URL,

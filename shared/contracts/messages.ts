@@ -14,6 +14,17 @@ import {
 export { queueNames } from './queues.js';
 
 const isoDateTime = z.iso.datetime({ offset: true });
+
+/**
+ * The tenant a message belongs to (docs/MULTI-TENANT.md): an Entra tenant id, lower-cased.
+ * Optional on every message: one without it belongs to the deployment's default tenant, so
+ * messages from before the registry (and single-tenant senders) keep working.
+ */
+export const MessageTenantIdSchema = z
+  .string()
+  .trim()
+  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be an Entra tenant id (a GUID)')
+  .transform((s) => s.toLowerCase());
 const attributeValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
 /** A person as stored by an earlier version (before HR_LIMITS): read without the bounds, never rejected. */
@@ -69,6 +80,8 @@ export type HrEventType = z.infer<typeof HrEventTypeSchema>;
 /** One line of the hr-events queue (contracts/hr-events.example.ndjson). */
 export const HrEventSchema = z.object({
   eventId: z.string().trim().min(1).max(100),
+  /** Which tenant the person is in; without it the event is routed by UPN domain or to the only tenant. */
+  tenantId: MessageTenantIdSchema.optional(),
   type: HrEventTypeSchema,
   occurredAt: isoDateTime,
   person: HrPersonSchema,
@@ -115,6 +128,7 @@ export const UserChangeSourceSchema = z.enum(['hr', 'graph', 'resync']);
 /** user-changes: session id = Entra object id. */
 export const UserChangeSchema = z.object({
   userId: z.string().min(1),
+  tenantId: MessageTenantIdSchema.optional(),
   source: UserChangeSourceSchema,
   /** HR event type, or `updated` / `deleted` for directory notifications. */
   changeType: z.enum(['joiner', 'mover', 'leaver', 'updated', 'deleted']),
@@ -138,6 +152,8 @@ export type CommandReason = z.infer<typeof CommandReasonSchema>;
 export const VoiceCommandSchema = z.object({
   commandId: z.string().min(1).max(128),
   userId: z.string().min(1),
+  /** The tenant whose Teams the worker connects to for this command (its app and certificate); none = the default tenant. */
+  tenantId: MessageTenantIdSchema.optional(),
   userPrincipalName: z.string().min(1),
   correlationId: z.string().min(1),
   eventId: z.string().min(1),
@@ -174,6 +190,7 @@ export type CmdletStep = z.infer<typeof CmdletStepSchema>;
 export const VoiceResultSchema = z.object({
   commandId: z.string().min(1),
   userId: z.string().min(1),
+  tenantId: MessageTenantIdSchema.optional(),
   userPrincipalName: z.string().min(1),
   correlationId: z.string().min(1),
   eventId: z.string().min(1),

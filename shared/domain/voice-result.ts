@@ -16,6 +16,7 @@ export function voiceResultFields(
   return {
     commandId: command.commandId,
     userId: command.userId,
+    ...(command.tenantId !== undefined ? { tenantId: command.tenantId } : {}),
     userPrincipalName: command.userPrincipalName,
     correlationId: command.correlationId,
     eventId: command.eventId,

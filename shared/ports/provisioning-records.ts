@@ -15,6 +15,8 @@ export interface ProvisioningHistoryEntry {
 /** What Dialtone knows about one user's provisioning. */
 export interface ProvisioningRecord {
   userId: string;
+  /** The tenant the person belongs to; absent on records from before the registry (the deployment's default tenant). */
+  tenantId?: string;
   userPrincipalName: string;
   /** Desired state last confirmed applied by the worker. */
   lastApplied: DesiredVoiceState | null;

@@ -14,10 +14,10 @@ export interface SessionSlot {
 }
 
 export interface SessionSlots {
-  /** Sessions the tenant allows at once, across all workers. */
+  /** Sessions a tenant allows at once, across all workers, unless tryAcquire is given the tenant's own. */
   readonly limit: number;
   /** How long a slot stays held without renewal. */
   readonly leaseMs: number;
   /** A free or expired slot of the tenant for `holder` (a worker's id), or undefined when all are held. */
-  tryAcquire(tenantId: string, holder: string): Promise<SessionSlot | undefined>;
+  tryAcquire(tenantId: string, holder: string, limit?: number): Promise<SessionSlot | undefined>;
 }

@@ -1,0 +1,90 @@
+/** `dialtone tenants …` on a kept sandbox: the registry, its bounds and the output/exit-code conventions. */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dialtone } from '../helpers/cli.js';
+
+const SANDBOX_TENANT = '8f0c2a53-5d0e-4c1b-9a57-2f1f0e6f0001';
+const FABRIKAM = '22222222-2222-4222-8222-222222222222';
+const APP = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
+
+let dir: string;
+let state: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'dialtone-tenants-'));
+  state = join(dir, 'state');
+  const run = await dialtone(['sandbox', 'run', '--tenant', 'sandbox/data/tenant.json', '--events', 'sandbox/data/hr-events.ndjson', '--numbers', 'sandbox/data/numbers.json', '--storage', 'memory', '--state', state, '-o', 'none']);
+  expect(run).toMatchObject({ code: 0, out: '' });
+}, 120_000);
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('dialtone tenants', () => {
+  it('lists the implicit tenant of a deployment with no registry', async () => {
+    const r = await dialtone(['tenants', 'list', '--sandbox', state, '-o', 'json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toEqual([expect.objectContaining({ tenantId: SANDBOX_TENANT, source: 'implicit' })]);
+  });
+
+  it('refuses to remove the implicit tenant', async () => {
+    const r = await dialtone(['tenants', 'remove', SANDBOX_TENANT, '--yes', '--sandbox', state]);
+    expect(r).toMatchObject({ code: 1, err: expect.stringContaining("is the deployment's own tenant") });
+  });
+
+  it('registers tenants, refuses a bad or overlapping one, and removes only a tenant that holds nobody', async () => {
+    const add = await dialtone(['tenants', 'add', '--tenant-id', SANDBOX_TENANT, '--name', 'Contoso', '--app-id', APP, '--cert-name', 'contoso-teams', '--pool', 'ams', '--pool', 'rtm', '--upn-domain', 'contoso.example', '--sandbox', state, '-o', 'json']);
+    expect(add.code).toBe(0);
+    expect(JSON.parse(add.out)).toMatchObject({ tenantId: SANDBOX_TENANT, pools: ['ams', 'rtm'], sessionLimit: 3 });
+
+    const bad = await dialtone(['tenants', 'add', '--tenant-id', 'fabrikam', '--name', 'Fabrikam', '--app-id', APP, '--cert-name', 'fabrikam-teams', '--sandbox', state]);
+    expect(bad).toMatchObject({ code: 2, err: expect.stringContaining('tenantId: must be the Entra tenant id (a GUID)') });
+
+    const missing = await dialtone(['tenants', 'add', '--tenant-id', FABRIKAM, '--name', 'Fabrikam', '--sandbox', state]);
+    expect(missing).toMatchObject({ code: 2, err: expect.stringMatching(/applicationId: .*certificateName: /) });
+
+    const limit = await dialtone(['tenants', 'add', '--tenant-id', FABRIKAM, '--name', 'Fabrikam', '--app-id', APP, '--cert-name', 'x', '--session-limit', '11', '--sandbox', state]);
+    expect(limit.code).toBe(2);
+
+    const overlap = await dialtone(['tenants', 'add', '--tenant-id', FABRIKAM, '--name', 'Fabrikam', '--app-id', APP, '--cert-name', 'fabrikam-teams', '--pool', 'ams', '--sandbox', state]);
+    expect(overlap).toMatchObject({ code: 2, err: expect.stringContaining(`pool ams already belongs to tenant ${SANDBOX_TENANT} (Contoso)`) });
+
+    const file = join(dir, 'fabrikam.json');
+    await writeFile(file, JSON.stringify({ tenantId: FABRIKAM, displayName: 'Fabrikam', applicationId: APP, certificateName: 'fabrikam-teams', pools: ['fab-ams'], upnDomains: ['fabrikam.example'] }));
+    expect((await dialtone(['tenants', 'add', '--file', file, '--session-limit', '2', '--sandbox', state, '-o', 'none'])).code).toBe(0);
+
+    const list = await dialtone(['tenants', 'list', '--sandbox', state, '-o', 'json']);
+    expect((JSON.parse(list.out) as { tenantId: string; sessionLimit: number; source: string }[]).map((t) => [t.tenantId, t.sessionLimit, t.source])).toEqual([
+      [SANDBOX_TENANT, 3, 'registry'],
+      [FABRIKAM, 2, 'registry'],
+    ]);
+
+    const table = await dialtone(['tenants', 'list', '--sandbox', state], {}, { env: { COLUMNS: '200' } });
+    expect(table.out).toMatch(/tenant id\s+name\s+app id/);
+    expect(table.out).toContain('fab-ams');
+
+    const show = await dialtone(['tenants', 'show', SANDBOX_TENANT, '--sandbox', state, '-o', 'json']);
+    const shown = JSON.parse(show.out) as { holds: { people: number; numbers: number } };
+    expect(shown.holds.people).toBeGreaterThan(0);
+    expect(shown.holds.numbers).toBeGreaterThan(0);
+
+    const noYes = await dialtone(['tenants', 'remove', SANDBOX_TENANT, '--sandbox', state]);
+    expect(noYes.code).toBe(2);
+    const refused = await dialtone(['tenants', 'remove', SANDBOX_TENANT, '--yes', '--sandbox', state]);
+    expect(refused).toMatchObject({ code: 1, err: expect.stringMatching(/still holds \d+ people with voice \(.*contoso\.example.*\) and \d+ numbers reserved or assigned in its pools/) });
+
+    const nothing = await dialtone(['tenants', 'update', FABRIKAM, '--sandbox', state]);
+    expect(nothing).toMatchObject({ code: 2, err: expect.stringContaining('nothing to change') });
+    const updated = await dialtone(['tenants', 'update', FABRIKAM, '--teams-backend', 'graph', '--sandbox', state, '-o', 'json']);
+    expect(JSON.parse(updated.out)).toMatchObject({ teamsBackend: 'graph', sessionLimit: 2, certificateName: 'fabrikam-teams' });
+
+    const removed = await dialtone(['tenants', 'remove', FABRIKAM, '--yes', '--sandbox', state, '-o', 'json']);
+    expect(removed.code).toBe(0);
+    expect(JSON.parse(removed.out)).toEqual({ removed: true, tenantId: FABRIKAM });
+    const after = await dialtone(['tenants', 'show', FABRIKAM, '--sandbox', state]);
+    expect(after.code).toBe(2);
+  });
+});

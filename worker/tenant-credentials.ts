@@ -1,0 +1,104 @@
+import { DialtoneError, toDialtoneError } from '../shared/domain/errors.js';
+import type { Clock } from '../shared/ports/clock.js';
+import type { Logger } from '../shared/ports/logger.js';
+import type { CertificateSource } from './certificate.js';
+import { CertificateProvider } from './certificate-provider.js';
+import type { Credentials } from './pwsh-process.js';
+import type { Timers } from './timers.js';
+
+/** A further tenant the worker serves (from the tenant registry), with its own app and certificate. */
+export interface WorkerTenant {
+  tenantId: string;
+  applicationId: string;
+  certificates: CertificateSource;
+  /** Teams sessions the tenant allows at once across all workers (the registry's sessionLimit). */
+  sessionLimit?: number;
+}
+
+export interface TenantCredentials {
+  /** The tenant's own app and certificate; throws ConfigInvalid (not served) or CertificateInvalid (refused). */
+  credentials(tenantId: string): Promise<Credentials>;
+  sessionLimit(tenantId: string): number | undefined;
+  stop(): void;
+}
+
+export interface TenantCredentialsOptions {
+  tenants: readonly WorkerTenant[];
+  clock: Clock;
+  logger: Logger;
+  timers: Timers;
+  reloadIntervalMs: number;
+  /** A tenant's certificate rotated: its sessions (and only its) retire. */
+  onRotate: (tenantId: string) => void;
+  /** How soon a refused certificate is loaded again, when its tenant's next command comes (default 60 s). */
+  retryRefusedMs?: number;
+}
+
+/**
+ * One CertificateProvider per registry tenant, started side by side. The answer for a tenant is
+ * made from that tenant's entry only, so a session of A can never be given B's app or certificate.
+ * A refused certificate is remembered with its reason (never the secret) and loaded again at most
+ * once a `retryRefusedMs`; the other tenants are not affected.
+ */
+export async function startTenantCredentials(options: TenantCredentialsOptions): Promise<TenantCredentials> {
+  interface Served {
+    tenant: WorkerTenant;
+    provider: CertificateProvider;
+    ok: boolean;
+    failure?: DialtoneError;
+    triedAt: number;
+    loading?: Promise<void>;
+  }
+  const { timers, logger } = options;
+  const retryMs = options.retryRefusedMs ?? 60_000;
+  const served = new Map<string, Served>();
+  const load = (entry: Served): Promise<void> =>
+    (entry.loading ??= entry.provider
+      .start()
+      .then(
+        () => {
+          entry.ok = true;
+          delete entry.failure;
+        },
+        (error: unknown) => {
+          entry.ok = false;
+          entry.failure = toDialtoneError(error);
+          logger.error("tenant certificate refused; this tenant's commands fail until it is fixed", { tenantId: entry.tenant.tenantId, code: entry.failure.code, reason: entry.failure.message });
+        },
+      )
+      .finally(() => {
+        entry.triedAt = timers.now();
+        delete entry.loading;
+      }));
+  for (const tenant of options.tenants) {
+    const tenantId = tenant.tenantId.toLowerCase();
+    if (served.has(tenantId)) throw new DialtoneError('ConfigInvalid', `tenant ${tenantId} is given twice`);
+    const provider = new CertificateProvider(tenant.certificates, {
+      clock: options.clock,
+      logger: logger.child({ tenantId }),
+      timers,
+      reloadIntervalMs: options.reloadIntervalMs,
+      onRotate: () => options.onRotate(tenantId),
+    });
+    served.set(tenantId, { tenant, provider, ok: false, triedAt: 0 });
+  }
+  await Promise.all([...served.values()].map(load));
+  return {
+    async credentials(tenantId) {
+      const entry = served.get(tenantId.toLowerCase());
+      if (!entry) {
+        throw new DialtoneError('ConfigInvalid', `tenant ${tenantId} is not served by this worker: register it (dialtone tenants add) and restart the worker`, { details: { tenantId } });
+      }
+      if (!entry.ok && timers.now() - entry.triedAt >= retryMs) await load(entry);
+      if (!entry.ok) {
+        throw new DialtoneError('CertificateInvalid', `tenant ${tenantId}: ${entry.failure?.message ?? 'its certificate is not loaded'}`, { details: { tenantId } });
+      }
+      const { pfxBase64, password } = entry.provider.current();
+      return { applicationId: entry.tenant.applicationId, tenantId: entry.tenant.tenantId.toLowerCase(), certificate: { pfxBase64, password } };
+    },
+    sessionLimit: (tenantId) => served.get(tenantId.toLowerCase())?.tenant.sessionLimit,
+    stop: () => {
+      for (const entry of served.values()) entry.provider.stop();
+    },
+  };
+}
