@@ -41,7 +41,7 @@ export async function sandboxWorld(session: SandboxSession): Promise<SandboxWorl
   const { tenant } = await tenantOf(session);
   const clock = await session.clock();
   const teamsTenant = new SimTenant(tenant, clock, clock.startedAt);
-  const kept = await session.teamsState();
+  const kept = (await session.teamsState()).teams;
   if (kept !== undefined) teamsTenant.importState(kept);
   const graph = await startGraphSimulator({ tenant, clock, startMs: clock.startedAt, teams: { tenant: teamsTenant } });
   graph.advanceTo(clock.now());
