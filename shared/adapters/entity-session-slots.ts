@@ -33,6 +33,9 @@ export function createEntitySessionSlots(options: EntitySessionSlotsOptions): Se
   if (!Number.isInteger(limit) || limit < 1) throw new Error(`session limit must be a positive integer, got ${limit}`);
   let ready: Promise<void> | undefined;
   const ensure = (): Promise<void> => (ready ??= table.ensure().catch((error: unknown) => {
+    // The Bicep creates the table and grants the worker Storage Table Data Contributor on that one
+    // table, which does not allow creating tables: a 403 here means "exists, use it".
+    if (httpStatusOf(error) === 403) return;
     ready = undefined;
     throw error;
   }));
@@ -101,4 +104,9 @@ export function createEntitySessionSlots(options: EntitySessionSlotsOptions): Se
       },
     };
   }
+}
+
+function httpStatusOf(error: unknown): number | undefined {
+  const status = (error as { statusCode?: unknown } | null)?.statusCode;
+  return typeof status === 'number' ? status : undefined;
 }
