@@ -1,5 +1,5 @@
 import { DefaultAzureCredential } from '@azure/identity';
-import { ServiceBusClient } from '@azure/service-bus';
+import { createServiceBusClient } from '../shared/adapters/service-bus-client.js';
 import { createFilePolicyCatalog } from '../shared/adapters/file-policy-catalog.js';
 import { createGraphDirectory } from '../shared/adapters/graph-directory.js';
 import { loadVoicePolicyFile } from '../shared/adapters/policy-file.js';
@@ -13,6 +13,7 @@ import type { NumberInventory } from '../shared/ports/number-inventory.js';
 import type { ProvisioningRecords } from '../shared/ports/provisioning-records.js';
 import type { DoctorProbes } from '../shared/usecases/doctor.js';
 import type { PlanDeps } from '../shared/usecases/plan-voice.js';
+import { createGraphTeamsAdmin } from '../shared/adapters/graph-teams-admin.js';
 import { createTableTenantRegistry } from '../shared/adapters/entity-tenant-registry.js';
 import { implicitTenant } from '../shared/domain/tenants.js';
 import type { TenantsBackend } from './commands/tenants.js';
@@ -33,9 +34,9 @@ export async function realProbes(): Promise<DoctorProbes> {
   }
   const credential = new DefaultAzureCredential();
   const tables = settings.tables;
-  const namespace = settings.serviceBusNamespace;
+  const serviceBus = settings.serviceBus;
   return realDoctorProbes(settings, credential, {
-    ...(namespace ? { bus: () => new ServiceBusClient(namespace, credential) } : {}),
+    ...(serviceBus ? { bus: () => createServiceBusClient(serviceBus, credential) } : {}),
     ...(tables
       ? { inventory: () => createTableNumberInventory('endpoint' in tables ? { endpoint: tables.endpoint, credential } : tables) }
       : {}),
@@ -44,8 +45,8 @@ export async function realProbes(): Promise<DoctorProbes> {
 
 export async function realBus(command = 'dialtone dlq'): Promise<BusClient> {
   const settings = loadOperatorSettings();
-  const namespace = required(settings.serviceBusNamespace, 'DIALTONE_SERVICEBUS_NAMESPACE', command);
-  return new ServiceBusClient(namespace, new DefaultAzureCredential());
+  const serviceBus = required(settings.serviceBus, 'DIALTONE_SERVICEBUS_NAMESPACE', command);
+  return createServiceBusClient(serviceBus, new DefaultAzureCredential());
 }
 
 function tableOptions(command: string) {
@@ -95,5 +96,7 @@ export async function realPlanDeps(): Promise<PlanDeps> {
     clock: systemClock,
     snapshotMaxAgeMs: 0,
     reservationTtlMs: 0,
+    // Teams' live state (and readiness), as the plan function reads it; needs TeamsUserConfiguration.Read.All.
+    teams: createGraphTeamsAdmin({ baseUrl: settings.graphBaseUrl, credential: new DefaultAzureCredential() }),
   };
 }

@@ -6,17 +6,55 @@ import type { CorrelationStrategy } from '../ports/directory.js';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
+const namespaceHost = z
+  .string()
+  .regex(/^[a-z0-9-]+\.servicebus\.windows\.net$/i, 'must be a namespace host name such as contoso-dialtone.servicebus.windows.net');
+
+/**
+ * A Service Bus connection string is accepted for the emulator only (compose.yaml): Azure is
+ * reached with the managed identity, so no SAS key of a real namespace is ever in a setting. The
+ * message never repeats the value (it holds a key).
+ */
+const emulatorConnectionString = z
+  .string()
+  .refine(
+    (v) => /(^|;)\s*UseDevelopmentEmulator\s*=\s*true\s*(;|$)/i.test(v) && /(^|;)\s*Endpoint\s*=\s*sb:\/\//i.test(v),
+    'must be the Service Bus emulator\'s connection string (Endpoint=sb://…;…;UseDevelopmentEmulator=true); in Azure use the namespace and the managed identity',
+  );
+
+/** Where Service Bus is: a namespace reached with the managed identity, or the local emulator. */
+export type ServiceBusTarget = { kind: 'namespace'; namespace: string } | { kind: 'emulator'; connectionString: string };
+
+/** One of the two settings, never both; the issue names `identity` (the Azure one) when neither is set. */
+function exactlyOneServiceBus(identity: string, connection: string) {
+  return (env: Record<string, unknown>, ctx: z.RefinementCtx): void => {
+    const has = (key: string) => env[key] !== undefined;
+    if (has(identity) && has(connection)) {
+      ctx.addIssue({ code: 'custom', path: [connection], message: `set either ${identity} (Azure, managed identity) or ${connection} (the local emulator), not both` });
+    } else if (!has(identity) && !has(connection)) {
+      ctx.addIssue({ code: 'custom', path: [identity], message: `is required (or ${connection}, the local emulator's connection string)` });
+    }
+  };
+}
+
+function serviceBusTarget(namespace: string | undefined, connectionString: string | undefined): ServiceBusTarget | undefined {
+  if (connectionString !== undefined) return { kind: 'emulator', connectionString };
+  return namespace !== undefined ? { kind: 'namespace', namespace } : undefined;
+}
+
 const FunctionEnvSchema = z
   .object({
-    ServiceBusConnection__fullyQualifiedNamespace: z
-      .string()
-      .regex(/^[a-z0-9-]+\.servicebus\.windows\.net$/i, 'must be a namespace host name such as contoso-dialtone.servicebus.windows.net'),
+    // The same two settings the Service Bus trigger reads for connection 'ServiceBusConnection'.
+    ServiceBusConnection__fullyQualifiedNamespace: namespaceHost.optional(),
+    ServiceBusConnection: emulatorConnectionString.optional(),
     AZURE_CLIENT_ID: z.string().uuid().optional(),
     DIALTONE_TABLES_ENDPOINT: z.url().optional(),
     DIALTONE_TABLES_CONNECTION_STRING: z.string().min(1).optional(),
     DIALTONE_POLICY_PATH: z.string().min(1).default('config/voice-policy.yaml'),
     DIALTONE_POLICY_CATALOG_PATH: z.string().min(1).default('config/policy-catalog.json'),
     DIALTONE_GRAPH_BASE_URL: z.url().default('https://graph.microsoft.com/v1.0'),
+    /** `simulator`: a fixed placeholder token for the Graph simulator of compose.yaml, never for Microsoft Graph. */
+    DIALTONE_GRAPH_CREDENTIAL: z.enum(['azure', 'simulator']).default('azure'),
     DIALTONE_CORRELATION_STRATEGIES: z
       .string()
       .default('userPrincipalName,employeeId,mail')
@@ -33,6 +71,7 @@ const FunctionEnvSchema = z
       .optional(),
     DIALTONE_GRAPH_CLIENT_STATE: z.string().min(16, 'must be at least 16 characters').max(128, 'must be at most 128 characters').optional(),
     DIALTONE_TEAMS_BACKEND: z.enum(['powershell', 'graph']).default('powershell'),
+    DIALTONE_TEAMS_READINESS: z.enum(['graph', 'off']).default('graph'),
     // Empty (the Bicep's value when no worker is deployed) means none.
     DIALTONE_GRAPH_FALLBACK_QUEUE: z.preprocess(
       (v) => (v === '' ? undefined : v),
@@ -50,10 +89,23 @@ const FunctionEnvSchema = z
   .refine((env) => env.DIALTONE_TABLES_ENDPOINT !== undefined || env.DIALTONE_TABLES_CONNECTION_STRING !== undefined, {
     message: 'set DIALTONE_TABLES_ENDPOINT (https://<account>.table.core.windows.net) or DIALTONE_TABLES_CONNECTION_STRING (local only)',
     path: ['DIALTONE_TABLES_ENDPOINT'],
+  })
+  .superRefine(exactlyOneServiceBus('ServiceBusConnection__fullyQualifiedNamespace', 'ServiceBusConnection'))
+  .superRefine((env, ctx) => {
+    // A token goes only where it is meant: Entra tokens over https to Graph, the placeholder to a plain-HTTP simulator.
+    const plainHttp = env.DIALTONE_GRAPH_BASE_URL.startsWith('http://');
+    if (env.DIALTONE_GRAPH_CREDENTIAL === 'simulator' && !plainHttp) {
+      ctx.addIssue({ code: 'custom', path: ['DIALTONE_GRAPH_CREDENTIAL'], message: 'simulator is only for a Graph simulator at an http:// DIALTONE_GRAPH_BASE_URL' });
+    }
+    if (env.DIALTONE_GRAPH_CREDENTIAL === 'azure' && plainHttp) {
+      ctx.addIssue({ code: 'custom', path: ['DIALTONE_GRAPH_BASE_URL'], message: 'must be https (an Entra token is never sent over plain HTTP; DIALTONE_GRAPH_CREDENTIAL=simulator for the local simulator)' });
+    }
   });
 
 export interface FunctionSettings {
-  serviceBusNamespace: string;
+  serviceBus: ServiceBusTarget;
+  /** `simulator`: Graph is the local simulator (compose.yaml), called with a placeholder token. */
+  graphCredential: 'azure' | 'simulator';
   managedIdentityClientId: string | undefined;
   tables: { endpoint: string } | { connectionString: string };
   policyPath: string;
@@ -71,6 +123,8 @@ export interface FunctionSettings {
   graphNotificationUrl: string | undefined;
   /** Who applies voice commands: the hybrid worker (powershell) or the graphVoice function. */
   teamsBackend: 'powershell' | 'graph';
+  /** `graph`: plan waits until Teams' user configuration lists PhoneSystem (either backend); `off`: it does not. */
+  teamsReadiness: 'graph' | 'off';
   /** graph backend: the hybrid worker's queue for the steps Graph cannot take; none = fail them. */
   graphFallbackQueue: string | undefined;
   /** graph backend: policy types to hand to PowerShell without trying Graph. */
@@ -90,6 +144,11 @@ export function teamsBackendSetting(env: Record<string, string | undefined> = pr
 }
 
 /** Formats zod issues as `SETTING: problem` so a start-up failure names the setting. */
+export { exactlyOneServiceBus, emulatorConnectionString, namespaceHost, serviceBusTarget };
+
+/** Every setting the function app reads (compose.yaml is checked against it). */
+export const functionSettingNames: readonly string[] = Object.keys(FunctionEnvSchema.shape);
+
 export function describeSettingsError(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(settings)'}: ${i.message}`).join('; ');
 }
@@ -102,7 +161,8 @@ export function loadFunctionSettings(env: Record<string, string | undefined> = p
   }
   const e = parsed.data;
   return {
-    serviceBusNamespace: e.ServiceBusConnection__fullyQualifiedNamespace,
+    serviceBus: serviceBusTarget(e.ServiceBusConnection__fullyQualifiedNamespace, e.ServiceBusConnection) as ServiceBusTarget,
+    graphCredential: e.DIALTONE_GRAPH_CREDENTIAL,
     managedIdentityClientId: e.AZURE_CLIENT_ID,
     tables: e.DIALTONE_TABLES_ENDPOINT
       ? { endpoint: e.DIALTONE_TABLES_ENDPOINT }
@@ -119,6 +179,7 @@ export function loadFunctionSettings(env: Record<string, string | undefined> = p
     graphClientState: e.DIALTONE_GRAPH_CLIENT_STATE,
     graphNotificationUrl: e.DIALTONE_GRAPH_NOTIFICATION_URL,
     teamsBackend: e.DIALTONE_TEAMS_BACKEND,
+    teamsReadiness: e.DIALTONE_TEAMS_READINESS,
     graphFallbackQueue: e.DIALTONE_GRAPH_FALLBACK_QUEUE,
     graphUnsupportedPolicyTypes: e.DIALTONE_GRAPH_UNSUPPORTED_POLICY_TYPES,
   };
@@ -127,10 +188,8 @@ export function loadFunctionSettings(env: Record<string, string | undefined> = p
 const OperatorEnvSchema = z.object({
   /** The graphNotifications function's URL: `dialtone tenant unlink` deletes the subscriptions that deliver to it. */
   DIALTONE_GRAPH_NOTIFICATION_URL: z.url().refine((u) => u.startsWith('https://'), 'must be the https URL of the graphNotifications function').optional(),
-  DIALTONE_SERVICEBUS_NAMESPACE: z
-    .string()
-    .regex(/^[a-z0-9-]+\.servicebus\.windows\.net$/i, 'must be a namespace host name such as contoso-dialtone.servicebus.windows.net')
-    .optional(),
+  DIALTONE_SERVICEBUS_NAMESPACE: namespaceHost.optional(),
+  DIALTONE_SERVICEBUS_CONNECTION_STRING: emulatorConnectionString.optional(),
   DIALTONE_TABLES_ENDPOINT: z.url().optional(),
   DIALTONE_TABLES_CONNECTION_STRING: z.string().min(1).optional(),
   DIALTONE_KEYVAULT_URL: z.url().optional(),
@@ -143,10 +202,16 @@ const OperatorEnvSchema = z.object({
   DIALTONE_GRAPH_BASE_URL: z.url().default('https://graph.microsoft.com/v1.0'),
   DIALTONE_POLICY_PATH: z.string().min(1).default('config/voice-policy.yaml'),
   DIALTONE_POLICY_CATALOG_PATH: z.string().min(1).default('config/policy-catalog.json'),
+  DIALTONE_TEAMS_BACKEND: z.enum(['powershell', 'graph']).default('powershell'),
+  DIALTONE_TEAMS_READINESS: z.enum(['graph', 'off']).default('graph'),
 });
 
+/** Every setting the operator CLI reads. */
+export const operatorSettingNames: readonly string[] = Object.keys(OperatorEnvSchema.shape);
+
 export interface OperatorSettings {
-  serviceBusNamespace: string | undefined;
+  /** Undefined when neither DIALTONE_SERVICEBUS_NAMESPACE nor DIALTONE_SERVICEBUS_CONNECTION_STRING is set. */
+  serviceBus: ServiceBusTarget | undefined;
   tables: { endpoint: string } | { connectionString: string } | undefined;
   keyVaultUrl: string | undefined;
   certificateName: string | undefined;
@@ -158,6 +223,9 @@ export interface OperatorSettings {
   graphNotificationUrl: string | undefined;
   policyPath: string;
   policyCatalogPath: string;
+  /** The deployment's backend, for the permissions `doctor` checks (the Function App's DIALTONE_TEAMS_BACKEND). */
+  teamsBackend: 'powershell' | 'graph';
+  teamsReadiness: 'graph' | 'off';
 }
 
 /** Settings of the `dialtone` CLI against a real deployment (signed in with `az login`). */
@@ -168,7 +236,7 @@ export function loadOperatorSettings(env: Record<string, string | undefined> = p
   }
   const e = parsed.data;
   return {
-    serviceBusNamespace: e.DIALTONE_SERVICEBUS_NAMESPACE,
+    serviceBus: serviceBusTarget(e.DIALTONE_SERVICEBUS_NAMESPACE, e.DIALTONE_SERVICEBUS_CONNECTION_STRING),
     tables: e.DIALTONE_TABLES_ENDPOINT
       ? { endpoint: e.DIALTONE_TABLES_ENDPOINT }
       : e.DIALTONE_TABLES_CONNECTION_STRING
@@ -184,6 +252,8 @@ export function loadOperatorSettings(env: Record<string, string | undefined> = p
     graphNotificationUrl: e.DIALTONE_GRAPH_NOTIFICATION_URL,
     policyPath: e.DIALTONE_POLICY_PATH,
     policyCatalogPath: e.DIALTONE_POLICY_CATALOG_PATH,
+    teamsBackend: e.DIALTONE_TEAMS_BACKEND,
+    teamsReadiness: e.DIALTONE_TEAMS_READINESS,
   };
 }
 
