@@ -23,7 +23,7 @@ export interface CorrelateDeps {
    * and is forwarded as before; with them an event is routed (its tenantId, its UPN domain, or the
    * only tenant) and one that cannot be placed is dead-lettered saying what to add.
    */
-  tenants?: readonly EffectiveTenant[];
+  tenants?: readonly EffectiveTenant[] | (() => Promise<readonly EffectiveTenant[]>);
 }
 
 /** hr-events → user-changes: find the one Entra ID user this HR event is about. */
@@ -31,9 +31,10 @@ export async function correlateEvent(event: HrEvent, correlationId: string, deps
   let tenantId = event.tenantId;
   let strategies = deps.strategies;
   if (deps.tenants) {
-    const routed = routeToTenant(event, deps.tenants);
+    const inForce = typeof deps.tenants === 'function' ? await deps.tenants() : deps.tenants;
+    const routed = routeToTenant(event, inForce);
     if (!routed.ok) return { outcome: { kind: 'permanent', code: 'InvalidMessage', message: `tenantId: ${routed.reason}` } };
-    const tenant = deps.tenants.find((t) => t.tenantId === routed.tenantId);
+    const tenant = inForce.find((t) => t.tenantId === routed.tenantId);
     // The implicit tenant of a single-tenant deployment is not named on messages: they stay as they were.
     if (tenant?.source === 'registry') tenantId = routed.tenantId;
     if (tenant?.correlationStrategies) strategies = tenant.correlationStrategies;
