@@ -129,7 +129,8 @@ function renderRow(cells: string[], widths: number[], numeric: boolean[], paint?
   return lines;
 }
 
-function tsvField(value: unknown): string {
+/** One tsv cell: the value's text with tabs and line breaks turned into spaces. */
+export function tsvField(value: unknown): string {
   return cellText(value).replace(/[\t\r\n]+/g, ' ');
 }
 

@@ -119,7 +119,7 @@ export class SandboxSession {
     await writeSandboxState(this.dir, {
       ...this.state,
       ...(this.bus ? { bus: this.bus.snapshot() } : {}),
-      ...(this.tables ? { tables: this.tables.snapshot() } : {}),
+      ...(this.tables ? { tables: this.tables.snapshotForStorage() } : {}),
     });
   }
 }

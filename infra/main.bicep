@@ -63,12 +63,13 @@ param correlationStrategies ('userPrincipalName' | 'employeeId' | 'mail')[] = [
 @minValue(1)
 param retryWindowMinutes int = 1440
 
-@description('Optional. Tables created for the number inventory, the provisioning records and the Graph resync state.')
+@description('Optional. Tables created for the number inventory, the provisioning records, the Graph resync state and the tenant-wide Teams session limit (sessionslots, the hybrid worker\'s).')
 param tableNames string[] = [
   'numbers'
   'numberhistory'
   'provisioning'
   'dialtonesync'
+  'sessionslots'
 ]
 
 @description('Optional. Days Log Analytics keeps logs.')
@@ -168,6 +169,24 @@ module storage 'modules/storage.bicep' = {
         principalId: functionIdentity.outputs.principalId
         principalType: 'ServicePrincipal'
         description: 'Function App: number inventory and provisioning records tables.'
+      }
+    ]
+  }
+}
+
+// The tenant-wide Teams session limit: every hybrid worker holds its sessions as leases in this one table.
+module sessionSlotsRoles 'modules/table-roles.bicep' = {
+  name: '${deployment().name}-roles-sessionslots'
+  dependsOn: [storage]
+  params: {
+    storageAccountName: names.storage
+    tableName: 'sessionslots'
+    roleAssignments: [
+      {
+        roleDefinitionName: 'Storage Table Data Contributor'
+        principalId: workerPrincipalId
+        principalType: 'ServicePrincipal'
+        description: 'Hybrid worker: session leases in the sessionslots table (the tenant-wide Teams session limit); no other table.'
       }
     ]
   }

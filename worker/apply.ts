@@ -33,10 +33,10 @@ export interface ApplyDeps {
   signal?: AbortSignal;
 }
 
-type Failure = { classification: Classification; message: string; cmdlet?: string; exceptionType?: string; owner?: string };
+export type Failure = { classification: Classification; message: string; cmdlet?: string; exceptionType?: string; owner?: string };
 type AttemptOutcome = { kind: 'done'; actual: ActualVoiceState; wrote: boolean } | { kind: 'failed'; failure: Failure; actual: ActualVoiceState | null };
 
-class CmdletFailure extends Error {
+export class CmdletFailure extends Error {
   constructor(readonly info: CmdletErrorInfo) {
     super(info.message);
   }
@@ -182,7 +182,8 @@ async function readActual(userId: string, session: TeamsSession, deps: ApplyDeps
   return normaliseActual(user, Array.isArray(rows) ? rows : rows === null ? [] : [rows]);
 }
 
-async function run(
+/** Runs one cmdlet (mapped onto the installed module), records it in `steps`, throws CmdletFailure on an error. */
+export async function run(
   session: TeamsSession,
   cmdlet: string,
   parameters: Record<string, unknown>,
@@ -220,7 +221,7 @@ function aborted(when: string): DialtoneError {
   return new DialtoneError('SessionBroken', `The attempt was aborted (the message lock was lost) ${when}.`, { transient: true });
 }
 
-function fromThrown(error: unknown): Failure {
+export function fromThrown(error: unknown): Failure {
   if (error instanceof CmdletFailure) {
     const classification = classifyCmdletError(error.info);
     return {

@@ -31,6 +31,12 @@ export interface ConsumerOptions {
   telemetry?: Telemetry;
   /** The worker's clock, for the finishedAt of a result it did not run. */
   now?: () => Date;
+  /**
+   * Loops that may wait for a new session at once (default: all). With many loops (the bulk
+   * path keeps hundreds of people in flight) only these few poll the broker; the others wait
+   * for a turn instead of each polling on its own.
+   */
+  acceptors?: number;
 }
 
 /** How many people's newest applied plan version one worker remembers. */
@@ -68,6 +74,8 @@ export class VoiceCommandConsumer {
   private readonly sender;
   /** Per person, the newest plan version this worker applied: an older command is not run. */
   private readonly newestApplied = new Map<string, number>();
+  private acceptTurns: number;
+  private readonly turnWaiters: (() => void)[] = [];
 
   constructor(private readonly options: ConsumerOptions) {
     this.timers = options.timers ?? realTimers;
@@ -75,6 +83,7 @@ export class VoiceCommandConsumer {
     this.resultsQueue = options.resultsQueue ?? queueNames.voiceResults;
     this.telemetry = options.telemetry ?? noopTelemetry;
     this.sender = options.bus.createSender(this.resultsQueue);
+    this.acceptTurns = Math.max(1, options.acceptors ?? options.concurrentSessions);
   }
 
   start(): void {
@@ -95,6 +104,7 @@ export class VoiceCommandConsumer {
    */
   async stop(graceMs: number, afterGrace?: () => Promise<void>): Promise<void> {
     this.stopping.abort();
+    for (const waiter of this.turnWaiters.splice(0)) waiter();
     const graceOver = new AbortController();
     const finished = Promise.all(this.loops).then(() => true);
     const timedOut = sleep(this.timers, graceMs, graceOver.signal).then(() => false);
@@ -113,13 +123,8 @@ export class VoiceCommandConsumer {
   private async loop(index: number): Promise<void> {
     const signal = this.stopping.signal;
     while (!signal.aborted) {
-      let receiver: BusSessionReceiver;
-      try {
-        receiver = await this.options.bus.acceptNextSession(this.commandsQueue, { maxAutoLockRenewalDurationInMs: 0 });
-      } catch (error) {
-        await this.onAcceptError(error, index, signal);
-        continue;
-      }
+      const receiver = await this.acceptWithTurn(index, signal);
+      if (receiver === undefined) continue;
       this.counters.sessions += 1;
       try {
         await this.drainSession(receiver, signal);
@@ -130,6 +135,36 @@ export class VoiceCommandConsumer {
         await receiver.close().catch(() => undefined);
       }
     }
+  }
+
+  /** Takes a turn, waits for a session while holding it (idle waits too), gives the turn back. */
+  private async acceptWithTurn(index: number, signal: AbortSignal): Promise<BusSessionReceiver | undefined> {
+    if (this.acceptTurns > 0) this.acceptTurns -= 1;
+    else {
+      await new Promise<void>((resolve) => this.turnWaiters.push(resolve));
+      if (signal.aborted) {
+        this.passTurn();
+        return undefined;
+      }
+    }
+    try {
+      while (!signal.aborted) {
+        try {
+          return await this.options.bus.acceptNextSession(this.commandsQueue, { maxAutoLockRenewalDurationInMs: 0 });
+        } catch (error) {
+          await this.onAcceptError(error, index, signal);
+        }
+      }
+      return undefined;
+    } finally {
+      this.passTurn();
+    }
+  }
+
+  private passTurn(): void {
+    const next = this.turnWaiters.shift();
+    if (next) next();
+    else this.acceptTurns += 1;
   }
 
   private async onAcceptError(error: unknown, index: number, signal: AbortSignal): Promise<void> {

@@ -45,6 +45,7 @@ async function main(): Promise<number> {
         applicationId: settings.applicationId,
         ...settings.pool,
         concurrentSessions: settings.concurrentSessions,
+        bulk: settings.bulk,
         maxDeliveryCount: settings.maxDeliveryCount,
         commandsQueue: settings.commandsQueue,
         shutdownGraceMs: settings.shutdownGraceMs,

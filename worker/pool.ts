@@ -5,7 +5,7 @@ import type { SessionSlot, SessionSlots } from '../shared/ports/session-slots.js
 import { supportedModuleVersions } from '../shared/teams/module-cmdlets.js';
 import { moduleVersionSupported } from './module-compat.js';
 import { PwshProcess, type Credentials, type PwshCommand } from './pwsh-process.js';
-import type { SessionLease, SessionProvider } from './session.js';
+import type { AcquireOptions, SessionLease, SessionProvider, TeamsSession } from './session.js';
 import { realTimers, type Timers } from './timers.js';
 
 export interface PoolOptions {
@@ -68,6 +68,10 @@ export class SessionPool implements SessionProvider {
   private readonly entries = new Set<Entry>();
   private readonly starting = new Map<string, number>();
   private waiters: (() => void)[] = [];
+  /** Waiters served first (AcquireOptions.priority). */
+  private priorityWaiters: (() => void)[] = [];
+  /** Cmdlets sent to a session and not answered yet, connects included. */
+  private callsInFlight = 0;
   private readonly counters = { peakBusy: 0, peakLive: 0, created: 0, replaced: 0, retired: 0, connects: 0 };
   private readonly closing = new Set<Promise<void>>();
   private readonly spawning = new Set<Promise<Entry | undefined>>();
@@ -97,7 +101,17 @@ export class SessionPool implements SessionProvider {
     return [...this.entries].map((e) => e.proc.pid).filter((pid): pid is number => pid !== undefined);
   }
 
-  async acquire(tenantId: string): Promise<SessionLease> {
+  /**
+   * Work this pool has under way in real time: cmdlets sent and not yet answered, and sessions
+   * starting (the sandbox's quiet check compares it with the cmdlets waiting on its clock).
+   */
+  pendingWork(): number {
+    let starting = 0;
+    for (const n of this.starting.values()) starting += n;
+    return this.callsInFlight + starting;
+  }
+
+  async acquire(tenantId: string, options: AcquireOptions = {}): Promise<SessionLease> {
     for (;;) {
       if (this.draining) throw shuttingDown();
       const idle = this.takeIdle(tenantId);
@@ -121,7 +135,7 @@ export class SessionPool implements SessionProvider {
           continue;
         }
       }
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
+      await new Promise<void>((resolve) => (options.priority ? this.priorityWaiters : this.waiters).push(resolve));
     }
   }
 
@@ -149,7 +163,7 @@ export class SessionPool implements SessionProvider {
     this.draining = true;
     this.timers.clearTimeout(this.reaper);
     this.timers.clearTimeout(this.renewer);
-    for (const waiter of this.waiters.splice(0)) waiter();
+    for (const waiter of [...this.priorityWaiters.splice(0), ...this.waiters.splice(0)]) waiter();
     const deadline = this.timers.now() + graceMs;
     while ([...this.entries].some((e) => e.busy) && this.timers.now() < deadline) {
       await new Promise<void>((resolve) => {
@@ -255,8 +269,22 @@ export class SessionPool implements SessionProvider {
       }
       this.wake();
     };
+    const proc = entry.proc;
+    const session: TeamsSession = {
+      get module() {
+        return proc.module;
+      },
+      call: async (cmdlet, parameters, callOptions) => {
+        this.callsInFlight += 1;
+        try {
+          return await proc.call(cmdlet, parameters, callOptions);
+        } finally {
+          this.callsInFlight -= 1;
+        }
+      },
+    };
     return {
-      session: entry.proc,
+      session,
       reconnect: async () => {
         const credentials = await this.options.credentials(entry.tenantId);
         this.counters.connects += 1;
@@ -360,7 +388,9 @@ export class SessionPool implements SessionProvider {
   }
 
   private wake(): void {
-    const waiters = this.waiters;
+    // Priority waiters resume first, so they take the free session before ordinary ones.
+    const waiters = [...this.priorityWaiters, ...this.waiters];
+    this.priorityWaiters = [];
     this.waiters = [];
     for (const waiter of waiters) waiter();
   }

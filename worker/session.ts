@@ -18,6 +18,14 @@ export interface SessionLease {
   discard(reason: string): void;
 }
 
+export interface AcquireOptions {
+  /**
+   * Served before ordinary waiters: the bulk path's shared reads, batch operations and polls,
+   * which many people wait on at once, go ahead of one person's write.
+   */
+  priority?: boolean;
+}
+
 export interface SessionProvider {
-  acquire(tenantId: string): Promise<SessionLease>;
+  acquire(tenantId: string, options?: AcquireOptions): Promise<SessionLease>;
 }

@@ -4,7 +4,8 @@ import type { Logger } from '../shared/ports/logger.js';
 import type { SessionSlots } from '../shared/ports/session-slots.js';
 import type { Telemetry } from '../shared/ports/telemetry.js';
 import { noopTelemetry } from '../shared/telemetry/noop.js';
-import { applyVoiceCommand } from './apply.js';
+import { applyVoiceCommand, type ApplyDeps } from './apply.js';
+import { BulkApplier, defaultBulkSettings, type BulkSettings, type BulkStats } from './bulk.js';
 import type { CertificateSource } from './certificate.js';
 import { CertificateProvider } from './certificate-provider.js';
 import { VoiceCommandConsumer, type ConsumerStats } from './consumer.js';
@@ -35,6 +36,11 @@ export interface WorkerTuning {
   busyBackoffMs?: number;
   /** voice-commands (powershell backend) or voice-commands-pwsh (what the graph backend hands over). */
   commandsQueue?: string;
+  /**
+   * The bulk path (worker/bulk.ts): `users` people in flight at once (0 or absent: off, one
+   * person per `concurrentSessions` loop), sharing reads, batch policy operations and verification.
+   */
+  bulk?: Partial<BulkSettings> & { users: number };
 }
 
 export type { WorkerTenant } from './tenant-credentials.js';
@@ -60,6 +66,11 @@ export interface WorkerDeps {
   idleWait?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Spans and metrics (shared/telemetry); none when absent. */
   telemetry?: Telemetry;
+  /**
+   * What the bulk path's windows and polls, and the lock renewal of the people it holds, wait on
+   * (default `timers`; the sandbox's clock there).
+   */
+  bulkTimers?: Timers;
 }
 
 export interface Worker {
@@ -68,7 +79,9 @@ export interface Worker {
   /** Graceful: in-flight commands finish within the grace period, the rest are abandoned. */
   stop(): Promise<void>;
   busy(): boolean;
-  stats(): { pool: PoolStats; consumer: ConsumerStats };
+  /** Cmdlets sent and not answered, and sessions starting (see SessionPool.pendingWork). */
+  pendingWork(): number;
+  stats(): { pool: PoolStats; consumer: ConsumerStats; bulk?: BulkStats };
   readonly pool: SessionPool;
 }
 
@@ -120,11 +133,28 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
   });
   rotation.pool = pool;
   const sessions = pool;
+  const applyDeps: Omit<ApplyDeps, 'signal'> = {
+    sessions,
+    tenantId: s.tenantId,
+    clock: deps.clock,
+    logger: deps.logger,
+    timers,
+    cmdletTimeoutMs: s.cmdletTimeoutMs ?? 120_000,
+    ...(s.maxTransientAttempts === undefined ? {} : { maxTransientAttempts: s.maxTransientAttempts }),
+    ...(s.backoffMs === undefined ? {} : { backoffMs: s.backoffMs }),
+  };
+  const bulkUsers = s.bulk?.users ?? 0;
+  const bulk =
+    bulkUsers > 0
+      ? new BulkApplier({ ...applyDeps, settings: { ...defaultBulkSettings, ...withoutUsers(s.bulk) }, bulkTimers: deps.bulkTimers ?? timers })
+      : undefined;
   const consumer = new VoiceCommandConsumer({
     bus: deps.bus,
     logger: deps.logger,
-    timers,
-    concurrentSessions: s.concurrentSessions ?? 4,
+    // The people the bulk path holds wait on its clock, and so does the renewal of their locks.
+    timers: bulk ? (deps.bulkTimers ?? timers) : timers,
+    concurrentSessions: bulk ? bulkUsers : (s.concurrentSessions ?? 4),
+    ...(bulk ? { acceptors: Math.min(bulkUsers, s.concurrentSessions ?? 4) } : {}),
     maxDeliveryCount: s.maxDeliveryCount ?? 10,
     now: () => deps.clock.now(),
     ...(s.commandsQueue === undefined ? {} : { commandsQueue: s.commandsQueue }),
@@ -132,18 +162,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     ...(s.busyBackoffMs === undefined ? {} : { busyBackoffMs: s.busyBackoffMs }),
     ...(deps.idleWait ? { idleWait: deps.idleWait } : {}),
     ...(deps.telemetry ? { telemetry: deps.telemetry } : {}),
-    apply: (command, signal) =>
-      applyVoiceCommand(command, {
-        sessions,
-        tenantId: s.tenantId,
-        clock: deps.clock,
-        logger: deps.logger,
-        timers,
-        cmdletTimeoutMs: s.cmdletTimeoutMs ?? 120_000,
-        signal,
-        ...(s.maxTransientAttempts === undefined ? {} : { maxTransientAttempts: s.maxTransientAttempts }),
-        ...(s.backoffMs === undefined ? {} : { backoffMs: s.backoffMs }),
-      }),
+    apply: (command, signal) => (bulk ? bulk.apply(command, signal) : applyVoiceCommand(command, { ...applyDeps, signal })),
   });
   let stopped: Promise<void> | undefined;
   let stopHeartbeat: (() => void) | undefined;
@@ -175,7 +194,13 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
       return stopped;
     },
     busy: () => consumer.busy(),
-    stats: () => ({ pool: sessions.stats(), consumer: consumer.stats() }),
+    pendingWork: () => pool.pendingWork(),
+    stats: () => ({ pool: sessions.stats(), consumer: consumer.stats(), ...(bulk ? { bulk: bulk.stats() } : {}) }),
   };
 }
 
+function withoutUsers(bulk: WorkerTuning['bulk']): Partial<BulkSettings> {
+  if (bulk === undefined) return {};
+  const { users: _users, ...rest } = bulk;
+  return rest;
+}

@@ -167,13 +167,27 @@ export function numbersCommand(ctx: CliContext, backends: Pick<Backends, 'invent
     const inventory = await backends.inventory();
     const userId = o.user ? (await backends.person(o.user)).userId : undefined;
     const inTenant = o.tenantId ? await tenantPools(o.tenantId) : undefined;
-    const all = await inventory.list({ ...(o.pool ? { pool: o.pool } : {}), ...(o.state ? { state: o.state } : {}), ...(userId ? { userId } : {}) });
-    const records = inTenant ? all.filter((r) => inTenant.has(r.pool)) : all;
+    // Streamed page by page: the first rows print before the rest of a 100,000-number inventory is
+    // read, and a list cut by --top (or by a reader that went away) never reads the rest.
+    const seen: NumberRecord[] = [];
+    let more = false;
+    const skip = o.skip ?? 0;
+    async function* rows(): AsyncGenerator<NumberRecord> {
+      for await (const record of inventory.scan({ ...(o.pool ? { pool: o.pool } : {}), ...(o.state ? { state: o.state } : {}), ...(userId ? { userId } : {}) })) {
+        if (inTenant && !inTenant.has(record.pool)) continue;
+        if (o.top !== undefined && seen.length >= skip + o.top) {
+          more = true;
+          return;
+        }
+        seen.push(record);
+        yield record;
+      }
+    }
     const out = ctx.output();
-    const shown = await out.list(records, numberColumns, { empty: 'No numbers match.', page: o });
+    const shown = await out.list(rows(), numberColumns, { empty: 'No numbers match.', page: o });
     if (shown > 0 && !out.closed) {
-      out.text(summarize(records).map(countsText));
-      if (shown < records.length) out.text(`${shown} of ${records.length} shown (--skip ${(o.skip ?? 0) + shown} for the next page).`);
+      if (more) out.text(`${shown} shown, more match (--skip ${skip + shown} for the next page; dialtone numbers pools for the counts).`);
+      else out.text(summarize(seen).map(countsText));
     }
   });
 

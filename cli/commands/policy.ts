@@ -5,7 +5,7 @@ import { describeZodError } from '../../shared/contracts/messages.js';
 import { isDialtoneError } from '../../shared/domain/errors.js';
 import { PoolsFileSchema } from '../../shared/domain/numbers.js';
 import { checkPolicy, type PolicyFinding, type PolicyWorld } from '../../shared/domain/policy-check.js';
-import { parseVoicePolicy, type VoicePolicy } from '../../shared/domain/policy.js';
+import type { VoicePolicy } from '../../shared/domain/policy.js';
 import type { PolicyType } from '../../shared/domain/voice-state.js';
 import type { CliContext } from '../context.js';
 import { InputError } from '../errors.js';
@@ -57,8 +57,10 @@ export function policyCommand(ctx: CliContext, backends: Pick<Backends, 'invento
   ).action(async (file: string, o: { tenant?: string; numbers?: string }) => {
     const text = await readInput(file);
     let parsed: VoicePolicy;
+    // Loaded here, not at start-up: the YAML parser is not needed by the other commands.
+    const { parseVoicePolicy } = await import('../../shared/domain/policy.js');
     try {
-      parsed = parseVoicePolicy(text, extname(file).toLowerCase() === '.json' ? 'json' : 'yaml', file);
+      parsed = parseVoicePolicy(text, extname(file).toLowerCase() === '.json' ? 'json' : 'yaml', file, { unknownAttributes: 'report' });
     } catch (error) {
       // The message already starts with the file and names the field.
       if (isDialtoneError(error)) throw new InputError(file, error.message.replace(`${file}: `, ''));

@@ -7,6 +7,7 @@ import { isDialtoneError } from '../../shared/domain/errors.js';
 import type { CliContext } from '../context.js';
 import { InputError, UsageError } from '../errors.js';
 import { examples, integer } from '../options.js';
+import { tsvField } from '../output.js';
 import { writeSandboxInputs } from '../sandbox-session.js';
 
 /** The sample data shipped in the repository (sandbox/data), found from cli/ and from dist/cli/ alike. */
@@ -82,7 +83,7 @@ export function sandboxCommand(ctx: CliContext): Command {
     let log: WriteStream | undefined;
     try {
       progress.update('reading the inputs');
-      const [{ loadSandboxInputs }, { runSandbox }, { readSandboxState, writeSandboxState }, { formatReport }] = await Promise.all([
+      const [{ loadSandboxInputs }, { runSandbox }, { readSandboxState, writeSandboxState }, { formatReport, reportRows }] = await Promise.all([
         import('../../sandbox/host/inputs.js'),
         import('../../sandbox/host/sandbox.js'),
         import('../../sandbox/host/state.js'),
@@ -126,7 +127,11 @@ export function sandboxCommand(ctx: CliContext): Command {
         });
       }
       progress.stop(`${run.report.metrics.eventsIn} events, ${run.report.deadLetters.length} dead letters`);
-      ctx.output().value(run.report, () => formatReport(run.report));
+      const out = ctx.output();
+      // tsv and jsonl: a row per user, number and dead letter (report.ts, reportRows), like a list.
+      if (out.format === 'tsv') await out.lines(reportRows(run.report).map((r) => r.cells.map(tsvField).join('\t')));
+      else if (out.format === 'jsonl') await out.lines(reportRows(run.report).map((r) => JSON.stringify(r.json)));
+      else out.value(run.report, () => formatReport(run.report));
     } finally {
       progress.stop();
       await closeLog(log).catch(() => undefined);

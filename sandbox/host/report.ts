@@ -155,3 +155,41 @@ export function formatReport(report: SandboxReport): string {
   );
   return out.join('\n');
 }
+
+/**
+ * The report as rows, for `-o tsv` and `-o jsonl`: one per user, number and dead letter, then
+ * one of metrics. The first cell (and `kind` in JSON) says which; each kind has fixed columns,
+ * `tenantId` last (empty with one tenant):
+ *
+ *     user        id  userPrincipalName  enterpriseVoiceEnabled  lineUri  policies (Type=Name,…)  tenantId
+ *     number      number  pool  state  userId  tenantId
+ *     deadLetter  queue  reason  description  body (compact JSON)  tenantId
+ *     metrics     eventsIn  graphRequests  cmdlets  writeCmdlets  connects  simulatedMs
+ */
+export interface ReportRow {
+  kind: 'user' | 'number' | 'deadLetter' | 'metrics';
+  cells: unknown[];
+  json: Record<string, unknown>;
+}
+
+const tenantOf = (entry: object): string => {
+  const id = (entry as { tenantId?: unknown }).tenantId;
+  return typeof id === 'string' ? id : '';
+};
+
+export function reportRows(report: SandboxReport): ReportRow[] {
+  const rows: ReportRow[] = [];
+  for (const u of report.users) {
+    const policies = Object.entries(u.teams.policies)
+      .map(([type, name]) => `${type}=${name ?? ''}`)
+      .join(',');
+    rows.push({ kind: 'user', cells: ['user', u.id, u.userPrincipalName, u.teams.enterpriseVoiceEnabled, u.teams.lineUri, policies, tenantOf(u)], json: { kind: 'user', ...u } });
+  }
+  for (const n of report.numbers) rows.push({ kind: 'number', cells: ['number', n.number, n.pool, n.state, n.userId, tenantOf(n)], json: { kind: 'number', ...n } });
+  for (const d of report.deadLetters) {
+    rows.push({ kind: 'deadLetter', cells: ['deadLetter', d.queue, d.reason, d.description, JSON.stringify(d.body ?? null), tenantOf(d)], json: { kind: 'deadLetter', ...d } });
+  }
+  const m = report.metrics;
+  rows.push({ kind: 'metrics', cells: ['metrics', m.eventsIn, m.graphRequests, m.cmdlets, m.writeCmdlets, m.connects, m.simulatedMs], json: { kind: 'metrics', ...m } });
+  return rows;
+}

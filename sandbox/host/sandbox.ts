@@ -34,7 +34,8 @@ import { SimClock } from '../clock.js';
 import { startGraphSimulator, type GraphFaults, type GraphSimulator, type WebhookTransport } from '../graph-sim/index.js';
 import { simulatedGraphFetch } from '../graph-sim/latency.js';
 import { fieldLatencyModel, type LatencyModel } from '../latency-model.js';
-import { SimScheduler } from '../scheduler.js';
+import { SimScheduler, type TimerHandle } from '../scheduler.js';
+import type { Timers } from '../../worker/timers.js';
 import { readHostConcurrency, type HostConcurrency } from './host-json.js';
 import { startTeamsSimulator, type TeamsSimulator } from '../teams-sim/index.js';
 import { SandboxFunctionsHost } from './functions-host.js';
@@ -55,6 +56,11 @@ export interface SandboxOptions {
    */
   teamsBackend?: 'powershell' | 'graph';
   workerCount?: number;
+  /**
+   * Teams sessions all workers together may hold (the production DIALTONE_TENANT_SESSION_LIMIT,
+   * default 4), as leases in a sessionslots table as in production; 0 = no shared limit.
+   */
+  tenantSessionLimit?: number;
   /** Worker pool tuning (sessions, session age, timeouts) for benchmarks and chaos runs. */
   workerTuning?: Parameters<typeof startSandboxWorker>[0]['tuning'];
   retryPolicy?: Partial<RetryPolicy>;
@@ -156,6 +162,11 @@ export class Sandbox {
     readonly sent: { queue: string; message: OutgoingMessage }[],
     readonly latency: LatencyModel,
   ) {}
+
+  /** The workers' own counters (pool, consumer, bulk path), for the bench and tests. */
+  workerStats(): ReturnType<SandboxWorker['workers'][number]['stats']>[] {
+    return this.worker?.workers.map((w) => w.stats()) ?? [];
+  }
 
   static async start(inputs: SandboxInputs, options: SandboxOptions = {}): Promise<Sandbox> {
     const clock = new SimClock(options.state ? new Date(options.state.clock.startedAt) : sandboxStart(inputs.eventLines));
@@ -300,11 +311,24 @@ export class Sandbox {
         });
         teams = sim;
         cleanups.push(() => sim.close());
-        const w = await startSandboxWorker({ bus, clock, logger, teams: sim, tenantId: inputs.tenant.tenantId, count: workerCount, ...(options.workerTuning ? { tuning: options.workerTuning } : {}), ...(options.telemetry ? { telemetry: options.telemetry } : {}) });
+        const limit = options.tenantSessionLimit ?? 4;
+        const w = await startSandboxWorker({
+          bus,
+          clock,
+          logger,
+          teams: sim,
+          tenantId: inputs.tenant.tenantId,
+          count: workerCount,
+          bulkTimers: simulatedTimers(scheduler),
+          ...(limit > 0 ? { tenantSessionLimit: limit } : {}),
+          ...(options.workerTuning ? { tuning: options.workerTuning } : {}),
+          ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+        });
         worker = w;
         cleanups.push(() => w.stop());
       }
-      const workerLoops = worker ? workerCount * (options.workerTuning?.concurrentSessions ?? 4) : 0;
+      const bulkUsers = options.workerTuning?.bulk?.users ?? 0;
+      const workerLoops = worker ? workerCount * (bulkUsers > 0 ? bulkUsers : (options.workerTuning?.concurrentSessions ?? 4)) : 0;
 
       const sandbox = new Sandbox(inputs, options, clock, scheduler, bus, graph, storage.inventory, storage.records, storage.kind, host, teams, worker, workerLoops, cleanups, logger, sent, latency);
       sandbox.tables = storage.service;
@@ -366,10 +390,10 @@ export class Sandbox {
   exportState(): SandboxState {
     if (!this.tables) throw new Error('the sandbox state can only be kept with in-memory storage');
     return {
-      version: 1,
       clock: { startedAt: this.clock.startedAt, now: this.clock.nowMs() },
       bus: this.bus.snapshot(),
-      tables: this.tables.snapshot(),
+      // Partitions the run did not write keep their chunk files (sandbox/host/state.ts).
+      tables: this.tables.snapshotForStorage(),
       teams: this.teams?.tenant.exportState(),
       eventsIn: this.eventsIn,
     };
@@ -449,9 +473,24 @@ export class Sandbox {
   private workerBusy(): boolean {
     if (!this.worker) return false;
     const locked = this.worker.heldSessions();
-    if (locked > this.scheduler.sleeping('teams')) return true;
+    if ((this.options.workerTuning?.bulk?.users ?? 0) > 0) {
+      // The bulk path holds many people who wait on shared reads, batch operations and windows
+      // (timers on this clock): it is busy only while a cmdlet is on its way to or back from the
+      // simulator, or a session is starting.
+      if (this.worker.pendingWork() > this.scheduler.sleeping('teams')) return true;
+    } else if (locked > this.scheduler.sleeping('teams')) return true;
     return locked < this.workerLoops && this.bus.hasAcceptableSession(queueNames.voiceCommands);
   }
+}
+
+/** Timers on the sandbox clock, for the worker's bulk path (its windows and batch-operation polls). */
+function simulatedTimers(scheduler: SimScheduler): Timers {
+  let seq = 0;
+  return {
+    setTimeout: (callback, ms) => scheduler.at(scheduler.clock.nowMs() + Math.max(0, ms), `worker-bulk:${String(++seq).padStart(9, '0')}`, callback),
+    clearTimeout: (handle) => (handle as TimerHandle | undefined)?.cancel(),
+    now: () => scheduler.clock.nowMs(),
+  };
 }
 
 /** Runs `fn` as a timer Function at every occurrence of an NCRONTAB schedule, on the sandbox clock. */

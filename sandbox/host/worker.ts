@@ -2,6 +2,10 @@ import type { Logger } from '../../shared/ports/logger.js';
 import type { Telemetry } from '../../shared/ports/telemetry.js';
 import { ephemeralCertificateSource } from '../../worker/ephemeral-certificate.js';
 import { createWorker, type Worker, type WorkerTuning } from '../../worker/worker.js';
+import type { Timers } from '../../worker/timers.js';
+import { createEntitySessionSlots } from '../../shared/adapters/entity-session-slots.js';
+import { createMemoryTableService } from '../../shared/adapters/memory-table-client.js';
+import { systemClock } from '../../shared/ports/clock.js';
 import type { BusClient } from '../../shared/ports/bus.js';
 import type { MemoryBus } from '../bus/memory-bus.js';
 import type { SimClock } from '../clock.js';
@@ -9,6 +13,8 @@ import type { TeamsSimulator } from '../teams-sim/index.js';
 
 export interface SandboxWorker {
   busy(): boolean;
+  /** Cmdlets sent and not answered, and sessions starting, over all workers. */
+  pendingWork(): number;
   /** voice-commands sessions the workers hold now (accepted and not yet closed). */
   heldSessions(): number;
   stop(): Promise<void>;
@@ -32,8 +38,20 @@ export async function startSandboxWorker(options: {
   count: number;
   tuning?: Partial<Omit<WorkerTuning, 'tenantId' | 'applicationId'>>;
   telemetry?: Telemetry;
+  /** What the bulk path's windows and polls wait on: the sandbox clock. */
+  bulkTimers?: Timers;
+  /**
+   * The tenant-wide session limit shared by all the workers, held as leases in a table as in
+   * production (shared/adapters/entity-session-slots.ts). Leases run on real time: the pool
+   * renews them on real time, and they only bound how many sessions exist at once.
+   */
+  tenantSessionLimit?: number;
 }): Promise<SandboxWorker> {
   const workers: Worker[] = [];
+  const slots =
+    options.tenantSessionLimit === undefined
+      ? undefined
+      : createEntitySessionSlots({ table: createMemoryTableService().table('sessionslots'), clock: systemClock, limit: options.tenantSessionLimit, leaseMs: 60_000 });
   const held = { sessions: 0 };
   const bus = countingSessions(options.bus, held);
   for (let i = 0; i < options.count; i++) {
@@ -56,6 +74,8 @@ export async function startSandboxWorker(options: {
       logger: options.logger.child({ component: 'worker', worker: i + 1 }),
       ...(options.telemetry ? { telemetry: options.telemetry } : {}),
       idleWait: (ms, signal) => (signal.aborted ? Promise.resolve() : options.bus.waitForActivity(Math.min(ms, 50))),
+      ...(options.bulkTimers ? { bulkTimers: options.bulkTimers } : {}),
+      ...(slots ? { slots: { slots, holderId: `sandbox-worker-${i + 1}` } } : {}),
     });
     worker.start();
     workers.push(worker);
@@ -63,6 +83,7 @@ export async function startSandboxWorker(options: {
   return {
     workers,
     busy: () => workers.some((w) => w.busy()),
+    pendingWork: () => workers.reduce((n, w) => n + w.pendingWork(), 0),
     heldSessions: () => held.sessions,
     stop: async () => {
       await Promise.all(workers.map((w) => w.stop()));

@@ -10,6 +10,7 @@ import { cmdletDefinition, hostParameterNames, moduleView } from '../../shared/t
 import { canonicalCmdlet, type AllowedCmdlet } from './allow-list.js';
 import { CmdletError, teamsErrors, type HostError } from './cmdlet-error.js';
 import type { SimTenant } from './tenant.js';
+import { parseEqualityFilter } from './filter.js';
 
 export interface TeamsSession {
   connected: boolean;
@@ -98,14 +99,22 @@ function dispatch(tenant: SimTenant, session: TeamsSession, request: HostRequest
     case 'Get-CsOnlineUser': {
       const p = bind(cmdlet, request.parameters);
       const identity = optionalString(cmdlet, p, 'Identity');
+      const filter = optionalString(cmdlet, p, 'Filter');
+      if (identity !== undefined && filter !== undefined) {
+        throw teamsErrors.badArgument(cmdlet, 'Filter', 'Identity and Filter cannot be used together: pass one of them.');
+      }
       if (identity === undefined) {
-        return tenant.usersView().flatMap((u) => {
+        const size = optionalInteger(cmdlet, p, 'ResultSize');
+        if (size !== undefined && size < 0) throw teamsErrors.badArgument(cmdlet, 'ResultSize', `The ${size} argument is less than the minimum allowed range of 0.`);
+        const users = filter === undefined ? tenant.usersView().map((u) => u.id) : filteredUsers(tenant, cmdlet, filter);
+        const rows = users.flatMap((id) => {
           try {
-            return [tenant.onlineUser(cmdlet, u.id)];
+            return [tenant.onlineUser(cmdlet, id)];
           } catch {
             return [];
           }
         });
+        return size === undefined ? rows : rows.slice(0, size);
       }
       return tenant.onlineUser(cmdlet, identity);
     }
@@ -119,7 +128,9 @@ function dispatch(tenant: SimTenant, session: TeamsSession, request: HostRequest
       return newBatch(tenant, cmdlet, request.parameters);
     case 'Get-CsBatchPolicyAssignmentOperation': {
       const p = bind(cmdlet, request.parameters);
-      return tenant.getBatch(cmdlet, optionalString(cmdlet, p, 'OperationId'));
+      const all = tenant.getBatch(cmdlet, optionalString(cmdlet, p, 'Identity'));
+      const status = optionalString(cmdlet, p, 'Status')?.toLowerCase();
+      return status === undefined || !Array.isArray(all) ? all : all.filter((op) => String(op.OverallStatus).toLowerCase() === status);
     }
     default:
       throw teamsErrors.notAllowed(cmdlet);
@@ -198,7 +209,32 @@ function getAssignments(tenant: SimTenant, cmdlet: string, parameters: Record<st
     const value = optionalString(cmdlet, p, name);
     if (value !== undefined) filter[name.charAt(0).toLowerCase() + name.slice(1)] = value;
   }
-  return tenant.findAssignments(cmdlet, filter).slice(skip, skip + top);
+  const expression = optionalString(cmdlet, p, 'Filter');
+  if (expression === undefined) return tenant.findAssignments(cmdlet, filter).slice(skip, skip + top);
+  // -Filter: the union of its -or clauses, each narrowed by the other parameters, sorted by number.
+  const parsed = parseEqualityFilter(expression, ['AssignedPstnTargetId', 'TargetId', 'TelephoneNumber']);
+  if (!parsed.ok) throw teamsErrors.badArgument(cmdlet, 'Filter', parsed.message);
+  const rows = new Map<string, ReturnType<SimTenant['findAssignments']>[number]>();
+  for (const clause of parsed.clauses) {
+    const key = clause.attribute.toLowerCase() === 'telephonenumber' ? 'telephoneNumber' : 'assignedPstnTargetId';
+    if (filter[key] !== undefined && filter[key] !== clause.value) continue;
+    for (const row of tenant.findAssignments(cmdlet, { ...filter, [key]: clause.value })) rows.set(row.TelephoneNumber, row);
+  }
+  return [...rows.values()].sort((a, b) => (a.TelephoneNumber < b.TelephoneNumber ? -1 : a.TelephoneNumber > b.TelephoneNumber ? 1 : 0)).slice(skip, skip + top);
+}
+
+/** Get-CsOnlineUser -Filter: the users its clauses name (by object id or UPN), in the order named, once each. */
+function filteredUsers(tenant: SimTenant, cmdlet: string, expression: string): string[] {
+  const parsed = parseEqualityFilter(expression, ['Identity', 'UserPrincipalName']);
+  if (!parsed.ok) throw teamsErrors.badArgument(cmdlet, 'Filter', parsed.message);
+  const ids = new Set<string>();
+  for (const clause of parsed.clauses) {
+    const user = tenant.user(clause.value);
+    if (user === undefined) continue;
+    const matches = clause.attribute.toLowerCase() === 'identity' ? user.id.toLowerCase() === clause.value.toLowerCase() : user.userPrincipalName.toLowerCase() === clause.value.toLowerCase();
+    if (matches) ids.add(user.id);
+  }
+  return [...ids];
 }
 
 function newBatch(tenant: SimTenant, cmdlet: string, parameters: Record<string, unknown>): string {

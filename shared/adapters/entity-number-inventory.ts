@@ -31,7 +31,7 @@ import {
   type TableOp,
   unescapeKey,
   type Where,
-} from './table-client.js';
+} from './entity-table.js';
 
 /**
  * The number inventory over two tables (Azure Table Storage or its in-memory twin).
@@ -74,6 +74,8 @@ const SCHEMA_ROW = 'schema';
 const SCHEMA_VERSION = 2;
 const HINT = 'h:free';
 const NUMBER_ROWS = { rowKeyFrom: 'n:', rowKeyBefore: 'n;' } as const;
+/** Rows per page of scan() (Table Storage answers at most 1,000 per request). */
+const SCAN_PAGE = 500;
 const CLAIM_ROWS = { rowKeyFrom: 'u:', rowKeyBefore: 'u;' } as const;
 /** The first window losers of a race spread over; it doubles with every further loss. */
 const RACE_SPREAD = 64;
@@ -647,6 +649,32 @@ export function createEntityNumberInventory(tables: InventoryTables): NumberInve
         ...(filter.state ? { where: { eq: ['state', filter.state] } } : {}),
       });
       return rows.filter((r) => !r.partitionKey.startsWith('~')).map((r) => load(r).record);
+    },
+    async *scan(filter = {}) {
+      if (filter.userId) {
+        yield* await listOf(filter.userId, filter);
+        return;
+      }
+      await ensure();
+      // Pools in key order, as list() sorts them; each read in pages from the last row key seen.
+      const pools = filter.pool ? [filter.pool] : (await numbers.query({ partitionKey: POOLS })).map((m) => m.rowKey).sort();
+      const where = filter.state ? { where: { eq: ['state', filter.state] as [string, string] } } : {};
+      for (const pool of pools) {
+        let after: string | undefined;
+        for (;;) {
+          const rows = await numbers.query({
+            partitionKey: pool,
+            rowKeyFrom: after ?? NUMBER_ROWS.rowKeyFrom,
+            rowKeyBefore: NUMBER_ROWS.rowKeyBefore,
+            ...where,
+            limit: after === undefined ? SCAN_PAGE : SCAN_PAGE + 1,
+          });
+          const page = after === undefined ? rows : rows.filter((r) => r.rowKey !== after);
+          for (const row of page) yield load(row).record;
+          if (page.length < SCAN_PAGE) break;
+          after = page.at(-1)!.rowKey;
+        }
+      }
     },
     async history(number) {
       const pool = await locate(number);

@@ -4,7 +4,7 @@ import { DialtoneError } from '../domain/errors.js';
 import { DesiredVoiceStateSchema } from '../domain/voice-state.js';
 import type { Lifecycle } from '../domain/ordering.js';
 import type { ProvisioningHistoryEntry, ProvisioningRecord, ProvisioningRecords } from '../ports/provisioning-records.js';
-import { type EntityTable, escapeKey, isEntityConflict, type Props, type Row } from './table-client.js';
+import { type EntityTable, escapeKey, isEntityConflict, type Props, type Row } from './entity-table.js';
 
 /**
  * Provisioning records, one row per user: PK <user id> (escaped), RK `record`.

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { takeableSlots, type SlotState } from '../domain/session-slots.js';
 import type { Clock } from '../ports/clock.js';
 import type { SessionSlot, SessionSlots } from '../ports/session-slots.js';
-import { escapeKey, isEntityConflict, type EntityTable, type Row } from './table-client.js';
+import { escapeKey, isEntityConflict, type EntityTable, type Row } from './entity-table.js';
 
 /**
  * The tenant-wide session limit on Table Storage (or its in-memory twin).
@@ -33,6 +33,9 @@ export function createEntitySessionSlots(options: EntitySessionSlotsOptions): Se
   if (!Number.isInteger(limit) || limit < 1) throw new Error(`session limit must be a positive integer, got ${limit}`);
   let ready: Promise<void> | undefined;
   const ensure = (): Promise<void> => (ready ??= table.ensure().catch((error: unknown) => {
+    // The Bicep creates the table and grants the worker Storage Table Data Contributor on that one
+    // table, which does not allow creating tables: a 403 here means "exists, use it".
+    if (httpStatusOf(error) === 403) return;
     ready = undefined;
     throw error;
   }));
@@ -101,4 +104,9 @@ export function createEntitySessionSlots(options: EntitySessionSlotsOptions): Se
       },
     };
   }
+}
+
+function httpStatusOf(error: unknown): number | undefined {
+  const status = (error as { statusCode?: unknown } | null)?.statusCode;
+  return typeof status === 'number' ? status : undefined;
 }

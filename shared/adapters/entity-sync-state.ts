@@ -1,5 +1,5 @@
 import type { SyncState } from '../ports/sync-state.js';
-import { escapeKey, type EntityTable } from './table-client.js';
+import { escapeKey, type EntityTable } from './entity-table.js';
 
 const PARTITION = 'sync';
 

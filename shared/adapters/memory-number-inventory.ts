@@ -1,7 +1,7 @@
 import type { NumberInventory } from '../ports/number-inventory.js';
 import { createEntityNumberInventory } from './entity-number-inventory.js';
 import { createMemoryTableService, type MemoryTableService } from './memory-table-client.js';
-import { defaultTableNames, type TableNames } from './table-client.js';
+import { defaultTableNames, type TableNames } from './entity-table.js';
 
 export interface MemoryStorageOptions {
   /** Share one service between the inventory and the records, or keep its snapshot for later. */

@@ -2,7 +2,7 @@ import type { ProvisioningRecords } from '../ports/provisioning-records.js';
 import { createEntityProvisioningRecords } from './entity-provisioning-records.js';
 import type { MemoryStorageOptions } from './memory-number-inventory.js';
 import { createMemoryTableService } from './memory-table-client.js';
-import { defaultTableNames } from './table-client.js';
+import { defaultTableNames } from './entity-table.js';
 
 /** Provisioning records in memory, with the same optimistic-concurrency semantics as Table Storage. */
 export function createMemoryProvisioningRecords(options: MemoryStorageOptions = {}): ProvisioningRecords {

@@ -1,4 +1,4 @@
-import { EntityConflict, type EntityTable, type Props, type Row, type RowQuery, type TableOp, type Where } from './table-client.js';
+import { EntityConflict, type EntityTable, type Props, type Row, type RowQuery, type TableOp, type Where } from './entity-table.js';
 import { entityRefusal, transactionRefusal } from './table-limits.js';
 
 /**
@@ -120,41 +120,164 @@ interface StoredRow {
   version: number;
 }
 
+/**
+ * One slice of a partition kept outside memory (a sandbox state directory): rows in row-key
+ * order, all ≥ `first` and below the next chunk's `first`, read when a request first needs them.
+ */
+export interface PartitionChunk {
+  /** The chunk's lowest row key. */
+  first: string;
+  /** Opaque to the table service: where the owner keeps the chunk (a file name). */
+  id: string;
+  load(): [rowKey: string, props: Props][];
+}
+
+/**
+ * A partition whose rows are loaded chunk by chunk as requests need them: a point read loads the
+ * one chunk that can hold the row, a range query with a limit only the chunks it reaches. The
+ * first write to the partition loads all of it. Chunks must be in row-key order.
+ */
+export class ChunkedPartition {
+  constructor(readonly chunks: readonly PartitionChunk[]) {}
+}
+
+/** Per table, per partition key: the rows (rowKey → props), or a partition loaded by chunks. */
+export type MemoryTablesInput = Record<string, Record<string, Record<string, Props> | ChunkedPartition>>;
+
 class Partition {
   readonly rows = new Map<string, StoredRow>();
   private sorted: string[] | undefined;
+  /** Chunks not loaded yet, in row-key order (undefined: everything is in `rows`). */
+  private lazy: { chunk: PartitionChunk; keys: string[] | undefined }[] | undefined;
+  /** The chunks this partition was loaded from, while nothing was written to it. */
+  private clean: ChunkedPartition | undefined;
+
+  constructor(
+    private readonly nextVersion: () => number,
+    source?: ChunkedPartition,
+  ) {
+    if (source && source.chunks.length > 0) {
+      this.lazy = source.chunks.map((chunk) => ({ chunk, keys: undefined }));
+      this.clean = source;
+    }
+  }
+
+  /** The source chunks when the partition is unchanged since it was loaded, so its owner can keep them. */
+  unchanged(): ChunkedPartition | undefined {
+    return this.clean;
+  }
+
+  private loadChunk(index: number): string[] {
+    const slot = this.lazy![index]!;
+    if (slot.keys) return slot.keys;
+    const keys: string[] = [];
+    for (const [rowKey, props] of slot.chunk.load()) {
+      this.rows.set(rowKey, { props, version: this.nextVersion() });
+      keys.push(rowKey);
+    }
+    let ordered = true;
+    for (let i = 1; i < keys.length && ordered; i++) ordered = (keys[i - 1] as string) < (keys[i] as string);
+    slot.keys = ordered ? keys : keys.sort();
+    return slot.keys;
+  }
+
+  /** Index of the chunk that can hold `rowKey` (the last one starting at or before it); -1 before the first. */
+  private chunkFor(rowKey: string): number {
+    const lazy = this.lazy!;
+    let lo = 0;
+    let hi = lazy.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (lazy[mid]!.chunk.first <= rowKey) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo - 1;
+  }
+
+  private loadAll(): void {
+    if (!this.lazy) return;
+    for (let i = 0; i < this.lazy.length; i++) this.loadChunk(i);
+    this.lazy = undefined;
+    this.sorted = undefined;
+  }
+
+  row(rowKey: string): StoredRow | undefined {
+    if (this.lazy) {
+      const index = this.chunkFor(rowKey);
+      if (index >= 0) this.loadChunk(index);
+    }
+    return this.rows.get(rowKey);
+  }
+
+  /** Every row, loading what is not loaded yet. */
+  all(): Map<string, StoredRow> {
+    this.loadAll();
+    return this.rows;
+  }
+
+  /** Rows with `from ≤ rowKey < before`, in key order, loading only the chunks the caller reaches. */
+  *range(from: string | undefined, before: string | undefined): Generator<[string, StoredRow]> {
+    if (this.lazy) {
+      const lazy = this.lazy;
+      for (let i = from === undefined ? 0 : Math.max(0, this.chunkFor(from)); i < lazy.length; i++) {
+        if (before !== undefined && lazy[i]!.chunk.first >= before) return;
+        const keys = this.loadChunk(i);
+        for (let k = from === undefined ? 0 : lowerBound(keys, from); k < keys.length; k++) {
+          const rk = keys[k] as string;
+          if (before !== undefined && rk >= before) return;
+          yield [rk, this.rows.get(rk)!];
+        }
+      }
+      return;
+    }
+    const keys = this.keys();
+    for (let i = from === undefined ? 0 : lowerBound(keys, from); i < keys.length; i++) {
+      const rk = keys[i] as string;
+      if (before !== undefined && rk >= before) return;
+      const stored = this.rows.get(rk);
+      if (stored) yield [rk, stored];
+    }
+  }
 
   /** Row keys in order, kept sorted on insert (a 100,000-row pool is not re-sorted per new row). */
-  keys(): string[] {
+  private keys(): string[] {
+    this.loadAll();
     this.sorted ??= [...this.rows.keys()].sort();
     return this.sorted;
   }
 
-  /** Index of the first key ≥ `rowKey` (binary search). */
-  lowerBound(rowKey: string): number {
-    const keys = this.keys();
-    let lo = 0;
-    let hi = keys.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((keys[mid] as string) < rowKey) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
   set(rowKey: string, row: StoredRow): void {
-    if (!this.rows.has(rowKey) && this.sorted) this.sorted.splice(this.lowerBound(rowKey), 0, rowKey);
+    this.loadAll();
+    this.clean = undefined;
+    if (!this.rows.has(rowKey) && this.sorted) this.sorted.splice(lowerBound(this.sorted, rowKey), 0, rowKey);
     this.rows.set(rowKey, row);
   }
+}
+
+/** Index of the first key ≥ `rowKey` in sorted `keys` (binary search). */
+function lowerBound(keys: readonly string[], rowKey: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((keys[mid] as string) < rowKey) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 export type MemoryTablesSnapshot = Record<string, Record<string, Record<string, Props>>>;
 
 export interface MemoryTableService {
   table(name: string): EntityTable;
-  /** Plain data of every table, for a sandbox that keeps its state in a directory. */
+  /** Plain data of every table (everything loaded). */
   snapshot(): MemoryTablesSnapshot;
+  /**
+   * What a sandbox state directory keeps: plain rows of every partition that was written to or
+   * came as plain rows, and the very `ChunkedPartition` it was given for a partition that is
+   * unchanged (loaded or not), so the owner can keep those chunks as they are.
+   */
+  snapshotForStorage(): MemoryTablesInput;
   /** Changes the injected faults (undefined: none) from the next request on. */
   setFaults(faults: TableFaults | undefined): void;
   /** How many faults were injected so far, by kind. */
@@ -173,15 +296,17 @@ function matches(props: Props, where: Where): boolean {
   return where.or.some((w) => matches(props, w));
 }
 
-export function createMemoryTableService(initial: MemoryTablesSnapshot = {}, options: { faults?: TableFaults } = {}): MemoryTableService {
+export function createMemoryTableService(initial: MemoryTablesInput = {}, options: { faults?: TableFaults } = {}): MemoryTableService {
   const tables = new Map<string, Map<string, Partition>>();
   const faults = new FaultPlan(options.faults);
   let version = 0;
   const etagOf = (v: number): string => `W/"v${v}"`;
 
   // A table of the initial snapshot is loaded when first used: `numbers list` on a kept sandbox
-  // with 100,000 numbers never pays for the number history. The snapshot's row objects are taken
-  // over, not copied (the caller hands them over; every write stores a new object).
+  // with 100,000 numbers never pays for the number history, and a chunked partition only for the
+  // chunks a request reaches. The snapshot's row objects are taken over, not copied (the caller
+  // hands them over; every write stores a new object).
+  const nextVersion = (): number => ++version;
   const pending = new Map(Object.entries(initial));
   const tableData = (name: string): Map<string, Partition> => {
     let t = tables.get(name);
@@ -191,7 +316,11 @@ export function createMemoryTableService(initial: MemoryTablesSnapshot = {}, opt
       const partitions = pending.get(name);
       pending.delete(name);
       for (const [pk, rows] of Object.entries(partitions ?? {})) {
-        const partition = new Partition();
+        if (rows instanceof ChunkedPartition) {
+          t.set(pk, new Partition(nextVersion, rows));
+          continue;
+        }
+        const partition = new Partition(nextVersion);
         for (const [rk, props] of Object.entries(rows)) partition.set(rk, { props, version: ++version });
         t.set(pk, partition);
       }
@@ -221,7 +350,7 @@ export function createMemoryTableService(initial: MemoryTablesSnapshot = {}, opt
           await sleep(timeout.delayMs);
           throw timedOut();
         }
-        const stored = data.get(partitionKey)?.rows.get(rowKey);
+        const stored = data.get(partitionKey)?.row(rowKey);
         return stored ? rowOf(partitionKey, rowKey, stored) : undefined;
       },
       async query(query: RowQuery) {
@@ -237,12 +366,8 @@ export function createMemoryTableService(initial: MemoryTablesSnapshot = {}, opt
         for (const pk of pks) {
           const partition = data.get(pk);
           if (!partition) continue;
-          const keys = partition.keys();
-          for (let i = query.rowKeyFrom !== undefined ? partition.lowerBound(query.rowKeyFrom) : 0; i < keys.length; i++) {
-            const rk = keys[i] as string;
-            if (query.rowKeyBefore !== undefined && rk >= query.rowKeyBefore) break;
-            const stored = partition.rows.get(rk);
-            if (!stored || (query.where && !matches(stored.props, query.where))) continue;
+          for (const [rk, stored] of partition.range(query.rowKeyFrom, query.rowKeyBefore)) {
+            if (query.where && !matches(stored.props, query.where)) continue;
             out.push(rowOf(pk, rk, stored));
             if (query.limit !== undefined && out.length >= query.limit) return out;
           }
@@ -268,7 +393,7 @@ export function createMemoryTableService(initial: MemoryTablesSnapshot = {}, opt
           throw timedOut();
         }
         let partition = data.get(partitionKey);
-        const current = (rk: string) => partition?.rows.get(rk);
+        const current = (rk: string) => partition?.row(rk);
         for (const op of ops) {
           const existing = current(op.rowKey);
           if (op.kind === 'create' && existing) throw new EntityConflict(`${name}/${partitionKey}/${op.rowKey} exists`);
@@ -277,7 +402,7 @@ export function createMemoryTableService(initial: MemoryTablesSnapshot = {}, opt
           }
         }
         if (!partition) {
-          partition = new Partition();
+          partition = new Partition(nextVersion);
           data.set(partitionKey, partition);
         }
         for (const op of ops) {
@@ -299,12 +424,29 @@ export function createMemoryTableService(initial: MemoryTablesSnapshot = {}, opt
     setFaults: (next) => faults.set(next),
     faultCounts: () => ({ ...faults.counts }),
     snapshot() {
-      const out: MemoryTablesSnapshot = Object.fromEntries(pending);
+      for (const name of [...pending.keys()]) tableData(name);
+      const out: MemoryTablesSnapshot = {};
       for (const [name, partitions] of tables) {
         const t: Record<string, Record<string, Props>> = (out[name] = {});
         for (const [pk, partition] of partitions) {
           const rows: Record<string, Props> = (t[pk] = {});
-          for (const [rk, stored] of partition.rows) rows[rk] = { ...stored.props };
+          for (const [rk, stored] of partition.all()) rows[rk] = { ...stored.props };
+        }
+      }
+      return out;
+    },
+    snapshotForStorage() {
+      const out: MemoryTablesInput = Object.fromEntries(pending);
+      for (const [name, partitions] of tables) {
+        const t: Record<string, Record<string, Props> | ChunkedPartition> = (out[name] = {});
+        for (const [pk, partition] of partitions) {
+          const unchanged = partition.unchanged();
+          if (unchanged) {
+            t[pk] = unchanged;
+            continue;
+          }
+          const rows: Record<string, Props> = (t[pk] = {});
+          for (const [rk, stored] of partition.all()) rows[rk] = { ...stored.props };
         }
       }
       return out;

@@ -31,6 +31,11 @@ const WorkerEnvSchema = z
     DIALTONE_CMDLET_TIMEOUT_SECONDS: positiveInt(120),
     DIALTONE_CONNECT_TIMEOUT_SECONDS: positiveInt(120),
     DIALTONE_CONCURRENT_SESSIONS: positiveInt(4),
+    /** The bulk path: people in flight at once sharing reads, batch policy operations and verification; 0 = off. */
+    DIALTONE_BULK_USERS: z.coerce.number().int().min(0).max(5000).default(500),
+    DIALTONE_BULK_WINDOW_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
+    DIALTONE_BULK_GRANT_WINDOW_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+    DIALTONE_BULK_OPERATIONS_IN_FLIGHT: z.coerce.number().int().min(1).max(10).default(4),
     DIALTONE_MAX_DELIVERY_COUNT: positiveInt(10),
     DIALTONE_SHUTDOWN_GRACE_SECONDS: positiveInt(60),
     DIALTONE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -76,6 +81,8 @@ export interface WorkerSettings {
   /** The shared session limit; without a Tables endpoint only this worker's own limits apply. */
   tenantSessions: { limit: number; leaseMs: number; tablesEndpoint: string | undefined };
   concurrentSessions: number;
+  /** The bulk path (worker/bulk.ts); users 0 = off. */
+  bulk: { users: number; windowMs: number; grantWindowMs: number; operationsInFlight: number };
   maxDeliveryCount: number;
   shutdownGraceMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -115,6 +122,12 @@ export function loadWorkerSettings(env: Record<string, string | undefined> = pro
     },
     tenantSessions: { limit: e.DIALTONE_TENANT_SESSION_LIMIT, leaseMs: e.DIALTONE_SESSION_LEASE_SECONDS * 1000, tablesEndpoint: e.DIALTONE_TABLES_ENDPOINT },
     concurrentSessions: e.DIALTONE_CONCURRENT_SESSIONS,
+    bulk: {
+      users: e.DIALTONE_BULK_USERS,
+      windowMs: e.DIALTONE_BULK_WINDOW_MS,
+      grantWindowMs: e.DIALTONE_BULK_GRANT_WINDOW_MS,
+      operationsInFlight: e.DIALTONE_BULK_OPERATIONS_IN_FLIGHT,
+    },
     maxDeliveryCount: e.DIALTONE_MAX_DELIVERY_COUNT,
     shutdownGraceMs: e.DIALTONE_SHUTDOWN_GRACE_SECONDS * 1000,
     logLevel: e.DIALTONE_LOG_LEVEL,

@@ -58,7 +58,12 @@ export function didYouMean(name: string, known: readonly string[]): string | und
 
 const hint = (suggestion: string | undefined) => (suggestion ? `; did you mean '${suggestion}'?` : '');
 
-export function checkPolicy(policy: VoicePolicy, world: PolicyWorld): PolicyFinding[] {
+/**
+ * Attribute names no person can have: in a `when` (or `callingLineIdentity.byDescription`) and
+ * neither in the HR contract, the Entra ID attributes nor the file's `attributes` list. A rule
+ * that names one never matches (`when: { sight: AMS }`), so the policy loader refuses the file.
+ */
+export function unknownAttributes(policy: VoicePolicy): PolicyFinding[] {
   const findings: PolicyFinding[] = [];
   const attributes = knownAttributes(policy);
   const attributeError = (path: string, name: string) =>
@@ -72,6 +77,12 @@ export function checkPolicy(policy: VoicePolicy, world: PolicyWorld): PolicyFind
   });
   const by = policy.callingLineIdentity?.byDescription;
   if (by !== undefined && !attributes.includes(by)) attributeError('callingLineIdentity.byDescription', by);
+  return findings;
+}
+
+export function checkPolicy(policy: VoicePolicy, world: PolicyWorld): PolicyFinding[] {
+  const findings: PolicyFinding[] = unknownAttributes(policy);
+  const by = policy.callingLineIdentity?.byDescription;
 
   const pools = world.pools;
   if (pools) {

@@ -1,21 +1,36 @@
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { DialtoneError } from './errors.js';
+import { unknownAttributes } from './policy-check.js';
 import { VoicePolicySchema, type VoicePolicy } from './policy-schema.js';
 import { policyTypes } from './voice-state.js';
 
 export type PolicyFormat = 'yaml' | 'json';
 
+export interface ParsePolicyOptions {
+  /**
+   * `refuse` (the default, what the Functions and the sandbox load): an attribute name in a `when`
+   * that nothing supplies is an error naming the field. `report`: leave it to the caller
+   * (`policy validate` lists it with the other findings).
+   */
+  unknownAttributes?: 'refuse' | 'report';
+}
+
 /**
  * Parses and validates a voice policy. Throws DialtoneError('PolicyInvalid') whose message starts
  * with the source name and gives the path of every bad field, e.g.
- * `voice-policy.yaml: rules[2].when.site: expected string or list of strings`.
+ * `voice-policy.yaml: rules[2].when.site: expected string or list of strings` or
+ * `voice-policy.yaml: rules[0].when.sight: unknown attribute 'sight' (…); did you mean 'site'?`.
  */
-export function parseVoicePolicy(text: string, format: PolicyFormat, sourceName: string): VoicePolicy {
+export function parseVoicePolicy(text: string, format: PolicyFormat, sourceName: string, options: ParsePolicyOptions = {}): VoicePolicy {
   if (text.trim() === '') throw invalid(sourceName, 'the file is empty; expected version, defaults and rules');
   const data = format === 'json' ? parseJson(text, sourceName) : parseYaml(text, sourceName);
   const result = VoicePolicySchema.safeParse(data);
   if (!result.success) throw invalid(sourceName, describePolicyIssues(result.error.issues));
+  if ((options.unknownAttributes ?? 'refuse') === 'refuse') {
+    const unknown = unknownAttributes(result.data);
+    if (unknown.length > 0) throw invalid(sourceName, unknown.map((f) => `${f.path}: ${f.message}`).join('; '));
+  }
   return result.data;
 }
 

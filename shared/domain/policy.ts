@@ -8,7 +8,7 @@ import { managedPolicyTypes, type PolicyRule, type PolicySettings, type VoicePol
 import type { PolicyAssignments, PolicyType } from './voice-state.js';
 
 export { mergeAttributes, type AttributeValue, type PersonAttributes } from './policy-attributes.js';
-export { formatFieldPath, parseVoicePolicy, type PolicyFormat } from './policy-parse.js';
+export { formatFieldPath, parseVoicePolicy, type ParsePolicyOptions, type PolicyFormat } from './policy-parse.js';
 export { managedPolicyTypes, VoicePolicySchema, type PolicyRule, type PolicySettings, type VoicePolicy } from './policy-schema.js';
 
 /** The Teams policies the engine looks up; structurally the same as the PolicyCatalog port's entries. */

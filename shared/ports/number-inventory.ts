@@ -89,6 +89,12 @@ export interface NumberInventory {
   free(number: string, actor: Actor): Promise<void>;
   get(number: string): Promise<NumberRecord | undefined>;
   list(filter?: { pool?: string; state?: NumberState; userId?: string }): Promise<NumberRecord[]>;
+  /**
+   * The rows of `list`, in the same order (pool, then number), read a page at a time as the
+   * caller consumes them: a command can print the first numbers of a 100,000-number inventory
+   * before the last are read, and one that stops early never reads them.
+   */
+  scan(filter?: { pool?: string; state?: NumberState; userId?: string }): AsyncIterable<NumberRecord>;
   history(number: string): Promise<NumberHistoryEntry[]>;
   pools(): Promise<PoolSummary[]>;
 }

@@ -28,6 +28,8 @@ import { SandboxTenantFileSchema } from '../../sandbox/teams-sim/tenant-file.js'
 
 /** The tenant session limit the benchmark assumes (issue 11: default 4). */
 export const TENANT_SESSION_LIMIT = 4;
+/** People each worker keeps in flight on its bulk path (the production default, DIALTONE_BULK_USERS). */
+const BULK_USERS = 500;
 /** The managed policies the sample voice policy grants each person (CLI, routing, dial plan). */
 const GRANTS_PER_PERSON = 3;
 /** HR events start at 01:00 UTC: a bulk run sits between two graphResync rounds (00:45, 12:45). */
@@ -156,7 +158,8 @@ async function runScenario(name: string, people: number, latency: LatencyModel):
     storage: 'memory',
     latency,
     workerCount: workers,
-    workerTuning: { maxSessions: sessionsPerWorker, maxSessionsPerTenant: sessionsPerWorker, concurrentSessions: sessionsPerWorker },
+    workerTuning: { maxSessions: sessionsPerWorker, maxSessionsPerTenant: sessionsPerWorker, concurrentSessions: sessionsPerWorker, bulk: { users: BULK_USERS } },
+    tenantSessionLimit: TENANT_SESSION_LIMIT,
     stallTimeoutMs: 300_000,
   };
   const inputs = benchInputs(people);
@@ -187,6 +190,7 @@ async function runScenario(name: string, people: number, latency: LatencyModel):
   };
   try {
     const first = await measure(name.startsWith('workers-') ? name : 'bulk', inputs.eventLines);
+    if (process.env.DIALTONE_BENCH_DEBUG) process.stderr.write(`${JSON.stringify({ byCmdlet: sandbox.teams?.metrics().byCmdlet, worker: sandbox.workerStats() })}\n`);
     if (first.provisioned !== people) throw new Error(`${name}: only ${first.provisioned} of ${people} people provisioned`);
     const out: Measurement[] = [strip(first)];
     if (name === 'bulk+rerun') out.push(strip(await measure('rerun', joiners(people, 'rerun', sandbox.clock.nowMs()), first.report.metrics)));

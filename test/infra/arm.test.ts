@@ -90,7 +90,9 @@ function grantsOf(assignment: ScopedResource): Grant[] {
   const on =
     scopeType === 'Microsoft.ServiceBus/namespaces/queues'
       ? `queue ${String(resolve("[parameters('name')]", assignment.scope))}`
-      : scopeType;
+      : scopeType === 'Microsoft.Storage/storageAccounts/tableServices/tables'
+        ? `table ${String(resolve("[parameters('tableName')]", assignment.scope))}`
+        : scopeType;
   const roleIds = resolve("[variables('builtInRoleIds')]", assignment.scope) as Record<string, string>;
   const items = resolve("[parameters('roleAssignments')]", assignment.scope) as JsonObject[];
   return items.map((grant) => ({
@@ -203,7 +205,7 @@ describe('Storage', () => {
 
   it('creates the Dialtone tables', () => {
     const tables = ofType(resources, 'Microsoft.Storage/storageAccounts/tableServices/tables')[0] as ScopedResource;
-    expect(resolve("[parameters('tableNames')]", tables.scope)).toEqual(['numbers', 'numberhistory', 'provisioning', 'dialtonesync']);
+    expect(resolve("[parameters('tableNames')]", tables.scope)).toEqual(['numbers', 'numberhistory', 'provisioning', 'dialtonesync', 'sessionslots']);
   });
 });
 
@@ -330,6 +332,7 @@ describe('role assignments', () => {
         worker('Microsoft.KeyVault/vaults', ROLE.keyVaultSecretsUser),
         worker('Microsoft.KeyVault/vaults', ROLE.keyVaultReader),
         worker('Microsoft.Insights/components', ROLE.monitoringMetricsPublisher),
+        worker('table sessionslots', ROLE.storageTableDataContributor),
       ].sort(byKey),
     );
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryTableService } from '../../shared/adapters/memory-table-client.js';
-import { azureEntityTable, createTableClient, type EntityTable, escapeKey, isEntityConflict, unescapeKey } from '../../shared/adapters/table-client.js';
+import { ChunkedPartition, createMemoryTableService } from '../../shared/adapters/memory-table-client.js';
+import { azureEntityTable, createTableClient, type EntityTable, escapeKey, isEntityConflict, type Props, unescapeKey } from '../../shared/adapters/table-client.js';
 import { azuriteConnectionString } from '../../sandbox/azurite.js';
 import { useAzurite } from '../helpers/azurite.js';
 import { isTableRefused, type TableRefused } from '../../shared/adapters/table-limits.js';
@@ -162,5 +162,66 @@ describe('memory table snapshot', () => {
     await service.table('t').transact('p', [{ kind: 'create', rowKey: 'a', props: { v: 'one', n: 2 } }]);
     const restored = createMemoryTableService(JSON.parse(JSON.stringify(service.snapshot())));
     expect((await restored.table('t').get('p', 'a'))?.props).toEqual({ v: 'one', n: 2 });
+  });
+});
+
+describe('a partition loaded by chunks (a kept sandbox state)', () => {
+  const rowsOf = (from: number, to: number): [string, Props][] => Array.from({ length: to - from }, (_, i) => [`k${String(from + i).padStart(5, '0')}`, { v: from + i }]);
+  /** 1,000 rows in ten chunks; `loaded` records which chunks were read. */
+  function chunked(loaded: number[]): ChunkedPartition {
+    return new ChunkedPartition(
+      Array.from({ length: 10 }, (_, c) => ({
+        first: `k${String(c * 100).padStart(5, '0')}`,
+        id: `chunk-${c}`,
+        load: () => {
+          loaded.push(c);
+          return rowsOf(c * 100, c * 100 + 100);
+        },
+      })),
+    );
+  }
+
+  it('reads only the chunk that can hold a row, and only the chunks a limited range query reaches', async () => {
+    const loaded: number[] = [];
+    const table = createMemoryTableService({ t: { p: chunked(loaded) } }).table('t');
+    expect((await table.get('p', 'k00450'))?.props).toEqual({ v: 450 });
+    expect(await table.get('p', 'k00450x')).toBeUndefined();
+    expect(loaded).toEqual([4]);
+    const page = await table.query({ partitionKey: 'p', rowKeyFrom: 'k00180', limit: 30 });
+    expect(page.map((r) => r.props['v'])).toEqual(Array.from({ length: 30 }, (_, i) => 180 + i));
+    expect(loaded.sort()).toEqual([1, 2, 4]);
+  });
+
+  it('answers gets, ranges, filters and writes exactly as the same rows loaded whole', async () => {
+    const whole = createMemoryTableService({ t: { p: Object.fromEntries(rowsOf(0, 1000)) } }).table('t');
+    const lazy = createMemoryTableService({ t: { p: chunked([]) } }).table('t');
+    for (const table of [whole, lazy]) {
+      const row = await table.get('p', 'k00999');
+      await table.transact('p', [
+        { kind: 'replace', rowKey: 'k00999', props: { v: -1 }, etag: row?.etag ?? '' },
+        { kind: 'create', rowKey: 'k00150a', props: { v: 150.5 } },
+      ]);
+      expect(await conflict(table.transact('p', [{ kind: 'create', rowKey: 'k00500', props: { v: 0 } }]))).toBe(true);
+    }
+    const view = async (table: EntityTable) => ({
+      range: (await table.query({ partitionKey: 'p', rowKeyFrom: 'k00140', rowKeyBefore: 'k00160' })).map((r) => [r.rowKey, r.props]),
+      all: (await table.query({})).map((r) => [r.rowKey, r.props]),
+      last: (await table.get('p', 'k00999'))?.props,
+    });
+    expect(await view(lazy)).toEqual(await view(whole));
+    expect((await view(lazy)).all).toHaveLength(1001);
+  });
+
+  it('hands an unchanged partition back as its chunks for storage, and a written one as rows', async () => {
+    const source = chunked([]);
+    const service = createMemoryTableService({ t: { kept: source, changed: chunked([]) } });
+    await service.table('t').get('kept', 'k00001');
+    const row = await service.table('t').get('changed', 'k00001');
+    await service.table('t').transact('changed', [{ kind: 'replace', rowKey: 'k00001', props: { v: 'new' }, etag: row?.etag ?? '' }]);
+    const stored = service.snapshotForStorage()['t']!;
+    expect(stored['kept']).toBe(source);
+    expect(stored['changed']).not.toBeInstanceOf(ChunkedPartition);
+    expect((stored['changed'] as Record<string, Props>)['k00001']).toEqual({ v: 'new' });
+    expect(Object.keys(stored['changed'] as Record<string, Props>)).toHaveLength(1000);
   });
 });

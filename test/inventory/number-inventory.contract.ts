@@ -420,6 +420,22 @@ export function numberInventoryContract(name: string, makeInventory: MakeInvento
         expect((await inventory.list({ pool: 'two', userId: 'user-a' })).map((n) => n.number)).toEqual(['+31301000000']);
         expect((await inventory.list({ pool: 'two', state: 'free' })).map((n) => n.number)).toEqual(['+31301000001']);
       });
+
+      it('scans the rows of list, in the order of list, page after page, with the same filters', async () => {
+        // 1,203 numbers over pages of 500, in two pools; some reserved in the middle of a page boundary.
+        await inventory.importPools([{ id: 'big', ranges: [{ from: '+31401000000', to: '+31401001202' }], quarantineDays: 30 }], actor());
+        for (const user of ['u1', 'u2', 'u3']) numberOf(await allocate('big', user));
+        const all = async (iterable: AsyncIterable<{ number: string; pool: string; state: string }>) => {
+          const out: string[] = [];
+          for await (const r of iterable) out.push(`${r.pool} ${r.number} ${r.state}`);
+          return out;
+        };
+        const listed = (records: { number: string; pool: string; state: string }[]) => records.map((r) => `${r.pool} ${r.number} ${r.state}`);
+        for (const filter of [{}, { pool: 'big' }, { state: 'free' as const }, { state: 'reserved' as const }, { userId: 'user-a' }, { pool: 'nope' }]) {
+          expect(await all(inventory.scan(filter))).toEqual(listed(await inventory.list(filter)));
+        }
+        expect((await all(inventory.scan())).length).toBe(1203 + 102);
+      });
     });
   });
 }

@@ -157,6 +157,7 @@ rules:
 version: 1
 rules:
   - { name: finance, when: { costCenter: "41*", accountEnabled: "true" }, numberPool: fin }
+attributes: [costCenter]
 `);
     expect(evaluatePolicy(p, { costCenter: 4100, accountEnabled: true }, catalog)).toMatchObject({ numberPool: 'fin' });
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkPolicy, didYouMean, knownAttributes } from '../../shared/domain/policy-check.js';
 import { parseVoicePolicy } from '../../shared/domain/policy.js';
 
-const parse = (lines: string[]) => parseVoicePolicy(lines.join('\n'), 'yaml', 'p.yaml');
+const parse = (lines: string[]) => parseVoicePolicy(lines.join('\n'), 'yaml', 'p.yaml', { unknownAttributes: 'report' });
 
 describe('policy references', () => {
   it('knows the HR contract, the Entra ID attributes, site and the declared ones', () => {

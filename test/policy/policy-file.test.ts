@@ -47,6 +47,25 @@ describe('loadVoicePolicyFile', () => {
     });
   });
 
+  it('refuses an attribute name in a when that nothing supplies, naming the file, the field and the likely name', async () => {
+    const path = join(dir, 'typo.yaml');
+    await writeFile(path, 'version: 1\nrules:\n  - { name: ams, when: { sight: AMS }, numberPool: ams }\n');
+    await expect(loadVoicePolicyFile(path)).rejects.toMatchObject({
+      code: 'PolicyInvalid',
+      message: `${path}: rules[0].when.sight: unknown attribute 'sight' (not in the HR contract, the Entra ID attributes or this file's attributes list); did you mean 'site'?`,
+    });
+  });
+
+  it('refuses an unknown attribute in callingLineIdentity.byDescription, and takes an extra HR attribute the file declares', async () => {
+    const path = join(dir, 'declared.yaml');
+    await writeFile(path, 'version: 1\ncallingLineIdentity: { byDescription: departmntId }\nrules:\n  - { name: fin, when: { costCenter: "41*" } }\nattributes: [costCenter]\n');
+    await expect(loadVoicePolicyFile(path)).rejects.toMatchObject({
+      message: `${path}: callingLineIdentity.byDescription: unknown attribute 'departmntId' (not in the HR contract, the Entra ID attributes or this file's attributes list); did you mean 'departmentId'?`,
+    });
+    await writeFile(path, 'version: 1\nrules:\n  - { name: fin, when: { costCenter: "41*" } }\nattributes: [costCenter]\n');
+    expect((await loadVoicePolicyFile(path)).rules.map((r) => r.name)).toEqual(['fin']);
+  });
+
   it('rejects a file that is neither YAML nor JSON by its extension', async () => {
     await expect(loadVoicePolicyFile(join(dir, 'voice-policy.txt'))).rejects.toMatchObject({
       code: 'PolicyInvalid',

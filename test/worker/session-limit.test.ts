@@ -51,6 +51,16 @@ describe('the tenant-wide session limit (pure)', () => {
 });
 
 describe('the tenant-wide session limit, shared by several workers', () => {
+  it('uses the table the deployment made when the worker may not create tables (a 403, its role is on that table only)', async () => {
+    const table = createMemoryTableService().table('sessionslots');
+    await table.ensure();
+    const refusing = { ...table, ensure: () => Promise.reject(Object.assign(new Error('AuthorizationPermissionMismatch'), { statusCode: 403 })) };
+    const slots = createEntitySessionSlots({ table: refusing, clock: systemClock, limit: 2, leaseMs: 60_000 });
+    expect((await slots.tryAcquire('tenant-1', 'w1'))?.slot).toBe(0);
+    const failing = { ...table, ensure: () => Promise.reject(Object.assign(new Error('ServiceUnavailable'), { statusCode: 503 })) };
+    await expect(createEntitySessionSlots({ table: failing, clock: systemClock, limit: 2, leaseMs: 60_000 }).tryAcquire('tenant-1', 'w1')).rejects.toThrow(/ServiceUnavailable/);
+  });
+
   it('hands out no more slots than the limit, and gives them back', async () => {
     const slots = createEntitySessionSlots({ table: createMemoryTableService().table('sessionslots'), clock: systemClock, limit: 4, leaseMs: 60_000 });
     const taken = await Promise.all(Array.from({ length: 10 }, (_, i) => slots.tryAcquire('tenant-1', `w${i}`)));

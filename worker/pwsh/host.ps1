@@ -47,7 +47,7 @@ $script:AllowList = @{
     'Connect-MicrosoftTeams'                  = @{ Name = 'Connect-MicrosoftTeams'; Parameters = @('ApplicationId', 'TenantId') }
     'Disconnect-MicrosoftTeams'               = @{ Name = 'Disconnect-MicrosoftTeams'; Parameters = @() }
     'Get-CsOnlineUser'                        = @{ Name = 'Get-CsOnlineUser'; Parameters = @('Identity', 'Filter', 'AccountType', 'Properties', 'ResultSize', 'SkipUserPolicies') }
-    'Get-CsPhoneNumberAssignment'             = @{ Name = 'Get-CsPhoneNumberAssignment'; Parameters = @('TelephoneNumber', 'AssignedPstnTargetId', 'NumberType', 'PstnAssignmentStatus', 'ActivationState', 'CapabilitiesContain', 'IsoCountryCode', 'LocationId', 'Top', 'Skip'); Array = $true }
+    'Get-CsPhoneNumberAssignment'             = @{ Name = 'Get-CsPhoneNumberAssignment'; Parameters = @('TelephoneNumber', 'AssignedPstnTargetId', 'NumberType', 'PstnAssignmentStatus', 'ActivationState', 'CapabilitiesContain', 'IsoCountryCode', 'LocationId', 'Filter', 'Top', 'Skip'); Array = $true }
     'Set-CsPhoneNumberAssignment'             = @{ Name = 'Set-CsPhoneNumberAssignment'; Parameters = @('Identity', 'TelephoneNumber', 'PhoneNumber', 'NumberType', 'PhoneNumberType', 'LocationId', 'NetworkSiteId', 'AssignmentCategory', 'EnterpriseVoiceEnabled') }
     'Remove-CsPhoneNumberAssignment'          = @{ Name = 'Remove-CsPhoneNumberAssignment'; Parameters = @('Identity', 'TelephoneNumber', 'PhoneNumber', 'NumberType', 'PhoneNumberType', 'RemoveAll') }
     'Grant-CsCallingLineIdentity'             = @{ Name = 'Grant-CsCallingLineIdentity'; Parameters = @('Identity', 'PolicyName'); RequireIdentity = $true }
@@ -60,7 +60,7 @@ $script:AllowList = @{
     'Get-CsOnlineVoiceRoutingPolicy'          = @{ Name = 'Get-CsOnlineVoiceRoutingPolicy'; Parameters = @('Identity', 'Filter') }
     'Get-CsTenantDialPlan'                    = @{ Name = 'Get-CsTenantDialPlan'; Parameters = @('Identity', 'Filter') }
     'New-CsBatchPolicyAssignmentOperation'    = @{ Name = 'New-CsBatchPolicyAssignmentOperation'; Parameters = @('PolicyType', 'PolicyName', 'Identity', 'OperationName') }
-    'Get-CsBatchPolicyAssignmentOperation'    = @{ Name = 'Get-CsBatchPolicyAssignmentOperation'; Parameters = @('OperationId', 'Status') }
+    'Get-CsBatchPolicyAssignmentOperation'    = @{ Name = 'Get-CsBatchPolicyAssignmentOperation'; Parameters = @('Identity', 'OperationId', 'Status') }
 }
 
 # A failure the host detects itself; the worker sees it as error.type.
