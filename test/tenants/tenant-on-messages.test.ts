@@ -164,3 +164,29 @@ describe('plan and record keep the tenant', () => {
     expect(await p.records.get(USER_A)).not.toHaveProperty('tenantId');
   });
 });
+
+describe('two tenants with the same employee ids, UPN local parts and department ids', () => {
+  it('keep their people, records, commands and numbers apart', async () => {
+    const p = await planner();
+    const commands: VoiceCommand[] = [];
+    for (const [tenantId, upn] of [[A, 'anna@contoso.example'], [B, 'anna@fabrikam.example']] as const) {
+      const correlated = await correlateEvent(event({ employeeId: 'E1', userPrincipalName: upn, departmentId: 'DEPT001', site: 'AMS' }, tenantId), `c-${tenantId}`, { directory, clock, strategies, tenants });
+      const change = UserChangeSchema.parse(correlated.send?.[0]?.messages[0]?.body);
+      const planned = await planVoice(change, p.deps);
+      commands.push(VoiceCommandSchema.parse(planned.send?.[0]?.messages[0]?.body));
+    }
+    expect(commands.map((c) => [c.tenantId, c.userId])).toEqual([
+      [A, USER_A],
+      [B, USER_B],
+    ]);
+    expect(commands[0]?.desired.phoneNumber).not.toBe(commands[1]?.desired.phoneNumber);
+    expect((await p.records.get(USER_A))?.tenantId).toBe(A);
+    expect((await p.records.get(USER_B))?.tenantId).toBe(B);
+    for (const c of commands) {
+      const result: VoiceResult = { ...voiceResultFields(c, clock.now(), [], null, 1), status: 'applied' };
+      await recordResult(result, { records: p.records, inventory: p.inventory, clock });
+    }
+    const held = await Promise.all([USER_A, USER_B].map(async (u) => (await p.inventory.list({ userId: u })).map((n) => [n.number, n.state])));
+    expect(held).toEqual([[[commands[0]?.desired.phoneNumber, 'assigned']], [[commands[1]?.desired.phoneNumber, 'assigned']]]);
+  });
+});
