@@ -55,13 +55,13 @@ export function statusCommand(ctx: CliContext, backends: Pick<Backends, 'records
     const records = await backends.records();
     const record = await records.get(person.userId);
     if (!record) throw new OperationFailed(`No provisioning record for '${who}' (${person.userId}): Dialtone has not planned anything for this person yet.`);
-    const defaultTenant = (await backends.tenants()).implicit.tenantId;
-    const tenant = tenantOf(record, defaultTenant);
+    // The default tenant's id is looked up only when needed: a record without a tenant is the default tenant's.
+    const tenant = record.tenantId ?? (o.tenantId ? tenantOf(record, (await backends.tenants()).implicit.tenantId) : 'the default tenant');
     if (o.tenantId && o.tenantId.toLowerCase() !== tenant) throw new OperationFailed(`'${who}' (${person.userId}) is a person of tenant ${tenant}, not ${o.tenantId}.`);
     const numbers = await (await backends.inventory()).list({ userId: record.userId });
     const out = ctx.output();
     out.value({ record, numbers }, () => [
-      `${record.userPrincipalName} (${record.userId}), tenant ${tenant}${record.tenantId === undefined ? ' (the default tenant)' : ''}`,
+      `${record.userPrincipalName} (${record.userId}), tenant ${tenant}${record.tenantId === undefined && tenant !== 'the default tenant' ? ' (the default tenant)' : ''}`,
       `  last applied: ${record.lastApplied ? describeDesired(record.lastApplied) : 'nothing yet'}${record.lastAppliedAt ? ` at ${record.lastAppliedAt}` : ''}`,
       `  newest HR event: ${record.lastEventId ?? 'none'}${record.lastEventAt ? ` (${record.lastEventAt})` : ''}`,
       ...orderingLines(record),
