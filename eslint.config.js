@@ -20,7 +20,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['shared/config/**/*.ts', 'test/**/*.ts', 'sandbox/**/*.ts', 'cli/**/*.ts', 'bin/**', '.ci/**'],
+    files: ['shared/config/**/*.ts', 'test/**/*.ts', 'sandbox/**/*.ts', 'cli/**/*.ts', 'compose/**/*.ts', 'bin/**', '.ci/**'],
     rules: { 'no-restricted-syntax': 'off' },
   },
   {

@@ -1,5 +1,5 @@
 import { DefaultAzureCredential } from '@azure/identity';
-import { ServiceBusClient } from '@azure/service-bus';
+import { createServiceBusClient } from '../shared/adapters/service-bus-client.js';
 import { createFilePolicyCatalog } from '../shared/adapters/file-policy-catalog.js';
 import { createGraphDirectory } from '../shared/adapters/graph-directory.js';
 import { loadVoicePolicyFile } from '../shared/adapters/policy-file.js';
@@ -31,9 +31,9 @@ export async function realProbes(): Promise<DoctorProbes> {
   }
   const credential = new DefaultAzureCredential();
   const tables = settings.tables;
-  const namespace = settings.serviceBusNamespace;
+  const serviceBus = settings.serviceBus;
   return realDoctorProbes(settings, credential, {
-    ...(namespace ? { bus: () => new ServiceBusClient(namespace, credential) } : {}),
+    ...(serviceBus ? { bus: () => createServiceBusClient(serviceBus, credential) } : {}),
     ...(tables
       ? { inventory: () => createTableNumberInventory('endpoint' in tables ? { endpoint: tables.endpoint, credential } : tables) }
       : {}),
@@ -42,8 +42,8 @@ export async function realProbes(): Promise<DoctorProbes> {
 
 export async function realBus(command = 'dialtone dlq'): Promise<BusClient> {
   const settings = loadOperatorSettings();
-  const namespace = required(settings.serviceBusNamespace, 'DIALTONE_SERVICEBUS_NAMESPACE', command);
-  return new ServiceBusClient(namespace, new DefaultAzureCredential());
+  const serviceBus = required(settings.serviceBus, 'DIALTONE_SERVICEBUS_NAMESPACE', command);
+  return createServiceBusClient(serviceBus, new DefaultAzureCredential());
 }
 
 function tableOptions(command: string) {

@@ -14,6 +14,7 @@ import { planCommand } from './commands/plan.js';
 import { policyCommand } from './commands/policy.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { statusCommand } from './commands/status.js';
+import { tenantCommand, type OpenTenantShell } from './commands/tenant.js';
 import { tenantsCommand, type TenantsBackend } from './commands/tenants.js';
 import { CliContext } from './context.js';
 import { describeFailure } from './errors.js';
@@ -42,6 +43,8 @@ export interface ProgramDeps {
   now?: () => Date;
   /** Whether standard input is a terminal (tests pin it). */
   stdinIsTTY?: () => boolean;
+  /** The Teams PowerShell session `dialtone tenant` uses; by default the worker host's pwsh. */
+  tenantShell?: OpenTenantShell;
 }
 
 /** Where each command gets what it works on: the sandbox under --sandbox DIR, else Azure (or the test's stand-ins). */
@@ -56,6 +59,8 @@ export interface Backends {
   person(who: string): Promise<Person>;
   /** All people a name could mean (none is not an error). */
   people(who: string): Promise<Person[]>;
+  /** A Teams PowerShell session for tenant set-up (`dialtone tenant`). */
+  tenantShell: OpenTenantShell;
   /** Resources a command opened (a simulated Graph) are closed after it. */
   cleanup(): Promise<void>;
 }
@@ -125,6 +130,11 @@ export function buildProgram(io: CliIo, deps: ProgramDeps = {}): Command {
       if (s) return (await import('./sandbox-deps.js')).sandboxProbes(s);
       return (deps.doctor ?? (async () => (await azure()).realProbes()))();
     },
+    tenantShell: async () => {
+      const shells = await import('./tenant-shell.js');
+      const s = local();
+      return s ? shells.sandboxTenantShell(s) : (deps.tenantShell ?? shells.realTenantShell)();
+    },
     tenants: async () => local()?.tenants() ?? (deps.tenants ?? (async () => (await azure()).realTenants()))(),
     person: (who) => resolvePerson(who, sources()),
     people: (who) => findPeople(who, sources()),
@@ -153,6 +163,7 @@ export function buildProgram(io: CliIo, deps: ProgramDeps = {}): Command {
   program.addCommand(planCommand(ctx, backends));
   program.addCommand(doctorCommand(ctx, backends));
   program.addCommand(policyCommand(ctx, backends));
+  program.addCommand(tenantCommand(ctx, backends));
   program.addCommand(tenantsCommand(ctx, backends));
   program.addCommand(completionCommand(program, io));
   program.addHelpText(

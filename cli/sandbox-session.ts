@@ -38,6 +38,7 @@ export class SandboxSession {
   private state: SandboxState | undefined;
   private bus: MemoryBus | undefined;
   private tables: MemoryTableService | undefined;
+  private teams: { value: unknown } | undefined;
   private inputs: SandboxRunInputs | undefined;
 
   constructor(readonly dir: string) {}
@@ -99,6 +100,17 @@ export class SandboxSession {
     return createMemoryProvisioningRecords({ service: await this.service() });
   }
 
+  /** The simulated Teams tenant's saved state, and the clock it was saved at. */
+  async teamsState(): Promise<{ teams: unknown; clock: SandboxState['clock'] }> {
+    const state = await this.load();
+    return { teams: this.teams?.value ?? state.teams, clock: state.clock };
+  }
+
+  /** Replaces the Teams tenant's state (`dialtone tenant apply`); written back by save(). */
+  setTeamsState(value: unknown): void {
+    this.teams = { value };
+  }
+
   /**
    * The tenant registry kept in the sandbox's tables, and the implicit tenant: the run's (first)
    * tenant file, which owns everything written without a tenantId.
@@ -113,11 +125,12 @@ export class SandboxSession {
     };
   }
 
-  /** Writes back what the command changed (the queues and the tables it opened). */
+  /** Writes back what the command changed (the queues, the tables and the Teams tenant it opened). */
   async save(): Promise<void> {
-    if (!this.state || (!this.bus && !this.tables)) return;
+    if (!this.state || (!this.bus && !this.tables && !this.teams)) return;
     await writeSandboxState(this.dir, {
       ...this.state,
+      ...(this.teams ? { teams: this.teams.value } : {}),
       ...(this.bus ? { bus: this.bus.snapshot() } : {}),
       ...(this.tables ? { tables: this.tables.snapshotForStorage() } : {}),
     });

@@ -2,6 +2,7 @@ import type { VoiceCommand, VoiceResult } from '../shared/contracts/messages.js'
 import type { ReceivedMessage } from '../shared/ports/bus.js';
 import type { Telemetry, TelemetrySpan } from '../shared/ports/telemetry.js';
 import { attributeNames as a, metricNames, spanNames } from '../shared/telemetry/names.js';
+import { forTenant } from '../shared/telemetry/scoped.js';
 import { traceContextProperties, traceparentOf } from '../shared/telemetry/trace-context.js';
 
 /** Teams said "not now": what the workbook's throttling figure counts. */
@@ -9,7 +10,7 @@ const THROTTLING = new Set(['Throttled', 'ServiceUnavailable']);
 
 /** The worker's span for one command: a child of the plan stage that sent it. */
 export function startApplySpan(telemetry: Telemetry, message: ReceivedMessage, command: VoiceCommand, queue: string): TelemetrySpan {
-  return telemetry.startSpan(spanNames.apply, {
+  return forTenant(telemetry, command).startSpan(spanNames.apply, {
     kind: 'consumer',
     parent: traceparentOf(message.applicationProperties),
     correlationId: command.correlationId,
@@ -31,7 +32,8 @@ export function resultTraceProperties(span: TelemetrySpan): Record<string, strin
   return Object.keys(properties).length > 0 ? properties : undefined;
 }
 
-export function recordCommand(telemetry: Telemetry, span: TelemetrySpan, result: VoiceResult, published: boolean, resultsQueue: string): void {
+export function recordCommand(unscoped: Telemetry, span: TelemetrySpan, result: VoiceResult, published: boolean, resultsQueue: string): void {
+  const telemetry = forTenant(unscoped, result);
   const code = result.error?.code;
   telemetry.count(metricNames.workerCommands, 1, { [a.status]: result.status, [a.code]: code });
   if (code !== undefined && THROTTLING.has(code)) telemetry.count(metricNames.workerThrottled, 1, { [a.code]: code });

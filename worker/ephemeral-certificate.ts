@@ -18,7 +18,8 @@ export function ephemeralCertificateSource(options: { now: Date; commonName?: st
   };
 }
 
-function makeCertificate(now: Date, commonName: string, validDays: number): LoadedCertificate {
+/** A self-signed certificate with its private key, as a password-less PFX (base64); for the sandbox and compose.yaml only. */
+export function makeCertificate(now: Date, commonName: string, validDays: number): LoadedCertificate {
   // Native key generation: node-forge's pure-JS RSA takes seconds.
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const key = forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }).toString());

@@ -3,7 +3,7 @@
  * Key Vault through the host's managed identity (DefaultAzureCredential), warm pwsh sessions.
  */
 import { DefaultAzureCredential } from '@azure/identity';
-import { ServiceBusClient } from '@azure/service-bus';
+import { createServiceBusClient } from '../shared/adapters/service-bus-client.js';
 import { loadTelemetrySettings } from '../shared/config/telemetry-settings.js';
 import { loadWorkerSettings, type WorkerSettings } from '../shared/config/worker-settings.js';
 import { isDialtoneError } from '../shared/domain/errors.js';
@@ -31,7 +31,7 @@ async function main(): Promise<number> {
   }
   const logger = createJsonLogger({ level: settings.logLevel, base: { service: 'dialtone-worker' } });
   const credential = new DefaultAzureCredential();
-  const bus: BusClient = new ServiceBusClient(settings.serviceBusNamespace, credential);
+  const bus: BusClient = createServiceBusClient(settings.serviceBus, credential);
   let worker;
   try {
     const tenants = await registryTenants(settings, credential, logger);

@@ -6,6 +6,8 @@ import { isDialtoneError } from '../../shared/domain/errors.js';
 import { PoolsFileSchema } from '../../shared/domain/numbers.js';
 import { checkPolicy, type PolicyFinding, type PolicyWorld } from '../../shared/domain/policy-check.js';
 import type { VoicePolicy } from '../../shared/domain/policy.js';
+import { parseTenantVoiceConfig, type TenantVoiceConfig } from '../../shared/domain/tenant-voice.js';
+import { checkPolicyAgainstTenantVoice, tenantVoicePolicies } from '../../shared/domain/tenant-voice-check.js';
 import type { PolicyType } from '../../shared/domain/voice-state.js';
 import type { CliContext } from '../context.js';
 import { InputError } from '../errors.js';
@@ -47,11 +49,15 @@ export function policyCommand(ctx: CliContext, backends: Pick<Backends, 'invento
         'Validate a voice policy: its fields, the attribute names in every `when` (HR contract, Entra ID, or the file\'s `attributes` list; typos get a did-you-mean), and whether the number pools and Teams policies it names exist. Exits 1 when it finds an error, 2 when the file cannot be read or parsed',
       )
       .argument('<file>', 'the voice policy (YAML or JSON)')
-      .option('--tenant <file>', 'a sandbox tenant file whose Teams policies the names are checked against (default: the tenant of --sandbox DIR)')
+      .option(
+        '--tenant <file>',
+        'the tenant voice file of `dialtone tenant` (YAML, or JSON with version) or a sandbox tenant file (JSON with users), whose Teams policies the names are checked against (default: the tenant of --sandbox DIR)',
+      )
       .option('--numbers <file>', 'a numbers file whose pools the numberPool names are checked against (default: the inventory)'),
     [
       'dialtone policy validate config/voice-policy.yaml',
       'dialtone policy validate voice-policy.yaml --tenant sandbox/data/tenant.json --numbers sandbox/data/numbers.json',
+      'dialtone policy validate voice-policy.yaml --tenant tenant-voice.yaml',
       'dialtone policy validate voice-policy.yaml --sandbox .sandbox-state -o json',
     ],
   ).action(async (file: string, o: { tenant?: string; numbers?: string }) => {
@@ -80,13 +86,28 @@ export function policyCommand(ctx: CliContext, backends: Pick<Backends, 'invento
         notes.push('number pools not checked: give --numbers FILE or --sandbox DIR, or set DIALTONE_TABLES_ENDPOINT');
       }
     }
-    if (o.tenant) world.policies = tenantPolicies(parseJsonFile(await readInput(o.tenant), o.tenant));
-    else {
+    let tenantVoice: TenantVoiceConfig | undefined;
+    if (o.tenant) {
+      const text = await readInput(o.tenant);
+      const json = extname(o.tenant).toLowerCase() === '.json' ? parseJsonFile(text, o.tenant) : undefined;
+      // A tenant voice file (docs/TENANT.md) is YAML, or JSON with `version` and no `users`.
+      if (json === undefined || (typeof json === 'object' && json !== null && 'version' in json && !('users' in json))) {
+        try {
+          tenantVoice = parseTenantVoiceConfig(text, json === undefined ? 'yaml' : 'json', o.tenant);
+        } catch (error) {
+          if (isDialtoneError(error)) throw new InputError(o.tenant, error.message.replace(`${o.tenant}: `, ''));
+          throw error;
+        }
+        world.policies = tenantVoicePolicies(tenantVoice);
+      } else {
+        world.policies = tenantPolicies(json);
+      }
+    } else {
       const inputs = await ctx.sandbox()?.runInputs();
       if (inputs?.tenants[0]) world.policies = tenantPolicies(inputs.tenants[0]);
       else notes.push('Teams policy names not checked: give --tenant FILE or --sandbox DIR');
     }
-    const findings = checkPolicy(parsed, world);
+    const findings = [...checkPolicy(parsed, world), ...(tenantVoice ? checkPolicyAgainstTenantVoice(parsed, tenantVoice) : [])];
     const errors = findings.filter((f) => f.severity === 'error').length;
     const out = ctx.output();
     for (const note of notes) out.note(`dialtone: ${note}`);

@@ -43,6 +43,7 @@ customMetrics
 | extend stage = tostring(customDimensions["dialtone.stage"]), queue = tostring(customDimensions["dialtone.queue"])
 | extend figure = case(
     name == "dialtone.stage.messages" and stage == "correlate", "events in",
+    name == "dialtone.messages.sent" and stage == "webhook", "notifications in",
     name == "dialtone.messages.sent" and queue == "voice-commands", "commands",
     name == "dialtone.messages.sent" and queue == "voice-results", "results",
     "")
@@ -52,7 +53,7 @@ customMetrics
 '''
   provisioningLatency: '''
 let started = requests
-| where name == "dialtone correlate"
+| where name in ("dialtone correlate", "dialtone graph notification")
 | summarize startedAt = min(timestamp) by operation_Id;
 requests
 | where name == "dialtone record"
@@ -120,12 +121,12 @@ var tiles = [
     visualization: 'timechart'
   }
   {
-    title: 'Events in, voice commands and results per hour'
+    title: 'Events in (HR events, Graph notifications), voice commands and results per hour'
     query: queries.throughputPerHour
     visualization: 'barchart'
   }
   {
-    title: 'Provisioning latency, HR event to Teams result (p50, p95, seconds)'
+    title: 'Provisioning latency, HR event or Graph notification to Teams result (p50, p95, seconds)'
     query: queries.provisioningLatency
     visualization: 'timechart'
   }

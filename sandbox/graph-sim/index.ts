@@ -41,6 +41,11 @@ export interface GraphSimulatorOptions {
    * the pwsh stand-ins use, so the Graph voice backend and the PowerShell worker see one tenant.
    */
   teams?: { tenant: SimTenant } & TeamsAdminSimOptions;
+  /**
+   * Where to listen (default 127.0.0.1, a random port) and the base URL clients reach it at (for
+   * paging links), when other containers call it (compose/simulators.ts).
+   */
+  listen?: { host: string; port: number; publicBaseUrl?: string };
 }
 
 export interface GraphSimulatorMetrics {
@@ -143,9 +148,9 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
   const server = createServer((req, res) => void handle(req, res));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(options.listen?.port ?? 0, options.listen?.host ?? '127.0.0.1', () => resolve());
   });
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1.0`;
+  baseUrl = options.listen?.publicBaseUrl ?? `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1.0`;
 
   return {
     baseUrl,

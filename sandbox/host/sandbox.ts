@@ -37,7 +37,8 @@ import { fieldLatencyModel, type LatencyModel } from '../latency-model.js';
 import { SimScheduler, type TimerHandle } from '../scheduler.js';
 import type { Timers } from '../../worker/timers.js';
 import { readHostConcurrency, type HostConcurrency } from './host-json.js';
-import { startTeamsSimulator, type TeamsSimulator } from '../teams-sim/index.js';
+import { startTeamsSimulator, TeamsTenantStateSchema, type TeamsSimulator } from '../teams-sim/index.js';
+import type { PolicyCatalog } from '../../shared/ports/policy-catalog.js';
 import { SandboxFunctionsHost } from './functions-host.js';
 import type { SandboxInputs } from './inputs.js';
 import type { SandboxState } from './state.js';
@@ -192,7 +193,13 @@ export class Sandbox {
           close: () => inner.close(),
         };
       };
-      const webhook = createGraphWebhookHandler(async () => ({ clientState: SANDBOX_CLIENT_STATE, sender: sender(queueNames.userChanges), clock, logger }));
+      const webhook = createGraphWebhookHandler(async () => ({
+        clientState: SANDBOX_CLIENT_STATE,
+        sender: sender(queueNames.userChanges),
+        clock,
+        logger,
+        ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+      }));
       const graphBackend = options.teamsBackend === 'graph';
       // With the graph backend the Teams tenant is served through Graph, so it exists first.
       const teamsFirst =
@@ -227,9 +234,19 @@ export class Sandbox {
       if (inputs.pools.length > 0) {
         await storage.inventory.importPools(inputs.pools, { now: clock.now(), correlationId: 'sandbox-import' });
       }
-      const catalog = createStaticPolicyCatalog(
-        (inputs.tenant.policies?.CallingLineIdentity ?? []).map((p) => ({ identity: p.identity, description: p.description ?? null })),
+      // The CallingLineIdentity catalogue is what the simulated tenant holds now (the tenant file's
+      // policies, plus what `dialtone tenant apply` created), as the deployed catalogue file is an
+      // export of Get-CsCallingLineIdentity.
+      const teamsRef: { sim?: TeamsSimulator } = {};
+      const savedRouting = TeamsTenantStateSchema.safeParse(options.state?.teams);
+      const offlineCatalog = createStaticPolicyCatalog(
+        savedRouting.success && savedRouting.data.voiceRouting !== undefined
+          ? savedRouting.data.voiceRouting.callingLineIdentities.map((c) => ({ identity: `Tag:${c.name}`, description: c.description }))
+          : (inputs.tenant.policies?.CallingLineIdentity ?? []).map((p) => ({ identity: p.identity, description: p.description ?? null })),
       );
+      const catalog: PolicyCatalog = {
+        callingLineIdentities: async () => teamsRef.sim?.tenant.callingLineIdentityCatalog() ?? offlineCatalog.callingLineIdentities(),
+      };
       const stageDeps = { clock, logger, sender, retryPolicy: { ...defaultRetryPolicy, ...options.retryPolicy }, ...(options.telemetry ? { telemetry: options.telemetry } : {}) };
       const host = new SandboxFunctionsHost(
         bus,
@@ -310,6 +327,7 @@ export class Sandbox {
           ...(options.state?.teams !== undefined ? { state: options.state.teams, startedAtMs: clock.startedAt } : {}),
         });
         teams = sim;
+        teamsRef.sim = sim;
         cleanups.push(() => sim.close());
         const limit = options.tenantSessionLimit ?? 4;
         const w = await startSandboxWorker({

@@ -20,9 +20,60 @@ export const allowedCmdlets = [
   'Get-CsTenantDialPlan',
   'New-CsBatchPolicyAssignmentOperation',
   'Get-CsBatchPolicyAssignmentOperation',
+  'Get-CsOnlinePstnUsage',
+  'Set-CsOnlinePstnUsage',
+  'Get-CsOnlineVoiceRoute',
+  'New-CsOnlineVoiceRoute',
+  'Set-CsOnlineVoiceRoute',
+  'New-CsOnlineVoiceRoutingPolicy',
+  'Set-CsOnlineVoiceRoutingPolicy',
+  'New-CsTenantDialPlan',
+  'Set-CsTenantDialPlan',
+  'New-CsVoiceNormalizationRule',
+  'New-CsCallingLineIdentity',
+  'Set-CsCallingLineIdentity',
   'Exit',
 ] as const;
 export type AllowedCmdlet = (typeof allowedCmdlets)[number];
+
+/**
+ * The host's scopes (docs/PWSH-PROTOCOL.md): the worker's host (`Worker`, the default) runs the
+ * per-person cmdlets; a host started with `-Scope TenantSetup` (only by `dialtone tenant …`) runs
+ * the tenant-wide set-up cmdlets. Neither runs the other's: a voice command can never change the
+ * tenant's routing, and tenant set-up never touches a person.
+ */
+export type HostScope = 'Worker' | 'TenantSetup';
+export const hostScopes: readonly HostScope[] = ['Worker', 'TenantSetup'];
+
+const bothScopes: readonly AllowedCmdlet[] = [
+  'Connect-MicrosoftTeams',
+  'Disconnect-MicrosoftTeams',
+  'Exit',
+  'Get-CsCallingLineIdentity',
+  'Get-CsOnlineVoiceRoutingPolicy',
+  'Get-CsTenantDialPlan',
+];
+export const tenantSetupCmdlets: readonly AllowedCmdlet[] = [
+  'Get-CsOnlinePstnUsage',
+  'Set-CsOnlinePstnUsage',
+  'Get-CsOnlineVoiceRoute',
+  'New-CsOnlineVoiceRoute',
+  'Set-CsOnlineVoiceRoute',
+  'New-CsOnlineVoiceRoutingPolicy',
+  'Set-CsOnlineVoiceRoutingPolicy',
+  'New-CsTenantDialPlan',
+  'Set-CsTenantDialPlan',
+  'New-CsVoiceNormalizationRule',
+  'New-CsCallingLineIdentity',
+  'Set-CsCallingLineIdentity',
+];
+/** Run only by the host itself, to build a parameter's objects from data (NormalizationRules); never a request. */
+export const buildOnlyCmdlets: readonly AllowedCmdlet[] = ['New-CsVoiceNormalizationRule'];
+
+export function allowedInScope(cmdlet: AllowedCmdlet, scope: HostScope): boolean {
+  if (bothScopes.includes(cmdlet)) return true;
+  return tenantSetupCmdlets.includes(cmdlet) === (scope === 'TenantSetup');
+}
 
 export type CmdletKind = 'connect' | 'session' | 'read' | 'write';
 

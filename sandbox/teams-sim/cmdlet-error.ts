@@ -92,6 +92,14 @@ export const teamsErrors = {
     }),
   connectFailed: (message: string, type = 'Microsoft.Identity.Client.MsalServiceException') =>
     new CmdletError({ type, message, category: 'AuthenticationError', fullyQualifiedErrorId: 'Connect-MicrosoftTeams' }),
+  notAllowedInScope: (cmdlet: string, scope: string) =>
+    new CmdletError({
+      type: 'Dialtone.CmdletNotAllowed',
+      message:
+        scope === 'TenantSetup'
+          ? `The cmdlet '${cmdlet}' is not allowed in the TenantSetup scope; nothing was run.`
+          : `The cmdlet '${cmdlet}' is allowed only in a host started with -Scope TenantSetup (dialtone tenant); nothing was run.`,
+    }),
   // Refusals of worker/pwsh/host.ps1 itself (Dialtone.* types carry no category): same wording.
   parameterNotAllowed: (cmdlet: string, name: string, allowed: readonly string[]) =>
     new CmdletError({
@@ -103,10 +111,17 @@ export const teamsErrors = {
       type: 'Dialtone.ProtocolError',
       message: `Parameters '${first}' and '${second}' of ${cmdlet} differ only in case; send each parameter once.`,
     }),
-  looseValue: (cmdlet: string, name: string) =>
+  /** `builder`: the cmdlet that builds a hashtable[] parameter's entries; `listModifier`: a hashtable parameter. */
+  looseValue: (cmdlet: string, name: string, shape: { listModifier?: boolean; builder?: string } = {}) =>
     new CmdletError({
       type: 'Dialtone.ProtocolError',
-      message: `Parameter '${name}' of ${cmdlet} must be a string, number, boolean, null or an array of those; an object is never passed on.`,
+      message: `Parameter '${name}' of ${cmdlet} must be ${
+        shape.listModifier
+          ? 'a string, number, boolean, null, an array of those, or an object of Add, Remove or Replace holding those'
+          : shape.builder !== undefined
+            ? `an array of objects of ${shape.builder} parameters`
+            : 'a string, number, boolean, null or an array of those; an object is never passed on'
+      }.`,
     }),
   identityRequired: (cmdlet: string) =>
     new CmdletError({

@@ -6,10 +6,11 @@
 import type { PolicyType } from '../../shared/domain/voice-state.js';
 import { policyTypes } from '../../shared/domain/voice-state.js';
 import { bindParameterNames, type ModuleView } from '../../shared/domain/parameter-binding.js';
-import { cmdletDefinition, hostParameterNames, moduleView } from '../../shared/teams/module-cmdlets.js';
-import { canonicalCmdlet, type AllowedCmdlet } from './allow-list.js';
+import { cmdletDefinition, definitionOf, hostParameterNames, moduleView } from '../../shared/teams/module-cmdlets.js';
+import { allowedInScope, buildOnlyCmdlets, canonicalCmdlet, type AllowedCmdlet, type HostScope } from './allow-list.js';
 import { CmdletError, teamsErrors, type HostError } from './cmdlet-error.js';
 import type { SimTenant } from './tenant.js';
+import { isVoiceRoutingCmdlet, runVoiceRoutingCmdlet } from './voice-routing-cmdlets.js';
 import { parseEqualityFilter } from './filter.js';
 
 export interface TeamsSession {
@@ -28,6 +29,8 @@ export interface HostRequest {
    * has already applied its own checks; otherwise the stand-in applies them as host.ps1 does.
    */
   layer?: 'host' | 'module';
+  /** The scope the host was started in (`-Scope`); Worker when absent. */
+  scope?: HostScope;
 }
 
 export type HostOutcome = { ok: true; result: unknown } | { ok: false; error: HostError };
@@ -70,6 +73,10 @@ export function runCmdlet(tenant: SimTenant, session: TeamsSession, request: Hos
 function dispatch(tenant: SimTenant, session: TeamsSession, request: HostRequest): unknown {
   const cmdlet = canonicalCmdlet(request.cmdlet);
   if (cmdlet === undefined) throw teamsErrors.notAllowed(request.cmdlet);
+  if (request.layer !== 'module') {
+    const scope = request.scope ?? 'Worker';
+    if (!allowedInScope(cmdlet, scope) || buildOnlyCmdlets.includes(cmdlet)) throw teamsErrors.notAllowedInScope(cmdlet, scope);
+  }
   if (request.layer !== 'module' && cmdlet !== 'Exit') hostChecks(cmdlet, request.parameters);
   if (cmdlet === 'Connect-MicrosoftTeams') {
     // host.ps1 passes the request's certificate field as -Certificate.
@@ -83,6 +90,8 @@ function dispatch(tenant: SimTenant, session: TeamsSession, request: HostRequest
   }
   if (!session.connected) throw teamsErrors.notConnected(cmdlet);
   if (session.tokenExpired) throw teamsErrors.unauthorized(cmdlet);
+
+  if (isVoiceRoutingCmdlet(cmdlet)) return runVoiceRoutingCmdlet(tenant.voiceRouting, cmdlet, request.parameters, bind, request.layer !== 'module');
 
   const grantType = grantTypes[cmdlet];
   if (grantType !== undefined) {
@@ -264,7 +273,11 @@ function hostChecks(cmdlet: AllowedCmdlet, parameters: Record<string, unknown>):
     const twin = seen.get(key.toLowerCase());
     if (twin !== undefined) throw teamsErrors.caseDuplicate(cmdlet, twin, key);
     seen.set(key.toLowerCase(), key);
-    if (!isLooseFree(value)) throw teamsErrors.looseValue(cmdlet, key);
+    const type = definitionOf(cmdlet, key)?.type;
+    if (!hostValueAllowed(type, value)) {
+      const builder = definitionOf(cmdlet, key)?.builder;
+      throw teamsErrors.looseValue(cmdlet, key, type === 'hashtable' ? { listModifier: true } : builder !== undefined ? { builder } : {});
+    }
   }
   if (cmdletDefinition(cmdlet)?.requireIdentity) {
     const identity = Object.entries(parameters).find(([k]) => k.toLowerCase() === 'identity')?.[1];
@@ -276,6 +289,28 @@ function hostChecks(cmdlet: AllowedCmdlet, parameters: Record<string, unknown>):
 function isLooseFree(value: unknown): boolean {
   const scalar = (v: unknown): boolean => v === null || ['string', 'number', 'boolean'].includes(typeof v);
   return scalar(value) || (Array.isArray(value) && value.every(scalar));
+}
+
+/** The keys of a PSListModifier, the only object a hashtable parameter takes (case-insensitive, each once). */
+const listModifierKeys = ['add', 'remove', 'replace'];
+
+/** `{"Add":["NL-Local"]}`: a non-empty object of Add/Remove/Replace holding plain values. */
+function isListModifier(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const keys = Object.keys(value).map((k) => k.toLowerCase());
+  return keys.length > 0 && new Set(keys).size === keys.length && keys.every((k) => listModifierKeys.includes(k)) && Object.values(value).every(isLooseFree);
+}
+
+/** One entry of a hashtable[] parameter: an object (its builder's binding checks its keys and values). */
+function isObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Objects only where module-cmdlets.json types the parameter as hashtable (a list modifier) or hashtable[] (a list of objects). */
+function hostValueAllowed(type: string | undefined, value: unknown): boolean {
+  if (type === 'hashtable') return isLooseFree(value) || isListModifier(value);
+  if (type === 'hashtable[]') return Array.isArray(value) && value.every(isObject);
+  return isLooseFree(value);
 }
 
 /**

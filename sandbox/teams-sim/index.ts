@@ -33,6 +33,8 @@ export interface TeamsSimulatorOptions {
   state?: unknown;
   /** Sandbox time at which licensedAfterMs / appearsAfterMs count from; defaults to clock.startedAt (SimClock) or now. */
   startedAtMs?: number;
+  /** Where the server listens; default 127.0.0.1 on a random port. */
+  listen?: { host: string; port: number };
 }
 
 export interface TeamsSimulator {
@@ -73,6 +75,7 @@ export async function startTeamsSimulator(options: TeamsSimulatorOptions): Promi
     ...(faults === undefined ? {} : { faults }),
     ...(seed === undefined ? {} : { seed }),
     ...(options.simulatedTime ? { simulatedTime: options.simulatedTime } : {}),
+    ...(options.listen ? { listen: options.listen } : {}),
   });
   return {
     pwshCommand: { command: process.execPath, args: standinArgs(), env: { [SIM_URL_ENV]: server.baseUrl } },

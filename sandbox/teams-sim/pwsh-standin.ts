@@ -16,6 +16,15 @@ if (!baseUrl) {
   process.exit(2);
 }
 
+// host.ps1's `-Scope Worker|TenantSetup` (default Worker), validated as its ValidateSet would.
+const scopeAt = process.argv.findIndex((a) => a.toLowerCase() === '-scope');
+const scopeArg = scopeAt === -1 ? 'Worker' : process.argv[scopeAt + 1];
+if (scopeArg !== 'Worker' && scopeArg !== 'TenantSetup') {
+  process.stderr.write(`Cannot validate argument on parameter 'Scope'. The argument "${scopeArg ?? ''}" does not belong to the set "Worker,TenantSetup".\n`);
+  process.exit(1);
+}
+const scope: 'Worker' | 'TenantSetup' = scopeArg;
+
 const sessionId = randomUUID();
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 let hung = false;
@@ -76,7 +85,7 @@ function parseLine(line: string): { id: string; body: InvokeBody } | undefined {
     protocolError(m.id, '"parameters" must be a JSON object.');
     return undefined;
   }
-  const body: InvokeBody = { cmdlet: m.cmdlet, parameters: (m.parameters as Record<string, unknown> | undefined) ?? {} };
+  const body: InvokeBody = { cmdlet: m.cmdlet, parameters: (m.parameters as Record<string, unknown> | undefined) ?? {}, scope };
   if (m.certificate !== undefined) body.certificate = m.certificate;
   return { id: m.id, body };
 }

@@ -41,6 +41,8 @@ export interface TeamsSimServerOptions {
   simulatedTime?: SimulatedTime;
   faults?: readonly FaultRule[];
   seed?: number;
+  /** Where to listen; default 127.0.0.1 on a random port (compose/simulators.ts listens for other containers). */
+  listen?: { host: string; port: number };
 }
 
 interface Attached {
@@ -74,7 +76,7 @@ export class TeamsSimServer {
     server.on('request', (req, res) => sim.route(req, res));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
+      server.listen(options.listen?.port ?? 0, options.listen?.host ?? '127.0.0.1', () => resolve());
     });
     sim.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     return sim;

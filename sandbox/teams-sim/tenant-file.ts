@@ -88,6 +88,8 @@ export const SandboxTenantFileSchema = z
     tenantId: z.string().trim().min(1),
     users: z.array(SandboxUserSchema),
     policies: SandboxPoliciesSchema.optional(),
+    /** Online PSTN gateways (SBC FQDNs) paired with the tenant: a voice route may only name these. */
+    pstnGateways: z.array(z.string().trim().min(1)).optional(),
     externalAssignments: z.array(ExternalAssignmentSchema).optional(),
     directoryChanges: z.array(DirectoryChangeSchema).optional(),
     teamsSimulator: TeamsSimulatorSettingsSchema.optional(),

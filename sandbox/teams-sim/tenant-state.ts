@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { PolicyTypeSchema } from '../../shared/domain/voice-state.js';
+import { VoiceRoutingStateSchema } from './voice-routing.js';
 
 export const TeamsTenantStateSchema = z.object({
   version: z.literal(1),
@@ -25,5 +26,7 @@ export const TeamsTenantStateSchema = z.object({
       locationId: z.string().nullable(),
     }),
   ),
+  /** The tenant's voice routing (usages, routes, policies, dial plans, CLI policies); absent in states saved before it was kept. */
+  voiceRouting: VoiceRoutingStateSchema.optional(),
 });
 export type TeamsTenantState = z.infer<typeof TeamsTenantStateSchema>;

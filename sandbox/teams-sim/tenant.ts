@@ -12,6 +12,12 @@ import { BatchOperations } from './batch-operations.js';
 import { Directory } from './directory.js';
 import { TeamsTenantStateSchema, type TeamsTenantState } from './tenant-state.js';
 import { bareName, type SandboxPolicy, type SandboxTenantFile, type SandboxUser } from './tenant-file.js';
+import { emptyVoiceRouting, VoiceRouting } from './voice-routing.js';
+
+/** The policy types whose policies are part of the tenant's voice routing (created by `dialtone tenant apply`). */
+const routingPolicyTypes = ['CallingLineIdentity', 'OnlineVoiceRoutingPolicy', 'TenantDialPlan'] as const;
+type RoutingPolicyType = (typeof routingPolicyTypes)[number];
+const isRoutingType = (type: PolicyType): type is RoutingPolicyType => (routingPolicyTypes as readonly string[]).includes(type);
 
 export type PolicyAssignment = { Authority: 'Tenant'; Name: string } | null;
 
@@ -82,12 +88,32 @@ export class SimTenant {
   private sortedNumbers: NumberState[] | undefined;
   private readonly policyLists = new Map<PolicyType, SandboxPolicy[]>();
   private readonly batches: BatchOperations;
+  /** PSTN usages, routes, routing policies, dial plans and CLI policies: what `dialtone tenant apply` manages. */
+  readonly voiceRouting: VoiceRouting;
 
   constructor(file: SandboxTenantFile, clock: Clock, startedAtMs?: number, batchDurationMs?: (users: number) => number) {
     this.tenantId = file.tenantId;
     this.startedAtMs = startedAtMs ?? (clock as { startedAt?: number }).startedAt ?? clock.now().getTime();
     this.directory = new Directory(file.users, file.directoryChanges ?? [], clock, this.startedAtMs);
-    for (const type of policyTypes) this.policyLists.set(type, [...(file.policies?.[type] ?? [])]);
+    for (const type of policyTypes) if (!isRoutingType(type)) this.policyLists.set(type, [...(file.policies?.[type] ?? [])]);
+    const seed = emptyVoiceRouting(file.pstnGateways ?? []);
+    for (const p of file.policies?.OnlineVoiceRoutingPolicy ?? []) seed.voiceRoutingPolicies.push({ name: bareName(p.identity), usages: [], description: p.description ?? null });
+    for (const p of file.policies?.TenantDialPlan ?? []) {
+      seed.dialPlans.push({ name: bareName(p.identity), normalizationRules: [], description: p.description ?? null, simpleName: bareName(p.identity) });
+    }
+    for (const p of file.policies?.CallingLineIdentity ?? []) {
+      seed.callingLineIdentities.push({
+        name: bareName(p.identity),
+        description: p.description ?? null,
+        callingIdSubstitute: 'LineUri',
+        serviceNumber: null,
+        resourceAccount: null,
+        companyName: null,
+        enableUserOverride: false,
+        blockIncomingPstnCallerId: false,
+      });
+    }
+    this.voiceRouting = new VoiceRouting(seed);
     for (const user of file.users) {
       const policies = Object.fromEntries(policyTypes.map((t) => [t, null])) as Record<PolicyType, string | null>;
       for (const type of policyTypes) {
@@ -134,6 +160,7 @@ export class SimTenant {
       tenantId: this.tenantId,
       users: [...this.users.values()].map((u) => ({ id: u.file.id, enterpriseVoiceEnabled: u.enterpriseVoiceEnabled, policies: { ...u.policies } })),
       numbers: [...this.numbers.values()].map((n) => ({ ...n })),
+      voiceRouting: this.voiceRouting.exportState(),
     };
   }
 
@@ -151,6 +178,13 @@ export class SimTenant {
     this.byOwner.clear();
     this.sortedNumbers = undefined;
     for (const n of state.numbers) this.putNumber({ ...n });
+    // A state saved before the tenant's voice routing was kept has none: the tenant file's stays.
+    if (state.voiceRouting !== undefined) this.voiceRouting.importState(state.voiceRouting);
+  }
+
+  /** The CallingLineIdentity policies as the planner's catalogue lists them (Identity and Description). */
+  callingLineIdentityCatalog(): { identity: string; description: string | null }[] {
+    return this.voiceRouting.policies('CallingLineIdentity');
   }
 
   // ---- cmdlet semantics ----
@@ -270,6 +304,9 @@ export class SimTenant {
 
   /** Get-CsCallingLineIdentity / Get-CsOnlineVoiceRoutingPolicy / Get-CsTenantDialPlan */
   listPolicies(cmdlet: string, type: PolicyType, identity?: string): Record<string, unknown>[] {
+    if (type === 'CallingLineIdentity') return this.voiceRouting.getCallingLineIdentities(cmdlet, identity);
+    if (type === 'OnlineVoiceRoutingPolicy') return this.voiceRouting.getVoiceRoutingPolicies(cmdlet, identity);
+    if (type === 'TenantDialPlan') return this.voiceRouting.getDialPlans(cmdlet, identity);
     const rows = [{ Identity: 'Global', Description: null as string | null }].concat(
       (this.policyLists.get(type) ?? []).map((p) => ({ Identity: `Tag:${bareName(p.identity)}`, Description: p.description ?? null })),
     );
@@ -325,7 +362,8 @@ export class SimTenant {
 
   private policy(type: PolicyType, name: string): { name: string } | undefined {
     const wanted = bareName(name).toLowerCase();
-    const found = (this.policyLists.get(type) ?? []).find((p) => bareName(p.identity).toLowerCase() === wanted);
+    const list = isRoutingType(type) ? this.voiceRouting.policies(type) : (this.policyLists.get(type) ?? []);
+    const found = list.find((p) => bareName(p.identity).toLowerCase() === wanted);
     return found === undefined ? undefined : { name: bareName(found.identity) };
   }
 

@@ -8,6 +8,8 @@ export interface InvokeBody {
   cmdlet: string;
   parameters: Record<string, unknown>;
   certificate?: unknown;
+  /** The stand-in's `-Scope` argument, as host.ps1 takes it. */
+  scope?: 'Worker' | 'TenantSetup';
 }
 
 export interface WireError {

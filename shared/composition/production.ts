@@ -2,7 +2,7 @@ import { createTableTenantRegistry } from '../adapters/entity-tenant-registry.js
 import { effectiveTenants, implicitTenant, type EffectiveTenant } from '../domain/tenants.js';
 import type { TenantRegistry } from '../ports/tenant-registry.js';
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
-import { ServiceBusClient } from '@azure/service-bus';
+import { createServiceBusClient, graphSimulatorCredential } from '../adapters/service-bus-client.js';
 import { createFilePolicyCatalog } from '../adapters/file-policy-catalog.js';
 import { createGraphDirectory } from '../adapters/graph-directory.js';
 import { createGraphSubscriptions } from '../adapters/graph-subscriptions.js';
@@ -39,6 +39,12 @@ export interface ProductionWebhook {
   sender: BusSender;
   clock: typeof systemClock;
   logger: ReturnType<typeof createJsonLogger>;
+  telemetry: ReturnType<typeof productionTelemetry>;
+}
+
+/** Graph's credential: the managed identity, or the placeholder for compose.yaml's Graph simulator (settings allow it only there). */
+function graphCredential(settings: { graphCredential: 'azure' | 'simulator' }, credential: TokenCredential): TokenCredential {
+  return settings.graphCredential === 'simulator' ? graphSimulatorCredential : credential;
 }
 
 let webhook: Promise<ProductionWebhook> | undefined;
@@ -50,12 +56,15 @@ export function productionWebhook(): Promise<ProductionWebhook> {
     const credential = settings.managedIdentityClientId
       ? new ManagedIdentityCredential({ clientId: settings.managedIdentityClientId })
       : new DefaultAzureCredential();
-    const bus = new ServiceBusClient(settings.serviceBusNamespace, credential);
+    // Before the Service Bus client exists, so the distro instruments it.
+    const telemetry = productionTelemetry(credential);
+    const bus = createServiceBusClient(settings.serviceBus, credential);
     return {
       clientState: settings.graphClientState,
       sender: bus.createSender(queueNames.userChanges),
       clock: systemClock,
       logger: createJsonLogger({ level: settings.logLevel, write: (line) => console.log(line) }),
+      telemetry,
     };
   });
   webhook.catch(() => {
@@ -71,7 +80,7 @@ export function productionSubscriptionMaintenance(): SubscriptionMaintenanceDeps
     ? new ManagedIdentityCredential({ clientId: settings.managedIdentityClientId })
     : new DefaultAzureCredential();
   return {
-    subscriptions: createGraphSubscriptions({ baseUrl: settings.graphBaseUrl, credential }),
+    subscriptions: createGraphSubscriptions({ baseUrl: settings.graphBaseUrl, credential: graphCredential(settings, credential) }),
     clock: systemClock,
     logger: createJsonLogger({ level: settings.logLevel, write: (line) => console.log(line) }),
     notificationUrl: settings.graphNotificationUrl,
@@ -89,10 +98,10 @@ export function productionResync(): ResyncDeps {
   const tables = 'endpoint' in settings.tables ? { endpoint: settings.tables.endpoint, credential } : { connectionString: settings.tables.connectionString };
   const logger = createJsonLogger({ level: settings.logLevel, write: (line) => console.log(line) });
   return {
-    delta: createGraphDirectory({ baseUrl: settings.graphBaseUrl, credential, logger }),
+    delta: createGraphDirectory({ baseUrl: settings.graphBaseUrl, credential: graphCredential(settings, credential), logger }),
     records: createTableProvisioningRecords(tables),
     state: entitySyncState(azureEntityTable(createTableClient(tables, 'dialtonesync'))),
-    sender: new ServiceBusClient(settings.serviceBusNamespace, credential).createSender(queueNames.userChanges),
+    sender: createServiceBusClient(settings.serviceBus, credential).createSender(queueNames.userChanges),
     clock: systemClock,
     logger,
   };
@@ -147,7 +156,7 @@ async function build(): Promise<ProductionStages> {
     : new DefaultAzureCredential();
   const logger = createJsonLogger({ level: settings.logLevel, write: (line) => console.log(line) });
   const telemetry = productionTelemetry(credential);
-  const bus = new ServiceBusClient(settings.serviceBusNamespace, credential);
+  const bus = createServiceBusClient(settings.serviceBus, credential);
   const senders = new Map<string, BusSender>();
   const sender = (queue: string): BusSender => {
     let s = senders.get(queue);
@@ -160,7 +169,7 @@ async function build(): Promise<ProductionStages> {
   const tables = 'endpoint' in settings.tables ? { endpoint: settings.tables.endpoint, credential } : { connectionString: settings.tables.connectionString };
   const inventory = createTableNumberInventory(tables);
   const records = createTableProvisioningRecords(tables);
-  const directory = createGraphDirectory({ baseUrl: settings.graphBaseUrl, credential });
+  const directory = createGraphDirectory({ baseUrl: settings.graphBaseUrl, credential: graphCredential(settings, credential) });
   const policy = await loadVoicePolicyFile(settings.policyPath);
   const catalog = createFilePolicyCatalog(settings.policyCatalogPath);
   const stageDeps = {
@@ -187,7 +196,7 @@ async function build(): Promise<ProductionStages> {
       settings.teamsBackend === 'graph'
         ? createGraphVoiceHandler({
             ...stageDeps,
-            admin: createGraphTeamsAdmin({ baseUrl: settings.graphBaseUrl, credential }),
+            admin: createGraphTeamsAdmin({ baseUrl: settings.graphBaseUrl, credential: graphCredential(settings, credential) }),
             policyIds: new PolicyIdCache(),
             unsupportedPolicyTypes: new Set(settings.graphUnsupportedPolicyTypes.map((t) => t.toLowerCase())),
             fallbackQueue: settings.graphFallbackQueue ?? null,

@@ -6,17 +6,55 @@ import type { CorrelationStrategy } from '../ports/directory.js';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
+const namespaceHost = z
+  .string()
+  .regex(/^[a-z0-9-]+\.servicebus\.windows\.net$/i, 'must be a namespace host name such as contoso-dialtone.servicebus.windows.net');
+
+/**
+ * A Service Bus connection string is accepted for the emulator only (compose.yaml): Azure is
+ * reached with the managed identity, so no SAS key of a real namespace is ever in a setting. The
+ * message never repeats the value (it holds a key).
+ */
+const emulatorConnectionString = z
+  .string()
+  .refine(
+    (v) => /(^|;)\s*UseDevelopmentEmulator\s*=\s*true\s*(;|$)/i.test(v) && /(^|;)\s*Endpoint\s*=\s*sb:\/\//i.test(v),
+    'must be the Service Bus emulator\'s connection string (Endpoint=sb://…;…;UseDevelopmentEmulator=true); in Azure use the namespace and the managed identity',
+  );
+
+/** Where Service Bus is: a namespace reached with the managed identity, or the local emulator. */
+export type ServiceBusTarget = { kind: 'namespace'; namespace: string } | { kind: 'emulator'; connectionString: string };
+
+/** One of the two settings, never both; the issue names `identity` (the Azure one) when neither is set. */
+function exactlyOneServiceBus(identity: string, connection: string) {
+  return (env: Record<string, unknown>, ctx: z.RefinementCtx): void => {
+    const has = (key: string) => env[key] !== undefined;
+    if (has(identity) && has(connection)) {
+      ctx.addIssue({ code: 'custom', path: [connection], message: `set either ${identity} (Azure, managed identity) or ${connection} (the local emulator), not both` });
+    } else if (!has(identity) && !has(connection)) {
+      ctx.addIssue({ code: 'custom', path: [identity], message: `is required (or ${connection}, the local emulator's connection string)` });
+    }
+  };
+}
+
+function serviceBusTarget(namespace: string | undefined, connectionString: string | undefined): ServiceBusTarget | undefined {
+  if (connectionString !== undefined) return { kind: 'emulator', connectionString };
+  return namespace !== undefined ? { kind: 'namespace', namespace } : undefined;
+}
+
 const FunctionEnvSchema = z
   .object({
-    ServiceBusConnection__fullyQualifiedNamespace: z
-      .string()
-      .regex(/^[a-z0-9-]+\.servicebus\.windows\.net$/i, 'must be a namespace host name such as contoso-dialtone.servicebus.windows.net'),
+    // The same two settings the Service Bus trigger reads for connection 'ServiceBusConnection'.
+    ServiceBusConnection__fullyQualifiedNamespace: namespaceHost.optional(),
+    ServiceBusConnection: emulatorConnectionString.optional(),
     AZURE_CLIENT_ID: z.string().uuid().optional(),
     DIALTONE_TABLES_ENDPOINT: z.url().optional(),
     DIALTONE_TABLES_CONNECTION_STRING: z.string().min(1).optional(),
     DIALTONE_POLICY_PATH: z.string().min(1).default('config/voice-policy.yaml'),
     DIALTONE_POLICY_CATALOG_PATH: z.string().min(1).default('config/policy-catalog.json'),
     DIALTONE_GRAPH_BASE_URL: z.url().default('https://graph.microsoft.com/v1.0'),
+    /** `simulator`: a fixed placeholder token for the Graph simulator of compose.yaml, never for Microsoft Graph. */
+    DIALTONE_GRAPH_CREDENTIAL: z.enum(['azure', 'simulator']).default('azure'),
     DIALTONE_CORRELATION_STRATEGIES: z
       .string()
       .default('userPrincipalName,employeeId,mail')
@@ -50,10 +88,23 @@ const FunctionEnvSchema = z
   .refine((env) => env.DIALTONE_TABLES_ENDPOINT !== undefined || env.DIALTONE_TABLES_CONNECTION_STRING !== undefined, {
     message: 'set DIALTONE_TABLES_ENDPOINT (https://<account>.table.core.windows.net) or DIALTONE_TABLES_CONNECTION_STRING (local only)',
     path: ['DIALTONE_TABLES_ENDPOINT'],
+  })
+  .superRefine(exactlyOneServiceBus('ServiceBusConnection__fullyQualifiedNamespace', 'ServiceBusConnection'))
+  .superRefine((env, ctx) => {
+    // A token goes only where it is meant: Entra tokens over https to Graph, the placeholder to a plain-HTTP simulator.
+    const plainHttp = env.DIALTONE_GRAPH_BASE_URL.startsWith('http://');
+    if (env.DIALTONE_GRAPH_CREDENTIAL === 'simulator' && !plainHttp) {
+      ctx.addIssue({ code: 'custom', path: ['DIALTONE_GRAPH_CREDENTIAL'], message: 'simulator is only for a Graph simulator at an http:// DIALTONE_GRAPH_BASE_URL' });
+    }
+    if (env.DIALTONE_GRAPH_CREDENTIAL === 'azure' && plainHttp) {
+      ctx.addIssue({ code: 'custom', path: ['DIALTONE_GRAPH_BASE_URL'], message: 'must be https (an Entra token is never sent over plain HTTP; DIALTONE_GRAPH_CREDENTIAL=simulator for the local simulator)' });
+    }
   });
 
 export interface FunctionSettings {
-  serviceBusNamespace: string;
+  serviceBus: ServiceBusTarget;
+  /** `simulator`: Graph is the local simulator (compose.yaml), called with a placeholder token. */
+  graphCredential: 'azure' | 'simulator';
   managedIdentityClientId: string | undefined;
   tables: { endpoint: string } | { connectionString: string };
   policyPath: string;
@@ -90,6 +141,11 @@ export function teamsBackendSetting(env: Record<string, string | undefined> = pr
 }
 
 /** Formats zod issues as `SETTING: problem` so a start-up failure names the setting. */
+export { exactlyOneServiceBus, emulatorConnectionString, namespaceHost, serviceBusTarget };
+
+/** Every setting the function app reads (compose.yaml is checked against it). */
+export const functionSettingNames: readonly string[] = Object.keys(FunctionEnvSchema.shape);
+
 export function describeSettingsError(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(settings)'}: ${i.message}`).join('; ');
 }
@@ -102,7 +158,8 @@ export function loadFunctionSettings(env: Record<string, string | undefined> = p
   }
   const e = parsed.data;
   return {
-    serviceBusNamespace: e.ServiceBusConnection__fullyQualifiedNamespace,
+    serviceBus: serviceBusTarget(e.ServiceBusConnection__fullyQualifiedNamespace, e.ServiceBusConnection) as ServiceBusTarget,
+    graphCredential: e.DIALTONE_GRAPH_CREDENTIAL,
     managedIdentityClientId: e.AZURE_CLIENT_ID,
     tables: e.DIALTONE_TABLES_ENDPOINT
       ? { endpoint: e.DIALTONE_TABLES_ENDPOINT }
@@ -125,10 +182,8 @@ export function loadFunctionSettings(env: Record<string, string | undefined> = p
 }
 
 const OperatorEnvSchema = z.object({
-  DIALTONE_SERVICEBUS_NAMESPACE: z
-    .string()
-    .regex(/^[a-z0-9-]+\.servicebus\.windows\.net$/i, 'must be a namespace host name such as contoso-dialtone.servicebus.windows.net')
-    .optional(),
+  DIALTONE_SERVICEBUS_NAMESPACE: namespaceHost.optional(),
+  DIALTONE_SERVICEBUS_CONNECTION_STRING: emulatorConnectionString.optional(),
   DIALTONE_TABLES_ENDPOINT: z.url().optional(),
   DIALTONE_TABLES_CONNECTION_STRING: z.string().min(1).optional(),
   DIALTONE_KEYVAULT_URL: z.url().optional(),
@@ -143,8 +198,12 @@ const OperatorEnvSchema = z.object({
   DIALTONE_POLICY_CATALOG_PATH: z.string().min(1).default('config/policy-catalog.json'),
 });
 
+/** Every setting the operator CLI reads. */
+export const operatorSettingNames: readonly string[] = Object.keys(OperatorEnvSchema.shape);
+
 export interface OperatorSettings {
-  serviceBusNamespace: string | undefined;
+  /** Undefined when neither DIALTONE_SERVICEBUS_NAMESPACE nor DIALTONE_SERVICEBUS_CONNECTION_STRING is set. */
+  serviceBus: ServiceBusTarget | undefined;
   tables: { endpoint: string } | { connectionString: string } | undefined;
   keyVaultUrl: string | undefined;
   certificateName: string | undefined;
@@ -165,7 +224,7 @@ export function loadOperatorSettings(env: Record<string, string | undefined> = p
   }
   const e = parsed.data;
   return {
-    serviceBusNamespace: e.DIALTONE_SERVICEBUS_NAMESPACE,
+    serviceBus: serviceBusTarget(e.DIALTONE_SERVICEBUS_NAMESPACE, e.DIALTONE_SERVICEBUS_CONNECTION_STRING),
     tables: e.DIALTONE_TABLES_ENDPOINT
       ? { endpoint: e.DIALTONE_TABLES_ENDPOINT }
       : e.DIALTONE_TABLES_CONNECTION_STRING

@@ -12,6 +12,9 @@ const TelemetryEnvSchema = z.object({
   DIALTONE_TELEMETRY: z.enum(['on', 'off']).default('on'),
 });
 
+/** Every telemetry setting the app and the worker read. */
+export const telemetrySettingNames: readonly string[] = Object.keys(TelemetryEnvSchema.shape);
+
 export interface TelemetrySettings {
   /** Undefined: telemetry is off (no connection string, or DIALTONE_TELEMETRY=off). */
   connectionString: string | undefined;

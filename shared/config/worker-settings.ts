@@ -1,16 +1,16 @@
 import { z } from 'zod';
 import { DialtoneError } from '../domain/errors.js';
 import { queueNames } from '../contracts/queues.js';
-import { describeSettingsError } from './settings.js';
+import { describeSettingsError, emulatorConnectionString, exactlyOneServiceBus, namespaceHost, serviceBusTarget, type ServiceBusTarget } from './settings.js';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const nonEmpty = z.string().trim().min(1);
 
 const WorkerEnvSchema = z
   .object({
-    DIALTONE_SERVICEBUS_NAMESPACE: z
-      .string()
-      .regex(/^[a-z0-9-]+\.servicebus\.windows\.net$/i, 'must be a namespace host name such as contoso-dialtone.servicebus.windows.net'),
+    DIALTONE_SERVICEBUS_NAMESPACE: namespaceHost.optional(),
+    /** The local emulator only (compose.yaml); Azure is reached with the host's managed identity. */
+    DIALTONE_SERVICEBUS_CONNECTION_STRING: emulatorConnectionString.optional(),
     DIALTONE_TENANT_ID: z.uuid('must be the Entra tenant id (a GUID)'),
     DIALTONE_APP_ID: z.uuid('must be the app registration (client) id (a GUID)'),
     DIALTONE_KEYVAULT_URL: z.url().optional(),
@@ -42,6 +42,7 @@ const WorkerEnvSchema = z
     // powershell backend: voice-commands; graph backend: voice-commands-pwsh (what Graph cannot apply).
     DIALTONE_COMMANDS_QUEUE: z.enum([queueNames.voiceCommands, queueNames.voiceCommandsPowerShell]).default(queueNames.voiceCommands),
   })
+  .superRefine(exactlyOneServiceBus('DIALTONE_SERVICEBUS_NAMESPACE', 'DIALTONE_SERVICEBUS_CONNECTION_STRING'))
   .superRefine((env, ctx) => {
     const keyVault = env.DIALTONE_KEYVAULT_URL !== undefined || env.DIALTONE_CERT_NAME !== undefined;
     if (keyVault) {
@@ -60,12 +61,15 @@ const WorkerEnvSchema = z
     }
   });
 
+/** Every setting the worker reads (compose.yaml is checked against it). */
+export const workerSettingNames: readonly string[] = Object.keys(WorkerEnvSchema.shape);
+
 export type CertificateSettings =
   | { kind: 'keyVault'; vaultUrl: string; name: string; reloadIntervalMs: number }
   | { kind: 'file'; path: string; passwordFile: string | undefined };
 
 export interface WorkerSettings {
-  serviceBusNamespace: string;
+  serviceBus: ServiceBusTarget;
   tenantId: string;
   applicationId: string;
   certificate: CertificateSettings;
@@ -107,7 +111,7 @@ export function loadWorkerSettings(env: Record<string, string | undefined> = pro
         }
       : { kind: 'file', path: e.DIALTONE_CERT_FILE ?? '', passwordFile: e.DIALTONE_CERT_PASSWORD_FILE };
   return {
-    serviceBusNamespace: e.DIALTONE_SERVICEBUS_NAMESPACE,
+    serviceBus: serviceBusTarget(e.DIALTONE_SERVICEBUS_NAMESPACE, e.DIALTONE_SERVICEBUS_CONNECTION_STRING) as ServiceBusTarget,
     tenantId: e.DIALTONE_TENANT_ID,
     applicationId: e.DIALTONE_APP_ID,
     certificate,

@@ -1,4 +1,4 @@
-import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { acceptGraphNotifications, type WebhookDeps } from '../usecases/accept-graph-notifications.js';
 
 /**
@@ -38,7 +38,7 @@ async function readBounded(request: HttpRequest, limit: number): Promise<Body> {
 /** The HTTP adapter: read the query and the (bounded) raw body, call the use case, answer. */
 export function createGraphWebhookHandler(deps: () => Promise<WebhookDeps>, options: { maxBodyBytes?: number } = {}) {
   const limit = options.maxBodyBytes ?? MAX_NOTIFICATION_BODY_BYTES;
-  return async function graphWebhook(request: HttpRequest): Promise<HttpResponseInit> {
+  return async function graphWebhook(request: HttpRequest, context?: Pick<InvocationContext, 'traceContext'>): Promise<HttpResponseInit> {
     const validationToken = request.query.get('validationToken');
     let bodyText = '';
     if (validationToken === null) {
@@ -48,7 +48,9 @@ export function createGraphWebhookHandler(deps: () => Promise<WebhookDeps>, opti
       }
       bodyText = body.text;
     }
-    const result = await acceptGraphNotifications({ validationToken, bodyText }, deps);
+    // The caller's trace context, else the one the Functions host opened for this invocation.
+    const traceparent = request.headers.get('traceparent') ?? context?.traceContext?.traceParent ?? undefined;
+    const result = await acceptGraphNotifications({ validationToken, bodyText, traceparent }, deps);
     return {
       status: result.status,
       ...(result.body !== undefined ? { body: result.body } : {}),

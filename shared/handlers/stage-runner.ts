@@ -9,6 +9,7 @@ import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { Telemetry, TelemetryAttributes } from '../ports/telemetry.js';
 import { sendInBatches } from '../usecases/send-in-batches.js';
+import { forTenant } from '../telemetry/scoped.js';
 import { countSent, recordSettlement, startStageSpan, telemetryOf, withTraceContext } from './stage-telemetry.js';
 
 export const retryProperties = {
@@ -102,9 +103,10 @@ async function handleOne<T>(
   const input = parsed.data;
   const correlationId = definition.correlationOf(input, meta);
   const log = base.child({ correlationId });
-  const span = startStageSpan(telemetry, definition, message, { messageId: meta.messageId, correlationId }, definition.spanAttributes?.(input));
+  const scoped = forTenant(telemetry, input);
+  const span = startStageSpan(scoped, definition, message, { messageId: meta.messageId, correlationId }, definition.spanAttributes?.(input));
   try {
-    await settle(definition, deps, message, actions, { input, meta, retry, now, log, span, telemetry });
+    await settle(definition, deps, message, actions, { input, meta, retry, now, log, span, telemetry: scoped });
   } finally {
     span.end();
   }

@@ -15,7 +15,9 @@ const ParameterSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z]+$/),
   aliases: z.array(z.string().regex(/^[A-Za-z]+$/)).optional(),
   oldName: z.string().regex(/^[A-Za-z]+$/).optional(),
-  type: z.enum(['string', 'string[]', 'bool', 'switch', 'int', 'hashtable', 'certificate']),
+  type: z.enum(['string', 'string[]', 'bool', 'switch', 'int', 'hashtable', 'hashtable[]', 'certificate']),
+  /** hashtable[] only: the cmdlet each entry is splatted to (host.ps1's Build). */
+  builder: z.string().regex(/^[A-Z][a-z]+-[A-Za-z]+$/).optional(),
   validateSet: z.array(z.string().min(1)).min(1).optional(),
   range: z.tuple([z.number().int(), z.number().int()]).optional(),
   host: z.boolean().optional(),
@@ -41,9 +43,21 @@ const FileSchema = z.strictObject({
 });
 
 export type CmdletDefinition = z.infer<typeof CmdletSchema>;
+
+function checkBuilders(file: z.infer<typeof FileSchema>): void {
+  for (const [cmdlet, definition] of Object.entries(file.cmdlets)) {
+    for (const p of definition.parameters) {
+      const wanted = p.type === 'hashtable[]';
+      if (wanted !== (p.builder !== undefined) || (p.builder !== undefined && file.cmdlets[p.builder] === undefined)) {
+        throw new Error(`module-cmdlets.json: ${cmdlet} -${p.name}: a hashtable[] parameter, and only one, names a builder cmdlet of the file`);
+      }
+    }
+  }
+}
 export type ParameterDefinition = z.infer<typeof ParameterSchema>;
 
 export const moduleCmdlets = FileSchema.parse(raw);
+checkBuilders(moduleCmdlets);
 
 export const supportedModuleVersions = moduleCmdlets.module.supportedVersions;
 

@@ -50,4 +50,6 @@ export const attributeNames = {
   pool: 'dialtone.pool',
   correlationId: 'dialtone.correlation_id',
   userId: 'dialtone.user_id',
+  /** The Entra tenant a message names (multi-tenant deployments); absent when it names none. */
+  tenant: 'dialtone.tenant',
 } as const;

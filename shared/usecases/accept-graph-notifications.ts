@@ -6,15 +6,28 @@ import {
   NotificationCollectionSchema,
   userIdOf,
 } from '../domain/graph-notifications.js';
+import { isDialtoneError } from '../domain/errors.js';
 import { deterministicId } from '../domain/ids.js';
 import type { BusSender } from '../ports/bus.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
+import type { Telemetry, TelemetrySpan } from '../ports/telemetry.js';
+import { attributeNames as a, metricNames, spanNames } from '../telemetry/names.js';
+import { noopTelemetry } from '../telemetry/noop.js';
+import { traceContextProperties, traceparentOf } from '../telemetry/trace-context.js';
 import { sendInBatches } from './send-in-batches.js';
+
+/** The stage name the webhook's sends are counted under (`dialtone.messages.sent`). */
+export const WEBHOOK_STAGE = 'webhook';
 
 export interface WebhookRequest {
   validationToken: string | null;
   bodyText: string;
+  /**
+   * The trace context of the HTTP call (its `traceparent` header, else the Functions host's own
+   * invocation context): linked from each person's span, whose trace is that person's own.
+   */
+  traceparent?: string | undefined;
 }
 
 export interface WebhookResponse {
@@ -28,6 +41,8 @@ export interface WebhookDeps {
   sender: BusSender;
   clock: Clock;
   logger: Logger;
+  /** Spans and metrics (shared/telemetry); none when absent. */
+  telemetry?: Telemetry | undefined;
 }
 
 /**
@@ -65,7 +80,10 @@ export async function acceptGraphNotifications(request: WebhookRequest, getDeps:
   if (!collection.success) return { status: 400, body: 'expected { "value": [ notifications ] }' };
 
   const now = deps.clock.now();
+  const telemetry = deps.telemetry ?? noopTelemetry;
+  const caller = traceparentOf({ traceparent: request.traceparent });
   const messages = [];
+  const spans: TelemetrySpan[] = [];
   let rejected = 0;
   for (const raw of collection.data.value) {
     const parsed = ChangeNotificationSchema.safeParse(raw);
@@ -99,10 +117,50 @@ export async function acceptGraphNotifications(request: WebhookRequest, getDeps:
       correlationId: eventId,
       occurredAt: now.toISOString(),
     };
-    messages.push({ body: change, messageId: eventId, sessionId: userId, correlationId: eventId, contentType: 'application/json', subject: 'graph' });
+    // This person's trace starts here: its id is derived from the correlation id (as correlate's is
+    // for an HR event), so `dialtone status` prints it; one POST carries many people, so the
+    // HTTP call's own trace is a link, not the parent.
+    const span = telemetry.startSpan(spanNames.graphNotification, {
+      kind: 'server',
+      correlationId: eventId,
+      links: caller ? [caller] : [],
+      attributes: {
+        'messaging.destination.name': queueNames.userChanges,
+        'messaging.message.id': eventId,
+        [a.stage]: WEBHOOK_STAGE,
+        [a.queue]: queueNames.userChanges,
+        [a.correlationId]: eventId,
+        [a.userId]: userId,
+      },
+    });
+    spans.push(span);
+    const trace = traceContextProperties(span.traceparent);
+    messages.push({
+      body: change,
+      messageId: eventId,
+      sessionId: userId,
+      correlationId: eventId,
+      contentType: 'application/json',
+      subject: 'graph',
+      ...(Object.keys(trace).length > 0 ? { applicationProperties: trace } : {}),
+    });
   }
   // Up to 1,000 notifications per POST: more than one 256 KB batch, so as many batches as needed.
-  const batches = await sendInBatches(deps.sender, messages);
+  let batches: number;
+  try {
+    batches = await sendInBatches(deps.sender, messages);
+  } catch (error) {
+    // Graph retries a POST not answered 2xx; the spans say why this one was not.
+    const message = error instanceof Error ? error.message : String(error);
+    const code = isDialtoneError(error) ? error.code : 'Unexpected';
+    for (const span of spans) {
+      span.fail(code, `sending to ${queueNames.userChanges} failed: ${message}`);
+      span.end();
+    }
+    throw error;
+  }
+  for (const span of spans) span.end();
+  if (messages.length > 0) telemetry.count(metricNames.messagesSent, messages.length, { [a.stage]: WEBHOOK_STAGE, [a.queue]: queueNames.userChanges });
   deps.logger.info('graph notifications accepted', {
     received: collection.data.value.length,
     enqueued: messages.length,

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { WEBHOOK_STAGE } from '../../shared/usecases/accept-graph-notifications.js';
 import { attributeNames, metricNames, spanNames } from '../../shared/telemetry/names.js';
 import { allResources, loadCompiledTemplate, ofType, only, resolvedProperties, type JsonObject, type ScopedResource } from './arm-template.js';
 
@@ -113,7 +114,7 @@ describe('workbook', () => {
     const props = workbook.body.properties as JsonObject;
     expect(props.category).toBe('workbook');
     const tiles = JSON.stringify(resolvedProperties(workbook));
-    for (const title of ['Dead letters per queue and reason', 'Events in, voice commands and results per hour', 'Provisioning latency', 'PoolExhausted and NotLicensed', 'pool fill per pool', 'warm PowerShell sessions, commands and throttled']) {
+    for (const title of ['Dead letters per queue and reason', 'Events in (HR events, Graph notifications), voice commands and results per hour', 'Provisioning latency, HR event or Graph notification to Teams result', 'PoolExhausted and NotLicensed', 'pool fill per pool', 'warm PowerShell sessions, commands and throttled']) {
       expect(JSON.stringify((workbook.scope.template.variables as JsonObject).tiles) + tiles).toContain(title);
     }
     expect(JSON.stringify(workbook.scope.template.variables)).toContain('microsoft.servicebus/namespaces--DeadletteredMessages');
@@ -121,10 +122,16 @@ describe('workbook', () => {
 
   it('computes latency p50/p95 from the correlate and record requests of one operation', () => {
     const q = queriesInTemplate().find((s) => s.includes('percentile('));
-    expect(q).toContain(`name == "${spanNames.correlate}"`);
+    // A flow starts at correlate (HR event) or at the webhook (Graph notification).
+    expect(q).toContain(`name in ("${spanNames.correlate}", "${spanNames.graphNotification}")`);
     expect(q).toContain(`name == "${spanNames.record}"`);
     expect(q).toContain('by operation_Id');
     expect(q).toContain('percentile(latencySeconds, 95)');
+  });
+
+  it('counts Graph notifications among the events in, by the webhook\'s stage name', () => {
+    const q = queriesInTemplate().find((s) => s.includes('"events in"'));
+    expect(q).toContain(`stage == "${WEBHOOK_STAGE}", "notifications in"`);
   });
 
   it('queries only metric names, span names and dimensions that shared/telemetry emits', () => {

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { allowedCmdlets } from '../../sandbox/teams-sim/allow-list.js';
+import { allowedCmdlets, tenantSetupCmdlets } from '../../sandbox/teams-sim/allow-list.js';
+import { planTenantVoice } from '../../shared/domain/tenant-plan.js';
+import { TenantVoiceConfigSchema } from '../../shared/domain/tenant-voice.js';
 import { planSteps } from '../../shared/domain/voice-diff.js';
 import { policyTypes, type ActualVoiceState, type DesiredVoiceState } from '../../shared/domain/voice-state.js';
 import { hostParameterNames, moduleCmdlets } from '../../shared/teams/module-cmdlets.js';
@@ -82,6 +84,35 @@ describe('host.ps1 allow-list', () => {
     expect(byName.get('Get-CsOnlineUser')?.parameters).toContain('Identity');
     expect(byName.get('Get-CsPhoneNumberAssignment')?.parameters).toEqual(expect.arrayContaining(['AssignedPstnTargetId', 'TelephoneNumber', 'Top', 'Skip']));
   });
+
+  it('puts exactly the tenant set-up cmdlets in the TenantSetup scope, as the Teams simulator does', () => {
+    const scoped = [...hostScript.matchAll(/^\s*'([\w-]+)'\s*=\s*@\{[^\n]*Scope = 'TenantSetup'/gm)].map(([, name = '']) => name);
+    expect(scoped.sort()).toEqual([...tenantSetupCmdlets].sort());
+  });
+
+  it('allows every cmdlet and parameter of the steps tenant set-up plans', () => {
+    const config = TenantVoiceConfigSchema.parse({
+      version: 1,
+      pstnUsages: ['NL-Local'],
+      voiceRoutes: [{ name: 'NL-All', numberPattern: '^\\+31', gateways: ['sbc1.contoso.example'], usages: ['NL-Local'], priority: 1, description: 'd' }],
+      voiceRoutingPolicies: [{ name: 'VRP-NL', usages: ['NL-Local'], description: 'd' }],
+      dialPlans: [{ name: 'DP-NL', description: 'd', simpleName: 's', normalizationRules: [{ name: 'r', pattern: '^0(\\d+)$', translation: '+31$1', isInternalExtension: true, description: 'd' }] }],
+      callingLineIdentities: [
+        { name: 'CLI-A', description: 'A', callingIdSubstitute: 'Resource', resourceAccount: '00000000-0000-4000-8000-000000000001', companyName: 'C', enableUserOverride: true, blockIncomingPstnCallerId: true },
+      ],
+    });
+    const empty = { pstnUsages: [], voiceRoutes: [], voiceRoutingPolicies: [], dialPlans: [], callingLineIdentities: [] };
+    const created = planTenantVoice(config, empty);
+    const steps = [...created.flatMap((i) => i.steps)];
+    const rules = steps.flatMap((s) => (s.parameters['NormalizationRules'] as Record<string, unknown>[] | undefined) ?? []);
+    const refused = [...steps, ...rules.map((r) => ({ cmdlet: 'New-CsVoiceNormalizationRule', parameters: r }))].flatMap((step) => {
+      const allowed = byName.get(step.cmdlet)?.parameters;
+      if (!allowed) return [step.cmdlet];
+      return Object.keys(step.parameters).filter((p) => !allowed.includes(p)).map((p) => `${step.cmdlet} -${p}`);
+    });
+    expect(rules).toHaveLength(1);
+    expect(refused).toEqual([]);
+  });
 });
 
 describe('host.ps1 and shared/teams/module-cmdlets.json', () => {
@@ -99,5 +130,22 @@ describe('host.ps1 and shared/teams/module-cmdlets.json', () => {
     const required = Object.entries(moduleCmdlets.cmdlets).filter(([, d]) => d.requireIdentity).map(([n]) => n).sort();
     expect(marked).toEqual(required);
     expect(required).toEqual(expect.arrayContaining(policyTypes.map((t) => `Grant-Cs${t}`)));
+  });
+
+  it('let an object through exactly where the JSON types the parameter hashtable (Hashtable) or hashtable[] (Build, with its builder)', () => {
+    const declared = (key: 'Hashtable' | 'Build'): string[] =>
+      [...hostScript.matchAll(new RegExp(`^\\s*'([\\w-]+)'\\s*=\\s*@\\{[^\\n]*; ${key} = @[({]([^)}]*)[)}]`, 'gm'))].flatMap(([, cmdlet = '', list = '']) =>
+        key === 'Hashtable'
+          ? [...list.matchAll(/'(\w+)'/g)].map(([, p = '']) => `${cmdlet} -${p}`)
+          : [...list.matchAll(/(\w+) = '([\w-]+)'/g)].map(([, p = '', builder = '']) => `${cmdlet} -${p} ${builder}`),
+      );
+    const typed = (type: 'hashtable' | 'hashtable[]'): string[] =>
+      Object.entries(moduleCmdlets.cmdlets).flatMap(([cmdlet, d]) =>
+        d.parameters.filter((p) => p.type === type && p.host !== false).map((p) => `${cmdlet} -${p.name}${p.builder !== undefined ? ` ${p.builder}` : ''}`),
+      );
+    expect(declared('Hashtable').sort()).toEqual(typed('hashtable').sort());
+    expect(declared('Build').sort()).toEqual(typed('hashtable[]').sort());
+    expect(typed('hashtable')).toContain('Set-CsOnlinePstnUsage -Usage');
+    expect(typed('hashtable[]')).toEqual(['New-CsTenantDialPlan -NormalizationRules New-CsVoiceNormalizationRule', 'Set-CsTenantDialPlan -NormalizationRules New-CsVoiceNormalizationRule']);
   });
 });

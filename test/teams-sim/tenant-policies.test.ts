@@ -50,7 +50,8 @@ describe('Grant-Cs… policies', () => {
 describe('Get-Cs… policy lists', () => {
   it('lists CallingLineIdentity policies with Tag: identities and descriptions', () => {
     const { run } = connectedTenant();
-    expect(resultOf(run('Get-CsCallingLineIdentity'))).toEqual([
+    const rows = resultOf(run('Get-CsCallingLineIdentity')) as Record<string, unknown>[];
+    expect(rows.map((r) => ({ Identity: r.Identity, Description: r.Description }))).toEqual([
       { Identity: 'Global', Description: null },
       { Identity: 'Tag:CLI-Sales', Description: 'DEPT001' },
       { Identity: 'Tag:CLI-Support', Description: 'DEPT002' },
@@ -59,8 +60,8 @@ describe('Get-Cs… policy lists', () => {
 
   it('finds one policy by -Identity with or without Tag:', () => {
     const { run } = connectedTenant();
-    expect(resultOf(run('Get-CsOnlineVoiceRoutingPolicy', { Identity: 'VRP-NL' }))).toEqual([{ Identity: 'Tag:VRP-NL', Description: null }]);
-    expect(resultOf(run('Get-CsTenantDialPlan', { Identity: 'Tag:DP-NL' }))).toEqual([{ Identity: 'Tag:DP-NL', Description: null }]);
+    expect(resultOf(run('Get-CsOnlineVoiceRoutingPolicy', { Identity: 'VRP-NL' }))).toMatchObject([{ Identity: 'Tag:VRP-NL', Description: null }]);
+    expect(resultOf(run('Get-CsTenantDialPlan', { Identity: 'Tag:DP-NL' }))).toMatchObject([{ Identity: 'Tag:DP-NL', Description: null }]);
   });
 });
 

@@ -12,7 +12,7 @@ const base = {
 describe('loadWorkerSettings', () => {
   it('reads a Key Vault certificate and applies the defaults', () => {
     expect(loadWorkerSettings(base)).toMatchObject({
-      serviceBusNamespace: 'contoso-dialtone.servicebus.windows.net',
+      serviceBus: { kind: 'namespace', namespace: 'contoso-dialtone.servicebus.windows.net' },
       certificate: { kind: 'keyVault', vaultUrl: 'https://contoso-dialtone.vault.azure.net', name: 'dialtone-teams', reloadIntervalMs: 3_600_000 },
       pwsh: { path: 'pwsh', script: 'worker/pwsh/host.ps1' },
       pool: { maxSessions: 8, maxSessionsPerTenant: 4, idleTimeoutMs: 600_000, maxSessionAgeMs: 3_000_000, cmdletTimeoutMs: 120_000 },

@@ -3,6 +3,13 @@
 # line (docs/PWSH-PROTOCOL.md). It never evaluates text from a request: the cmdlet is looked up
 # in the allow-list below and the parameters are splatted as data. tools/pscheck enforces that.
 
+# -Scope Worker (the default, what the hybrid worker starts) runs the per-person cmdlets only;
+# -Scope TenantSetup (started only by `dialtone tenant …`) runs the tenant-wide set-up cmdlets only.
+param(
+    [ValidateSet('Worker', 'TenantSetup')]
+    [string] $Scope = 'Worker'
+)
+
 Set-StrictMode -Version 3.0
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
@@ -42,7 +49,10 @@ $script:ProtocolIn = [Console]::In
 $script:MaxResultDepth = 6
 
 # Request cmdlet -> the parameter names it may carry. Connect-MicrosoftTeams gets -Certificate from
-# the request's own certificate field, never from parameters.
+# the request's own certificate field, never from parameters. Hashtable: the parameters
+# shared/teams/module-cmdlets.json types `hashtable` (PSListModifiers); Build: those it types
+# `hashtable[]` (test/pwsh/host-allow-list.test.ts keeps both equal to the file). Every other
+# parameter takes plain values only.
 $script:AllowList = @{
     'Connect-MicrosoftTeams'                  = @{ Name = 'Connect-MicrosoftTeams'; Parameters = @('ApplicationId', 'TenantId') }
     'Disconnect-MicrosoftTeams'               = @{ Name = 'Disconnect-MicrosoftTeams'; Parameters = @() }
@@ -61,7 +71,26 @@ $script:AllowList = @{
     'Get-CsTenantDialPlan'                    = @{ Name = 'Get-CsTenantDialPlan'; Parameters = @('Identity', 'Filter') }
     'New-CsBatchPolicyAssignmentOperation'    = @{ Name = 'New-CsBatchPolicyAssignmentOperation'; Parameters = @('PolicyType', 'PolicyName', 'Identity', 'OperationName') }
     'Get-CsBatchPolicyAssignmentOperation'    = @{ Name = 'Get-CsBatchPolicyAssignmentOperation'; Parameters = @('Identity', 'OperationId', 'Status') }
+    # Tenant set-up (docs/TENANT.md): only in a host started with -Scope TenantSetup. The PSTN usage
+    # list is tenant-wide: -Usage takes only @{Add=...}, never Remove or Replace.
+    'Get-CsOnlinePstnUsage'                   = @{ Name = 'Get-CsOnlinePstnUsage'; Parameters = @('Identity'); Scope = 'TenantSetup' }
+    'Set-CsOnlinePstnUsage'                   = @{ Name = 'Set-CsOnlinePstnUsage'; Parameters = @('Identity', 'Usage'); Scope = 'TenantSetup'; AddOnly = @('Usage'); Hashtable = @('Usage') }
+    'Get-CsOnlineVoiceRoute'                  = @{ Name = 'Get-CsOnlineVoiceRoute'; Parameters = @('Identity'); Scope = 'TenantSetup'; Array = $true }
+    'New-CsOnlineVoiceRoute'                  = @{ Name = 'New-CsOnlineVoiceRoute'; Parameters = @('Identity', 'NumberPattern', 'OnlinePstnGatewayList', 'OnlinePstnUsages', 'Priority', 'Description'); Scope = 'TenantSetup'; Hashtable = @('OnlinePstnGatewayList', 'OnlinePstnUsages') }
+    'Set-CsOnlineVoiceRoute'                  = @{ Name = 'Set-CsOnlineVoiceRoute'; Parameters = @('Identity', 'NumberPattern', 'OnlinePstnGatewayList', 'OnlinePstnUsages', 'Priority', 'Description'); Scope = 'TenantSetup'; Hashtable = @('OnlinePstnGatewayList', 'OnlinePstnUsages') }
+    'New-CsOnlineVoiceRoutingPolicy'          = @{ Name = 'New-CsOnlineVoiceRoutingPolicy'; Parameters = @('Identity', 'OnlinePstnUsages', 'Description'); Scope = 'TenantSetup'; Hashtable = @('OnlinePstnUsages') }
+    'Set-CsOnlineVoiceRoutingPolicy'          = @{ Name = 'Set-CsOnlineVoiceRoutingPolicy'; Parameters = @('Identity', 'OnlinePstnUsages', 'Description'); Scope = 'TenantSetup'; Hashtable = @('OnlinePstnUsages') }
+    'New-CsTenantDialPlan'                    = @{ Name = 'New-CsTenantDialPlan'; Parameters = @('Identity', 'Description', 'SimpleName', 'NormalizationRules'); Scope = 'TenantSetup'; Build = @{ NormalizationRules = 'New-CsVoiceNormalizationRule' } }
+    'Set-CsTenantDialPlan'                    = @{ Name = 'Set-CsTenantDialPlan'; Parameters = @('Identity', 'Description', 'SimpleName', 'NormalizationRules'); Scope = 'TenantSetup'; Build = @{ NormalizationRules = 'New-CsVoiceNormalizationRule' } }
+    # Never a request: the host runs it with -InMemory to turn each NormalizationRules entry into a rule object.
+    'New-CsVoiceNormalizationRule'            = @{ Name = 'New-CsVoiceNormalizationRule'; Parameters = @('Parent', 'Name', 'Pattern', 'Translation', 'IsInternalExtension', 'Description'); Scope = 'TenantSetup'; BuildOnly = $true }
+    'New-CsCallingLineIdentity'               = @{ Name = 'New-CsCallingLineIdentity'; Parameters = @('Identity', 'Description', 'CallingIDSubstitute', 'ResourceAccount', 'CompanyName', 'EnableUserOverride', 'BlockIncomingPstnCallerID'); Scope = 'TenantSetup' }
+    'Set-CsCallingLineIdentity'               = @{ Name = 'Set-CsCallingLineIdentity'; Parameters = @('Identity', 'Description', 'CallingIDSubstitute', 'ResourceAccount', 'CompanyName', 'EnableUserOverride', 'BlockIncomingPstnCallerID'); Scope = 'TenantSetup' }
 }
+# The keys of a PSListModifier, the only object a Hashtable parameter takes.
+$script:ListModifierKeys = @('Add', 'Remove', 'Replace')
+# Allowed in both scopes: the session itself and the policy reads (tenant set-up reads what it keeps).
+$script:BothScopes = @('Connect-MicrosoftTeams', 'Disconnect-MicrosoftTeams', 'Get-CsCallingLineIdentity', 'Get-CsOnlineVoiceRoutingPolicy', 'Get-CsTenantDialPlan')
 
 # A failure the host detects itself; the worker sees it as error.type.
 class DialtoneHostException : System.Exception {
@@ -194,8 +223,15 @@ function Get-Splat {
             }
         }
         $value = $parameters[$name]
-        if (-not (Test-PlainValue -Value $value)) {
-            throw [DialtoneHostException]::new('Dialtone.ProtocolError', "Parameter '$name' of $($Spec.Name) must be a string, number, boolean, null or an array of those; an object is never passed on.")
+        if (-not (Test-ParameterValue -Spec $Spec -Name $name -Value $value)) {
+            $rule = if ($Spec.ContainsKey('Hashtable') -and $Spec.Hashtable -contains $name) {
+                'a string, number, boolean, null, an array of those, or an object of Add, Remove or Replace holding those'
+            } elseif ($Spec.ContainsKey('Build') -and $Spec.Build.ContainsKey($name)) {
+                "an array of objects of $($Spec.Build[$name]) parameters"
+            } else {
+                'a string, number, boolean, null or an array of those; an object is never passed on'
+            }
+            throw [DialtoneHostException]::new('Dialtone.ProtocolError', "Parameter '$name' of $($Spec.Name) must be $rule.")
         }
         $splat[$name] = $value
     }
@@ -207,6 +243,53 @@ function Get-Splat {
         }
     }
     $splat
+}
+
+function Assert-Scope {
+    param([hashtable] $Spec)
+    if ($script:BothScopes -contains $Spec.Name) { return }
+    $wanted = if ($Spec.ContainsKey('Scope')) { $Spec.Scope } else { 'Worker' }
+    if ($Spec.ContainsKey('BuildOnly')) {
+        throw [DialtoneHostException]::new('Dialtone.CmdletNotAllowed', "The cmdlet '$($Spec.Name)' is run only by the host to build a parameter; it is not a request.")
+    }
+    if ($wanted -ne $Scope) {
+        throw [DialtoneHostException]::new('Dialtone.CmdletNotAllowed', "The cmdlet '$($Spec.Name)' is allowed only in a host started with -Scope $wanted; this host runs -Scope $Scope.")
+    }
+}
+
+function Assert-AddOnly {
+    param([hashtable] $Spec, [System.Collections.IDictionary] $Splat)
+    if (-not $Spec.ContainsKey('AddOnly')) { return }
+    foreach ($name in $Spec.AddOnly) {
+        if (-not $Splat.Contains($name)) { continue }
+        $value = $Splat[$name]
+        # @(...) around the if: an if statement's output of one key would be that key, not a list.
+        $keys = @(if ($value -is [System.Collections.IDictionary]) { $value.Keys })
+        if ($keys.Count -ne 1 -or $keys[0] -ne 'Add') {
+            throw [DialtoneHostException]::new('Dialtone.ParameterNotAllowed', "$($Spec.Name) -$name takes only @{Add=...}: the list is tenant-wide, and Dialtone never removes or replaces it.")
+        }
+    }
+}
+
+# A parameter whose objects another allow-listed cmdlet makes (NormalizationRules): each entry of the
+# request's list is splatted, as data, to that cmdlet with -InMemory, and the objects are passed on.
+function Build-Parameters {
+    param([hashtable] $Spec, [System.Collections.IDictionary] $Splat)
+    if (-not $Spec.ContainsKey('Build')) { return }
+    foreach ($name in @($Spec.Build.Keys)) {
+        if (-not $Splat.Contains($name)) { continue }
+        $entries = $Splat[$name]
+        if ($entries -isnot [System.Collections.IList]) { throw [DialtoneHostException]::new('Dialtone.ProtocolError', "$name must be a list of objects.") }
+        $builder = $script:AllowList[$Spec.Build[$name]]
+        $built = [System.Collections.Generic.List[object]]::new()
+        foreach ($entry in $entries) {
+            if ($entry -isnot [System.Collections.IDictionary]) { throw [DialtoneHostException]::new('Dialtone.ProtocolError', "Each $name entry must be an object of $($builder.Name) parameters.") }
+            $entrySplat = Get-Splat -Request @{ parameters = $entry } -Spec $builder
+            $entrySplat['InMemory'] = $true
+            $built.Add((Invoke-AllowedCmdlet -Spec $builder -Splat $entrySplat))
+        }
+        $Splat[$name] = $built.ToArray()
+    }
 }
 
 # A JSON scalar, null, or an array of those: a dictionary would reach a string parameter as its type name.
@@ -221,6 +304,31 @@ function Test-PlainValue {
         }
     }
     $true
+}
+
+# A parameter module-cmdlets.json types as hashtable (a PSListModifier: Hashtable in the allow-list)
+# takes a plain value or a flat object of Add/Remove/Replace with plain values; one typed hashtable[]
+# (Build in the allow-list) takes a list of objects, each splatted to its builder by Build-Parameters.
+function Test-ParameterValue {
+    param([hashtable] $Spec, [string] $Name, $Value)
+    if ($Spec.ContainsKey('Hashtable') -and $Spec.Hashtable -contains $Name -and $Value -is [System.Collections.IDictionary]) {
+        if ($Value.Count -eq 0) { return $false }
+        $seen = [System.Collections.Generic.HashSet[string]]::new([System.StringComparer]::OrdinalIgnoreCase)
+        foreach ($key in $Value.Keys) {
+            if (-not $seen.Add([string] $key)) { return $false }
+            if ($script:ListModifierKeys -notcontains $key) { return $false }
+            if (-not (Test-PlainValue -Value $Value[$key])) { return $false }
+        }
+        return $true
+    }
+    if ($Spec.ContainsKey('Build') -and $Spec.Build.ContainsKey($Name)) {
+        if ($Value -isnot [System.Collections.IList]) { return $false }
+        foreach ($entry in $Value) {
+            if ($entry -isnot [System.Collections.IDictionary]) { return $false }
+        }
+        return $true
+    }
+    Test-PlainValue -Value $Value
 }
 
 function New-Certificate {
@@ -261,7 +369,10 @@ function Invoke-Request {
     if ($cmdlet -eq 'Exit') { return $null }
     $spec = $script:AllowList[$cmdlet]
     if ($null -eq $spec) { throw [DialtoneHostException]::new('Dialtone.CmdletNotAllowed', "The cmdlet '$cmdlet' is not on the host's allow-list.") }
+    Assert-Scope -Spec $spec
     $splat = Get-Splat -Request $Request -Spec $spec
+    Assert-AddOnly -Spec $spec -Splat $splat
+    Build-Parameters -Spec $spec -Splat $splat
     if ($spec.Name -eq 'Connect-MicrosoftTeams') {
         $splat['Certificate'] = New-Certificate -Request $Request
         # Whatever Connect-MicrosoftTeams prints about the account stays out of the response.

@@ -24,6 +24,8 @@ const psTypes: Record<ParameterDefinition['type'], string> = {
   switch: '[switch]',
   int: '[int]',
   hashtable: '[hashtable]',
+  // The module's rule objects (host.ps1 builds them with New-CsVoiceNormalizationRule -InMemory).
+  'hashtable[]': '[object[]]',
   certificate: '[System.Security.Cryptography.X509Certificates.X509Certificate2]',
 };
 

@@ -1,0 +1,90 @@
+import { Command } from 'commander';
+import { loadTenantVoiceFile } from '../../shared/adapters/tenant-voice-file.js';
+import { isDialtoneError } from '../../shared/domain/errors.js';
+import type { TenantItemReport } from '../../shared/domain/tenant-plan.js';
+import type { TenantVoiceConfig } from '../../shared/domain/tenant-voice.js';
+import type { TenantSetupShell } from '../../shared/ports/tenant-setup-shell.js';
+import { applyTenant, planTenant, tenantStatus } from '../../shared/usecases/tenant-setup.js';
+import type { CliContext } from '../context.js';
+import { InputError, OperationFailed } from '../errors.js';
+import { examples } from '../options.js';
+
+/** A connected tenant set-up session and how to finish it (for --sandbox: write the tenant back). */
+export interface TenantShellHandle {
+  shell: TenantSetupShell;
+  /** `changed`: whether the command may have written to the tenant. */
+  close(changed: boolean): Promise<void>;
+}
+
+export type OpenTenantShell = () => Promise<TenantShellHandle>;
+
+type Action = 'plan' | 'apply' | 'status';
+
+const run: Record<Action, (shell: TenantSetupShell, config: TenantVoiceConfig) => Promise<TenantItemReport[]>> = {
+  plan: planTenant,
+  apply: applyTenant,
+  status: tenantStatus,
+};
+
+const descriptions: Record<Action, string> = {
+  plan: 'Show what apply would create or update, changing nothing',
+  apply: 'Create or update what differs from the file, through Teams PowerShell; never deletes anything. Exits 1 when an item failed',
+  status: 'Read the tenant and report each item of the file as already_exists or drifted. Exits 1 on drift or a failed item',
+};
+
+async function loadConfig(file: string): Promise<TenantVoiceConfig> {
+  try {
+    return await loadTenantVoiceFile(file);
+  } catch (error) {
+    // The message already starts with the file and names the field.
+    if (isDialtoneError(error)) throw new InputError(file, error.message.replace(`${file}: `, ''));
+    throw error;
+  }
+}
+
+/** `dialtone tenant plan|apply|status --config tenant-voice.yaml`: the tenant's voice routing as code (docs/TENANT.md). */
+export function tenantCommand(ctx: CliContext, backends: { tenantShell: OpenTenantShell }): Command {
+  const tenant = new Command('tenant').description(
+    "Keep the tenant's voice routing (PSTN usages, voice routes, voice routing policies, dial plans, CallingLineIdentity policies) in step with a file",
+  );
+  examples(tenant, ['dialtone tenant status --config tenant-voice.yaml', 'dialtone tenant apply --config tenant-voice.yaml --sandbox .sandbox-state -o json']);
+  for (const action of ['plan', 'apply', 'status'] as const) {
+    examples(tenant.command(action).description(descriptions[action]).requiredOption('--config <file>', 'the tenant voice file (YAML or JSON, docs/TENANT.md)'), [
+      `dialtone tenant ${action} --config tenant-voice.yaml`,
+      `dialtone tenant ${action} --config tenant-voice.yaml --sandbox .sandbox-state --json`,
+    ]).action(async (o: { config: string }) => {
+      const config = await loadConfig(o.config);
+      let handle: TenantShellHandle;
+      try {
+        handle = await backends.tenantShell();
+      } catch (error) {
+        if (isDialtoneError(error) && error.code === 'ConfigInvalid') throw error;
+        throw new OperationFailed(`cannot open Teams PowerShell for tenant set-up: ${(error as Error).message}`);
+      }
+      let items: TenantItemReport[];
+      try {
+        items = await run[action](handle.shell, config);
+      } finally {
+        await handle.close(action === 'apply');
+      }
+      if (action === 'apply') await ctx.commit();
+      const out = ctx.output();
+      if (ctx.format === 'json') {
+        out.value({ items });
+      } else {
+        await out.list(items, [
+          { header: 'kind', value: (i) => i.kind },
+          { header: 'identity', value: (i) => i.identity },
+          { header: 'status', value: (i) => i.status },
+          { header: 'detail', value: (i) => i.detail },
+        ]);
+        const counts = new Map<string, number>();
+        for (const item of items) counts.set(item.status, (counts.get(item.status) ?? 0) + 1);
+        out.text([...counts].map(([status, n]) => `${n} ${status}`).join(', ') || 'the file names nothing');
+      }
+      const failed = items.some((i) => i.status === 'failed') || (action === 'status' && items.some((i) => i.status === 'drifted'));
+      if (failed) ctx.io.exit(1);
+    });
+  }
+  return tenant;
+}
