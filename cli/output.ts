@@ -76,6 +76,8 @@ export function cellText(value: unknown): string {
 }
 
 const GAP = 2;
+/** The narrowest a column gets, however narrow the terminal. */
+const MIN_WIDTH = 4;
 const SAMPLE_ROWS = 100;
 const FLUSH_LINES = 500;
 
@@ -101,14 +103,18 @@ export function wrapCell(text: string, width: number): string[] {
 export function fitWidths(headers: string[], sample: string[][], limit: number | undefined): number[] {
   const widths = headers.map((h, i) => Math.max(h.length, ...sample.map((row) => row[i]!.length)));
   if (limit === undefined) return widths;
-  const floor = headers.map((h, i) => Math.min(widths[i]!, Math.max(h.length, 8)));
   const total = () => widths.reduce((a, b) => a + b, 0) + GAP * (widths.length - 1);
-  while (total() > limit) {
-    let widest = -1;
-    for (let i = 0; i < widths.length; i++) if (widths[i]! > floor[i]! && (widest < 0 || widths[i]! > widths[widest]!)) widest = i;
-    if (widest < 0) break;
-    widths[widest] = Math.max(floor[widest]!, widths[widest]! - Math.max(1, total() - limit));
-  }
+  const shrink = (floor: number[]) => {
+    while (total() > limit) {
+      let widest = -1;
+      for (let i = 0; i < widths.length; i++) if (widths[i]! > floor[i]! && (widest < 0 || widths[i]! > widths[widest]!)) widest = i;
+      if (widest < 0) break;
+      widths[widest] = Math.max(floor[widest]!, widths[widest]! - Math.max(1, total() - limit));
+    }
+  };
+  // First down to the header (or 8): a terminal too narrow even for that wraps the headers as well.
+  shrink(headers.map((h, i) => Math.min(widths[i]!, Math.max(h.length, 8))));
+  shrink(widths.map((w) => Math.min(w, MIN_WIDTH)));
   return widths;
 }
 

@@ -272,18 +272,24 @@ export function numbersCommand(ctx: CliContext, backends: Pick<Backends, 'invent
       .option('--out <file>', 'write to this file instead of standard output'),
     ['dialtone numbers export --out numbers.csv', 'dialtone numbers export --pool ams | head'],
   ).action(async (o: { pool?: string; out?: string }) => {
-    const records = await (await backends.inventory()).list(o.pool ? { pool: o.pool } : {});
+    const inventory = await backends.inventory();
+    const filter = o.pool ? { pool: o.pool } : {};
     const out = ctx.output();
     if (o.out) {
+      const records = await inventory.list(filter);
       await writeFile(o.out, toCsv(records), 'utf8');
       return out.note(`Wrote ${records.length} numbers to ${o.out}`);
     }
     if (out.format !== 'table') {
-      await out.list(records, CSV_COLUMNS.map((c): Column<NumberRecord> => ({ header: c, value: (r) => r[c] })));
+      await out.list(inventory.scan(filter), CSV_COLUMNS.map((c): Column<NumberRecord> => ({ header: c, value: (r) => r[c] })));
       return;
     }
-    // CSV on stdout, streamed like a list (a reader that stops early ends it quietly).
-    await out.lines([CSV_COLUMNS.join(','), ...records.map(csvLine)], true);
+    // CSV on stdout, streamed page by page (a reader that stops early ends it, and the rest is never read).
+    async function* csv(): AsyncGenerator<string> {
+      yield CSV_COLUMNS.join(',');
+      for await (const record of inventory.scan(filter)) yield csvLine(record);
+    }
+    await out.lines(csv(), true);
   });
 
   return numbers;

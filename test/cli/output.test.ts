@@ -96,6 +96,13 @@ describe('table layout', () => {
     expect(wrapCell('abcdefghij', 4)).toEqual(['abcd', 'efgh', 'ij']);
   });
 
+  it('fits a terminal narrower than the headers of a wide list, wrapping the headers too', () => {
+    const headers = ['queue', 'message id', 'reason', 'who', 'enqueued', 'replays', 'description'];
+    const widths = fitWidths(headers, [['user-changes', 'uc-evt-0002#r29', 'NotLicensed', 'bram@contoso.example', '2026-11-03T09:00:07.650Z', '0', 'x'.repeat(80)]], 60);
+    expect(widths.reduce((a, b) => a + b, 0) + 2 * (headers.length - 1)).toBeLessThanOrEqual(60);
+    expect(Math.min(...widths)).toBeGreaterThanOrEqual(3);
+  });
+
   it('keeps widths when there is room or no limit', () => {
     expect(fitWidths(['a', 'bb'], [['xxx', 'y']], undefined)).toEqual([3, 2]);
     expect(fitWidths(['a', 'bb'], [['xxx', 'y']], 80)).toEqual([3, 2]);

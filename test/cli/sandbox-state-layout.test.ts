@@ -56,6 +56,13 @@ describe('a kept sandbox state, table by table and chunk by chunk', () => {
     expect(page.out.split('\n').map((line) => line.split('\t')[0])).toEqual(['+31201000000', '+31201000001', '+31201000002', '+31201000003', '+31201000004']);
     const next = await dialtone('numbers', 'list', '--sandbox', state, '--top', '2', '--skip', '5', '--state', 'free', '-o', 'jsonl');
     expect(next.out.split('\n').map((line) => (JSON.parse(line) as { number: string }).number)).toEqual(['+31201000005', '+31201000006']);
+
+    // `numbers export | head`: the reader goes after the first lines, and the export stops reading.
+    let closed = false;
+    const written: string[] = [];
+    const exported = await run(['numbers', 'export', '--sandbox', state], {}, { out: (s) => { written.push(s); closed = true; }, closed: () => closed });
+    expect([exported.code, exported.err]).toEqual([0, '']);
+    expect(written[0]?.split('\r\n').slice(0, 2)).toEqual(['number,pool,state,userId,reservedUntil,quarantinedUntil,owner,updatedAt', "'+31201000000,big,free,,,,,2026-11-02T08:00:00.000Z"]);
   }, 120_000);
 
   it('says how to get the next page when --top cut the list, and gives the counts when it did not', async () => {

@@ -1,4 +1,4 @@
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +34,19 @@ describe('a sandbox state saved before the owner index', () => {
       ['+31101234500', 'assigned'],
       ['+31201234000', 'quarantined'],
     ]);
+  }, 60_000);
+
+  it('is rewritten in the chunked layout by the first command that saves, and reads back the same', async () => {
+    const state = join(dir, 'state');
+    const before = JSON.parse(await dialtone('numbers', 'list', '--sandbox', state, '-o', 'json')) as unknown[];
+    await dialtone('numbers', 'block', '+31201234050', '--owner', 'pbx', '--sandbox', state);
+    const manifest = JSON.parse(await readFile(join(state, 'sandbox-state.json'), 'utf8')) as { version: number };
+    expect(manifest.version).toBe(2);
+    const after = JSON.parse(await dialtone('numbers', 'list', '--sandbox', state, '-o', 'json')) as { number: string; state: string }[];
+    expect(after.length).toBe(before.length);
+    expect(after.find((n) => n.number === '+31201234050')?.state).toBe('blocked');
+    const status = JSON.parse(await dialtone('status', 'anna.devries@contoso.example', '--sandbox', state, '--json')) as { numbers: { number: string }[] };
+    expect(status.numbers.map((n) => n.number).sort()).toEqual(['+31101234500', '+31201234000']);
   }, 60_000);
 
   it('continues: a later leaver quarantines the number the older version assigned', async () => {

@@ -14,7 +14,8 @@ let counter = 0;
 export function useAzurite(): AzuriteFixture {
   let azurite: RunningAzurite | undefined;
   beforeAll(async () => {
-    azurite = await startAzurite({ inMemory: true, silent: true });
+    // A loaded CI box can take far longer than the 20 s default to start Node and bind the port.
+    azurite = await startAzurite({ inMemory: true, silent: true, startTimeoutMs: 55_000 });
   });
   afterAll(async () => {
     await azurite?.stop();
