@@ -337,9 +337,54 @@ function child(name: string, people: number): Promise<Measurement[]> {
   });
 }
 
+/** Runs one of the other benches in a child process and returns what it printed as JSON. */
+function childJson(which: 'inventory' | 'pwsh', extra: string[] = []): Promise<unknown> {
+  return new Promise((resolve) => {
+    const proc = spawn(process.execPath, ['--import', tsxLoader, fileURLToPath(import.meta.url), '--part', which, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    proc.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    proc.on('error', (error) => resolve({ skipped: `the ${which} bench could not start: ${error.message}` }));
+    proc.on('close', (code) => {
+      if (code !== 0) return resolve({ skipped: `the ${which} bench exited ${code}` });
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as unknown);
+      } catch {
+        resolve({ skipped: `the ${which} bench printed no JSON` });
+      }
+    });
+  });
+}
+
+function describeInventory(value: unknown): string {
+  const r = value as { skipped?: string; poolSize?: number; runs?: { adapter: string; concurrency: number; allocationsPerSecond: number; p95Ms: number; queriesPerAllocation: number }[] };
+  if (r.skipped !== undefined) return `skipped: ${r.skipped}`;
+  return `${r.poolSize}-number pool; ${(r.runs ?? []).map((x) => `${x.adapter} ×${x.concurrency}: ${x.allocationsPerSecond}/s, p95 ${x.p95Ms} ms, ${x.queriesPerAllocation} queries/allocation`).join('; ')}`;
+}
+
+function describePwsh(value: unknown): string {
+  const r = value as { skipped?: string; pwshVersion?: string; coldStartMs?: { median: number }; connectMs?: { median: number }; roundTripMs?: Record<string, { median: number }> };
+  if (r.skipped !== undefined) return `skipped: ${r.skipped}`;
+  const trips = Object.entries(r.roundTripMs ?? {}).map(([k, v]) => `${k} ${v.median} ms`).join(', ');
+  return `pwsh ${r.pwshVersion}: cold start ${r.coldStartMs?.median} ms, connect ${r.connectMs?.median} ms, median round trips ${trips}`;
+}
+
 async function main(args: string[]): Promise<void> {
   const people = positiveInt(argValue(args, '--people'), 10_000, '--people');
   const model = fieldLatencyModel;
+  const part = argValue(args, '--part');
+  if (part === 'inventory') {
+    // The memory twin by default: importing a 100,000-number pool into Azurite takes longer than
+    // the rest of the bench on a loaded machine (docs/NUMBERS.md); --inventory-azurite adds it.
+    const { runInventoryBench } = await import('./inventory.js');
+    const adapters: ('memory' | 'azurite')[] = args.includes('--inventory-azurite') ? ['memory', 'azurite'] : ['memory'];
+    process.stdout.write(`${JSON.stringify(await runInventoryBench({ adapters }))}\n`);
+    return;
+  }
+  if (part === 'pwsh') {
+    const { measurePwsh } = await import('./pwsh.js');
+    process.stdout.write(`${JSON.stringify(await measurePwsh())}\n`);
+    return;
+  }
   const scenario = argValue(args, '--scenario');
   if (scenario !== undefined) {
     process.stdout.write(`${JSON.stringify(await runScenario(scenario, people, model))}\n`);
@@ -367,12 +412,26 @@ async function main(args: string[]): Promise<void> {
   const named = scenarios.map((s) => ({ ...s, name: s.name === 'bulk' ? `bulk-${s.people}` : s.name }));
   const bulk = named.filter((s) => s.name.startsWith('bulk-'));
   const scaling = named.filter((s) => s.name.startsWith('workers-'));
+  // The other parts of the report: the number inventory (issue 11 item 5) and real pwsh (what a
+  // cmdlet costs this host in real time), each in its own child as well.
+  let inventory: unknown;
+  if (args.includes('--no-inventory')) inventory = { skipped: 'not asked for (--no-inventory)' };
+  else {
+    log('running the inventory bench …');
+    inventory = await childJson('inventory', args.includes('--inventory-azurite') ? ['--inventory-azurite'] : []);
+  }
+  let pwsh: unknown;
+  if (args.includes('--no-pwsh')) pwsh = { skipped: 'not asked for (--no-pwsh)' };
+  else {
+    log('running the pwsh bench …');
+    pwsh = await childJson('pwsh');
+  }
   const svg = chart(bulk, scaling);
   const svgPath = fileURLToPath(new URL('../../docs/performance.svg', import.meta.url));
   mkdirSync(dirname(svgPath), { recursive: true });
   writeFileSync(svgPath, svg);
   if (json) {
-    process.stdout.write(`${JSON.stringify({ latencyModel: model, sessionLimit: TENANT_SESSION_LIMIT, scenarios: named }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ latencyModel: model, sessionLimit: TENANT_SESSION_LIMIT, scenarios: named, inventory, pwsh }, null, 2)}\n`);
     return;
   }
   log(`Latency model: ${describeLatencyModel(model)}; tenant session limit ${TENANT_SESSION_LIMIT}.`);
@@ -397,6 +456,8 @@ async function main(args: string[]): Promise<void> {
   }
   log(table.toString());
   log(`Chart written to ${svgPath}.`);
+  log(`Number inventory (test/bench/inventory.ts): ${describeInventory(inventory)}`);
+  log(`Real pwsh (test/bench/pwsh.ts): ${describePwsh(pwsh)}`);
   // Extra sections of other parts of the sandbox, printed after the scenarios.
   const { benchMemoryBus } = await import('./bus-bench.js');
   await benchMemoryBus();
