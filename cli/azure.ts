@@ -13,6 +13,7 @@ import type { NumberInventory } from '../shared/ports/number-inventory.js';
 import type { ProvisioningRecords } from '../shared/ports/provisioning-records.js';
 import type { DoctorProbes } from '../shared/usecases/doctor.js';
 import type { PlanDeps } from '../shared/usecases/plan-voice.js';
+import { createGraphTeamsAdmin } from '../shared/adapters/graph-teams-admin.js';
 import { createTableTenantRegistry } from '../shared/adapters/entity-tenant-registry.js';
 import { implicitTenant } from '../shared/domain/tenants.js';
 import type { TenantsBackend } from './commands/tenants.js';
@@ -85,5 +86,7 @@ export async function realPlanDeps(): Promise<PlanDeps> {
     clock: systemClock,
     snapshotMaxAgeMs: 0,
     reservationTtlMs: 0,
+    // Teams' live state (and readiness), as the plan function reads it; needs TeamsUserConfiguration.Read.All.
+    teams: createGraphTeamsAdmin({ baseUrl: settings.graphBaseUrl, credential: new DefaultAzureCredential() }),
   };
 }

@@ -6,15 +6,11 @@ import { queueNames } from '../shared/contracts/messages.js';
 import { optionalQueueKeys } from '../shared/contracts/queues.js';
 import type { BusClient } from '../shared/ports/bus.js';
 import type { NumberInventory } from '../shared/ports/number-inventory.js';
+import { requiredGraphPermissions } from '../shared/domain/doctor.js';
+import { readGraphPermissions } from './graph-permissions.js';
 import type { DoctorProbes } from '../shared/usecases/doctor.js';
 
-const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
 
-const GraphSpSchema = z.object({
-  id: z.string(),
-  appRoles: z.array(z.object({ id: z.string(), value: z.string().nullable().optional(), allowedMemberTypes: z.array(z.string()) })),
-});
-const AssignmentsSchema = z.object({ value: z.array(z.object({ appRoleId: z.string(), resourceId: z.string() })) });
 const RoleAssignmentsSchema = z.object({ value: z.array(z.object({ roleDefinitionId: z.string() })) });
 
 /** The real probes behind `dialtone doctor`, each as thin as the SDK call it makes. */
@@ -72,12 +68,10 @@ export function realDoctorProbes(
 
   if (settings.functionPrincipalId) {
     const principalId = settings.functionPrincipalId;
-    probes.graphPermission = async () => {
-      const sp = await graph(`/servicePrincipals(appId='${GRAPH_APP_ID}')?$select=id,appRoles`, GraphSpSchema);
-      const role = sp.appRoles.find((r) => r.value === 'User.Read.All' && r.allowedMemberTypes.includes('Application'));
-      if (!role) throw new Error('Microsoft Graph lists no User.Read.All application role');
-      const assignments = await graph(`/servicePrincipals/${principalId}/appRoleAssignments`, AssignmentsSchema);
-      return { principalId, graphServicePrincipalId: sp.id, userReadAllRoleId: role.id, assignments: assignments.value };
+    probes.graphPermissions = {
+      backend: settings.teamsBackend,
+      required: requiredGraphPermissions(settings.teamsBackend, settings.teamsReadiness),
+      facts: () => readGraphPermissions((path, schema) => graph(path, schema), principalId),
     };
   } else skipped.push({ check: 'Graph permission of the Function App', setting: 'DIALTONE_FUNCTION_PRINCIPAL_ID' });
 

@@ -127,7 +127,7 @@ export function buildProgram(io: CliIo, deps: ProgramDeps = {}): Command {
     },
     doctor: async () => {
       const s = local();
-      if (s) return (await import('./sandbox-deps.js')).sandboxProbes(s);
+      if (s) return (await import('./sandbox-deps.js')).sandboxProbes(s, (await s.runInputs()) ? await world(s) : undefined);
       return (deps.doctor ?? (async () => (await azure()).realProbes()))();
     },
     tenantShell: async () => {

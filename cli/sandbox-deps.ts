@@ -1,5 +1,12 @@
 import { createStaticPolicyCatalog } from '../shared/adapters/file-policy-catalog.js';
 import { createGraphDirectory } from '../shared/adapters/graph-directory.js';
+import { createGraphTeamsAdmin } from '../shared/adapters/graph-teams-admin.js';
+import type { TeamsAdmin } from '../shared/ports/teams-admin.js';
+import { SimTenant } from '../sandbox/teams-sim/tenant.js';
+import type { z } from 'zod';
+import { requiredGraphPermissions } from '../shared/domain/doctor.js';
+import { SANDBOX_FUNCTION_PRINCIPAL_ID } from '../sandbox/graph-sim/permissions.js';
+import { readGraphPermissions } from './graph-permissions.js';
 import { parseVoicePolicy } from '../shared/domain/policy.js';
 import type { Directory } from '../shared/ports/directory.js';
 import type { DoctorProbes } from '../shared/usecases/doctor.js';
@@ -14,6 +21,10 @@ import type { SandboxSession } from './sandbox-session.js';
 export interface SandboxWorld {
   tenant: SandboxTenantFile;
   directory: Directory;
+  /** Teams as Graph's /admin/teams shows it: the tenant the last run left. */
+  teams: TeamsAdmin;
+  /** A raw GET against the simulated Graph, validated with the schema (doctor's permission reads). */
+  graphGet: <T>(path: string, schema: z.ZodType<T>) => Promise<T>;
   close(): Promise<void>;
 }
 
@@ -29,11 +40,21 @@ async function tenantOf(session: SandboxSession): Promise<{ tenant: SandboxTenan
 export async function sandboxWorld(session: SandboxSession): Promise<SandboxWorld> {
   const { tenant } = await tenantOf(session);
   const clock = await session.clock();
-  const graph = await startGraphSimulator({ tenant, clock, startMs: clock.startedAt });
+  const teamsTenant = new SimTenant(tenant, clock, clock.startedAt);
+  const kept = (await session.teamsState()).teams;
+  if (kept !== undefined) teamsTenant.importState(kept);
+  const graph = await startGraphSimulator({ tenant, clock, startMs: clock.startedAt, teams: { tenant: teamsTenant } });
   graph.advanceTo(clock.now());
+  const client = { baseUrl: graph.baseUrl, accessToken: async () => 'sandbox-token' };
   return {
     tenant,
-    directory: createGraphDirectory({ baseUrl: graph.baseUrl, accessToken: async () => 'sandbox-token' }),
+    directory: createGraphDirectory(client),
+    teams: createGraphTeamsAdmin(client),
+    graphGet: async (path, schema) => {
+      const response = await fetch(`${graph.baseUrl}${path}`, { headers: { authorization: 'Bearer sandbox-token' } });
+      if (!response.ok) throw new Error(`Graph ${path.split('?')[0]} answered ${response.status}: ${(await response.text()).slice(0, 300)}`);
+      return schema.parse(await response.json());
+    },
     close: () => graph.close(),
   };
 }
@@ -50,14 +71,30 @@ export async function sandboxPlanDeps(session: SandboxSession, world: SandboxWor
     clock: await session.clock(),
     snapshotMaxAgeMs: 0,
     reservationTtlMs: 0,
+    teams: world.teams,
   };
 }
 
-/** `doctor --sandbox DIR`: the sandbox's queues and pools; the Azure-only checks are skipped as such. */
-export async function sandboxProbes(session: SandboxSession): Promise<DoctorProbes> {
+/**
+ * `doctor --sandbox DIR`: the sandbox's queues and pools, and the Function App's Graph
+ * permissions as the sandbox's simulated Graph grants them (the tenant file's graphApp); the
+ * Azure-only checks are skipped as such.
+ */
+export async function sandboxProbes(session: SandboxSession, world?: SandboxWorld): Promise<DoctorProbes> {
   const bus = await session.busClient();
   const inventory = await session.inventory();
+  const backend = (await session.runInputs())?.teamsBackend ?? 'powershell';
+  const graphPermissions: Pick<DoctorProbes, 'graphPermissions'> = world
+    ? {
+        graphPermissions: {
+          backend,
+          required: requiredGraphPermissions(backend, 'graph'),
+          facts: () => readGraphPermissions(world.graphGet, world.tenant.graphApp?.principalId ?? SANDBOX_FUNCTION_PRINCIPAL_ID),
+        },
+      }
+    : {};
   return {
+    ...graphPermissions,
     settingsProblems: [],
     queues: {
       names: Object.values(queueNames),
@@ -73,7 +110,7 @@ export async function sandboxProbes(session: SandboxSession): Promise<DoctorProb
     pools: () => inventory.pools(),
     skipped: [
       { check: 'Key Vault certificate', setting: 'a real deployment (not in a sandbox)' },
-      { check: 'Graph permission of the Function App', setting: 'a real deployment (not in a sandbox)' },
+      ...(world ? [] : [{ check: 'Graph permission of the Function App', setting: 'a sandbox kept with its tenant (sandbox run --state DIR)' }]),
       { check: 'Teams role of the worker app', setting: 'a real deployment (not in a sandbox)' },
     ],
   };

@@ -19,6 +19,8 @@ export interface SandboxRunInputs {
   /** Each tenant file as it was read (validated by the run). */
   tenants: unknown[];
   policy: { file: string; text: string };
+  /** The run's --teams-backend (runs before it was kept: powershell). */
+  teamsBackend?: 'powershell' | 'graph';
 }
 
 const INPUTS = 'sandbox-inputs.json';

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Grants what Bicep cannot grant here (the Microsoft Graph Bicep extension cannot be fetched):
-#   1. Microsoft Graph application permission User.Read.All to the Function App's managed identity,
-#      and with --teams-backend graph also TeamsUserConfiguration.Read.All,
-#      TeamsTelephoneNumber.ReadWrite.All and TeamsPolicyUserAssign.ReadWrite.All (the graphVoice
-#      function applies voice commands through Graph's /admin/teams API);
+#   1. Microsoft Graph application permissions User.Read.All and TeamsUserConfiguration.Read.All
+#      (plan waits for Teams provisioning after licensing, DIALTONE_TEAMS_READINESS=graph; leave it
+#      out with --no-teams-readiness) to the Function App's managed identity, and with
+#      --teams-backend graph also TeamsUserConfiguration.Read.All, TeamsTelephoneNumber.ReadWrite.All
+#      and TeamsPolicyUserAssign.ReadWrite.All (the graphVoice function applies voice commands
+#      through Graph's /admin/teams API). `dialtone doctor` checks the same list.
 #   2. the Teams Communications Administrator directory role to the hybrid worker's service principal
 #      (optional with --teams-backend graph: the worker then only takes what Graph cannot do).
 # Idempotent: reads the current assignments first, creates only what is missing, and reports both.
@@ -13,6 +15,7 @@ set -euo pipefail
 GRAPH_APP_ID="00000003-0000-0000-c000-000000000000"
 GRAPH_URL="https://graph.microsoft.com/v1.0"
 APP_PERMISSIONS=("User.Read.All")
+READINESS_PERMISSIONS=("TeamsUserConfiguration.Read.All")
 GRAPH_BACKEND_PERMISSIONS=("TeamsUserConfiguration.Read.All" "TeamsTelephoneNumber.ReadWrite.All" "TeamsPolicyUserAssign.ReadWrite.All")
 TEAMS_COMMS_ADMIN_TEMPLATE_ID="baf37b3a-610e-45da-9e62-d9d1e5e8914b"
 GUID_RE='^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
@@ -29,6 +32,8 @@ Usage: scripts/grant-graph-permissions.sh [options]
   --deployment-name NAME       name of that deployment (default: main)
   --teams-backend B            powershell (default) or graph: graph adds the Teams administration
                                permissions and makes the worker optional
+  --no-teams-readiness         with powershell: leave out TeamsUserConfiguration.Read.All (for a
+                               Function App run with DIALTONE_TEAMS_READINESS=off)
   --dry-run                    report what would change, change nothing
   -h, --help                   this text
 USAGE
@@ -43,6 +48,7 @@ resource_group=""
 deployment_name="main"
 dry_run=false
 teams_backend="powershell"
+teams_readiness=true
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -52,6 +58,7 @@ while [[ $# -gt 0 ]]; do
     --resource-group) resource_group="${2:-}"; shift 2 ;;
     --deployment-name) deployment_name="${2:-}"; shift 2 ;;
     --dry-run) dry_run=true; shift ;;
+    --no-teams-readiness) teams_readiness=false; shift ;;
     --teams-backend) teams_backend="${2:-}"; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; die "unknown option: $1" ;;
@@ -59,7 +66,7 @@ while [[ $# -gt 0 ]]; do
 done
 
 case "$teams_backend" in
-  powershell) ;;
+  powershell) if $teams_readiness; then APP_PERMISSIONS+=("${READINESS_PERMISSIONS[@]}"); fi ;;
   graph) APP_PERMISSIONS+=("${GRAPH_BACKEND_PERMISSIONS[@]}") ;;
   *) die "--teams-backend must be powershell or graph, got '$teams_backend'" ;;
 esac

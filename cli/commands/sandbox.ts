@@ -124,6 +124,7 @@ export function sandboxCommand(ctx: CliContext): Command {
           version: 1,
           tenants: [JSON.parse(await readFile(options.tenant, 'utf8')) as unknown],
           policy: { file: options.policy, text: await readFile(options.policy, 'utf8') },
+          teamsBackend: options.teamsBackend,
         });
       }
       progress.stop(`${run.report.metrics.eventsIn} events, ${run.report.deadLetters.length} dead letters`);

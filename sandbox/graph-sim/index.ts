@@ -1,10 +1,12 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DirectoryUser } from '../../shared/contracts/messages.js';
 import type { Clock } from '../../shared/ports/clock.js';
 import { SimDirectory } from './directory.js';
 import { FaultInjector, type GraphFaults } from './faults.js';
-import { GraphSimError, sendGraphError, sendJson } from './responses.js';
+import { GraphSimError, graphErrorBody, sendJson } from './responses.js';
+import { parseBatch, lowerKeys, type BatchRequest } from './batch.js';
+import { SimPermissions } from './permissions.js';
 import { findRoute } from './routes.js';
 import { NotificationDelivery, type DeliveryMetrics, type DeliveryTimers, type WebhookTransport } from './notifications.js';
 import { SimSubscriptions } from './subscriptions.js';
@@ -49,7 +51,11 @@ export interface GraphSimulatorOptions {
 }
 
 export interface GraphSimulatorMetrics {
+  /** HTTP requests (a $batch is one). */
   requests: number;
+  /** $batch requests, and the sub-requests they carried. */
+  batches: number;
+  batchedRequests: number;
   /** Requests answered 429. */
   throttled: number;
   /** Requests answered 503. */
@@ -78,7 +84,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
   const directory = new SimDirectory(readGraphTenant(options.tenant), startMs);
   const faults = new FaultInjector(options.faults, options.seed);
   const pageSizes = { list: options.listPageSize ?? 100, delta: options.deltaPageSize ?? 100 };
-  const metrics: Omit<GraphSimulatorMetrics, 'notifications'> = { requests: 0, throttled: 0, unavailable: 0, byRoute: {} };
+  const metrics: Omit<GraphSimulatorMetrics, 'notifications'> = { requests: 0, batches: 0, batchedRequests: 0, throttled: 0, unavailable: 0, byRoute: {} };
   const delivery = options.notifications
     ? new NotificationDelivery(options.notifications.transport, options.notifications.timers, options.notifications.tenantId, options.notifications.lagMs)
     : undefined;
@@ -91,58 +97,110 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
   const teamsAdmin = options.teams ? new SimTeamsAdmin(options.teams.tenant, clock, options.teams) : undefined;
   let baseUrl = '';
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const route = findRoute(req.method ?? 'GET', url.pathname);
+  const permissions = new SimPermissions(options.tenant.graphApp, new Date(startMs));
+
+  /** One Graph request, from the wire or from inside a $batch: routes it and answers, errors included. */
+  const dispatch = async (method: string, url: URL, headers: IncomingHttpHeaders, readBody: () => Promise<unknown>, inBatch: boolean): Promise<Answer> => {
+    const route = findRoute(method, url.pathname);
     const subscriptionPath = /^\/v1\.0\/subscriptions(?:\/([^/]+))?\/?$/.exec(url.pathname);
     const adminPath = url.pathname.startsWith('/v1.0/admin/teams/');
     const routeName =
-      route?.name ?? (subscriptionPath ? `${req.method ?? 'GET'} /subscriptions` : adminPath ? `${req.method ?? 'GET'} /admin/teams` : 'other');
-    metrics.requests += 1;
+      route?.name ?? (subscriptionPath ? `${method} /subscriptions` : adminPath ? `${method} /admin/teams` : url.pathname === '/v1.0/$batch' ? 'POST /$batch' : 'other');
     metrics.byRoute[routeName] = (metrics.byRoute[routeName] ?? 0) + 1;
     const now = clock.now();
     directory.advanceTo(now.getTime());
+    try {
+      // A $batch's sub-requests are throttled one by one (as Graph does); the envelope is not.
+      const fault = url.pathname === '/v1.0/$batch' ? undefined : faults.next(safeDecode(url.pathname + url.search));
+      if (fault) {
+        if (fault.status === 429) metrics.throttled += 1;
+        else metrics.unavailable += 1;
+        const faultHeaders: Record<string, string> = fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) };
+        throw fault.status === 429
+          ? new GraphSimError(429, 'TooManyRequests', 'Too many requests. Please retry after the time given in Retry-After.', faultHeaders)
+          : new GraphSimError(503, 'serviceNotAvailable', 'Service is unavailable. Please try again.', faultHeaders);
+      }
+      const sp = permissions.handle(method, url.pathname, url.searchParams, baseUrl);
+      if (sp) return { status: 200, headers: {}, body: sp };
+      permissions.check(method, url.pathname);
+      if (url.pathname === '/v1.0/$batch') {
+        if (inBatch) throw new GraphSimError(400, 'BadRequest', 'A batch request cannot contain another batch request.');
+        if (method !== 'POST') throw new GraphSimError(405, 'BadRequest', 'The batch endpoint accepts only POST.');
+        return await batch(await readBody(), headers);
+      }
+      if (subscriptionPath) {
+        const answer = await subscriptions.handle(method, subscriptionPath[1], await readBody(), now.getTime());
+        return { status: answer.status, headers: {}, body: answer.body };
+      }
+      if (adminPath && teamsAdmin) {
+        const body = method === 'POST' ? await readBody() : undefined;
+        const answer = teamsAdmin.handle(method, url.pathname, url.searchParams, body, baseUrl);
+        if (answer) return { status: answer.status, headers: answer.headers ?? {}, ...(answer.body === undefined ? {} : { body: answer.body }) };
+      }
+      if (!route) {
+        throw new GraphSimError(400, 'BadRequest', `Resource not found for the segment '${url.pathname.split('/').pop() ?? ''}'.`);
+      }
+      return { status: 200, headers: {}, body: route.handle({ directory, now: now.getTime(), baseUrl, url, headers, pageSizes }) };
+    } catch (error) {
+      const graphError = error instanceof GraphSimError ? error : new GraphSimError(500, 'generalException', 'An internal server error occurred.');
+      return errorAnswer(graphError, now);
+    }
+  };
+
+  /**
+   * POST /$batch, as Graph's JSON batching does it: at most 20 requests, each with a unique id,
+   * a method and a relative URL (a body needs a Content-Type header); every sub-request is
+   * routed (and throttled) on its own and answered with its own status, headers and body.
+   * dependsOn runs a request after the ones it names and answers 424 when one of them failed;
+   * an unknown id in dependsOn fails the whole batch with 400.
+   */
+  const batch = async (body: unknown, outerHeaders: IncomingHttpHeaders): Promise<Answer> => {
+    const requests = parseBatch(body);
+    metrics.batches += 1;
+    const answers = new Map<string, Answer>();
+    const responses: Record<string, unknown>[] = [];
+    const run = async (request: BatchRequest): Promise<void> => {
+      if (answers.has(request.id)) return;
+      for (const dep of request.dependsOn) {
+        const target = requests.find((r) => r.id === dep);
+        if (target) await run(target);
+      }
+      const failedDependency = request.dependsOn.some((dep) => (answers.get(dep)?.status ?? 200) >= 400);
+      let answer: Answer;
+      if (failedDependency) {
+        answer = errorAnswer(new GraphSimError(424, 'FailedDependency', 'The request could not be processed because a request it depends on failed.'), clock.now());
+      } else {
+        metrics.batchedRequests += 1;
+        const inner = new URL(`/v1.0${request.url.startsWith('/') ? '' : '/'}${request.url}`, 'http://127.0.0.1');
+        const headers: IncomingHttpHeaders = { ...outerHeaders, ...lowerKeys(request.headers) };
+        answer = await dispatch(request.method, inner, headers, async () => request.body, true);
+      }
+      answers.set(request.id, answer);
+      responses.push({ id: request.id, status: answer.status, headers: answer.headers, ...(answer.body === undefined ? {} : { body: answer.body }) });
+    };
+    for (const request of requests) await run(request);
+    return { status: 200, headers: {}, body: { responses } };
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    metrics.requests += 1;
+    const now = clock.now();
+    let answer: Answer;
     try {
       const latency = faults.latencyMs();
       if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
       if (!/^Bearer\s+\S+/i.test(req.headers.authorization ?? '')) {
         throw new GraphSimError(401, 'InvalidAuthenticationToken', 'Access token is empty.');
       }
-      const fault = faults.next(safeDecode(url.pathname + url.search));
-      if (fault) {
-        if (fault.status === 429) metrics.throttled += 1;
-        else metrics.unavailable += 1;
-        const headers: Record<string, string> = fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) };
-        throw fault.status === 429
-          ? new GraphSimError(429, 'TooManyRequests', 'Too many requests. Please retry after the time given in Retry-After.', headers)
-          : new GraphSimError(503, 'serviceNotAvailable', 'Service is unavailable. Please try again.', headers);
-      }
-      if (subscriptionPath) {
-        const body = await readJson(req);
-        const answer = await subscriptions.handle(req.method ?? 'GET', subscriptionPath[1], body, now.getTime());
-        sendJson(res, answer.status, answer.body);
-        return;
-      }
-      if (adminPath && teamsAdmin) {
-        const body = req.method === 'POST' ? await readJson(req) : undefined;
-        const answer = teamsAdmin.handle(req.method ?? 'GET', url.pathname, url.searchParams, body, baseUrl);
-        if (answer) {
-          if (answer.body === undefined) {
-            res.writeHead(answer.status, { 'content-length': '0', ...answer.headers });
-            res.end();
-          } else sendJson(res, answer.status, answer.body, answer.headers);
-          return;
-        }
-      }
-      if (!route) {
-        throw new GraphSimError(400, 'BadRequest', `Resource not found for the segment '${url.pathname.split('/').pop() ?? ''}'.`);
-      }
-      sendJson(res, 200, route.handle({ directory, now: now.getTime(), baseUrl, url, headers: req.headers, pageSizes }));
+      answer = await dispatch(req.method ?? 'GET', url, req.headers, () => readJson(req), false);
     } catch (error) {
-      const graphError =
-        error instanceof GraphSimError ? error : new GraphSimError(500, 'generalException', 'An internal server error occurred.');
-      sendGraphError(res, graphError, now);
+      answer = errorAnswer(error instanceof GraphSimError ? error : new GraphSimError(500, 'generalException', 'An internal server error occurred.'), now);
     }
+    if (answer.body === undefined) {
+      res.writeHead(answer.status, { 'content-length': '0', ...answer.headers });
+      res.end();
+    } else sendJson(res, answer.status, answer.body, answer.headers);
   };
 
   const server = createServer((req, res) => void handle(req, res));
@@ -173,6 +231,17 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
         server.closeAllConnections();
       }),
   };
+}
+
+interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body?: unknown;
+}
+
+function errorAnswer(error: GraphSimError, now: Date): Answer {
+  const { body, requestId } = graphErrorBody(error, now);
+  return { status: error.status, headers: { ...error.headers, 'request-id': requestId }, body };
 }
 
 function safeDecode(text: string): string {

@@ -26,11 +26,15 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 
 /** The error body Graph sends: `{ error: { code, message, innerError: { date, request-id, client-request-id } } }`. */
 export function sendGraphError(res: ServerResponse, error: GraphSimError, now: Date): void {
+  const { body, requestId } = graphErrorBody(error, now);
+  sendJson(res, error.status, body, { ...error.headers, 'request-id': requestId });
+}
+
+export function graphErrorBody(error: GraphSimError, now: Date): { body: unknown; requestId: string } {
   const requestId = randomUUID();
-  sendJson(
-    res,
-    error.status,
-    {
+  return {
+    requestId,
+    body: {
       error: {
         code: error.code,
         message: error.message,
@@ -41,6 +45,5 @@ export function sendGraphError(res: ServerResponse, error: GraphSimError, now: D
         },
       },
     },
-    { ...error.headers, 'request-id': requestId },
-  );
+  };
 }

@@ -56,6 +56,8 @@ export interface SandboxOptions {
    * graphVoice function through the Graph simulator's /admin/teams API (no worker, no connects).
    */
   teamsBackend?: 'powershell' | 'graph';
+  /** plan reads Teams' user configuration through Graph and waits for PhoneSystem (default true; production's DIALTONE_TEAMS_READINESS). */
+  teamsReadiness?: boolean;
   workerCount?: number;
   /**
    * Teams sessions all workers together may hold (the production DIALTONE_TENANT_SESSION_LIMIT,
@@ -201,9 +203,10 @@ export class Sandbox {
         ...(options.telemetry ? { telemetry: options.telemetry } : {}),
       }));
       const graphBackend = options.teamsBackend === 'graph';
-      // With the graph backend the Teams tenant is served through Graph, so it exists first.
+      // The Teams tenant exists first: Graph serves it too (/admin/teams), to the graph backend and
+      // to plan's readiness read with either backend.
       const teamsFirst =
-        graphBackend && options.worker !== false
+        options.worker !== false
           ? await startTeamsSimulator({
               ...options.teams,
               tenant: inputs.tenant,
@@ -270,6 +273,8 @@ export class Sandbox {
               policy: inputs.policy,
               snapshotMaxAgeMs: 5 * 60_000,
               reservationTtlMs: 24 * 60 * 60_000,
+              // Wait for Teams provisioning after licensing, as production does (DIALTONE_TEAMS_READINESS=graph).
+              ...(teamsFirst && options.teamsReadiness !== false ? { teams: createGraphTeamsAdmin(graphClient) } : {}),
             }),
           },
           {
@@ -278,7 +283,7 @@ export class Sandbox {
             sessions: false,
             handler: createRecordHandler({ ...stageDeps, records: storage.records, inventory: storage.inventory }),
           },
-          ...(teamsFirst
+          ...(teamsFirst && graphBackend
             ? [
                 {
                   name: 'graphVoice',
@@ -317,18 +322,12 @@ export class Sandbox {
       let teams: TeamsSimulator | undefined;
       let worker: SandboxWorker | undefined;
       const workerCount = options.workerCount ?? 1;
-      if (teamsFirst) teams = teamsFirst;
-      else if (options.worker !== false) {
-        const sim = await startTeamsSimulator({
-          ...options.teams,
-          tenant: inputs.tenant,
-          clock,
-          simulatedTime: { model: latency, sleep: (ms, key) => scheduler.sleepFor('teams', ms, key) },
-          ...(options.state?.teams !== undefined ? { state: options.state.teams, startedAtMs: clock.startedAt } : {}),
-        });
-        teams = sim;
-        teamsRef.sim = sim;
-        cleanups.push(() => sim.close());
+      if (teamsFirst) {
+        teams = teamsFirst;
+        teamsRef.sim = teamsFirst;
+      }
+      if (teamsFirst && !graphBackend) {
+        const sim = teamsFirst;
         const limit = options.tenantSessionLimit ?? 4;
         const w = await startSandboxWorker({
           bus,

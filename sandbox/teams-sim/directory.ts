@@ -2,7 +2,9 @@
  * The directory side of the simulated tenant: who exists, under which names, and which
  * service plans they hold at the current (simulated) time. Directory-sync lag
  * (appearsAfterMs), group-licensing lag (licensedAfterMs) and scheduled directory changes
- * all count from the tenant's start.
+ * all count from the tenant's start. Teams itself lags behind Entra ID: PhoneSystem shows in
+ * a user's FeatureTypes (and numbers and Enterprise Voice are accepted) only
+ * teamsProvisioningLagMs after Teams Phone arrived, as in a real tenant after licensing.
  */
 import type { Clock } from '../../shared/ports/clock.js';
 import { MCOEV_SERVICE_PLAN_ID } from '../../shared/contracts/messages.js';
@@ -28,6 +30,7 @@ export class Directory {
     changes: readonly DirectoryChange[],
     private readonly clock: Clock,
     readonly startedAtMs: number,
+    private readonly defaultProvisioningLagMs = 0,
   ) {
     const byId = new Map(users.map((u) => [u.id, u]));
     const order = new Map(users.map((u, i) => [u, i]));
@@ -73,22 +76,52 @@ export class Directory {
     return this.changed(user, 'accountEnabled') ?? user.accountEnabled ?? true;
   }
 
-  /** Service plans held now: none before licensedAfterMs. */
+  /** Service plans held now (Entra ID's view): none before licensedAfterMs. */
   plans(user: SandboxUser): string[] {
-    if (this.elapsedMs() < (user.licensedAfterMs ?? 0)) return [];
-    return [...(this.changed(user, 'servicePlans') ?? user.servicePlans ?? [])];
+    return this.plansAt(user, this.elapsedMs());
   }
 
+  private plansAt(user: SandboxUser, elapsed: number): string[] {
+    if (elapsed < (user.licensedAfterMs ?? 0)) return [];
+    let value = user.servicePlans ?? [];
+    for (const change of this.changesByUser.get(user.id) ?? []) {
+      if (change.atMs <= elapsed && change.set.servicePlans !== undefined) value = change.set.servicePlans;
+    }
+    return [...value];
+  }
+
+  /**
+   * Since when (elapsed sandbox ms) the user has held Teams Phone without a break, or undefined
+   * when they do not hold it now: the provisioning lag counts from there.
+   */
+  private phoneSystemSince(user: SandboxUser): number | undefined {
+    const elapsed = this.elapsedMs();
+    const points = [0, user.licensedAfterMs ?? 0, ...(this.changesByUser.get(user.id) ?? []).map((c) => c.atMs)]
+      .filter((t) => t <= elapsed)
+      .sort((a, b) => a - b);
+    let since: number | undefined;
+    for (const at of points) {
+      const holds = this.plansAt(user, at).some((p) => featureByPlan[p] === 'PhoneSystem');
+      if (!holds) since = undefined;
+      else if (since === undefined) since = at;
+    }
+    return since;
+  }
+
+  /** Teams' view: Teams Phone is held and Teams has finished provisioning it. */
   phoneSystem(user: SandboxUser): boolean {
-    return this.plans(user).some((p) => featureByPlan[p] === 'PhoneSystem');
+    const since = this.phoneSystemSince(user);
+    return since !== undefined && this.elapsedMs() - since >= (user.teamsProvisioningLagMs ?? this.defaultProvisioningLagMs);
   }
 
+  /** FeatureTypes as Teams lists them: PhoneSystem only once provisioned. */
   features(user: SandboxUser): string[] {
     const features = new Set<string>();
     for (const plan of this.plans(user)) {
       const feature = featureByPlan[plan];
       if (feature) features.add(feature);
     }
+    if (!this.phoneSystem(user)) features.delete('PhoneSystem');
     return [...features].sort();
   }
 

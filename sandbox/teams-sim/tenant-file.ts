@@ -55,6 +55,12 @@ export const SandboxUserSchema = z.looseObject({
   appearsAfterMs: delayMs.optional(),
   /** Group-licensing lag: holds no service plan before this much sandbox time has passed. */
   licensedAfterMs: delayMs.optional(),
+  /**
+   * Teams provisioning lag: after Teams Phone (MCOEV) arrives in Entra ID, Teams lists the
+   * PhoneSystem feature (and accepts a number or Enterprise Voice) only this much later.
+   * Default: the tenant's teamsSimulator.provisioningLagMs, else 0.
+   */
+  teamsProvisioningLagMs: delayMs.optional(),
 });
 export type SandboxUser = z.infer<typeof SandboxUserSchema>;
 
@@ -81,6 +87,8 @@ export const TeamsSimulatorSettingsSchema = z.looseObject({
   latencyMs: LatencySchema.optional(),
   faults: z.array(FaultRuleSchema).optional(),
   seed: z.number().int().optional(),
+  /** Teams provisioning lag for every user without their own teamsProvisioningLagMs (default 0). */
+  provisioningLagMs: delayMs.optional(),
 });
 
 export const SandboxTenantFileSchema = z
@@ -93,6 +101,17 @@ export const SandboxTenantFileSchema = z
     externalAssignments: z.array(ExternalAssignmentSchema).optional(),
     directoryChanges: z.array(DirectoryChangeSchema).optional(),
     teamsSimulator: TeamsSimulatorSettingsSchema.optional(),
+    /**
+     * The Function App identity as the Graph simulator sees it: its service principal's object id
+     * and the Graph application permissions granted to it (default: everything Dialtone needs).
+     * A request it holds no permission for is refused with 403, as Graph does.
+     */
+    graphApp: z
+      .looseObject({
+        principalId: z.uuid().optional(),
+        permissions: z.array(z.string().regex(/^[A-Za-z]+(\.[A-Za-z]+)+$/, 'must be a Graph permission name such as User.Read.All')).max(100).optional(),
+      })
+      .optional(),
   })
   .superRefine((file, ctx) => {
     const ids = new Set<string>();

@@ -94,7 +94,7 @@ export class SimTenant {
   constructor(file: SandboxTenantFile, clock: Clock, startedAtMs?: number, batchDurationMs?: (users: number) => number) {
     this.tenantId = file.tenantId;
     this.startedAtMs = startedAtMs ?? (clock as { startedAt?: number }).startedAt ?? clock.now().getTime();
-    this.directory = new Directory(file.users, file.directoryChanges ?? [], clock, this.startedAtMs);
+    this.directory = new Directory(file.users, file.directoryChanges ?? [], clock, this.startedAtMs, file.teamsSimulator?.provisioningLagMs ?? 0);
     for (const type of policyTypes) if (!isRoutingType(type)) this.policyLists.set(type, [...(file.policies?.[type] ?? [])]);
     const seed = emptyVoiceRouting(file.pstnGateways ?? []);
     for (const p of file.policies?.OnlineVoiceRoutingPolicy ?? []) seed.voiceRoutingPolicies.push({ name: bareName(p.identity), usages: [], description: p.description ?? null });

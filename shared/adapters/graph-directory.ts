@@ -5,6 +5,8 @@ import { DialtoneError, isDialtoneError } from '../domain/errors.js';
 import type { CorrelationStrategy, Directory } from '../ports/directory.js';
 import type { Logger } from '../ports/logger.js';
 import { toGraphDialtoneError } from './graph-errors.js';
+import { chunks, GRAPH_BATCH_LIMIT, headerOf } from '../domain/graph-batch.js';
+import { lookupKey } from '../ports/directory.js';
 import { createGraphClient, graphScope, parseGraphBody as parse, type GraphClientOptions } from './graph-client.js';
 
 export { graphScope };
@@ -38,13 +40,30 @@ export interface UsersDelta {
   deltaLink: string;
 }
 
+/** One lookup of a batch: what Graph answered for it (users, or why not). */
+export type BatchedLookup = { kind: 'users'; users: DirectoryUser[] } | { kind: 'error'; error: DialtoneError };
+
 export interface GraphDirectory extends Directory {
+  findUsersBatch(lookups: readonly { strategy: CorrelationStrategy; value: string }[]): Promise<Map<string, BatchedLookup>>;
   /** /users/delta, every page followed: a full round without a link, the changes since with one. */
   listUsersDelta(deltaLink?: string): Promise<UsersDelta>;
 }
 
 /** A deleted user in a delta page carries only its id and `@removed`. */
 const RemovedUserSchema = z.object({ id: z.string().min(1), '@removed': z.object({ reason: z.string() }).loose() }).loose();
+
+const BatchResponseSchema = z.object({
+  responses: z
+    .array(
+      z.object({
+        id: z.string().max(64),
+        status: z.number().int(),
+        headers: z.record(z.string(), z.string()).optional(),
+        body: z.unknown().optional(),
+      }),
+    )
+    .max(GRAPH_BATCH_LIMIT),
+});
 
 const UserPageSchema = z.object({
   value: z.array(DirectoryUserSchema),
@@ -119,6 +138,60 @@ export function createGraphDirectory(options: GraphDirectoryOptions): GraphDirec
     },
 
     getUser: (userId: string) => readUser(userId, 'get user'),
+
+    /**
+     * The same lookups as findUsers, at most 20 to one `POST /$batch`. Each answer is judged on
+     * its own status: 200 the users, 404 none, 429 / 5xx a transient error with that
+     * sub-response's Retry-After. A lookup Graph could not answer in one page is left out (the
+     * caller asks it on its own); a failed envelope throws, as a single request would.
+     */
+    async findUsersBatch(lookups: readonly { strategy: CorrelationStrategy; value: string }[]): Promise<Map<string, BatchedLookup>> {
+      const unique = [...new Map(lookups.filter((l) => l.value.trim() !== '').map((l) => [lookupKey(l.strategy, l.value), l])).values()];
+      const answers = new Map<string, BatchedLookup>();
+      for (const chunk of chunks(unique)) {
+        const requests = chunk.map((l, i) => {
+          const select = `$select=${userSelect.join(',')}`;
+          if (l.strategy === 'userPrincipalName') return { id: String(i + 1), method: 'GET', url: `/users/${encodeURIComponent(l.value)}?${select}` };
+          const clause = `${l.strategy} eq '${l.value.replace(/'/g, "''")}'`;
+          return { id: String(i + 1), method: 'GET', url: `/users?$filter=${encodeURIComponent(clause)}&${select}&$count=true`, headers: { ConsistencyLevel: 'eventual' } };
+        });
+        let body: unknown;
+        try {
+          body = (await client.api('/$batch').post({ requests })) as unknown;
+        } catch (error) {
+          throw toGraphDialtoneError(error, 'find users (batch)', defaultRetryAfterMs);
+        }
+        for (const r of parse(BatchResponseSchema, body, '$batch response').responses) {
+          const lookup = chunk[Number(r.id) - 1];
+          if (lookup === undefined) continue;
+          const operation = `find user by ${lookup.strategy}`;
+          const key = lookupKey(lookup.strategy, lookup.value);
+          if (r.status === 200) {
+            if (lookup.strategy === 'userPrincipalName') {
+              answers.set(key, { kind: 'users', users: [parse(DirectoryUserSchema, r.body, 'user')] });
+            } else {
+              const page = parse(UserPageSchema, r.body, 'users page');
+              if (!page['@odata.nextLink']) answers.set(key, { kind: 'users', users: page.value });
+            }
+            continue;
+          }
+          const graphError = (r.body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+          const error = toGraphDialtoneError(
+            {
+              statusCode: r.status,
+              code: typeof graphError?.code === 'string' ? graphError.code : null,
+              message: typeof graphError?.message === 'string' ? graphError.message : '',
+              headers: { get: (name: string) => headerOf(r.headers, name) },
+            },
+            operation,
+            defaultRetryAfterMs,
+          );
+          if (lookup.strategy === 'userPrincipalName' && isNotFound(error)) answers.set(key, { kind: 'users', users: [] });
+          else answers.set(key, { kind: 'error', error });
+        }
+      }
+      return answers;
+    },
 
     async listUsersDelta(deltaLink?: string): Promise<UsersDelta> {
       let request = deltaLink ? follow(deltaLink) : client.api('/users/delta').select([...userSelect]);

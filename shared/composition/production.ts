@@ -172,6 +172,7 @@ async function build(): Promise<ProductionStages> {
   const directory = createGraphDirectory({ baseUrl: settings.graphBaseUrl, credential: graphCredential(settings, credential) });
   const policy = await loadVoicePolicyFile(settings.policyPath);
   const catalog = createFilePolicyCatalog(settings.policyCatalogPath);
+  const teamsAdmin = createGraphTeamsAdmin({ baseUrl: settings.graphBaseUrl, credential: graphCredential(settings, credential) });
   const stageDeps = {
     clock: systemClock,
     logger,
@@ -190,13 +191,14 @@ async function build(): Promise<ProductionStages> {
       policy,
       snapshotMaxAgeMs: settings.snapshotMaxAgeMs,
       reservationTtlMs: settings.reservationTtlMs,
+      ...(settings.teamsReadiness === 'graph' ? { teams: teamsAdmin } : {}),
     }),
     record: createRecordHandler({ ...stageDeps, records, inventory }),
     graphVoice:
       settings.teamsBackend === 'graph'
         ? createGraphVoiceHandler({
             ...stageDeps,
-            admin: createGraphTeamsAdmin({ baseUrl: settings.graphBaseUrl, credential: graphCredential(settings, credential) }),
+            admin: teamsAdmin,
             policyIds: new PolicyIdCache(),
             unsupportedPolicyTypes: new Set(settings.graphUnsupportedPolicyTypes.map((t) => t.toLowerCase())),
             fallbackQueue: settings.graphFallbackQueue ?? null,

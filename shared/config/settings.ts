@@ -71,6 +71,7 @@ const FunctionEnvSchema = z
       .optional(),
     DIALTONE_GRAPH_CLIENT_STATE: z.string().min(16, 'must be at least 16 characters').max(128, 'must be at most 128 characters').optional(),
     DIALTONE_TEAMS_BACKEND: z.enum(['powershell', 'graph']).default('powershell'),
+    DIALTONE_TEAMS_READINESS: z.enum(['graph', 'off']).default('graph'),
     // Empty (the Bicep's value when no worker is deployed) means none.
     DIALTONE_GRAPH_FALLBACK_QUEUE: z.preprocess(
       (v) => (v === '' ? undefined : v),
@@ -122,6 +123,8 @@ export interface FunctionSettings {
   graphNotificationUrl: string | undefined;
   /** Who applies voice commands: the hybrid worker (powershell) or the graphVoice function. */
   teamsBackend: 'powershell' | 'graph';
+  /** `graph`: plan waits until Teams' user configuration lists PhoneSystem (either backend); `off`: it does not. */
+  teamsReadiness: 'graph' | 'off';
   /** graph backend: the hybrid worker's queue for the steps Graph cannot take; none = fail them. */
   graphFallbackQueue: string | undefined;
   /** graph backend: policy types to hand to PowerShell without trying Graph. */
@@ -176,6 +179,7 @@ export function loadFunctionSettings(env: Record<string, string | undefined> = p
     graphClientState: e.DIALTONE_GRAPH_CLIENT_STATE,
     graphNotificationUrl: e.DIALTONE_GRAPH_NOTIFICATION_URL,
     teamsBackend: e.DIALTONE_TEAMS_BACKEND,
+    teamsReadiness: e.DIALTONE_TEAMS_READINESS,
     graphFallbackQueue: e.DIALTONE_GRAPH_FALLBACK_QUEUE,
     graphUnsupportedPolicyTypes: e.DIALTONE_GRAPH_UNSUPPORTED_POLICY_TYPES,
   };
@@ -196,6 +200,8 @@ const OperatorEnvSchema = z.object({
   DIALTONE_GRAPH_BASE_URL: z.url().default('https://graph.microsoft.com/v1.0'),
   DIALTONE_POLICY_PATH: z.string().min(1).default('config/voice-policy.yaml'),
   DIALTONE_POLICY_CATALOG_PATH: z.string().min(1).default('config/policy-catalog.json'),
+  DIALTONE_TEAMS_BACKEND: z.enum(['powershell', 'graph']).default('powershell'),
+  DIALTONE_TEAMS_READINESS: z.enum(['graph', 'off']).default('graph'),
 });
 
 /** Every setting the operator CLI reads. */
@@ -214,6 +220,9 @@ export interface OperatorSettings {
   graphBaseUrl: string;
   policyPath: string;
   policyCatalogPath: string;
+  /** The deployment's backend, for the permissions `doctor` checks (the Function App's DIALTONE_TEAMS_BACKEND). */
+  teamsBackend: 'powershell' | 'graph';
+  teamsReadiness: 'graph' | 'off';
 }
 
 /** Settings of the `dialtone` CLI against a real deployment (signed in with `az login`). */
@@ -239,6 +248,8 @@ export function loadOperatorSettings(env: Record<string, string | undefined> = p
     graphBaseUrl: e.DIALTONE_GRAPH_BASE_URL,
     policyPath: e.DIALTONE_POLICY_PATH,
     policyCatalogPath: e.DIALTONE_POLICY_CATALOG_PATH,
+    teamsBackend: e.DIALTONE_TEAMS_BACKEND,
+    teamsReadiness: e.DIALTONE_TEAMS_READINESS,
   };
 }
 

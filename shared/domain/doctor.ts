@@ -49,26 +49,60 @@ export interface AppRoleAssignment {
   resourceId: string;
 }
 
+/** One Graph application permission a deployment needs, and what for. */
+export interface RequiredPermission {
+  permission: string;
+  why: string;
+}
+
+/**
+ * The Graph application permissions the Function App identity needs: User.Read.All always;
+ * TeamsUserConfiguration.Read.All for plan's readiness read (either backend) and the graph
+ * backend; number and policy assignment for the graph backend. One list, read by `doctor` and
+ * kept in step with scripts/grant-graph-permissions.sh (test/infra asserts both).
+ */
+export function requiredGraphPermissions(backend: 'powershell' | 'graph', readiness: 'graph' | 'off'): RequiredPermission[] {
+  const out: RequiredPermission[] = [{ permission: 'User.Read.All', why: 'correlate and plan read users and their licences' }];
+  if (backend === 'graph' || readiness === 'graph') {
+    out.push({
+      permission: 'TeamsUserConfiguration.Read.All',
+      why: backend === 'graph' ? "graphVoice reads the user's Teams configuration, and plan waits for Teams provisioning" : 'plan waits for Teams provisioning (DIALTONE_TEAMS_READINESS=graph)',
+    });
+  }
+  if (backend === 'graph') {
+    out.push(
+      { permission: 'TeamsTelephoneNumber.ReadWrite.All', why: 'graphVoice assigns and unassigns numbers' },
+      { permission: 'TeamsPolicyUserAssign.ReadWrite.All', why: 'graphVoice assigns voice policies' },
+    );
+  }
+  return out;
+}
+
 export interface GraphPermissionFacts {
   principalId: string;
   /** Microsoft Graph's service principal in this tenant. */
   graphServicePrincipalId: string;
-  /** The id of the User.Read.All application role, as Graph's own service principal lists it. */
-  userReadAllRoleId: string;
+  /** Graph's application roles (permission name → role id), as its own service principal lists them. */
+  appRoles: { id: string; value: string | null }[];
+  /** The principal's appRoleAssignments. */
   assignments: AppRoleAssignment[];
 }
 
-export function judgeGraphPermission(facts: GraphPermissionFacts): CheckResult {
-  const check = 'Graph application permission User.Read.All (Function App identity)';
+/** One check per required permission: granted, or what it is needed for and the command that grants it. */
+export function judgeGraphPermissions(facts: GraphPermissionFacts, required: RequiredPermission[], backend: 'powershell' | 'graph'): CheckResult[] {
   const { principalId } = facts;
-  const granted = facts.assignments.some(
-    (a) =>
-      a.appRoleId.toLowerCase() === facts.userReadAllRoleId.toLowerCase() &&
-      a.resourceId.toLowerCase() === facts.graphServicePrincipalId.toLowerCase(),
-  );
-  return granted
-    ? { check, status: 'ok', detail: `granted to ${principalId}` }
-    : { check, status: 'fail', detail: `not granted to ${principalId}: run scripts/grant-graph-permissions.sh` };
+  const fix = `scripts/grant-graph-permissions.sh --function-principal-id ${principalId}${backend === 'graph' ? ' --teams-backend graph' : ''}`;
+  return required.map(({ permission, why }) => {
+    const check = `Graph application permission ${permission} (Function App identity)`;
+    const role = facts.appRoles.find((r) => r.value === permission);
+    if (!role) return { check, status: 'fail', detail: `Microsoft Graph lists no application permission ${permission} in this tenant (needed: ${why})` };
+    const granted = facts.assignments.some(
+      (a) => a.appRoleId.toLowerCase() === role.id.toLowerCase() && a.resourceId.toLowerCase() === facts.graphServicePrincipalId.toLowerCase(),
+    );
+    return granted
+      ? { check, status: 'ok', detail: `granted to ${principalId}` }
+      : { check, status: 'fail', detail: `not granted to ${principalId} (needed: ${why}): run ${fix}` };
+  });
 }
 
 export function judgeTeamsRole(principalId: string, roleDefinitionIds: string[]): CheckResult {

@@ -7,6 +7,8 @@ export const errorCodes = [
   'UserNotFound',
   'UserAmbiguous',
   'NotLicensed',
+  /** Licensed in Entra ID, but Teams has not finished provisioning the user (no PhoneSystem feature yet). */
+  'TeamsNotProvisioned',
   'PolicyInvalid',
   'PolicyNotFound',
   'CallingLineIdentityNotFound',

@@ -7,8 +7,8 @@ import type { ErrorCode } from './errors.js';
 export type StageOutcome =
   | { kind: 'done'; summary: string }
   | { kind: 'stale'; summary: string }
-  /** Not a failure yet: directory-sync or licensing lag. Retried until the window closes. */
-  | { kind: 'wait'; code: Extract<ErrorCode, 'UserNotFound' | 'NotLicensed'>; message: string }
+  /** Not a failure yet: directory-sync, licensing or Teams provisioning lag. Retried until the window closes. */
+  | { kind: 'wait'; code: Extract<ErrorCode, 'UserNotFound' | 'NotLicensed' | 'TeamsNotProvisioned'>; message: string }
   /** Worth retrying soon: throttling, outage. */
   | { kind: 'transient'; code: ErrorCode; message: string; retryAfterMs?: number }
   /** Can never succeed as it is: an operator must act, then replay. */

@@ -44,11 +44,17 @@ export interface StageDeps {
   telemetry?: Telemetry;
 }
 
-export interface StageDefinition<T> {
+export interface StageDefinition<T, P = never> {
   stage: string;
   queue: string;
   schema: z.ZodType<T>;
-  run: (input: T, meta: MessageMeta) => Promise<UseCaseResult>;
+  run: (input: T, meta: MessageMeta, prepared?: P) => Promise<UseCaseResult>;
+  /**
+   * Work for the whole invocation before its messages are handled one by one (correlate: the
+   * burst's user lookups in Graph $batch requests). Gets the inputs that parsed; a failure is
+   * logged and each message then does its own work.
+   */
+  prepare?: (inputs: T[]) => Promise<P | undefined>;
   correlationOf: (input: T, meta: MessageMeta) => string;
   /** The first stage of a flow (correlate): its trace id is derived from the correlation id. */
   startsTrace?: boolean;
@@ -64,19 +70,38 @@ const MAX_DESCRIPTION = 1024;
  * and never retried in a hot loop: lag and transient errors are rescheduled copies with a
  * deterministic id (duplicate detection absorbs a crash between send and complete).
  */
-export function createStageHandler<T>(definition: StageDefinition<T>, deps: StageDeps) {
+export function createStageHandler<T, P = never>(definition: StageDefinition<T, P>, deps: StageDeps) {
   return async function handle(messages: ReceivedMessage | ReceivedMessage[], actions: MessageActions): Promise<void> {
-    for (const message of Array.isArray(messages) ? messages : [messages]) {
-      await handleOne(definition, deps, message, actions);
+    const list = Array.isArray(messages) ? messages : [messages];
+    const prepared = await prepare(definition, deps, list);
+    for (const message of list) {
+      await handleOne(definition, deps, message, actions, prepared);
     }
   };
 }
 
-async function handleOne<T>(
-  definition: StageDefinition<T>,
+async function prepare<T, P>(definition: StageDefinition<T, P>, deps: StageDeps, messages: ReceivedMessage[]): Promise<P | undefined> {
+  if (!definition.prepare || messages.length < 2) return undefined;
+  const inputs: T[] = [];
+  for (const message of messages) {
+    const parsed = definition.schema.safeParse(decodeBody(message.body));
+    if (parsed.success) inputs.push(parsed.data);
+  }
+  if (inputs.length < 2) return undefined;
+  try {
+    return await definition.prepare(inputs);
+  } catch (error) {
+    deps.logger.child({ stage: definition.stage }).warn('preparing the batch failed; each message does its own work', { error });
+    return undefined;
+  }
+}
+
+async function handleOne<T, P>(
+  definition: StageDefinition<T, P>,
   deps: StageDeps,
   message: ReceivedMessage,
   actions: MessageActions,
+  prepared: P | undefined,
 ): Promise<void> {
   const now = deps.clock.now().getTime();
   const retry = readRetryState(message, now);
@@ -106,24 +131,24 @@ async function handleOne<T>(
   const scoped = forTenant(telemetry, input);
   const span = startStageSpan(scoped, definition, message, { messageId: meta.messageId, correlationId }, definition.spanAttributes?.(input));
   try {
-    await settle(definition, deps, message, actions, { input, meta, retry, now, log, span, telemetry: scoped });
+    await settle(definition, deps, message, actions, { input, meta, retry, now, log, span, telemetry: scoped, prepared });
   } finally {
     span.end();
   }
 }
 
-async function settle<T>(
-  definition: StageDefinition<T>,
+async function settle<T, P>(
+  definition: StageDefinition<T, P>,
   deps: StageDeps,
   message: ReceivedMessage,
   actions: MessageActions,
-  c: { input: T; meta: MessageMeta; retry: RetryState; now: number; log: Logger; span: ReturnType<typeof startStageSpan>; telemetry: Telemetry },
+  c: { input: T; meta: MessageMeta; retry: RetryState; now: number; log: Logger; span: ReturnType<typeof startStageSpan>; telemetry: Telemetry; prepared: P | undefined },
 ): Promise<void> {
-  const { input, meta, retry, now, log, span, telemetry } = c;
+  const { input, meta, retry, now, log, span, telemetry, prepared } = c;
 
   let result: UseCaseResult;
   try {
-    result = await definition.run(input, meta);
+    result = await definition.run(input, meta, prepared);
   } catch (error) {
     result = { outcome: outcomeOfError(error) };
     log.error('use case failed', { error, outcome: result.outcome });

@@ -1,4 +1,5 @@
 import {
+  type HrEvent,
   HrEventSchema,
   queueNames,
   UserChangeSchema,
@@ -6,7 +7,8 @@ import {
   VoiceResultSchema,
 } from '../contracts/messages.js';
 import { applyVoiceCommandViaGraph, type GraphApplyDeps } from '../usecases/apply-voice-graph.js';
-import { correlateEvent, type CorrelateDeps } from '../usecases/correlate-event.js';
+import { correlateEvent, prefetchLookups, type CorrelateDeps } from '../usecases/correlate-event.js';
+import type { Directory } from '../ports/directory.js';
 import { planVoice, type PlanDeps } from '../usecases/plan-voice.js';
 import { recordResult, type RecordDeps } from '../usecases/record-result.js';
 import { createStageHandler, type StageDeps } from './stage-runner.js';
@@ -17,14 +19,17 @@ function hrCorrelationId(eventId: string, messageCorrelationId: string | undefin
 }
 
 export function createCorrelateHandler(deps: StageDeps & Omit<CorrelateDeps, 'clock'>) {
-  return createStageHandler(
+  return createStageHandler<HrEvent, Directory>(
     {
       stage: 'correlate',
       queue: queueNames.hrEvents,
       schema: HrEventSchema,
       correlationOf: (event, meta) => hrCorrelationId(event.eventId, meta.correlationId),
       startsTrace: true,
-      run: (event, meta) => correlateEvent(event, hrCorrelationId(event.eventId, meta.correlationId), deps),
+      // A burst of HR events: their first lookups in $batch requests of 20, not one request each.
+      prepare: (events) => prefetchLookups(deps.directory, events, deps.strategies),
+      run: (event, meta, prefetched) =>
+        correlateEvent(event, hrCorrelationId(event.eventId, meta.correlationId), prefetched ? { ...deps, directory: prefetched } : deps),
     },
     deps,
   );

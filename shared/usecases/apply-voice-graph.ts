@@ -24,6 +24,7 @@ import type { OutgoingMessage } from '../ports/bus.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { PolicyUserAssignment, TeamsAdmin } from '../ports/teams-admin.js';
+import { judgeTeamsReadiness } from '../domain/teams-readiness.js';
 
 /** Application properties a polled command carries from one delivery to the next. */
 export const graphProperties = {
@@ -105,13 +106,9 @@ export async function applyVoiceCommandViaGraph(command: VoiceCommand, meta: Mes
     return publish(command, meta, { ...baseResult(command, deps.clock, steps, config === null ? null : actualFromConfiguration(config)), status: 'noop' });
   }
   if (wantsVoice && !teamsReadyForVoice(config)) {
-    return {
-      outcome: {
-        kind: 'wait',
-        code: 'UserNotFound',
-        message: config === null ? 'Teams does not know the user yet (provisioning after licensing)' : 'Teams has not enabled PhoneSystem for the user yet',
-      },
-    };
+    // plan waits for this too (readiness before commands); a command can still arrive first when plan runs without it.
+    const readiness = judgeTeamsReadiness(config, { voice: true }, command.userPrincipalName);
+    return { outcome: { kind: 'wait', code: 'TeamsNotProvisioned', message: readiness.ready ? 'Teams is not ready for voice yet' : readiness.message } };
   }
   const planned = planGraphSteps(command.desired, config!, command.userId, deps.unsupportedPolicyTypes);
 

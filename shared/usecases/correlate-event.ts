@@ -7,7 +7,7 @@ import {
 } from '../domain/correlation.js';
 import type { UseCaseResult } from '../handlers/stage-runner.js';
 import type { Clock } from '../ports/clock.js';
-import type { CorrelationStrategy, Directory } from '../ports/directory.js';
+import { lookupKey, type CorrelationStrategy, type Directory } from '../ports/directory.js';
 import type { ProvisioningRecord, ProvisioningRecords } from '../ports/provisioning-records.js';
 import { personSessionId } from '../domain/ids.js';
 import { routeToTenant, type EffectiveTenant } from '../domain/tenants.js';
@@ -123,5 +123,26 @@ function forward(event: HrEvent, tenantId: string | undefined, correlationId: st
         ],
       },
     ],
+  };
+}
+
+/**
+ * For an invocation's events: their first lookups answered in Graph $batch requests, as a
+ * Directory that serves those answers (each exactly what findUsers would have returned or
+ * thrown) and asks Graph itself for anything else. Undefined when the directory cannot batch.
+ */
+export async function prefetchLookups(directory: Directory, events: HrEvent[], strategies: readonly CorrelationStrategy[]): Promise<Directory | undefined> {
+  if (!directory.findUsersBatch) return undefined;
+  const first = events.map((e) => correlationLookups(e.person, strategies)[0]).filter((l) => l !== undefined);
+  if (first.length < 2) return undefined;
+  const answers = await directory.findUsersBatch(first);
+  return {
+    async findUsers(strategy, value) {
+      const answer = answers.get(lookupKey(strategy, value));
+      if (answer === undefined) return directory.findUsers(strategy, value);
+      if (answer.kind === 'error') throw answer.error;
+      return answer.users;
+    },
+    getUser: (userId) => directory.getUser(userId),
   };
 }

@@ -1,12 +1,13 @@
 import {
   judgeCertificate,
-  judgeGraphPermission,
+  judgeGraphPermissions,
   judgePools,
   judgeQueue,
   judgeTeamsRole,
   type CertificateFacts,
   type CheckResult,
   type GraphPermissionFacts,
+  type RequiredPermission,
 } from '../domain/doctor.js';
 import { toDialtoneError } from '../domain/errors.js';
 import type { PoolSummary } from '../ports/number-inventory.js';
@@ -20,7 +21,8 @@ export interface DoctorProbes {
   queues?: { names: string[]; deadLetters(queue: string, max: number): Promise<number> };
   pools?: () => Promise<PoolSummary[]>;
   certificate?: () => Promise<CertificateFacts>;
-  graphPermission?: () => Promise<GraphPermissionFacts>;
+  /** The Function App identity's Graph permissions, and the ones its backend needs. */
+  graphPermissions?: { backend: 'powershell' | 'graph'; required: RequiredPermission[]; facts: () => Promise<GraphPermissionFacts> };
   teamsRole?: () => Promise<{ principalId: string; roleDefinitionIds: string[] }>;
   skipped: { check: string; setting: string }[];
 }
@@ -57,13 +59,13 @@ export async function runDoctor(probes: DoctorProbes, now: Date): Promise<CheckR
     const certificate = probes.certificate;
     results.push(await guarded('Key Vault certificate', async () => judgeCertificate(await certificate(), now)));
   }
-  if (probes.graphPermission) {
-    const graph = probes.graphPermission;
-    results.push(
-      await guarded('Graph application permission User.Read.All (Function App identity)', async () => {
-        return judgeGraphPermission(await graph());
-      }),
-    );
+  if (probes.graphPermissions) {
+    const { backend, required, facts } = probes.graphPermissions;
+    try {
+      results.push(...judgeGraphPermissions(await facts(), required, backend));
+    } catch (error) {
+      results.push({ check: 'Graph application permissions (Function App identity)', status: 'fail', detail: toDialtoneError(error).message });
+    }
   }
   if (probes.teamsRole) {
     const teams = probes.teamsRole;

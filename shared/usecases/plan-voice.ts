@@ -22,6 +22,9 @@ import type { Clock } from '../ports/clock.js';
 import type { Directory } from '../ports/directory.js';
 import type { AllocationOutcome, NumberInventory, NumberRecord } from '../ports/number-inventory.js';
 import type { PolicyCatalog } from '../ports/policy-catalog.js';
+import type { TeamsAdmin, TeamsUserConfiguration } from '../ports/teams-admin.js';
+import { DialtoneError, isDialtoneError } from '../domain/errors.js';
+import { judgeTeamsReadiness } from '../domain/teams-readiness.js';
 import type { ProvisioningRecord, ProvisioningRecords } from '../ports/provisioning-records.js';
 import { appendHistory, emptyRecord } from './record-history.js';
 
@@ -35,6 +38,33 @@ export interface PlanDeps {
   /** A forwarded Graph snapshot younger than this is used instead of a second Graph read. */
   snapshotMaxAgeMs: number;
   reservationTtlMs: number;
+  /**
+   * Teams' own view of the user (Graph `userConfigurations`), read before a command that needs
+   * Teams to have provisioned the user; absent = do not wait for Teams (DIALTONE_TEAMS_READINESS=off).
+   */
+  teams?: Pick<TeamsAdmin, 'userConfiguration'>;
+}
+
+/** Reads the user's Teams configuration once per plan; a missing permission is an operator's fix, not lag. */
+function teamsReader(deps: PlanDeps, userId: string): () => Promise<TeamsUserConfiguration | null> {
+  let read: Promise<TeamsUserConfiguration | null> | undefined;
+  return () => {
+    read ??= (async () => {
+      try {
+        return (await deps.teams?.userConfiguration(userId)) ?? null;
+      } catch (error) {
+        if (isDialtoneError(error) && error.details.status === 403) {
+          throw new DialtoneError(
+            'ConfigInvalid',
+            `Graph refused to read the Teams user configuration (403): the Function App identity needs TeamsUserConfiguration.Read.All. Run scripts/grant-graph-permissions.sh (or set DIALTONE_TEAMS_READINESS=off), then replay.`,
+            { details: error.details },
+          );
+        }
+        throw error;
+      }
+    })();
+    return read;
+  };
 }
 
 type Intent =
@@ -195,6 +225,7 @@ async function decide(
   deps: PlanDeps,
   allocate: Allocator = (pool, userId) =>
     deps.inventory.allocate(pool, userId, { now: deps.clock.now(), correlationId: change.correlationId, reservationTtlMs: deps.reservationTtlMs }),
+  readTeams: () => Promise<TeamsUserConfiguration | null> = teamsReader(deps, change.userId),
 ): Promise<Intent> {
   const off = (reason: CommandReason): Extract<Intent, { kind: 'command' }> => ({
     kind: 'command',
@@ -224,6 +255,12 @@ async function decide(
       'NotLicensed',
       `${user.userPrincipalName} has no enabled Teams Phone (MCOEV) service plan yet; group-based licensing can take hours. Assign a licence that includes Teams Phone.`,
     );
+  }
+
+  // Licensed in Entra ID is not provisioned in Teams: wait for Teams before sending a command it would refuse.
+  if (deps.teams) {
+    const readiness = judgeTeamsReadiness(await readTeams(), { voice: decision.enterpriseVoice }, user.userPrincipalName);
+    if (!readiness.ready) return wait('TeamsNotProvisioned', readiness.message);
   }
 
   const reason: CommandReason = change.changeType === 'joiner' || change.changeType === 'mover' ? change.changeType : 'update';
@@ -257,7 +294,7 @@ async function decide(
   };
 }
 
-function wait(code: 'UserNotFound' | 'NotLicensed', message: string): Intent {
+function wait(code: 'UserNotFound' | 'NotLicensed' | 'TeamsNotProvisioned', message: string): Intent {
   return { kind: 'outcome', outcome: { kind: 'wait', code, message } };
 }
 
@@ -331,7 +368,10 @@ export type VoicePreview =
  * writing anything. The number shown is the one the user holds in the pool, or the one a
  * reservation would take now (the lowest free one).
  */
-export async function previewVoice(userId: string, deps: PlanDeps): Promise<{ user: DirectoryUser | undefined; record: ProvisioningRecord | undefined; preview: VoicePreview }> {
+export async function previewVoice(
+  userId: string,
+  deps: PlanDeps,
+): Promise<{ user: DirectoryUser | undefined; record: ProvisioningRecord | undefined; preview: VoicePreview; live: LiveTeamsState }> {
   const [user, record] = await Promise.all([deps.directory.getUser(userId), deps.records.get(userId)]);
   const held = (await deps.inventory.list({ userId })).filter((n) => n.state === 'reserved' || n.state === 'assigned');
   const change: UserChange = { userId, source: 'resync', changeType: 'updated', eventId: 'preview', correlationId: 'preview', occurredAt: deps.clock.now().toISOString() };
@@ -345,11 +385,14 @@ export async function previewVoice(userId: string, deps: PlanDeps): Promise<{ us
       ? { ok: false, reason: 'PoolExhausted', message: `pool '${pool}' has no free number right now` }
       : { ok: false, reason: 'PoolNotFound', message: `pool '${pool}' does not exist` };
   };
-  const intent = await decide(change, user, record, storedFacts(record), held, deps, peek);
-  if (intent.kind === 'outcome') return { user, record, preview: intent };
+  const readTeams = teamsReader(deps, userId);
+  const intent = await decide(change, user, record, storedFacts(record), held, deps, peek, readTeams);
+  const live = await liveState(deps, readTeams);
+  if (intent.kind === 'outcome') return { user, record, preview: intent, live };
   return {
     user,
     record,
+    live,
     preview: {
       kind: 'command',
       desired: intent.desired,
@@ -358,4 +401,18 @@ export async function previewVoice(userId: string, deps: PlanDeps): Promise<{ us
       releases: held.filter((n) => n.number !== intent.allocation?.number).map((n) => n.number),
     },
   };
+}
+
+/** What Teams itself says now, from the same read readiness uses (or why it could not be read). */
+export type LiveTeamsState =
+  | { kind: 'read'; configuration: TeamsUserConfiguration | null }
+  | { kind: 'unavailable'; reason: string };
+
+async function liveState(deps: PlanDeps, readTeams: () => Promise<TeamsUserConfiguration | null>): Promise<LiveTeamsState> {
+  if (!deps.teams) return { kind: 'unavailable', reason: 'no Teams read configured (DIALTONE_TEAMS_READINESS=off)' };
+  try {
+    return { kind: 'read', configuration: await readTeams() };
+  } catch (error) {
+    return { kind: 'unavailable', reason: error instanceof Error ? error.message : String(error) };
+  }
 }

@@ -161,6 +161,8 @@ async function runScenario(name: string, people: number, latency: LatencyModel):
     workerTuning: { maxSessions: sessionsPerWorker, maxSessionsPerTenant: sessionsPerWorker, concurrentSessions: sessionsPerWorker, bulk: { users: BULK_USERS } },
     tenantSessionLimit: TENANT_SESSION_LIMIT,
     stallTimeoutMs: 300_000,
+    // The same bulk onboarding applied through Graph's Teams administration API: no pwsh, no connects.
+    teamsBackend: name === 'bulk-graph' ? 'graph' : 'powershell',
   };
   const inputs = benchInputs(people);
   const sandbox = await Sandbox.start(inputs, options);
@@ -189,7 +191,7 @@ async function runScenario(name: string, people: number, latency: LatencyModel):
     };
   };
   try {
-    const first = await measure(name.startsWith('workers-') ? name : 'bulk', inputs.eventLines);
+    const first = await measure(name.startsWith('workers-') || name === 'bulk-graph' ? name : 'bulk', inputs.eventLines);
     if (process.env.DIALTONE_BENCH_DEBUG) process.stderr.write(`${JSON.stringify({ byCmdlet: sandbox.teams?.metrics().byCmdlet, worker: sandbox.workerStats() })}\n`);
     if (first.provisioned !== people) throw new Error(`${name}: only ${first.provisioned} of ${people} people provisioned`);
     const out: Measurement[] = [strip(first)];
@@ -402,6 +404,8 @@ async function main(args: string[]): Promise<void> {
     ['workers-1', steady],
     ['workers-2', steady],
     ['workers-4', steady],
+    // Side by side with bulk at N/3.3: the graph backend (issue 15 item 5).
+    ['bulk-graph', Math.max(10, Math.round(people / 3.33))],
   ];
   const measured: Measurement[] = [];
   for (const [name, n] of plan) {
@@ -409,8 +413,8 @@ async function main(args: string[]): Promise<void> {
     measured.push(...(await child(name, n)));
   }
   const scenarios = measured.map((m) => toScenario(m, model));
-  const named = scenarios.map((s) => ({ ...s, name: s.name === 'bulk' ? `bulk-${s.people}` : s.name }));
-  const bulk = named.filter((s) => s.name.startsWith('bulk-'));
+  const named = scenarios.map((s) => ({ ...s, name: s.name === 'bulk' || s.name === 'bulk-graph' ? `${s.name}-${s.people}` : s.name }));
+  const bulk = named.filter((s) => /^bulk-\d+$/.test(s.name));
   const scaling = named.filter((s) => s.name.startsWith('workers-'));
   // The other parts of the report: the number inventory (issue 11 item 5) and real pwsh (what a
   // cmdlet costs this host in real time), each in its own child as well.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { judgeCertificate, judgeGraphPermission, judgePools, judgeTeamsRole, TEAMS_COMMUNICATIONS_ADMINISTRATOR_ROLE_ID } from '../../shared/domain/doctor.js';
+import { judgeCertificate, judgeGraphPermissions, judgePools, requiredGraphPermissions, judgeTeamsRole, TEAMS_COMMUNICATIONS_ADMINISTRATOR_ROLE_ID } from '../../shared/domain/doctor.js';
 import { runDoctor, type DoctorProbes } from '../../shared/usecases/doctor.js';
 import { dialtone } from '../helpers/cli.js';
 
@@ -28,10 +28,38 @@ describe('doctor judgements', () => {
     );
   });
 
-  it('finds User.Read.All among the app role assignments on Graph', () => {
-    const facts = { principalId: 'p', graphServicePrincipalId: 'g', userReadAllRoleId: 'r', assignments: [{ appRoleId: 'R', resourceId: 'G' }] };
-    expect(judgeGraphPermission(facts).status).toBe('ok');
-    expect(judgeGraphPermission({ ...facts, assignments: [{ appRoleId: 'r', resourceId: 'other' }] }).status).toBe('fail');
+  it('finds each required permission among the app role assignments on Graph, by the role id Graph lists', () => {
+    const facts = {
+      principalId: 'p',
+      graphServicePrincipalId: 'g',
+      appRoles: [{ id: 'r', value: 'User.Read.All' }],
+      assignments: [{ appRoleId: 'R', resourceId: 'G' }],
+    };
+    const required = requiredGraphPermissions('powershell', 'off');
+    expect(judgeGraphPermissions(facts, required, 'powershell').map((c) => c.status)).toEqual(['ok']);
+    expect(judgeGraphPermissions({ ...facts, assignments: [{ appRoleId: 'r', resourceId: 'other' }] }, required, 'powershell')[0]?.status).toBe('fail');
+  });
+
+  it('needs TeamsUserConfiguration.Read.All for readiness with either backend, and the number and policy permissions with graph', () => {
+    const names = (b: 'powershell' | 'graph', r: 'graph' | 'off') => requiredGraphPermissions(b, r).map((p) => p.permission);
+    expect(names('powershell', 'off')).toEqual(['User.Read.All']);
+    expect(names('powershell', 'graph')).toEqual(['User.Read.All', 'TeamsUserConfiguration.Read.All']);
+    expect(names('graph', 'off')).toEqual(['User.Read.All', 'TeamsUserConfiguration.Read.All', 'TeamsTelephoneNumber.ReadWrite.All', 'TeamsPolicyUserAssign.ReadWrite.All']);
+  });
+
+  it('reports each missing permission on its own line, with what fails without it and the command that grants it', () => {
+    const appRoles = requiredGraphPermissions('graph', 'graph').map((p, i) => ({ id: `role-${i}`, value: p.permission }));
+    const facts = { principalId: 'fn-id', graphServicePrincipalId: 'g', appRoles, assignments: [{ appRoleId: 'role-0', resourceId: 'g' }, { appRoleId: 'role-1', resourceId: 'g' }] };
+    const checks = judgeGraphPermissions(facts, requiredGraphPermissions('graph', 'graph'), 'graph');
+    expect(checks.map((c) => [c.check, c.status])).toEqual([
+      ['Graph application permission User.Read.All (Function App identity)', 'ok'],
+      ['Graph application permission TeamsUserConfiguration.Read.All (Function App identity)', 'ok'],
+      ['Graph application permission TeamsTelephoneNumber.ReadWrite.All (Function App identity)', 'fail'],
+      ['Graph application permission TeamsPolicyUserAssign.ReadWrite.All (Function App identity)', 'fail'],
+    ]);
+    expect(checks[2]?.detail).toBe(
+      'not granted to fn-id (needed: graphVoice assigns and unassigns numbers): run scripts/grant-graph-permissions.sh --function-principal-id fn-id --teams-backend graph',
+    );
   });
 
   it('requires the Teams Communications Administrator role for the worker', () => {

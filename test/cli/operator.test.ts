@@ -1,5 +1,5 @@
 /** The operator commands on a kept sandbox, through runCli in this process (the bin's own entry). */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -56,6 +56,17 @@ describe('one person resolver for every command', () => {
     expect(r.code).toBe(0);
     expect((JSON.parse(r.out) as { user: { id: string } }).user.id).toBe(ANNA);
   });
+
+  it("shows Teams' live state the sandbox left, read through Graph, next to the desired one", async () => {
+    const r = await dialtone(['plan', 'E1001', '--sandbox', state, '-o', 'json']);
+    const plan = JSON.parse(r.out) as { preview: { desired: unknown }; live: { read: boolean; known: boolean; phoneSystem: boolean; state: unknown } };
+    expect(plan.live).toMatchObject({ read: true, known: true, phoneSystem: true });
+    // Anna was provisioned by the run: Teams holds exactly what Dialtone would give her now.
+    expect(plan.live.state).toEqual(plan.preview.desired);
+    const table = await dialtone(['plan', 'E1001', '--sandbox', state]);
+    expect(table.out).toMatch(/live in Teams: Enterprise Voice on, number \+31101234500, .*\(featureTypes: .*PhoneSystem.*\)/);
+    expect(table.out).toContain('Teams already matches the desired state');
+  });
 });
 
 describe('dialtone doctor', () => {
@@ -65,6 +76,35 @@ describe('dialtone doctor', () => {
     expect(report.checks).toContainEqual(expect.objectContaining({ check: 'Queue user-changes', status: 'warn' }));
     expect(report.checks).toContainEqual(expect.objectContaining({ check: 'Number pools' }));
     expect(r.code).toBe(0);
+  });
+
+  it("checks the Function App's Graph permissions against the sandbox's simulated Graph", async () => {
+    const r = await dialtone(['doctor', '--sandbox', state, '-o', 'json']);
+    const report = JSON.parse(r.out) as { checks: { check: string; status: string }[] };
+    expect(report.checks.filter((c) => c.check.startsWith('Graph application permission')).map((c) => [c.check, c.status])).toEqual([
+      ['Graph application permission User.Read.All (Function App identity)', 'ok'],
+      ['Graph application permission TeamsUserConfiguration.Read.All (Function App identity)', 'ok'],
+    ]);
+  });
+
+  it('reports each Graph permission the graph backend lacks, with the command that grants it', async () => {
+    const tenantPath = join(dir, 'tenant-few-permissions.json');
+    const sample = JSON.parse(await readFile('sandbox/data/tenant.json', 'utf8')) as Record<string, unknown>;
+    await writeFile(tenantPath, JSON.stringify({ ...sample, graphApp: { permissions: ['User.Read.All', 'TeamsUserConfiguration.Read.All'] } }));
+    const graphState = join(dir, 'graph-state');
+    const empty = join(dir, 'empty.ndjson');
+    await writeFile(empty, '');
+    const run = await dialtone(['sandbox', 'run', '--tenant', tenantPath, '--events', empty, '--teams-backend', 'graph', '--storage', 'memory', '--state', graphState, '-o', 'none']);
+    expect(run.code).toBe(0);
+    const r = await dialtone(['doctor', '--sandbox', graphState, '-o', 'json']);
+    const report = JSON.parse(r.out) as { status: string; checks: { check: string; status: string; detail: string }[] };
+    const missing = report.checks.filter((c) => c.status === 'fail');
+    expect(missing.map((c) => c.check)).toEqual([
+      'Graph application permission TeamsTelephoneNumber.ReadWrite.All (Function App identity)',
+      'Graph application permission TeamsPolicyUserAssign.ReadWrite.All (Function App identity)',
+    ]);
+    expect(missing[0]?.detail).toMatch(/^not granted to f0f0f0f0-5a1d-4b0c-9d1e-00000000d1a1 \(needed: graphVoice assigns and unassigns numbers\): run scripts\/grant-graph-permissions\.sh --function-principal-id f0f0f0f0-5a1d-4b0c-9d1e-00000000d1a1 --teams-backend graph$/);
+    expect(r.code).toBe(1);
   });
 
   it('exits 1 when it could check nothing', async () => {

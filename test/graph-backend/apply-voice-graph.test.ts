@@ -113,7 +113,7 @@ describe('applying a voice command through Graph', () => {
   it('waits, rescheduling, while Teams has not enabled PhoneSystem for the user', async () => {
     fx = await startGraphBackend();
     const { out } = await drive(command(BRAM), deps(fx), fx.clock);
-    expect(out.outcome).toMatchObject({ kind: 'wait', code: 'UserNotFound' });
+    expect(out.outcome).toMatchObject({ kind: 'wait', code: 'TeamsNotProvisioned' });
   });
 
   it('is a noop, not a wait, for a leaver Teams never gave voice (no PhoneSystem, nothing to remove)', async () => {

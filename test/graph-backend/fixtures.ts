@@ -3,6 +3,7 @@ import { startGraphSimulator, type GraphSimulator } from '../../sandbox/graph-si
 import { SimTenant } from '../../sandbox/teams-sim/tenant.js';
 import { createGraphTeamsAdmin } from '../../shared/adapters/graph-teams-admin.js';
 import type { TeamsAdmin } from '../../shared/ports/teams-admin.js';
+import type { SandboxTenantFile } from '../../sandbox/teams-sim/tenant-file.js';
 import { tenantFile } from '../teams-sim/fixtures.js';
 
 export { ANNA, BRAM, CEES, DANA, EVA } from '../teams-sim/fixtures.js';
@@ -16,9 +17,11 @@ export interface GraphBackendFixture {
 }
 
 /** A Teams tenant served through the Graph simulator's /admin/teams, and the real adapter over HTTP. */
-export async function startGraphBackend(options: { refusedPolicyTypes?: string[]; operationMs?: number } = {}): Promise<GraphBackendFixture> {
+export async function startGraphBackend(
+  options: { refusedPolicyTypes?: string[]; operationMs?: number; file?: SandboxTenantFile } = {},
+): Promise<GraphBackendFixture> {
   const clock = new SimClock('2026-11-02T08:00:00Z');
-  const file = tenantFile();
+  const file = options.file ?? tenantFile();
   const tenant = new SimTenant(file, clock);
   const sim = await startGraphSimulator({ tenant: file, clock, startMs: clock.startedAt, teams: { tenant, ...options } });
   let requests = 0;

@@ -3,6 +3,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { requiredGraphPermissions } from '../../shared/domain/doctor.js';
 
 const SCRIPT = 'scripts/grant-graph-permissions.sh';
 const GRAPH_SP = '11111111-1111-1111-1111-111111111111';
@@ -112,19 +113,23 @@ afterEach(() => {
 });
 
 describe('scripts/grant-graph-permissions.sh', () => {
-  it('grants User.Read.All to the function identity and the Teams role to the worker when neither is in place', () => {
+  it('grants User.Read.All and TeamsUserConfiguration.Read.All to the function identity and the Teams role to the worker when none is in place', () => {
     const result = run('--function-principal-id', FUNCTION_SP, '--worker-principal-id', WORKER_SP);
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(result.stdout).toBe(
       [
         `granted: Microsoft Graph User.Read.All (application) for the Function App identity ${FUNCTION_SP}`,
+        `granted: Microsoft Graph TeamsUserConfiguration.Read.All (application) for the Function App identity ${FUNCTION_SP}`,
         `granted: Teams Communications Administrator (directory role) for the worker service principal ${WORKER_SP}`,
-        '2 granted, 0 already in place',
+        '3 granted, 0 already in place',
         '',
       ].join('\n'),
     );
-    expect(readState().appRoleAssignments).toEqual([{ principalId: FUNCTION_SP, resourceId: GRAPH_SP, appRoleId: USER_READ_ALL }]);
+    expect(readState().appRoleAssignments).toEqual([
+      { principalId: FUNCTION_SP, resourceId: GRAPH_SP, appRoleId: USER_READ_ALL },
+      { principalId: FUNCTION_SP, resourceId: GRAPH_SP, appRoleId: APP_ROLES['TeamsUserConfiguration.Read.All'] },
+    ]);
     expect(readState().roleAssignments).toEqual([{ principalId: WORKER_SP, roleDefinitionId: TEAMS_COMMS_ADMIN, directoryScopeId: '/' }]);
   });
 
@@ -133,7 +138,7 @@ describe('scripts/grant-graph-permissions.sh', () => {
     writeFileSync(join(dir, 'calls.log'), '');
     const result = run('--function-principal-id', FUNCTION_SP, '--worker-principal-id', WORKER_SP);
     expect(result.status).toBe(0);
-    expect(result.stdout).toContain('0 granted, 2 already in place');
+    expect(result.stdout).toContain('0 granted, 3 already in place');
     expect(calls().filter((c) => c.includes('post'))).toEqual([]);
   });
 
@@ -141,7 +146,7 @@ describe('scripts/grant-graph-permissions.sh', () => {
     const result = run('--function-principal-id', FUNCTION_SP, '--worker-principal-id', WORKER_SP, '--dry-run');
     expect(result.status).toBe(0);
     expect(result.stdout).toContain(`would grant: Microsoft Graph User.Read.All (application) for the Function App identity ${FUNCTION_SP}`);
-    expect(result.stdout).toContain('2 to grant, 0 already in place (dry run: nothing changed)');
+    expect(result.stdout).toContain('3 to grant, 0 already in place (dry run: nothing changed)');
     expect(calls().filter((c) => c.includes('post'))).toEqual([]);
     expect(readState()).toEqual(empty());
   });
@@ -150,7 +155,7 @@ describe('scripts/grant-graph-permissions.sh', () => {
     writeState({ ...empty(), roleAssignments: [{ principalId: WORKER_SP, roleDefinitionId: TEAMS_COMMS_ADMIN, directoryScopeId: '/' }] });
     const result = run('--function-principal-id', FUNCTION_SP, '--worker-principal-id', WORKER_SP);
     expect(result.stdout).toContain(`already in place: Teams Communications Administrator (directory role) for the worker service principal ${WORKER_SP}`);
-    expect(result.stdout).toContain('1 granted, 1 already in place');
+    expect(result.stdout).toContain('2 granted, 1 already in place');
     expect(readState().roleAssignments).toHaveLength(1);
   });
 
@@ -174,6 +179,25 @@ describe('scripts/grant-graph-permissions.sh', () => {
     expect(result.status).toBe(2);
     expect(result.stderr).toBe("grant-graph-permissions: --function-principal-id must be a GUID, got 'func-dialtone'\n");
     expect(calls()).toEqual([]);
+  });
+
+  it('leaves TeamsUserConfiguration.Read.All out with --no-teams-readiness', () => {
+    const result = run('--function-principal-id', FUNCTION_SP, '--worker-principal-id', WORKER_SP, '--no-teams-readiness');
+    expect(result.status).toBe(0);
+    expect(readState().appRoleAssignments).toEqual([{ principalId: FUNCTION_SP, resourceId: GRAPH_SP, appRoleId: USER_READ_ALL }]);
+  });
+
+  it('grants exactly what doctor checks, per backend (one list)', () => {
+    for (const [backend, readiness, args] of [
+      ['powershell', 'graph', []],
+      ['powershell', 'off', ['--no-teams-readiness']],
+      ['graph', 'graph', ['--teams-backend', 'graph']],
+    ] as const) {
+      writeState(empty());
+      run('--function-principal-id', FUNCTION_SP, '--worker-principal-id', WORKER_SP, ...args);
+      const granted = readState().appRoleAssignments.map((a) => Object.entries(APP_ROLES).find(([, id]) => id === a.appRoleId)?.[0]);
+      expect(granted.sort()).toEqual(requiredGraphPermissions(backend, readiness).map((p) => p.permission).sort());
+    }
   });
 
   it('with --teams-backend graph also grants the Teams administration permissions, and needs no worker', () => {

@@ -8,3 +8,5 @@ import { useTeamsBackend } from './sandbox-fixtures.js';
 useTeamsBackend('graph');
 await import('./pipeline.test.js');
 await import('./lifecycle.test.js');
+await import('./readiness.test.js');
+await import('./graph-batching.test.js');
