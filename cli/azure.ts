@@ -18,6 +18,8 @@ import { createTableTenantRegistry } from '../shared/adapters/entity-tenant-regi
 import { implicitTenant } from '../shared/domain/tenants.js';
 import type { TenantsBackend } from './commands/tenants.js';
 import { realDoctorProbes } from './doctor-probes.js';
+import { createGraphSubscriptions } from '../shared/adapters/graph-subscriptions.js';
+import type { GraphSubscriptionsHandle } from './commands/tenant.js';
 
 /**
  * The real deployment behind the operator commands (signed in with `az login`). Loaded only
@@ -58,6 +60,14 @@ export async function realInventory(command = 'dialtone numbers'): Promise<Numbe
 
 export async function realRecords(command = 'dialtone status'): Promise<ProvisioningRecords> {
   return createTableProvisioningRecords(tableOptions(command));
+}
+
+/** Dialtone's Graph subscriptions (`dialtone tenant unlink`), signed in as the operator. */
+export async function realGraphSubscriptions(): Promise<GraphSubscriptionsHandle> {
+  const settings = loadOperatorSettings();
+  const notificationUrl = required(settings.graphNotificationUrl, 'DIALTONE_GRAPH_NOTIFICATION_URL', 'dialtone tenant unlink (to find Dialtone\'s Graph subscription)');
+  const subscriptions = createGraphSubscriptions({ baseUrl: settings.graphBaseUrl, credential: new DefaultAzureCredential() });
+  return { subscriptions, notificationUrl, close: async () => undefined };
 }
 
 /** The tenant registry (Table Storage `tenants`) and the tenant the deployment's settings name. */

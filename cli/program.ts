@@ -14,7 +14,7 @@ import { planCommand } from './commands/plan.js';
 import { policyCommand } from './commands/policy.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { statusCommand } from './commands/status.js';
-import { tenantCommand, type OpenTenantShell } from './commands/tenant.js';
+import { tenantCommand, type GraphSubscriptionsHandle, type OpenTenantShell } from './commands/tenant.js';
 import { tenantsCommand, type TenantsBackend } from './commands/tenants.js';
 import { CliContext } from './context.js';
 import { describeFailure } from './errors.js';
@@ -45,6 +45,8 @@ export interface ProgramDeps {
   stdinIsTTY?: () => boolean;
   /** The Teams PowerShell session `dialtone tenant` uses; by default the worker host's pwsh. */
   tenantShell?: OpenTenantShell;
+  /** Dialtone's Graph subscriptions for `dialtone tenant unlink`; by default Graph. */
+  graphSubscriptions?: () => Promise<GraphSubscriptionsHandle>;
 }
 
 /** Where each command gets what it works on: the sandbox under --sandbox DIR, else Azure (or the test's stand-ins). */
@@ -61,6 +63,8 @@ export interface Backends {
   people(who: string): Promise<Person[]>;
   /** A Teams PowerShell session for tenant set-up (`dialtone tenant`). */
   tenantShell: OpenTenantShell;
+  /** Dialtone's Graph subscriptions (`dialtone tenant unlink`). */
+  graphSubscriptions(): Promise<GraphSubscriptionsHandle>;
   /** Resources a command opened (a simulated Graph) are closed after it. */
   cleanup(): Promise<void>;
 }
@@ -134,6 +138,11 @@ export function buildProgram(io: CliIo, deps: ProgramDeps = {}): Command {
       const shells = await import('./tenant-shell.js');
       const s = local();
       return s ? shells.sandboxTenantShell(s) : (deps.tenantShell ?? shells.realTenantShell)();
+    },
+    graphSubscriptions: async () => {
+      const s = local();
+      if (s) return (await import('./tenant-shell.js')).sandboxGraphSubscriptions(s);
+      return (deps.graphSubscriptions ?? (async () => (await azure()).realGraphSubscriptions()))();
     },
     tenants: async () => local()?.tenants() ?? (deps.tenants ?? (async () => (await azure()).realTenants()))(),
     person: (who) => resolvePerson(who, sources()),

@@ -41,6 +41,7 @@ export class SandboxSession {
   private bus: MemoryBus | undefined;
   private tables: MemoryTableService | undefined;
   private teams: { value: unknown } | undefined;
+  private graph: { value: unknown } | undefined;
   private inputs: SandboxRunInputs | undefined;
 
   constructor(readonly dir: string) {}
@@ -108,6 +109,16 @@ export class SandboxSession {
     return { teams: this.teams?.value ?? state.teams, clock: state.clock };
   }
 
+  /** The simulated Graph's saved state (its subscriptions), if any. */
+  async graphState(): Promise<unknown> {
+    return this.graph?.value ?? (await this.load()).graph;
+  }
+
+  /** Replaces the simulated Graph's state (`dialtone tenant unlink`); written back by save(). */
+  setGraphState(value: unknown): void {
+    this.graph = { value };
+  }
+
   /** Replaces the Teams tenant's state (`dialtone tenant apply`); written back by save(). */
   setTeamsState(value: unknown): void {
     this.teams = { value };
@@ -129,10 +140,11 @@ export class SandboxSession {
 
   /** Writes back what the command changed (the queues, the tables and the Teams tenant it opened). */
   async save(): Promise<void> {
-    if (!this.state || (!this.bus && !this.tables && !this.teams)) return;
+    if (!this.state || (!this.bus && !this.tables && !this.teams && !this.graph)) return;
     await writeSandboxState(this.dir, {
       ...this.state,
       ...(this.teams ? { teams: this.teams.value } : {}),
+      ...(this.graph ? { graph: this.graph.value } : {}),
       ...(this.bus ? { bus: this.bus.snapshot() } : {}),
       ...(this.tables ? { tables: this.tables.snapshotForStorage() } : {}),
     });

@@ -20,6 +20,11 @@ import { ephemeralCertificateSource } from '../worker/ephemeral-certificate.js';
 import { fileCertificateSource, keyVaultCertificateSource } from '../worker/certificate-sources.js';
 import { loadWorkerSettings } from '../shared/config/worker-settings.js';
 import { startTeamsSimulator, TeamsTenantStateSchema } from '../sandbox/teams-sim/index.js';
+import { GraphSubscriptionsStateSchema, startGraphSimulator } from '../sandbox/graph-sim/index.js';
+import { SANDBOX_NOTIFICATION_URL } from '../sandbox/host/sandbox.js';
+import { SandboxTenantFileSchema } from '../sandbox/teams-sim/tenant-file.js';
+import { createGraphSubscriptions } from '../shared/adapters/graph-subscriptions.js';
+import type { GraphSubscriptionsHandle } from './commands/tenant.js';
 
 export interface OpenedShell {
   shell: TenantSetupShell;
@@ -130,6 +135,31 @@ export async function sandboxTenantShell(session: SandboxSession): Promise<Tenan
       // Only the voice routing is written back: the stand-in's tenant knows no users.
       if (changed) session.setTeamsState({ ...parsed.data, voiceRouting: sim.tenant.exportState().voiceRouting });
       await sim.close();
+    },
+  };
+}
+
+/**
+ * `--sandbox DIR`: the simulated Graph of the sandbox's tenant with the subscriptions the last
+ * `sandbox run` kept; what unlink deleted is written back to the state.
+ */
+export async function sandboxGraphSubscriptions(session: SandboxSession): Promise<GraphSubscriptionsHandle> {
+  const inputs = await session.runInputs();
+  if (!inputs || inputs.tenants.length === 0) throw new Error(`${session.dir} keeps no tenant: run dialtone sandbox run --state ${session.dir} first`);
+  const saved = GraphSubscriptionsStateSchema.safeParse(((await session.graphState()) as { subscriptions?: unknown } | undefined)?.subscriptions);
+  const clock = await session.clock();
+  const graph = await startGraphSimulator({
+    tenant: SandboxTenantFileSchema.parse(inputs.tenants[0]),
+    clock,
+    startMs: clock.startedAt,
+    ...(saved.success ? { subscriptions: saved.data } : {}),
+  });
+  return {
+    subscriptions: createGraphSubscriptions({ baseUrl: graph.baseUrl, accessToken: async () => 'sandbox-token' }),
+    notificationUrl: SANDBOX_NOTIFICATION_URL,
+    close: async (changed) => {
+      if (changed) session.setGraphState({ subscriptions: graph.exportSubscriptions() });
+      await graph.close();
     },
   };
 }

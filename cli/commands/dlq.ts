@@ -14,6 +14,7 @@ interface FilterOptions extends PageOptions {
   reason?: string;
   user?: string;
   messageId?: string;
+  tenantId?: string;
   olderThan?: Moment;
   newerThan?: Moment;
   limit: number;
@@ -34,6 +35,7 @@ function withFilters(command: Command): Command {
     .option('--reason <reason>', 'dead-letter reason, e.g. PoolExhausted, UserNotFound, MaxDeliveryCountExceeded')
     .option('--user <who>', 'one person: UPN, Entra object id, employee id or mail')
     .option('--message-id <id>', 'one message')
+    .option('--tenant-id <guid>', 'one tenant (messages that name none are the default tenant\'s; see dialtone tenants list)')
     .addOption(new Option('--older-than <age>', 'enqueued before: 45s, 30m, 2h, 7d (on the sandbox clock with --sandbox) or an ISO date').argParser(parseMomentArg))
     .addOption(new Option('--newer-than <age>', 'enqueued after: 45s, 30m, 2h, 7d or an ISO date').argParser(parseMomentArg))
     .addOption(new Option('--limit <n>', 'look at most at this many dead letters per queue').argParser(integer({ min: 1, max: 100_000 })).default(1000));
@@ -43,13 +45,14 @@ const listColumns: Column<DeadLetterView>[] = [
   { header: 'queue', value: (v) => v.queue },
   { header: 'message id', value: (v) => v.messageId },
   { header: 'reason', value: (v) => v.reason },
+  { header: 'tenant', value: (v) => v.tenantId ?? '(default)' },
   { header: 'who', value: (v) => v.subject },
   { header: 'enqueued', value: (v) => v.enqueuedAt },
   { header: 'replays', value: (v) => v.replayCount, numeric: true },
   { header: 'description', value: (v) => v.description },
 ];
 
-export function dlqCommand(ctx: CliContext, backends: Pick<Backends, 'bus' | 'people'> & Partial<Pick<Backends, 'records'>>): Command {
+export function dlqCommand(ctx: CliContext, backends: Pick<Backends, 'bus' | 'people' | 'tenants'> & Partial<Pick<Backends, 'records'>>): Command {
   const dlq = new Command('dlq').description('Inspect, replay and purge dead-lettered messages on every queue');
   examples(dlq, ['dialtone dlq list --reason PoolExhausted', 'dialtone dlq replay --reason PoolExhausted --dry-run']);
   const queuesOf = (o: FilterOptions): string[] => (o.queue ? [o.queue] : allQueues);
@@ -69,6 +72,7 @@ export function dlqCommand(ctx: CliContext, backends: Pick<Backends, 'bus' | 'pe
       ...(o.reason ? { reason: o.reason } : {}),
       ...(o.user ? { user: [o.user, ...people.flatMap(identifiersOf)] } : {}),
       ...(o.messageId ? { messageId: o.messageId } : {}),
+      ...(o.tenantId ? { tenantId: o.tenantId, defaultTenantId: (await backends.tenants()).implicit.tenantId } : {}),
       ...(o.olderThan ? { olderThan: momentOn(o.olderThan, now) } : {}),
       ...(o.newerThan ? { newerThan: momentOn(o.newerThan, now) } : {}),
     };
@@ -141,7 +145,7 @@ export function dlqCommand(ctx: CliContext, backends: Pick<Backends, 'bus' | 'pe
     command.action(async (o: FilterOptions & { dryRun?: boolean; maxReplays: number; all?: boolean; yes?: boolean }) => {
       const filter = await filterOf(o);
       if (Object.keys(filter).length === 0 && !o.all && !o.dryRun) {
-        throw new UsageError(`dialtone dlq ${mode}: give a filter (--reason, --user, --message-id, --older-than, --newer-than) or --all.`);
+        throw new UsageError(`dialtone dlq ${mode}: give a filter (--reason, --user, --message-id, --tenant-id, --older-than, --newer-than) or --all.`);
       }
       if (mode === 'purge' && !o.dryRun) {
         const matching = await withBus((bus) => listDeadLetters(bus, queuesOf(o), filter, o.limit));

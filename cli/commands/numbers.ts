@@ -5,6 +5,7 @@ import { describe } from '../../shared/domain/allocation.js';
 import { DialtoneError } from '../../shared/domain/errors.js';
 import { type NumberState, numberStates, PoolsFileSchema } from '../../shared/domain/numbers.js';
 import type { NumberInventory, NumberRecord, PoolSummary } from '../../shared/ports/number-inventory.js';
+import { importPoolsForTenant, poolOwners } from '../../shared/usecases/manage-tenants.js';
 import type { CliContext } from '../context.js';
 import { InputError, OperationFailed } from '../errors.js';
 import { examples, integer, withPaging, withYes, type PageOptions } from '../options.js';
@@ -76,10 +77,21 @@ function notInInventory(number: string): DialtoneError {
 }
 
 /** `dialtone numbers …`: pools, ranges and single numbers of the Direct Routing inventory. */
-export function numbersCommand(ctx: CliContext, backends: Pick<Backends, 'inventory' | 'person'>): Command {
+export function numbersCommand(ctx: CliContext, backends: Pick<Backends, 'inventory' | 'person' | 'tenants'>): Command {
   const numbers = new Command('numbers').description('Manage the Direct Routing number pools: import ranges, list, release, block, export');
   examples(numbers, ['dialtone numbers import more-ranges.json', 'dialtone numbers list --state free --top 20']);
   const actor = async () => ({ now: await ctx.now(), correlationId: 'cli' });
+  /** The pools the registry gives a tenant: the default tenant also has every pool no tenant claims. */
+  const tenantPools = async (tenantId: string): Promise<Set<string>> => {
+    const { registry, implicit } = await backends.tenants();
+    const id = tenantId.toLowerCase();
+    const registered = await registry.list();
+    const owners = poolOwners(registered);
+    const known = registered.some((t) => t.tenantId === id) || id === implicit.tenantId;
+    if (!known) throw new DialtoneError('ConfigInvalid', `tenant ${tenantId} is not a tenant of this deployment (see dialtone tenants list)`);
+    const all = (await (await backends.inventory()).pools()).map((p) => p.pool);
+    return new Set(all.filter((p) => owners.get(p)?.tenantId === id || (owners.get(p) === undefined && id === implicit.tenantId)));
+  };
   const existing = async (inventory: NumberInventory, number: string): Promise<NumberRecord> => {
     const record = await inventory.get(number);
     if (!record) throw notInInventory(number);
@@ -96,9 +108,10 @@ export function numbersCommand(ctx: CliContext, backends: Pick<Backends, 'invent
     numbers
       .command('import')
       .description('Import pools from a numbers file ({ "pools": [...] }); re-importing adds only missing numbers')
-      .argument('<file>'),
+      .argument('<file>')
+      .option('--tenant-id <guid>', 'the tenant these pools belong to (refused when a range overlaps another tenant\'s); claims them in the registry'),
     ['dialtone numbers import more-ranges.json', 'dialtone numbers import ranges.json --sandbox .sandbox-state -o json'],
-  ).action(async (file: string) => {
+  ).action(async (file: string, o: { tenantId?: string }) => {
     let text: string;
     try {
       text = await readFile(file, 'utf8');
@@ -118,7 +131,9 @@ export function numbersCommand(ctx: CliContext, backends: Pick<Backends, 'invent
     progress.update(`importing ${parsed.data.pools.length} pools`);
     let summary;
     try {
-      summary = await inventory.importPools(parsed.data.pools, await actor());
+      summary = o.tenantId
+        ? await importPoolsForTenant({ registry: (await backends.tenants()).registry, inventory: async () => inventory }, o.tenantId, parsed.data.pools, await actor())
+        : await inventory.importPools(parsed.data.pools, await actor());
     } catch (error) {
       progress.stop();
       // The file's pools contradict each other or the inventory: unusable input, named.
@@ -142,14 +157,16 @@ export function numbersCommand(ctx: CliContext, backends: Pick<Backends, 'invent
         .command('list')
         .description('List numbers, one line each, with counts per pool')
         .option('--pool <pool>', 'one pool')
+        .option('--tenant-id <guid>', 'the pools of one tenant (see dialtone tenants list)')
         .addOption(new Option('--state <state>', 'one state').choices(numberStates))
         .option('--user <who>', 'numbers held or quarantined for one person: UPN, object id, employee id or mail'),
       'numbers',
     ),
     ['dialtone numbers list --pool ams --state free --top 10', 'dialtone numbers list --user anna@contoso.com', 'dialtone numbers list -o tsv | cut -f1,3'],
-  ).action(async (o: PageOptions & { pool?: string; state?: NumberState; user?: string }) => {
+  ).action(async (o: PageOptions & { pool?: string; state?: NumberState; user?: string; tenantId?: string }) => {
     const inventory = await backends.inventory();
     const userId = o.user ? (await backends.person(o.user)).userId : undefined;
+    const inTenant = o.tenantId ? await tenantPools(o.tenantId) : undefined;
     // Streamed page by page: the first rows print before the rest of a 100,000-number inventory is
     // read, and a list cut by --top (or by a reader that went away) never reads the rest.
     const seen: NumberRecord[] = [];
@@ -157,6 +174,7 @@ export function numbersCommand(ctx: CliContext, backends: Pick<Backends, 'invent
     const skip = o.skip ?? 0;
     async function* rows(): AsyncGenerator<NumberRecord> {
       for await (const record of inventory.scan({ ...(o.pool ? { pool: o.pool } : {}), ...(o.state ? { state: o.state } : {}), ...(userId ? { userId } : {}) })) {
+        if (inTenant && !inTenant.has(record.pool)) continue;
         if (o.top !== undefined && seen.length >= skip + o.top) {
           more = true;
           return;
@@ -173,8 +191,9 @@ export function numbersCommand(ctx: CliContext, backends: Pick<Backends, 'invent
     }
   });
 
-  examples(numbers.command('pools').description('Counts per pool and state'), ['dialtone numbers pools', 'dialtone numbers pools -o json']).action(async () => {
-    const pools = await (await backends.inventory()).pools();
+  examples(numbers.command('pools').description('Counts per pool and state').option('--tenant-id <guid>', 'the pools of one tenant'), ['dialtone numbers pools', 'dialtone numbers pools --tenant-id <guid> -o json']).action(async (o: { tenantId?: string }) => {
+    const inTenant = o.tenantId ? await tenantPools(o.tenantId) : undefined;
+    const pools = (await (await backends.inventory()).pools()).filter((p) => !inTenant || inTenant.has(p.pool));
     await ctx.output().list(pools, poolColumns, { empty: 'No pools yet: import some with `dialtone numbers import FILE`.' });
   });
 

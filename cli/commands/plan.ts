@@ -6,6 +6,8 @@ import { canonicalDesiredState, type DesiredVoiceState, type PolicyType } from '
 import { describeDesired, previewVoice, type LiveTeamsState } from '../../shared/usecases/plan-voice.js';
 import type { CliContext } from '../context.js';
 import { examples } from '../options.js';
+import { OperationFailed } from '../errors.js';
+import { tenantOf } from '../../shared/domain/tenants.js';
 import { resolvePerson } from '../people.js';
 import type { Backends } from '../program.js';
 
@@ -52,19 +54,24 @@ function differences(desired: DesiredVoiceState, applied: DesiredVoiceState | nu
 }
 
 /** `dialtone plan <person>`: what Dialtone would do for a person now; changes nothing. */
-export function planCommand(ctx: CliContext, backends: Pick<Backends, 'plan'>): Command {
+export function planCommand(ctx: CliContext, backends: Pick<Backends, 'plan' | 'tenants'>): Command {
   return examples(
     new Command('plan')
       .description(
         "Dry run: the voice state Dialtone would give a person now, against Teams' live state (read through Graph) and what Dialtone last applied (changes nothing)",
       )
-      .argument('<user>', 'UPN, Entra object id, employee id or mail'),
+      .argument('<user>', 'UPN, Entra object id, employee id or mail')
+      .option('--tenant-id <guid>', 'only a person of this tenant (refused, naming the person\'s tenant, otherwise)'),
     ['dialtone plan anna@contoso.com', 'dialtone plan E1001 --sandbox .sandbox-state -o json'],
-  ).action(async (who: string) => {
+  ).action(async (who: string, o: { tenantId?: string }) => {
     const deps = await backends.plan();
     // The one person resolver, on what plan reads: Entra ID, then Dialtone's records.
     const person = await resolvePerson(who, { directory: async () => deps.directory, records: async () => deps.records });
     const { record, preview, live } = await previewVoice(person.userId, deps);
+    if (o.tenantId && record) {
+      const tenant = tenantOf(record, (await backends.tenants()).implicit.tenantId);
+      if (tenant !== o.tenantId.toLowerCase()) throw new OperationFailed(`'${who}' (${person.userId}) is a person of tenant ${tenant}, not ${o.tenantId}.`);
+    }
     const types = Object.keys(preview.kind === 'command' ? preview.desired.policies : (record?.lastApplied?.policies ?? {})) as PolicyType[];
     const view = liveView(live, types);
     const liveJson =

@@ -3,6 +3,7 @@ import type { ProvisioningRecord, ProvisioningRecords } from '../../shared/ports
 import { describeLeft } from '../../shared/domain/ordering.js';
 import { traceIdForCorrelation } from '../../shared/telemetry/trace-context.js';
 import { describeDesired } from '../../shared/usecases/plan-voice.js';
+import { tenantOf } from '../../shared/domain/tenants.js';
 import type { CliContext } from '../context.js';
 import { OperationFailed } from '../errors.js';
 import { examples } from '../options.js';
@@ -42,21 +43,25 @@ export function orderingLines(record: ProvisioningRecord): string[] {
 }
 
 /** `dialtone status <person>`: what Dialtone last applied for a person, and why. */
-export function statusCommand(ctx: CliContext, backends: Pick<Backends, 'records' | 'inventory' | 'person'>): Command {
+export function statusCommand(ctx: CliContext, backends: Pick<Backends, 'records' | 'inventory' | 'person' | 'tenants'>): Command {
   return examples(
     new Command('status')
       .description('Show the provisioning record of one person: last applied voice state, numbers, history')
-      .argument('<user>', 'UPN, Entra object id, employee id or mail'),
+      .argument('<user>', 'UPN, Entra object id, employee id or mail')
+      .option('--tenant-id <guid>', 'only a person of this tenant (refused, naming the person\'s tenant, otherwise)'),
     ['dialtone status anna@contoso.com', 'dialtone status E1001 -o json', 'dialtone status anna@contoso.com --sandbox .sandbox-state'],
-  ).action(async (who: string) => {
+  ).action(async (who: string, o: { tenantId?: string }) => {
     const person = await backends.person(who);
     const records = await backends.records();
     const record = await records.get(person.userId);
     if (!record) throw new OperationFailed(`No provisioning record for '${who}' (${person.userId}): Dialtone has not planned anything for this person yet.`);
+    // The default tenant's id is looked up only when needed: a record without a tenant is the default tenant's.
+    const tenant = record.tenantId ?? (o.tenantId ? tenantOf(record, (await backends.tenants()).implicit.tenantId) : 'the default tenant');
+    if (o.tenantId && o.tenantId.toLowerCase() !== tenant) throw new OperationFailed(`'${who}' (${person.userId}) is a person of tenant ${tenant}, not ${o.tenantId}.`);
     const numbers = await (await backends.inventory()).list({ userId: record.userId });
     const out = ctx.output();
     out.value({ record, numbers }, () => [
-      `${record.userPrincipalName} (${record.userId})`,
+      `${record.userPrincipalName} (${record.userId}), tenant ${tenant}${record.tenantId === undefined && tenant !== 'the default tenant' ? ' (the default tenant)' : ''}`,
       `  last applied: ${record.lastApplied ? describeDesired(record.lastApplied) : 'nothing yet'}${record.lastAppliedAt ? ` at ${record.lastAppliedAt}` : ''}`,
       `  newest HR event: ${record.lastEventId ?? 'none'}${record.lastEventAt ? ` (${record.lastEventAt})` : ''}`,
       ...orderingLines(record),

@@ -5,6 +5,9 @@ import type { TenantItemReport } from '../../shared/domain/tenant-plan.js';
 import type { TenantVoiceConfig } from '../../shared/domain/tenant-voice.js';
 import type { TenantSetupShell } from '../../shared/ports/tenant-setup-shell.js';
 import { applyTenant, planTenant, tenantStatus } from '../../shared/usecases/tenant-setup.js';
+import { unlinkGuard, unlinkSubscriptions, unlinkTeams, type UnlinkReportItem } from '../../shared/usecases/tenant-unlink.js';
+import type { NumberInventory } from '../../shared/ports/number-inventory.js';
+import type { Subscriptions } from '../../shared/ports/subscriptions.js';
 import type { CliContext } from '../context.js';
 import { InputError, OperationFailed } from '../errors.js';
 import { examples } from '../options.js';
@@ -17,6 +20,20 @@ export interface TenantShellHandle {
 }
 
 export type OpenTenantShell = () => Promise<TenantShellHandle>;
+
+/** Dialtone's Graph subscriptions and the notification URL that marks them as Dialtone's. */
+export interface GraphSubscriptionsHandle {
+  subscriptions: Subscriptions;
+  notificationUrl: string;
+  /** `changed`: whether the command may have deleted one (for --sandbox: write the state back). */
+  close(changed: boolean): Promise<void>;
+}
+
+export interface TenantBackends {
+  tenantShell: OpenTenantShell;
+  inventory(): Promise<NumberInventory>;
+  graphSubscriptions(): Promise<GraphSubscriptionsHandle>;
+}
 
 type Action = 'plan' | 'apply' | 'status';
 
@@ -43,7 +60,7 @@ async function loadConfig(file: string): Promise<TenantVoiceConfig> {
 }
 
 /** `dialtone tenant plan|apply|status --config tenant-voice.yaml`: the tenant's voice routing as code (docs/TENANT.md). */
-export function tenantCommand(ctx: CliContext, backends: { tenantShell: OpenTenantShell }): Command {
+export function tenantCommand(ctx: CliContext, backends: TenantBackends): Command {
   const tenant = new Command('tenant').description(
     "Keep the tenant's voice routing (PSTN usages, voice routes, voice routing policies, dial plans, CallingLineIdentity policies) in step with a file",
   );
@@ -86,5 +103,64 @@ export function tenantCommand(ctx: CliContext, backends: { tenantShell: OpenTena
       if (failed) ctx.io.exit(1);
     });
   }
+  examples(
+    tenant
+      .command('unlink')
+      .description(
+        "Remove what the file names from the tenant (CLI policies, dial plans, voice routing policies, voice routes, then the PSTN usages nothing else uses) and Dialtone's Graph subscription. Refused (exit 1, listing them) while anyone holds a Dialtone number",
+      )
+      .requiredOption('--config <file>', 'the tenant voice file (YAML or JSON, docs/TENANT.md)')
+      .option('--dry-run', 'report what would be removed, changing nothing'),
+    ['dialtone tenant unlink --config tenant-voice.yaml --dry-run', 'dialtone tenant unlink --config tenant-voice.yaml --sandbox .sandbox-state --json'],
+  ).action(async (o: { config: string; dryRun?: boolean }) => {
+    const config = await loadConfig(o.config);
+    const dryRun = o.dryRun === true;
+    const refusal = await unlinkGuard(await backends.inventory());
+    if (refusal) {
+      const out = ctx.output();
+      if (ctx.format === 'json') out.value({ refused: true, holders: refusal.holders });
+      else {
+        await out.list(refusal.holders, [
+          { header: 'number', value: (h) => h.number },
+          { header: 'pool', value: (h) => h.pool },
+          { header: 'state', value: (h) => h.state },
+          { header: 'user', value: (h) => h.userId },
+        ]);
+      }
+      throw new OperationFailed(refusal.reason);
+    }
+    let handle: TenantShellHandle;
+    try {
+      handle = await backends.tenantShell();
+    } catch (error) {
+      if (isDialtoneError(error) && error.code === 'ConfigInvalid') throw error;
+      throw new OperationFailed(`cannot open Teams PowerShell for tenant set-up: ${(error as Error).message}`);
+    }
+    const items: UnlinkReportItem[] = [];
+    try {
+      items.push(...(await unlinkTeams(handle.shell, config, dryRun)));
+    } finally {
+      await handle.close(!dryRun);
+    }
+    const graph = await backends.graphSubscriptions();
+    try {
+      items.push(...(await unlinkSubscriptions(graph.subscriptions, graph.notificationUrl, dryRun)));
+    } finally {
+      await graph.close(!dryRun);
+    }
+    if (!dryRun) await ctx.commit();
+    const out = ctx.output();
+    if (ctx.format === 'json') {
+      out.value({ items });
+    } else {
+      await out.list(items, [
+        { header: 'kind', value: (i) => i.kind },
+        { header: 'identity', value: (i) => i.identity },
+        { header: 'status', value: (i) => i.status },
+        { header: 'detail', value: (i) => i.detail },
+      ]);
+    }
+    if (items.some((i) => i.status === 'failed')) ctx.io.exit(1);
+  });
   return tenant;
 }

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DirectoryUser } from '../../shared/contracts/messages.js';
@@ -43,12 +44,30 @@ export interface GraphSimulatorOptions {
    * the pwsh stand-ins use, so the Graph voice backend and the PowerShell worker see one tenant.
    */
   teams?: { tenant: SimTenant } & TeamsAdminSimOptions;
+  /** Subscriptions saved by an earlier sandbox command (GraphSimulator.exportSubscriptions). */
+  subscriptions?: GraphSubscriptionsState;
   /**
    * Where to listen (default 127.0.0.1, a random port) and the base URL clients reach it at (for
    * paging links), when other containers call it (compose/simulators.ts).
    */
   listen?: { host: string; port: number; publicBaseUrl?: string };
 }
+
+export const GraphSubscriptionsStateSchema = z.object({
+  items: z.array(
+    z.object({
+      id: z.string(),
+      resource: z.string(),
+      changeType: z.string(),
+      notificationUrl: z.string(),
+      lifecycleNotificationUrl: z.string().nullable(),
+      expirationDateTime: z.string(),
+      clientState: z.string().nullable(),
+    }),
+  ),
+  created: z.number().int().nonnegative(),
+});
+export type GraphSubscriptionsState = z.infer<typeof GraphSubscriptionsStateSchema>;
 
 export interface GraphSimulatorMetrics {
   /** HTTP requests (a $batch is one). */
@@ -74,6 +93,8 @@ export interface GraphSimulator {
   advanceTo(now: Date): void;
   /** The user as Graph would return it now; undefined while not synced yet. */
   user(id: string): DirectoryUser | undefined;
+  /** The subscriptions, for the sandbox state (restored with options.subscriptions). */
+  exportSubscriptions(): GraphSubscriptionsState;
   close(): Promise<void>;
 }
 
@@ -88,7 +109,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
   const delivery = options.notifications
     ? new NotificationDelivery(options.notifications.transport, options.notifications.timers, options.notifications.tenantId, options.notifications.lagMs)
     : undefined;
-  const subscriptions = new SimSubscriptions(delivery ? (url) => delivery.validate(url) : undefined);
+  const subscriptions = new SimSubscriptions(delivery ? (url) => delivery.validate(url) : undefined, options.subscriptions);
   if (delivery) {
     directory.onChange((change) => {
       if (change.notify) delivery.notify(change, subscriptions.live(change.at.getTime()));
@@ -220,6 +241,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
     setFaults: (f) => faults.set(f),
     onChange: (callback) => directory.onChange(callback),
     advanceTo: (now) => directory.advanceTo(now.getTime()),
+    exportSubscriptions: () => subscriptions.exportState(),
     user: (id) => {
       const now = clock.now().getTime();
       directory.advanceTo(now);

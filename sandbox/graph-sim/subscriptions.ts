@@ -3,7 +3,8 @@ import { GraphSimError } from './responses.js';
 
 const MAX_MS = 41_760 * 60_000;
 
-interface Subscription {
+/** A subscription as the sandbox state keeps it between commands (clientState included). */
+export interface Subscription {
   id: string;
   resource: string;
   changeType: string;
@@ -24,7 +25,18 @@ export class SimSubscriptions {
   /** Ids are GUIDs, as in Graph, but the n-th subscription always gets the same one: runs repeat. */
   private created = 0;
 
-  constructor(private readonly validate?: (url: string) => Promise<boolean>) {}
+  constructor(
+    private readonly validate?: (url: string) => Promise<boolean>,
+    saved?: { items: Subscription[]; created: number },
+  ) {
+    for (const s of saved?.items ?? []) this.items.set(s.id, { ...s });
+    this.created = saved?.created ?? 0;
+  }
+
+  /** What the sandbox state keeps: every subscription (expired ones too) and the id counter. */
+  exportState(): { items: Subscription[]; created: number } {
+    return { items: [...this.items.values()].map((s) => ({ ...s })), created: this.created };
+  }
 
   /** Subscriptions not yet expired, with their clientState, for delivering notifications. */
   live(now: number): Subscription[] {

@@ -32,7 +32,7 @@ import { isAzuriteAvailable, startAzurite } from '../azurite.js';
 import { isBatch, MemoryBus } from '../bus/memory-bus.js';
 import { deployedQueues } from '../bus/queues.js';
 import { SimClock } from '../clock.js';
-import { startGraphSimulator, type GraphFaults, type GraphSimulator, type WebhookTransport } from '../graph-sim/index.js';
+import { GraphSubscriptionsStateSchema, startGraphSimulator, type GraphFaults, type GraphSimulator, type WebhookTransport } from '../graph-sim/index.js';
 import { simulatedGraphFetch } from '../graph-sim/latency.js';
 import { fieldLatencyModel, type LatencyModel } from '../latency-model.js';
 import { SimScheduler, type TimerHandle } from '../scheduler.js';
@@ -224,8 +224,10 @@ export class Sandbox {
             })
           : undefined;
       if (teamsFirst) cleanups.push(() => teamsFirst.close());
+      const savedSubscriptions = GraphSubscriptionsStateSchema.safeParse((options.state?.graph as { subscriptions?: unknown } | undefined)?.subscriptions);
       const graph = await startGraphSimulator({
         tenant: inputs.tenant,
+        ...(savedSubscriptions.success ? { subscriptions: savedSubscriptions.data } : {}),
         clock,
         startMs: clock.startedAt,
         ...(teamsFirst ? { teams: { tenant: teamsFirst.tenant } } : {}),
@@ -432,6 +434,7 @@ export class Sandbox {
       // Partitions the run did not write keep their chunk files (sandbox/host/state.ts).
       tables: this.tables.snapshotForStorage(),
       teams: this.teams?.tenant.exportState(),
+      graph: { subscriptions: this.graph.exportSubscriptions() },
       eventsIn: this.eventsIn,
     };
   }

@@ -32,6 +32,10 @@ export const allowedCmdlets = [
   'New-CsVoiceNormalizationRule',
   'New-CsCallingLineIdentity',
   'Set-CsCallingLineIdentity',
+  'Remove-CsCallingLineIdentity',
+  'Remove-CsTenantDialPlan',
+  'Remove-CsOnlineVoiceRoutingPolicy',
+  'Remove-CsOnlineVoiceRoute',
   'Exit',
 ] as const;
 export type AllowedCmdlet = (typeof allowedCmdlets)[number];
@@ -66,6 +70,10 @@ export const tenantSetupCmdlets: readonly AllowedCmdlet[] = [
   'New-CsVoiceNormalizationRule',
   'New-CsCallingLineIdentity',
   'Set-CsCallingLineIdentity',
+  'Remove-CsCallingLineIdentity',
+  'Remove-CsTenantDialPlan',
+  'Remove-CsOnlineVoiceRoutingPolicy',
+  'Remove-CsOnlineVoiceRoute',
 ];
 /** Run only by the host itself, to build a parameter's objects from data (NormalizationRules); never a request. */
 export const buildOnlyCmdlets: readonly AllowedCmdlet[] = ['New-CsVoiceNormalizationRule'];

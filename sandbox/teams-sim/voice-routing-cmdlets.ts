@@ -159,8 +159,8 @@ export function runVoiceRoutingCmdlet(routing: VoiceRouting, cmdlet: AllowedCmdl
     case 'Set-CsOnlinePstnUsage': {
       const change = listChange(cmdlet, p, 'Usage');
       if (change === undefined) throw teamsErrors.missingParameter(cmdlet, ['Usage']);
-      if (hostGuards && (change.remove !== undefined || change.replace !== undefined || change.add === undefined)) {
-        throw hostRefusal('Set-CsOnlinePstnUsage -Usage takes only @{Add=...}: the PSTN usage list is tenant-wide, and Dialtone never removes or replaces usages.');
+      if (hostGuards && (change.replace !== undefined || (change.add === undefined) === (change.remove === undefined))) {
+        throw hostRefusal('Set-CsOnlinePstnUsage -Usage takes only @{Add=...} or @{Remove=...} of named entries: the list is tenant-wide, and Dialtone never replaces it.');
       }
       routing.setPstnUsage(cmdlet, str(cmdlet, p, 'Identity'), change);
       return null;
@@ -206,6 +206,12 @@ export function runVoiceRoutingCmdlet(routing: VoiceRouting, cmdlet: AllowedCmdl
       else routing.setDialPlan(cmdlet, identity(cmdlet, p), options);
       return null;
     }
+    case 'Remove-CsCallingLineIdentity':
+    case 'Remove-CsTenantDialPlan':
+    case 'Remove-CsOnlineVoiceRoutingPolicy':
+    case 'Remove-CsOnlineVoiceRoute':
+      routing.remove(cmdlet, identity(cmdlet, p));
+      return null;
     case 'New-CsVoiceNormalizationRule':
       // Only the host runs it, and only -InMemory: a rule object for a dial plan's list, never a
       // rule written into a dial plan of the tenant.

@@ -142,6 +142,27 @@ export class VoiceRouting {
     return list.map((p) => ({ identity: `Tag:${p.name}`, description: p.description }));
   }
 
+  // ---- removals (dialtone tenant unlink) ----
+
+  /**
+   * Remove-CsOnlineVoiceRoute / -OnlineVoiceRoutingPolicy / -TenantDialPlan / -CallingLineIdentity:
+   * one named item (`Tag:X` or `X`); an unknown one is NotFound, and Global cannot be removed this way.
+   */
+  remove(cmdlet: string, identity: string): void {
+    const name = bare(identity);
+    const list =
+      cmdlet === 'Remove-CsOnlineVoiceRoute'
+        ? this.state.voiceRoutes
+        : cmdlet === 'Remove-CsOnlineVoiceRoutingPolicy'
+          ? this.state.voiceRoutingPolicies
+          : cmdlet === 'Remove-CsTenantDialPlan'
+            ? this.state.dialPlans
+            : this.state.callingLineIdentities;
+    const index = list.findIndex((item) => same(item.name, name));
+    if (index < 0) throw routingErrors.notFound(cmdlet, identity);
+    list.splice(index, 1);
+  }
+
   // ---- PSTN usages ----
 
   getPstnUsage(cmdlet: string, identity?: string): Record<string, unknown> {

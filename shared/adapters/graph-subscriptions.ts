@@ -40,6 +40,13 @@ export function createGraphSubscriptions(options: GraphClientOptions & { default
     },
     create: (subscription: NewSubscription) =>
       call('create subscription', () => client.api('/subscriptions').post(subscription), SubscriptionSchema, 'subscription'),
+    async remove(id: string): Promise<void> {
+      try {
+        await client.api(`/subscriptions/${encodeURIComponent(id)}`).delete();
+      } catch (error) {
+        throw toGraphDialtoneError(error, 'delete subscription', retryAfter);
+      }
+    },
     renew: (id: string, expirationDateTime: string) =>
       call(
         'renew subscription',

@@ -1,3 +1,6 @@
+import { createTableTenantRegistry } from '../adapters/entity-tenant-registry.js';
+import { effectiveTenants, implicitTenant, type EffectiveTenant } from '../domain/tenants.js';
+import type { TenantRegistry } from '../ports/tenant-registry.js';
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { createServiceBusClient, graphSimulatorCredential } from '../adapters/service-bus-client.js';
 import { createFilePolicyCatalog } from '../adapters/file-policy-catalog.js';
@@ -114,6 +117,26 @@ export interface ProductionStages {
 
 let stages: Promise<ProductionStages> | undefined;
 
+const TENANTS_CACHE_MS = 60_000;
+
+/**
+ * The tenants in force for routing HR events, read from the registry at most once a minute (a
+ * tenant added with `dialtone tenants add` is routed to within a minute). While nothing is
+ * registered the one implicit tenant routes everything and messages keep their old shape.
+ */
+function cachedTenants(registry: TenantRegistry): () => Promise<readonly EffectiveTenant[]> {
+  let cached: { at: number; tenants: Promise<readonly EffectiveTenant[]> } | undefined;
+  return () => {
+    const now = Date.now();
+    if (!cached || now - cached.at >= TENANTS_CACHE_MS) {
+      const tenants = registry.list().then((rows) => effectiveTenants(rows, implicitTenant({ tenantId: undefined })));
+      cached = { at: now, tenants };
+      tenants.catch(() => (cached = undefined));
+    }
+    return cached.tenants;
+  };
+}
+
 /**
  * Builds the clients once per Functions worker process (cold start) and reuses them for every
  * invocation. A bad setting fails here, on the first message, with the setting's name.
@@ -158,7 +181,7 @@ async function build(): Promise<ProductionStages> {
     retryPolicy: { ...defaultRetryPolicy, waitWindowMs: settings.retryWindowMs, maxTransientAttempts: settings.maxTransientRetries },
   };
   return {
-    correlate: createCorrelateHandler({ ...stageDeps, directory, records, strategies: settings.correlationStrategies }),
+    correlate: createCorrelateHandler({ ...stageDeps, directory, records, strategies: settings.correlationStrategies, tenants: cachedTenants(createTableTenantRegistry(tables)) }),
     plan: createPlanHandler({
       ...stageDeps,
       directory,

@@ -186,6 +186,8 @@ export function loadFunctionSettings(env: Record<string, string | undefined> = p
 }
 
 const OperatorEnvSchema = z.object({
+  /** The graphNotifications function's URL: `dialtone tenant unlink` deletes the subscriptions that deliver to it. */
+  DIALTONE_GRAPH_NOTIFICATION_URL: z.url().refine((u) => u.startsWith('https://'), 'must be the https URL of the graphNotifications function').optional(),
   DIALTONE_SERVICEBUS_NAMESPACE: namespaceHost.optional(),
   DIALTONE_SERVICEBUS_CONNECTION_STRING: emulatorConnectionString.optional(),
   DIALTONE_TABLES_ENDPOINT: z.url().optional(),
@@ -218,6 +220,7 @@ export interface OperatorSettings {
   functionPrincipalId: string | undefined;
   workerPrincipalId: string | undefined;
   graphBaseUrl: string;
+  graphNotificationUrl: string | undefined;
   policyPath: string;
   policyCatalogPath: string;
   /** The deployment's backend, for the permissions `doctor` checks (the Function App's DIALTONE_TEAMS_BACKEND). */
@@ -246,6 +249,7 @@ export function loadOperatorSettings(env: Record<string, string | undefined> = p
     functionPrincipalId: e.DIALTONE_FUNCTION_PRINCIPAL_ID,
     workerPrincipalId: e.DIALTONE_WORKER_PRINCIPAL_ID,
     graphBaseUrl: e.DIALTONE_GRAPH_BASE_URL,
+    graphNotificationUrl: e.DIALTONE_GRAPH_NOTIFICATION_URL,
     policyPath: e.DIALTONE_POLICY_PATH,
     policyCatalogPath: e.DIALTONE_POLICY_CATALOG_PATH,
     teamsBackend: e.DIALTONE_TEAMS_BACKEND,

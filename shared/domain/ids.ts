@@ -9,6 +9,16 @@ export function deterministicId(prefix: string, ...parts: string[]): string {
   return `${prefix}-${digest}`;
 }
 
+/**
+ * The session id of everything about one person on the session queues: the Entra object id, and
+ * for a message that names its tenant `<tenant id>:<object id>` (73 characters), so sessions are
+ * tenant-scoped. A message without a tenant keeps the bare object id (single-tenant deployments
+ * and messages from before the registry keep their sessions).
+ */
+export function personSessionId(userId: string, tenantId?: string): string {
+  return tenantId === undefined ? userId : `${tenantId}:${userId}`;
+}
+
 /** The id of the n-th rescheduled copy of a message (≤ 128 characters). */
 export function retryCopyId(originalId: string, attempt: number): string {
   const base = originalId.length > 100 ? deterministicId('m', originalId) : originalId;

@@ -19,6 +19,17 @@ export interface DeadLetterFilter {
   /** Only messages enqueued before / after these moments. */
   olderThan?: Date;
   newerThan?: Date;
+  /** Only messages of this tenant; one that names no tenant is `defaultTenantId`'s. */
+  tenantId?: string;
+  defaultTenantId?: string;
+}
+
+/** The tenant a message names (its body's tenantId, or the tenant part of a tenant-scoped session id), if any. */
+export function messageTenantId(message: Pick<ReceivedMessage, 'body' | 'sessionId'>): string | undefined {
+  const named = bodyField(decodeBody(message.body), 'tenantId');
+  if (named) return named.toLowerCase();
+  const scoped = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}):/i.exec(message.sessionId ?? '');
+  return scoped?.[1]?.toLowerCase();
 }
 
 function bodyField(body: unknown, ...path: string[]): string | undefined {
@@ -45,6 +56,7 @@ export function subjectOf(message: ReceivedMessage): string | undefined {
 
 export function matchesFilter(message: ReceivedMessage, filter: DeadLetterFilter): boolean {
   if (filter.reason && message.deadLetterReason !== filter.reason) return false;
+  if (filter.tenantId && (messageTenantId(message) ?? filter.defaultTenantId) !== filter.tenantId.toLowerCase()) return false;
   if (filter.messageId && idText(message.messageId) !== filter.messageId) return false;
   const enqueued = message.enqueuedTimeUtc?.getTime();
   if (filter.olderThan && (enqueued === undefined || enqueued >= filter.olderThan.getTime())) return false;

@@ -14,4 +14,6 @@ export interface Subscriptions {
   list(): Promise<SubscriptionView[]>;
   create(subscription: NewSubscription): Promise<SubscriptionView>;
   renew(id: string, expirationDateTime: string): Promise<SubscriptionView>;
+  /** DELETE /subscriptions/{id} (`dialtone tenant unlink`). */
+  remove(id: string): Promise<void>;
 }

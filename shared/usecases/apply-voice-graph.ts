@@ -5,6 +5,7 @@
  * started, then polled by rescheduling the command (never by sleeping in the Function), and every
  * delivery starts again from a fresh read, so a lost poll or a duplicate delivery is harmless.
  */
+import { personSessionId } from '../domain/ids.js';
 import { queueNames, type CmdletStep, type VoiceCommand, type VoiceResult } from '../contracts/messages.js';
 import { DialtoneError, isDialtoneError } from '../domain/errors.js';
 import {
@@ -288,7 +289,7 @@ function fallbackMessage(command: VoiceCommand, meta: MessageMeta): OutgoingMess
   return {
     body: command,
     messageId: `${command.commandId}:pwsh`,
-    sessionId: command.userId,
+    sessionId: personSessionId(command.userId, command.tenantId),
     correlationId: command.correlationId,
     contentType: 'application/json',
     applicationProperties: { 'dialtone-handoff': 'graph', ...(meta.properties?.['dialtone-replay-count'] !== undefined ? { 'dialtone-replay-count': meta.properties['dialtone-replay-count'] } : {}) },

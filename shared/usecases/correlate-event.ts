@@ -9,6 +9,8 @@ import type { UseCaseResult } from '../handlers/stage-runner.js';
 import type { Clock } from '../ports/clock.js';
 import { lookupKey, type CorrelationStrategy, type Directory } from '../ports/directory.js';
 import type { ProvisioningRecord, ProvisioningRecords } from '../ports/provisioning-records.js';
+import { personSessionId } from '../domain/ids.js';
+import { routeToTenant, type EffectiveTenant } from '../domain/tenants.js';
 
 export interface CorrelateDeps {
   directory: Directory;
@@ -16,10 +18,31 @@ export interface CorrelateDeps {
   strategies: readonly CorrelationStrategy[];
   /** For a leaver already gone from Entra ID: who Dialtone provisioned under that employee id. */
   records?: ProvisioningRecords;
+  /**
+   * The tenants in force (docs/MULTI-TENANT.md). Without them every event is the default tenant's
+   * and is forwarded as before; with them an event is routed (its tenantId, its UPN domain, or the
+   * only tenant) and one that cannot be placed is dead-lettered saying what to add.
+   */
+  tenants?: readonly EffectiveTenant[] | (() => Promise<readonly EffectiveTenant[]>);
 }
 
 /** hr-events → user-changes: find the one Entra ID user this HR event is about. */
 export async function correlateEvent(event: HrEvent, correlationId: string, deps: CorrelateDeps): Promise<UseCaseResult> {
+  let tenantId = event.tenantId;
+  let strategies = deps.strategies;
+  if (deps.tenants) {
+    const inForce = typeof deps.tenants === 'function' ? await deps.tenants() : deps.tenants;
+    const routed = routeToTenant(event, inForce);
+    if (!routed.ok) return { outcome: { kind: 'permanent', code: 'InvalidMessage', message: `tenantId: ${routed.reason}` } };
+    const tenant = inForce.find((t) => t.tenantId === routed.tenantId);
+    // The implicit tenant of a single-tenant deployment is not named on messages: they stay as they were.
+    if (tenant?.source === 'registry') tenantId = routed.tenantId;
+    if (tenant?.correlationStrategies) strategies = tenant.correlationStrategies;
+  }
+  return correlateIn(event, correlationId, { ...deps, strategies }, tenantId);
+}
+
+async function correlateIn(event: HrEvent, correlationId: string, deps: CorrelateDeps, tenantId: string | undefined): Promise<UseCaseResult> {
   const lookups = correlationLookups(event.person, deps.strategies);
   if (lookups.length === 0) {
     return {
@@ -39,6 +62,7 @@ export async function correlateEvent(event: HrEvent, correlationId: string, deps
     if (result.kind === 'found') {
       return forward(
         event,
+        tenantId,
         correlationId,
         result.user.id,
         result.user,
@@ -48,10 +72,10 @@ export async function correlateEvent(event: HrEvent, correlationId: string, deps
     }
   }
   if (event.type === 'leaver' && deps.records) {
-    const known = await provisionedPerson(deps.records, event.person);
+    const known = await provisionedPerson(deps.records, event.person, tenantId);
     if (known) {
       const summary = `leaver ${event.person.employeeId} is ${known.userPrincipalName}, no longer in Entra ID (by Dialtone's record)`;
-      return forward(event, correlationId, known.userId, undefined, summary);
+      return forward(event, tenantId, correlationId, known.userId, undefined, summary);
     }
   }
   return { outcome: { kind: 'wait', code: 'UserNotFound', message: describeNotFound(lookups) } };
@@ -61,17 +85,19 @@ export async function correlateEvent(event: HrEvent, correlationId: string, deps
  * A leaver whose account was deleted before the HR event arrived can no longer be found in
  * Graph; the provisioning record still knows the employee id, so the numbers can be released.
  */
-async function provisionedPerson(records: ProvisioningRecords, person: HrEvent['person']): Promise<ProvisioningRecord | undefined> {
+async function provisionedPerson(records: ProvisioningRecords, person: HrEvent['person'], tenantId: string | undefined): Promise<ProvisioningRecord | undefined> {
   const upn = person.userPrincipalName?.toLowerCase();
+  // Employee ids repeat across tenants: only the event's own tenant's people are candidates.
   const matches = (await records.list()).filter(
-    (r) => r.person?.employeeId === person.employeeId || (upn !== undefined && r.userPrincipalName.toLowerCase() === upn),
+    (r) => r.tenantId === tenantId && (r.person?.employeeId === person.employeeId || (upn !== undefined && r.userPrincipalName.toLowerCase() === upn)),
   );
   return matches.length === 1 ? matches[0] : undefined;
 }
 
-function forward(event: HrEvent, correlationId: string, userId: string, user: DirectoryUser | undefined, summary: string, now?: Date): UseCaseResult {
+function forward(event: HrEvent, tenantId: string | undefined, correlationId: string, userId: string, user: DirectoryUser | undefined, summary: string, now?: Date): UseCaseResult {
   const change: UserChange = {
     userId,
+    ...(tenantId !== undefined ? { tenantId } : {}),
     source: 'hr',
     changeType: event.type,
     eventId: event.eventId,
@@ -89,7 +115,7 @@ function forward(event: HrEvent, correlationId: string, userId: string, user: Di
           {
             body: change,
             messageId: `uc-${event.eventId}`.slice(0, 128),
-            sessionId: userId,
+            sessionId: personSessionId(userId, tenantId),
             correlationId,
             contentType: 'application/json',
             subject: event.type,

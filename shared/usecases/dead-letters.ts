@@ -3,7 +3,7 @@ import { queueNames, VoiceCommandSchema } from '../contracts/messages.js';
 import { optionalQueueKeys } from '../contracts/queues.js';
 import { decodeBody } from '../domain/message-body.js';
 import { judgeReplayOfCommand } from '../domain/ordering.js';
-import { matchesFilter, planReplay, subjectOf, type DeadLetterFilter } from '../domain/replay.js';
+import { matchesFilter, planReplay, subjectOf, type DeadLetterFilter, messageTenantId } from '../domain/replay.js';
 import { idText, type BusClient, type ReceivedMessage } from '../ports/bus.js';
 import type { Clock } from '../ports/clock.js';
 import type { ProvisioningRecords } from '../ports/provisioning-records.js';
@@ -82,6 +82,8 @@ export interface DeadLetterView {
   description: string;
   subject: string | undefined;
   sessionId: string | undefined;
+  /** The tenant the message names; none = the deployment's default tenant. */
+  tenantId: string | undefined;
   correlationId: string | undefined;
   enqueuedAt: string | undefined;
   deliveryCount: number | undefined;
@@ -99,6 +101,7 @@ export function viewOf(queue: string, m: ReceivedMessage): DeadLetterView {
     description: m.deadLetterErrorDescription ?? '',
     subject: subjectOf(m),
     sessionId: m.sessionId,
+    tenantId: messageTenantId(m),
     correlationId: idText(m.correlationId),
     enqueuedAt: m.enqueuedTimeUtc?.toISOString(),
     deliveryCount: m.deliveryCount,

@@ -73,3 +73,49 @@ export async function removeTenant(deps: TenantAdminDeps, tenantId: string, now:
   await deps.registry.remove(tenant.tenantId, now);
   return { removed: true, tenant };
 }
+
+/** Who owns each pool by the registry (a pool belongs to one tenant only). */
+export function poolOwners(tenants: readonly Pick<Tenant, 'tenantId' | 'displayName' | 'pools'>[]): Map<string, { tenantId: string; displayName: string }> {
+  const owners = new Map<string, { tenantId: string; displayName: string }>();
+  for (const t of tenants) for (const pool of t.pools) owners.set(pool, { tenantId: t.tenantId, displayName: t.displayName });
+  return owners;
+}
+
+/**
+ * `numbers import --tenant-id T`: a number range belongs to one tenant only. Pools of another
+ * tenant are refused naming it; a range that overlaps a pool already in the inventory is refused
+ * by the inventory, and the refusal names the tenant that pool belongs to. Once imported, the
+ * file's pools are claimed for T in the registry.
+ */
+export async function importPoolsForTenant(
+  deps: Pick<TenantAdminDeps, 'registry' | 'inventory'>,
+  tenantId: string,
+  pools: Parameters<NumberInventory['importPools']>[0],
+  actor: Parameters<NumberInventory['importPools']>[1],
+): Promise<Awaited<ReturnType<NumberInventory['importPools']>>> {
+  const id = tenantId.toLowerCase();
+  const registered = await deps.registry.list();
+  const tenant = registered.find((t) => t.tenantId === id);
+  if (!tenant) throw new DialtoneError('ConfigInvalid', `tenant ${tenantId} is not registered (dialtone tenants add first)`);
+  const owners = poolOwners(registered);
+  for (const pool of pools) {
+    const owner = owners.get(pool.id);
+    if (owner && owner.tenantId !== id) throw new DialtoneError('ConfigInvalid', `pool ${pool.id} belongs to tenant ${owner.tenantId} (${owner.displayName}), not ${id}`);
+  }
+  const inventory = await deps.inventory();
+  let summary;
+  try {
+    summary = await inventory.importPools(pools, actor);
+  } catch (error) {
+    const elsewhere = error instanceof DialtoneError ? /is already in pool '([^']+)'/.exec(error.message)?.[1] : undefined;
+    const owner = elsewhere ? owners.get(elsewhere) : undefined;
+    if (error instanceof DialtoneError && elsewhere) {
+      const whose = owner ? `tenant ${owner.tenantId} (${owner.displayName})` : 'no registered tenant (the default tenant)';
+      throw new DialtoneError('ConfigInvalid', `${error.message}; that range belongs to ${whose}`, { details: { ...error.details, pool: elsewhere, tenantId: owner?.tenantId ?? null } });
+    }
+    throw error;
+  }
+  const missing = pools.map((p) => p.id).filter((p) => !tenant.pools.includes(p));
+  if (missing.length > 0) await deps.registry.update(id, { pools: [...tenant.pools, ...missing] }, actor.now);
+  return summary;
+}

@@ -1,3 +1,4 @@
+import { personSessionId } from '../domain/ids.js';
 import {
   queueNames,
   type DirectoryUser,
@@ -82,6 +83,10 @@ export async function planVoice(change: UserChange, deps: PlanDeps): Promise<Use
   const now = deps.clock.now();
   const record = await deps.records.get(change.userId);
 
+  // A person belongs to one tenant: a change naming another tenant than the record's is misrouted.
+  if (record?.tenantId !== undefined && change.tenantId !== undefined && record.tenantId !== change.tenantId) {
+    return { outcome: { kind: 'permanent', code: 'InvalidMessage', message: `tenantId: ${change.userId} belongs to tenant ${record.tenantId}, not ${change.tenantId}; nothing of it is planned` } };
+  }
   const judgement = judgeChange(record, change);
   if (judgement.kind === 'stale') {
     await remember(deps, change, record, null, 'stale', judgement.summary, null);
@@ -124,6 +129,7 @@ export async function planVoice(change: UserChange, deps: PlanDeps): Promise<Use
   const command: VoiceCommand = {
     commandId,
     userId: change.userId,
+    ...(change.tenantId !== undefined ? { tenantId: change.tenantId } : {}),
     userPrincipalName: upn,
     correlationId: change.correlationId,
     eventId: change.eventId,
@@ -144,7 +150,7 @@ export async function planVoice(change: UserChange, deps: PlanDeps): Promise<Use
           {
             body: command,
             messageId: command.commandId,
-            sessionId: command.userId,
+            sessionId: personSessionId(command.userId, command.tenantId),
             correlationId: command.correlationId,
             contentType: 'application/json',
             subject: command.reason,
@@ -332,6 +338,7 @@ async function remember(
     return appendHistory(
       {
         ...base,
+        ...(change.tenantId !== undefined && base.tenantId === undefined ? { tenantId: change.tenantId } : {}),
         userPrincipalName: upn ?? base.userPrincipalName,
         ...(facts
           ? { lastEventAt: facts.lastEventAt, lastEventId: facts.lastEventId, person: facts.person, lifecycle: facts.lifecycle }

@@ -1,3 +1,4 @@
+import { personSessionId } from '../domain/ids.js';
 import { queueNames, type UserChange, type VoiceResult } from '../contracts/messages.js';
 import { errorCodes, type ErrorCode } from '../domain/errors.js';
 import { deterministicId } from '../domain/ids.js';
@@ -31,6 +32,14 @@ export async function recordResult(result: VoiceResult, deps: RecordDeps): Promi
     outcome,
     detail,
   });
+
+  // A person belongs to one tenant: a result naming another tenant than the record's touches nothing.
+  if (result.tenantId !== undefined) {
+    const owner = (await deps.records.get(result.userId))?.tenantId;
+    if (owner !== undefined && owner !== result.tenantId) {
+      return { outcome: { kind: 'permanent', code: 'InvalidMessage', message: `tenantId: ${result.userId} belongs to tenant ${owner}, not ${result.tenantId}; nothing of this result is recorded` } };
+    }
+  }
 
   if (result.status === 'superseded') {
     const detail = `the worker did not run ${result.commandId} (plan version ${result.version ?? '?'}): a newer command for this person was already applied`;
@@ -82,6 +91,7 @@ export async function recordResult(result: VoiceResult, deps: RecordDeps): Promi
     const held = await deps.inventory.heldInTeams(conflictNumber, error.owner ?? null, actor);
     const replan: UserChange = {
       userId: result.userId,
+      ...(result.tenantId !== undefined ? { tenantId: result.tenantId } : {}),
       source: 'resync',
       changeType: 'updated',
       eventId: `${result.eventId}~conflict~${conflictNumber}`.slice(0, 120),
@@ -102,7 +112,7 @@ export async function recordResult(result: VoiceResult, deps: RecordDeps): Promi
             {
               body: replan,
               messageId: deterministicId('replan', result.userId, replan.eventId),
-              sessionId: result.userId,
+              sessionId: personSessionId(result.userId, result.tenantId),
               correlationId: result.correlationId,
               contentType: 'application/json',
               subject: 'replan',
@@ -149,6 +159,7 @@ function superseded(result: VoiceResult, verdict: Extract<VersionJudgement, { ki
   if (!wroteTeams(result)) return { outcome: { kind: 'stale', summary } };
   const replan: UserChange = {
     userId: result.userId,
+    ...(result.tenantId !== undefined ? { tenantId: result.tenantId } : {}),
     source: 'resync',
     changeType: 'updated',
     eventId: `${result.eventId}~superseded~v${verdict.version}~v${verdict.newer}`.slice(0, 120),
@@ -165,7 +176,7 @@ function superseded(result: VoiceResult, verdict: Extract<VersionJudgement, { ki
           {
             body: replan,
             messageId: deterministicId('replan', result.userId, replan.eventId, result.commandId),
-            sessionId: result.userId,
+            sessionId: personSessionId(result.userId, result.tenantId),
             correlationId: result.correlationId,
             contentType: 'application/json',
             subject: 'replan',

@@ -29,7 +29,7 @@ describe('dialtone dlq', () => {
     const bus = await busWithOneDeadLetter();
     const c = await dialtone(['dlq', 'replay'], { bus: async () => bus });
     expect(c.code).toBe(2);
-    expect(c.err).toBe('dialtone: dialtone dlq replay: give a filter (--reason, --user, --message-id, --older-than, --newer-than) or --all.');
+    expect(c.err).toBe('dialtone: dialtone dlq replay: give a filter (--reason, --user, --message-id, --tenant-id, --older-than, --newer-than) or --all.');
   });
 
   it('replays by reason', async () => {

@@ -5,6 +5,7 @@ import { startTeamsSimulator, type TeamsSimulator } from '../../sandbox/teams-si
 import { TenantVoiceConfigSchema } from '../../shared/domain/tenant-voice.js';
 import { createMemoryLogger } from '../../shared/logging/logger.js';
 import { applyTenant } from '../../shared/usecases/tenant-setup.js';
+import { unlinkTeams } from '../../shared/usecases/tenant-unlink.js';
 import { ephemeralCertificateSource } from '../../worker/ephemeral-certificate.js';
 import { APP_ID, TENANT_ID, testTenant } from '../worker/helpers/sim.js';
 import { hostCommand, READY_TIMEOUT_MS, tempDir } from './helpers.js';
@@ -53,7 +54,7 @@ async function open(): Promise<OpenedShell> {
 }
 
 describe('tenant set-up under real pwsh and the stub MicrosoftTeams module', () => {
-  it('creates every item from an empty tenant, then finds every item already there', async () => {
+  it('creates every item from an empty tenant, then finds every item already there, then unlink removes them', async () => {
     const { shell } = await open();
     const first = await applyTenant(shell, config);
     expect(first.map((i) => `${i.kind}:${i.status}`)).toEqual([
@@ -66,6 +67,16 @@ describe('tenant set-up under real pwsh and the stub MicrosoftTeams module', () 
     expect(sim!.tenant.callingLineIdentityCatalog().map((c) => c.description)).toContain('DEPT001');
     const second = await applyTenant(shell, config);
     expect(second.map((i) => i.status)).toEqual(Array(5).fill('already_exists'));
+    // tenant unlink: the Remove-Cs* cmdlets and -Usage @{Remove=…} bind in the module too.
+    const removed = await unlinkTeams(shell, config, false);
+    expect(removed.map((i) => `${i.kind}:${i.status}`)).toEqual([
+      'callingLineIdentity:removed',
+      'dialPlan:removed',
+      'voiceRoutingPolicy:removed',
+      'voiceRoute:removed',
+      'pstnUsage:removed',
+    ]);
+    expect(sim!.tenant.exportState().voiceRouting).toMatchObject({ pstnUsages: [], voiceRoutes: [], voiceRoutingPolicies: [], dialPlans: [], callingLineIdentities: [] });
   });
 
   it('passes a list modifier only as Add/Remove/Replace of plain values, and an object to no other parameter', async () => {

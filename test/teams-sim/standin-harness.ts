@@ -39,7 +39,7 @@ export class StandIn {
   }
 
   /** The next line, or undefined once `deadlineMs` passes or the process has exited without one. */
-  async next(deadlineMs = 10_000): Promise<Line | undefined> {
+  async next(deadlineMs = 30_000): Promise<Line | undefined> {
     const deadline = Date.now() + deadlineMs;
     for (;;) {
       const line = this.lines.shift();
@@ -61,7 +61,8 @@ export class StandIn {
   }
 
   async ready(): Promise<Line> {
-    const line = await this.next();
+    // Starting Node with the tsx loader takes seconds on a loaded CI box.
+    const line = await this.next(60_000);
     if (line?.type !== 'ready') throw new Error(`no ready line; stderr: ${this.stderr}`);
     return line;
   }

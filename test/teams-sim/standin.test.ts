@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SimClock } from '../../sandbox/clock.js';
 import { startTeamsSimulator, type TeamsSimulator } from '../../sandbox/teams-sim/index.js';
 import { ANNA, EVA, FAKE_PFX, TENANT_ID, tenantFile } from './fixtures.js';
@@ -10,6 +10,9 @@ const CONNECT = {
   certificate: { pfxBase64: FAKE_PFX, password: 'pfx-password-never-shown' },
 };
 const HUNG_DEADLINE_MS = 400;
+
+// Each test spawns stand-in processes; on a loaded 2-core box that alone can pass the default 30 s.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 let sim: TeamsSimulator;
 let standIns: StandIn[];

@@ -37,14 +37,30 @@ describe('tenant set-up cmdlets in the Teams stand-in', () => {
     expect(errorOf(setup.run('Set-CsPhoneNumberAssignment', { Identity: ANNA, EnterpriseVoiceEnabled: true })).type).toBe('Dialtone.CmdletNotAllowed');
   });
 
-  it('only ever adds to the tenant-wide PSTN usage list', () => {
+  it('never replaces the tenant-wide PSTN usage list: named usages are added or removed one way at a time', () => {
     const { run } = tenantWithScope('TenantSetup');
     ok(run('Set-CsOnlinePstnUsage', { Identity: 'Global', Usage: { Add: ['NL-Local'] } }));
     expect(ok(run('Get-CsOnlinePstnUsage'))).toEqual({ Identity: 'Global', Usage: ['NL-Local'] });
-    for (const usage of [{ Remove: ['NL-Local'] }, { Replace: ['Other'] }, ['Other'], { Add: ['x'], Remove: ['NL-Local'] }]) {
+    for (const usage of [{ Replace: ['Other'] }, ['Other'], { Add: ['x'], Remove: ['NL-Local'] }]) {
       expect(errorOf(run('Set-CsOnlinePstnUsage', { Identity: 'Global', Usage: usage })).type).toBe('Dialtone.ParameterNotAllowed');
     }
     expect(ok(run('Get-CsOnlinePstnUsage'))).toEqual({ Identity: 'Global', Usage: ['NL-Local'] });
+  });
+
+  it('removes one named item per Remove-Cs* call, and a usage only once no route or policy holds it (tenant unlink)', () => {
+    const { run } = tenantWithScope('TenantSetup');
+    ok(run('Set-CsOnlinePstnUsage', { Identity: 'Global', Usage: { Add: ['NL-Local'] } }));
+    ok(run('New-CsOnlineVoiceRoute', route));
+    expect(errorOf(run('Set-CsOnlinePstnUsage', { Identity: 'Global', Usage: { Remove: ['NL-Local'] } })).type).toBe('Microsoft.Teams.ConfigAPI.Cmdlets.Generated.Runtime.RestException');
+    expect(errorOf(run('Remove-CsOnlineVoiceRoute', {})).fullyQualifiedErrorId).toBe('MissingMandatoryParameter,Remove-CsOnlineVoiceRoute');
+    expect(errorOf(run('Remove-CsOnlineVoiceRoute', { Identity: 'Nope' })).message).toContain('Management object not found for identity "Nope".');
+    ok(run('Remove-CsOnlineVoiceRoute', { Identity: 'NL-All' }));
+    expect(ok(run('Get-CsOnlineVoiceRoute'))).toEqual([]);
+    ok(run('Set-CsOnlinePstnUsage', { Identity: 'Global', Usage: { Remove: ['NL-Local'] } }));
+    expect(ok(run('Get-CsOnlinePstnUsage'))).toEqual({ Identity: 'Global', Usage: [] });
+    ok(run('New-CsCallingLineIdentity', { Identity: 'CLI-X', Description: 'D', CallingIDSubstitute: 'Anonymous' }));
+    ok(run('Remove-CsCallingLineIdentity', { Identity: 'Tag:CLI-X' }));
+    expect(errorOf(run('Remove-CsCallingLineIdentity', { Identity: 'CLI-X' })).message).toContain('Management object not found');
   });
 
   it('takes an object only where module-cmdlets.json types the parameter hashtable or hashtable[], as host.ps1 does', () => {

@@ -87,4 +87,39 @@ describe('dialtone tenants', () => {
     const after = await dialtone(['tenants', 'show', FABRIKAM, '--sandbox', state]);
     expect(after.code).toBe(2);
   });
+
+  it('scopes dlq, numbers, status and plan by --tenant-id, and gives a number range to one tenant only', async () => {
+    // Contoso is registered (the test above) and owns ams and rtm; Fabrikam comes back after its removal.
+    const add = await dialtone(['tenants', 'add', '--tenant-id', FABRIKAM, '--name', 'Fabrikam', '--app-id', APP, '--cert-name', 'fabrikam-teams', '--sandbox', state, '-o', 'none']);
+    expect(add.code).toBe(0);
+
+    const overlapping = join(dir, 'overlap.json');
+    await writeFile(overlapping, JSON.stringify({ pools: [{ id: 'fab-ams', ranges: [{ from: '+31201234090', to: '+31201234110' }], quarantineDays: 30 }] }));
+    const refused = await dialtone(['numbers', 'import', overlapping, '--tenant-id', FABRIKAM, '--sandbox', state]);
+    expect(refused).toMatchObject({ code: 2, err: expect.stringMatching(new RegExp(`already in pool 'ams'.*belongs to tenant ${SANDBOX_TENANT} \\(Contoso\\)`)) });
+    const theirs = join(dir, 'theirs.json');
+    await writeFile(theirs, JSON.stringify({ pools: [{ id: 'rtm', ranges: [{ from: '+31101234500', to: '+31101234549' }], quarantineDays: 90 }] }));
+    expect(await dialtone(['numbers', 'import', theirs, '--tenant-id', FABRIKAM, '--sandbox', state])).toMatchObject({ code: 2, err: expect.stringContaining(`pool rtm belongs to tenant ${SANDBOX_TENANT} (Contoso), not ${FABRIKAM}`) });
+
+    const own = join(dir, 'own.json');
+    await writeFile(own, JSON.stringify({ pools: [{ id: 'fab-ams', ranges: [{ from: '+31201239000', to: '+31201239009' }], quarantineDays: 30 }] }));
+    expect((await dialtone(['numbers', 'import', own, '--tenant-id', FABRIKAM, '--sandbox', state, '-o', 'none'])).code).toBe(0);
+    const fabrikam = JSON.parse((await dialtone(['tenants', 'show', FABRIKAM, '--sandbox', state, '-o', 'json'])).out) as { pools: string[] };
+    expect(fabrikam.pools).toEqual(['fab-ams']);
+    const pools = JSON.parse((await dialtone(['numbers', 'pools', '--tenant-id', FABRIKAM, '--sandbox', state, '-o', 'json'])).out) as { pool: string }[];
+    expect(pools.map((p) => p.pool)).toEqual(['fab-ams']);
+    const contosoNumbers = JSON.parse((await dialtone(['numbers', 'list', '--tenant-id', SANDBOX_TENANT, '--sandbox', state, '-o', 'json'])).out) as { pool: string }[];
+    expect(new Set(contosoNumbers.map((n) => n.pool))).toEqual(new Set(['ams', 'rtm']));
+
+    const mine = JSON.parse((await dialtone(['dlq', 'list', '--tenant-id', SANDBOX_TENANT, '--sandbox', state, '-o', 'json'])).out) as { reason: string }[];
+    expect(mine.length).toBeGreaterThan(0);
+    expect(JSON.parse((await dialtone(['dlq', 'list', '--tenant-id', FABRIKAM, '--sandbox', state, '-o', 'json'])).out)).toEqual([]);
+    const table = await dialtone(['dlq', 'list', '--sandbox', state], {}, { env: { COLUMNS: '240' } });
+    expect(table.out).toMatch(/tenant/);
+    expect(table.out).toContain('(default)');
+
+    expect((await dialtone(['status', 'E1001', '--tenant-id', SANDBOX_TENANT, '--sandbox', state, '-o', 'none'])).code).toBe(0);
+    expect(await dialtone(['status', 'E1001', '--tenant-id', FABRIKAM, '--sandbox', state])).toMatchObject({ code: 1, err: expect.stringContaining(`is a person of tenant ${SANDBOX_TENANT}, not ${FABRIKAM}`) });
+    expect(await dialtone(['plan', 'E1001', '--tenant-id', FABRIKAM, '--sandbox', state])).toMatchObject({ code: 1, err: expect.stringContaining(`is a person of tenant ${SANDBOX_TENANT}`) });
+  }, 120_000);
 });

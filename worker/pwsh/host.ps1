@@ -72,9 +72,9 @@ $script:AllowList = @{
     'New-CsBatchPolicyAssignmentOperation'    = @{ Name = 'New-CsBatchPolicyAssignmentOperation'; Parameters = @('PolicyType', 'PolicyName', 'Identity', 'OperationName') }
     'Get-CsBatchPolicyAssignmentOperation'    = @{ Name = 'Get-CsBatchPolicyAssignmentOperation'; Parameters = @('Identity', 'OperationId', 'Status') }
     # Tenant set-up (docs/TENANT.md): only in a host started with -Scope TenantSetup. The PSTN usage
-    # list is tenant-wide: -Usage takes only @{Add=...}, never Remove or Replace.
+    # list is tenant-wide: -Usage takes @{Add=...} or @{Remove=...} of named usages, never Replace.
     'Get-CsOnlinePstnUsage'                   = @{ Name = 'Get-CsOnlinePstnUsage'; Parameters = @('Identity'); Scope = 'TenantSetup' }
-    'Set-CsOnlinePstnUsage'                   = @{ Name = 'Set-CsOnlinePstnUsage'; Parameters = @('Identity', 'Usage'); Scope = 'TenantSetup'; AddOnly = @('Usage'); Hashtable = @('Usage') }
+    'Set-CsOnlinePstnUsage'                   = @{ Name = 'Set-CsOnlinePstnUsage'; Parameters = @('Identity', 'Usage'); Scope = 'TenantSetup'; NoReplace = @('Usage'); Hashtable = @('Usage') }
     'Get-CsOnlineVoiceRoute'                  = @{ Name = 'Get-CsOnlineVoiceRoute'; Parameters = @('Identity'); Scope = 'TenantSetup'; Array = $true }
     'New-CsOnlineVoiceRoute'                  = @{ Name = 'New-CsOnlineVoiceRoute'; Parameters = @('Identity', 'NumberPattern', 'OnlinePstnGatewayList', 'OnlinePstnUsages', 'Priority', 'Description'); Scope = 'TenantSetup'; Hashtable = @('OnlinePstnGatewayList', 'OnlinePstnUsages') }
     'Set-CsOnlineVoiceRoute'                  = @{ Name = 'Set-CsOnlineVoiceRoute'; Parameters = @('Identity', 'NumberPattern', 'OnlinePstnGatewayList', 'OnlinePstnUsages', 'Priority', 'Description'); Scope = 'TenantSetup'; Hashtable = @('OnlinePstnGatewayList', 'OnlinePstnUsages') }
@@ -84,6 +84,11 @@ $script:AllowList = @{
     'Set-CsTenantDialPlan'                    = @{ Name = 'Set-CsTenantDialPlan'; Parameters = @('Identity', 'Description', 'SimpleName', 'NormalizationRules'); Scope = 'TenantSetup'; Build = @{ NormalizationRules = 'New-CsVoiceNormalizationRule' } }
     # Never a request: the host runs it with -InMemory to turn each NormalizationRules entry into a rule object.
     'New-CsVoiceNormalizationRule'            = @{ Name = 'New-CsVoiceNormalizationRule'; Parameters = @('Parent', 'Name', 'Pattern', 'Translation', 'IsInternalExtension', 'Description'); Scope = 'TenantSetup'; BuildOnly = $true }
+    # `dialtone tenant unlink`: each removes one named item; without -Identity there is nothing to remove.
+    'Remove-CsCallingLineIdentity'            = @{ Name = 'Remove-CsCallingLineIdentity'; Parameters = @('Identity'); Scope = 'TenantSetup' }
+    'Remove-CsTenantDialPlan'                 = @{ Name = 'Remove-CsTenantDialPlan'; Parameters = @('Identity'); Scope = 'TenantSetup' }
+    'Remove-CsOnlineVoiceRoutingPolicy'       = @{ Name = 'Remove-CsOnlineVoiceRoutingPolicy'; Parameters = @('Identity'); Scope = 'TenantSetup' }
+    'Remove-CsOnlineVoiceRoute'               = @{ Name = 'Remove-CsOnlineVoiceRoute'; Parameters = @('Identity'); Scope = 'TenantSetup' }
     'New-CsCallingLineIdentity'               = @{ Name = 'New-CsCallingLineIdentity'; Parameters = @('Identity', 'Description', 'CallingIDSubstitute', 'ResourceAccount', 'CompanyName', 'EnableUserOverride', 'BlockIncomingPstnCallerID'); Scope = 'TenantSetup' }
     'Set-CsCallingLineIdentity'               = @{ Name = 'Set-CsCallingLineIdentity'; Parameters = @('Identity', 'Description', 'CallingIDSubstitute', 'ResourceAccount', 'CompanyName', 'EnableUserOverride', 'BlockIncomingPstnCallerID'); Scope = 'TenantSetup' }
 }
@@ -257,16 +262,16 @@ function Assert-Scope {
     }
 }
 
-function Assert-AddOnly {
+function Assert-NoReplace {
     param([hashtable] $Spec, [System.Collections.IDictionary] $Splat)
-    if (-not $Spec.ContainsKey('AddOnly')) { return }
-    foreach ($name in $Spec.AddOnly) {
+    if (-not $Spec.ContainsKey('NoReplace')) { return }
+    foreach ($name in $Spec.NoReplace) {
         if (-not $Splat.Contains($name)) { continue }
         $value = $Splat[$name]
         # @(...) around the if: an if statement's output of one key would be that key, not a list.
         $keys = @(if ($value -is [System.Collections.IDictionary]) { $value.Keys })
-        if ($keys.Count -ne 1 -or $keys[0] -ne 'Add') {
-            throw [DialtoneHostException]::new('Dialtone.ParameterNotAllowed', "$($Spec.Name) -$name takes only @{Add=...}: the list is tenant-wide, and Dialtone never removes or replaces it.")
+        if ($keys.Count -ne 1 -or ($keys[0] -ne 'Add' -and $keys[0] -ne 'Remove')) {
+            throw [DialtoneHostException]::new('Dialtone.ParameterNotAllowed', "$($Spec.Name) -$name takes only @{Add=...} or @{Remove=...} of named entries: the list is tenant-wide, and Dialtone never replaces it.")
         }
     }
 }
@@ -371,7 +376,7 @@ function Invoke-Request {
     if ($null -eq $spec) { throw [DialtoneHostException]::new('Dialtone.CmdletNotAllowed', "The cmdlet '$cmdlet' is not on the host's allow-list.") }
     Assert-Scope -Spec $spec
     $splat = Get-Splat -Request $Request -Spec $spec
-    Assert-AddOnly -Spec $spec -Splat $splat
+    Assert-NoReplace -Spec $spec -Splat $splat
     Build-Parameters -Spec $spec -Splat $splat
     if ($spec.Name -eq 'Connect-MicrosoftTeams') {
         $splat['Certificate'] = New-Certificate -Request $Request
