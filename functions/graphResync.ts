@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { timerSchedules } from '../shared/config/timer-schedules.js';
+import { timerRetry, timerSchedules } from '../shared/config/timer-schedules.js';
 import { productionResync } from '../shared/composition/production.js';
 import { resyncDirectory } from '../shared/usecases/resync-directory.js';
 
@@ -11,5 +11,6 @@ export async function graphResync(): Promise<void> {
 app.timer('graphResync', {
   schedule: timerSchedules.graphResync,
   runOnStartup: false,
+  retry: timerRetry,
   handler: graphResync,
 });

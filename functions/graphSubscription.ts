@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { timerSchedules } from '../shared/config/timer-schedules.js';
+import { timerRetry, timerSchedules } from '../shared/config/timer-schedules.js';
 import { productionSubscriptionMaintenance } from '../shared/composition/production.js';
 import { maintainGraphSubscription } from '../shared/usecases/maintain-graph-subscription.js';
 
@@ -11,5 +11,6 @@ export async function graphSubscription(): Promise<void> {
 app.timer('graphSubscription', {
   schedule: timerSchedules.graphSubscription,
   runOnStartup: false,
+  retry: timerRetry,
   handler: graphSubscription,
 });

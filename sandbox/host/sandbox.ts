@@ -6,7 +6,7 @@ import { createGraphDirectory } from '../../shared/adapters/graph-directory.js';
 import { createGraphSubscriptions } from '../../shared/adapters/graph-subscriptions.js';
 import { entitySyncState } from '../../shared/adapters/entity-sync-state.js';
 import { azureEntityTable, createTableClient } from '../../shared/adapters/table-client.js';
-import { timerSchedules } from '../../shared/config/timer-schedules.js';
+import { timerRetry, timerRetryDelayMs, timerSchedules } from '../../shared/config/timer-schedules.js';
 import { nextOccurrence, parseNcrontab } from '../../shared/domain/ncrontab.js';
 import { createGraphWebhookHandler } from '../../shared/handlers/graph-webhook.js';
 import { maintainGraphSubscription } from '../../shared/usecases/maintain-graph-subscription.js';
@@ -536,6 +536,18 @@ function simulatedTimers(scheduler: SimScheduler): Timers {
 /** Runs `fn` as a timer Function at every occurrence of an NCRONTAB schedule, on the sandbox clock. */
 function everyOccurrence(scheduler: SimScheduler, name: string, schedule: string, fn: () => Promise<void>, logger?: Logger): void {
   const parsed = parseNcrontab(schedule);
+  // The Functions host logs a failed timer invocation and retries it under the timer's retry
+  // policy (the same timerRetry the Function registers), then waits for the next occurrence.
+  const attempt = async (retry: number): Promise<void> => {
+    try {
+      await fn();
+    } catch (error: unknown) {
+      logger?.error('timer function failed', { function: name, attempt: retry + 1, reason: error instanceof Error ? error.message : String(error) });
+      if (retry < timerRetry.maxRetryCount) {
+        scheduler.at(scheduler.clock.now().getTime() + timerRetryDelayMs(retry + 1), `timer:${name}:retry`, () => attempt(retry + 1), { daemon: true });
+      }
+    }
+  };
   const arm = (after: Date): void => {
     const at = nextOccurrence(parsed, after).getTime();
     scheduler.at(
@@ -543,8 +555,7 @@ function everyOccurrence(scheduler: SimScheduler, name: string, schedule: string
       `timer:${name}`,
       async () => {
         arm(new Date(at));
-        // The Functions host logs a failed timer invocation and runs the next occurrence.
-        await fn().catch((error: unknown) => logger?.error('timer function failed', { function: name, reason: error instanceof Error ? error.message : String(error) }));
+        await attempt(0);
       },
       { daemon: true },
     );

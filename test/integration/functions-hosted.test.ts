@@ -51,6 +51,21 @@ describe('the sandbox hosts every Function', { timeout: 240_000 }, () => {
     });
   });
 
+  it('retries a resync round that a transient Graph error failed minutes later, as the timer retry policy does, not 12 hours later', async () => {
+    const tenant = tenantWith([user(U1, 'carla@contoso.example', 'E1')], {
+      directoryChanges: [{ atMs: 2 * HOUR, userId: U1, set: { accountEnabled: false }, notify: false }],
+    });
+    // The first round (12:45) meets one 503 on /users/delta; nothing told Dialtone of the disable.
+    const graphFaults = { rules: [{ status: 503 as const, times: 1, path: /\/users\/delta/ }] };
+    await played(inputs({ tenant, eventLines: [joiner] }), { graphFaults }, async (sandbox) => {
+      await sandbox.runFor(Date.parse('2026-11-02T14:00:00Z') - sandbox.clock.nowMs());
+      const report = await sandbox.report();
+      expect(sandbox.logger.lines.some((l) => l.includes('timer function failed'))).toBe(true);
+      expect(teamsOf(report, U1)).toMatchObject({ enterpriseVoiceEnabled: false, lineUri: null });
+      expect(numberOf(report, '+31201234000')?.state).toBe('quarantined');
+    });
+  });
+
   it('gives the same report for the same inputs, with two competing Function instances', async () => {
     const people = Array.from({ length: 6 }, (_, i) => user(`00000000-0000-4000-8000-00000000001${i}`, `p${i}@contoso.example`, `P${i}`));
     const tenant = tenantWith(people, {
