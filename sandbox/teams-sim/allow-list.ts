@@ -2,6 +2,26 @@
  * The pwsh host's allow-list (docs/PWSH-PROTOCOL.md) and how each cmdlet counts in the
  * metrics and latency model. Kept free of other imports: the stand-in process loads it.
  */
+/** The tenant-wide set-up cmdlets, run only by a host started with `-Scope TenantSetup`. */
+const tenantSetupOnly = [
+  'Get-CsOnlinePstnUsage',
+  'Set-CsOnlinePstnUsage',
+  'Get-CsOnlineVoiceRoute',
+  'New-CsOnlineVoiceRoute',
+  'Set-CsOnlineVoiceRoute',
+  'New-CsOnlineVoiceRoutingPolicy',
+  'Set-CsOnlineVoiceRoutingPolicy',
+  'New-CsTenantDialPlan',
+  'Set-CsTenantDialPlan',
+  'New-CsVoiceNormalizationRule',
+  'New-CsCallingLineIdentity',
+  'Set-CsCallingLineIdentity',
+  'Remove-CsCallingLineIdentity',
+  'Remove-CsTenantDialPlan',
+  'Remove-CsOnlineVoiceRoutingPolicy',
+  'Remove-CsOnlineVoiceRoute',
+] as const;
+
 export const allowedCmdlets = [
   'Connect-MicrosoftTeams',
   'Disconnect-MicrosoftTeams',
@@ -20,22 +40,7 @@ export const allowedCmdlets = [
   'Get-CsTenantDialPlan',
   'New-CsBatchPolicyAssignmentOperation',
   'Get-CsBatchPolicyAssignmentOperation',
-  'Get-CsOnlinePstnUsage',
-  'Set-CsOnlinePstnUsage',
-  'Get-CsOnlineVoiceRoute',
-  'New-CsOnlineVoiceRoute',
-  'Set-CsOnlineVoiceRoute',
-  'New-CsOnlineVoiceRoutingPolicy',
-  'Set-CsOnlineVoiceRoutingPolicy',
-  'New-CsTenantDialPlan',
-  'Set-CsTenantDialPlan',
-  'New-CsVoiceNormalizationRule',
-  'New-CsCallingLineIdentity',
-  'Set-CsCallingLineIdentity',
-  'Remove-CsCallingLineIdentity',
-  'Remove-CsTenantDialPlan',
-  'Remove-CsOnlineVoiceRoutingPolicy',
-  'Remove-CsOnlineVoiceRoute',
+  ...tenantSetupOnly,
   'Exit',
 ] as const;
 export type AllowedCmdlet = (typeof allowedCmdlets)[number];
@@ -57,24 +62,7 @@ const bothScopes: readonly AllowedCmdlet[] = [
   'Get-CsOnlineVoiceRoutingPolicy',
   'Get-CsTenantDialPlan',
 ];
-export const tenantSetupCmdlets: readonly AllowedCmdlet[] = [
-  'Get-CsOnlinePstnUsage',
-  'Set-CsOnlinePstnUsage',
-  'Get-CsOnlineVoiceRoute',
-  'New-CsOnlineVoiceRoute',
-  'Set-CsOnlineVoiceRoute',
-  'New-CsOnlineVoiceRoutingPolicy',
-  'Set-CsOnlineVoiceRoutingPolicy',
-  'New-CsTenantDialPlan',
-  'Set-CsTenantDialPlan',
-  'New-CsVoiceNormalizationRule',
-  'New-CsCallingLineIdentity',
-  'Set-CsCallingLineIdentity',
-  'Remove-CsCallingLineIdentity',
-  'Remove-CsTenantDialPlan',
-  'Remove-CsOnlineVoiceRoutingPolicy',
-  'Remove-CsOnlineVoiceRoute',
-];
+export const tenantSetupCmdlets: readonly AllowedCmdlet[] = tenantSetupOnly;
 /** Run only by the host itself, to build a parameter's objects from data (NormalizationRules); never a request. */
 export const buildOnlyCmdlets: readonly AllowedCmdlet[] = ['New-CsVoiceNormalizationRule'];
 
