@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { describeZodError } from '../../shared/contracts/messages.js';
 import { describe } from '../../shared/domain/allocation.js';
@@ -8,6 +8,7 @@ import type { NumberInventory, NumberRecord, PoolSummary } from '../../shared/po
 import { importPoolsForTenant, poolOwners } from '../../shared/usecases/manage-tenants.js';
 import type { CliContext } from '../context.js';
 import { InputError, OperationFailed } from '../errors.js';
+import { readJsonInput } from '../input-file.js';
 import { examples, integer, withPaging, withYes, type PageOptions } from '../options.js';
 import type { Column } from '../output.js';
 import type { Backends } from '../program.js';
@@ -112,18 +113,7 @@ export function numbersCommand(ctx: CliContext, backends: Pick<Backends, 'invent
       .option('--tenant-id <guid>', 'the tenant these pools belong to (refused when a range overlaps another tenant\'s); claims them in the registry'),
     ['dialtone numbers import more-ranges.json', 'dialtone numbers import ranges.json --sandbox .sandbox-state -o json'],
   ).action(async (file: string, o: { tenantId?: string }) => {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (error) {
-      throw new InputError(file, `cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-    }
-    let data: unknown;
-    try {
-      data = JSON.parse(text);
-    } catch (error) {
-      throw new InputError(file, `not JSON (${(error as Error).message})`);
-    }
+    const data = await readJsonInput(file);
     const parsed = PoolsFileSchema.safeParse(data);
     if (!parsed.success) throw new InputError(file, describeZodError(parsed.error));
     const inventory = await backends.inventory();

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { Command } from 'commander';
 import { describeZodError } from '../../shared/contracts/messages.js';
@@ -11,24 +10,9 @@ import { checkPolicyAgainstTenantVoice, tenantVoicePolicies } from '../../shared
 import type { PolicyType } from '../../shared/domain/voice-state.js';
 import type { CliContext } from '../context.js';
 import { InputError } from '../errors.js';
+import { parseJsonInput, readInputFile } from '../input-file.js';
 import { examples } from '../options.js';
 import type { Backends } from '../program.js';
-
-async function readInput(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    throw new InputError(file, `cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-}
-
-function parseJsonFile(text: string, file: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new InputError(file, `not JSON (${(error as Error).message})`);
-  }
-}
 
 /** The policy names per type of a sandbox tenant file (`policies.<Type>[].identity`, without Tag:). */
 function tenantPolicies(tenant: unknown): Partial<Record<PolicyType, string[]>> {
@@ -61,7 +45,7 @@ export function policyCommand(ctx: CliContext, backends: Pick<Backends, 'invento
       'dialtone policy validate voice-policy.yaml --sandbox .sandbox-state -o json',
     ],
   ).action(async (file: string, o: { tenant?: string; numbers?: string }) => {
-    const text = await readInput(file);
+    const text = await readInputFile(file);
     let parsed: VoicePolicy;
     // Loaded here, not at start-up: the YAML parser is not needed by the other commands.
     const { parseVoicePolicy } = await import('../../shared/domain/policy.js');
@@ -75,7 +59,7 @@ export function policyCommand(ctx: CliContext, backends: Pick<Backends, 'invento
     const world: PolicyWorld = {};
     const notes: string[] = [];
     if (o.numbers) {
-      const pools = PoolsFileSchema.safeParse(parseJsonFile(await readInput(o.numbers), o.numbers));
+      const pools = PoolsFileSchema.safeParse(parseJsonInput(await readInputFile(o.numbers), o.numbers));
       if (!pools.success) throw new InputError(o.numbers, describeZodError(pools.error));
       world.pools = pools.data.pools.map((p) => p.id);
     } else {
@@ -88,8 +72,8 @@ export function policyCommand(ctx: CliContext, backends: Pick<Backends, 'invento
     }
     let tenantVoice: TenantVoiceConfig | undefined;
     if (o.tenant) {
-      const text = await readInput(o.tenant);
-      const json = extname(o.tenant).toLowerCase() === '.json' ? parseJsonFile(text, o.tenant) : undefined;
+      const text = await readInputFile(o.tenant);
+      const json = extname(o.tenant).toLowerCase() === '.json' ? parseJsonInput(text, o.tenant) : undefined;
       // A tenant voice file (docs/TENANT.md) is YAML, or JSON with `version` and no `users`.
       if (json === undefined || (typeof json === 'object' && json !== null && 'version' in json && !('users' in json))) {
         try {

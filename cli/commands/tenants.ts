@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { describeZodError } from '../../shared/contracts/messages.js';
 import { correlationStrategies } from '../../shared/domain/correlation.js';
@@ -7,6 +6,7 @@ import type { TenantRegistry } from '../../shared/ports/tenant-registry.js';
 import { listTenants, removeTenant, showTenant, tenantHoldings, type TenantAdminDeps } from '../../shared/usecases/manage-tenants.js';
 import type { CliContext } from '../context.js';
 import { InputError, OperationFailed, UsageError } from '../errors.js';
+import { readJsonInput } from '../input-file.js';
 import { examples, integer, withYes } from '../options.js';
 import type { Column } from '../output.js';
 import type { Backends } from '../program.js';
@@ -78,18 +78,7 @@ function fieldsOf(o: TenantFlags): TenantPatch {
 }
 
 async function readTenantFile(file: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new InputError(file, `cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw new InputError(file, `not JSON (${(error as Error).message})`);
-  }
+  const data = await readJsonInput(file);
   if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new InputError(file, '(file): expected one JSON object (a tenant)');
   return data as Record<string, unknown>;
 }
