@@ -11,6 +11,7 @@ import type { Subscriptions } from '../../shared/ports/subscriptions.js';
 import type { CliContext } from '../context.js';
 import { InputError, OperationFailed } from '../errors.js';
 import { examples } from '../options.js';
+import type { Column } from '../output.js';
 
 /** A connected tenant set-up session and how to finish it (for --sandbox: write the tenant back). */
 export interface TenantShellHandle {
@@ -60,6 +61,16 @@ async function loadConfig(file: string): Promise<TenantVoiceConfig> {
 }
 
 /** `dialtone tenant plan|apply|status --config tenant-voice.yaml`: the tenant's voice routing as code (docs/TENANT.md). */
+/** The columns of a per-item report (plan, apply, status, unlink): kind, identity, status, detail. */
+function itemColumns<T extends { kind: string; identity: string; status: string; detail: string }>(): Column<T>[] {
+  return [
+    { header: 'kind', value: (i) => i.kind },
+    { header: 'identity', value: (i) => i.identity },
+    { header: 'status', value: (i) => i.status },
+    { header: 'detail', value: (i) => i.detail },
+  ];
+}
+
 export function tenantCommand(ctx: CliContext, backends: TenantBackends): Command {
   const tenant = new Command('tenant').description(
     "Keep the tenant's voice routing (PSTN usages, voice routes, voice routing policies, dial plans, CallingLineIdentity policies) in step with a file",
@@ -89,12 +100,7 @@ export function tenantCommand(ctx: CliContext, backends: TenantBackends): Comman
       if (ctx.format === 'json') {
         out.value({ items });
       } else {
-        await out.list(items, [
-          { header: 'kind', value: (i) => i.kind },
-          { header: 'identity', value: (i) => i.identity },
-          { header: 'status', value: (i) => i.status },
-          { header: 'detail', value: (i) => i.detail },
-        ]);
+        await out.list(items, itemColumns<TenantItemReport>());
         const counts = new Map<string, number>();
         for (const item of items) counts.set(item.status, (counts.get(item.status) ?? 0) + 1);
         out.text([...counts].map(([status, n]) => `${n} ${status}`).join(', ') || 'the file names nothing');
@@ -153,12 +159,7 @@ export function tenantCommand(ctx: CliContext, backends: TenantBackends): Comman
     if (ctx.format === 'json') {
       out.value({ items });
     } else {
-      await out.list(items, [
-        { header: 'kind', value: (i) => i.kind },
-        { header: 'identity', value: (i) => i.identity },
-        { header: 'status', value: (i) => i.status },
-        { header: 'detail', value: (i) => i.detail },
-      ]);
+      await out.list(items, itemColumns<UnlinkReportItem>());
     }
     if (items.some((i) => i.status === 'failed')) ctx.io.exit(1);
   });
