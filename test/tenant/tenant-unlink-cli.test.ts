@@ -4,27 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialtone as runCli } from '../helpers/cli.js';
 import { sampleTenant } from '../integration/sandbox-fixtures.js';
+import { items, statuses, tenantVoice } from './fixtures.js';
 
 let dir: string;
 const dialtone = (...args: string[]) => runCli(args);
-
-type Item = { kind: string; identity: string; status: string; detail: string };
-const items = (out: string): Item[] => (JSON.parse(out) as { items: Item[] }).items;
-const statuses = (out: string) => items(out).map((i) => `${i.kind}:${i.identity}=${i.status}`);
-
-const tenantVoice = `version: 1
-pstnUsages: [NL-Local]
-voiceRoutes:
-  - { name: NL-All, numberPattern: '^\\+31\\d+$', gateways: [sbc1.contoso.example], usages: [NL-Local], priority: 1 }
-voiceRoutingPolicies:
-  - { name: VRP-NL, usages: [NL-Local] }
-dialPlans:
-  - name: DP-NL
-    normalizationRules: [{ name: NL-national, pattern: '^0(\\d{9})$', translation: '+31$1' }]
-callingLineIdentities:
-  - { name: CLI-Sales, description: DEPT001, callingIdSubstitute: LineUri }
-  - { name: CLI-Support, description: DEPT002, callingIdSubstitute: Anonymous }
-`;
 
 /** Unlink's order: the reverse of apply's. */
 const removals = [
