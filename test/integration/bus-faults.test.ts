@@ -27,7 +27,14 @@ describe('Service Bus throttling: every stage and the worker retry or settle Ser
       await sandbox.enqueueEvents(events);
       sandbox.bus.setFaults({
         seed: 9,
+        // The first rules fire on the first matching operations whatever the host's timing, so
+        // both codes are certain to occur; the seeded ones then spread faults over the rest (a
+        // concurrent host draws them in a timing-dependent order, so they alone prove nothing).
         rules: [
+          { code: 'QuotaExceeded', operations: ['send'], times: 2 },
+          { code: 'QuotaExceeded', operations: ['schedule'], times: 1 },
+          { code: 'ServiceBusy', operations: ['complete'], times: 4 },
+          { code: 'ServiceBusy', operations: ['acceptSession'], times: 4 },
           { code: 'QuotaExceeded', probability: 0.05 },
           { code: 'ServiceBusy', probability: 0.1 },
         ],
