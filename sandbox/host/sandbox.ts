@@ -326,7 +326,16 @@ export class Sandbox {
         await maintainGraphSubscription({ subscriptions, clock, logger, notificationUrl: SANDBOX_NOTIFICATION_URL, clientState: SANDBOX_CLIENT_STATE });
       }, logger);
       everyOccurrence(scheduler, 'graphResync', timerSchedules.graphResync, async () => {
-        await resyncDirectory({ delta: directory, records: storage.records, state: storage.syncState, sender: sender(queueNames.userChanges), clock, logger });
+        await resyncDirectory({
+          delta: directory,
+          records: storage.records,
+          state: storage.syncState,
+          sender: sender(queueNames.userChanges),
+          clock,
+          logger,
+          // A retried call waits on the sandbox clock, never in real time.
+          sleeper: { sleep: (ms) => scheduler.sleep(ms, 'timer:graphResync:retry') },
+        });
       }, logger);
 
       let teams: TeamsSimulator | undefined;
