@@ -68,6 +68,16 @@ describe('the sandbox hosts every Function', { timeout: 240_000 }, () => {
     });
   });
 
+  it('runs each Function App instance on its own clock when their clocks are skewed', async () => {
+    const tenant = tenantWith([user(U1, 'carla@contoso.example', 'E1')]);
+    // One instance whose clock is five minutes fast: what its stages write carries its time.
+    const { report } = await played(inputs({ tenant, eventLines: [joiner] }), { functionClockSkewsMs: [5 * 60_000] });
+    const entries = report.history.find((h) => h.userId === U1)?.entries ?? [];
+    expect(entries.length).toBeGreaterThan(0);
+    for (const e of entries) expect(Date.parse(e.at)).toBeGreaterThanOrEqual(Date.parse('2026-11-02T08:05:00Z'));
+    expect(teamsOf(report, U1).lineUri).toBe('tel:+31201234000');
+  });
+
   it('gives the same report for the same inputs, with two competing Function instances', async () => {
     const people = Array.from({ length: 6 }, (_, i) => user(`00000000-0000-4000-8000-00000000001${i}`, `p${i}@contoso.example`, `P${i}`));
     const tenant = tenantWith(people, {
