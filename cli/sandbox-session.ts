@@ -42,6 +42,7 @@ export class SandboxSession {
   private tables: MemoryTableService | undefined;
   private teams: { value: unknown } | undefined;
   private graph: { value: unknown } | undefined;
+  private setup: { value: unknown } | undefined;
   private inputs: SandboxRunInputs | undefined;
 
   constructor(readonly dir: string) {}
@@ -119,6 +120,15 @@ export class SandboxSession {
     this.graph = { value };
   }
 
+  /** What `dialtone setup` / `cert rotate` left in the sandbox (cli/sandbox-setup.ts), if anything. */
+  async setupState(): Promise<unknown> {
+    return this.setup?.value ?? (await this.load()).setup;
+  }
+
+  setSetupState(value: unknown): void {
+    this.setup = { value };
+  }
+
   /** Replaces the Teams tenant's state (`dialtone tenant apply`); written back by save(). */
   setTeamsState(value: unknown): void {
     this.teams = { value };
@@ -140,11 +150,12 @@ export class SandboxSession {
 
   /** Writes back what the command changed (the queues, the tables and the Teams tenant it opened). */
   async save(): Promise<void> {
-    if (!this.state || (!this.bus && !this.tables && !this.teams && !this.graph)) return;
+    if (!this.state || (!this.bus && !this.tables && !this.teams && !this.graph && !this.setup)) return;
     await writeSandboxState(this.dir, {
       ...this.state,
       ...(this.teams ? { teams: this.teams.value } : {}),
       ...(this.graph ? { graph: this.graph.value } : {}),
+      ...(this.setup ? { setup: this.setup.value } : {}),
       ...(this.bus ? { bus: this.bus.snapshot() } : {}),
       ...(this.tables ? { tables: this.tables.snapshotForStorage() } : {}),
     });

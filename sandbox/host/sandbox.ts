@@ -435,6 +435,8 @@ export class Sandbox {
       tables: this.tables.snapshotForStorage(),
       teams: this.teams?.tenant.exportState(),
       graph: { subscriptions: this.graph.exportSubscriptions() },
+      // What `dialtone setup` made (Entra objects, Key Vault metadata) is not the run's: kept as it was.
+      ...(this.options.state?.setup !== undefined ? { setup: this.options.state.setup } : {}),
       eventsIn: this.eventsIn,
     };
   }
