@@ -23,6 +23,8 @@ import type { GraphSubscriptionsHandle } from './commands/tenant.js';
 import type { SetupBackend } from './commands/setup.js';
 import { createGraphEntraAdmin } from '../shared/adapters/graph-entra-admin.js';
 import { createKeyVaultCertificates } from '../shared/adapters/keyvault-certificates.js';
+import { createEntityWorkerReports } from '../shared/adapters/entity-worker-reports.js';
+import { azureEntityTable, createTableClient } from '../shared/adapters/table-client.js';
 
 /**
  * The real deployment behind the operator commands (signed in with `az login`). Loaded only
@@ -120,6 +122,14 @@ export async function realSetup(): Promise<SetupBackend> {
       teamsBackend: settings.teamsBackend,
       teamsReadiness: settings.teamsReadiness,
     },
+    workerReports: async () => {
+      const tables = settings.tables;
+      if (!tables) return undefined;
+      const connection = 'endpoint' in tables ? { endpoint: tables.endpoint, credential } : tables;
+      return createEntityWorkerReports(azureEntityTable(createTableClient(connection, 'sessionslots')));
+    },
+    clock: systemClock,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     close: async () => undefined,
   };
 }

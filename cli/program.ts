@@ -17,6 +17,7 @@ import { statusCommand } from './commands/status.js';
 import { tenantCommand, type GraphSubscriptionsHandle, type OpenTenantShell } from './commands/tenant.js';
 import { tenantsCommand, type TenantsBackend } from './commands/tenants.js';
 import { setupCommand, type OpenSetupBackend } from './commands/setup.js';
+import { certCommand } from './commands/cert.js';
 import { CliContext } from './context.js';
 import { describeFailure } from './errors.js';
 import type { CliIo } from './io.js';
@@ -185,6 +186,7 @@ export function buildProgram(io: CliIo, deps: ProgramDeps = {}): Command {
   program.addCommand(tenantCommand(ctx, backends));
   program.addCommand(tenantsCommand(ctx, backends));
   program.addCommand(setupCommand(ctx, () => backends.setup()));
+  program.addCommand(certCommand(ctx, () => backends.setup()));
   program.addCommand(completionCommand(program, io));
   program.addHelpText(
     'after',

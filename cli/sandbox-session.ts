@@ -4,6 +4,7 @@ import type { MemoryTableService } from '../shared/adapters/memory-table-client.
 import type { BusClient } from '../shared/ports/bus.js';
 import type { NumberInventory } from '../shared/ports/number-inventory.js';
 import type { ProvisioningRecords } from '../shared/ports/provisioning-records.js';
+import type { WorkerReports } from '../shared/ports/worker-reports.js';
 import { MemoryBus } from '../sandbox/bus/memory-bus.js';
 import { SimClock } from '../sandbox/clock.js';
 import { readSandboxState, writeSandboxState, type SandboxState } from '../sandbox/host/state.js';
@@ -102,6 +103,12 @@ export class SandboxSession {
   async records(): Promise<ProvisioningRecords> {
     const { createMemoryProvisioningRecords } = await import('../shared/adapters/memory-provisioning-records.js');
     return createMemoryProvisioningRecords({ service: await this.service() });
+  }
+
+  /** What workers reported of their certificate (`cert rotate`), in the kept `sessionslots` table. */
+  async workerReports(): Promise<WorkerReports> {
+    const { createEntityWorkerReports } = await import('../shared/adapters/entity-worker-reports.js');
+    return createEntityWorkerReports((await this.service()).table('sessionslots'));
   }
 
   /** The simulated Teams tenant's saved state, and the clock it was saved at. */

@@ -49,6 +49,11 @@ export async function sandboxSetupBackend(session: SandboxSession): Promise<Setu
       teamsBackend: inputs.teamsBackend ?? 'powershell',
       teamsReadiness: 'graph',
     },
+    // No worker runs between sandbox commands: reports are read from the sandbox's tables, where none is written.
+    workerReports: () => session.workerReports(),
+    clock,
+    // Sandbox time: waiting advances the simulated clock, at once.
+    sleep: async (ms) => clock.advanceTo(clock.nowMs() + ms),
     close: async (changed, result) => {
       try {
         if (changed) {

@@ -3,6 +3,8 @@ import { requiredGraphPermissions } from '../../shared/domain/doctor.js';
 import type { SetupItem } from '../../shared/domain/setup.js';
 import type { EntraAdmin } from '../../shared/ports/entra-admin.js';
 import type { KeyVaultCertificates } from '../../shared/ports/key-vault-certificates.js';
+import type { Clock } from '../../shared/ports/clock.js';
+import type { WorkerReports } from '../../shared/ports/worker-reports.js';
 import { runSetup } from '../../shared/usecases/setup.js';
 import type { CliContext } from '../context.js';
 import { examples } from '../options.js';
@@ -19,6 +21,11 @@ export interface SetupBackend {
     teamsBackend: 'powershell' | 'graph';
     teamsReadiness: 'graph' | 'off';
   };
+  /** What the workers report of their certificate (`cert rotate`); undefined when they cannot be read. */
+  workerReports(): Promise<WorkerReports | undefined>;
+  /** The clock and the wait `cert rotate` uses (the sandbox's: simulated, no real waiting). */
+  clock: Clock;
+  sleep(ms: number): Promise<void>;
   /** `changed`: whether the command may have written (for --sandbox: keep the simulators' state). */
   close(changed: boolean, result?: { appId: string; objectId: string; servicePrincipalId?: string; certificateName: string }): Promise<void>;
 }

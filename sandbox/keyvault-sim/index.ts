@@ -114,7 +114,7 @@ export class SimKeyVault implements KeyVaultCertificates {
     return [...(this.certs.get(name.toLowerCase()) ?? [])].reverse().map((v) => this.view(name, v));
   }
 
-  async create(name: string, policy: CertificatePolicyInput): Promise<CertificateVersion> {
+  async create(name: string, policy: CertificatePolicyInput, options: { enabled?: boolean } = {}): Promise<CertificateVersion> {
     checkName(name);
     checkPolicy(policy);
     const now = this.clock.now().getTime();
@@ -128,7 +128,7 @@ export class SimKeyVault implements KeyVaultCertificates {
       notBefore: made.notBefore.getTime(),
       expiresOn: made.notAfter.getTime(),
       createdOn: now,
-      enabled: true,
+      enabled: options.enabled ?? true,
       policy: {
         exportable: policy.exportable,
         keyType: policy.keyType,
@@ -146,7 +146,8 @@ export class SimKeyVault implements KeyVaultCertificates {
   }
 
   /** Disables (or enables) one version, as `az keyvault certificate set-attributes --enabled false` does. */
-  setEnabled(name: string, version: string, enabled: boolean): void {
+  async setEnabled(name: string, version: string, enabled: boolean): Promise<void> {
+    checkName(name);
     const found = this.certs.get(name.toLowerCase())?.find((v) => v.version === version);
     if (!found) throw notFound('certificate', name);
     found.enabled = enabled;

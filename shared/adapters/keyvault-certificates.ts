@@ -51,7 +51,10 @@ export function createKeyVaultCertificates(client: CertificateClient): KeyVaultC
       }
       return out.sort((a, b) => b.createdOn.getTime() - a.createdOn.getTime());
     },
-    async create(name, policy: CertificatePolicyInput) {
+    async setEnabled(name, version, enabled) {
+      await client.updateCertificateProperties(name, version, { enabled });
+    },
+    async create(name, policy: CertificatePolicyInput, options = {}) {
       const poller = await client.beginCreateCertificate(name, {
         issuerName: policy.issuerName,
         subject: policy.subject,
@@ -61,7 +64,7 @@ export function createKeyVaultCertificates(client: CertificateClient): KeyVaultC
         contentType: policy.contentType,
         validityInMonths: policy.validityInMonths,
         reuseKey: false,
-      });
+      }, options.enabled === undefined ? {} : { enabled: options.enabled });
       const done = await poller.pollUntilDone();
       return view(name, done, done.policy);
     },

@@ -95,3 +95,17 @@ export function judgeAppCredential(facts: AppCredentialFacts, now: Date, warnDay
   if (left < warnDays) return { check, status: 'warn', detail: `the credential for ${current.thumbprint} ends in ${left} days (${match.endDateTime}): run dialtone cert rotate` };
   return { check, status: 'ok', detail: `holds ${current.thumbprint} (version ${current.version}, ${left} days left)${others > 0 ? `, and ${others} other credential${others === 1 ? '' : 's'}` : ''}` };
 }
+
+/** The certificate subject Dialtone gives the worker certificate: `CN=` the app's display name, without DN metacharacters. */
+export function certificateSubject(appDisplayName: string): string {
+  return `CN=${appDisplayName.replace(/[,=+<>#;"\\]/g, ' ').trim() || 'dialtone-worker'}`;
+}
+
+/**
+ * The credentials a rotation removes once the workers use the new version: those whose
+ * thumbprint is an older version of Dialtone's certificate. A credential of anything else
+ * (another certificate someone added by hand) is never Dialtone's to remove.
+ */
+export function credentialsToRetire<T extends { thumbprint: string }>(credentials: readonly T[], newThumbprint: string, versionThumbprints: readonly string[]): T[] {
+  return credentials.filter((c) => !sameThumbprint(c.thumbprint, newThumbprint) && versionThumbprints.some((t) => sameThumbprint(t, c.thumbprint)));
+}

@@ -37,8 +37,14 @@ export interface KeyVaultCertificates {
   latest(name: string): Promise<CertificateVersion | undefined>;
   /** Every version, newest first (metadata and public part only). */
   versions(name: string): Promise<CertificateVersion[]>;
-  /** Creates a certificate, or a new version of it, and waits until Key Vault has issued it. */
-  create(name: string, policy: CertificatePolicyInput): Promise<CertificateVersion>;
+  /**
+   * Creates a certificate, or a new version of it, and waits until Key Vault has issued it.
+   * `enabled: false` issues it disabled: its secret cannot be read, so no worker switches to it
+   * before its key credential is on the app (`cert rotate` enables it after).
+   */
+  create(name: string, policy: CertificatePolicyInput, options?: { enabled?: boolean }): Promise<CertificateVersion>;
+  /** Enables or disables one version. */
+  setEnabled(name: string, version: string, enabled: boolean): Promise<void>;
 }
 
 /** The policy Dialtone creates the worker certificate with (exportable RSA, PKCS#12, self-signed). */

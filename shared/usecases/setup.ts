@@ -1,6 +1,6 @@
 import { TEAMS_COMMUNICATIONS_ADMINISTRATOR_ROLE_ID, type RequiredPermission } from '../domain/doctor.js';
 import { toDialtoneError } from '../domain/errors.js';
-import { credentialDisplayName, daysLeft, notAttempted, sameThumbprint, unusableBecause, type SetupItem } from '../domain/setup.js';
+import { certificateSubject, credentialDisplayName, daysLeft, notAttempted, sameThumbprint, unusableBecause, type SetupItem } from '../domain/setup.js';
 import type { AppRegistration, EntraAdmin } from '../ports/entra-admin.js';
 import { workerCertificatePolicy, type CertificateVersion, type KeyVaultCertificates } from '../ports/key-vault-certificates.js';
 
@@ -96,7 +96,7 @@ export async function runSetup(entra: EntraAdmin, vault: KeyVaultCertificates, i
     } else if (input.dryRun) {
       items.push({ kind: 'certificate', identity: certIdentity, status: latest ? 'updated' : 'created', detail: latest ? `would create a new version: ${reason}` : 'would have Key Vault create it (exportable RSA 2048, PKCS#12, self-signed, 12 months)' });
     } else {
-      certificate = await vault.create(input.certificateName, workerCertificatePolicy(`CN=${input.appDisplayName.replace(/[,=+<>#;"\\]/g, ' ').trim() || 'dialtone-worker'}`));
+      certificate = await vault.create(input.certificateName, workerCertificatePolicy(certificateSubject(input.appDisplayName)));
       const made = `version ${certificate.version}, thumbprint ${certificate.thumbprint}, expires ${certificate.expiresOn.toISOString()}`;
       items.push({ kind: 'certificate', identity: certIdentity, status: latest ? 'updated' : 'created', detail: latest ? `new ${made} (${reason})` : made });
     }

@@ -110,7 +110,7 @@ describe('Key Vault simulator', () => {
     const loaded = await source.load();
     expect(loaded).toMatchObject({ thumbprint: v1.thumbprint, version: v1.version, hasPrivateKey: true });
     expect(await source.latestVersion?.()).toBe(v1.version);
-    vault.setEnabled('dialtone-teams', v1.version, false);
+    await vault.setEnabled('dialtone-teams', v1.version, false);
     await expect(vault.getSecret('dialtone-teams')).rejects.toMatchObject({ statusCode: 403, message: 'Operation get is not allowed on a disabled secret.' });
     await vault.create('dialtone-teams', { ...workerCertificatePolicy('CN=dialtone-worker'), exportable: false });
     expect((await source.load()).hasPrivateKey).toBe(false);

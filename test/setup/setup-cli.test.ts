@@ -68,9 +68,30 @@ describe('dialtone setup --sandbox DIR', () => {
     expect(kept).not.toMatch(/PRIVATE KEY|pfx/i);
   });
 
+  it('cert rotate --sandbox DIR: a new version, its key, no live worker to wait for, the old key removed; doctor sees the new one', async () => {
+    const before = parse((await dialtone('setup', '--sandbox', state(), '--json')).out).certificate!.thumbprint;
+    const planned = await dialtone('cert', 'rotate', '--dry-run', '--sandbox', state(), '--json');
+    expect(planned.code).toBe(0);
+    expect(statuses(planned.out)).toEqual(['certificate:created', 'keyCredential:created', 'workers:updated', 'keyCredential:removed']);
+    const rotated = await dialtone('cert', 'rotate', '--overlap', '5m', '--sandbox', state(), '--json');
+    expect(rotated.code).toBe(0);
+    expect(statuses(rotated.out)).toEqual(['certificate:created', 'keyCredential:created', 'workers:updated', 'keyCredential:removed']);
+    const after = parse(rotated.out).certificate!.thumbprint;
+    expect(after).not.toBe(before);
+    expect(parse(rotated.out).items[3]!.identity).toContain(before);
+    const doctor = await dialtone('doctor', '--sandbox', state(), '--json');
+    const credential = (JSON.parse(doctor.out) as { checks: { check: string; status: string; detail: string }[] }).checks.find((c) => c.check.startsWith('Key credential of the worker app'));
+    expect(credential).toMatchObject({ status: 'ok' });
+    expect(credential!.detail).toContain(after);
+    expect(credential!.detail).not.toContain('other credential');
+  });
+
   it('refuses a bad option value before touching anything (exit 2, naming it)', async () => {
     const bad = await dialtone('setup', '--cert-name', 'not valid!', '--sandbox', state());
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('--cert-name');
+    const wait = await dialtone('cert', 'rotate', '--wait', 'soon', '--sandbox', state());
+    expect(wait.code).toBe(2);
+    expect(wait.err).toContain('--wait');
   });
 });
