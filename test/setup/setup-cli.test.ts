@@ -84,6 +84,13 @@ describe('dialtone setup --sandbox DIR', () => {
     expect(credential).toMatchObject({ status: 'ok' });
     expect(credential!.detail).toContain(after);
     expect(credential!.detail).not.toContain('other credential');
+
+    // A later sandbox run keeps what setup made.
+    const run = await dialtone('sandbox', 'run', '--tenant', join(dir, 'tenant.json'), '--events', join(dir, 'empty.ndjson'), '--state', state(), '--json');
+    expect(run.code).toBe(0);
+    const again = await dialtone('setup', '--sandbox', state(), '--json');
+    expect(parse(again.out).items.map((i) => i.status)).toEqual(Array(7).fill('already_exists'));
+    expect(parse(again.out).certificate!.thumbprint).toBe(after);
   });
 
   it('refuses a bad option value before touching anything (exit 2, naming it)', async () => {
