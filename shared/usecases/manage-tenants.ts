@@ -21,11 +21,14 @@ export async function listTenants(deps: Pick<TenantAdminDeps, 'registry' | 'impl
   return effectiveTenants(await deps.registry.list(), deps.implicit);
 }
 
-/** The tenant in force with this id (registered, or the implicit one), or a NotFound-style failure. */
-export async function showTenant(deps: Pick<TenantAdminDeps, 'registry' | 'implicit'>, tenantId: string): Promise<EffectiveTenant> {
-  const found = (await listTenants(deps)).find((t) => t.tenantId === tenantId.toLowerCase());
-  if (!found) throw new DialtoneError('ConfigInvalid', `tenant ${tenantId} is not a tenant of this deployment (see dialtone tenants list)`, { details: { tenantId } });
-  return found;
+/** The tenant in force with this id (registered, or the implicit one), or undefined: not found is a result, not bad input. */
+export async function findTenant(deps: Pick<TenantAdminDeps, 'registry' | 'implicit'>, tenantId: string): Promise<EffectiveTenant | undefined> {
+  return (await listTenants(deps)).find((t) => t.tenantId === tenantId.toLowerCase());
+}
+
+/** What an operator is told about a well-formed tenant id that is not in force. */
+export function tenantNotFound(tenantId: string): string {
+  return `tenant ${tenantId} is not a tenant of this deployment (see dialtone tenants list)`;
 }
 
 /** Someone Dialtone still provisions: voice on, a number, or an HR lifecycle that is not `left`. */

@@ -85,7 +85,14 @@ describe('dialtone tenants', () => {
     expect(removed.code).toBe(0);
     expect(JSON.parse(removed.out)).toEqual({ removed: true, tenantId: FABRIKAM });
     const after = await dialtone(['tenants', 'show', FABRIKAM, '--sandbox', state]);
-    expect(after.code).toBe(2);
+    expect(after).toMatchObject({ code: 1, err: expect.stringContaining(`tenant ${FABRIKAM} is not a tenant of this deployment`) });
+  });
+
+  it('exits 1 (not found), not 2 (usage), for a tenant id that is well formed but not registered', async () => {
+    const unknown = '33333333-3333-4333-8333-333333333333';
+    expect(await dialtone(['tenants', 'show', unknown, '--sandbox', state])).toMatchObject({ code: 1, err: expect.stringContaining(`tenant ${unknown} is not a tenant of this deployment`) });
+    expect(await dialtone(['tenants', 'update', unknown, '--session-limit', '2', '--sandbox', state])).toMatchObject({ code: 1, err: expect.stringContaining(`tenant ${unknown} is not registered`) });
+    expect(await dialtone(['tenants', 'remove', unknown, '--yes', '--sandbox', state])).toMatchObject({ code: 1, err: expect.stringContaining(`tenant ${unknown} is not a tenant of this deployment`) });
   });
 
   it('scopes dlq, numbers, status and plan by --tenant-id, and gives a number range to one tenant only', async () => {
