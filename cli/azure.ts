@@ -38,7 +38,7 @@ export async function realProbes(): Promise<DoctorProbes> {
   return realDoctorProbes(settings, credential, {
     ...(serviceBus ? { bus: () => createServiceBusClient(serviceBus, credential) } : {}),
     ...(tables
-      ? { inventory: () => createTableNumberInventory('endpoint' in tables ? { endpoint: tables.endpoint, credential } : tables) }
+      ? { inventory: () => createTableNumberInventory('endpoint' in tables ? { endpoint: tables.endpoint, credential } : tables, { defaultTenantId: settings.tenantId }) }
       : {}),
   });
 }
@@ -55,7 +55,7 @@ function tableOptions(command: string) {
 }
 
 export async function realInventory(command = 'dialtone numbers'): Promise<NumberInventory> {
-  return createTableNumberInventory(tableOptions(command));
+  return createTableNumberInventory(tableOptions(command), { defaultTenantId: loadOperatorSettings().tenantId });
 }
 
 export async function realRecords(command = 'dialtone status'): Promise<ProvisioningRecords> {

@@ -12,5 +12,5 @@ export function productionPoolReport(): { inventory: Pick<NumberInventory, 'pool
     ? new ManagedIdentityCredential({ clientId: settings.managedIdentityClientId })
     : new DefaultAzureCredential();
   const tables = 'endpoint' in settings.tables ? { endpoint: settings.tables.endpoint, credential } : { connectionString: settings.tables.connectionString };
-  return { inventory: createTableNumberInventory(tables), telemetry: productionTelemetry(credential) };
+  return { inventory: createTableNumberInventory(tables, { defaultTenantId: settings.tenantId }), telemetry: productionTelemetry(credential) };
 }

@@ -65,6 +65,8 @@ const FunctionEnvSchema = z
     DIALTONE_SNAPSHOT_MAX_AGE_SECONDS: positiveInt(300),
     DIALTONE_RESERVATION_TTL_MINUTES: positiveInt(1440),
     DIALTONE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    /** The deployment's own tenant (infra/ sets it): owner of the data written before tenants (docs/MULTI-TENANT.md). */
+    DIALTONE_TENANT_ID: z.uuid('must be the Entra tenant id (a GUID)').optional(),
     DIALTONE_GRAPH_NOTIFICATION_URL: z
       .url()
       .refine((u) => u.startsWith('https://'), 'must be the https URL of the graphNotifications function, with its ?code= key')
@@ -129,6 +131,8 @@ export interface FunctionSettings {
   graphFallbackQueue: string | undefined;
   /** graph backend: policy types to hand to PowerShell without trying Graph. */
   graphUnsupportedPolicyTypes: PolicyType[];
+  /** DIALTONE_TENANT_ID: the deployment's own tenant, owner of the number inventory's data from before tenants. */
+  tenantId: string | undefined;
 }
 
 const TeamsBackendSchema = z.object({ DIALTONE_TEAMS_BACKEND: z.enum(['powershell', 'graph']).default('powershell') });
@@ -182,6 +186,7 @@ export function loadFunctionSettings(env: Record<string, string | undefined> = p
     teamsReadiness: e.DIALTONE_TEAMS_READINESS,
     graphFallbackQueue: e.DIALTONE_GRAPH_FALLBACK_QUEUE,
     graphUnsupportedPolicyTypes: e.DIALTONE_GRAPH_UNSUPPORTED_POLICY_TYPES,
+    tenantId: e.DIALTONE_TENANT_ID?.toLowerCase(),
   };
 }
 

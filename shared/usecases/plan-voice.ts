@@ -79,9 +79,11 @@ type Intent =
     };
 
 /** user-changes → voice-commands: decide the full desired voice state and allocate its number. */
-export async function planVoice(change: UserChange, deps: PlanDeps): Promise<UseCaseResult> {
-  const now = deps.clock.now();
-  const record = await deps.records.get(change.userId);
+export async function planVoice(change: UserChange, given: PlanDeps): Promise<UseCaseResult> {
+  const now = given.clock.now();
+  const record = await given.records.get(change.userId);
+  // The person's numbers are in their tenant's inventory only (the record's tenant for a change that names none).
+  const deps: PlanDeps = { ...given, inventory: given.inventory.forTenant(change.tenantId ?? record?.tenantId) };
 
   // A person belongs to one tenant: a change naming another tenant than the record's is misrouted.
   if (record?.tenantId !== undefined && change.tenantId !== undefined && record.tenantId !== change.tenantId) {
@@ -370,9 +372,10 @@ export type VoicePreview =
  */
 export async function previewVoice(
   userId: string,
-  deps: PlanDeps,
+  given: PlanDeps,
 ): Promise<{ user: DirectoryUser | undefined; record: ProvisioningRecord | undefined; preview: VoicePreview; live: LiveTeamsState }> {
-  const [user, record] = await Promise.all([deps.directory.getUser(userId), deps.records.get(userId)]);
+  const [user, record] = await Promise.all([given.directory.getUser(userId), given.records.get(userId)]);
+  const deps: PlanDeps = { ...given, inventory: given.inventory.forTenant(record?.tenantId) };
   const held = (await deps.inventory.list({ userId })).filter((n) => n.state === 'reserved' || n.state === 'assigned');
   const change: UserChange = { userId, source: 'resync', changeType: 'updated', eventId: 'preview', correlationId: 'preview', occurredAt: deps.clock.now().toISOString() };
   const peek: Allocator = async (pool, id) => {
