@@ -134,5 +134,11 @@ describe('dialtone tenants', () => {
     expect((await dialtone(['status', 'E1001', '--tenant-id', SANDBOX_TENANT, '--sandbox', state, '-o', 'none'])).code).toBe(0);
     expect(await dialtone(['status', 'E1001', '--tenant-id', FABRIKAM, '--sandbox', state])).toMatchObject({ code: 1, err: expect.stringContaining(`is a person of tenant ${SANDBOX_TENANT}, not ${FABRIKAM}`) });
     expect(await dialtone(['plan', 'E1001', '--tenant-id', FABRIKAM, '--sandbox', state])).toMatchObject({ code: 1, err: expect.stringContaining(`is a person of tenant ${SANDBOX_TENANT}`) });
+
+    // doctor lists every registered tenant; in a sandbox its consent, role and certificate cannot be checked, and says so.
+    const doctor = JSON.parse((await dialtone(['doctor', '--sandbox', state, '-o', 'json'])).out) as { tenants: { tenantId: string; status: string }[]; checks: { tenant?: string; status: string; detail: string }[] };
+    expect(doctor.tenants).toEqual(expect.arrayContaining([{ tenantId: FABRIKAM, displayName: 'Fabrikam', status: 'skip' }]));
+    expect(doctor.checks.filter((c) => c.tenant === FABRIKAM).map((c) => c.status)).toEqual(['skip', 'skip', 'skip']);
+    expect(doctor.checks.find((c) => c.tenant === FABRIKAM)?.detail).toContain('a real deployment checks it');
   }, 120_000);
 });
