@@ -14,9 +14,9 @@ export function productionPoolReport(): PoolFillDeps {
   const tables = 'endpoint' in settings.tables ? { endpoint: settings.tables.endpoint, credential } : { connectionString: settings.tables.connectionString };
   const registry = createTableTenantRegistry(tables);
   return {
-    inventory: createTableNumberInventory(tables, { defaultTenantId: settings.tenantId }),
+    inventory: createTableNumberInventory(tables, { defaultTenantId: settings.homeTenantId }),
     telemetry: productionTelemetry(credential),
     tenants: async () => (await registry.list()).map((t) => t.tenantId),
-    defaultTenantId: settings.tenantId,
+    defaultTenantId: settings.homeTenantId,
   };
 }

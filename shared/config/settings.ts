@@ -65,8 +65,6 @@ const FunctionEnvSchema = z
     DIALTONE_SNAPSHOT_MAX_AGE_SECONDS: positiveInt(300),
     DIALTONE_RESERVATION_TTL_MINUTES: positiveInt(1440),
     DIALTONE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-    /** The deployment's own tenant (infra/ sets it): owner of the data written before tenants (docs/MULTI-TENANT.md). */
-    DIALTONE_TENANT_ID: z.uuid('must be the Entra tenant id (a GUID)').optional(),
     DIALTONE_GRAPH_NOTIFICATION_URL: z
       .url()
       .refine((u) => u.startsWith('https://'), 'must be the https URL of the graphNotifications function, with its ?code= key')
@@ -82,6 +80,10 @@ const FunctionEnvSchema = z
         .regex(/^[a-z0-9][a-z0-9._-]{0,259}$/i, 'must be a Service Bus queue name (the hybrid worker\'s queue)')
         .optional(),
     ),
+    /** The home tenant (the Function App's own): reached with the managed identity; other registered tenants with their certificate. Also the owner of the number inventory's data from before tenants. */
+    DIALTONE_TENANT_ID: z.uuid('must be the Entra tenant id (a GUID)').optional(),
+    /** The Key Vault holding each registered tenant's certificate (its registry certificateName), for Graph per tenant. */
+    DIALTONE_KEYVAULT_URL: z.url().refine((u) => u.startsWith('https://'), 'must be the https URL of the Key Vault').optional(),
     DIALTONE_GRAPH_UNSUPPORTED_POLICY_TYPES: z
       .string()
       .default('')
@@ -131,8 +133,10 @@ export interface FunctionSettings {
   graphFallbackQueue: string | undefined;
   /** graph backend: policy types to hand to PowerShell without trying Graph. */
   graphUnsupportedPolicyTypes: PolicyType[];
-  /** DIALTONE_TENANT_ID: the deployment's own tenant, owner of the number inventory's data from before tenants. */
-  tenantId: string | undefined;
+  /** The home tenant, reached with the managed identity (DIALTONE_TENANT_ID); also the owner of the number inventory's data from before tenants. */
+  homeTenantId: string | undefined;
+  /** Where registered tenants' certificates are (DIALTONE_KEYVAULT_URL), for Graph per tenant. */
+  keyVaultUrl: string | undefined;
 }
 
 const TeamsBackendSchema = z.object({ DIALTONE_TEAMS_BACKEND: z.enum(['powershell', 'graph']).default('powershell') });
@@ -186,7 +190,8 @@ export function loadFunctionSettings(env: Record<string, string | undefined> = p
     teamsReadiness: e.DIALTONE_TEAMS_READINESS,
     graphFallbackQueue: e.DIALTONE_GRAPH_FALLBACK_QUEUE,
     graphUnsupportedPolicyTypes: e.DIALTONE_GRAPH_UNSUPPORTED_POLICY_TYPES,
-    tenantId: e.DIALTONE_TENANT_ID?.toLowerCase(),
+    homeTenantId: e.DIALTONE_TENANT_ID?.toLowerCase(),
+    keyVaultUrl: e.DIALTONE_KEYVAULT_URL,
   };
 }
 
