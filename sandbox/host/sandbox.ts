@@ -41,7 +41,8 @@ import type { Timers } from '../../worker/timers.js';
 import { readHostConcurrency, type HostConcurrency } from './host-json.js';
 import { startTeamsSimulator, TeamsTenantStateSchema, type TeamsSimulator } from '../teams-sim/index.js';
 import type { PolicyCatalog } from '../../shared/ports/policy-catalog.js';
-import { SandboxFunctionsHost } from './functions-host.js';
+import { SandboxFunctionsHost, type HostedFunction } from './functions-host.js';
+import type { Clock } from '../../shared/ports/clock.js';
 import type { SandboxInputs } from './inputs.js';
 import type { SandboxState } from './state.js';
 import { buildReport, type SandboxReport } from './report.js';
@@ -93,6 +94,12 @@ export interface SandboxOptions {
   latency?: LatencyModel;
   /** Function App instances competing for the queues (default 1), each with host.json's concurrency. */
   instances?: number;
+  /**
+   * How far each Function App instance's clock is from the sandbox clock (chaos runs: ±5 min), by
+   * instance index; missing entries are 0. The instance's stages read it (plan's snapshot age,
+   * reschedule times, history timestamps); the timers and the bus keep the sandbox clock.
+   */
+  functionClockSkewsMs?: number[];
   /** host.json's Service Bus concurrency (default: read from the repository's host.json). */
   hostConcurrency?: HostConcurrency;
   /** Seeds the Functions host's competition between instances (default 1). */
@@ -263,61 +270,67 @@ export class Sandbox {
       const catalog: PolicyCatalog = {
         callingLineIdentities: async () => teamsRef.sim?.tenant.callingLineIdentityCatalog() ?? offlineCatalog.callingLineIdentities(),
       };
-      const stageDeps = { clock, logger, sender, retryPolicy: { ...defaultRetryPolicy, ...options.retryPolicy }, ...(options.telemetry ? { telemetry: options.telemetry } : {}) };
+      const stageDepsWith = (fnClock: Clock) => ({ clock: fnClock, logger, sender, retryPolicy: { ...defaultRetryPolicy, ...options.retryPolicy }, ...(options.telemetry ? { telemetry: options.telemetry } : {}) });
+      // Each Function App instance gets its own handlers; with clock skew, its own clock.
+      const hostedFunctions = (fnClock: Clock): HostedFunction[] => [
+        {
+          name: 'correlate',
+          queue: queueNames.hrEvents,
+          sessions: false,
+          handler: createCorrelateHandler({ ...stageDepsWith(fnClock), directory, records: storage.records, strategies: correlationStrategies }),
+        },
+        {
+          name: 'plan',
+          queue: queueNames.userChanges,
+          sessions: true,
+          handler: createPlanHandler({
+            ...stageDepsWith(fnClock),
+            directory,
+            records: storage.records,
+            inventory: storage.inventory,
+            catalog,
+            policy: inputs.policy,
+            snapshotMaxAgeMs: 5 * 60_000,
+            reservationTtlMs: 24 * 60 * 60_000,
+            // Wait for Teams provisioning after licensing, as production does (DIALTONE_TEAMS_READINESS=graph).
+            ...(teamsFirst && options.teamsReadiness !== false ? { teams: createGraphTeamsAdmin(graphClient) } : {}),
+          }),
+        },
+        {
+          name: 'record',
+          queue: queueNames.voiceResults,
+          sessions: false,
+          handler: createRecordHandler({ ...stageDepsWith(fnClock), records: storage.records, inventory: storage.inventory }),
+        },
+        ...(teamsFirst && graphBackend
+          ? [
+              {
+                name: 'graphVoice',
+                queue: queueNames.voiceCommands,
+                sessions: true,
+                handler: createGraphVoiceHandler({
+                  ...stageDepsWith(fnClock),
+                  admin: createGraphTeamsAdmin(graphClient),
+                  policyIds: new PolicyIdCache(),
+                  unsupportedPolicyTypes: new Set<string>(),
+                  fallbackQueue: null,
+                  pollAfterMs: 5_000,
+                }),
+              },
+            ]
+          : []),
+      ];
+      const instanceCount = options.instances ?? 1;
+      const skews = options.functionClockSkewsMs ?? [];
+      const perInstance = Array.from({ length: instanceCount }, (_, i) => hostedFunctions(skewedClock(clock, skews[i] ?? 0)));
+      const functions = perInstance[0]!.map((fn, k) => ({ ...fn, instanceHandlers: perInstance.map((list) => list[k]!.handler) }));
       const host = new SandboxFunctionsHost(
         bus,
-        [
-          {
-            name: 'correlate',
-            queue: queueNames.hrEvents,
-            sessions: false,
-            handler: createCorrelateHandler({ ...stageDeps, directory, records: storage.records, strategies: correlationStrategies }),
-          },
-          {
-            name: 'plan',
-            queue: queueNames.userChanges,
-            sessions: true,
-            handler: createPlanHandler({
-              ...stageDeps,
-              directory,
-              records: storage.records,
-              inventory: storage.inventory,
-              catalog,
-              policy: inputs.policy,
-              snapshotMaxAgeMs: 5 * 60_000,
-              reservationTtlMs: 24 * 60 * 60_000,
-              // Wait for Teams provisioning after licensing, as production does (DIALTONE_TEAMS_READINESS=graph).
-              ...(teamsFirst && options.teamsReadiness !== false ? { teams: createGraphTeamsAdmin(graphClient) } : {}),
-            }),
-          },
-          {
-            name: 'record',
-            queue: queueNames.voiceResults,
-            sessions: false,
-            handler: createRecordHandler({ ...stageDeps, records: storage.records, inventory: storage.inventory }),
-          },
-          ...(teamsFirst && graphBackend
-            ? [
-                {
-                  name: 'graphVoice',
-                  queue: queueNames.voiceCommands,
-                  sessions: true,
-                  handler: createGraphVoiceHandler({
-                    ...stageDeps,
-                    admin: createGraphTeamsAdmin(graphClient),
-                    policyIds: new PolicyIdCache(),
-                    unsupportedPolicyTypes: new Set<string>(),
-                    fallbackQueue: null,
-                    pollAfterMs: 5_000,
-                  }),
-                },
-              ]
-            : []),
-        ],
+        functions,
         {
           scheduler,
           concurrency: options.hostConcurrency ?? readHostConcurrency(),
-          instances: options.instances ?? 1,
+          instances: instanceCount,
           seed: options.seed ?? 1,
           startJitterMs: options.startJitterMs ?? 0,
         },
@@ -329,7 +342,16 @@ export class Sandbox {
         await maintainGraphSubscription({ subscriptions, clock, logger, notificationUrl: SANDBOX_NOTIFICATION_URL, clientState: SANDBOX_CLIENT_STATE });
       }, logger);
       everyOccurrence(scheduler, 'graphResync', timerSchedules.graphResync, async () => {
-        await resyncDirectory({ delta: directory, records: storage.records, state: storage.syncState, sender: sender(queueNames.userChanges), clock, logger });
+        await resyncDirectory({
+          delta: directory,
+          records: storage.records,
+          state: storage.syncState,
+          sender: sender(queueNames.userChanges),
+          clock,
+          logger,
+          // A retried call waits on the sandbox clock, never in real time.
+          sleeper: { sleep: (ms) => scheduler.sleep(ms, 'timer:graphResync:retry') },
+        });
       }, logger);
 
       let teams: TeamsSimulator | undefined;
@@ -527,6 +549,11 @@ export class Sandbox {
     } else if (locked > this.scheduler.sleeping('teams')) return true;
     return locked < this.workerLoops && this.bus.hasAcceptableSession(queueNames.voiceCommands);
   }
+}
+
+/** A clock `skewMs` off the sandbox clock (the clock itself when 0). */
+function skewedClock(clock: SimClock, skewMs: number): Clock {
+  return skewMs === 0 ? clock : { now: () => new Date(clock.nowMs() + skewMs) };
 }
 
 /** Timers on the sandbox clock, for the worker's bulk path (its windows and batch-operation polls). */

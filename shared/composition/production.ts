@@ -21,6 +21,7 @@ import { createGraphTeamsAdmin } from '../adapters/graph-teams-admin.js';
 import { PolicyIdCache } from '../usecases/apply-voice-graph.js';
 import type { BusSender, MessageActions, ReceivedMessage } from '../ports/bus.js';
 import { systemClock } from '../ports/clock.js';
+import { systemSleeper } from '../ports/sleeper.js';
 import { createJsonLogger } from '../logging/logger.js';
 import { productionTelemetry } from './telemetry.js';
 import { SecretClient } from '@azure/keyvault-secrets';
@@ -113,6 +114,7 @@ export function productionResync(): ResyncDeps {
     sender: createServiceBusClient(settings.serviceBus, credential).createSender(queueNames.userChanges),
     clock: systemClock,
     logger,
+    sleeper: systemSleeper,
   };
 }
 
