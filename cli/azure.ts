@@ -17,9 +17,14 @@ import { createGraphTeamsAdmin } from '../shared/adapters/graph-teams-admin.js';
 import { createTableTenantRegistry } from '../shared/adapters/entity-tenant-registry.js';
 import { implicitTenant } from '../shared/domain/tenants.js';
 import type { TenantsBackend } from './commands/tenants.js';
-import { realDoctorProbes } from './doctor-probes.js';
+import { realDoctorProbes, tenantDoctorProbes } from './doctor-probes.js';
 import { createGraphSubscriptions } from '../shared/adapters/graph-subscriptions.js';
 import type { GraphSubscriptionsHandle } from './commands/tenant.js';
+import type { SetupBackend } from './commands/setup.js';
+import { createGraphEntraAdmin } from '../shared/adapters/graph-entra-admin.js';
+import { createKeyVaultCertificates } from '../shared/adapters/keyvault-certificates.js';
+import { createEntityWorkerReports } from '../shared/adapters/entity-worker-reports.js';
+import { azureEntityTable, createTableClient } from '../shared/adapters/table-client.js';
 
 /**
  * The real deployment behind the operator commands (signed in with `az login`). Loaded only
@@ -35,12 +40,22 @@ export async function realProbes(): Promise<DoctorProbes> {
   const credential = new DefaultAzureCredential();
   const tables = settings.tables;
   const serviceBus = settings.serviceBus;
-  return realDoctorProbes(settings, credential, {
+  const probes = realDoctorProbes(settings, credential, {
     ...(serviceBus ? { bus: () => createServiceBusClient(serviceBus, credential) } : {}),
     ...(tables
-      ? { inventory: () => createTableNumberInventory('endpoint' in tables ? { endpoint: tables.endpoint, credential } : tables) }
+      ? { inventory: () => createTableNumberInventory('endpoint' in tables ? { endpoint: tables.endpoint, credential } : tables, { defaultTenantId: settings.tenantId }) }
       : {}),
   });
+  // Every registered tenant's consent, Teams role and certificate (none registered: the deployment's own checks above).
+  if (tables) {
+    try {
+      const registered = await createTableTenantRegistry('endpoint' in tables ? { endpoint: tables.endpoint, credential } : tables).list();
+      probes.tenants = tenantDoctorProbes(settings, credential, registered);
+    } catch (error) {
+      probes.settingsProblems.push(`the tenant registry could not be read: ${(error as Error).message}`);
+    }
+  }
+  return probes;
 }
 
 export async function realBus(command = 'dialtone dlq'): Promise<BusClient> {
@@ -55,7 +70,7 @@ function tableOptions(command: string) {
 }
 
 export async function realInventory(command = 'dialtone numbers'): Promise<NumberInventory> {
-  return createTableNumberInventory(tableOptions(command));
+  return createTableNumberInventory(tableOptions(command), { defaultTenantId: loadOperatorSettings().tenantId });
 }
 
 export async function realRecords(command = 'dialtone status'): Promise<ProvisioningRecords> {
@@ -98,5 +113,33 @@ export async function realPlanDeps(): Promise<PlanDeps> {
     reservationTtlMs: 0,
     // Teams' live state (and readiness), as the plan function reads it; needs TeamsUserConfiguration.Read.All.
     teams: createGraphTeamsAdmin({ baseUrl: settings.graphBaseUrl, credential: new DefaultAzureCredential() }),
+  };
+}
+
+/** Entra through Graph and the Key Vault, as the signed-in operator (`dialtone setup`, `dialtone cert`). */
+export async function realSetup(): Promise<SetupBackend> {
+  const settings = loadOperatorSettings();
+  const vaultUrl = required(settings.keyVaultUrl, 'DIALTONE_KEYVAULT_URL', 'dialtone setup');
+  const credential = new DefaultAzureCredential();
+  const { CertificateClient } = await import('@azure/keyvault-certificates');
+  return {
+    entra: createGraphEntraAdmin({ baseUrl: settings.graphBaseUrl, credential }),
+    vault: createKeyVaultCertificates(new CertificateClient(vaultUrl, credential)),
+    defaults: {
+      ...(settings.functionPrincipalId ? { functionPrincipalId: settings.functionPrincipalId } : {}),
+      ...(settings.certificateName ? { certificateName: settings.certificateName } : {}),
+      ...(settings.applicationId ? { applicationId: settings.applicationId } : {}),
+      teamsBackend: settings.teamsBackend,
+      teamsReadiness: settings.teamsReadiness,
+    },
+    workerReports: async () => {
+      const tables = settings.tables;
+      if (!tables) return undefined;
+      const connection = 'endpoint' in tables ? { endpoint: tables.endpoint, credential } : tables;
+      return createEntityWorkerReports(azureEntityTable(createTableClient(connection, 'sessionslots')));
+    },
+    clock: systemClock,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    close: async () => undefined,
   };
 }

@@ -21,6 +21,7 @@ import { createGraphTeamsAdmin } from '../adapters/graph-teams-admin.js';
 import { PolicyIdCache } from '../usecases/apply-voice-graph.js';
 import type { BusSender, MessageActions, ReceivedMessage } from '../ports/bus.js';
 import { systemClock } from '../ports/clock.js';
+import { systemSleeper } from '../ports/sleeper.js';
 import { createJsonLogger } from '../logging/logger.js';
 import { productionTelemetry } from './telemetry.js';
 import { SecretClient } from '@azure/keyvault-secrets';
@@ -40,6 +41,7 @@ export interface SdkBindingContext {
 }
 
 export interface ProductionWebhook {
+  tenants: () => Promise<readonly EffectiveTenant[]>;
   clientState: string | undefined;
   sender: BusSender;
   clock: typeof systemClock;
@@ -64,7 +66,10 @@ export function productionWebhook(): Promise<ProductionWebhook> {
     // Before the Service Bus client exists, so the distro instruments it.
     const telemetry = productionTelemetry(credential);
     const bus = createServiceBusClient(settings.serviceBus, credential);
+    const tables = 'endpoint' in settings.tables ? { endpoint: settings.tables.endpoint, credential } : { connectionString: settings.tables.connectionString };
     return {
+      // A notification's tenantId puts its change under that registered tenant.
+      tenants: cachedTenants(createTableTenantRegistry(tables), settings.homeTenantId),
       clientState: settings.graphClientState,
       sender: bus.createSender(queueNames.userChanges),
       clock: systemClock,
@@ -109,6 +114,33 @@ export function productionResync(): ResyncDeps {
     sender: createServiceBusClient(settings.serviceBus, credential).createSender(queueNames.userChanges),
     clock: systemClock,
     logger,
+    sleeper: systemSleeper,
+  };
+}
+
+/**
+ * What the timer Functions need to run once per tenant in force: the tenants, the default tenant
+ * (of data without a tenantId) and each tenant's own Graph (its credential: shared/adapters/tenant-graph-credentials.ts).
+ */
+export function productionEveryTenant(): {
+  tenants: () => Promise<readonly EffectiveTenant[]>;
+  defaultTenantId: string;
+  directory: PerTenant<ReturnType<typeof createGraphDirectory>>;
+  subscriptions: PerTenant<ReturnType<typeof createGraphSubscriptions>>;
+} {
+  const settings = loadFunctionSettings();
+  const credential = settings.managedIdentityClientId
+    ? new ManagedIdentityCredential({ clientId: settings.managedIdentityClientId })
+    : new DefaultAzureCredential();
+  const tables = 'endpoint' in settings.tables ? { endpoint: settings.tables.endpoint, credential } : { connectionString: settings.tables.connectionString };
+  const tenants = cachedTenants(createTableTenantRegistry(tables), settings.homeTenantId);
+  const credentials = tenantGraph(settings, credential, tenants);
+  const logger = createJsonLogger({ level: settings.logLevel, write: (line) => console.log(line) });
+  return {
+    tenants,
+    defaultTenantId: implicitTenant({ tenantId: settings.homeTenantId }).tenantId,
+    directory: perTenantGraph(credentials, (c) => createGraphDirectory({ baseUrl: settings.graphBaseUrl, credential: c, logger })),
+    subscriptions: perTenantGraph(credentials, (c) => createGraphSubscriptions({ baseUrl: settings.graphBaseUrl, credential: c })),
   };
 }
 
@@ -188,7 +220,8 @@ async function build(): Promise<ProductionStages> {
     return s;
   };
   const tables = 'endpoint' in settings.tables ? { endpoint: settings.tables.endpoint, credential } : { connectionString: settings.tables.connectionString };
-  const inventory = createTableNumberInventory(tables);
+  // DIALTONE_TENANT_ID (set by infra/) names the owner of the inventory's data from before tenants.
+  const inventory = createTableNumberInventory(tables, { defaultTenantId: settings.homeTenantId });
   const records = createTableProvisioningRecords(tables);
   const tenants = cachedTenants(createTableTenantRegistry(tables), settings.homeTenantId);
   const credentials = tenantGraph(settings, credential, tenants);
