@@ -253,7 +253,7 @@ export class Sandbox {
       const graphClient = { baseUrl: graph.baseUrl, accessToken: async () => 'sandbox-token', fetch: graphFetch };
       const directory = createGraphDirectory(graphClient);
 
-      const storage = await openStorage(options.state ? 'memory' : (options.storage ?? 'auto'), cleanups, options.state?.tables);
+      const storage = await openStorage(options.state ? 'memory' : (options.storage ?? 'auto'), cleanups, options.state?.tables, inputs.tenant.tenantId);
       if (inputs.pools.length > 0) {
         await storage.inventory.importPools(inputs.pools, { now: clock.now(), correlationId: 'sandbox-import' });
       }
@@ -668,11 +668,13 @@ async function openStorage(
   mode: 'auto' | 'azurite' | 'memory',
   cleanups: (() => Promise<void>)[],
   snapshot?: SandboxState['tables'],
+  /** The tenant file's tenant: owner of the inventory's partitions from before tenants. */
+  defaultTenantId?: string,
 ): Promise<{ inventory: NumberInventory; records: ProvisioningRecords; syncState: SyncState; kind: string; service?: MemoryTableService }> {
   if (mode === 'memory' || (mode === 'auto' && !(await isAzuriteAvailable()))) {
     const service = createMemoryTableService(snapshot);
     return {
-      inventory: createMemoryNumberInventory({ service }),
+      inventory: createMemoryNumberInventory({ service, defaultTenantId }),
       records: createMemoryProvisioningRecords({ service }),
       syncState: entitySyncState(service.table('dialtonesync')),
       kind: 'memory',
@@ -684,7 +686,7 @@ async function openStorage(
   const suffix = Math.random().toString(36).slice(2, 8);
   const tableNames = { numbers: `numbers${suffix}`, numberHistory: `numberhistory${suffix}`, provisioning: `provisioning${suffix}` };
   return {
-    inventory: createTableNumberInventory({ connectionString: azurite.connectionString, tableNames }),
+    inventory: createTableNumberInventory({ connectionString: azurite.connectionString, tableNames }, { defaultTenantId }),
     records: createTableProvisioningRecords({ connectionString: azurite.connectionString, tableNames }),
     syncState: entitySyncState(azureEntityTable(createTableClient({ connectionString: azurite.connectionString }, `dialtonesync${suffix}`))),
     kind: 'azurite',

@@ -220,7 +220,8 @@ async function build(): Promise<ProductionStages> {
     return s;
   };
   const tables = 'endpoint' in settings.tables ? { endpoint: settings.tables.endpoint, credential } : { connectionString: settings.tables.connectionString };
-  const inventory = createTableNumberInventory(tables);
+  // DIALTONE_TENANT_ID (set by infra/) names the owner of the inventory's data from before tenants.
+  const inventory = createTableNumberInventory(tables, { defaultTenantId: settings.homeTenantId });
   const records = createTableProvisioningRecords(tables);
   const tenants = cachedTenants(createTableTenantRegistry(tables), settings.homeTenantId);
   const credentials = tenantGraph(settings, credential, tenants);
