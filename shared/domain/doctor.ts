@@ -91,7 +91,8 @@ export interface GraphPermissionFacts {
 /** One check per required permission: granted, or what it is needed for and the command that grants it. */
 export function judgeGraphPermissions(facts: GraphPermissionFacts, required: RequiredPermission[], backend: 'powershell' | 'graph'): CheckResult[] {
   const { principalId } = facts;
-  const fix = `scripts/grant-graph-permissions.sh --function-principal-id ${principalId}${backend === 'graph' ? ' --teams-backend graph' : ''}`;
+  const args = `--function-principal-id ${principalId}${backend === 'graph' ? ' --teams-backend graph' : ''}`;
+  const fix = `dialtone setup ${args} (or scripts/grant-graph-permissions.sh ${args})`;
   return required.map(({ permission, why }) => {
     const check = `Graph application permission ${permission} (Function App identity)`;
     const role = facts.appRoles.find((r) => r.value === permission);
@@ -110,7 +111,7 @@ export function judgeTeamsRole(principalId: string, roleDefinitionIds: string[])
   const granted = roleDefinitionIds.some((id) => id.toLowerCase() === TEAMS_COMMUNICATIONS_ADMINISTRATOR_ROLE_ID);
   return granted
     ? { check, status: 'ok', detail: `assigned to ${principalId}` }
-    : { check, status: 'fail', detail: `not assigned to ${principalId}: Teams cmdlets will fail; run scripts/grant-graph-permissions.sh` };
+    : { check, status: 'fail', detail: `not assigned to ${principalId}: Teams cmdlets will fail; run dialtone setup (or scripts/grant-graph-permissions.sh)` };
 }
 
 /** Pools nearly out of free numbers are worth a warning before joiners start dead-lettering. */
