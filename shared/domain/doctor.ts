@@ -6,6 +6,9 @@ export interface CheckResult {
   check: string;
   status: CheckStatus;
   detail: string;
+  /** The registered tenant a per-tenant check is of (docs/MULTI-TENANT.md); absent for the deployment's checks. */
+  tenant?: string;
+  tenantName?: string;
 }
 
 /** The Teams Communications Administrator directory role (template id). */
@@ -104,6 +107,21 @@ export function judgeGraphPermissions(facts: GraphPermissionFacts, required: Req
       ? { check, status: 'ok', detail: `granted to ${principalId}` }
       : { check, status: 'fail', detail: `not granted to ${principalId} (needed: ${why}): run ${fix}` };
   });
+}
+
+/**
+ * Admin consent in a customer tenant creates the app's service principal there: without one the
+ * worker cannot connect to that tenant at all.
+ */
+export function judgeConsent(tenantId: string, applicationId: string, servicePrincipal: { id: string } | undefined): CheckResult {
+  const check = 'Admin consent (service principal of the worker app)';
+  return servicePrincipal
+    ? { check, status: 'ok', detail: `app ${applicationId} has service principal ${servicePrincipal.id} in tenant ${tenantId}` }
+    : {
+        check,
+        status: 'fail',
+        detail: `app ${applicationId} has no service principal in tenant ${tenantId}: an administrator of that tenant must consent to it (https://login.microsoftonline.com/${tenantId}/adminconsent?client_id=${applicationId}), then give it the Teams Communications Administrator role`,
+      };
 }
 
 export function judgeTeamsRole(principalId: string, roleDefinitionIds: string[]): CheckResult {
