@@ -78,7 +78,9 @@ export async function buildReport(s: ReportSources): Promise<SandboxReport> {
       teams: { enterpriseVoiceEnabled: source.enterpriseVoiceEnabled, lineUri: source.lineUri ?? null, policies },
     };
   });
-  const numbers = (await s.inventory.list()).map((n) => ({
+  // Each further tenant's numbers are in its own inventory partition.
+  const held = [...(await s.inventory.list()), ...(await Promise.all((s.inputs.extraTenants ?? []).map((t) => s.inventory.forTenant(t.tenantId.toLowerCase()).list()))).flat()];
+  const numbers = held.map((n) => ({
     number: n.number,
     pool: n.pool,
     state: n.state,

@@ -296,7 +296,12 @@ export class Sandbox {
 
       const storage = await openStorage(options.state ? 'memory' : (options.storage ?? 'auto'), cleanups, options.state?.tables, inputs.tenant.tenantId);
       if (inputs.pools.length > 0) {
-        await storage.inventory.importPools(inputs.pools, { now: clock.now(), correlationId: 'sandbox-import' });
+        // Several tenants: a pool of the numbers file that names its tenant is imported into that tenant's inventory.
+        const byTenant = new Map<string | undefined, typeof inputs.pools>();
+        for (const pool of inputs.pools) byTenant.set(pool.tenantId?.toLowerCase(), [...(byTenant.get(pool.tenantId?.toLowerCase()) ?? []), pool]);
+        for (const [tenantId, pools] of byTenant) {
+          await (tenantId === undefined ? storage.inventory : storage.inventory.forTenant(tenantId)).importPools(pools, { now: clock.now(), correlationId: 'sandbox-import' });
+        }
       }
       // The CallingLineIdentity catalogue is what the simulated tenant holds now (the tenant file's
       // policies, plus what `dialtone tenant apply` created), as the deployed catalogue file is an
