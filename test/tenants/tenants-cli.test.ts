@@ -1,125 +1,112 @@
 /** `dialtone tenants …` on a kept sandbox: the registry, its bounds and the output/exit-code conventions. */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dialtone } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { dialtone, useKeptSandbox } from '../helpers/cli.js';
 
 const SANDBOX_TENANT = '8f0c2a53-5d0e-4c1b-9a57-2f1f0e6f0001';
 const FABRIKAM = '22222222-2222-4222-8222-222222222222';
 const APP = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
 
-let dir: string;
-let state: string;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'dialtone-tenants-'));
-  state = join(dir, 'state');
-  const run = await dialtone(['sandbox', 'run', '--tenant', 'sandbox/data/tenant.json', '--events', 'sandbox/data/hr-events.ndjson', '--numbers', 'sandbox/data/numbers.json', '--storage', 'memory', '--state', state, '-o', 'none']);
-  expect(run).toMatchObject({ code: 0, out: '' });
-}, 120_000);
-
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const kept = useKeptSandbox('tenants');
 
 describe('dialtone tenants', () => {
   it('lists the implicit tenant of a deployment with no registry', async () => {
-    const r = await dialtone(['tenants', 'list', '--sandbox', state, '-o', 'json']);
+    const r = await dialtone(['tenants', 'list', '--sandbox', kept.state(), '-o', 'json']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toEqual([expect.objectContaining({ tenantId: SANDBOX_TENANT, source: 'implicit' })]);
   });
 
   it('refuses to remove the implicit tenant', async () => {
-    const r = await dialtone(['tenants', 'remove', SANDBOX_TENANT, '--yes', '--sandbox', state]);
+    const r = await dialtone(['tenants', 'remove', SANDBOX_TENANT, '--yes', '--sandbox', kept.state()]);
     expect(r).toMatchObject({ code: 1, err: expect.stringContaining("is the deployment's own tenant") });
   });
 
   it('registers tenants, refuses a bad or overlapping one, and removes only a tenant that holds nobody', async () => {
-    const add = await dialtone(['tenants', 'add', '--tenant-id', SANDBOX_TENANT, '--name', 'Contoso', '--app-id', APP, '--cert-name', 'contoso-teams', '--pool', 'ams', '--pool', 'rtm', '--upn-domain', 'contoso.example', '--sandbox', state, '-o', 'json']);
+    const add = await dialtone(['tenants', 'add', '--tenant-id', SANDBOX_TENANT, '--name', 'Contoso', '--app-id', APP, '--cert-name', 'contoso-teams', '--pool', 'ams', '--pool', 'rtm', '--upn-domain', 'contoso.example', '--sandbox', kept.state(), '-o', 'json']);
     expect(add.code).toBe(0);
     expect(JSON.parse(add.out)).toMatchObject({ tenantId: SANDBOX_TENANT, pools: ['ams', 'rtm'], sessionLimit: 3 });
 
-    const bad = await dialtone(['tenants', 'add', '--tenant-id', 'fabrikam', '--name', 'Fabrikam', '--app-id', APP, '--cert-name', 'fabrikam-teams', '--sandbox', state]);
+    const bad = await dialtone(['tenants', 'add', '--tenant-id', 'fabrikam', '--name', 'Fabrikam', '--app-id', APP, '--cert-name', 'fabrikam-teams', '--sandbox', kept.state()]);
     expect(bad).toMatchObject({ code: 2, err: expect.stringContaining('tenantId: must be the Entra tenant id (a GUID)') });
 
-    const missing = await dialtone(['tenants', 'add', '--tenant-id', FABRIKAM, '--name', 'Fabrikam', '--sandbox', state]);
+    const missing = await dialtone(['tenants', 'add', '--tenant-id', FABRIKAM, '--name', 'Fabrikam', '--sandbox', kept.state()]);
     expect(missing).toMatchObject({ code: 2, err: expect.stringMatching(/applicationId: .*certificateName: /) });
 
-    const limit = await dialtone(['tenants', 'add', '--tenant-id', FABRIKAM, '--name', 'Fabrikam', '--app-id', APP, '--cert-name', 'x', '--session-limit', '11', '--sandbox', state]);
+    const limit = await dialtone(['tenants', 'add', '--tenant-id', FABRIKAM, '--name', 'Fabrikam', '--app-id', APP, '--cert-name', 'x', '--session-limit', '11', '--sandbox', kept.state()]);
     expect(limit.code).toBe(2);
 
-    const overlap = await dialtone(['tenants', 'add', '--tenant-id', FABRIKAM, '--name', 'Fabrikam', '--app-id', APP, '--cert-name', 'fabrikam-teams', '--pool', 'ams', '--sandbox', state]);
+    const overlap = await dialtone(['tenants', 'add', '--tenant-id', FABRIKAM, '--name', 'Fabrikam', '--app-id', APP, '--cert-name', 'fabrikam-teams', '--pool', 'ams', '--sandbox', kept.state()]);
     expect(overlap).toMatchObject({ code: 2, err: expect.stringContaining(`pool ams already belongs to tenant ${SANDBOX_TENANT} (Contoso)`) });
 
-    const file = join(dir, 'fabrikam.json');
+    const file = join(kept.dir(), 'fabrikam.json');
     await writeFile(file, JSON.stringify({ tenantId: FABRIKAM, displayName: 'Fabrikam', applicationId: APP, certificateName: 'fabrikam-teams', pools: ['fab-ams'], upnDomains: ['fabrikam.example'] }));
-    expect((await dialtone(['tenants', 'add', '--file', file, '--session-limit', '2', '--sandbox', state, '-o', 'none'])).code).toBe(0);
+    expect((await dialtone(['tenants', 'add', '--file', file, '--session-limit', '2', '--sandbox', kept.state(), '-o', 'none'])).code).toBe(0);
 
-    const list = await dialtone(['tenants', 'list', '--sandbox', state, '-o', 'json']);
+    const list = await dialtone(['tenants', 'list', '--sandbox', kept.state(), '-o', 'json']);
     expect((JSON.parse(list.out) as { tenantId: string; sessionLimit: number; source: string }[]).map((t) => [t.tenantId, t.sessionLimit, t.source])).toEqual([
       [SANDBOX_TENANT, 3, 'registry'],
       [FABRIKAM, 2, 'registry'],
     ]);
 
-    const table = await dialtone(['tenants', 'list', '--sandbox', state], {}, { env: { COLUMNS: '200' } });
+    const table = await dialtone(['tenants', 'list', '--sandbox', kept.state()], {}, { env: { COLUMNS: '200' } });
     expect(table.out).toMatch(/tenant id\s+name\s+app id/);
     expect(table.out).toContain('fab-ams');
 
-    const show = await dialtone(['tenants', 'show', SANDBOX_TENANT, '--sandbox', state, '-o', 'json']);
+    const show = await dialtone(['tenants', 'show', SANDBOX_TENANT, '--sandbox', kept.state(), '-o', 'json']);
     const shown = JSON.parse(show.out) as { holds: { people: number; numbers: number } };
     expect(shown.holds.people).toBeGreaterThan(0);
     expect(shown.holds.numbers).toBeGreaterThan(0);
 
-    const noYes = await dialtone(['tenants', 'remove', SANDBOX_TENANT, '--sandbox', state]);
+    const noYes = await dialtone(['tenants', 'remove', SANDBOX_TENANT, '--sandbox', kept.state()]);
     expect(noYes.code).toBe(2);
-    const refused = await dialtone(['tenants', 'remove', SANDBOX_TENANT, '--yes', '--sandbox', state]);
+    const refused = await dialtone(['tenants', 'remove', SANDBOX_TENANT, '--yes', '--sandbox', kept.state()]);
     expect(refused).toMatchObject({ code: 1, err: expect.stringMatching(/still holds \d+ people with voice \(.*contoso\.example.*\) and \d+ numbers reserved or assigned in its pools/) });
 
-    const nothing = await dialtone(['tenants', 'update', FABRIKAM, '--sandbox', state]);
+    const nothing = await dialtone(['tenants', 'update', FABRIKAM, '--sandbox', kept.state()]);
     expect(nothing).toMatchObject({ code: 2, err: expect.stringContaining('nothing to change') });
-    const updated = await dialtone(['tenants', 'update', FABRIKAM, '--teams-backend', 'graph', '--sandbox', state, '-o', 'json']);
+    const updated = await dialtone(['tenants', 'update', FABRIKAM, '--teams-backend', 'graph', '--sandbox', kept.state(), '-o', 'json']);
     expect(JSON.parse(updated.out)).toMatchObject({ teamsBackend: 'graph', sessionLimit: 2, certificateName: 'fabrikam-teams' });
 
-    const removed = await dialtone(['tenants', 'remove', FABRIKAM, '--yes', '--sandbox', state, '-o', 'json']);
+    const removed = await dialtone(['tenants', 'remove', FABRIKAM, '--yes', '--sandbox', kept.state(), '-o', 'json']);
     expect(removed.code).toBe(0);
     expect(JSON.parse(removed.out)).toEqual({ removed: true, tenantId: FABRIKAM });
-    const after = await dialtone(['tenants', 'show', FABRIKAM, '--sandbox', state]);
+    const after = await dialtone(['tenants', 'show', FABRIKAM, '--sandbox', kept.state()]);
     expect(after.code).toBe(2);
   });
 
   it('scopes dlq, numbers, status and plan by --tenant-id, and gives a number range to one tenant only', async () => {
     // Contoso is registered (the test above) and owns ams and rtm; Fabrikam comes back after its removal.
-    const add = await dialtone(['tenants', 'add', '--tenant-id', FABRIKAM, '--name', 'Fabrikam', '--app-id', APP, '--cert-name', 'fabrikam-teams', '--sandbox', state, '-o', 'none']);
+    const add = await dialtone(['tenants', 'add', '--tenant-id', FABRIKAM, '--name', 'Fabrikam', '--app-id', APP, '--cert-name', 'fabrikam-teams', '--sandbox', kept.state(), '-o', 'none']);
     expect(add.code).toBe(0);
 
-    const overlapping = join(dir, 'overlap.json');
+    const overlapping = join(kept.dir(), 'overlap.json');
     await writeFile(overlapping, JSON.stringify({ pools: [{ id: 'fab-ams', ranges: [{ from: '+31201234090', to: '+31201234110' }], quarantineDays: 30 }] }));
-    const refused = await dialtone(['numbers', 'import', overlapping, '--tenant-id', FABRIKAM, '--sandbox', state]);
+    const refused = await dialtone(['numbers', 'import', overlapping, '--tenant-id', FABRIKAM, '--sandbox', kept.state()]);
     expect(refused).toMatchObject({ code: 2, err: expect.stringMatching(new RegExp(`already in pool 'ams'.*belongs to tenant ${SANDBOX_TENANT} \\(Contoso\\)`)) });
-    const theirs = join(dir, 'theirs.json');
+    const theirs = join(kept.dir(), 'theirs.json');
     await writeFile(theirs, JSON.stringify({ pools: [{ id: 'rtm', ranges: [{ from: '+31101234500', to: '+31101234549' }], quarantineDays: 90 }] }));
-    expect(await dialtone(['numbers', 'import', theirs, '--tenant-id', FABRIKAM, '--sandbox', state])).toMatchObject({ code: 2, err: expect.stringContaining(`pool rtm belongs to tenant ${SANDBOX_TENANT} (Contoso), not ${FABRIKAM}`) });
+    expect(await dialtone(['numbers', 'import', theirs, '--tenant-id', FABRIKAM, '--sandbox', kept.state()])).toMatchObject({ code: 2, err: expect.stringContaining(`pool rtm belongs to tenant ${SANDBOX_TENANT} (Contoso), not ${FABRIKAM}`) });
 
-    const own = join(dir, 'own.json');
+    const own = join(kept.dir(), 'own.json');
     await writeFile(own, JSON.stringify({ pools: [{ id: 'fab-ams', ranges: [{ from: '+31201239000', to: '+31201239009' }], quarantineDays: 30 }] }));
-    expect((await dialtone(['numbers', 'import', own, '--tenant-id', FABRIKAM, '--sandbox', state, '-o', 'none'])).code).toBe(0);
-    const fabrikam = JSON.parse((await dialtone(['tenants', 'show', FABRIKAM, '--sandbox', state, '-o', 'json'])).out) as { pools: string[] };
+    expect((await dialtone(['numbers', 'import', own, '--tenant-id', FABRIKAM, '--sandbox', kept.state(), '-o', 'none'])).code).toBe(0);
+    const fabrikam = JSON.parse((await dialtone(['tenants', 'show', FABRIKAM, '--sandbox', kept.state(), '-o', 'json'])).out) as { pools: string[] };
     expect(fabrikam.pools).toEqual(['fab-ams']);
-    const pools = JSON.parse((await dialtone(['numbers', 'pools', '--tenant-id', FABRIKAM, '--sandbox', state, '-o', 'json'])).out) as { pool: string }[];
+    const pools = JSON.parse((await dialtone(['numbers', 'pools', '--tenant-id', FABRIKAM, '--sandbox', kept.state(), '-o', 'json'])).out) as { pool: string }[];
     expect(pools.map((p) => p.pool)).toEqual(['fab-ams']);
-    const contosoNumbers = JSON.parse((await dialtone(['numbers', 'list', '--tenant-id', SANDBOX_TENANT, '--sandbox', state, '-o', 'json'])).out) as { pool: string }[];
+    const contosoNumbers = JSON.parse((await dialtone(['numbers', 'list', '--tenant-id', SANDBOX_TENANT, '--sandbox', kept.state(), '-o', 'json'])).out) as { pool: string }[];
     expect(new Set(contosoNumbers.map((n) => n.pool))).toEqual(new Set(['ams', 'rtm']));
 
-    const mine = JSON.parse((await dialtone(['dlq', 'list', '--tenant-id', SANDBOX_TENANT, '--sandbox', state, '-o', 'json'])).out) as { reason: string }[];
+    const mine = JSON.parse((await dialtone(['dlq', 'list', '--tenant-id', SANDBOX_TENANT, '--sandbox', kept.state(), '-o', 'json'])).out) as { reason: string }[];
     expect(mine.length).toBeGreaterThan(0);
-    expect(JSON.parse((await dialtone(['dlq', 'list', '--tenant-id', FABRIKAM, '--sandbox', state, '-o', 'json'])).out)).toEqual([]);
-    const table = await dialtone(['dlq', 'list', '--sandbox', state], {}, { env: { COLUMNS: '240' } });
+    expect(JSON.parse((await dialtone(['dlq', 'list', '--tenant-id', FABRIKAM, '--sandbox', kept.state(), '-o', 'json'])).out)).toEqual([]);
+    const table = await dialtone(['dlq', 'list', '--sandbox', kept.state()], {}, { env: { COLUMNS: '240' } });
     expect(table.out).toMatch(/tenant/);
     expect(table.out).toContain('(default)');
 
-    expect((await dialtone(['status', 'E1001', '--tenant-id', SANDBOX_TENANT, '--sandbox', state, '-o', 'none'])).code).toBe(0);
-    expect(await dialtone(['status', 'E1001', '--tenant-id', FABRIKAM, '--sandbox', state])).toMatchObject({ code: 1, err: expect.stringContaining(`is a person of tenant ${SANDBOX_TENANT}, not ${FABRIKAM}`) });
-    expect(await dialtone(['plan', 'E1001', '--tenant-id', FABRIKAM, '--sandbox', state])).toMatchObject({ code: 1, err: expect.stringContaining(`is a person of tenant ${SANDBOX_TENANT}`) });
+    expect((await dialtone(['status', 'E1001', '--tenant-id', SANDBOX_TENANT, '--sandbox', kept.state(), '-o', 'none'])).code).toBe(0);
+    expect(await dialtone(['status', 'E1001', '--tenant-id', FABRIKAM, '--sandbox', kept.state()])).toMatchObject({ code: 1, err: expect.stringContaining(`is a person of tenant ${SANDBOX_TENANT}, not ${FABRIKAM}`) });
+    expect(await dialtone(['plan', 'E1001', '--tenant-id', FABRIKAM, '--sandbox', kept.state()])).toMatchObject({ code: 1, err: expect.stringContaining(`is a person of tenant ${SANDBOX_TENANT}`) });
   }, 120_000);
 });
