@@ -54,7 +54,7 @@ describe('a persisted sandbox, operated like production', () => {
     expect(report.deadLetters).toEqual([]);
     expect(report.users.map((u: { teams: { lineUri: string } }) => u.teams.lineUri)).toEqual(['tel:+31201234000', 'tel:+31201234001']);
     expect(report.metrics.eventsIn).toBe(2);
-  }, 60_000);
+  }, 180_000);
 
   it('tells the operator to run the sandbox first when the directory holds no state', async () => {
     const { err, code } = await dialtone('dlq', 'list', '--sandbox', join(dir, 'empty'));
