@@ -41,7 +41,7 @@ export function useKeptSandbox(prefix: string): KeptSandbox {
     dir = await mkdtemp(join(tmpdir(), `dialtone-${prefix}-`));
     const run = await dialtone(['sandbox', 'run', '--tenant', 'sandbox/data/tenant.json', '--events', 'sandbox/data/hr-events.ndjson', '--numbers', 'sandbox/data/numbers.json', '--storage', 'memory', '--state', join(dir, 'state'), '-o', 'none']);
     expect(run).toMatchObject({ code: 0, out: '' });
-  }, 120_000);
+  }, 300_000);
   afterAll(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
