@@ -20,6 +20,11 @@ import type { TenantsBackend } from './commands/tenants.js';
 import { realDoctorProbes } from './doctor-probes.js';
 import { createGraphSubscriptions } from '../shared/adapters/graph-subscriptions.js';
 import type { GraphSubscriptionsHandle } from './commands/tenant.js';
+import type { SetupBackend } from './commands/setup.js';
+import { createGraphEntraAdmin } from '../shared/adapters/graph-entra-admin.js';
+import { createKeyVaultCertificates } from '../shared/adapters/keyvault-certificates.js';
+import { createEntityWorkerReports } from '../shared/adapters/entity-worker-reports.js';
+import { azureEntityTable, createTableClient } from '../shared/adapters/table-client.js';
 
 /**
  * The real deployment behind the operator commands (signed in with `az login`). Loaded only
@@ -98,5 +103,33 @@ export async function realPlanDeps(): Promise<PlanDeps> {
     reservationTtlMs: 0,
     // Teams' live state (and readiness), as the plan function reads it; needs TeamsUserConfiguration.Read.All.
     teams: createGraphTeamsAdmin({ baseUrl: settings.graphBaseUrl, credential: new DefaultAzureCredential() }),
+  };
+}
+
+/** Entra through Graph and the Key Vault, as the signed-in operator (`dialtone setup`, `dialtone cert`). */
+export async function realSetup(): Promise<SetupBackend> {
+  const settings = loadOperatorSettings();
+  const vaultUrl = required(settings.keyVaultUrl, 'DIALTONE_KEYVAULT_URL', 'dialtone setup');
+  const credential = new DefaultAzureCredential();
+  const { CertificateClient } = await import('@azure/keyvault-certificates');
+  return {
+    entra: createGraphEntraAdmin({ baseUrl: settings.graphBaseUrl, credential }),
+    vault: createKeyVaultCertificates(new CertificateClient(vaultUrl, credential)),
+    defaults: {
+      ...(settings.functionPrincipalId ? { functionPrincipalId: settings.functionPrincipalId } : {}),
+      ...(settings.certificateName ? { certificateName: settings.certificateName } : {}),
+      ...(settings.applicationId ? { applicationId: settings.applicationId } : {}),
+      teamsBackend: settings.teamsBackend,
+      teamsReadiness: settings.teamsReadiness,
+    },
+    workerReports: async () => {
+      const tables = settings.tables;
+      if (!tables) return undefined;
+      const connection = 'endpoint' in tables ? { endpoint: tables.endpoint, credential } : tables;
+      return createEntityWorkerReports(azureEntityTable(createTableClient(connection, 'sessionslots')));
+    },
+    clock: systemClock,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    close: async () => undefined,
   };
 }

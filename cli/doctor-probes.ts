@@ -9,6 +9,8 @@ import type { NumberInventory } from '../shared/ports/number-inventory.js';
 import { requiredGraphPermissions } from '../shared/domain/doctor.js';
 import { readGraphPermissions } from './graph-permissions.js';
 import type { DoctorProbes } from '../shared/usecases/doctor.js';
+import { createGraphEntraAdmin } from '../shared/adapters/graph-entra-admin.js';
+import { createKeyVaultCertificates } from '../shared/adapters/keyvault-certificates.js';
 
 
 const RoleAssignmentsSchema = z.object({ value: z.array(z.object({ roleDefinitionId: z.string() })) });
@@ -82,6 +84,23 @@ export function realDoctorProbes(
       return { principalId, roleDefinitionIds: roles.value.map((r) => r.roleDefinitionId) };
     };
   } else skipped.push({ check: 'Teams role of the worker app', setting: 'DIALTONE_WORKER_PRINCIPAL_ID' });
+
+  if (settings.applicationId && settings.keyVaultUrl && settings.certificateName) {
+    const appId = settings.applicationId;
+    const name = settings.certificateName;
+    const vault = createKeyVaultCertificates(new CertificateClient(settings.keyVaultUrl, credential));
+    const entra = createGraphEntraAdmin({ baseUrl: settings.graphBaseUrl, credential });
+    probes.appCredential = async () => {
+      const app = await entra.getApplicationByAppId(appId);
+      if (!app) throw new Error(`no app registration has the application id ${appId} (DIALTONE_APP_ID): run dialtone setup`);
+      const latest = await vault.latest(name);
+      return {
+        appId,
+        current: latest ? { thumbprint: latest.thumbprint, version: latest.version } : undefined,
+        credentials: (await entra.keyCredentials(app.id)).map((k) => ({ thumbprint: k.thumbprint, endDateTime: k.endDateTime })),
+      };
+    };
+  } else skipped.push({ check: 'Key credential of the worker app', setting: 'DIALTONE_APP_ID, DIALTONE_KEYVAULT_URL and DIALTONE_CERT_NAME' });
 
   return probes;
 }

@@ -16,6 +16,8 @@ import { sandboxCommand } from './commands/sandbox.js';
 import { statusCommand } from './commands/status.js';
 import { tenantCommand, type GraphSubscriptionsHandle, type OpenTenantShell } from './commands/tenant.js';
 import { tenantsCommand, type TenantsBackend } from './commands/tenants.js';
+import { setupCommand, type OpenSetupBackend } from './commands/setup.js';
+import { certCommand } from './commands/cert.js';
 import { CliContext } from './context.js';
 import { describeFailure } from './errors.js';
 import type { CliIo } from './io.js';
@@ -47,6 +49,8 @@ export interface ProgramDeps {
   tenantShell?: OpenTenantShell;
   /** Dialtone's Graph subscriptions for `dialtone tenant unlink`; by default Graph. */
   graphSubscriptions?: () => Promise<GraphSubscriptionsHandle>;
+  /** Entra and Key Vault for `dialtone setup` / `cert`; by default Graph and Key Vault as the operator. */
+  setup?: OpenSetupBackend;
 }
 
 /** Where each command gets what it works on: the sandbox under --sandbox DIR, else Azure (or the test's stand-ins). */
@@ -65,6 +69,8 @@ export interface Backends {
   tenantShell: OpenTenantShell;
   /** Dialtone's Graph subscriptions (`dialtone tenant unlink`). */
   graphSubscriptions(): Promise<GraphSubscriptionsHandle>;
+  /** Entra through Graph and the Key Vault (`dialtone setup`, `dialtone cert`). */
+  setup: OpenSetupBackend;
   /** Resources a command opened (a simulated Graph) are closed after it. */
   cleanup(): Promise<void>;
 }
@@ -144,6 +150,11 @@ export function buildProgram(io: CliIo, deps: ProgramDeps = {}): Command {
       if (s) return (await import('./tenant-shell.js')).sandboxGraphSubscriptions(s);
       return (deps.graphSubscriptions ?? (async () => (await azure()).realGraphSubscriptions()))();
     },
+    setup: async () => {
+      const s = local();
+      if (s) return (await import('./sandbox-setup.js')).sandboxSetupBackend(s);
+      return (deps.setup ?? (async () => (await azure()).realSetup()))();
+    },
     tenants: async () => local()?.tenants() ?? (deps.tenants ?? (async () => (await azure()).realTenants()))(),
     person: (who) => resolvePerson(who, sources()),
     people: (who) => findPeople(who, sources()),
@@ -174,6 +185,8 @@ export function buildProgram(io: CliIo, deps: ProgramDeps = {}): Command {
   program.addCommand(policyCommand(ctx, backends));
   program.addCommand(tenantCommand(ctx, backends));
   program.addCommand(tenantsCommand(ctx, backends));
+  program.addCommand(setupCommand(ctx, () => backends.setup()));
+  program.addCommand(certCommand(ctx, () => backends.setup()));
   program.addCommand(completionCommand(program, io));
   program.addHelpText(
     'after',

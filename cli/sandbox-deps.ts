@@ -16,6 +16,7 @@ import { SandboxTenantFileSchema, type SandboxTenantFile } from '../sandbox/team
 import { queueNames } from '../shared/contracts/messages.js';
 import { UsageError } from './errors.js';
 import type { SandboxSession } from './sandbox-session.js';
+import { sandboxSetupProbes, sandboxSetupState } from './sandbox-setup.js';
 
 /** What `--sandbox DIR` stands in with for Graph, the policy files and the deployment. */
 export interface SandboxWorld {
@@ -43,7 +44,8 @@ export async function sandboxWorld(session: SandboxSession): Promise<SandboxWorl
   const teamsTenant = new SimTenant(tenant, clock, clock.startedAt);
   const kept = (await session.teamsState()).teams;
   if (kept !== undefined) teamsTenant.importState(kept);
-  const graph = await startGraphSimulator({ tenant, clock, startMs: clock.startedAt, teams: { tenant: teamsTenant } });
+  const entra = (await sandboxSetupState(session))?.entra;
+  const graph = await startGraphSimulator({ tenant, clock, startMs: clock.startedAt, teams: { tenant: teamsTenant }, ...(entra ? { entra } : {}) });
   graph.advanceTo(clock.now());
   const client = { baseUrl: graph.baseUrl, accessToken: async () => 'sandbox-token' };
   return {
@@ -93,8 +95,11 @@ export async function sandboxProbes(session: SandboxSession, world?: SandboxWorl
         },
       }
     : {};
+  // What `dialtone setup --sandbox DIR` made is checked as doctor checks Azure.
+  const setup = world ? await sandboxSetupProbes(session, world.graphGet) : undefined;
   return {
     ...graphPermissions,
+    ...setup,
     settingsProblems: [],
     queues: {
       names: Object.values(queueNames),
@@ -109,9 +114,9 @@ export async function sandboxProbes(session: SandboxSession, world?: SandboxWorl
     },
     pools: () => inventory.pools(),
     skipped: [
-      { check: 'Key Vault certificate', setting: 'a real deployment (not in a sandbox)' },
+      ...(setup?.certificate ? [] : [{ check: 'Key Vault certificate', setting: 'dialtone setup --sandbox DIR (or a real deployment)' }]),
       ...(world ? [] : [{ check: 'Graph permission of the Function App', setting: 'a sandbox kept with its tenant (sandbox run --state DIR)' }]),
-      { check: 'Teams role of the worker app', setting: 'a real deployment (not in a sandbox)' },
+      ...(setup?.teamsRole ? [] : [{ check: 'Teams role of the worker app', setting: 'dialtone setup --sandbox DIR (or a real deployment)' }]),
     ],
   };
 }

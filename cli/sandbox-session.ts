@@ -4,6 +4,7 @@ import type { MemoryTableService } from '../shared/adapters/memory-table-client.
 import type { BusClient } from '../shared/ports/bus.js';
 import type { NumberInventory } from '../shared/ports/number-inventory.js';
 import type { ProvisioningRecords } from '../shared/ports/provisioning-records.js';
+import type { WorkerReports } from '../shared/ports/worker-reports.js';
 import { MemoryBus } from '../sandbox/bus/memory-bus.js';
 import { SimClock } from '../sandbox/clock.js';
 import { readSandboxState, writeSandboxState, type SandboxState } from '../sandbox/host/state.js';
@@ -42,6 +43,7 @@ export class SandboxSession {
   private tables: MemoryTableService | undefined;
   private teams: { value: unknown } | undefined;
   private graph: { value: unknown } | undefined;
+  private setup: { value: unknown } | undefined;
   private inputs: SandboxRunInputs | undefined;
 
   constructor(readonly dir: string) {}
@@ -103,6 +105,12 @@ export class SandboxSession {
     return createMemoryProvisioningRecords({ service: await this.service() });
   }
 
+  /** What workers reported of their certificate (`cert rotate`), in the kept `sessionslots` table. */
+  async workerReports(): Promise<WorkerReports> {
+    const { createEntityWorkerReports } = await import('../shared/adapters/entity-worker-reports.js');
+    return createEntityWorkerReports((await this.service()).table('sessionslots'));
+  }
+
   /** The simulated Teams tenant's saved state, and the clock it was saved at. */
   async teamsState(): Promise<{ teams: unknown; clock: SandboxState['clock'] }> {
     const state = await this.load();
@@ -117,6 +125,15 @@ export class SandboxSession {
   /** Replaces the simulated Graph's state (`dialtone tenant unlink`); written back by save(). */
   setGraphState(value: unknown): void {
     this.graph = { value };
+  }
+
+  /** What `dialtone setup` / `cert rotate` left in the sandbox (cli/sandbox-setup.ts), if anything. */
+  async setupState(): Promise<unknown> {
+    return this.setup?.value ?? (await this.load()).setup;
+  }
+
+  setSetupState(value: unknown): void {
+    this.setup = { value };
   }
 
   /** Replaces the Teams tenant's state (`dialtone tenant apply`); written back by save(). */
@@ -140,11 +157,12 @@ export class SandboxSession {
 
   /** Writes back what the command changed (the queues, the tables and the Teams tenant it opened). */
   async save(): Promise<void> {
-    if (!this.state || (!this.bus && !this.tables && !this.teams && !this.graph)) return;
+    if (!this.state || (!this.bus && !this.tables && !this.teams && !this.graph && !this.setup)) return;
     await writeSandboxState(this.dir, {
       ...this.state,
       ...(this.teams ? { teams: this.teams.value } : {}),
       ...(this.graph ? { graph: this.graph.value } : {}),
+      ...(this.setup ? { setup: this.setup.value } : {}),
       ...(this.bus ? { bus: this.bus.snapshot() } : {}),
       ...(this.tables ? { tables: this.tables.snapshotForStorage() } : {}),
     });

@@ -1,11 +1,12 @@
 import { app } from '@azure/functions';
 import { timerRetry, timerSchedules } from '../shared/config/timer-schedules.js';
-import { productionResync } from '../shared/composition/production.js';
-import { resyncDirectory } from '../shared/usecases/resync-directory.js';
+import { productionEveryTenant, productionResync } from '../shared/composition/production.js';
+import { resyncEveryTenant } from '../shared/usecases/every-tenant.js';
 
-/** Every twelve hours: re-plan provisioned users that Graph's /users/delta reports as changed. */
+/** Every twelve hours, in every tenant: re-plan provisioned users that Graph's /users/delta reports as changed. */
 export async function graphResync(): Promise<void> {
-  await resyncDirectory(productionResync());
+  const every = productionEveryTenant();
+  await resyncEveryTenant(productionResync(), { tenants: every.tenants, defaultTenantId: every.defaultTenantId, graph: every.directory });
 }
 
 app.timer('graphResync', {

@@ -1,11 +1,12 @@
 import { app } from '@azure/functions';
 import { timerRetry, timerSchedules } from '../shared/config/timer-schedules.js';
-import { productionSubscriptionMaintenance } from '../shared/composition/production.js';
-import { maintainGraphSubscription } from '../shared/usecases/maintain-graph-subscription.js';
+import { productionEveryTenant, productionSubscriptionMaintenance } from '../shared/composition/production.js';
+import { maintainEveryTenantSubscription } from '../shared/usecases/every-tenant.js';
 
-/** Every six hours: create the Graph users subscription if missing, renew it before it lapses. */
+/** Every six hours, in every tenant: create the Graph users subscription if missing, renew it before it lapses. */
 export async function graphSubscription(): Promise<void> {
-  await maintainGraphSubscription(productionSubscriptionMaintenance());
+  const every = productionEveryTenant();
+  await maintainEveryTenantSubscription(productionSubscriptionMaintenance(), { tenants: every.tenants, graph: every.subscriptions });
 }
 
 app.timer('graphSubscription', {

@@ -14,6 +14,7 @@ import type { Telemetry } from '../shared/ports/telemetry.js';
 import { startAzureMonitor } from '../shared/telemetry/azure-monitor.js';
 import { hostname } from 'node:os';
 import { createEntitySessionSlots } from '../shared/adapters/entity-session-slots.js';
+import { createEntityWorkerReports } from '../shared/adapters/entity-worker-reports.js';
 import { azureEntityTable, createTableClient } from '../shared/adapters/table-client.js';
 import { certificateSource, pwshCommand, registryTenants } from './host-setup.js';
 import { createWorker } from './worker.js';
@@ -56,6 +57,11 @@ async function main(): Promise<number> {
       telemetry,
       ...(settings.tenantSessions.tablesEndpoint
         ? {
+            // The certificate this worker uses, for `dialtone cert rotate` (same table, own partition).
+            reports: {
+              workerId: `${hostname()}:${process.pid}`,
+              reports: createEntityWorkerReports(azureEntityTable(createTableClient({ endpoint: settings.tenantSessions.tablesEndpoint, credential }, 'sessionslots'))),
+            },
             slots: {
               holderId: `${hostname()}:${process.pid}`,
               slots: createEntitySessionSlots({

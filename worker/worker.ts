@@ -14,6 +14,8 @@ import type { PwshCommand } from './pwsh-process.js';
 import { startTenantCredentials, type WorkerTenant } from './tenant-credentials.js';
 import { realTimers, type Timers } from './timers.js';
 import { startWorkerHeartbeat } from './worker-telemetry.js';
+import { startCertificateReports } from './certificate-report.js';
+import type { WorkerReports } from '../shared/ports/worker-reports.js';
 
 /** Everything tunable, with the production defaults of shared/config/worker-settings.ts. */
 export interface WorkerTuning {
@@ -71,6 +73,11 @@ export interface WorkerDeps {
    * (default `timers`; the sandbox's clock there).
    */
   bulkTimers?: Timers;
+  /**
+   * Where this worker reports the certificate it connects with (`dialtone cert rotate` waits for
+   * the new thumbprint): at start, after a rotation and every `intervalMs` (default 60 s).
+   */
+  reports?: { reports: WorkerReports; workerId: string; intervalMs?: number };
 }
 
 export interface Worker {
@@ -94,13 +101,17 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
   const s = deps.settings;
   const timers = deps.timers ?? realTimers;
   // The provider is built first (no certificate, no worker); the pool it retires comes next.
-  const rotation: { pool?: SessionPool } = {};
+  const rotation: { pool?: SessionPool; report?: () => Promise<void> } = {};
   const certificates = new CertificateProvider(deps.certificates, {
     clock: deps.clock,
     logger: deps.logger,
     timers,
     reloadIntervalMs: s.certificateReloadMs ?? 60 * 60_000,
-    onRotate: () => rotation.pool?.retireAll('certificate rotated'),
+    onRotate: () => {
+      // New sessions connect with the new certificate; warm ones retire when they are idle.
+      rotation.pool?.retireAll('certificate rotated');
+      void rotation.report?.();
+    },
   });
   await certificates.start();
   const tenants = await startTenantCredentials({
@@ -166,10 +177,25 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
   });
   let stopped: Promise<void> | undefined;
   let stopHeartbeat: (() => void) | undefined;
+  let stopReports: (() => void) | undefined;
   return {
     pool,
     start: () => {
       consumer.start();
+      if (deps.reports) {
+        const reporter = startCertificateReports({
+          reports: deps.reports.reports,
+          workerId: deps.reports.workerId,
+          tenantId: s.tenantId,
+          clock: deps.clock,
+          timers,
+          logger: deps.logger,
+          intervalMs: deps.reports.intervalMs ?? 60_000,
+          current: () => certificates.current(),
+        });
+        rotation.report = reporter.reportNow;
+        stopReports = reporter.stop;
+      }
       if (deps.telemetry && deps.telemetry !== noopTelemetry) {
         stopHeartbeat = startWorkerHeartbeat({
           telemetry: deps.telemetry,
@@ -184,6 +210,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     stop: () => {
       stopped ??= (async () => {
         stopHeartbeat?.();
+        stopReports?.();
         const graceMs = s.shutdownGraceMs ?? 60_000;
         await consumer.stop(graceMs, () => sessions.drain(0));
         certificates.stop();

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { inTenant } from '../../shared/ports/per-tenant.js';
 import { actualFromConfiguration } from '../../shared/domain/graph-voice.js';
 import { hasPhoneSystemFeature } from '../../shared/domain/teams-readiness.js';
 import { normalisePolicyName } from '../../shared/domain/voice-diff.js';
@@ -66,8 +67,8 @@ export function planCommand(ctx: CliContext, backends: Pick<Backends, 'plan' | '
   ).action(async (who: string, o: { tenantId?: string }) => {
     const deps = await backends.plan();
     // The one person resolver, on what plan reads: Entra ID, then Dialtone's records.
-    const person = await resolvePerson(who, { directory: async () => deps.directory, records: async () => deps.records });
-    const { record, preview, live } = await previewVoice(person.userId, deps);
+    const person = await resolvePerson(who, { directory: () => inTenant(deps.directory, o.tenantId?.toLowerCase()), records: async () => deps.records });
+    const { record, preview, live } = await previewVoice(person.userId, deps, o.tenantId?.toLowerCase());
     if (o.tenantId && record) {
       const tenant = tenantOf(record, (await backends.tenants()).implicit.tenantId);
       if (tenant !== o.tenantId.toLowerCase()) throw new OperationFailed(`'${who}' (${person.userId}) is a person of tenant ${tenant}, not ${o.tenantId}.`);

@@ -22,7 +22,7 @@ const columns: Column<EffectiveTenant>[] = [
   { header: 'name', value: (t) => t.displayName },
   { header: 'app id', value: (t) => t.applicationId || '(settings)' },
   { header: 'certificate', value: (t) => t.certificateName || '(settings)' },
-  { header: 'backend', value: (t) => t.teamsBackend },
+  { header: 'backend', value: (t) => t.teamsBackend ?? '(deployment)' },
   { header: 'sessions', value: (t) => t.sessionLimit, numeric: true },
   { header: 'pools', value: (t) => t.pools.join(', ') || '-' },
   { header: 'UPN domains', value: (t) => t.upnDomains.join(', ') || '-' },
@@ -92,7 +92,7 @@ function human(t: EffectiveTenant): string[] {
     `  voice config:    ${t.tenantVoiceConfig ?? '-'}`,
     `  pools:           ${t.pools.join(', ') || '-'}`,
     `  correlation:     ${t.correlationStrategies?.join(', ') ?? '(the deployment\'s)'}`,
-    `  Teams backend:   ${t.teamsBackend}`,
+    `  Teams backend:   ${t.teamsBackend ?? "the deployment's (DIALTONE_TEAMS_BACKEND)"}`,
     `  session limit:   ${t.sessionLimit}`,
     `  UPN domains:     ${t.upnDomains.join(', ') || '-'}`,
   ];

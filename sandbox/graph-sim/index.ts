@@ -8,6 +8,7 @@ import { FaultInjector, type GraphFaults } from './faults.js';
 import { GraphSimError, graphErrorBody, sendJson } from './responses.js';
 import { parseBatch, lowerKeys, type BatchRequest } from './batch.js';
 import { SimPermissions } from './permissions.js';
+import { SimEntra, type EntraSimState } from './applications.js';
 import { findRoute } from './routes.js';
 import { NotificationDelivery, type DeliveryMetrics, type DeliveryTimers, type WebhookTransport } from './notifications.js';
 import { SimSubscriptions } from './subscriptions.js';
@@ -18,6 +19,7 @@ import { readGraphTenant, type DirectoryChangeEvent } from './tenant.js';
 
 export type { GraphFaultRule, GraphFaults } from './faults.js';
 export type { DirectoryChangeEvent } from './tenant.js';
+export type { EntraSimState } from './applications.js';
 export type { DeliveryMetrics, DeliveryTimers, WebhookTransport } from './notifications.js';
 
 export interface GraphSimulatorOptions {
@@ -44,6 +46,8 @@ export interface GraphSimulatorOptions {
    * the pwsh stand-ins use, so the Graph voice backend and the PowerShell worker see one tenant.
    */
   teams?: { tenant: SimTenant } & TeamsAdminSimOptions;
+  /** Applications, service principals and role assignments saved by an earlier command (GraphSimulator.exportEntra). */
+  entra?: EntraSimState;
   /** Subscriptions saved by an earlier sandbox command (GraphSimulator.exportSubscriptions). */
   subscriptions?: GraphSubscriptionsState;
   /**
@@ -93,6 +97,8 @@ export interface GraphSimulator {
   advanceTo(now: Date): void;
   /** The user as Graph would return it now; undefined while not synced yet. */
   user(id: string): DirectoryUser | undefined;
+  /** Applications, service principals and role assignments, for the sandbox state (restored with options.entra). */
+  exportEntra(): EntraSimState;
   /** The subscriptions, for the sandbox state (restored with options.subscriptions). */
   exportSubscriptions(): GraphSubscriptionsState;
   close(): Promise<void>;
@@ -119,6 +125,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
   let baseUrl = '';
 
   const permissions = new SimPermissions(options.tenant.graphApp, new Date(startMs));
+  const entra = new SimEntra(permissions, () => clock.now(), options.entra);
 
   /** One Graph request, from the wire or from inside a $batch: routes it and answers, errors included. */
   const dispatch = async (method: string, url: URL, headers: IncomingHttpHeaders, readBody: () => Promise<unknown>, inBatch: boolean): Promise<Answer> => {
@@ -140,6 +147,11 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
         throw fault.status === 429
           ? new GraphSimError(429, 'TooManyRequests', 'Too many requests. Please retry after the time given in Retry-After.', faultHeaders)
           : new GraphSimError(503, 'serviceNotAvailable', 'Service is unavailable. Please try again.', faultHeaders);
+      }
+      const entraAnswer = entra.handle(method, url.pathname, url.searchParams, readBody, baseUrl);
+      if (entraAnswer) {
+        const answer = await entraAnswer;
+        return { status: answer.status, headers: {}, ...(answer.body === undefined ? {} : { body: answer.body }) };
       }
       const sp = permissions.handle(method, url.pathname, url.searchParams, baseUrl);
       if (sp) return { status: 200, headers: {}, body: sp };
@@ -242,6 +254,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
     onChange: (callback) => directory.onChange(callback),
     advanceTo: (now) => directory.advanceTo(now.getTime()),
     exportSubscriptions: () => subscriptions.exportState(),
+    exportEntra: () => entra.exportState(),
     user: (id) => {
       const now = clock.now().getTime();
       directory.advanceTo(now);

@@ -18,7 +18,7 @@ export const SIM_GRAPH_SERVICE_PRINCIPAL_ID = '9b7e2c1a-0000-4000-8000-00000000a
 export const dialtonePermissions = ['User.Read.All', 'TeamsUserConfiguration.Read.All', 'TeamsTelephoneNumber.ReadWrite.All', 'TeamsPolicyUserAssign.ReadWrite.All'];
 
 /** The application roles the simulated Graph publishes (a subset of Graph's hundreds). */
-const publishedRoles = [
+export const publishedRoles = [
   ...dialtonePermissions,
   'User.ReadWrite.All',
   'Directory.Read.All',
@@ -58,6 +58,15 @@ export class SimPermissions {
   constructor(settings: GraphAppSettings | undefined, private readonly createdAt: Date) {
     this.principalId = settings?.principalId ?? SANDBOX_FUNCTION_PRINCIPAL_ID;
     this.granted = new Set((settings?.permissions ?? dialtonePermissions).map((p) => p.toLowerCase()));
+  }
+
+  /** An app role assignment made through the simulated Graph (`dialtone setup`, sandbox/graph-sim/applications.ts). */
+  grant(permission: string): void {
+    this.granted.add(permission.toLowerCase());
+  }
+
+  holds(permission: string): boolean {
+    return this.granted.has(permission.toLowerCase());
   }
 
   /** Throws Graph's 403 when the app holds none of the permissions the request needs. */

@@ -15,6 +15,7 @@ import type { SyncState } from '../../shared/ports/sync-state.js';
 import { createStaticPolicyCatalog } from '../../shared/adapters/file-policy-catalog.js';
 import { createMemoryNumberInventory } from '../../shared/adapters/memory-number-inventory.js';
 import { createMemoryTableService, type MemoryTableService } from '../../shared/adapters/memory-table-client.js';
+import type { WorkerReports } from '../../shared/ports/worker-reports.js';
 import type { CertificateSource } from '../../worker/certificate.js';
 import { createMemoryProvisioningRecords } from '../../shared/adapters/memory-provisioning-records.js';
 import { createTableNumberInventory } from '../../shared/adapters/table-number-inventory.js';
@@ -77,6 +78,8 @@ export interface SandboxOptions {
   graphFaultSeed?: number;
   /** Where each worker's certificate comes from (default: an ephemeral one); chaos runs make Key Vault fail. */
   workerCertificates?: (index: number) => CertificateSource;
+  /** Where the workers report their certificate (`dialtone cert rotate` waits on it), and how often (real ms). */
+  workerReports?: { reports: WorkerReports; intervalMs?: number };
   /** The worker host's clock is this far from the Functions' clock (chaos runs: ±5 min). */
   workerClockSkewMs?: number;
   /** Give up when nothing progresses for this long in real time. */
@@ -351,6 +354,7 @@ export class Sandbox {
           ...(options.workerTuning ? { tuning: options.workerTuning } : {}),
           ...(options.telemetry ? { telemetry: options.telemetry } : {}),
           ...(options.workerCertificates ? { certificates: options.workerCertificates } : {}),
+          ...(options.workerReports ? { reports: options.workerReports } : {}),
           ...(options.workerClockSkewMs !== undefined ? { clockSkewMs: options.workerClockSkewMs } : {}),
         });
         worker = w;
@@ -435,6 +439,8 @@ export class Sandbox {
       tables: this.tables.snapshotForStorage(),
       teams: this.teams?.tenant.exportState(),
       graph: { subscriptions: this.graph.exportSubscriptions() },
+      // What `dialtone setup` made (Entra objects, Key Vault metadata) is not the run's: kept as it was.
+      ...(this.options.state?.setup !== undefined ? { setup: this.options.state.setup } : {}),
       eventsIn: this.eventsIn,
     };
   }

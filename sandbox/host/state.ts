@@ -22,6 +22,8 @@ const SharedStateFields = {
   teams: z.unknown().optional(),
   /** The Graph simulator's subscriptions (sandbox/graph-sim: GraphSubscriptionsState). */
   graph: z.unknown().optional(),
+  /** What `dialtone setup` made in the sandbox: the simulated Entra objects and Key Vault (no private keys), cli/sandbox-setup.ts. */
+  setup: z.unknown().optional(),
   eventsIn: z.number().int().nonnegative(),
 };
 
@@ -64,6 +66,7 @@ export interface SandboxState {
   tables: MemoryTablesInput;
   teams?: unknown;
   graph?: unknown;
+  setup?: unknown;
   eventsIn: number;
 }
 
@@ -128,8 +131,8 @@ async function readManifest(dir: string): Promise<z.infer<typeof StateSchema> | 
 export async function readSandboxState(dir: string): Promise<SandboxState | undefined> {
   const state = await readManifest(dir);
   if (!state) return undefined;
-  const { clock, bus, teams, graph, eventsIn } = state;
-  const common = { clock, bus, eventsIn, ...(teams !== undefined ? { teams } : {}), ...(graph !== undefined ? { graph } : {}) };
+  const { clock, bus, teams, graph, setup, eventsIn } = state;
+  const common = { clock, bus, eventsIn, ...(teams !== undefined ? { teams } : {}), ...(graph !== undefined ? { graph } : {}), ...(setup !== undefined ? { setup } : {}) };
   if (state.version === 1) return { ...common, tables: state.tables as MemoryTablesInput };
   const tables: MemoryTablesInput = {};
   for (const [name, partitions] of Object.entries(state.tables)) {
@@ -152,7 +155,7 @@ export async function writeSandboxState(dir: string, state: SandboxState): Promi
   const previous = await readManifest(dir).catch(() => undefined);
   const generation = `${Date.now().toString(36)}-${process.pid.toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   let written = 0;
-  const manifest: StateV2 = { version: 2, clock: state.clock, bus: state.bus, ...(state.teams !== undefined ? { teams: state.teams } : {}), ...(state.graph !== undefined ? { graph: state.graph } : {}), eventsIn: state.eventsIn, tables: {} };
+  const manifest: StateV2 = { version: 2, clock: state.clock, bus: state.bus, ...(state.teams !== undefined ? { teams: state.teams } : {}), ...(state.graph !== undefined ? { graph: state.graph } : {}), ...(state.setup !== undefined ? { setup: state.setup } : {}), eventsIn: state.eventsIn, tables: {} };
   for (const [name, partitions] of Object.entries(state.tables)) {
     const out: Record<string, ChunkRef[]> = (manifest.tables[name] = {});
     for (const [pk, partition] of Object.entries(partitions)) {

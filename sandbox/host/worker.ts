@@ -12,6 +12,7 @@ import type { BusClient, BusSessionReceiver } from '../../shared/ports/bus.js';
 import type { MemoryBus } from '../bus/memory-bus.js';
 import type { SimClock } from '../clock.js';
 import type { TeamsSimulator } from '../teams-sim/index.js';
+import type { WorkerReports } from '../../shared/ports/worker-reports.js';
 
 export interface SandboxWorker {
   busy(): boolean;
@@ -64,6 +65,8 @@ export async function startSandboxWorker(options: {
    * renews them on real time, and they only bound how many sessions exist at once.
    */
   tenantSessionLimit?: number;
+  /** Where the workers report the certificate they use (`dialtone cert rotate` reads it), and how often. */
+  reports?: { reports: WorkerReports; intervalMs?: number };
 }): Promise<SandboxWorker> {
   const workers: Worker[] = [];
   const slots =
@@ -108,6 +111,7 @@ export async function startSandboxWorker(options: {
           idleWait: (ms, signal) => (signal.aborted ? Promise.resolve() : options.bus.waitForActivity(Math.min(ms, 50))),
           ...(options.bulkTimers ? { bulkTimers: options.bulkTimers } : {}),
           ...(slots ? { slots: { slots, holderId } } : {}),
+          ...(options.reports ? { reports: { reports: options.reports.reports, workerId: holderId, ...(options.reports.intervalMs === undefined ? {} : { intervalMs: options.reports.intervalMs }) } } : {}),
         });
         worker.start();
         return { worker, link };

@@ -12,6 +12,7 @@ import { CmdletError, teamsErrors, type HostError } from './cmdlet-error.js';
 import type { SimTenant } from './tenant.js';
 import { isVoiceRoutingCmdlet, runVoiceRoutingCmdlet } from './voice-routing-cmdlets.js';
 import { parseEqualityFilter } from './filter.js';
+import { inspectPfx } from '../../worker/certificate.js';
 
 export interface TeamsSession {
   connected: boolean;
@@ -164,6 +165,20 @@ function connect(tenant: SimTenant, session: TeamsSession, p: Map<string, unknow
     throw teamsErrors.connectFailed(
       `AADSTS90002: Tenant '${tenantId}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
     );
+  }
+  if (tenant.certificateTrust) {
+    let thumbprint: string;
+    try {
+      thumbprint = inspectPfx(pfx, null, 'the connect request').thumbprint;
+    } catch {
+      throw teamsErrors.connectFailed('The certificate is not valid: certificate.pfxBase64 is not a readable PKCS#12.', 'System.Security.Cryptography.CryptographicException');
+    }
+    if (!tenant.certificateTrust(applicationId, thumbprint)) {
+      session.connected = false;
+      throw teamsErrors.connectFailed(
+        `AADSTS700027: Client assertion contains an invalid signature. [Reason - The key was not found., Thumbprint of key used by client: '${thumbprint}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '${applicationId}'.]`,
+      );
+    }
   }
   session.connected = true;
   session.tokenExpired = false;

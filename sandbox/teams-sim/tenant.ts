@@ -78,6 +78,12 @@ export function toLineUri(number: string | null): string | null {
 
 export class SimTenant {
   readonly tenantId: string;
+  /**
+   * Entra's check of the certificate at sign-in: when set, Connect-MicrosoftTeams with a certificate
+   * whose thumbprint the app registration does not hold fails as Entra refuses it (AADSTS700027).
+   * Unset (the default), any well-formed certificate is accepted.
+   */
+  certificateTrust: ((applicationId: string, thumbprint: string) => boolean) | undefined;
   readonly startedAtMs: number;
   private readonly directory: Directory;
   private readonly users = new Map<string, UserState>();

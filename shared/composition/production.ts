@@ -23,6 +23,11 @@ import type { BusSender, MessageActions, ReceivedMessage } from '../ports/bus.js
 import { systemClock } from '../ports/clock.js';
 import { createJsonLogger } from '../logging/logger.js';
 import { productionTelemetry } from './telemetry.js';
+import { SecretClient } from '@azure/keyvault-secrets';
+import { perTenantGraph, tenantGraphCredentials } from '../adapters/tenant-graph-credentials.js';
+import type { FunctionSettings } from '../config/settings.js';
+import type { PerTenant } from '../ports/per-tenant.js';
+import { tenantCommandRoutes, tenantVoicePolicies } from '../usecases/tenant-settings.js';
 
 /**
  * What the SDK-type Service Bus binding hands a function (ServiceBusMessageContext of
@@ -35,6 +40,7 @@ export interface SdkBindingContext {
 }
 
 export interface ProductionWebhook {
+  tenants: () => Promise<readonly EffectiveTenant[]>;
   clientState: string | undefined;
   sender: BusSender;
   clock: typeof systemClock;
@@ -59,7 +65,10 @@ export function productionWebhook(): Promise<ProductionWebhook> {
     // Before the Service Bus client exists, so the distro instruments it.
     const telemetry = productionTelemetry(credential);
     const bus = createServiceBusClient(settings.serviceBus, credential);
+    const tables = 'endpoint' in settings.tables ? { endpoint: settings.tables.endpoint, credential } : { connectionString: settings.tables.connectionString };
     return {
+      // A notification's tenantId puts its change under that registered tenant.
+      tenants: cachedTenants(createTableTenantRegistry(tables), settings.homeTenantId),
       clientState: settings.graphClientState,
       sender: bus.createSender(queueNames.userChanges),
       clock: systemClock,
@@ -107,6 +116,32 @@ export function productionResync(): ResyncDeps {
   };
 }
 
+/**
+ * What the timer Functions need to run once per tenant in force: the tenants, the default tenant
+ * (of data without a tenantId) and each tenant's own Graph (its credential: shared/adapters/tenant-graph-credentials.ts).
+ */
+export function productionEveryTenant(): {
+  tenants: () => Promise<readonly EffectiveTenant[]>;
+  defaultTenantId: string;
+  directory: PerTenant<ReturnType<typeof createGraphDirectory>>;
+  subscriptions: PerTenant<ReturnType<typeof createGraphSubscriptions>>;
+} {
+  const settings = loadFunctionSettings();
+  const credential = settings.managedIdentityClientId
+    ? new ManagedIdentityCredential({ clientId: settings.managedIdentityClientId })
+    : new DefaultAzureCredential();
+  const tables = 'endpoint' in settings.tables ? { endpoint: settings.tables.endpoint, credential } : { connectionString: settings.tables.connectionString };
+  const tenants = cachedTenants(createTableTenantRegistry(tables), settings.homeTenantId);
+  const credentials = tenantGraph(settings, credential, tenants);
+  const logger = createJsonLogger({ level: settings.logLevel, write: (line) => console.log(line) });
+  return {
+    tenants,
+    defaultTenantId: implicitTenant({ tenantId: settings.homeTenantId }).tenantId,
+    directory: perTenantGraph(credentials, (c) => createGraphDirectory({ baseUrl: settings.graphBaseUrl, credential: c, logger })),
+    subscriptions: perTenantGraph(credentials, (c) => createGraphSubscriptions({ baseUrl: settings.graphBaseUrl, credential: c })),
+  };
+}
+
 export interface ProductionStages {
   correlate: ReturnType<typeof createCorrelateHandler>;
   plan: ReturnType<typeof createPlanHandler>;
@@ -124,17 +159,33 @@ const TENANTS_CACHE_MS = 60_000;
  * tenant added with `dialtone tenants add` is routed to within a minute). While nothing is
  * registered the one implicit tenant routes everything and messages keep their old shape.
  */
-function cachedTenants(registry: TenantRegistry): () => Promise<readonly EffectiveTenant[]> {
+function cachedTenants(registry: TenantRegistry, homeTenantId?: string): () => Promise<readonly EffectiveTenant[]> {
   let cached: { at: number; tenants: Promise<readonly EffectiveTenant[]> } | undefined;
   return () => {
     const now = Date.now();
     if (!cached || now - cached.at >= TENANTS_CACHE_MS) {
-      const tenants = registry.list().then((rows) => effectiveTenants(rows, implicitTenant({ tenantId: undefined })));
+      const tenants = registry.list().then((rows) => effectiveTenants(rows, implicitTenant({ tenantId: homeTenantId })));
       cached = { at: now, tenants };
       tenants.catch(() => (cached = undefined));
     }
     return cached.tenants;
   };
+}
+
+/**
+ * Graph per tenant: the managed identity for the home tenant (and messages naming none), each other
+ * registered tenant's own app id and Key Vault certificate (shared/adapters/tenant-graph-credentials.ts).
+ */
+function tenantGraph(settings: FunctionSettings, credential: TokenCredential, tenants: () => Promise<readonly EffectiveTenant[]>): PerTenant<TokenCredential> {
+  if (settings.graphCredential === 'simulator') {
+    return { perTenant: true, forTenant: async () => graphSimulatorCredential };
+  }
+  return tenantGraphCredentials({
+    home: { tenantId: settings.homeTenantId, credential },
+    tenants,
+    vault: settings.keyVaultUrl ? { url: settings.keyVaultUrl, secrets: new SecretClient(settings.keyVaultUrl, credential) } : undefined,
+    now: () => Date.now(),
+  });
 }
 
 /**
@@ -169,10 +220,17 @@ async function build(): Promise<ProductionStages> {
   const tables = 'endpoint' in settings.tables ? { endpoint: settings.tables.endpoint, credential } : { connectionString: settings.tables.connectionString };
   const inventory = createTableNumberInventory(tables);
   const records = createTableProvisioningRecords(tables);
-  const directory = createGraphDirectory({ baseUrl: settings.graphBaseUrl, credential: graphCredential(settings, credential) });
-  const policy = await loadVoicePolicyFile(settings.policyPath);
+  const tenants = cachedTenants(createTableTenantRegistry(tables), settings.homeTenantId);
+  const credentials = tenantGraph(settings, credential, tenants);
+  const directory = perTenantGraph(credentials, (c) => createGraphDirectory({ baseUrl: settings.graphBaseUrl, credential: c }));
+  const teamsAdmin = perTenantGraph(credentials, (c) => createGraphTeamsAdmin({ baseUrl: settings.graphBaseUrl, credential: c }));
+  const policy = tenantVoicePolicies({ tenants, deployment: await loadVoicePolicyFile(settings.policyPath), load: loadVoicePolicyFile });
+  // The catalogue file is the deployment's (an export of the home tenant's CallingLineIdentity policies).
   const catalog = createFilePolicyCatalog(settings.policyCatalogPath);
-  const teamsAdmin = createGraphTeamsAdmin({ baseUrl: settings.graphBaseUrl, credential: graphCredential(settings, credential) });
+  const route = tenantCommandRoutes({
+    tenants,
+    deployment: { backend: settings.teamsBackend, commandsQueue: queueNames.voiceCommands, pwshQueue: settings.graphFallbackQueue },
+  });
   const stageDeps = {
     clock: systemClock,
     logger,
@@ -181,7 +239,7 @@ async function build(): Promise<ProductionStages> {
     retryPolicy: { ...defaultRetryPolicy, waitWindowMs: settings.retryWindowMs, maxTransientAttempts: settings.maxTransientRetries },
   };
   return {
-    correlate: createCorrelateHandler({ ...stageDeps, directory, records, strategies: settings.correlationStrategies, tenants: cachedTenants(createTableTenantRegistry(tables)) }),
+    correlate: createCorrelateHandler({ ...stageDeps, directory, records, strategies: settings.correlationStrategies, tenants }),
     plan: createPlanHandler({
       ...stageDeps,
       directory,
@@ -189,6 +247,7 @@ async function build(): Promise<ProductionStages> {
       inventory,
       catalog,
       policy,
+      route,
       snapshotMaxAgeMs: settings.snapshotMaxAgeMs,
       reservationTtlMs: settings.reservationTtlMs,
       ...(settings.teamsReadiness === 'graph' ? { teams: teamsAdmin } : {}),
@@ -203,6 +262,7 @@ async function build(): Promise<ProductionStages> {
             unsupportedPolicyTypes: new Set(settings.graphUnsupportedPolicyTypes.map((t) => t.toLowerCase())),
             fallbackQueue: settings.graphFallbackQueue ?? null,
             pollAfterMs: 5_000,
+            route,
           })
         : undefined,
   };

@@ -80,6 +80,10 @@ const FunctionEnvSchema = z
         .regex(/^[a-z0-9][a-z0-9._-]{0,259}$/i, 'must be a Service Bus queue name (the hybrid worker\'s queue)')
         .optional(),
     ),
+    /** The home tenant (the Function App's own): reached with the managed identity; other registered tenants with their certificate. */
+    DIALTONE_TENANT_ID: z.uuid('must be the Entra tenant id (a GUID)').optional(),
+    /** The Key Vault holding each registered tenant's certificate (its registry certificateName), for Graph per tenant. */
+    DIALTONE_KEYVAULT_URL: z.url().refine((u) => u.startsWith('https://'), 'must be the https URL of the Key Vault').optional(),
     DIALTONE_GRAPH_UNSUPPORTED_POLICY_TYPES: z
       .string()
       .default('')
@@ -129,6 +133,10 @@ export interface FunctionSettings {
   graphFallbackQueue: string | undefined;
   /** graph backend: policy types to hand to PowerShell without trying Graph. */
   graphUnsupportedPolicyTypes: PolicyType[];
+  /** The home tenant, reached with the managed identity (DIALTONE_TENANT_ID). */
+  homeTenantId: string | undefined;
+  /** Where registered tenants' certificates are (DIALTONE_KEYVAULT_URL), for Graph per tenant. */
+  keyVaultUrl: string | undefined;
 }
 
 const TeamsBackendSchema = z.object({ DIALTONE_TEAMS_BACKEND: z.enum(['powershell', 'graph']).default('powershell') });
@@ -182,6 +190,8 @@ export function loadFunctionSettings(env: Record<string, string | undefined> = p
     teamsReadiness: e.DIALTONE_TEAMS_READINESS,
     graphFallbackQueue: e.DIALTONE_GRAPH_FALLBACK_QUEUE,
     graphUnsupportedPolicyTypes: e.DIALTONE_GRAPH_UNSUPPORTED_POLICY_TYPES,
+    homeTenantId: e.DIALTONE_TENANT_ID?.toLowerCase(),
+    keyVaultUrl: e.DIALTONE_KEYVAULT_URL,
   };
 }
 

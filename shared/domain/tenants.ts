@@ -56,7 +56,8 @@ export const TenantInputSchema = z.object({
   pools: unique(poolId, 200).default([]),
   /** Lookup order in this tenant's directory; none = the deployment's. */
   correlationStrategies: unique(z.enum(correlationStrategies), correlationStrategies.length).pipe(z.array(z.enum(correlationStrategies)).min(1)).optional(),
-  teamsBackend: z.enum(['powershell', 'graph']).default('powershell'),
+  /** Who applies this tenant's voice commands; none = the deployment's (DIALTONE_TEAMS_BACKEND). */
+  teamsBackend: z.enum(['powershell', 'graph']).optional(),
   /** Teams PowerShell sessions this tenant allows at once, across every worker. */
   sessionLimit: z.number().int().min(1).max(TENANT_SESSION_LIMIT_MAX).default(3),
   /** UPN domains whose HR events belong to this tenant when an event names no tenantId. */
@@ -160,5 +161,35 @@ export function routeToTenant(event: { tenantId?: string | undefined; person: { 
   return {
     ok: false,
     reason: `the event names no tenantId and its UPN domain routes to no tenant; ${tenants.length} tenants are registered, so add "tenantId" to the event or a UPN domain to a tenant (dialtone tenants update --upn-domain)`,
+  };
+}
+
+/** Where a tenant's voice commands go, or why they cannot go anywhere in this deployment. */
+export type VoiceCommandRoute = { ok: true; queue: string } | { ok: false; reason: string };
+
+/**
+ * The queue for a tenant's voice commands, by its Teams backend (the registry's `teamsBackend`)
+ * and what the deployment runs: `voice-commands` is consumed by the graphVoice function in a
+ * graph deployment and by the hybrid worker in a powershell one; a graph deployment's worker (when
+ * there is one) takes `pwshQueue` (DIALTONE_GRAPH_FALLBACK_QUEUE, voice-commands-pwsh). A
+ * powershell deployment runs no graphVoice, so a tenant that asks for Graph is refused, saying how
+ * to fix it, rather than being applied through PowerShell behind the operator's back.
+ */
+export function voiceCommandRoute(
+  tenant: { tenantId: string; teamsBackend?: 'powershell' | 'graph' | undefined } | undefined,
+  deployment: { backend: 'powershell' | 'graph'; commandsQueue: string; pwshQueue: string | undefined },
+): VoiceCommandRoute {
+  const wanted = tenant?.teamsBackend ?? deployment.backend;
+  if (wanted === deployment.backend) return { ok: true, queue: deployment.commandsQueue };
+  if (wanted === 'powershell') {
+    if (deployment.pwshQueue) return { ok: true, queue: deployment.pwshQueue };
+    return {
+      ok: false,
+      reason: `tenant ${tenant?.tenantId ?? '(default)'} is served with teamsBackend powershell, and this graph deployment runs no hybrid worker (DIALTONE_GRAPH_FALLBACK_QUEUE is not set): deploy with graphWithWorker=true or set the tenant's teamsBackend to graph (dialtone tenants update), then replay`,
+    };
+  }
+  return {
+    ok: false,
+    reason: `tenant ${tenant?.tenantId ?? '(default)'} is registered with teamsBackend graph, and this deployment runs DIALTONE_TEAMS_BACKEND=powershell (no graphVoice function): deploy with teamsBackend=graph (graphWithWorker=true keeps the worker for powershell tenants) or set the tenant's teamsBackend to powershell, then replay`,
   };
 }

@@ -7,8 +7,9 @@ import {
   VoiceResultSchema,
 } from '../contracts/messages.js';
 import { applyVoiceCommandViaGraph, type GraphApplyDeps } from '../usecases/apply-voice-graph.js';
-import { correlateEvent, prefetchLookups, type CorrelateDeps } from '../usecases/correlate-event.js';
+import { correlateEvent, prefetchByTenant, type CorrelateDeps } from '../usecases/correlate-event.js';
 import type { Directory } from '../ports/directory.js';
+import type { OneOrPerTenant } from '../ports/per-tenant.js';
 import { planVoice, type PlanDeps } from '../usecases/plan-voice.js';
 import { recordResult, type RecordDeps } from '../usecases/record-result.js';
 import { createStageHandler, type StageDeps } from './stage-runner.js';
@@ -19,15 +20,15 @@ function hrCorrelationId(eventId: string, messageCorrelationId: string | undefin
 }
 
 export function createCorrelateHandler(deps: StageDeps & Omit<CorrelateDeps, 'clock'>) {
-  return createStageHandler<HrEvent, Directory>(
+  return createStageHandler<HrEvent, OneOrPerTenant<Directory>>(
     {
       stage: 'correlate',
       queue: queueNames.hrEvents,
       schema: HrEventSchema,
       correlationOf: (event, meta) => hrCorrelationId(event.eventId, meta.correlationId),
       startsTrace: true,
-      // A burst of HR events: their first lookups in $batch requests of 20, not one request each.
-      prepare: (events) => prefetchLookups(deps.directory, events, deps.strategies),
+      // A burst of HR events: their first lookups in $batch requests of 20 (per tenant), not one request each.
+      prepare: (events) => prefetchByTenant(events, deps),
       run: (event, meta, prefetched) =>
         correlateEvent(event, hrCorrelationId(event.eventId, meta.correlationId), prefetched ? { ...deps, directory: prefetched } : deps),
     },

@@ -7,7 +7,8 @@ import {
   userIdOf,
 } from '../domain/graph-notifications.js';
 import { isDialtoneError } from '../domain/errors.js';
-import { deterministicId } from '../domain/ids.js';
+import { deterministicId, personSessionId } from '../domain/ids.js';
+import type { EffectiveTenant } from '../domain/tenants.js';
 import type { BusSender } from '../ports/bus.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
@@ -43,6 +44,12 @@ export interface WebhookDeps {
   logger: Logger;
   /** Spans and metrics (shared/telemetry); none when absent. */
   telemetry?: Telemetry | undefined;
+  /**
+   * The tenants in force (cached): a notification's `tenantId` naming a registered tenant puts
+   * that tenant on the user change (and its tenant-scoped session id); one naming a tenant this
+   * deployment does not serve is refused alone. Absent: notifications are the default tenant's.
+   */
+  tenants?: (() => Promise<readonly EffectiveTenant[]>) | undefined;
 }
 
 /**
@@ -53,6 +60,19 @@ export interface WebhookDeps {
  */
 function changeIdentity(notification: ChangeNotification, deliveredAt: Date): string {
   return notification.id ? `id:${notification.id}` : `delivery:${deliveredAt.toISOString()}`;
+}
+
+/**
+ * The tenant a notification's change is put under: a registered tenant it names, or none (the
+ * default tenant's: no registry, the implicit tenant, or a notification without tenantId).
+ */
+function notificationTenant(tenantId: string | undefined, inForce: readonly EffectiveTenant[] | undefined): { ok: true; tenantId: string | undefined } | { ok: false; reason: string } {
+  if (tenantId === undefined || inForce === undefined) return { ok: true, tenantId: undefined };
+  const id = tenantId.toLowerCase();
+  const tenant = inForce.find((t) => t.tenantId === id);
+  if (tenant?.source === 'registry') return { ok: true, tenantId: id };
+  if (tenant || inForce.every((t) => t.source === 'implicit')) return { ok: true, tenantId: undefined };
+  return { ok: false, reason: `tenant ${id} is not a tenant of this deployment` };
 }
 
 /**
@@ -85,6 +105,7 @@ export async function acceptGraphNotifications(request: WebhookRequest, getDeps:
   const messages = [];
   const spans: TelemetrySpan[] = [];
   let rejected = 0;
+  const inForce = deps.tenants ? await deps.tenants() : undefined;
   for (const raw of collection.data.value) {
     const parsed = ChangeNotificationSchema.safeParse(raw);
     if (!parsed.success) {
@@ -108,9 +129,17 @@ export async function acceptGraphNotifications(request: WebhookRequest, getDeps:
       continue;
     }
     const userId = user.userId;
+    const tenant = notificationTenant(n.tenantId, inForce);
+    if (!tenant.ok) {
+      rejected += 1;
+      deps.logger.warn('graph notification rejected', { field: 'tenantId', reason: tenant.reason, subscriptionId: n.subscriptionId });
+      continue;
+    }
+    const tenantId = tenant.tenantId;
     const eventId = deterministicId('graph', n.subscriptionId, userId, n.changeType, changeIdentity(n, now));
     const change: UserChange = {
       userId,
+      ...(tenantId !== undefined ? { tenantId } : {}),
       source: 'graph',
       changeType: n.changeType === 'deleted' ? 'deleted' : 'updated',
       eventId,
@@ -138,7 +167,7 @@ export async function acceptGraphNotifications(request: WebhookRequest, getDeps:
     messages.push({
       body: change,
       messageId: eventId,
-      sessionId: userId,
+      sessionId: personSessionId(userId, tenantId),
       correlationId: eventId,
       contentType: 'application/json',
       subject: 'graph',

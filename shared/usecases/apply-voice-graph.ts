@@ -25,6 +25,8 @@ import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { PolicyUserAssignment, TeamsAdmin } from '../ports/teams-admin.js';
 import { judgeTeamsReadiness } from '../domain/teams-readiness.js';
+import { inTenant, type OneOrPerTenant } from '../ports/per-tenant.js';
+import type { VoiceCommandRoute } from '../domain/tenants.js';
 
 /** Application properties a polled command carries from one delivery to the next. */
 export const graphProperties = {
@@ -35,11 +37,14 @@ export const graphProperties = {
   wrote: 'dialtone-graph-wrote',
 } as const;
 
-/** Policy ids resolved by name, per process: names change rarely and getPolicyId costs a request. */
+/**
+ * Policy ids resolved by name, per process and per tenant (the same policy name is another id in
+ * another tenant): names change rarely and getPolicyId costs a request.
+ */
 export class PolicyIdCache {
   private readonly ids = new Map<string, string | null>();
-  async resolve(admin: TeamsAdmin, policyType: string, name: string): Promise<string | null> {
-    const key = `${policyType.toLowerCase()}/${name.toLowerCase()}`;
+  async resolve(admin: TeamsAdmin, policyType: string, name: string, tenantId?: string): Promise<string | null> {
+    const key = `${tenantId ?? ''}/${policyType.toLowerCase()}/${name.toLowerCase()}`;
     if (this.ids.has(key)) return this.ids.get(key) ?? null;
     const id = await admin.policyId(policyType, name);
     this.ids.set(key, id);
@@ -48,7 +53,8 @@ export class PolicyIdCache {
 }
 
 export interface GraphApplyDeps {
-  admin: TeamsAdmin;
+  /** Graph's Teams administration, for the deployment or per tenant (a command is applied in its own tenant only). */
+  admin: OneOrPerTenant<TeamsAdmin>;
   clock: Clock;
   logger: Logger;
   policyIds: PolicyIdCache;
@@ -61,9 +67,29 @@ export interface GraphApplyDeps {
   fallbackQueue: string | null;
   /** The first poll of a number operation (later ones back off with the retry policy). */
   pollAfterMs: number;
+  /**
+   * Where each tenant's commands belong (its Teams backend, else the deployment's): a command of a
+   * tenant served by PowerShell is handed whole to the worker's queue, untouched by Graph.
+   */
+  route?: OneOrPerTenant<VoiceCommandRoute>;
 }
 
-export async function applyVoiceCommandViaGraph(command: VoiceCommand, meta: MessageMeta, deps: GraphApplyDeps): Promise<UseCaseResult> {
+/** The dependencies for one command's tenant. */
+interface TenantGraphApplyDeps extends Omit<GraphApplyDeps, 'admin'> {
+  admin: TeamsAdmin;
+}
+
+export async function applyVoiceCommandViaGraph(command: VoiceCommand, meta: MessageMeta, graphDeps: GraphApplyDeps): Promise<UseCaseResult> {
+  const route = graphDeps.route === undefined ? undefined : await inTenant(graphDeps.route, command.tenantId);
+  if (route && !route.ok) return { outcome: { kind: 'permanent', code: 'ConfigInvalid', message: route.reason } };
+  if (route && route.queue !== queueNames.voiceCommands) {
+    return {
+      outcome: { kind: 'done', summary: `tenant ${command.tenantId ?? '(default)'} is served by PowerShell: handed to ${route.queue}` },
+      send: [{ queue: route.queue, messages: [fallbackMessage(command, meta)] }],
+    };
+  }
+  // A tenant whose credential fails throws here: its own command is settled, no other tenant's.
+  const deps: TenantGraphApplyDeps = { ...graphDeps, admin: await inTenant(graphDeps.admin, command.tenantId) };
   const log = deps.logger.child({ correlationId: command.correlationId, userId: command.userId, commandId: command.commandId, backend: 'graph' });
   const steps: CmdletStep[] = [];
   let wrote = meta.properties?.[graphProperties.wrote] === true || meta.properties?.[graphProperties.wrote] === 'true';
@@ -193,7 +219,7 @@ async function applyPolicies(
   command: VoiceCommand,
   policySteps: Extract<GraphStep, { kind: 'assignPolicy' | 'unassignPolicy' }>[],
   steps: CmdletStep[],
-  deps: GraphApplyDeps,
+  deps: TenantGraphApplyDeps,
 ): Promise<string[]> {
   const assign: PolicyUserAssignment[] = [];
   const unassign: PolicyUserAssignment[] = [];
@@ -201,7 +227,7 @@ async function applyPolicies(
     if (step.kind === 'assignPolicy') {
       let policyId: string | null;
       try {
-        policyId = await deps.policyIds.resolve(deps.admin, step.policyType, step.name);
+        policyId = await deps.policyIds.resolve(deps.admin, step.policyType, step.name, command.tenantId);
       } catch (error) {
         if (!(isDialtoneError(error) && error.code === 'GraphUnsupported')) throw error;
         deps.unsupportedPolicyTypes.add(step.policyType.toLowerCase());

@@ -11,9 +11,11 @@ import { lookupKey, type CorrelationStrategy, type Directory } from '../ports/di
 import type { ProvisioningRecord, ProvisioningRecords } from '../ports/provisioning-records.js';
 import { personSessionId } from '../domain/ids.js';
 import { routeToTenant, type EffectiveTenant } from '../domain/tenants.js';
+import { inTenant, perTenant, type OneOrPerTenant } from '../ports/per-tenant.js';
 
 export interface CorrelateDeps {
-  directory: Directory;
+  /** The directory, or each tenant's own (a person is looked up only in the directory of the tenant the event is routed to). */
+  directory: OneOrPerTenant<Directory>;
   clock: Clock;
   strategies: readonly CorrelationStrategy[];
   /** For a leaver already gone from Entra ID: who Dialtone provisioned under that employee id. */
@@ -28,21 +30,34 @@ export interface CorrelateDeps {
 
 /** hr-events → user-changes: find the one Entra ID user this HR event is about. */
 export async function correlateEvent(event: HrEvent, correlationId: string, deps: CorrelateDeps): Promise<UseCaseResult> {
-  let tenantId = event.tenantId;
-  let strategies = deps.strategies;
-  if (deps.tenants) {
-    const inForce = typeof deps.tenants === 'function' ? await deps.tenants() : deps.tenants;
-    const routed = routeToTenant(event, inForce);
-    if (!routed.ok) return { outcome: { kind: 'permanent', code: 'InvalidMessage', message: `tenantId: ${routed.reason}` } };
-    const tenant = inForce.find((t) => t.tenantId === routed.tenantId);
-    // The implicit tenant of a single-tenant deployment is not named on messages: they stay as they were.
-    if (tenant?.source === 'registry') tenantId = routed.tenantId;
-    if (tenant?.correlationStrategies) strategies = tenant.correlationStrategies;
-  }
-  return correlateIn(event, correlationId, { ...deps, strategies }, tenantId);
+  const placed = await placeEvent(event, deps);
+  if (!placed.ok) return { outcome: { kind: 'permanent', code: 'InvalidMessage', message: `tenantId: ${placed.reason}` } };
+  // Only the routed tenant's directory is asked: the same UPN or employee id in another tenant is another person.
+  const directory = await inTenant(deps.directory, placed.tenantId);
+  return correlateIn(event, correlationId, { ...deps, directory, strategies: placed.strategies }, placed.tenantId);
 }
 
-async function correlateIn(event: HrEvent, correlationId: string, deps: CorrelateDeps, tenantId: string | undefined): Promise<UseCaseResult> {
+/**
+ * Which tenant an event belongs to (as named on messages: undefined for the implicit tenant of a
+ * single-tenant deployment, so its messages stay as they were) and the lookup order there.
+ */
+async function placeEvent(
+  event: HrEvent,
+  deps: Pick<CorrelateDeps, 'tenants' | 'strategies'>,
+): Promise<{ ok: true; tenantId: string | undefined; strategies: readonly CorrelationStrategy[] } | { ok: false; reason: string }> {
+  if (!deps.tenants) return { ok: true, tenantId: event.tenantId, strategies: deps.strategies };
+  const inForce = typeof deps.tenants === 'function' ? await deps.tenants() : deps.tenants;
+  const routed = routeToTenant(event, inForce);
+  if (!routed.ok) return routed;
+  const tenant = inForce.find((t) => t.tenantId === routed.tenantId);
+  return {
+    ok: true,
+    tenantId: tenant?.source === 'registry' ? routed.tenantId : event.tenantId,
+    strategies: tenant?.correlationStrategies ?? deps.strategies,
+  };
+}
+
+async function correlateIn(event: HrEvent, correlationId: string, deps: CorrelateDeps & { directory: Directory }, tenantId: string | undefined): Promise<UseCaseResult> {
   const lookups = correlationLookups(event.person, deps.strategies);
   if (lookups.length === 0) {
     return {
@@ -124,6 +139,38 @@ function forward(event: HrEvent, tenantId: string | undefined, correlationId: st
       },
     ],
   };
+}
+
+/**
+ * For an invocation's events, tenant by tenant: each tenant's events' first lookups answered in
+ * $batch requests to that tenant's own directory (prefetchLookups), as a resolver that serves
+ * those answers and otherwise the tenant's directory itself. A tenant whose directory cannot be
+ * had (its credential fails) or whose batch fails is simply not prefetched: each of its events
+ * then fails or succeeds on its own, and the other tenants' events are not touched.
+ */
+export async function prefetchByTenant(events: HrEvent[], deps: CorrelateDeps): Promise<OneOrPerTenant<Directory> | undefined> {
+  const groups = new Map<string, { tenantId: string | undefined; strategies: readonly CorrelationStrategy[]; events: HrEvent[] }>();
+  for (const event of events) {
+    const placed = await placeEvent(event, deps).catch(() => undefined);
+    if (!placed?.ok) continue;
+    const key = `${placed.tenantId ?? ''}\u0000${placed.strategies.join(',')}`;
+    const group = groups.get(key) ?? { tenantId: placed.tenantId, strategies: placed.strategies, events: [] };
+    group.events.push(event);
+    groups.set(key, group);
+  }
+  const prefetched = new Map<string, Directory>();
+  for (const group of groups.values()) {
+    if (group.events.length < 2) continue;
+    try {
+      const answers = await prefetchLookups(await inTenant(deps.directory, group.tenantId), group.events, group.strategies);
+      if (answers) prefetched.set(group.tenantId ?? '', answers);
+    } catch {
+      // Not prefetched: each event of this tenant asks on its own and settles on its own.
+    }
+  }
+  if (prefetched.size === 0) return undefined;
+  const directory = deps.directory;
+  return perTenant(async (tenantId) => prefetched.get(tenantId ?? '') ?? inTenant(directory, tenantId));
 }
 
 /**

@@ -11,6 +11,7 @@ import {
 } from '../domain/doctor.js';
 import { toDialtoneError } from '../domain/errors.js';
 import type { PoolSummary } from '../ports/number-inventory.js';
+import { judgeAppCredential, type AppCredentialFacts } from '../domain/setup.js';
 
 /**
  * What `dialtone doctor` asks of the deployment. A probe that is `undefined` is skipped with
@@ -24,6 +25,8 @@ export interface DoctorProbes {
   /** The Function App identity's Graph permissions, and the ones its backend needs. */
   graphPermissions?: { backend: 'powershell' | 'graph'; required: RequiredPermission[]; facts: () => Promise<GraphPermissionFacts> };
   teamsRole?: () => Promise<{ principalId: string; roleDefinitionIds: string[] }>;
+  /** The worker app's key credentials against Key Vault's current certificate (`dialtone setup`, `cert rotate`). */
+  appCredential?: () => Promise<AppCredentialFacts>;
   skipped: { check: string; setting: string }[];
 }
 
@@ -75,6 +78,10 @@ export async function runDoctor(probes: DoctorProbes, now: Date): Promise<CheckR
         return judgeTeamsRole(facts.principalId, facts.roleDefinitionIds);
       }),
     );
+  }
+  if (probes.appCredential) {
+    const credential = probes.appCredential;
+    results.push(await guarded('Key credential of the worker app', async () => judgeAppCredential(await credential(), now)));
   }
   for (const s of probes.skipped) results.push({ check: s.check, status: 'skip', detail: `set ${s.setting} to check it` });
   return results;

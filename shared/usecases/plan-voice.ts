@@ -27,8 +27,11 @@ import { DialtoneError, isDialtoneError } from '../domain/errors.js';
 import { judgeTeamsReadiness } from '../domain/teams-readiness.js';
 import type { ProvisioningRecord, ProvisioningRecords } from '../ports/provisioning-records.js';
 import { appendHistory, emptyRecord } from './record-history.js';
+import { inTenant, type OneOrPerTenant } from '../ports/per-tenant.js';
+import type { VoiceCommandRoute } from '../domain/tenants.js';
 
-export interface PlanDeps {
+/** What plan needs, for one tenant. */
+export interface TenantPlanDeps {
   directory: Directory;
   records: ProvisioningRecords;
   inventory: NumberInventory;
@@ -43,10 +46,38 @@ export interface PlanDeps {
    * Teams to have provisioned the user; absent = do not wait for Teams (DIALTONE_TEAMS_READINESS=off).
    */
   teams?: Pick<TeamsAdmin, 'userConfiguration'>;
+  /** Where this tenant's commands go (by its Teams backend); absent = voice-commands. */
+  route?: VoiceCommandRoute;
+}
+
+/**
+ * plan's dependencies: the tenant-specific ones (the directory, Teams' view, the voice policy and
+ * the CallingLineIdentity catalogue) either one for the deployment or one per tenant; each change
+ * is planned with those of its own tenant (the change's tenantId, else the record's).
+ */
+export interface PlanDeps extends Omit<TenantPlanDeps, 'directory' | 'catalog' | 'policy' | 'teams' | 'route'> {
+  directory: OneOrPerTenant<Directory>;
+  catalog: OneOrPerTenant<PolicyCatalog>;
+  policy: OneOrPerTenant<VoicePolicy>;
+  teams?: OneOrPerTenant<Pick<TeamsAdmin, 'userConfiguration'>>;
+  route?: OneOrPerTenant<VoiceCommandRoute>;
+}
+
+/** The dependencies of one tenant; a tenant whose credential fails throws here, for its messages alone. */
+async function inTenantPlan(deps: PlanDeps, tenantId: string | undefined): Promise<TenantPlanDeps> {
+  const [directory, catalog, policy, teams, route] = await Promise.all([
+    inTenant(deps.directory, tenantId),
+    inTenant(deps.catalog, tenantId),
+    inTenant(deps.policy, tenantId),
+    deps.teams === undefined ? undefined : inTenant(deps.teams, tenantId),
+    deps.route === undefined ? undefined : inTenant(deps.route, tenantId),
+  ]);
+  const { teams: _teams, route: _route, ...rest } = deps;
+  return { ...rest, directory, catalog, policy, ...(teams ? { teams } : {}), ...(route ? { route } : {}) };
 }
 
 /** Reads the user's Teams configuration once per plan; a missing permission is an operator's fix, not lag. */
-function teamsReader(deps: PlanDeps, userId: string): () => Promise<TeamsUserConfiguration | null> {
+function teamsReader(deps: TenantPlanDeps, userId: string): () => Promise<TeamsUserConfiguration | null> {
   let read: Promise<TeamsUserConfiguration | null> | undefined;
   return () => {
     read ??= (async () => {
@@ -79,20 +110,25 @@ type Intent =
     };
 
 /** user-changes → voice-commands: decide the full desired voice state and allocate its number. */
-export async function planVoice(change: UserChange, deps: PlanDeps): Promise<UseCaseResult> {
-  const now = deps.clock.now();
-  const record = await deps.records.get(change.userId);
+export async function planVoice(change: UserChange, planDeps: PlanDeps): Promise<UseCaseResult> {
+  const now = planDeps.clock.now();
+  const record = await planDeps.records.get(change.userId);
 
   // A person belongs to one tenant: a change naming another tenant than the record's is misrouted.
   if (record?.tenantId !== undefined && change.tenantId !== undefined && record.tenantId !== change.tenantId) {
     return { outcome: { kind: 'permanent', code: 'InvalidMessage', message: `tenantId: ${change.userId} belongs to tenant ${record.tenantId}, not ${change.tenantId}; nothing of it is planned` } };
   }
+  const deps = await inTenantPlan(planDeps, change.tenantId ?? record?.tenantId);
   const judgement = judgeChange(record, change);
   if (judgement.kind === 'stale') {
     await remember(deps, change, record, null, 'stale', judgement.summary, null);
     return { outcome: { kind: 'stale', summary: judgement.summary } };
   }
   const facts = judgement.facts;
+  if (deps.route && !deps.route.ok) {
+    await remember(deps, change, record, null, 'ConfigInvalid', deps.route.reason, null);
+    return { outcome: { kind: 'permanent', code: 'ConfigInvalid', message: deps.route.reason } };
+  }
 
   const read = await readUser(change, record, deps, now);
   const user = read?.user;
@@ -145,7 +181,7 @@ export async function planVoice(change: UserChange, deps: PlanDeps): Promise<Use
     outcome: { kind: 'done', summary },
     send: [
       {
-        queue: queueNames.voiceCommands,
+        queue: deps.route?.ok ? deps.route.queue : queueNames.voiceCommands,
         messages: [
           {
             body: command,
@@ -176,7 +212,7 @@ async function releaseDeletedUser(
   record: ProvisioningRecord | undefined,
   seen: Seen,
   held: NumberRecord[],
-  deps: PlanDeps,
+  deps: TenantPlanDeps,
 ): Promise<UseCaseResult> {
   const actor = { now: deps.clock.now(), correlationId: change.correlationId };
   for (const n of held) await deps.inventory.release(n.number, change.userId, actor);
@@ -200,7 +236,7 @@ async function releaseDeletedUser(
 async function readUser(
   change: UserChange,
   record: ProvisioningRecord | undefined,
-  deps: PlanDeps,
+  deps: TenantPlanDeps,
   now: Date,
 ): Promise<{ user: DirectoryUser; readAt: string } | undefined> {
   const snapshot = change.snapshot;
@@ -222,7 +258,7 @@ async function decide(
   record: ProvisioningRecord | undefined,
   facts: PersonFacts,
   held: NumberRecord[],
-  deps: PlanDeps,
+  deps: TenantPlanDeps,
   allocate: Allocator = (pool, userId) =>
     deps.inventory.allocate(pool, userId, { now: deps.clock.now(), correlationId: change.correlationId, reservationTtlMs: deps.reservationTtlMs }),
   readTeams: () => Promise<TeamsUserConfiguration | null> = teamsReader(deps, change.userId),
@@ -316,7 +352,7 @@ export function describeDesired(desired: DesiredVoiceState): string {
  * version when a command is issued. Returns the stored record.
  */
 async function remember(
-  deps: PlanDeps,
+  deps: TenantPlanDeps,
   change: UserChange,
   record: ProvisioningRecord | undefined,
   seen: Seen | null,
@@ -370,8 +406,11 @@ export type VoicePreview =
  */
 export async function previewVoice(
   userId: string,
-  deps: PlanDeps,
+  planDeps: PlanDeps,
+  tenantId?: string,
 ): Promise<{ user: DirectoryUser | undefined; record: ProvisioningRecord | undefined; preview: VoicePreview; live: LiveTeamsState }> {
+  const known = await planDeps.records.get(userId);
+  const deps = await inTenantPlan(planDeps, tenantId ?? known?.tenantId);
   const [user, record] = await Promise.all([deps.directory.getUser(userId), deps.records.get(userId)]);
   const held = (await deps.inventory.list({ userId })).filter((n) => n.state === 'reserved' || n.state === 'assigned');
   const change: UserChange = { userId, source: 'resync', changeType: 'updated', eventId: 'preview', correlationId: 'preview', occurredAt: deps.clock.now().toISOString() };
@@ -408,7 +447,7 @@ export type LiveTeamsState =
   | { kind: 'read'; configuration: TeamsUserConfiguration | null }
   | { kind: 'unavailable'; reason: string };
 
-async function liveState(deps: PlanDeps, readTeams: () => Promise<TeamsUserConfiguration | null>): Promise<LiveTeamsState> {
+async function liveState(deps: TenantPlanDeps, readTeams: () => Promise<TeamsUserConfiguration | null>): Promise<LiveTeamsState> {
   if (!deps.teams) return { kind: 'unavailable', reason: 'no Teams read configured (DIALTONE_TEAMS_READINESS=off)' };
   try {
     return { kind: 'read', configuration: await readTeams() };

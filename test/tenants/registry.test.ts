@@ -18,7 +18,9 @@ describe('the tenant registry', () => {
   it('keeps what it is given, with defaults and bounds', async () => {
     const registry = createMemoryTenantRegistry(createMemoryTableService());
     const added = await registry.add(contoso, now);
-    expect(added).toMatchObject({ tenantId: A, teamsBackend: 'powershell', sessionLimit: 3, pools: ['ams'], createdAt: now.toISOString() });
+    expect(added).toMatchObject({ tenantId: A, sessionLimit: 3, pools: ['ams'], createdAt: now.toISOString() });
+    // No Teams backend given: the deployment's applies (docs/MULTI-TENANT.md).
+    expect(added.teamsBackend).toBeUndefined();
     expect(await registry.get(A.toUpperCase())).toEqual(added);
     expect((await registry.list()).map((t) => t.tenantId)).toEqual([A]);
   });

@@ -1,0 +1,252 @@
+/**
+ * A strict in-memory Key Vault for the worker certificate: certificates with a policy, their
+ * versions, and the secret behind each version, as Key Vault keeps them. It implements the
+ * port `dialtone setup` and `cert rotate` use (shared/ports/key-vault-certificates.ts) and the
+ * two reads the worker makes (worker/certificate-sources.ts: getSecret, getCertificate), so a
+ * rotation in the sandbox is seen by the real worker code. It listens on nothing: it is an
+ * object in the sandbox's process.
+ *
+ * What it refuses, as Key Vault does: a name outside [0-9a-zA-Z-]{1,127}; a policy without a
+ * `CN=` subject, with a key type other than RSA/RSA-HSM/EC/EC-HSM, an RSA key size other than
+ * 2048/3072/4096, a content type other than PKCS#12 or PEM, a validity outside 1–1200 months;
+ * an unknown certificate or secret (404 CertificateNotFound / SecretNotFound); reading the
+ * secret of a disabled version (403 Forbidden). Not modelled: issuers other than Self (a
+ * pending CSR), PEM secrets (refused), soft delete, access policies and RBAC.
+ *
+ * Private keys live only in this object's memory: exportState() keeps metadata and the public
+ * certificate, never a key, so a restored version's secret cannot be read (see SANDBOX docs).
+ */
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import forge from 'node-forge';
+import { z } from 'zod';
+import type { Clock } from '../../shared/ports/clock.js';
+import type { CertificatePolicyInput, CertificateVersion, KeyVaultCertificates } from '../../shared/ports/key-vault-certificates.js';
+
+export class KeyVaultSimError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RestError';
+  }
+}
+
+interface StoredVersion {
+  version: string;
+  thumbprint: string;
+  cerBase64: string;
+  notBefore: number;
+  expiresOn: number;
+  createdOn: number;
+  enabled: boolean;
+  policy: { exportable: boolean; keyType: string; contentType: string; subject: string; keySize: number; validityInMonths: number };
+  /** Only in memory (never exported). */
+  pfxBase64?: string;
+}
+
+export const KeyVaultSimStateSchema = z.object({
+  certificates: z.record(
+    z.string(),
+    z.array(
+      z.object({
+        version: z.string(),
+        thumbprint: z.string(),
+        cerBase64: z.string(),
+        notBefore: z.number(),
+        expiresOn: z.number(),
+        createdOn: z.number(),
+        enabled: z.boolean(),
+        policy: z.object({ exportable: z.boolean(), keyType: z.string(), contentType: z.string(), subject: z.string(), keySize: z.number(), validityInMonths: z.number() }),
+      }),
+    ),
+  ),
+});
+export type KeyVaultSimState = z.infer<typeof KeyVaultSimStateSchema>;
+
+const NAME = /^[0-9a-zA-Z-]{1,127}$/;
+const KEY_TYPES = ['RSA', 'RSA-HSM', 'EC', 'EC-HSM'];
+const RSA_SIZES = [2048, 3072, 4096];
+const MONTH_MS = 30.4375 * 86_400_000;
+
+export interface KeyVaultSimMetrics {
+  created: number;
+  secretReads: number;
+  certificateReads: number;
+}
+
+export class SimKeyVault implements KeyVaultCertificates {
+  readonly vaultUrl: string;
+  private readonly certs = new Map<string, StoredVersion[]>();
+  private readonly counters: KeyVaultSimMetrics = { created: 0, secretReads: 0, certificateReads: 0 };
+
+  constructor(
+    private readonly clock: Clock,
+    options: { vaultUrl?: string; state?: KeyVaultSimState } = {},
+  ) {
+    this.vaultUrl = options.vaultUrl ?? 'https://kv-dialtone-sandbox.vault.azure.net/';
+    for (const [name, versions] of Object.entries(options.state?.certificates ?? {})) this.certs.set(name.toLowerCase(), versions.map((v) => ({ ...v })));
+  }
+
+  metrics(): KeyVaultSimMetrics {
+    return { ...this.counters };
+  }
+
+  /** Metadata and public certificates only: no private key is ever exported. */
+  exportState(): KeyVaultSimState {
+    return {
+      certificates: Object.fromEntries(
+        [...this.certs].map(([name, versions]) => [name, versions.map(({ pfxBase64: _key, ...rest }) => ({ ...rest, policy: { ...rest.policy } }))]),
+      ),
+    };
+  }
+
+  async latest(name: string): Promise<CertificateVersion | undefined> {
+    checkName(name);
+    const versions = this.certs.get(name.toLowerCase());
+    const newest = versions?.[versions.length - 1];
+    return newest ? this.view(name, newest) : undefined;
+  }
+
+  async versions(name: string): Promise<CertificateVersion[]> {
+    checkName(name);
+    return [...(this.certs.get(name.toLowerCase()) ?? [])].reverse().map((v) => this.view(name, v));
+  }
+
+  async create(name: string, policy: CertificatePolicyInput, options: { enabled?: boolean } = {}): Promise<CertificateVersion> {
+    checkName(name);
+    checkPolicy(policy);
+    const now = this.clock.now().getTime();
+    const cn = /^CN=([^,]+)/i.exec(policy.subject)?.[1]?.trim() ?? name;
+    const made = issue(cn, new Date(now), Math.round(policy.validityInMonths * MONTH_MS), policy.keySize, policy.exportable);
+    const stored: StoredVersion = {
+      version: randomBytes(16).toString('hex'),
+      thumbprint: made.thumbprint,
+      cerBase64: made.cerBase64,
+      pfxBase64: made.pfxBase64,
+      notBefore: made.notBefore.getTime(),
+      expiresOn: made.notAfter.getTime(),
+      createdOn: now,
+      enabled: options.enabled ?? true,
+      policy: {
+        exportable: policy.exportable,
+        keyType: policy.keyType,
+        contentType: policy.contentType,
+        subject: policy.subject,
+        keySize: policy.keySize,
+        validityInMonths: policy.validityInMonths,
+      },
+    };
+    const versions = this.certs.get(name.toLowerCase()) ?? [];
+    versions.push(stored);
+    this.certs.set(name.toLowerCase(), versions);
+    this.counters.created += 1;
+    return this.view(name, stored);
+  }
+
+  /** Disables (or enables) one version, as `az keyvault certificate set-attributes --enabled false` does. */
+  async setEnabled(name: string, version: string, enabled: boolean): Promise<void> {
+    checkName(name);
+    const found = this.certs.get(name.toLowerCase())?.find((v) => v.version === version);
+    if (!found) throw notFound('certificate', name);
+    found.enabled = enabled;
+  }
+
+  /** @azure/keyvault-certificates getCertificate: the latest version's properties and policy (no key). */
+  async getCertificate(name: string): Promise<{ properties: { version?: string; expiresOn?: Date; notBefore?: Date; enabled?: boolean }; policy?: { exportable?: boolean; contentType?: string } }> {
+    this.counters.certificateReads += 1;
+    const latest = await this.latest(name);
+    if (!latest) throw notFound('certificate', name);
+    return {
+      properties: { version: latest.version, expiresOn: latest.expiresOn, notBefore: latest.notBefore, enabled: latest.enabled },
+      policy: { exportable: latest.policy.exportable, contentType: latest.policy.contentType },
+    };
+  }
+
+  /** @azure/keyvault-secrets getSecret: the secret behind the latest version, the PFX (with its key only when exportable). */
+  async getSecret(name: string): Promise<{ value?: string; properties: { version?: string; contentType?: string } }> {
+    this.counters.secretReads += 1;
+    checkName(name);
+    const versions = this.certs.get(name.toLowerCase());
+    const newest = versions?.[versions.length - 1];
+    if (!newest) throw notFound('secret', name);
+    if (!newest.enabled) throw new KeyVaultSimError(403, 'Forbidden', 'Operation get is not allowed on a disabled secret.');
+    if (newest.pfxBase64 === undefined) {
+      throw new Error(`the sandbox's Key Vault keeps no private keys between commands: the secret of ${name} version ${newest.version} existed only in the process that created it`);
+    }
+    return { value: newest.pfxBase64, properties: { version: newest.version, contentType: newest.policy.contentType } };
+  }
+
+  private view(name: string, v: StoredVersion): CertificateVersion {
+    return {
+      name,
+      version: v.version,
+      thumbprint: v.thumbprint,
+      cerBase64: v.cerBase64,
+      notBefore: new Date(v.notBefore),
+      expiresOn: new Date(v.expiresOn),
+      createdOn: new Date(v.createdOn),
+      // An expired version is still enabled in Key Vault; the worker and doctor refuse it by date.
+      enabled: v.enabled,
+      policy: { exportable: v.policy.exportable, keyType: v.policy.keyType, contentType: v.policy.contentType },
+    };
+  }
+}
+
+function notFound(kind: 'certificate' | 'secret', name: string): KeyVaultSimError {
+  const what = kind === 'certificate' ? 'A certificate' : 'A secret';
+  return new KeyVaultSimError(
+    404,
+    kind === 'certificate' ? 'CertificateNotFound' : 'SecretNotFound',
+    `${what} with (name/id) ${name} was not found in this key vault. If you recently deleted this ${kind} you may be able to recover it using the correct recovery command.`,
+  );
+}
+
+function checkName(name: string): void {
+  if (!NAME.test(name)) throw new KeyVaultSimError(400, 'BadParameter', `The request URI contains an invalid name: ${name}`);
+}
+
+function checkPolicy(policy: CertificatePolicyInput): void {
+  const bad = (message: string): never => {
+    throw new KeyVaultSimError(400, 'BadParameter', message);
+  };
+  const p = policy as Partial<Record<keyof CertificatePolicyInput, unknown>>;
+  if (typeof p.subject !== 'string' || !/^CN=[^,]+/i.test(p.subject)) bad("Property policy.x509_props.subject must be an X.500 distinguished name such as 'CN=dialtone-worker'.");
+  if (p.issuerName !== 'Self') bad("The simulator issues only self-signed certificates: policy.issuer.name must be 'Self'.");
+  if (typeof p.keyType !== 'string' || !KEY_TYPES.includes(p.keyType)) bad(`Property policy.key_props.kty has invalid value ${String(p.keyType)}; expected one of ${KEY_TYPES.join(', ')}.`);
+  if (p.keyType !== 'RSA') bad('The simulator issues RSA keys only.');
+  if (typeof p.keySize !== 'number' || !RSA_SIZES.includes(p.keySize)) bad(`Property policy.key_props.key_size has invalid value ${String(p.keySize)} for an RSA key; expected 2048, 3072 or 4096.`);
+  if (p.contentType !== 'application/x-pkcs12') {
+    if (p.contentType === 'application/x-pem-file') bad('The simulator keeps PKCS#12 secrets only (the worker needs application/x-pkcs12).');
+    bad(`Property policy.secret_props.contentType has invalid value ${String(p.contentType)}.`);
+  }
+  if (typeof p.exportable !== 'boolean') bad('Property policy.key_props.exportable must be true or false.');
+  if (typeof p.validityInMonths !== 'number' || !Number.isInteger(p.validityInMonths) || p.validityInMonths < 1 || p.validityInMonths > 1200) {
+    bad(`Property policy.x509_props.validity_months has invalid value ${String(p.validityInMonths)}.`);
+  }
+}
+
+/** A self-signed certificate valid from `now`; the PFX carries the key only when exportable (Key Vault's secret otherwise holds the certificate alone). */
+function issue(commonName: string, now: Date, validMs: number, keySize: number, exportable: boolean) {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: keySize });
+  const key = forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }).toString());
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString());
+  cert.serialNumber = `01${randomBytes(8).toString('hex')}`;
+  cert.validity.notBefore = new Date(now.getTime());
+  cert.validity.notAfter = new Date(now.getTime() + validMs);
+  const subject = [{ name: 'commonName', value: commonName }];
+  cert.setSubject(subject);
+  cert.setIssuer(subject);
+  cert.sign(key, forge.md.sha256.create());
+  const der = forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes();
+  const pfx = forge.pkcs12.toPkcs12Asn1(exportable ? key : null, cert, null, { algorithm: '3des' });
+  return {
+    thumbprint: createHash('sha1').update(Buffer.from(der, 'binary')).digest('hex').toUpperCase(),
+    cerBase64: forge.util.encode64(der),
+    pfxBase64: forge.util.encode64(forge.asn1.toDer(pfx).getBytes()),
+    notBefore: cert.validity.notBefore,
+    notAfter: cert.validity.notAfter,
+  };
+}

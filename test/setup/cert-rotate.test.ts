@@ -1,0 +1,190 @@
+import { describe, expect, it } from 'vitest';
+import { createEntityWorkerReports } from '../../shared/adapters/entity-worker-reports.js';
+import { createGraphEntraAdmin } from '../../shared/adapters/graph-entra-admin.js';
+import { createMemoryTableService } from '../../shared/adapters/memory-table-client.js';
+import { requiredGraphPermissions } from '../../shared/domain/doctor.js';
+import { workerCertificatePolicy } from '../../shared/ports/key-vault-certificates.js';
+import { rotateCertificate } from '../../shared/usecases/cert-rotate.js';
+import { runSetup } from '../../shared/usecases/setup.js';
+import { SANDBOX_FUNCTION_PRINCIPAL_ID } from '../../sandbox/graph-sim/permissions.js';
+import { Sandbox } from '../../sandbox/host/sandbox.js';
+import { SimKeyVault } from '../../sandbox/keyvault-sim/index.js';
+import { keyVaultCertificateSource } from '../../worker/certificate-sources.js';
+import { SimClock } from '../../sandbox/clock.js';
+import { startGraphSimulator } from '../../sandbox/graph-sim/index.js';
+import { hrEvent, inputs, sampleTenant } from '../integration/sandbox-fixtures.js';
+
+const HOUR = 3_600_000;
+
+describe('dialtone cert rotate (use case) in the sandbox, while voice commands flow', () => {
+  it('switches every worker to the new version without a restart and removes the old credential only after they moved: no connect is refused, no command fails', async () => {
+    // Key Vault's certificates are dated on their own clock, a day before the sandbox's first event.
+    const vault = new SimKeyVault({ now: () => new Date('2026-11-01T08:00:00Z') });
+    const first = await vault.create('dialtone-teams', workerCertificatePolicy('CN=Dialtone worker'));
+    const reports = createEntityWorkerReports(createMemoryTableService().table('sessionslots'));
+    const start = [
+      hrEvent('j1', 'joiner', '2026-11-02T08:00:00Z', { employeeId: 'E1001', departmentId: 'DEPT001', site: 'AMS' }),
+      hrEvent('j2', 'joiner', '2026-11-02T08:01:00Z', { employeeId: 'E1002', departmentId: 'DEPT002', site: 'RTM' }),
+    ];
+    // Both people licensed from the start: only the rotation is under test here.
+    const tenant = sampleTenant();
+    for (const u of tenant.users) {
+      u.servicePlans = ['TEAMS1', 'MCOEV'];
+      delete u.licensedAfterMs;
+    }
+    const sandbox = await Sandbox.start(inputs({ tenant, eventLines: start }), {
+      storage: 'memory',
+      workerCount: 2,
+      // Real time: the workers look for a new Key Vault version every 100 ms and report every 100 ms.
+      workerTuning: { certificateReloadMs: 100 },
+      workerCertificates: () => keyVaultCertificateSource({ vaultUrl: vault.vaultUrl, name: 'dialtone-teams', secrets: vault, certificates: vault }),
+      workerReports: { reports, intervalMs: 100 },
+    });
+    try {
+      const entra = createGraphEntraAdmin({ baseUrl: sandbox.graph.baseUrl, accessToken: async () => 'sandbox-token' });
+      const setup = await runSetup(entra, vault, {
+        appDisplayName: 'Dialtone worker',
+        certificateName: 'dialtone-teams',
+        functionPrincipalId: SANDBOX_FUNCTION_PRINCIPAL_ID,
+        permissions: requiredGraphPermissions('powershell', 'graph'),
+        dryRun: false,
+        now: sandbox.clock.now(),
+      });
+      expect(setup.items.find((i) => i.kind === 'keyCredential')?.status).toBe('created');
+      // From now on the simulated Entra refuses a connect whose certificate the app does not hold.
+      const tenant = sandbox.teams!.tenant;
+      const seen = { trusted: new Set<string>(), refused: 0 };
+      tenant.certificateTrust = (_applicationId, thumbprint) => {
+        const held = sandbox.graph.exportEntra().applications.some((a) => a.displayName === 'Dialtone worker' && a.keyCredentials.some((k) => k.thumbprint === thumbprint));
+        if (held) seen.trusted.add(thumbprint);
+        else seen.refused += 1;
+        return held;
+      };
+
+      await sandbox.enqueueEvents(start);
+      await sandbox.runUntilQuiet();
+      expect(seen.trusted).toEqual(new Set([first.thumbprint]));
+
+      let done = false;
+      const rotation = rotateCertificate(
+        {
+          entra,
+          vault,
+          reports,
+          clock: sandbox.clock,
+          sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        },
+        { appId: setup.application!.appId, certificateName: 'dialtone-teams', dryRun: false, waitTimeoutMs: 600_000, overlapMs: 300, liveWithinMs: 1000 * HOUR, pollMs: 50 },
+      ).finally(() => (done = true));
+
+      // Movers keep commands flowing for as long as the rotation runs, and twice after it.
+      let wave = 0;
+      const sites = ['AMS', 'RTM'];
+      for (let after = 0; after < 2; ) {
+        wave += 1;
+        const at = (k: number) => new Date(sandbox.clock.nowMs() + 60_000 + k * 1000).toISOString();
+        await sandbox.enqueueEvents([
+          hrEvent(`m${wave}a`, 'mover', at(0), { employeeId: 'E1001', departmentId: 'DEPT001', site: sites[wave % 2] }),
+          hrEvent(`m${wave}b`, 'mover', at(1), { employeeId: 'E1002', departmentId: 'DEPT002', site: sites[(wave + 1) % 2] }),
+        ]);
+        await sandbox.runUntilQuiet();
+        if (done) after += 1;
+      }
+      const rotated = await rotation;
+
+      const statuses = rotated.items.map((i) => `${i.kind}:${i.status}`);
+      expect(statuses).toEqual(['certificate:created', 'keyCredential:created', 'workers:updated', 'keyCredential:removed']);
+      const next = rotated.certificate!.thumbprint;
+      expect(next).not.toBe(first.thumbprint);
+      // Every worker reports the new certificate; the app holds only it now.
+      expect(new Set((await reports.list()).map((r) => r.thumbprint))).toEqual(new Set([next]));
+      expect(sandbox.graph.exportEntra().applications[0]!.keyCredentials.map((k) => k.thumbprint)).toEqual([next]);
+      // The waves after the rotation connected with the new certificate (the old sessions retired).
+      expect(seen.trusted.has(next)).toBe(true);
+
+      // Safety, in every interleaving: no connect refused, no dead letter, everyone on the last wave's pool.
+      expect(seen.refused).toBe(0);
+      const report = await sandbox.report();
+      expect(report.deadLetters).toEqual([]);
+      const poolOf = (id: string) => report.numbers.find((n) => n.userId === id && n.state === 'assigned')?.pool;
+      const anna = report.users.find((u) => u.userPrincipalName.startsWith('anna'))!;
+      const bram = report.users.find((u) => u.userPrincipalName.startsWith('bram'))!;
+      expect(poolOf(anna.id)).toBe(sites[wave % 2]!.toLowerCase());
+      expect(poolOf(bram.id)).toBe(sites[(wave + 1) % 2]!.toLowerCase());
+    } finally {
+      await sandbox.stop();
+    }
+  }, 240_000);
+
+  it('control: removing the old credential before the workers moved is refused by the simulated Entra (AADSTS700027) at the next connect', async () => {
+    const vault = new SimKeyVault({ now: () => new Date('2026-11-01T08:00:00Z') });
+    const first = await vault.create('dialtone-teams', workerCertificatePolicy('CN=Dialtone worker'));
+    const tenant = sampleTenant();
+    for (const u of tenant.users) {
+      u.servicePlans = ['TEAMS1', 'MCOEV'];
+      delete u.licensedAfterMs;
+    }
+    const start = [hrEvent('j1', 'joiner', '2026-11-02T08:00:00Z', { employeeId: 'E1001', departmentId: 'DEPT001', site: 'AMS' })];
+    const sandbox = await Sandbox.start(inputs({ tenant, eventLines: start }), {
+      storage: 'memory',
+      workerCount: 1,
+      workerTuning: { certificateReloadMs: 0 },
+      workerCertificates: () => keyVaultCertificateSource({ vaultUrl: vault.vaultUrl, name: 'dialtone-teams', secrets: vault, certificates: vault }),
+    });
+    try {
+      const entra = createGraphEntraAdmin({ baseUrl: sandbox.graph.baseUrl, accessToken: async () => 'sandbox-token' });
+      const setup = await runSetup(entra, vault, { appDisplayName: 'Dialtone worker', certificateName: 'dialtone-teams', functionPrincipalId: SANDBOX_FUNCTION_PRINCIPAL_ID, permissions: [], dryRun: false, now: sandbox.clock.now() });
+      const refused: string[] = [];
+      sandbox.teams!.tenant.certificateTrust = (_app, thumbprint) => {
+        const held = sandbox.graph.exportEntra().applications.some((a) => a.keyCredentials.some((k) => k.thumbprint === thumbprint));
+        if (!held) refused.push(thumbprint);
+        return held;
+      };
+      // A naive rotation: a new key replaces the old one at once; the worker still holds the old certificate.
+      const next = await vault.create('dialtone-teams', workerCertificatePolicy('CN=Dialtone worker'));
+      await entra.setKeyCredentials(setup.application!.objectId, [{ displayName: 'naive', key: next.cerBase64, startDateTime: next.notBefore.toISOString(), endDateTime: next.expiresOn.toISOString() }]);
+      for (const w of sandbox.workers()?.workers ?? []) w.pool.retireAll('test: sessions end');
+      await sandbox.enqueueEvents(start);
+      await sandbox.runFor(60_000);
+      expect(refused.length).toBeGreaterThan(0);
+      expect(new Set(refused)).toEqual(new Set([first.thumbprint]));
+    } finally {
+      await sandbox.stop();
+    }
+  }, 240_000);
+
+  it('keeps the old credential and fails the workers step when a live worker does not move in time; a second run continues instead of making another version', async () => {
+    const clock = new SimClock(new Date('2026-11-02T08:00:00Z'));
+    const graph = await startGraphSimulator({ tenant: sampleTenant(), clock });
+    try {
+      const vault = new SimKeyVault(clock);
+      const entra = createGraphEntraAdmin({ baseUrl: graph.baseUrl, accessToken: async () => 'sandbox-token' });
+      const setup = await runSetup(entra, vault, { appDisplayName: 'Dialtone worker', certificateName: 'dialtone-teams', functionPrincipalId: undefined, permissions: [], dryRun: false, now: clock.now() });
+      const old = setup.certificate!.thumbprint;
+      const reports = createEntityWorkerReports(createMemoryTableService().table('sessionslots'));
+      const beat = (workerId: string, thumbprint: string) => reports.report({ workerId, tenantId: 't', thumbprint, version: 'v', notAfter: '2027-11-01T00:00:00.000Z', reportedAt: clock.now().toISOString() });
+      await beat('stuck', old);
+      const deps = { entra, vault, reports, clock, sleep: async (ms: number) => clock.advanceTo(clock.nowMs() + ms) };
+      const input = { appId: setup.application!.appId, certificateName: 'dialtone-teams', dryRun: false, waitTimeoutMs: 600_000, overlapMs: 60_000, liveWithinMs: 3_600_000, pollMs: 60_000 };
+
+      const planned = await rotateCertificate(deps, { ...input, dryRun: true });
+      expect(planned.items.map((i) => `${i.kind}:${i.status}`)).toEqual(['certificate:created', 'keyCredential:created', 'workers:updated', 'keyCredential:removed']);
+      expect(planned.items.every((i) => i.kind === 'workers' || i.detail.startsWith('would'))).toBe(true);
+      expect(vault.metrics().created).toBe(1);
+
+      const first = await rotateCertificate(deps, input);
+      expect(first.items.map((i) => `${i.kind}:${i.status}`)).toEqual(['certificate:created', 'keyCredential:created', 'workers:failed']);
+      expect(first.items[2]!.detail).toContain('stuck');
+      const held = graph.exportEntra().applications[0]!.keyCredentials.map((k) => k.thumbprint);
+      expect(held).toEqual([old, first.certificate!.thumbprint]);
+
+      await beat('stuck', first.certificate!.thumbprint);
+      const second = await rotateCertificate(deps, input);
+      expect(second.items.map((i) => `${i.kind}:${i.status}`)).toEqual(['certificate:already_exists', 'keyCredential:already_exists', 'workers:updated', 'keyCredential:removed']);
+      expect(vault.metrics().created).toBe(2);
+      expect(graph.exportEntra().applications[0]!.keyCredentials.map((k) => k.thumbprint)).toEqual([first.certificate!.thumbprint]);
+    } finally {
+      await graph.close();
+    }
+  });
+});
