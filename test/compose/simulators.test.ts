@@ -35,7 +35,7 @@ describe('compose/simulators.ts: the tenant the containers use', () => {
     });
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await vi.waitFor(() => expect(output).toContain('simulators: Graph at'), { timeout: 45_000, interval: 100 });
+    await vi.waitFor(() => expect(output).toContain('simulators: Graph at'), { timeout: 180_000, interval: 100 });
     expect(output).toContain(`Graph at ${publicUrl}`);
 
     const base = `http://127.0.0.1:${graphPort}/v1.0`;
@@ -49,5 +49,5 @@ describe('compose/simulators.ts: the tenant the containers use', () => {
     // The Teams simulator's server answers on its port (a session the stand-in would attach to).
     const teams = await fetch(`http://127.0.0.1:${teamsPort}/nothing-here`, { method: 'POST' });
     expect(teams.status).toBeGreaterThanOrEqual(400);
-  });
+  }, 240_000);
 });

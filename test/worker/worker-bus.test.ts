@@ -114,7 +114,7 @@ async function setup(tuning: Partial<WorkerTuning> = {}, certificates = certific
 }
 
 async function resultsOf(s: Setup, count: number): Promise<VoiceResult[]> {
-  await vi.waitFor(() => expect(s.results()).toHaveLength(count), { timeout: 20_000, interval: 20 });
+  await vi.waitFor(() => expect(s.results()).toHaveLength(count), { timeout: 60_000, interval: 20 });
   return s.results();
 }
 
