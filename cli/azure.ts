@@ -17,7 +17,7 @@ import { createGraphTeamsAdmin } from '../shared/adapters/graph-teams-admin.js';
 import { createTableTenantRegistry } from '../shared/adapters/entity-tenant-registry.js';
 import { implicitTenant } from '../shared/domain/tenants.js';
 import type { TenantsBackend } from './commands/tenants.js';
-import { realDoctorProbes } from './doctor-probes.js';
+import { realDoctorProbes, tenantDoctorProbes } from './doctor-probes.js';
 import { createGraphSubscriptions } from '../shared/adapters/graph-subscriptions.js';
 import type { GraphSubscriptionsHandle } from './commands/tenant.js';
 import type { SetupBackend } from './commands/setup.js';
@@ -40,12 +40,22 @@ export async function realProbes(): Promise<DoctorProbes> {
   const credential = new DefaultAzureCredential();
   const tables = settings.tables;
   const serviceBus = settings.serviceBus;
-  return realDoctorProbes(settings, credential, {
+  const probes = realDoctorProbes(settings, credential, {
     ...(serviceBus ? { bus: () => createServiceBusClient(serviceBus, credential) } : {}),
     ...(tables
-      ? { inventory: () => createTableNumberInventory('endpoint' in tables ? { endpoint: tables.endpoint, credential } : tables) }
+      ? { inventory: () => createTableNumberInventory('endpoint' in tables ? { endpoint: tables.endpoint, credential } : tables, { defaultTenantId: settings.tenantId }) }
       : {}),
   });
+  // Every registered tenant's consent, Teams role and certificate (none registered: the deployment's own checks above).
+  if (tables) {
+    try {
+      const registered = await createTableTenantRegistry('endpoint' in tables ? { endpoint: tables.endpoint, credential } : tables).list();
+      probes.tenants = tenantDoctorProbes(settings, credential, registered);
+    } catch (error) {
+      probes.settingsProblems.push(`the tenant registry could not be read: ${(error as Error).message}`);
+    }
+  }
+  return probes;
 }
 
 export async function realBus(command = 'dialtone dlq'): Promise<BusClient> {
@@ -60,7 +70,7 @@ function tableOptions(command: string) {
 }
 
 export async function realInventory(command = 'dialtone numbers'): Promise<NumberInventory> {
-  return createTableNumberInventory(tableOptions(command));
+  return createTableNumberInventory(tableOptions(command), { defaultTenantId: loadOperatorSettings().tenantId });
 }
 
 export async function realRecords(command = 'dialtone status'): Promise<ProvisioningRecords> {

@@ -8,12 +8,57 @@ import type { BusClient } from '../shared/ports/bus.js';
 import type { NumberInventory } from '../shared/ports/number-inventory.js';
 import { requiredGraphPermissions } from '../shared/domain/doctor.js';
 import { readGraphPermissions } from './graph-permissions.js';
-import type { DoctorProbes } from '../shared/usecases/doctor.js';
+import type { DoctorProbes, TenantDoctorProbe } from '../shared/usecases/doctor.js';
+import type { Tenant } from '../shared/domain/tenants.js';
 import { createGraphEntraAdmin } from '../shared/adapters/graph-entra-admin.js';
 import { createKeyVaultCertificates } from '../shared/adapters/keyvault-certificates.js';
 
 
 const RoleAssignmentsSchema = z.object({ value: z.array(z.object({ roleDefinitionId: z.string() })) });
+const ServicePrincipalSchema = z.object({ id: z.string() });
+
+/**
+ * Every registered tenant's checks, in that tenant: Graph is asked with a token for the tenant
+ * (`getToken(…, { tenantId })`: the operator signed in with access to it, e.g. GDAP), and the
+ * certificate is the tenant's `certificateName` in the deployment's Key Vault.
+ */
+export function tenantDoctorProbes(settings: OperatorSettings, credential: TokenCredential, tenants: readonly Tenant[]): TenantDoctorProbe[] {
+  const certificates = settings.keyVaultUrl ? new CertificateClient(settings.keyVaultUrl, credential) : undefined;
+  return tenants.map((t) => {
+    const graphIn = async (path: string): Promise<Response> => {
+      const token = await credential.getToken('https://graph.microsoft.com/.default', { tenantId: t.tenantId });
+      return fetch(`${settings.graphBaseUrl}${path}`, { headers: { authorization: `Bearer ${token?.token ?? ''}` } });
+    };
+    const read = async <T>(path: string, schema: z.ZodType<T>): Promise<T | undefined> => {
+      const response = await graphIn(path);
+      if (response.status === 404) return undefined;
+      if (!response.ok) throw new Error(`Graph ${path.split('?')[0]} in tenant ${t.tenantId} answered ${response.status}: ${(await response.text()).slice(0, 300)}`);
+      return schema.parse(await response.json());
+    };
+    const probe: TenantDoctorProbe = {
+      tenantId: t.tenantId,
+      displayName: t.displayName,
+      applicationId: t.applicationId,
+      servicePrincipal: () => read(`/servicePrincipals(appId='${t.applicationId}')?$select=id`, ServicePrincipalSchema),
+      roles: async (id) => ((await read(`/roleManagement/directory/roleAssignments?$filter=principalId eq '${id}'`, RoleAssignmentsSchema))?.value ?? []).map((r) => r.roleDefinitionId),
+      skipped: { certificate: 'set DIALTONE_KEYVAULT_URL to check it' },
+    };
+    if (certificates) {
+      probe.certificate = async () => {
+        const cert = await certificates.getCertificate(t.certificateName);
+        return {
+          name: t.certificateName,
+          expiresOn: cert.properties.expiresOn,
+          notBefore: cert.properties.notBefore,
+          enabled: cert.properties.enabled,
+          exportable: cert.policy?.exportable,
+          contentType: cert.policy?.contentType,
+        };
+      };
+    }
+    return probe;
+  });
+}
 
 /** The real probes behind `dialtone doctor`, each as thin as the SDK call it makes. */
 export function realDoctorProbes(

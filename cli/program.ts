@@ -140,10 +140,10 @@ export function buildProgram(io: CliIo, deps: ProgramDeps = {}): Command {
       if (s) return (await import('./sandbox-deps.js')).sandboxProbes(s, (await s.runInputs()) ? await world(s) : undefined);
       return (deps.doctor ?? (async () => (await azure()).realProbes()))();
     },
-    tenantShell: async () => {
+    tenantShell: async (identity) => {
       const shells = await import('./tenant-shell.js');
       const s = local();
-      return s ? shells.sandboxTenantShell(s) : (deps.tenantShell ?? shells.realTenantShell)();
+      return s ? shells.sandboxTenantShell(s, identity) : (deps.tenantShell ?? shells.realTenantShell)(identity);
     },
     graphSubscriptions: async () => {
       const s = local();

@@ -113,6 +113,16 @@ export async function sandboxProbes(session: SandboxSession, world?: SandboxWorl
       },
     },
     pools: () => inventory.pools(),
+    // Registered tenants are listed with their checks, which only a real deployment can run yet.
+    tenants: (await (await session.tenants()).registry.list()).map((t) => ({
+      tenantId: t.tenantId,
+      displayName: t.displayName,
+      applicationId: t.applicationId,
+      skipped: {
+        consent: 'the sandbox has no service principal of the worker app in this tenant: a real deployment checks it',
+        certificate: 'a real deployment (not in a sandbox)',
+      },
+    })),
     skipped: [
       ...(setup?.certificate ? [] : [{ check: 'Key Vault certificate', setting: 'dialtone setup --sandbox DIR (or a real deployment)' }]),
       ...(world ? [] : [{ check: 'Graph permission of the Function App', setting: 'a sandbox kept with its tenant (sandbox run --state DIR)' }]),

@@ -97,7 +97,8 @@ export class SandboxSession {
 
   async inventory(): Promise<NumberInventory> {
     const { createMemoryNumberInventory } = await import('../shared/adapters/memory-number-inventory.js');
-    return createMemoryNumberInventory({ service: await this.service() });
+    const first = (await this.runInputs())?.tenants[0] as { tenantId?: unknown } | undefined;
+    return createMemoryNumberInventory({ service: await this.service(), ...(typeof first?.tenantId === 'string' ? { defaultTenantId: first.tenantId } : {}) });
   }
 
   async records(): Promise<ProvisioningRecords> {

@@ -8,7 +8,7 @@ import type { CertificateSource } from '../worker/certificate.js';
 import type { Logger } from '../shared/ports/logger.js';
 import type { SandboxSession } from './sandbox-session.js';
 import type { TenantSetupShell } from '../shared/ports/tenant-setup-shell.js';
-import type { TenantShellHandle } from './commands/tenant.js';
+import type { TenantIdentity, TenantShellHandle } from './commands/tenant.js';
 import { CertificateClient } from '@azure/keyvault-certificates';
 import { DefaultAzureCredential } from '@azure/identity';
 import { DialtoneError } from '../shared/domain/errors.js';
@@ -74,10 +74,15 @@ const SANDBOX_APPLICATION_ID = '00000000-0000-0000-0000-0000000d1a17';
  * On the worker host: the worker's own settings (tenant, app id, certificate from Key Vault or a
  * file, pwsh path and host script), and the real pwsh with the MicrosoftTeams module.
  */
-export async function realTenantShell(): Promise<TenantShellHandle> {
+export async function realTenantShell(identity?: TenantIdentity): Promise<TenantShellHandle> {
   const settings = loadWorkerSettings();
   const logger = createJsonLogger({ level: 'warn', base: { service: 'dialtone-tenant' } });
-  const c = settings.certificate;
+  const configured = settings.certificate;
+  // A registered tenant's certificate is its registry certificateName in the worker's Key Vault.
+  if (identity && configured.kind === 'file') {
+    throw new DialtoneError('ConfigInvalid', `tenant ${identity.tenantId}'s certificate ${identity.certificateName} is in Key Vault: set DIALTONE_KEYVAULT_URL on this host`);
+  }
+  const c = identity && configured.kind !== 'file' ? { ...configured, name: identity.certificateName } : configured;
   const certificates =
     c.kind === 'file'
       ? fileCertificateSource({ path: c.path, ...(c.passwordFile ? { passwordFile: c.passwordFile } : {}), logger })
@@ -93,8 +98,8 @@ export async function realTenantShell(): Promise<TenantShellHandle> {
   const opened = await openTenantSetupShell({
     pwsh: { command: settings.pwsh.path, args: ['-NoLogo', '-NoProfile', '-NonInteractive', '-File', settings.pwsh.script] },
     certificates,
-    tenantId: settings.tenantId,
-    applicationId: settings.applicationId,
+    tenantId: identity?.tenantId ?? settings.tenantId,
+    applicationId: identity?.applicationId ?? settings.applicationId,
     logger,
     readyTimeoutMs: settings.pool.connectTimeoutMs,
   });
@@ -106,11 +111,14 @@ export async function realTenantShell(): Promise<TenantShellHandle> {
  * Teams simulator to its pwsh stand-in, through the same protocol and scope as production. What
  * `apply` changed in the tenant's voice routing is written back to the state.
  */
-export async function sandboxTenantShell(session: SandboxSession): Promise<TenantShellHandle> {
+export async function sandboxTenantShell(session: SandboxSession, identity?: TenantIdentity): Promise<TenantShellHandle> {
   const { teams, clock: saved } = await session.teamsState();
   const parsed = TeamsTenantStateSchema.safeParse(teams);
   if (!parsed.success) {
     throw new Error('the sandbox state holds no Teams tenant: run dialtone sandbox run --state DIR (with the worker) first');
+  }
+  if (identity && identity.tenantId !== parsed.data.tenantId.toLowerCase()) {
+    throw new Error(`the sandbox state keeps the Teams tenant ${parsed.data.tenantId} only, not tenant ${identity.tenantId}`);
   }
   const clock = new SimClock(new Date(saved.startedAt));
   clock.advanceTo(saved.now);

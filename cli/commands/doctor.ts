@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { worstStatus, type CheckResult } from '../../shared/domain/doctor.js';
-import { runDoctor } from '../../shared/usecases/doctor.js';
+import { runDoctor, tenantStatuses } from '../../shared/usecases/doctor.js';
 import type { CliContext } from '../context.js';
 import { examples } from '../options.js';
 import type { Backends } from '../program.js';
@@ -29,11 +29,14 @@ export function doctorCommand(ctx: CliContext, backends: Pick<Backends, 'doctor'
     const worst = worstStatus(results);
     const out = ctx.output();
     const mark = { ok: out.style.green('ok'), warn: out.style.yellow('WARN'), fail: out.style.red('FAIL'), skip: out.style.dim('skip') };
-    out.value({ status: worst, checks: results }, () => {
+    const tenants = tenantStatuses(results);
+    out.value({ status: worst, checks: results, ...(tenants.length > 0 ? { tenants } : {}) }, () => {
       const checked = results.filter((r) => r.status !== 'skip').length;
       return [
         out.table(results, [
           { header: '', value: (r) => r.status },
+          // Per-tenant checks say whose they are (docs/MULTI-TENANT.md); the deployment's own have none.
+          ...(tenants.length > 0 ? [{ header: 'tenant', value: (r: CheckResult) => (r.tenant ? `${r.tenant} (${r.tenantName ?? ''})` : '') }] : []),
           { header: 'check', value: (r) => r.check },
           { header: 'detail', value: (r) => r.detail },
         ]).replace(/^(ok|warn|fail|skip)\b/gm, (s) => mark[s as keyof typeof mark]),

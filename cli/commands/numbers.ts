@@ -7,7 +7,7 @@ import { describe } from '../../shared/domain/allocation.js';
 import { DialtoneError } from '../../shared/domain/errors.js';
 import { type NumberState, numberStates, PoolsFileSchema } from '../../shared/domain/numbers.js';
 import type { NumberInventory, NumberRecord, PoolSummary } from '../../shared/ports/number-inventory.js';
-import { importPoolsForTenant, poolOwners } from '../../shared/usecases/manage-tenants.js';
+import { findTenant, importPoolsForTenant, tenantNotFound } from '../../shared/usecases/manage-tenants.js';
 import type { CliContext } from '../context.js';
 import { InputError, OperationFailed } from '../errors.js';
 import { readJsonInput } from '../input-file.js';
@@ -74,20 +74,22 @@ function notInInventory(number: string): DialtoneError {
 }
 
 /** `dialtone numbers …`: pools, ranges and single numbers of the Direct Routing inventory. */
+const TENANT_OPTION = "one tenant's inventory (see dialtone tenants list; default: the deployment's own tenant)";
+
 export function numbersCommand(ctx: CliContext, backends: Pick<Backends, 'inventory' | 'person' | 'tenants'>): Command {
   const numbers = new Command('numbers').description('Manage the Direct Routing number pools: import ranges, list, release, block, export');
   examples(numbers, ['dialtone numbers import more-ranges.json', 'dialtone numbers list --state free --top 20']);
   const actor = async () => ({ now: await ctx.now(), correlationId: 'cli' });
-  /** The pools the registry gives a tenant: the default tenant also has every pool no tenant claims. */
-  const tenantPools = async (tenantId: string): Promise<Set<string>> => {
+  /**
+   * The inventory a command works on: the tenant's own partitions with --tenant-id (a tenant in
+   * force, else not found: exit 1), or the default tenant's without (docs/NUMBERS.md "Tenants").
+   */
+  const inventoryOf = async (tenantId: string | undefined): Promise<NumberInventory> => {
+    const inventory = await backends.inventory();
+    if (tenantId === undefined) return inventory;
     const { registry, implicit } = await backends.tenants();
-    const id = tenantId.toLowerCase();
-    const registered = await registry.list();
-    const owners = poolOwners(registered);
-    const known = registered.some((t) => t.tenantId === id) || id === implicit.tenantId;
-    if (!known) throw new DialtoneError('ConfigInvalid', `tenant ${tenantId} is not a tenant of this deployment (see dialtone tenants list)`);
-    const all = (await (await backends.inventory()).pools()).map((p) => p.pool);
-    return new Set(all.filter((p) => owners.get(p)?.tenantId === id || (owners.get(p) === undefined && id === implicit.tenantId)));
+    if (!(await findTenant({ registry, implicit }, tenantId))) throw new OperationFailed(tenantNotFound(tenantId));
+    return inventory.forTenant(tenantId.toLowerCase());
   };
   const existing = async (inventory: NumberInventory, number: string): Promise<NumberRecord> => {
     const record = await inventory.get(number);
@@ -106,19 +108,19 @@ export function numbersCommand(ctx: CliContext, backends: Pick<Backends, 'invent
       .command('import')
       .description('Import pools from a numbers file ({ "pools": [...] }); re-importing adds only missing numbers')
       .argument('<file>')
-      .option('--tenant-id <guid>', 'the tenant these pools belong to (refused when a range overlaps another tenant\'s); claims them in the registry'),
+      .option('--tenant-id <guid>', 'the tenant whose inventory gets these pools (a range overlapping another tenant\'s is refused); lists them in its registry row'),
     ['dialtone numbers import more-ranges.json', 'dialtone numbers import ranges.json --sandbox .sandbox-state -o json'],
   ).action(async (file: string, o: { tenantId?: string }) => {
     const data = await readJsonInput(file);
     const parsed = PoolsFileSchema.safeParse(data);
     if (!parsed.success) throw new InputError(file, describeZodError(parsed.error));
-    const inventory = await backends.inventory();
+    const inventory = await inventoryOf(o.tenantId);
     const progress = await ctx.progress(`numbers import ${file}`);
     progress.update(`importing ${parsed.data.pools.length} pools`);
     let summary;
     try {
       summary = o.tenantId
-        ? await importPoolsForTenant({ registry: (await backends.tenants()).registry, inventory: async () => inventory }, o.tenantId, parsed.data.pools, await actor())
+        ? await importPoolsForTenant({ registry: (await backends.tenants()).registry, inventory: async () => backends.inventory() }, o.tenantId, parsed.data.pools, await actor())
         : await inventory.importPools(parsed.data.pools, await actor());
     } catch (error) {
       progress.stop();
@@ -143,16 +145,15 @@ export function numbersCommand(ctx: CliContext, backends: Pick<Backends, 'invent
         .command('list')
         .description('List numbers, one line each, with counts per pool')
         .option('--pool <pool>', 'one pool')
-        .option('--tenant-id <guid>', 'the pools of one tenant (see dialtone tenants list)')
+        .option('--tenant-id <guid>', TENANT_OPTION)
         .addOption(new Option('--state <state>', 'one state').choices(numberStates))
         .option('--user <who>', 'numbers held or quarantined for one person: UPN, object id, employee id or mail'),
       'numbers',
     ),
     ['dialtone numbers list --pool ams --state free --top 10', 'dialtone numbers list --user anna@contoso.com', 'dialtone numbers list -o tsv | cut -f1,3'],
   ).action(async (o: PageOptions & { pool?: string; state?: NumberState; user?: string; tenantId?: string }) => {
-    const inventory = await backends.inventory();
+    const inventory = await inventoryOf(o.tenantId);
     const userId = o.user ? (await backends.person(o.user)).userId : undefined;
-    const inTenant = o.tenantId ? await tenantPools(o.tenantId) : undefined;
     // Streamed page by page: the first rows print before the rest of a 100,000-number inventory is
     // read, and a list cut by --top (or by a reader that went away) never reads the rest.
     const seen: NumberRecord[] = [];
@@ -160,7 +161,6 @@ export function numbersCommand(ctx: CliContext, backends: Pick<Backends, 'invent
     const skip = o.skip ?? 0;
     async function* rows(): AsyncGenerator<NumberRecord> {
       for await (const record of inventory.scan({ ...(o.pool ? { pool: o.pool } : {}), ...(o.state ? { state: o.state } : {}), ...(userId ? { userId } : {}) })) {
-        if (inTenant && !inTenant.has(record.pool)) continue;
         if (o.top !== undefined && seen.length >= skip + o.top) {
           more = true;
           return;
@@ -177,14 +177,13 @@ export function numbersCommand(ctx: CliContext, backends: Pick<Backends, 'invent
     }
   });
 
-  examples(numbers.command('pools').description('Counts per pool and state').option('--tenant-id <guid>', 'the pools of one tenant'), ['dialtone numbers pools', 'dialtone numbers pools --tenant-id <guid> -o json']).action(async (o: { tenantId?: string }) => {
-    const inTenant = o.tenantId ? await tenantPools(o.tenantId) : undefined;
-    const pools = (await (await backends.inventory()).pools()).filter((p) => !inTenant || inTenant.has(p.pool));
+  examples(numbers.command('pools').description('Counts per pool and state').option('--tenant-id <guid>', TENANT_OPTION), ['dialtone numbers pools', 'dialtone numbers pools --tenant-id <guid> -o json']).action(async (o: { tenantId?: string }) => {
+    const pools = await (await inventoryOf(o.tenantId)).pools();
     await ctx.output().list(pools, poolColumns, { empty: 'No pools yet: import some with `dialtone numbers import FILE`.' });
   });
 
-  examples(numbers.command('show').description('One number and its history').argument('<number>'), ['dialtone numbers show +31201234000']).action(async (number: string) => {
-    const inventory = await backends.inventory();
+  examples(numbers.command('show').description('One number and its history').argument('<number>').option('--tenant-id <guid>', TENANT_OPTION), ['dialtone numbers show +31201234000']).action(async (number: string, o: { tenantId?: string }) => {
+    const inventory = await inventoryOf(o.tenantId);
     const record = await existing(inventory, number);
     const history = await inventory.history(number);
     const out = ctx.output();
@@ -206,11 +205,12 @@ export function numbersCommand(ctx: CliContext, backends: Pick<Backends, 'invent
         .command('release')
         .description('Release a reserved or assigned number into quarantine (the pool quarantine days unless given); asks first, --yes outside a terminal')
         .argument('<number>')
-        .addOption(new Option('--quarantine-days <days>', 'days before it may be handed out again').argParser(integer({ min: 0, max: 3650 }))),
+        .addOption(new Option('--quarantine-days <days>', 'days before it may be handed out again').argParser(integer({ min: 0, max: 3650 })))
+        .option('--tenant-id <guid>', TENANT_OPTION),
     ),
     ['dialtone numbers release +31201234000', 'dialtone numbers release +31201234000 --quarantine-days 0 --yes'],
-  ).action(async (number: string, o: { quarantineDays?: number; yes?: boolean }) => {
-    const inventory = await backends.inventory();
+  ).action(async (number: string, o: { quarantineDays?: number; yes?: boolean; tenantId?: string }) => {
+    const inventory = await inventoryOf(o.tenantId);
     const record = await existing(inventory, number);
     if ((record.state !== 'reserved' && record.state !== 'assigned') || !record.userId) {
       throw new DialtoneError('NumberInvalid', `${number} is ${describe(record)}; only a reserved or assigned number can be released (use \`dialtone numbers free\` to free it by hand)`);
@@ -225,25 +225,26 @@ export function numbersCommand(ctx: CliContext, backends: Pick<Backends, 'invent
       .command('block')
       .description('Mark a number as held outside Dialtone so it is never handed out')
       .argument('<number>')
-      .option('--owner <owner>', 'who holds it (UPN, object id or a note)'),
+      .option('--owner <owner>', 'who holds it (UPN, object id or a note)')
+      .option('--tenant-id <guid>', TENANT_OPTION),
     ['dialtone numbers block +31201234001 --owner pbx@contoso.com'],
-  ).action(async (number: string, o: { owner?: string }) => {
-    const inventory = await backends.inventory();
+  ).action(async (number: string, o: { owner?: string; tenantId?: string }) => {
+    const inventory = await inventoryOf(o.tenantId);
     await existing(inventory, number);
     await inventory.block(number, o.owner ?? null, await actor());
     await report(inventory, number, 'Blocked');
   });
 
-  examples(numbers.command('unblock').description('Make a blocked number free again').argument('<number>'), ['dialtone numbers unblock +31201234001']).action(async (number: string) => {
-    const inventory = await backends.inventory();
+  examples(numbers.command('unblock').description('Make a blocked number free again').argument('<number>').option('--tenant-id <guid>', TENANT_OPTION), ['dialtone numbers unblock +31201234001']).action(async (number: string, o: { tenantId?: string }) => {
+    const inventory = await inventoryOf(o.tenantId);
     await existing(inventory, number);
     await inventory.unblock(number, await actor());
     await report(inventory, number, 'Unblocked');
   });
 
-  examples(numbers.command('free').description('Free a number by hand, whatever its state (skips quarantine)').argument('<number>'), ['dialtone numbers free +31201234000']).action(
-    async (number: string) => {
-      const inventory = await backends.inventory();
+  examples(numbers.command('free').description('Free a number by hand, whatever its state (skips quarantine)').argument('<number>').option('--tenant-id <guid>', TENANT_OPTION), ['dialtone numbers free +31201234000']).action(
+    async (number: string, o: { tenantId?: string }) => {
+      const inventory = await inventoryOf(o.tenantId);
       await existing(inventory, number);
       await inventory.free(number, await actor());
       await report(inventory, number, 'Freed');
@@ -255,10 +256,11 @@ export function numbersCommand(ctx: CliContext, backends: Pick<Backends, 'invent
       .command('export')
       .description(`Export numbers as CSV for a spreadsheet (${CSV_COLUMNS.join(',')}); with -o json|jsonl|tsv the same rows in that format`)
       .option('--pool <pool>', 'one pool')
-      .option('--out <file>', 'write to this file instead of standard output'),
+      .option('--out <file>', 'write to this file instead of standard output')
+      .option('--tenant-id <guid>', TENANT_OPTION),
     ['dialtone numbers export --out numbers.csv', 'dialtone numbers export --pool ams | head'],
-  ).action(async (o: { pool?: string; out?: string }) => {
-    const inventory = await backends.inventory();
+  ).action(async (o: { pool?: string; out?: string; tenantId?: string }) => {
+    const inventory = await inventoryOf(o.tenantId);
     const filter = o.pool ? { pool: o.pool } : {};
     const out = ctx.output();
     if (o.out) {

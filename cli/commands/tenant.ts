@@ -11,6 +11,8 @@ import type { Subscriptions } from '../../shared/ports/subscriptions.js';
 import type { CliContext } from '../context.js';
 import { InputError, OperationFailed } from '../errors.js';
 import { examples } from '../options.js';
+import { findTenant, tenantNotFound } from '../../shared/usecases/manage-tenants.js';
+import type { TenantsBackend } from './tenants.js';
 import type { Column } from '../output.js';
 
 /** A connected tenant set-up session and how to finish it (for --sandbox: write the tenant back). */
@@ -20,7 +22,14 @@ export interface TenantShellHandle {
   close(changed: boolean): Promise<void>;
 }
 
-export type OpenTenantShell = () => Promise<TenantShellHandle>;
+/** Which tenant to connect to and as whom: a registered tenant's id, app id and Key Vault certificate (none: the settings'). */
+export interface TenantIdentity {
+  tenantId: string;
+  applicationId: string;
+  certificateName: string;
+}
+
+export type OpenTenantShell = (identity?: TenantIdentity) => Promise<TenantShellHandle>;
 
 /** Dialtone's Graph subscriptions and the notification URL that marks them as Dialtone's. */
 export interface GraphSubscriptionsHandle {
@@ -34,6 +43,7 @@ export interface TenantBackends {
   tenantShell: OpenTenantShell;
   inventory(): Promise<NumberInventory>;
   graphSubscriptions(): Promise<GraphSubscriptionsHandle>;
+  tenants(): Promise<TenantsBackend>;
 }
 
 type Action = 'plan' | 'apply' | 'status';
@@ -116,12 +126,27 @@ export function tenantCommand(ctx: CliContext, backends: TenantBackends): Comman
         "Remove what the file names from the tenant (CLI policies, dial plans, voice routing policies, voice routes, then the PSTN usages nothing else uses) and Dialtone's Graph subscription. Refused (exit 1, listing them) while anyone holds a Dialtone number",
       )
       .requiredOption('--config <file>', 'the tenant voice file (YAML or JSON, docs/TENANT.md)')
-      .option('--dry-run', 'report what would be removed, changing nothing'),
-    ['dialtone tenant unlink --config tenant-voice.yaml --dry-run', 'dialtone tenant unlink --config tenant-voice.yaml --sandbox .sandbox-state --json'],
-  ).action(async (o: { config: string; dryRun?: boolean }) => {
+      .option('--dry-run', 'report what would be removed, changing nothing')
+      .option('--tenant-id <guid>', "a registered tenant: connect with its app id and certificate from the registry, refused only while its own people hold its numbers (default: the deployment's own tenant)"),
+    [
+      'dialtone tenant unlink --config tenant-voice.yaml --dry-run',
+      'dialtone tenant unlink --config tenant-voice.yaml --sandbox .sandbox-state --json',
+      'dialtone tenant unlink --config fabrikam-voice.yaml --tenant-id <guid> --dry-run',
+    ],
+  ).action(async (o: { config: string; dryRun?: boolean; tenantId?: string }) => {
     const config = await loadConfig(o.config);
     const dryRun = o.dryRun === true;
-    const refusal = await unlinkGuard(await backends.inventory());
+    // The tenant's identity is the registry's (docs/MULTI-TENANT.md); the deployment's own tenant keeps the settings'.
+    let identity: TenantIdentity | undefined;
+    let own = true;
+    if (o.tenantId !== undefined) {
+      const { registry, implicit } = await backends.tenants();
+      const tenant = await findTenant({ registry, implicit }, o.tenantId);
+      if (!tenant) throw new OperationFailed(tenantNotFound(o.tenantId));
+      own = tenant.source === 'implicit' || tenant.tenantId === implicit.tenantId;
+      if (tenant.source === 'registry') identity = { tenantId: tenant.tenantId, applicationId: tenant.applicationId, certificateName: tenant.certificateName };
+    }
+    const refusal = await unlinkGuard((await backends.inventory()).forTenant(o.tenantId?.toLowerCase()));
     if (refusal) {
       const out = ctx.output();
       if (ctx.format === 'json') out.value({ refused: true, holders: refusal.holders });
@@ -137,7 +162,7 @@ export function tenantCommand(ctx: CliContext, backends: TenantBackends): Comman
     }
     let handle: TenantShellHandle;
     try {
-      handle = await backends.tenantShell();
+      handle = await backends.tenantShell(identity);
     } catch (error) {
       if (isDialtoneError(error) && error.code === 'ConfigInvalid') throw error;
       throw new OperationFailed(`cannot open Teams PowerShell for tenant set-up: ${(error as Error).message}`);
@@ -148,11 +173,14 @@ export function tenantCommand(ctx: CliContext, backends: TenantBackends): Comman
     } finally {
       await handle.close(!dryRun);
     }
-    const graph = await backends.graphSubscriptions();
-    try {
-      items.push(...(await unlinkSubscriptions(graph.subscriptions, graph.notificationUrl, dryRun)));
-    } finally {
-      await graph.close(!dryRun);
+    // Dialtone's Graph subscription is the deployment's own tenant's: unlinking another tenant never deletes it.
+    if (own) {
+      const graph = await backends.graphSubscriptions();
+      try {
+        items.push(...(await unlinkSubscriptions(graph.subscriptions, graph.notificationUrl, dryRun)));
+      } finally {
+        await graph.close(!dryRun);
+      }
     }
     if (!dryRun) await ctx.commit();
     const out = ctx.output();

@@ -3,7 +3,7 @@ import { describeZodError } from '../../shared/contracts/messages.js';
 import { correlationStrategies } from '../../shared/domain/correlation.js';
 import { TENANT_SESSION_LIMIT_MAX, TenantInputSchema, type EffectiveTenant, type TenantInput, type TenantPatch } from '../../shared/domain/tenants.js';
 import type { TenantRegistry } from '../../shared/ports/tenant-registry.js';
-import { listTenants, removeTenant, showTenant, tenantHoldings, type TenantAdminDeps } from '../../shared/usecases/manage-tenants.js';
+import { findTenant, listTenants, removeTenant, tenantHoldings, tenantNotFound, type TenantAdminDeps } from '../../shared/usecases/manage-tenants.js';
 import type { CliContext } from '../context.js';
 import { InputError, OperationFailed, UsageError } from '../errors.js';
 import { readJsonInput } from '../input-file.js';
@@ -106,6 +106,12 @@ export function tenantsCommand(ctx: CliContext, backends: Pick<Backends, 'tenant
     const b = await backends.tenants();
     return { registry: b.registry, implicit: b.implicit, records: () => backends.records(), inventory: () => backends.inventory() };
   };
+  /** A well-formed id that is not in force is a runtime not-found (exit 1), like an unknown person in status. */
+  const known = async (deps: TenantAdminDeps, tenantId: string): Promise<EffectiveTenant> => {
+    const tenant = await findTenant(deps, tenantId);
+    if (!tenant) throw new OperationFailed(tenantNotFound(tenantId));
+    return tenant;
+  };
 
   examples(tenants.command('list').description('The tenants in force (the implicit one while none is registered)'), ['dialtone tenants list -o json']).action(async () => {
     const rows = await listTenants(await admin());
@@ -114,7 +120,7 @@ export function tenantsCommand(ctx: CliContext, backends: Pick<Backends, 'tenant
 
   examples(tenants.command('show').description('One tenant, with what it still holds').argument('<tenant-id>'), ['dialtone tenants show 8f0c2a53-5d0e-4c1b-9a57-2f1f0e6f0001']).action(async (tenantId: string) => {
     const deps = await admin();
-    const tenant = await showTenant(deps, tenantId);
+    const tenant = await known(deps, tenantId);
     const holdings = await tenantHoldings(deps, tenant);
     ctx.output().value({ ...tenant, holds: { people: holdings.people.length, numbers: holdings.numbers } }, () => [
       ...human(tenant),
@@ -150,6 +156,7 @@ export function tenantsCommand(ctx: CliContext, backends: Pick<Backends, 'tenant
     const patch = fieldsOf(o);
     if (Object.keys(patch).length === 0) throw new UsageError('nothing to change: give at least one field (see dialtone tenants update --help)');
     const { registry } = await backends.tenants();
+    if (!(await registry.get(tenantId))) throw new OperationFailed(`tenant ${tenantId} is not registered (see dialtone tenants list)`);
     const tenant = await registry.update(tenantId, patch, await ctx.now());
     await ctx.commit();
     ctx.output().value(tenant, () => [`Updated tenant ${tenant.tenantId}.`, ...human({ ...stripTimes(tenant), source: 'registry' })]);
@@ -159,7 +166,7 @@ export function tenantsCommand(ctx: CliContext, backends: Pick<Backends, 'tenant
     'dialtone tenants remove <guid> --yes',
   ]).action(async (tenantId: string, o: { yes?: boolean }) => {
     const deps = await admin();
-    const tenant = await showTenant(deps, tenantId);
+    const tenant = await known(deps, tenantId);
     if (tenant.source === 'implicit') throw new OperationFailed(`tenant ${tenant.tenantId} is the deployment's own tenant (no registry): there is nothing to remove`);
     if (!(await ctx.confirm(`Remove tenant ${tenant.tenantId} (${tenant.displayName}) from the registry?`, o.yes))) throw new OperationFailed('Nothing removed.');
     const outcome = await removeTenant(deps, tenantId, await ctx.now());

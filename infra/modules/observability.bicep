@@ -29,12 +29,16 @@ resource serviceBus 'Microsoft.ServiceBus/namespaces@2024-01-01' existing = {
 var actionGroups = empty(actionGroupId) ? [] : [actionGroupId]
 
 // The metric and span names are the ones shared/telemetry/names.ts emits; test/infra checks both ends.
+// Every figure a message carries a tenant for is split by `dialtone.tenant` (docs/MULTI-TENANT.md);
+// a message without tenantId (a single-tenant deployment) shows as "(default)".
 var queries = {
   deadLettersByQueueAndReason: '''
 customMetrics
 | where name == "dialtone.deadletters"
 | extend queue = tostring(customDimensions["dialtone.queue"]), reason = tostring(customDimensions["dialtone.reason"])
-| summarize deadLetters = sum(value) by bin(timestamp, 1h), series = strcat(queue, " / ", reason)
+| extend tenant = tostring(customDimensions["dialtone.tenant"])
+| extend tenant = iff(tenant == "", "(default)", tenant)
+| summarize deadLetters = sum(value) by bin(timestamp, 1h), series = strcat(tenant, " / ", queue, " / ", reason)
 | render timechart
 '''
   throughputPerHour: '''
@@ -48,7 +52,9 @@ customMetrics
     name == "dialtone.messages.sent" and queue == "voice-results", "results",
     "")
 | where figure != ""
-| summarize count = sum(value) by bin(timestamp, 1h), figure
+| extend tenant = tostring(customDimensions["dialtone.tenant"])
+| extend tenant = iff(tenant == "", "(default)", tenant)
+| summarize count = sum(value) by bin(timestamp, 1h), series = strcat(tenant, " / ", figure)
 | render columnchart
 '''
   provisioningLatency: '''
@@ -58,10 +64,12 @@ let started = requests
 requests
 | where name == "dialtone record"
 | where tostring(customDimensions["dialtone.result"]) in ("applied", "noop")
-| summarize finishedAt = max(timestamp + duration * 1ms) by operation_Id
+| extend tenant = tostring(customDimensions["dialtone.tenant"])
+| extend tenant = iff(tenant == "", "(default)", tenant)
+| summarize finishedAt = max(timestamp + duration * 1ms) by operation_Id, tenant
 | join kind=inner started on operation_Id
 | extend latencySeconds = (finishedAt - startedAt) / 1s
-| summarize p50 = percentile(latencySeconds, 50), p95 = percentile(latencySeconds, 95) by bin(finishedAt, 1h)
+| summarize p50 = percentile(latencySeconds, 50), p95 = percentile(latencySeconds, 95) by bin(finishedAt, 1h), tenant
 | render timechart
 '''
   poolExhaustedAndNotLicensed: '''
@@ -69,21 +77,37 @@ customMetrics
 | where name == "dialtone.stage.messages"
 | extend code = tostring(customDimensions["dialtone.code"]), settlement = tostring(customDimensions["dialtone.settlement"])
 | where code in ("PoolExhausted", "NotLicensed")
-| summarize count = sum(value) by bin(timestamp, 1h), series = strcat(code, " (", settlement, ")")
+| extend tenant = tostring(customDimensions["dialtone.tenant"])
+| extend tenant = iff(tenant == "", "(default)", tenant)
+| summarize count = sum(value) by bin(timestamp, 1h), series = strcat(tenant, " / ", code, " (", settlement, ")")
 | render columnchart
 '''
   poolFill: '''
 customMetrics
 | where name == "dialtone.pool.used_ratio"
 | extend pool = tostring(customDimensions["dialtone.pool"])
-| summarize usedPercent = 100 * max(value) by bin(timestamp, 1h), pool
+| extend tenant = tostring(customDimensions["dialtone.tenant"])
+| extend tenant = iff(tenant == "", "(default)", tenant)
+| summarize usedPercent = 100 * max(value) by bin(timestamp, 1h), series = strcat(tenant, " / ", pool)
 | render timechart
 '''
   workerSessions: '''
 customMetrics
 | where name in ("dialtone.worker.sessions", "dialtone.worker.throttled", "dialtone.worker.commands")
-| summarize sessions = maxif(value, name == "dialtone.worker.sessions"), throttled = sumif(value, name == "dialtone.worker.throttled"), commands = sumif(value, name == "dialtone.worker.commands") by bin(timestamp, 15m)
+| extend tenant = tostring(customDimensions["dialtone.tenant"])
+| extend tenant = iff(tenant == "", "(default)", tenant)
+| extend tenant = iff(name == "dialtone.worker.sessions", "all tenants", tenant)
+| summarize sessions = maxif(value, name == "dialtone.worker.sessions"), throttled = sumif(value, name == "dialtone.worker.throttled"), commands = sumif(value, name == "dialtone.worker.commands") by bin(timestamp, 15m), tenant
 | render timechart
+'''
+  perTenant: '''
+customMetrics
+| where name in ("dialtone.deadletters", "dialtone.worker.commands", "dialtone.worker.throttled", "dialtone.stage.messages")
+| extend tenant = tostring(customDimensions["dialtone.tenant"])
+| extend tenant = iff(tenant == "", "(default)", tenant)
+| extend status = tostring(customDimensions["dialtone.status"]), code = tostring(customDimensions["dialtone.code"])
+| summarize deadLetters = sumif(value, name == "dialtone.deadletters"), commands = sumif(value, name == "dialtone.worker.commands"), failedCommands = sumif(value, name == "dialtone.worker.commands" and status == "failed"), throttled = sumif(value, name == "dialtone.worker.throttled"), poolExhausted = sumif(value, name == "dialtone.stage.messages" and code == "PoolExhausted") by tenant
+| order by deadLetters desc, tenant asc
 '''
 }
 
@@ -103,7 +127,16 @@ customMetrics
 customMetrics
 | where name == "dialtone.pool.used_ratio"
 | extend pool = tostring(customDimensions["dialtone.pool"])
-| summarize usedRatio = max(value) by pool
+| extend tenant = tostring(customDimensions["dialtone.tenant"])
+| extend tenant = iff(tenant == "", "(default)", tenant)
+| summarize usedRatio = max(value) by tenant, pool
+'''
+  deadLettersPerTenant: '''
+customMetrics
+| where name == "dialtone.deadletters"
+| extend tenant = tostring(customDimensions["dialtone.tenant"])
+| extend tenant = iff(tenant == "", "(default)", tenant)
+| summarize deadLetters = sum(value) by tenant
 '''
   graphSubscription: '''
 let latest = toscalar(customMetrics
@@ -144,6 +177,11 @@ var tiles = [
     title: 'Worker: warm PowerShell sessions, commands and throttled commands'
     query: queries.workerSessions
     visualization: 'timechart'
+  }
+  {
+    title: 'Per tenant: dead letters, commands, failed commands, throttled commands, PoolExhausted'
+    query: queries.perTenant
+    visualization: 'table'
   }
 ]
 
@@ -299,8 +337,30 @@ var logAlerts = [
     dimensions: []
   }
   {
+    // One alert per tenant (the dimension): which customer's provisioning is failing.
+    name: 'dialtone-dead-letters-per-tenant'
+    description: 'Dialtone dead-lettered messages of a tenant in the last 15 minutes. docs/OPERATIONS.md#dead-letters-of-one-tenant'
+    severity: 2
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT15M'
+    query: alertQueries.deadLettersPerTenant
+    measure: 'deadLetters'
+    operator: 'GreaterThan'
+    threshold: 0
+    timeAggregation: 'Total'
+    dimensions: [
+      {
+        name: 'tenant'
+        operator: 'Include'
+        values: [
+          '*'
+        ]
+      }
+    ]
+  }
+  {
     name: 'dialtone-pool-fill'
-    description: 'A number pool is more than 90% used. docs/OPERATIONS.md#number-pool-above-90-used'
+    description: 'A number pool of a tenant is more than 90% used. docs/OPERATIONS.md#number-pool-above-90-used'
     severity: 2
     evaluationFrequency: 'PT1H'
     windowSize: 'PT1H'
@@ -310,6 +370,13 @@ var logAlerts = [
     threshold: json('0.9')
     timeAggregation: 'Maximum'
     dimensions: [
+      {
+        name: 'tenant'
+        operator: 'Include'
+        values: [
+          '*'
+        ]
+      }
       {
         name: 'pool'
         operator: 'Include'

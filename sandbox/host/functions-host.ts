@@ -11,6 +11,11 @@ export interface HostedFunction {
   queue: string;
   sessions: boolean;
   handler: (messages: ReceivedMessage[], actions: MessageActions) => Promise<void>;
+  /**
+   * One handler per Function App instance, when the instances differ (each with its own clock,
+   * as machines whose clocks are minutes apart); `handler` serves an instance not listed.
+   */
+  instanceHandlers?: HostedFunction['handler'][];
 }
 
 export interface FunctionsHostOptions {
@@ -133,7 +138,7 @@ export class SandboxFunctionsHost {
       this.options.scheduler
         .track(async () => {
           try {
-            await this.invoke(fn, messages, receiver);
+            await this.invoke(fn, messages, receiver, instance);
           } finally {
             this.hold(key, -1);
             await receiver.close();
@@ -177,7 +182,7 @@ export class SandboxFunctionsHost {
             // The instance keeps the session while it has messages (sessionIdleTimeout), FIFO.
             let messages = first;
             while (messages.length > 0) {
-              await this.invoke(fn, messages, held);
+              await this.invoke(fn, messages, held, instance);
               messages = await held.receiveMessages(this.options.concurrency.maxMessageBatchSize);
             }
           } finally {
@@ -195,7 +200,7 @@ export class SandboxFunctionsHost {
     this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + delta);
   }
 
-  private async invoke(fn: HostedFunction, messages: ReceivedMessage[], receiver: Settler): Promise<void> {
+  private async invoke(fn: HostedFunction, messages: ReceivedMessage[], receiver: Settler, instance: number): Promise<void> {
     this.invocations.set(fn.name, (this.invocations.get(fn.name) ?? 0) + 1);
     this.handled += messages.length;
     const jitter = this.options.startJitterMs ?? 0;
@@ -225,7 +230,7 @@ export class SandboxFunctionsHost {
       },
     };
     try {
-      await fn.handler(messages, actions);
+      await (fn.instanceHandlers?.[instance] ?? fn.handler)(messages, actions);
     } catch {
       // The Functions host logs a failed invocation; the unsettled messages are abandoned below.
     } finally {

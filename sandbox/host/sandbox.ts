@@ -41,7 +41,8 @@ import type { Timers } from '../../worker/timers.js';
 import { readHostConcurrency, type HostConcurrency } from './host-json.js';
 import { startTeamsSimulator, TeamsTenantStateSchema, type TeamsSimulator } from '../teams-sim/index.js';
 import type { PolicyCatalog } from '../../shared/ports/policy-catalog.js';
-import { SandboxFunctionsHost } from './functions-host.js';
+import { SandboxFunctionsHost, type HostedFunction } from './functions-host.js';
+import type { Clock } from '../../shared/ports/clock.js';
 import type { SandboxInputs } from './inputs.js';
 import type { SandboxState } from './state.js';
 import { buildReport, type SandboxReport } from './report.js';
@@ -93,6 +94,12 @@ export interface SandboxOptions {
   latency?: LatencyModel;
   /** Function App instances competing for the queues (default 1), each with host.json's concurrency. */
   instances?: number;
+  /**
+   * How far each Function App instance's clock is from the sandbox clock (chaos runs: ±5 min), by
+   * instance index; missing entries are 0. The instance's stages read it (plan's snapshot age,
+   * reschedule times, history timestamps); the timers and the bus keep the sandbox clock.
+   */
+  functionClockSkewsMs?: number[];
   /** host.json's Service Bus concurrency (default: read from the repository's host.json). */
   hostConcurrency?: HostConcurrency;
   /** Seeds the Functions host's competition between instances (default 1). */
@@ -246,7 +253,7 @@ export class Sandbox {
       const graphClient = { baseUrl: graph.baseUrl, accessToken: async () => 'sandbox-token', fetch: graphFetch };
       const directory = createGraphDirectory(graphClient);
 
-      const storage = await openStorage(options.state ? 'memory' : (options.storage ?? 'auto'), cleanups, options.state?.tables);
+      const storage = await openStorage(options.state ? 'memory' : (options.storage ?? 'auto'), cleanups, options.state?.tables, inputs.tenant.tenantId);
       if (inputs.pools.length > 0) {
         await storage.inventory.importPools(inputs.pools, { now: clock.now(), correlationId: 'sandbox-import' });
       }
@@ -263,61 +270,67 @@ export class Sandbox {
       const catalog: PolicyCatalog = {
         callingLineIdentities: async () => teamsRef.sim?.tenant.callingLineIdentityCatalog() ?? offlineCatalog.callingLineIdentities(),
       };
-      const stageDeps = { clock, logger, sender, retryPolicy: { ...defaultRetryPolicy, ...options.retryPolicy }, ...(options.telemetry ? { telemetry: options.telemetry } : {}) };
+      const stageDepsWith = (fnClock: Clock) => ({ clock: fnClock, logger, sender, retryPolicy: { ...defaultRetryPolicy, ...options.retryPolicy }, ...(options.telemetry ? { telemetry: options.telemetry } : {}) });
+      // Each Function App instance gets its own handlers; with clock skew, its own clock.
+      const hostedFunctions = (fnClock: Clock): HostedFunction[] => [
+        {
+          name: 'correlate',
+          queue: queueNames.hrEvents,
+          sessions: false,
+          handler: createCorrelateHandler({ ...stageDepsWith(fnClock), directory, records: storage.records, strategies: correlationStrategies }),
+        },
+        {
+          name: 'plan',
+          queue: queueNames.userChanges,
+          sessions: true,
+          handler: createPlanHandler({
+            ...stageDepsWith(fnClock),
+            directory,
+            records: storage.records,
+            inventory: storage.inventory,
+            catalog,
+            policy: inputs.policy,
+            snapshotMaxAgeMs: 5 * 60_000,
+            reservationTtlMs: 24 * 60 * 60_000,
+            // Wait for Teams provisioning after licensing, as production does (DIALTONE_TEAMS_READINESS=graph).
+            ...(teamsFirst && options.teamsReadiness !== false ? { teams: createGraphTeamsAdmin(graphClient) } : {}),
+          }),
+        },
+        {
+          name: 'record',
+          queue: queueNames.voiceResults,
+          sessions: false,
+          handler: createRecordHandler({ ...stageDepsWith(fnClock), records: storage.records, inventory: storage.inventory }),
+        },
+        ...(teamsFirst && graphBackend
+          ? [
+              {
+                name: 'graphVoice',
+                queue: queueNames.voiceCommands,
+                sessions: true,
+                handler: createGraphVoiceHandler({
+                  ...stageDepsWith(fnClock),
+                  admin: createGraphTeamsAdmin(graphClient),
+                  policyIds: new PolicyIdCache(),
+                  unsupportedPolicyTypes: new Set<string>(),
+                  fallbackQueue: null,
+                  pollAfterMs: 5_000,
+                }),
+              },
+            ]
+          : []),
+      ];
+      const instanceCount = options.instances ?? 1;
+      const skews = options.functionClockSkewsMs ?? [];
+      const perInstance = Array.from({ length: instanceCount }, (_, i) => hostedFunctions(skewedClock(clock, skews[i] ?? 0)));
+      const functions = perInstance[0]!.map((fn, k) => ({ ...fn, instanceHandlers: perInstance.map((list) => list[k]!.handler) }));
       const host = new SandboxFunctionsHost(
         bus,
-        [
-          {
-            name: 'correlate',
-            queue: queueNames.hrEvents,
-            sessions: false,
-            handler: createCorrelateHandler({ ...stageDeps, directory, records: storage.records, strategies: correlationStrategies }),
-          },
-          {
-            name: 'plan',
-            queue: queueNames.userChanges,
-            sessions: true,
-            handler: createPlanHandler({
-              ...stageDeps,
-              directory,
-              records: storage.records,
-              inventory: storage.inventory,
-              catalog,
-              policy: inputs.policy,
-              snapshotMaxAgeMs: 5 * 60_000,
-              reservationTtlMs: 24 * 60 * 60_000,
-              // Wait for Teams provisioning after licensing, as production does (DIALTONE_TEAMS_READINESS=graph).
-              ...(teamsFirst && options.teamsReadiness !== false ? { teams: createGraphTeamsAdmin(graphClient) } : {}),
-            }),
-          },
-          {
-            name: 'record',
-            queue: queueNames.voiceResults,
-            sessions: false,
-            handler: createRecordHandler({ ...stageDeps, records: storage.records, inventory: storage.inventory }),
-          },
-          ...(teamsFirst && graphBackend
-            ? [
-                {
-                  name: 'graphVoice',
-                  queue: queueNames.voiceCommands,
-                  sessions: true,
-                  handler: createGraphVoiceHandler({
-                    ...stageDeps,
-                    admin: createGraphTeamsAdmin(graphClient),
-                    policyIds: new PolicyIdCache(),
-                    unsupportedPolicyTypes: new Set<string>(),
-                    fallbackQueue: null,
-                    pollAfterMs: 5_000,
-                  }),
-                },
-              ]
-            : []),
-        ],
+        functions,
         {
           scheduler,
           concurrency: options.hostConcurrency ?? readHostConcurrency(),
-          instances: options.instances ?? 1,
+          instances: instanceCount,
           seed: options.seed ?? 1,
           startJitterMs: options.startJitterMs ?? 0,
         },
@@ -329,7 +342,16 @@ export class Sandbox {
         await maintainGraphSubscription({ subscriptions, clock, logger, notificationUrl: SANDBOX_NOTIFICATION_URL, clientState: SANDBOX_CLIENT_STATE });
       }, logger);
       everyOccurrence(scheduler, 'graphResync', timerSchedules.graphResync, async () => {
-        await resyncDirectory({ delta: directory, records: storage.records, state: storage.syncState, sender: sender(queueNames.userChanges), clock, logger });
+        await resyncDirectory({
+          delta: directory,
+          records: storage.records,
+          state: storage.syncState,
+          sender: sender(queueNames.userChanges),
+          clock,
+          logger,
+          // A retried call waits on the sandbox clock, never in real time.
+          sleeper: { sleep: (ms) => scheduler.sleep(ms, 'timer:graphResync:retry') },
+        });
       }, logger);
 
       let teams: TeamsSimulator | undefined;
@@ -529,6 +551,11 @@ export class Sandbox {
   }
 }
 
+/** A clock `skewMs` off the sandbox clock (the clock itself when 0). */
+function skewedClock(clock: SimClock, skewMs: number): Clock {
+  return skewMs === 0 ? clock : { now: () => new Date(clock.nowMs() + skewMs) };
+}
+
 /** Timers on the sandbox clock, for the worker's bulk path (its windows and batch-operation polls). */
 function simulatedTimers(scheduler: SimScheduler): Timers {
   let seq = 0;
@@ -641,11 +668,13 @@ async function openStorage(
   mode: 'auto' | 'azurite' | 'memory',
   cleanups: (() => Promise<void>)[],
   snapshot?: SandboxState['tables'],
+  /** The tenant file's tenant: owner of the inventory's partitions from before tenants. */
+  defaultTenantId?: string,
 ): Promise<{ inventory: NumberInventory; records: ProvisioningRecords; syncState: SyncState; kind: string; service?: MemoryTableService }> {
   if (mode === 'memory' || (mode === 'auto' && !(await isAzuriteAvailable()))) {
     const service = createMemoryTableService(snapshot);
     return {
-      inventory: createMemoryNumberInventory({ service }),
+      inventory: createMemoryNumberInventory({ service, defaultTenantId }),
       records: createMemoryProvisioningRecords({ service }),
       syncState: entitySyncState(service.table('dialtonesync')),
       kind: 'memory',
@@ -657,7 +686,7 @@ async function openStorage(
   const suffix = Math.random().toString(36).slice(2, 8);
   const tableNames = { numbers: `numbers${suffix}`, numberHistory: `numberhistory${suffix}`, provisioning: `provisioning${suffix}` };
   return {
-    inventory: createTableNumberInventory({ connectionString: azurite.connectionString, tableNames }),
+    inventory: createTableNumberInventory({ connectionString: azurite.connectionString, tableNames }, { defaultTenantId }),
     records: createTableProvisioningRecords({ connectionString: azurite.connectionString, tableNames }),
     syncState: entitySyncState(azureEntityTable(createTableClient({ connectionString: azurite.connectionString }, `dialtonesync${suffix}`))),
     kind: 'azurite',

@@ -47,6 +47,15 @@ import {
  * `numberhistory` table
  *   PK <pool id>    RK <number>`|`<at>`|`<seq> number, at, action, userId, correlationId, note
  *
+ * Tenants (`forTenant`): the partitions above are the deployment's default tenant's (the one the
+ * `~meta` row names in `defaultTenant`, stamped from DIALTONE_TENANT_ID on first use: a
+ * single-tenant inventory becomes that tenant's without a row moving). Every other tenant T has
+ * the same layout in partitions prefixed `T|` (`T|~pools`, `T|~u:<user>`, `T|<pool id>`, and
+ * `T|<pool id>` in the history table), so two tenants can both have a pool `ams` and the same
+ * user id without meeting. `~index` and `~meta` are shared: the index row of a number names its
+ * tenant (`tenant`, absent for the default tenant's), so a number is in one tenant only, and a
+ * tenant's inventory neither sees nor changes a number of another tenant.
+ *
  * A reservation writes the number row (If-Match its ETag) and the user's claim row (create, or
  * If-Match its ETag) in one same-partition transaction: two allocations that race for one number,
  * or for one user, cannot both commit. Keys are escaped (/ \ # ? % and control characters).
@@ -70,6 +79,9 @@ export interface InventoryTables {
 const POOLS = '~pools';
 const INDEX = '~index';
 const META = '~meta';
+/** Partitions every tenant shares: the number index (a number is in one tenant only) and the layout marker. */
+const GLOBAL_PARTITIONS: ReadonlySet<string> = new Set([INDEX, META]);
+const TENANT_SEPARATOR = '|';
 const SCHEMA_ROW = 'schema';
 const SCHEMA_VERSION = 2;
 const HINT = 'h:free';
@@ -202,77 +214,204 @@ const IMPORT_CONCURRENCY = 8;
 
 let historySeq = 0;
 
-export function createEntityNumberInventory(tables: InventoryTables): NumberInventory {
-  const { numbers, history } = tables;
-  const poolOfNumber = new Map<string, string>();
-  /** Allocations running in this process, per pool and user: with company, callers spread from the first try. */
-  const inFlight = new Map<string, Map<string, number>>();
-  let ready: Promise<void> | undefined;
-  const ensure = (): Promise<void> => {
-    ready ??= Promise.all([numbers.ensure(), history.ensure()])
-      .then(() => migrate())
-      .then(
-        () => undefined,
-        (error: unknown) => {
-          ready = undefined;
-          throw error;
-        },
-      );
+export interface InventoryOptions {
+  /**
+   * The deployment's own tenant (DIALTONE_TENANT_ID). The first opening that names it stamps it in
+   * `~meta` as the owner of the unprefixed partitions (the data written before tenants); later
+   * openings read the stamp, and one naming another default tenant is refused.
+   */
+  defaultTenantId?: string | undefined;
+}
+
+/** Where one tenant's rows are: '' (the default tenant's, unprefixed) or `<tenant id>|`. */
+interface Scope {
+  prefix: string;
+  /** The tenant written in the number index (undefined: the default tenant's rows carry none). */
+  tenantId: string | undefined;
+  /** The default tenant as stamped, when known. */
+  owner: string | undefined;
+}
+
+function indexTenant(row: Row | undefined): string | undefined {
+  const t = row?.props['tenant'];
+  return typeof t === 'string' && t !== '' ? t : undefined;
+}
+
+/**
+ * One tenant's view of a table: partition keys are prefixed with the scope's prefix (except the
+ * shared ones), and rows come back with the prefix taken off, so the inventory code is the same
+ * for every tenant.
+ */
+function scopedTable(table: EntityTable, scope: () => Promise<Scope>): EntityTable {
+  const map = (s: Scope, pk: string): string => (GLOBAL_PARTITIONS.has(pk) ? pk : s.prefix + pk);
+  const unmap = (s: Scope, row: Row): Row => (GLOBAL_PARTITIONS.has(row.partitionKey) ? row : { ...row, partitionKey: row.partitionKey.slice(s.prefix.length) });
+  const own = (s: Scope, row: Row): boolean =>
+    GLOBAL_PARTITIONS.has(row.partitionKey) || (s.prefix === '' ? !row.partitionKey.includes(TENANT_SEPARATOR) : row.partitionKey.startsWith(s.prefix));
+  return {
+    name: table.name,
+    ensure: () => table.ensure(),
+    async get(partitionKey, rowKey) {
+      const s = await scope();
+      const row = await table.get(map(s, partitionKey), rowKey);
+      return row ? unmap(s, row) : undefined;
+    },
+    async query(query) {
+      const s = await scope();
+      if (query.partitionKey !== undefined) return (await table.query({ ...query, partitionKey: map(s, query.partitionKey) })).map((r) => unmap(s, r));
+      if (query.limit !== undefined) throw new Error('a query across partitions with a limit cannot be scoped to a tenant');
+      return (await table.query(query)).filter((r) => own(s, r)).map((r) => unmap(s, r));
+    },
+    async transact(partitionKey, ops) {
+      const s = await scope();
+      await table.transact(map(s, partitionKey), ops);
+    },
+  };
+}
+
+/**
+ * The inventory of the deployment's default tenant (and of messages that name no tenant);
+ * `forTenant(T)` gives tenant T's, over the same tables.
+ */
+export function createEntityNumberInventory(tables: InventoryTables, options: InventoryOptions = {}): NumberInventory {
+  const configured = options.defaultTenantId?.toLowerCase();
+  let ready: Promise<string | undefined> | undefined;
+  /** Creates the tables, migrates an older layout, and learns (or stamps) the default tenant. */
+  const ensure = (): Promise<string | undefined> => {
+    ready ??= Promise.all([tables.numbers.ensure(), tables.history.ensure()])
+      .then(() => migrateOwnerIndex(tables.numbers))
+      .then(() => stampDefaultTenant(tables.numbers, configured))
+      .catch((error: unknown) => {
+        ready = undefined;
+        throw error;
+      });
     return ready;
   };
-
-  /**
-   * Inventories written before the owner index (schema 1) have claim rows but no owner rows:
-   * build them once from the claims (the only scan, and only once per table), then mark the table.
-   */
-  async function migrate(): Promise<void> {
-    const marker = await numbers.get(META, SCHEMA_ROW);
-    if (typeof marker?.props['version'] === 'number' && marker.props['version'] >= SCHEMA_VERSION) return;
-    const claims = await numbers.query(CLAIM_ROWS);
-    const byUser = new Map<string, Set<string>>();
-    for (const claim of claims) {
-      if (claim.partitionKey.startsWith('~')) continue;
-      const userId = typeof claim.props['userId'] === 'string' ? claim.props['userId'] : unescapeKey(claim.rowKey.slice(2));
-      const set = byUser.get(userId) ?? new Set<string>();
-      set.add(claim.partitionKey);
-      byUser.set(userId, set);
+  const scopeOf = async (tenantId: string | undefined): Promise<Scope> => {
+    const owner = await ensure();
+    const id = tenantId?.toLowerCase();
+    if (id === undefined || id === owner) return { prefix: '', tenantId: undefined, owner };
+    if (owner === undefined) {
+      throw new DialtoneError(
+        'ConfigInvalid',
+        `the number inventory does not know yet which tenant its numbers from before tenants belong to, so it cannot open tenant ${id}'s: set DIALTONE_TENANT_ID (the deployment's own tenant) and try again`,
+        { details: { tenantId: id } },
+      );
     }
-    await parallel([...byUser], IMPORT_CONCURRENCY, async ([userId, pools]) => {
-      for (const pool of pools) await indexOwner(userId, pool);
-    });
-    await numbers.transact(META, [{ kind: 'upsert', rowKey: SCHEMA_ROW, props: { version: SCHEMA_VERSION } }]);
-  }
+    return { prefix: `${id}${TENANT_SEPARATOR}`, tenantId: id, owner };
+  };
+  const views = new Map<string, NumberInventory>();
+  const forTenant = (tenantId: string | undefined): NumberInventory => {
+    const key = tenantId?.toLowerCase() ?? '';
+    let view = views.get(key);
+    if (!view) {
+      const scope = () => scopeOf(tenantId);
+      view = scopedInventory({ numbers: scopedTable(tables.numbers, scope), history: scopedTable(tables.history, scope) }, scope, forTenant);
+      views.set(key, view);
+    }
+    return view;
+  };
+  return forTenant(undefined);
+}
 
-  /** Adds the pool to the user's owner row (before the pool transaction, so the index never misses). */
-  async function indexOwner(userId: string, pool: string): Promise<void> {
+/**
+ * Inventories written before the owner index (schema 1) have claim rows but no owner rows:
+ * build them once from the claims (the only scan, and only once per table), then mark the table.
+ * Such tables predate tenants: every partition is the default tenant's.
+ */
+async function migrateOwnerIndex(numbers: EntityTable): Promise<void> {
+  const marker = await numbers.get(META, SCHEMA_ROW);
+  if (typeof marker?.props['version'] === 'number' && marker.props['version'] >= SCHEMA_VERSION) return;
+  const claims = await numbers.query(CLAIM_ROWS);
+  const byUser = new Map<string, Set<string>>();
+  for (const claim of claims) {
+    if (claim.partitionKey.startsWith('~') || claim.partitionKey.includes(TENANT_SEPARATOR)) continue;
+    const userId = typeof claim.props['userId'] === 'string' ? claim.props['userId'] : unescapeKey(claim.rowKey.slice(2));
+    const set = byUser.get(userId) ?? new Set<string>();
+    set.add(claim.partitionKey);
+    byUser.set(userId, set);
+  }
+  await parallel([...byUser], IMPORT_CONCURRENCY, async ([userId, pools]) => {
+    for (const pool of pools) await indexOwnerIn(numbers, userId, pool);
+  });
+  const props = { ...(marker?.props ?? {}), version: SCHEMA_VERSION };
+  await numbers.transact(META, [marker ? { kind: 'replace', rowKey: SCHEMA_ROW, props, etag: marker.etag } : { kind: 'create', rowKey: SCHEMA_ROW, props }]).catch((error: unknown) => {
+    // Another process migrated (or stamped) meanwhile: its marker stands.
+    if (!isEntityConflict(error)) throw error;
+  });
+}
+
+/** The default tenant the `~meta` row names; stamped from the setting when it names none yet. */
+async function stampDefaultTenant(numbers: EntityTable, configured: string | undefined): Promise<string | undefined> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const marker = await numbers.get(META, SCHEMA_ROW);
+    const stamped = typeof marker?.props['defaultTenant'] === 'string' && marker.props['defaultTenant'] !== '' ? marker.props['defaultTenant'] : undefined;
+    if (stamped !== undefined) {
+      if (configured !== undefined && configured !== stamped) {
+        throw new DialtoneError(
+          'ConfigInvalid',
+          `the number inventory's numbers from before tenants belong to tenant ${stamped}, but DIALTONE_TENANT_ID is ${configured}: set DIALTONE_TENANT_ID back to ${stamped} (register other tenants with dialtone tenants add)`,
+          { details: { stamped, configured } },
+        );
+      }
+      return stamped;
+    }
+    if (configured === undefined) return undefined;
+    const props = { ...(marker?.props ?? {}), version: Math.max(SCHEMA_VERSION, Number(marker?.props['version'] ?? SCHEMA_VERSION)), defaultTenant: configured };
     try {
-      // Most users have one pool: their first claim creates the row in one call.
-      await numbers.transact(ownerPartition(userId), [{ kind: 'create', rowKey: 'pools', props: { userId, pools: JSON.stringify([pool]) } }]);
+      await numbers.transact(META, [marker ? { kind: 'replace', rowKey: SCHEMA_ROW, props, etag: marker.etag } : { kind: 'create', rowKey: SCHEMA_ROW, props }]);
+      return configured;
+    } catch (error) {
+      if (!isEntityConflict(error)) throw error;
+    }
+  }
+  throw contention('stamp the default tenant of the number inventory');
+}
+
+/** Adds the pool to the user's owner row (before the pool transaction, so the index never misses). */
+async function indexOwnerIn(numbers: EntityTable, userId: string, pool: string): Promise<void> {
+  try {
+    // Most users have one pool: their first claim creates the row in one call.
+    await numbers.transact(ownerPartition(userId), [{ kind: 'create', rowKey: 'pools', props: { userId, pools: JSON.stringify([pool]) } }]);
+    return;
+  } catch (error) {
+    if (!isEntityConflict(error)) throw error;
+  }
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const row = await numbers.get(ownerPartition(userId), 'pools');
+    const pools = parsePools(row);
+    if (pools.includes(pool)) return;
+    const props = { userId, pools: JSON.stringify([...pools, pool].sort()) };
+    try {
+      await numbers.transact(ownerPartition(userId), [row ? { kind: 'replace', rowKey: 'pools', props, etag: row.etag } : { kind: 'create', rowKey: 'pools', props }]);
       return;
     } catch (error) {
       if (!isEntityConflict(error)) throw error;
     }
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const row = await numbers.get(ownerPartition(userId), 'pools');
-      const pools = parsePools(row);
-      if (pools.includes(pool)) return;
-      const props = { userId, pools: JSON.stringify([...pools, pool].sort()) };
-      try {
-        await numbers.transact(ownerPartition(userId), [row ? { kind: 'replace', rowKey: 'pools', props, etag: row.etag } : { kind: 'create', rowKey: 'pools', props }]);
-        return;
-      } catch (error) {
-        if (!isEntityConflict(error)) throw error;
-      }
-    }
-    throw contention(`index the numbers of ${userId}`);
+  }
+  throw contention(`index the numbers of ${userId}`);
+}
+
+function scopedInventory(tables: InventoryTables, scope: () => Promise<Scope>, forTenant: (tenantId: string | undefined) => NumberInventory): NumberInventory {
+  const { numbers, history } = tables;
+  const poolOfNumber = new Map<string, string>();
+  /** Allocations running in this process, per pool and user: with company, callers spread from the first try. */
+  const inFlight = new Map<string, Map<string, number>>();
+  const ensure = async (): Promise<void> => {
+    await scope();
+  };
+
+  async function indexOwner(userId: string, pool: string): Promise<void> {
+    await indexOwnerIn(numbers, userId, pool);
   }
 
   async function locate(number: string): Promise<string | undefined> {
     const cached = poolOfNumber.get(number);
     if (cached) return cached;
-    await ensure();
+    const { tenantId } = await scope();
     const row = await numbers.get(INDEX, escapeKey(number));
-    const pool = typeof row?.props['pool'] === 'string' ? row.props['pool'] : undefined;
+    // A number of another tenant is not in this tenant's inventory at all.
+    if (!row || indexTenant(row) !== tenantId) return undefined;
+    const pool = typeof row.props['pool'] === 'string' ? row.props['pool'] : undefined;
     if (pool) poolOfNumber.set(number, pool);
     return pool;
   }
@@ -304,9 +443,16 @@ export function createEntityNumberInventory(tables: InventoryTables): NumberInve
     });
   }
 
+  /** Counted page by page from the state alone: a 100,000-number pool is never held whole nor turned into records just to be counted. */
   async function summarize(pool: string, quarantineDays: number): Promise<PoolSummary> {
-    const rows = await numbers.query({ partitionKey: pool, ...NUMBER_ROWS });
-    return summarizePool(pool, quarantineDays, rows.map((r) => load(r).record));
+    const summary = summarizePool(pool, quarantineDays, []);
+    for await (const page of numberPages(pool)) {
+      for (const row of page) {
+        summary.counts[stateOf(row)] += 1;
+        summary.total += 1;
+      }
+    }
+    return summary;
   }
 
   async function poolMeta(pool: string): Promise<{ quarantineDays: number } | undefined> {
@@ -361,15 +507,13 @@ export function createEntityNumberInventory(tables: InventoryTables): NumberInve
       if (error instanceof PoolDefinitionError) throw new DialtoneError('ConfigInvalid', error.message, { details: { path: error.path } });
       throw error;
     }
-    await ensure();
+    const here = await scope();
     const at = actor.now.toISOString();
-    const index = new Map((await numbers.query({ partitionKey: INDEX })).map((r) => [String(r.props['number'] ?? ''), String(r.props['pool'] ?? '')]));
+    const index = new Map((await numbers.query({ partitionKey: INDEX })).map((r) => [String(r.props['number'] ?? ''), { pool: String(r.props['pool'] ?? ''), tenantId: indexTenant(r) }]));
     for (const [pool, list] of expanded) {
-      const elsewhere = list.find((n) => index.has(n) && index.get(n) !== pool);
-      if (elsewhere) {
-        throw new DialtoneError('ConfigInvalid', `${elsewhere} is already in pool '${index.get(elsewhere)}'; a number cannot move to pool '${pool}' by import`, {
-          details: { number: elsewhere, pool },
-        });
+      for (const n of list) {
+        const entry = index.get(n);
+        if (entry && (entry.tenantId !== here.tenantId || entry.pool !== pool)) throw elsewhere(here, n, pool, entry);
       }
     }
     const summary: ImportSummary = { poolsAdded: 0, poolsUpdated: 0, numbersAdded: 0, numbersUnchanged: 0 };
@@ -380,8 +524,25 @@ export function createEntityNumberInventory(tables: InventoryTables): NumberInve
       const missing = list.filter((n) => !existing.has(n));
       summary.numbersUnchanged += list.length - missing.length;
 
+      // Created, never overwritten: of two tenants importing one number at once, one gets it.
+      const indexProps = (n: string): Props => ({ number: n, pool, ...(here.tenantId !== undefined ? { tenant: here.tenantId } : {}) });
       await parallel(chunks(missing.filter((n) => !index.has(n))), IMPORT_CONCURRENCY, async (chunk) => {
-        await numbers.transact(INDEX, chunk.map((n) => ({ kind: 'upsert' as const, rowKey: escapeKey(n), props: { number: n, pool } })));
+        try {
+          await numbers.transact(INDEX, chunk.map((n) => ({ kind: 'create' as const, rowKey: escapeKey(n), props: indexProps(n) })));
+          return;
+        } catch (error) {
+          if (!isEntityConflict(error)) throw error;
+        }
+        for (const n of chunk) {
+          try {
+            await numbers.transact(INDEX, [{ kind: 'create', rowKey: escapeKey(n), props: indexProps(n) }]);
+          } catch (error) {
+            if (!isEntityConflict(error)) throw error;
+            const row = await numbers.get(INDEX, escapeKey(n));
+            const entry = { pool: String(row?.props['pool'] ?? ''), tenantId: indexTenant(row) };
+            if (entry.tenantId !== here.tenantId || entry.pool !== pool) throw elsewhere(here, n, pool, entry);
+          }
+        }
       });
       const added: string[] = [];
       await parallel(chunks(missing), IMPORT_CONCURRENCY, async (chunk) => {
@@ -669,12 +830,14 @@ export function createEntityNumberInventory(tables: InventoryTables): NumberInve
     async list(filter = {}) {
       if (filter.userId) return listOf(filter.userId, filter);
       await ensure();
-      const rows = await numbers.query({
-        ...(filter.pool ? { partitionKey: filter.pool } : {}),
-        ...NUMBER_ROWS,
-        ...(filter.state ? { where: { eq: ['state', filter.state] } } : {}),
-      });
-      return rows.filter((r) => !r.partitionKey.startsWith('~')).map((r) => load(r).record);
+      // One partition query per pool of this tenant (in pool order), never the whole table.
+      const pools = filter.pool ? [filter.pool] : (await numbers.query({ partitionKey: POOLS })).map((m) => m.rowKey).sort();
+      const out: NumberRecord[] = [];
+      for (const pool of pools) {
+        const rows = await numbers.query({ partitionKey: pool, ...NUMBER_ROWS, ...(filter.state ? { where: { eq: ['state', filter.state] } } : {}) });
+        out.push(...rows.map((r) => load(r).record));
+      }
+      return out;
     },
     async *scan(filter = {}) {
       if (filter.userId) {
@@ -688,6 +851,7 @@ export function createEntityNumberInventory(tables: InventoryTables): NumberInve
         for await (const page of numberPages(pool, filter.state)) for (const row of page) yield load(row).record;
       }
     },
+    forTenant,
     async history(number) {
       const pool = await locate(number);
       if (!pool) return [];
@@ -705,22 +869,23 @@ export function createEntityNumberInventory(tables: InventoryTables): NumberInve
     async pools() {
       await ensure();
       const metas = await numbers.query({ partitionKey: POOLS });
-      const summaries: PoolSummary[] = [];
-      // Counted page by page from the state alone: a 100,000-number inventory is never held whole
-      // nor turned into records just to be counted.
-      for (const m of metas) {
-        const summary = summarizePool(m.rowKey, typeof m.props['quarantineDays'] === 'number' ? m.props['quarantineDays'] : 90, []);
-        for await (const page of numberPages(m.rowKey)) {
-          for (const row of page) {
-            summary.counts[stateOf(row)] += 1;
-            summary.total += 1;
-          }
-        }
-        summaries.push(summary);
-      }
-      return summaries;
+      // This tenant's pools, one partition each: another tenant's rows are never read.
+      return Promise.all(metas.map((m) => summarize(m.rowKey, typeof m.props['quarantineDays'] === 'number' ? m.props['quarantineDays'] : 90)));
     },
   };
+}
+
+/** A number already in another pool, or in another tenant's inventory: import refuses it, naming where it is. */
+function elsewhere(here: Scope, number: string, pool: string, entry: { pool: string; tenantId: string | undefined }): DialtoneError {
+  const tenant = entry.tenantId ?? here.owner;
+  if (entry.tenantId !== here.tenantId) {
+    return new DialtoneError(
+      'ConfigInvalid',
+      `${number} is already in pool '${entry.pool}' of tenant ${tenant ?? "the deployment's default tenant"}; a number belongs to one tenant only`,
+      { details: { number, pool, tenantId: tenant ?? null, otherPool: entry.pool } },
+    );
+  }
+  return new DialtoneError('ConfigInvalid', `${number} is already in pool '${entry.pool}'; a number cannot move to pool '${pool}' by import`, { details: { number, pool } });
 }
 
 function contention(what: string): DialtoneError {

@@ -32,6 +32,14 @@ export interface GraphDirectoryOptions extends GraphClientOptions {
   defaultRetryAfterMs?: number;
 }
 
+/** One page of /users/delta: a next link to follow, or (on the last page) the delta link of the round. */
+export interface UsersDeltaPage {
+  users: DirectoryUser[];
+  removed: string[];
+  nextLink?: string;
+  deltaLink?: string;
+}
+
 export interface UsersDelta {
   users: DirectoryUser[];
   /** Object ids delta reports as deleted (`"@removed"`), soft or for good. */
@@ -47,6 +55,11 @@ export interface GraphDirectory extends Directory {
   findUsersBatch(lookups: readonly { strategy: CorrelationStrategy; value: string }[]): Promise<Map<string, BatchedLookup>>;
   /** /users/delta, every page followed: a full round without a link, the changes since with one. */
   listUsersDelta(deltaLink?: string): Promise<UsersDelta>;
+  /**
+   * One page of /users/delta: the first page of a full round without a link, else the page a
+   * next link or delta link names. A round that pages itself can stop and resume at a next link.
+   */
+  listUsersDeltaPage(link?: string): Promise<UsersDeltaPage>;
 }
 
 /** A deleted user in a delta page carries only its id and `@removed`. */
@@ -95,6 +108,23 @@ export function createGraphDirectory(options: GraphDirectoryOptions): GraphDirec
       throw new DialtoneError('Unexpected', `Graph returned a paging link outside ${baseUrl}`, { details: { link: link.split('?')[0] } });
     }
     return client.api(link.slice(baseUrl.length));
+  };
+
+  /** One /users/delta page: a fresh round without a link, else the page the link names. */
+  const readDeltaPage = async (link?: string): Promise<UsersDeltaPage> => {
+    const request = link ? follow(link) : client.api('/users/delta').select([...userSelect]);
+    const page: DeltaPage = parse(DeltaPageSchema, await send('read users delta', request), 'users delta page');
+    const users: DirectoryUser[] = [];
+    const removed: string[] = [];
+    for (const entry of page.value) {
+      if ('@removed' in entry) removed.push(entry.id);
+      else users.push(entry as DirectoryUser);
+    }
+    const next = page['@odata.nextLink'];
+    if (next) return { users, removed, nextLink: next };
+    const deltaLink = page['@odata.deltaLink'];
+    if (!deltaLink) throw new DialtoneError('Unexpected', 'Graph users delta page has neither @odata.nextLink nor @odata.deltaLink');
+    return { users, removed, deltaLink };
   };
 
   /** GET /users/{id | userPrincipalName}: 404 means not there (yet). */
@@ -193,24 +223,18 @@ export function createGraphDirectory(options: GraphDirectoryOptions): GraphDirec
       return answers;
     },
 
+    listUsersDeltaPage: readDeltaPage,
+
     async listUsersDelta(deltaLink?: string): Promise<UsersDelta> {
-      let request = deltaLink ? follow(deltaLink) : client.api('/users/delta').select([...userSelect]);
       const users: DirectoryUser[] = [];
       const removed: string[] = [];
+      let link = deltaLink;
       for (;;) {
-        const page: DeltaPage = parse(DeltaPageSchema, await send('read users delta', request), 'users delta page');
-        for (const entry of page.value) {
-          if ('@removed' in entry) removed.push(entry.id);
-          else users.push(entry as DirectoryUser);
-        }
-        const next = page['@odata.nextLink'];
-        if (next) {
-          request = follow(next);
-          continue;
-        }
-        const link = page['@odata.deltaLink'];
-        if (!link) throw new DialtoneError('Unexpected', 'Graph users delta page has neither @odata.nextLink nor @odata.deltaLink');
-        return { users, removed, deltaLink: link };
+        const page = await readDeltaPage(link);
+        users.push(...page.users);
+        removed.push(...page.removed);
+        if (page.deltaLink !== undefined) return { users, removed, deltaLink: page.deltaLink };
+        link = page.nextLink;
       }
     },
   };

@@ -21,6 +21,7 @@ import { createGraphTeamsAdmin } from '../adapters/graph-teams-admin.js';
 import { PolicyIdCache } from '../usecases/apply-voice-graph.js';
 import type { BusSender, MessageActions, ReceivedMessage } from '../ports/bus.js';
 import { systemClock } from '../ports/clock.js';
+import { systemSleeper } from '../ports/sleeper.js';
 import { createJsonLogger } from '../logging/logger.js';
 import { productionTelemetry } from './telemetry.js';
 import { SecretClient } from '@azure/keyvault-secrets';
@@ -113,6 +114,7 @@ export function productionResync(): ResyncDeps {
     sender: createServiceBusClient(settings.serviceBus, credential).createSender(queueNames.userChanges),
     clock: systemClock,
     logger,
+    sleeper: systemSleeper,
   };
 }
 
@@ -218,7 +220,8 @@ async function build(): Promise<ProductionStages> {
     return s;
   };
   const tables = 'endpoint' in settings.tables ? { endpoint: settings.tables.endpoint, credential } : { connectionString: settings.tables.connectionString };
-  const inventory = createTableNumberInventory(tables);
+  // DIALTONE_TENANT_ID (set by infra/) names the owner of the inventory's data from before tenants.
+  const inventory = createTableNumberInventory(tables, { defaultTenantId: settings.homeTenantId });
   const records = createTableProvisioningRecords(tables);
   const tenants = cachedTenants(createTableTenantRegistry(tables), settings.homeTenantId);
   const credentials = tenantGraph(settings, credential, tenants);

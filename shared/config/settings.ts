@@ -80,7 +80,7 @@ const FunctionEnvSchema = z
         .regex(/^[a-z0-9][a-z0-9._-]{0,259}$/i, 'must be a Service Bus queue name (the hybrid worker\'s queue)')
         .optional(),
     ),
-    /** The home tenant (the Function App's own): reached with the managed identity; other registered tenants with their certificate. */
+    /** The home tenant (the Function App's own): reached with the managed identity; other registered tenants with their certificate. Also the owner of the number inventory's data from before tenants. */
     DIALTONE_TENANT_ID: z.uuid('must be the Entra tenant id (a GUID)').optional(),
     /** The Key Vault holding each registered tenant's certificate (its registry certificateName), for Graph per tenant. */
     DIALTONE_KEYVAULT_URL: z.url().refine((u) => u.startsWith('https://'), 'must be the https URL of the Key Vault').optional(),
@@ -133,7 +133,7 @@ export interface FunctionSettings {
   graphFallbackQueue: string | undefined;
   /** graph backend: policy types to hand to PowerShell without trying Graph. */
   graphUnsupportedPolicyTypes: PolicyType[];
-  /** The home tenant, reached with the managed identity (DIALTONE_TENANT_ID). */
+  /** The home tenant, reached with the managed identity (DIALTONE_TENANT_ID); also the owner of the number inventory's data from before tenants. */
   homeTenantId: string | undefined;
   /** Where registered tenants' certificates are (DIALTONE_KEYVAULT_URL), for Graph per tenant. */
   keyVaultUrl: string | undefined;

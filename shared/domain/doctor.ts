@@ -6,6 +6,9 @@ export interface CheckResult {
   check: string;
   status: CheckStatus;
   detail: string;
+  /** The registered tenant a per-tenant check is of (docs/MULTI-TENANT.md); absent for the deployment's checks. */
+  tenant?: string;
+  tenantName?: string;
 }
 
 /** The Teams Communications Administrator directory role (template id). */
@@ -91,7 +94,8 @@ export interface GraphPermissionFacts {
 /** One check per required permission: granted, or what it is needed for and the command that grants it. */
 export function judgeGraphPermissions(facts: GraphPermissionFacts, required: RequiredPermission[], backend: 'powershell' | 'graph'): CheckResult[] {
   const { principalId } = facts;
-  const fix = `scripts/grant-graph-permissions.sh --function-principal-id ${principalId}${backend === 'graph' ? ' --teams-backend graph' : ''}`;
+  const args = `--function-principal-id ${principalId}${backend === 'graph' ? ' --teams-backend graph' : ''}`;
+  const fix = `dialtone setup ${args} (or scripts/grant-graph-permissions.sh ${args})`;
   return required.map(({ permission, why }) => {
     const check = `Graph application permission ${permission} (Function App identity)`;
     const role = facts.appRoles.find((r) => r.value === permission);
@@ -105,12 +109,27 @@ export function judgeGraphPermissions(facts: GraphPermissionFacts, required: Req
   });
 }
 
+/**
+ * Admin consent in a customer tenant creates the app's service principal there: without one the
+ * worker cannot connect to that tenant at all.
+ */
+export function judgeConsent(tenantId: string, applicationId: string, servicePrincipal: { id: string } | undefined): CheckResult {
+  const check = 'Admin consent (service principal of the worker app)';
+  return servicePrincipal
+    ? { check, status: 'ok', detail: `app ${applicationId} has service principal ${servicePrincipal.id} in tenant ${tenantId}` }
+    : {
+        check,
+        status: 'fail',
+        detail: `app ${applicationId} has no service principal in tenant ${tenantId}: an administrator of that tenant must consent to it (https://login.microsoftonline.com/${tenantId}/adminconsent?client_id=${applicationId}), then give it the Teams Communications Administrator role`,
+      };
+}
+
 export function judgeTeamsRole(principalId: string, roleDefinitionIds: string[]): CheckResult {
   const check = 'Teams Communications Administrator role (worker app)';
   const granted = roleDefinitionIds.some((id) => id.toLowerCase() === TEAMS_COMMUNICATIONS_ADMINISTRATOR_ROLE_ID);
   return granted
     ? { check, status: 'ok', detail: `assigned to ${principalId}` }
-    : { check, status: 'fail', detail: `not assigned to ${principalId}: Teams cmdlets will fail; run scripts/grant-graph-permissions.sh` };
+    : { check, status: 'fail', detail: `not assigned to ${principalId}: Teams cmdlets will fail; run dialtone setup (or scripts/grant-graph-permissions.sh)` };
 }
 
 /** Pools nearly out of free numbers are worth a warning before joiners start dead-lettering. */

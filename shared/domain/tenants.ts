@@ -52,7 +52,7 @@ export const TenantInputSchema = z.object({
   voicePolicy: fileRef.optional(),
   /** The tenant voice configuration file (`dialtone tenant plan|apply --config`), for reference. */
   tenantVoiceConfig: fileRef.optional(),
-  /** The number pools that belong to this tenant; a pool belongs to one tenant only. */
+  /** The number pools of this tenant's own inventory (another tenant may have a pool of the same id). */
   pools: unique(poolId, 200).default([]),
   /** Lookup order in this tenant's directory; none = the deployment's. */
   correlationStrategies: unique(z.enum(correlationStrategies), correlationStrategies.length).pipe(z.array(z.enum(correlationStrategies)).min(1)).optional(),
@@ -124,12 +124,14 @@ export function tenantOf(item: { tenantId?: string | undefined }, defaultTenantI
   return item.tenantId ?? defaultTenantId;
 }
 
-/** Why two tenants may not both be registered like this (a pool or UPN domain claimed twice), or undefined. */
-export function registryConflict(candidate: Pick<Tenant, 'tenantId' | 'pools' | 'upnDomains'>, others: readonly Tenant[]): string | undefined {
+/**
+ * Why two tenants may not both be registered like this (a UPN domain claimed twice), or undefined.
+ * Pools are not compared: every tenant has its own inventory, so two tenants may both have a pool
+ * `ams` (a number still belongs to one tenant only: the inventory refuses an overlapping import).
+ */
+export function registryConflict(candidate: Pick<Tenant, 'tenantId' | 'upnDomains'>, others: readonly Tenant[]): string | undefined {
   for (const other of others) {
     if (other.tenantId === candidate.tenantId) continue;
-    const pool = candidate.pools.find((p) => other.pools.includes(p));
-    if (pool) return `pool ${pool} already belongs to tenant ${other.tenantId} (${other.displayName})`;
     const domain = candidate.upnDomains.find((d) => other.upnDomains.includes(d));
     if (domain) return `UPN domain ${domain} already routes to tenant ${other.tenantId} (${other.displayName})`;
   }

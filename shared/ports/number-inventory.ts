@@ -97,4 +97,11 @@ export interface NumberInventory {
   scan(filter?: { pool?: string; state?: NumberState; userId?: string }): AsyncIterable<NumberRecord>;
   history(number: string): Promise<NumberHistoryEntry[]>;
   pools(): Promise<PoolSummary[]>;
+  /**
+   * The inventory of one tenant (docs/NUMBERS.md "Tenants"): its own pools, numbers and owner
+   * index, apart from every other tenant's, so two tenants can use the same pool id and user id.
+   * A number is in one tenant's inventory only. `undefined` (a message that names no tenant) and
+   * the deployment's default tenant give the inventory of the data written before tenants.
+   */
+  forTenant(tenantId: string | undefined): NumberInventory;
 }

@@ -21,11 +21,14 @@ export async function listTenants(deps: Pick<TenantAdminDeps, 'registry' | 'impl
   return effectiveTenants(await deps.registry.list(), deps.implicit);
 }
 
-/** The tenant in force with this id (registered, or the implicit one), or a NotFound-style failure. */
-export async function showTenant(deps: Pick<TenantAdminDeps, 'registry' | 'implicit'>, tenantId: string): Promise<EffectiveTenant> {
-  const found = (await listTenants(deps)).find((t) => t.tenantId === tenantId.toLowerCase());
-  if (!found) throw new DialtoneError('ConfigInvalid', `tenant ${tenantId} is not a tenant of this deployment (see dialtone tenants list)`, { details: { tenantId } });
-  return found;
+/** The tenant in force with this id (registered, or the implicit one), or undefined: not found is a result, not bad input. */
+export async function findTenant(deps: Pick<TenantAdminDeps, 'registry' | 'implicit'>, tenantId: string): Promise<EffectiveTenant | undefined> {
+  return (await listTenants(deps)).find((t) => t.tenantId === tenantId.toLowerCase());
+}
+
+/** What an operator is told about a well-formed tenant id that is not in force. */
+export function tenantNotFound(tenantId: string): string {
+  return `tenant ${tenantId} is not a tenant of this deployment (see dialtone tenants list)`;
 }
 
 /** Someone Dialtone still provisions: voice on, a number, or an HR lifecycle that is not `left`. */
@@ -44,10 +47,8 @@ export async function tenantHoldings(deps: TenantAdminDeps, tenant: Pick<Tenant,
   const records = await (await deps.records()).list();
   const people = records.filter((r) => tenantOf(r, deps.implicit.tenantId) === tenant.tenantId && holdsVoice(r)).map((r) => r.userPrincipalName || r.userId);
   let numbers = 0;
-  if (tenant.pools.length > 0) {
-    const pools = await (await deps.inventory()).pools();
-    for (const p of pools) if (tenant.pools.includes(p.pool)) numbers += p.counts.reserved + p.counts.assigned;
-  }
+  // Every pool of the tenant's own inventory (docs/NUMBERS.md "Tenants"), named in the registry or not.
+  for (const p of await (await deps.inventory()).forTenant(tenant.tenantId).pools()) numbers += p.counts.reserved + p.counts.assigned;
   return { people, numbers };
 }
 
@@ -74,18 +75,11 @@ export async function removeTenant(deps: TenantAdminDeps, tenantId: string, now:
   return { removed: true, tenant };
 }
 
-/** Who owns each pool by the registry (a pool belongs to one tenant only). */
-export function poolOwners(tenants: readonly Pick<Tenant, 'tenantId' | 'displayName' | 'pools'>[]): Map<string, { tenantId: string; displayName: string }> {
-  const owners = new Map<string, { tenantId: string; displayName: string }>();
-  for (const t of tenants) for (const pool of t.pools) owners.set(pool, { tenantId: t.tenantId, displayName: t.displayName });
-  return owners;
-}
-
 /**
- * `numbers import --tenant-id T`: a number range belongs to one tenant only. Pools of another
- * tenant are refused naming it; a range that overlaps a pool already in the inventory is refused
- * by the inventory, and the refusal names the tenant that pool belongs to. Once imported, the
- * file's pools are claimed for T in the registry.
+ * `numbers import --tenant-id T`: the pools go into T's own inventory (another tenant may have a
+ * pool of the same id). A number range belongs to one tenant only: a range that overlaps another
+ * tenant's numbers is refused by the inventory, and the refusal names that tenant (with its
+ * display name). Once imported, the file's pools are listed in T's registry row.
  */
 export async function importPoolsForTenant(
   deps: Pick<TenantAdminDeps, 'registry' | 'inventory'>,
@@ -97,22 +91,13 @@ export async function importPoolsForTenant(
   const registered = await deps.registry.list();
   const tenant = registered.find((t) => t.tenantId === id);
   if (!tenant) throw new DialtoneError('ConfigInvalid', `tenant ${tenantId} is not registered (dialtone tenants add first)`);
-  const owners = poolOwners(registered);
-  for (const pool of pools) {
-    const owner = owners.get(pool.id);
-    if (owner && owner.tenantId !== id) throw new DialtoneError('ConfigInvalid', `pool ${pool.id} belongs to tenant ${owner.tenantId} (${owner.displayName}), not ${id}`);
-  }
-  const inventory = await deps.inventory();
+  const inventory = (await deps.inventory()).forTenant(id);
   let summary;
   try {
     summary = await inventory.importPools(pools, actor);
   } catch (error) {
-    const elsewhere = error instanceof DialtoneError ? /is already in pool '([^']+)'/.exec(error.message)?.[1] : undefined;
-    const owner = elsewhere ? owners.get(elsewhere) : undefined;
-    if (error instanceof DialtoneError && elsewhere) {
-      const whose = owner ? `tenant ${owner.tenantId} (${owner.displayName})` : 'no registered tenant (the default tenant)';
-      throw new DialtoneError('ConfigInvalid', `${error.message}; that range belongs to ${whose}`, { details: { ...error.details, pool: elsewhere, tenantId: owner?.tenantId ?? null } });
-    }
+    const holder = error instanceof DialtoneError && typeof error.details['tenantId'] === 'string' ? registered.find((t) => t.tenantId === error.details['tenantId']) : undefined;
+    if (error instanceof DialtoneError && holder) throw new DialtoneError('ConfigInvalid', `${error.message} (tenant ${holder.tenantId} is ${holder.displayName})`, { details: error.details });
     throw error;
   }
   const missing = pools.map((p) => p.id).filter((p) => !tenant.pools.includes(p));

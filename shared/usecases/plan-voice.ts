@@ -73,7 +73,8 @@ async function inTenantPlan(deps: PlanDeps, tenantId: string | undefined): Promi
     deps.route === undefined ? undefined : inTenant(deps.route, tenantId),
   ]);
   const { teams: _teams, route: _route, ...rest } = deps;
-  return { ...rest, directory, catalog, policy, ...(teams ? { teams } : {}), ...(route ? { route } : {}) };
+  // The person's numbers are in their tenant's own inventory (docs/NUMBERS.md "Tenants").
+  return { ...rest, inventory: deps.inventory.forTenant(tenantId), directory, catalog, policy, ...(teams ? { teams } : {}), ...(route ? { route } : {}) };
 }
 
 /** Reads the user's Teams configuration once per plan; a missing permission is an operator's fix, not lag. */

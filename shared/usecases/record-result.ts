@@ -20,7 +20,10 @@ export interface RecordDeps {
  * voice-results → provisioning record and inventory: confirm or roll back the number,
  * quarantine released ones, and re-plan a user whose number Teams says belongs to someone else.
  */
-export async function recordResult(result: VoiceResult, deps: RecordDeps): Promise<UseCaseResult> {
+export async function recordResult(result: VoiceResult, given: RecordDeps): Promise<UseCaseResult> {
+  // The numbers of the result are in its tenant's inventory only (the record's tenant when it names none).
+  const recordTenant = (await given.records.get(result.userId))?.tenantId;
+  const deps: RecordDeps = { ...given, inventory: given.inventory.forTenant(result.tenantId ?? recordTenant) };
   const actor = { now: deps.clock.now(), correlationId: result.correlationId };
   const at = actor.now.toISOString();
   const entry = (outcome: string, detail: string) => ({
@@ -35,7 +38,7 @@ export async function recordResult(result: VoiceResult, deps: RecordDeps): Promi
 
   // A person belongs to one tenant: a result naming another tenant than the record's touches nothing.
   if (result.tenantId !== undefined) {
-    const owner = (await deps.records.get(result.userId))?.tenantId;
+    const owner = recordTenant;
     if (owner !== undefined && owner !== result.tenantId) {
       return { outcome: { kind: 'permanent', code: 'InvalidMessage', message: `tenantId: ${result.userId} belongs to tenant ${owner}, not ${result.tenantId}; nothing of this result is recorded` } };
     }

@@ -31,7 +31,7 @@ export interface ChaosResult {
   faults: Record<string, number>;
   invariants: Invariant[];
   people: number;
-  events: { hr: number; duplicatesAfterWindow: number; directoryChanges: number; lostNotifications: number; badInputs: number; byScenario: Record<string, number> };
+  events: { hr: number; duplicatesAfterWindow: number; directoryChanges: number; lostNotifications: number; beforeSubscription: number; badInputs: number; byScenario: Record<string, number> };
   retries: Record<string, number>;
   badInputs: { why: string; outcome: string }[];
   simulatedHours: number;
@@ -90,6 +90,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const policy = parseVoicePolicy(policyText, 'yaml', 'voice-policy.yaml');
   const keyVault = { failed: 0 };
   const skewMs = (random() < 0.5 ? -1 : 1) * 5 * MINUTE;
+  const functionSkewsMs = [-5 * MINUTE, 0, 5 * MINUTE];
   const sandbox = await Sandbox.start(inputs({ tenant, eventLines: population.hrLines, policy, pools: chaosPools }), {
     storage: 'memory',
     seed,
@@ -102,7 +103,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     workerTuning: { cmdletTimeoutMs: 2_000, connectTimeoutMs: 20_000, shutdownGraceMs: 0 },
     workerCertificates: () => flakyKeyVault(2, keyVault),
     workerClockSkewMs: skewMs,
+    // Three Function App instances whose clocks are 5 minutes slow, right and 5 minutes fast.
+    functionClockSkewsMs: functionSkewsMs,
     stallTimeoutMs: 300_000,
+    ...(options.onProgress ? { onProgress: progressEvery(10_000, options.onProgress) } : {}),
   });
   const chaos = { kills: 0, locksLost: 0 };
   try {
@@ -131,6 +135,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         duplicatesAfterWindow: population.duplicates.length,
         directoryChanges: population.directoryChanges.length,
         lostNotifications: population.lostNotifications,
+        beforeSubscription: population.beforeSubscription,
         badInputs: population.badInputs.length,
         byScenario: countBy(population.people.map((p) => p.kind)),
       },
@@ -146,6 +151,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   } finally {
     await sandbox.stop();
   }
+}
+
+/** The sandbox's progress as a line on stderr, at most every `ms` of real time. */
+function progressEvery(ms: number, write: (line: string) => void): (p: { handled: number; queued: number; simulatedMs: number }) => void {
+  let last = Date.now();
+  return (p) => {
+    if (Date.now() - last < ms) return;
+    last = Date.now();
+    write(`chaos: ${(p.simulatedMs / HOUR).toFixed(1)} simulated hours, ${p.handled} messages handled, ${p.queued} queued`);
+  };
 }
 
 /** Worker kills and lock losses at seeded moments of the HR timeline, while commands run. */
@@ -237,6 +252,8 @@ async function observe(sandbox: Sandbox, population: Population, policy: Observe
     'table:timeout': table?.timeout ?? 0,
     'worker:killed': chaos.kills,
     'lock:lost': chaos.locksLost,
+    'clock:skewedFunctionInstances': sandbox.options.functionClockSkewsMs?.filter((ms) => ms !== 0).length ?? 0,
+    'clock:skewedWorkerHost': sandbox.options.workerClockSkewMs ? 1 : 0,
     'keyVault:unavailableAtStart': keyVaultFailures,
     'worker:failedStarts': workers?.failedStarts() ?? 0,
     'hr:duplicatesAfterWindow': population.duplicates.length,
@@ -249,6 +266,8 @@ async function observe(sandbox: Sandbox, population: Population, policy: Observe
     else if (line.includes('"retrying voice command"')) count('workerCmdletRetries');
     else if (line.includes('"voice command abandoned for redelivery"')) count('workerRedeliveries');
     else if (line.includes('could not be settled')) count('workerSettleFailures');
+    else if (line.includes('"call retried"')) count('resyncCallRetries');
+    else if (line.includes('"timer function failed"')) count('timerRetries');
   }
   const hostErrors = Object.values(sandbox.host.hostErrors()).reduce((a, b) => a + b, 0);
   if (hostErrors > 0) retries['hostBrokerErrors'] = hostErrors;

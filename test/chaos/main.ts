@@ -57,7 +57,7 @@ export function chaosMarkdown(r: ChaosResult, command: string): string {
     BEGIN,
     `Command: \`${command}\` (seed ${r.seed}; ${r.realSeconds} s on the machine that wrote this; ${r.simulatedHours} simulated hours).`,
     '',
-    `People: ${r.people} (${Object.entries(r.events.byScenario).map(([k, v]) => `${v} ${k}`).join(', ')}). HR lines: ${r.events.hr}, of which ${r.events.badInputs} bad inputs; ${r.events.duplicatesAfterWindow} HR events sent again after the duplicate-detection window; ${r.events.directoryChanges} Entra changes, ${r.events.lostNotifications} of them with the notification lost.`,
+    `People: ${r.people} (${Object.entries(r.events.byScenario).map(([k, v]) => `${v} ${k}`).join(', ')}). HR lines: ${r.events.hr}, of which ${r.events.badInputs} bad inputs; ${r.events.duplicatesAfterWindow} HR events sent again after the duplicate-detection window; ${r.events.directoryChanges} Entra changes over the first 30 hours, ${r.events.lostNotifications} of them with the notification lost and ${r.events.beforeSubscription} made before the first Graph subscription existed (12:15), so only the delta resync can find those.`,
     '',
     '| fault injected | count |',
     '|---|---|',

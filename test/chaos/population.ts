@@ -1,4 +1,6 @@
 import type { HrPerson } from '../../shared/contracts/messages.js';
+import { timerSchedules } from '../../shared/config/timer-schedules.js';
+import { nextOccurrence, parseNcrontab } from '../../shared/domain/ncrontab.js';
 import { seededRandom } from '../../sandbox/teams-sim/faults.js';
 
 /**
@@ -57,6 +59,8 @@ export interface Population {
   directoryChanges: DirectoryChange[];
   /** Directory changes whose notification is lost (resync must catch them). */
   lostNotifications: number;
+  /** Directory changes made before the first graphSubscription round: no subscription, so no notification either. */
+  beforeSubscription: number;
   /** Deliberately bad inputs mixed in: lines the pipeline must dead-letter, naming the field. */
   badInputs: { line: string; why: string }[];
 }
@@ -83,6 +87,8 @@ export function buildPopulation(seed: number, size: number): Population {
   const duplicates: string[] = [];
   const directoryChanges: DirectoryChange[] = [];
   let lost = 0;
+  let beforeSubscription = 0;
+  const firstSubscription = nextOccurrence(parseNcrontab(timerSchedules.graphSubscription), new Date(CHAOS_START)).getTime();
   // Joiners arrive over two hours; later events follow over the next day.
   const spread = 2 * HOUR;
   for (let i = 0; i < size; i++) {
@@ -99,9 +105,13 @@ export function buildPopulation(seed: number, size: number): Population {
     const event = (eventId: string, type: 'joiner' | 'mover' | 'leaver', at: number, p: HrPerson) => JSON.stringify({ eventId, type, occurredAt: iso(at), person: p });
     const mine: string[] = [event(`c${n}-join`, 'joiner', t0, person(site))];
     const truth = { hr: person(site), left: false, licensed: true, deleted: false, jobTitle: 'Engineer', officeLocation: site };
-    const change = (at: number, set: Record<string, unknown>) => {
+    // Entra changes spread over the first 30 hours: some before the first graphSubscription round
+    // (12:15, so nobody is notified), most after it; a quarter of them lose their notification.
+    const change = (set: Record<string, unknown>) => {
+      const at = t0 + HOUR + Math.floor(random() * 30 * HOUR);
       const notify = random() >= 0.25;
       if (!notify) lost += 1;
+      if (at < firstSubscription) beforeSubscription += 1;
       directoryChanges.push({ atMs: at - CHAOS_START, userId: id, set, notify });
     };
     switch (kind) {
@@ -126,16 +136,16 @@ export function buildPopulation(seed: number, size: number): Population {
         truth.hr = person(site);
         break;
       case 'licenceRemoved':
-        change(later(1), { servicePlans: ['TEAMS1'] });
+        change({ servicePlans: ['TEAMS1'] });
         truth.licensed = false;
         break;
       case 'deleted':
-        change(later(1), { deleted: true });
+        change({ deleted: true });
         truth.deleted = true;
         break;
       case 'entraChange': {
         const jobTitle = random() < 0.5 ? 'Intern (summer)' : 'Senior Engineer';
-        change(later(1), { jobTitle });
+        change({ jobTitle });
         truth.jobTitle = jobTitle;
         break;
       }
@@ -167,5 +177,5 @@ export function buildPopulation(seed: number, size: number): Population {
     { line: JSON.stringify({ eventId: 'nobody', type: 'joiner', occurredAt: iso(CHAOS_START), person: { employeeId: 'NOBODY', userPrincipalName: 'nobody@contoso.example' } }), why: 'no such person in Entra' },
   ];
   hrLines.push(...badInputs.map((b) => b.line));
-  return { people, users, hrLines, duplicates, directoryChanges, lostNotifications: lost, badInputs };
+  return { people, users, hrLines, duplicates, directoryChanges, lostNotifications: lost, beforeSubscription, badInputs };
 }

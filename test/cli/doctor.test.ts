@@ -58,13 +58,13 @@ describe('doctor judgements', () => {
       ['Graph application permission TeamsPolicyUserAssign.ReadWrite.All (Function App identity)', 'fail'],
     ]);
     expect(checks[2]?.detail).toBe(
-      'not granted to fn-id (needed: graphVoice assigns and unassigns numbers): run scripts/grant-graph-permissions.sh --function-principal-id fn-id --teams-backend graph',
+      'not granted to fn-id (needed: graphVoice assigns and unassigns numbers): run dialtone setup --function-principal-id fn-id --teams-backend graph (or scripts/grant-graph-permissions.sh --function-principal-id fn-id --teams-backend graph)',
     );
   });
 
   it('requires the Teams Communications Administrator role for the worker', () => {
     expect(judgeTeamsRole('w', [TEAMS_COMMUNICATIONS_ADMINISTRATOR_ROLE_ID]).status).toBe('ok');
-    expect(judgeTeamsRole('w', []).detail).toBe('not assigned to w: Teams cmdlets will fail; run scripts/grant-graph-permissions.sh');
+    expect(judgeTeamsRole('w', []).detail).toBe('not assigned to w: Teams cmdlets will fail; run dialtone setup (or scripts/grant-graph-permissions.sh)');
   });
 
   it('warns when a pool runs low on free numbers', () => {

@@ -90,7 +90,7 @@ describe('dialtone doctor', () => {
       'Graph application permission TeamsTelephoneNumber.ReadWrite.All (Function App identity)',
       'Graph application permission TeamsPolicyUserAssign.ReadWrite.All (Function App identity)',
     ]);
-    expect(missing[0]?.detail).toMatch(/^not granted to f0f0f0f0-5a1d-4b0c-9d1e-00000000d1a1 \(needed: graphVoice assigns and unassigns numbers\): run scripts\/grant-graph-permissions\.sh --function-principal-id f0f0f0f0-5a1d-4b0c-9d1e-00000000d1a1 --teams-backend graph$/);
+    expect(missing[0]?.detail).toMatch(/^not granted to f0f0f0f0-5a1d-4b0c-9d1e-00000000d1a1 \(needed: graphVoice assigns and unassigns numbers\): run dialtone setup --function-principal-id f0f0f0f0-5a1d-4b0c-9d1e-00000000d1a1 --teams-backend graph \(or scripts\/grant-graph-permissions\.sh --function-principal-id f0f0f0f0-5a1d-4b0c-9d1e-00000000d1a1 --teams-backend graph\)$/);
     expect(r.code).toBe(1);
   });
 

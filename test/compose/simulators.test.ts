@@ -24,7 +24,7 @@ afterEach(async () => {
 });
 
 describe('compose/simulators.ts: the tenant the containers use', () => {
-  it('serves the Graph simulator on the configured port, with paging links at the public URL, refusing a request without a token', { timeout: 60_000 }, async () => {
+  it('serves the Graph simulator on the configured port, with paging links at the public URL, refusing a request without a token', { timeout: 240_000 }, async () => {
     const [graphPort, teamsPort] = [await freePort(), await freePort()];
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
     const publicUrl = 'http://simulators:8080/v1.0';
@@ -49,5 +49,5 @@ describe('compose/simulators.ts: the tenant the containers use', () => {
     // The Teams simulator's server answers on its port (a session the stand-in would attach to).
     const teams = await fetch(`http://127.0.0.1:${teamsPort}/nothing-here`, { method: 'POST' });
     expect(teams.status).toBeGreaterThanOrEqual(400);
-  }, 240_000);
+  });
 });

@@ -13,6 +13,9 @@ import { parseSandboxTenantFile } from '../../sandbox/teams-sim/tenant-file.js';
 import { ids, tenant } from './fixtures.js';
 import { recordingSender } from '../helpers/recording-sender.js';
 
+/** No transient faults here: a retry would not wait. */
+const instantSleeper = { sleep: async () => undefined };
+
 let graph: GraphSimulator | undefined;
 afterEach(async () => {
   await graph?.close();
@@ -34,7 +37,7 @@ async function setup(change: Record<string, unknown> = { department: 'Support' }
   const recording = recordingSender({ name: 'user-changes', requiresSession: true });
   const sent: OutgoingMessage[] = recording.sent;
   const sender = recording.sender;
-  const deps = { delta: directory, records, state, sender, clock, logger: silentLogger };
+  const deps = { delta: directory, records, state, sender, clock, logger: silentLogger, sleeper: instantSleeper };
   return { clock, deps, sent, state, sendCalls: recording.sendCalls };
 }
 
@@ -80,7 +83,7 @@ describe('the directory resync (users delta)', () => {
 
   it('does not call a provisioned user deleted on the first round while Graph can still read them', async () => {
     const { deps, sent } = await setup();
-    const listed = { ...deps, delta: { ...deps.delta, listUsersDelta: async (link?: string) => ({ ...(await deps.delta.listUsersDelta(link)), users: [] }) } };
+    const listed = { ...deps, delta: { ...deps.delta, listUsersDeltaPage: async (link?: string) => ({ ...(await deps.delta.listUsersDeltaPage(link)), users: [] }) } };
     const result = await resyncDirectory(listed);
     expect(result.replanned).toBe(0);
     expect(sent).toEqual([]);
@@ -103,7 +106,7 @@ describe('the directory resync (users delta)', () => {
     const state = entitySyncState(service.table('sync'));
     const recording = recordingSender({ name: 'user-changes', requiresSession: true });
 
-    const result = await resyncDirectory({ delta: directory, records, state, sender: recording.sender, clock, logger: silentLogger });
+    const result = await resyncDirectory({ delta: directory, records, state, sender: recording.sender, clock, logger: silentLogger, sleeper: instantSleeper });
 
     expect(result.replanned).toBe(700);
     expect(new Set(recording.sent.map((m) => m.sessionId)).size).toBe(700);

@@ -79,11 +79,28 @@ describe('alert rules', () => {
     expect(a).toMatchObject({ measure: 'daysRemaining', operator: 'LessThan', threshold: 30 });
   });
 
-  it('a pool above 90% used: the used-ratio gauge per pool above 0.9', () => {
+  it('a pool above 90% used: the used-ratio gauge per tenant and pool above 0.9, one alert per tenant and pool', () => {
     const a = byName('dialtone-pool-fill');
     expect(a.query).toContain(`name == "${metricNames.poolUsedRatio}"`);
     expect(a.query).toContain(`customDimensions["${attributeNames.pool}"]`);
+    expect(a.query).toContain(`customDimensions["${attributeNames.tenant}"]`);
+    expect(a.query).toContain('by tenant, pool');
     expect(a).toMatchObject({ measure: 'usedRatio', operator: 'GreaterThan', threshold: "[json('0.9')]" });
+    expect((a as unknown as { dimensions: unknown }).dimensions).toEqual([
+      { name: 'tenant', operator: 'Include', values: ['*'] },
+      { name: 'pool', operator: 'Include', values: ['*'] },
+    ]);
+  });
+
+  it("dead letters of one tenant: Dialtone's dead-letter counter per tenant above 0 in 15 minutes, one alert per tenant", () => {
+    const a = byName('dialtone-dead-letters-per-tenant');
+    expect(a.query).toContain(`name == "${metricNames.deadLetters}"`);
+    expect(a.query).toContain(`customDimensions["${attributeNames.tenant}"]`);
+    // A message without tenantId (a single-tenant deployment) counts as the default tenant's.
+    expect(a.query).toContain('iff(tenant == "", "(default)", tenant)');
+    expect(a.query).toContain('summarize deadLetters = sum(value) by tenant');
+    expect(a).toMatchObject({ windowSize: 'PT15M', measure: 'deadLetters', operator: 'GreaterThan', threshold: 0, timeAggregation: 'Total' });
+    expect((a as unknown as { dimensions: unknown }).dimensions).toEqual([{ name: 'tenant', operator: 'Include', values: ['*'] }]);
   });
 
   it('Graph subscription not renewed: latest hours remaining below 48, or no report in 12 hours', () => {
@@ -102,7 +119,7 @@ describe('alert rules', () => {
     const variables = rules.scope.template.variables as JsonObject;
     expect(variables.actionGroups).toBe("[if(empty(parameters('actionGroupId')), createArray(), createArray(parameters('actionGroupId')))]");
     expect(logAlerts().map((a) => a.name).sort()).toEqual(
-      ['dialtone-certificate-expiry', 'dialtone-graph-subscription', 'dialtone-pool-fill', 'dialtone-worker-heartbeat'],
+      ['dialtone-certificate-expiry', 'dialtone-dead-letters-per-tenant', 'dialtone-graph-subscription', 'dialtone-pool-fill', 'dialtone-worker-heartbeat'],
     );
   });
 });
@@ -118,6 +135,20 @@ describe('workbook', () => {
       expect(JSON.stringify((workbook.scope.template.variables as JsonObject).tiles) + tiles).toContain(title);
     }
     expect(JSON.stringify(workbook.scope.template.variables)).toContain('microsoft.servicebus/namespaces--DeadletteredMessages');
+  });
+
+  it('splits every figure a message carries a tenant for by dialtone.tenant, and has a per-tenant summary tile', () => {
+    const variables = only(resources, 'Microsoft.Insights/workbooks').scope.template.variables as JsonObject;
+    const queries = variables.queries as Record<string, string>;
+    // Every tile over Dialtone's own metrics or spans; the worker's session gauge has no tenant.
+    for (const name of ['deadLettersByQueueAndReason', 'throughputPerHour', 'provisioningLatency', 'poolExhaustedAndNotLicensed', 'poolFill', 'workerSessions', 'perTenant']) {
+      const q = queries[name];
+      expect(q, name).toContain(`customDimensions["${attributeNames.tenant}"]`);
+      expect(q, name).toContain('iff(tenant == "", "(default)", tenant)');
+    }
+    expect(queries.perTenant).toContain('by tenant');
+    for (const figure of ['deadLetters', 'commands', 'failedCommands', 'throttled', 'poolExhausted']) expect(queries.perTenant).toContain(figure);
+    expect(JSON.stringify(variables.tiles)).toContain('Per tenant');
   });
 
   it('computes latency p50/p95 from the correlate and record requests of one operation', () => {

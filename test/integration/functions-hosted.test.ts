@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { defaultCallRetryPolicy } from '../../shared/domain/call-retry.js';
 import { zeroLatencyModel } from '../../sandbox/latency-model.js';
 import { hrEvent, inputs, numberOf, played, teamsOf, tenantWith, user } from './sandbox-fixtures.js';
 
@@ -55,8 +56,9 @@ describe('the sandbox hosts every Function', { timeout: 240_000 }, () => {
     const tenant = tenantWith([user(U1, 'carla@contoso.example', 'E1')], {
       directoryChanges: [{ atMs: 2 * HOUR, userId: U1, set: { accountEnabled: false }, notify: false }],
     });
-    // The first round (12:45) meets one 503 on /users/delta; nothing told Dialtone of the disable.
-    const graphFaults = { rules: [{ status: 503 as const, times: 1, path: /\/users\/delta/ }] };
+    // The first round (12:45) meets more 503s on /users/delta than one call's retries take, so the
+    // round fails; nothing told Dialtone of the disable.
+    const graphFaults = { rules: [{ status: 503 as const, times: defaultCallRetryPolicy.maxAttempts, path: /\/users\/delta/ }] };
     await played(inputs({ tenant, eventLines: [joiner] }), { graphFaults }, async (sandbox) => {
       await sandbox.runFor(Date.parse('2026-11-02T14:00:00Z') - sandbox.clock.nowMs());
       const report = await sandbox.report();
@@ -64,6 +66,16 @@ describe('the sandbox hosts every Function', { timeout: 240_000 }, () => {
       expect(teamsOf(report, U1)).toMatchObject({ enterpriseVoiceEnabled: false, lineUri: null });
       expect(numberOf(report, '+31201234000')?.state).toBe('quarantined');
     });
+  });
+
+  it('runs each Function App instance on its own clock when their clocks are skewed', async () => {
+    const tenant = tenantWith([user(U1, 'carla@contoso.example', 'E1')]);
+    // One instance whose clock is five minutes fast: what its stages write carries its time.
+    const { report } = await played(inputs({ tenant, eventLines: [joiner] }), { functionClockSkewsMs: [5 * 60_000] });
+    const entries = report.history.find((h) => h.userId === U1)?.entries ?? [];
+    expect(entries.length).toBeGreaterThan(0);
+    for (const e of entries) expect(Date.parse(e.at)).toBeGreaterThanOrEqual(Date.parse('2026-11-02T08:05:00Z'));
+    expect(teamsOf(report, U1).lineUri).toBe('tel:+31201234000');
   });
 
   it('gives the same report for the same inputs, with two competing Function instances', async () => {

@@ -81,6 +81,15 @@ describe('dialtone tenant unlink on a sandbox tenant', () => {
     const holders = (JSON.parse(refused.out) as { refused: boolean; holders: { number: string; state: string; userId: string }[] }).holders;
     expect(holders.map((h) => `${h.number}:${h.state}`).sort()).toEqual(['+31101234500:assigned', '+31201234000:assigned']);
     expect(holders.map((h) => h.userId)).toContain(anna.id);
+    // Another tenant's unlink looks at that tenant's own numbers only (none: not refused by these two people) and
+    // connects with that tenant's identity from the registry, which the sandbox's one Teams tenant is not.
+    const FABRIKAM = '22222222-2222-4222-8222-222222222222';
+    expect((await dialtone('tenants', 'add', '--tenant-id', FABRIKAM, '--name', 'Fabrikam', '--app-id', 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', '--cert-name', 'fabrikam-teams', '--sandbox', state(), '-o', 'none')).code).toBe(0);
+    const other = await dialtone('tenant', 'unlink', '--config', config(), '--tenant-id', FABRIKAM, '--sandbox', state(), '--dry-run', '--json');
+    expect(other).toMatchObject({ code: 1, err: expect.stringContaining(`only, not tenant ${FABRIKAM}`) });
+    expect(other.err).not.toContain('hold a Dialtone number');
+    expect(await dialtone('tenant', 'unlink', '--config', config(), '--tenant-id', '33333333-3333-4333-8333-333333333333', '--sandbox', state())).toMatchObject({ code: 1, err: expect.stringContaining('is not a tenant of this deployment') });
+    expect((await dialtone('tenants', 'remove', FABRIKAM, '--yes', '--sandbox', state(), '-o', 'none')).code).toBe(0);
     // Refused means untouched, --dry-run too.
     expect((await dialtone('tenant', 'unlink', '--config', config(), '--sandbox', state(), '--dry-run', '--json')).code).toBe(1);
     expect((await dialtone('tenant', 'status', '--config', config(), '--sandbox', state())).code).toBe(0);

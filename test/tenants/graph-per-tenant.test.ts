@@ -171,8 +171,9 @@ describe('plan reads the user and Teams in the change\'s own tenant', () => {
   const teamsAsked: string[] = [];
 
   it('uses the directory and the Teams read of the tenant the change names, else of the record', async () => {
-    const inventory = createMemoryNumberInventory();
-    await inventory.importPools(samplePools(), { now: clock.now(), correlationId: 'import' });
+    // B's numbers are in B's own inventory (docs/NUMBERS.md "Tenants"); HOME is the deployment's own tenant.
+    const inventory = createMemoryNumberInventory({ defaultTenantId: HOME });
+    await inventory.forTenant(B).importPools(samplePools(), { now: clock.now(), correlationId: 'import' });
     const records = createMemoryProvisioningRecords();
     const deps = {
       directory: perTenant(async (t) => (t === B ? dirB.directory : dirA.directory)),

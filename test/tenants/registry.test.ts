@@ -35,21 +35,20 @@ describe('the tenant registry', () => {
     expect(await registry.list()).toEqual([]);
   });
 
-  it('gives a pool or a UPN domain to one tenant only', async () => {
+  it('gives a UPN domain to one tenant only, and lets two tenants name the same pool id (each has its own inventory)', async () => {
     const registry = createMemoryTenantRegistry(createMemoryTableService());
     await registry.add(contoso, now);
-    await expect(registry.add({ ...fabrikam, pools: ['ams'] }, now)).rejects.toThrow(`pool ams already belongs to tenant ${A} (Contoso)`);
     await expect(registry.add({ ...fabrikam, upnDomains: ['CONTOSO.example'] }, now)).rejects.toThrow(`UPN domain contoso.example already routes to tenant ${A} (Contoso)`);
-    await registry.add(fabrikam, now);
-    await expect(registry.update(B, { pools: ['fab-ams', 'ams'] }, now)).rejects.toThrow(/pool ams already belongs/);
-    expect((await registry.get(B))?.pools).toEqual(['fab-ams']);
+    await registry.add({ ...fabrikam, pools: ['ams'] }, now);
+    await expect(registry.update(B, { upnDomains: ['fabrikam.example', 'contoso.example'] }, now)).rejects.toThrow(/UPN domain contoso.example already routes/);
+    expect((await registry.list()).map((t) => t.pools)).toEqual([['ams'], ['ams']]);
   });
 
-  it('lets only one of two racing registrations claim a pool', async () => {
+  it('lets only one of two racing registrations claim a UPN domain', async () => {
     const registry = createMemoryTenantRegistry(createMemoryTableService());
-    const results = await Promise.allSettled([registry.add({ ...contoso, pools: ['shared'] }, now), registry.add({ ...fabrikam, pools: ['shared'] }, now)]);
+    const results = await Promise.allSettled([registry.add({ ...contoso, upnDomains: ['shared.example'] }, now), registry.add({ ...fabrikam, upnDomains: ['shared.example'] }, now)]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    expect((await registry.list()).flatMap((t) => t.pools)).toEqual(['shared']);
+    expect((await registry.list()).flatMap((t) => t.upnDomains)).toEqual(['shared.example']);
   });
 
   it('updates only the fields given and refuses an unknown tenant', async () => {
@@ -124,7 +123,7 @@ describe('removing a tenant', () => {
     const service = createMemoryTableService();
     const registry = createMemoryTenantRegistry(service);
     const records = createMemoryProvisioningRecords({ service });
-    const inventory = createMemoryNumberInventory({ service });
+    const inventory = createMemoryNumberInventory({ service, defaultTenantId: A });
     await registry.add(contoso, now);
     await registry.add(fabrikam, now);
     await records.update('user-b1', () => ({
@@ -146,6 +145,22 @@ describe('removing a tenant', () => {
     expect(await removeTenant(deps, A, now)).toMatchObject({ removed: true });
   });
 
+  it("counts the numbers in use in the tenant's own inventory, whatever its registry row lists", async () => {
+    const service = createMemoryTableService();
+    const registry = createMemoryTenantRegistry(service);
+    const records = createMemoryProvisioningRecords({ service });
+    const inventory = createMemoryNumberInventory({ service, defaultTenantId: A });
+    await registry.add({ ...contoso, pools: ['ams'] }, now);
+    await registry.add({ ...fabrikam, pools: [] }, now);
+    // Both have a pool ams; only Fabrikam's holds a reservation.
+    await inventory.forTenant(A).importPools([{ id: 'ams', ranges: [{ from: '+31201234000', to: '+31201234009' }], quarantineDays: 30 }], { now });
+    await inventory.forTenant(B).importPools([{ id: 'ams', ranges: [{ from: '+32201234000', to: '+32201234009' }], quarantineDays: 30 }], { now });
+    await inventory.forTenant(B).allocate('ams', 'user-b1', { now, reservationTtlMs: 60_000 });
+    const deps = { registry, implicit: implicitTenant({ tenantId: A }), records: async () => records, inventory: async () => inventory };
+    expect(await removeTenant(deps, B, now)).toMatchObject({ removed: false, reason: `tenant ${B} (Fabrikam) still holds 1 numbers reserved or assigned in its pools: take their voice off first, then remove the tenant` });
+    expect(await removeTenant(deps, A, now)).toMatchObject({ removed: true });
+  });
+
   it('counts a record without a tenantId as the default tenant\'s (data from before the registry)', async () => {
     const service = createMemoryTableService();
     const registry = createMemoryTenantRegistry(service);
@@ -162,7 +177,7 @@ describe('removing a tenant', () => {
       lifecycle: { state: 'active', at: now.toISOString(), eventId: 'e1' },
       history: [],
     }));
-    const deps = { registry, implicit: implicitTenant({ tenantId: A }), records: async () => records, inventory: async () => createMemoryNumberInventory({ service }) };
+    const deps = { registry, implicit: implicitTenant({ tenantId: A }), records: async () => records, inventory: async () => createMemoryNumberInventory({ service, defaultTenantId: A }) };
     expect(await removeTenant(deps, A, now)).toMatchObject({ removed: false, reason: expect.stringContaining('old@contoso.example') });
   });
 });

@@ -93,8 +93,12 @@ const policy = parseVoicePolicy(readFileSync(fileURLToPath(new URL('../../sandbo
 
 async function planner() {
   const records = createMemoryProvisioningRecords();
-  const inventory = createMemoryNumberInventory();
-  await inventory.importPools(samplePools(), { now: clock.now(), correlationId: 'import' });
+  // A is the deployment's own tenant (DIALTONE_TENANT_ID); both tenants have the sample's pool ids,
+  // each in its own inventory, with ranges of their own (B's: +32 instead of +31).
+  const inventory = createMemoryNumberInventory({ defaultTenantId: A });
+  await inventory.forTenant(A).importPools(samplePools(), { now: clock.now(), correlationId: 'import' });
+  const shifted = samplePools().map((pool) => ({ ...pool, ranges: pool.ranges.map((r) => ({ ...r, from: r.from.replace('+31', '+32'), to: r.to.replace('+31', '+32') })) }));
+  await inventory.forTenant(B).importPools(shifted, { now: clock.now(), correlationId: 'import' });
   const deps: PlanDeps = {
     directory,
     records,
@@ -186,7 +190,12 @@ describe('two tenants with the same employee ids, UPN local parts and department
       const result: VoiceResult = { ...voiceResultFields(c, clock.now(), [], null, 1), status: 'applied' };
       await recordResult(result, { records: p.records, inventory: p.inventory, clock });
     }
-    const held = await Promise.all([USER_A, USER_B].map(async (u) => (await p.inventory.list({ userId: u })).map((n) => [n.number, n.state])));
+    const held = await Promise.all([[A, USER_A], [B, USER_B]].map(async ([t, u]) => (await p.inventory.forTenant(t).list({ userId: u })).map((n) => [n.number, n.state])));
     expect(held).toEqual([[[commands[0]?.desired.phoneNumber, 'assigned']], [[commands[1]?.desired.phoneNumber, 'assigned']]]);
+    // Same pool id, each tenant's own range, and neither sees the other's person.
+    expect(commands[0]?.desired.phoneNumber?.startsWith('+31')).toBe(true);
+    expect(commands[1]?.desired.phoneNumber?.startsWith('+32')).toBe(true);
+    expect(await p.inventory.forTenant(A).list({ userId: USER_B })).toEqual([]);
+    expect(await p.inventory.forTenant(B).list({ userId: USER_A })).toEqual([]);
   });
 });

@@ -56,8 +56,11 @@ const change = (userId: string, tenantId: string): UserChange => ({
 });
 
 async function planner(registered: Tenant[], options: { load?: (ref: string) => Promise<VoicePolicy>; backend?: 'powershell' | 'graph'; pwshQueue?: string } = {}) {
-  const inventory = createMemoryNumberInventory();
-  await inventory.importPools(samplePools(), { now: clock.now(), correlationId: 'import' });
+  // A is the deployment's own tenant; B has the same pool ids in its own inventory, with ranges of its own (+32).
+  const inventory = createMemoryNumberInventory({ defaultTenantId: A });
+  await inventory.forTenant(A).importPools(samplePools(), { now: clock.now(), correlationId: 'import' });
+  const shifted = samplePools().map((pool) => ({ ...pool, ranges: pool.ranges.map((r) => ({ ...r, from: r.from.replace('+31', '+32'), to: r.to.replace('+31', '+32') })) }));
+  await inventory.forTenant(B).importPools(shifted, { now: clock.now(), correlationId: 'import' });
   const tenants = async () => effectiveTenants(registered, implicitTenant({ tenantId: undefined }));
   const loads: string[] = [];
   const deps: PlanDeps = {

@@ -36,8 +36,8 @@ describe('dialtone tenants', () => {
     const limit = await dialtone(['tenants', 'add', '--tenant-id', FABRIKAM, '--name', 'Fabrikam', '--app-id', APP, '--cert-name', 'x', '--session-limit', '11', '--sandbox', kept.state()]);
     expect(limit.code).toBe(2);
 
-    const overlap = await dialtone(['tenants', 'add', '--tenant-id', FABRIKAM, '--name', 'Fabrikam', '--app-id', APP, '--cert-name', 'fabrikam-teams', '--pool', 'ams', '--sandbox', kept.state()]);
-    expect(overlap).toMatchObject({ code: 2, err: expect.stringContaining(`pool ams already belongs to tenant ${SANDBOX_TENANT} (Contoso)`) });
+    const overlap = await dialtone(['tenants', 'add', '--tenant-id', FABRIKAM, '--name', 'Fabrikam', '--app-id', APP, '--cert-name', 'fabrikam-teams', '--upn-domain', 'contoso.example', '--sandbox', kept.state()]);
+    expect(overlap).toMatchObject({ code: 2, err: expect.stringContaining(`UPN domain contoso.example already routes to tenant ${SANDBOX_TENANT} (Contoso)`) });
 
     const file = join(kept.dir(), 'fabrikam.json');
     await writeFile(file, JSON.stringify({ tenantId: FABRIKAM, displayName: 'Fabrikam', applicationId: APP, certificateName: 'fabrikam-teams', pools: ['fab-ams'], upnDomains: ['fabrikam.example'] }));
@@ -72,7 +72,14 @@ describe('dialtone tenants', () => {
     expect(removed.code).toBe(0);
     expect(JSON.parse(removed.out)).toEqual({ removed: true, tenantId: FABRIKAM });
     const after = await dialtone(['tenants', 'show', FABRIKAM, '--sandbox', kept.state()]);
-    expect(after.code).toBe(2);
+    expect(after).toMatchObject({ code: 1, err: expect.stringContaining(`tenant ${FABRIKAM} is not a tenant of this deployment`) });
+  });
+
+  it('exits 1 (not found), not 2 (usage), for a tenant id that is well formed but not registered', async () => {
+    const unknown = '33333333-3333-4333-8333-333333333333';
+    expect(await dialtone(['tenants', 'show', unknown, '--sandbox', kept.state()])).toMatchObject({ code: 1, err: expect.stringContaining(`tenant ${unknown} is not a tenant of this deployment`) });
+    expect(await dialtone(['tenants', 'update', unknown, '--session-limit', '2', '--sandbox', kept.state()])).toMatchObject({ code: 1, err: expect.stringContaining(`tenant ${unknown} is not registered`) });
+    expect(await dialtone(['tenants', 'remove', unknown, '--yes', '--sandbox', kept.state()])).toMatchObject({ code: 1, err: expect.stringContaining(`tenant ${unknown} is not a tenant of this deployment`) });
   });
 
   it('scopes dlq, numbers, status and plan by --tenant-id, and gives a number range to one tenant only', async () => {
@@ -83,18 +90,24 @@ describe('dialtone tenants', () => {
     const overlapping = join(kept.dir(), 'overlap.json');
     await writeFile(overlapping, JSON.stringify({ pools: [{ id: 'fab-ams', ranges: [{ from: '+31201234090', to: '+31201234110' }], quarantineDays: 30 }] }));
     const refused = await dialtone(['numbers', 'import', overlapping, '--tenant-id', FABRIKAM, '--sandbox', kept.state()]);
-    expect(refused).toMatchObject({ code: 2, err: expect.stringMatching(new RegExp(`already in pool 'ams'.*belongs to tenant ${SANDBOX_TENANT} \\(Contoso\\)`)) });
-    const theirs = join(kept.dir(), 'theirs.json');
-    await writeFile(theirs, JSON.stringify({ pools: [{ id: 'rtm', ranges: [{ from: '+31101234500', to: '+31101234549' }], quarantineDays: 90 }] }));
-    expect(await dialtone(['numbers', 'import', theirs, '--tenant-id', FABRIKAM, '--sandbox', kept.state()])).toMatchObject({ code: 2, err: expect.stringContaining(`pool rtm belongs to tenant ${SANDBOX_TENANT} (Contoso), not ${FABRIKAM}`) });
+    expect(refused).toMatchObject({ code: 2, err: expect.stringContaining(`+31201234090 is already in pool 'ams' of tenant ${SANDBOX_TENANT}; a number belongs to one tenant only (tenant ${SANDBOX_TENANT} is Contoso)`) });
+    // The same pool id in Fabrikam's own inventory, with its own range: Contoso's ams is untouched.
+    const sameId = join(kept.dir(), 'same-id.json');
+    await writeFile(sameId, JSON.stringify({ pools: [{ id: 'ams', ranges: [{ from: '+32201234000', to: '+32201234004' }], quarantineDays: 30 }] }));
+    const contosoAms = () => dialtone(['numbers', 'pools', '--tenant-id', SANDBOX_TENANT, '--sandbox', kept.state(), '-o', 'json']).then((r) => (JSON.parse(r.out) as { pool: string; total: number }[]).find((p) => p.pool === 'ams')?.total);
+    const before = await contosoAms();
+    expect((await dialtone(['numbers', 'import', sameId, '--tenant-id', FABRIKAM, '--sandbox', kept.state(), '-o', 'none'])).code).toBe(0);
+    expect(await contosoAms()).toBe(before);
+    expect(await dialtone(['numbers', 'show', '+32201234000', '--sandbox', kept.state()])).toMatchObject({ code: 1 });
+    expect(JSON.parse((await dialtone(['numbers', 'show', '+32201234000', '--tenant-id', FABRIKAM, '--sandbox', kept.state(), '-o', 'json'])).out)).toMatchObject({ pool: 'ams', state: 'free' });
 
     const own = join(kept.dir(), 'own.json');
     await writeFile(own, JSON.stringify({ pools: [{ id: 'fab-ams', ranges: [{ from: '+31201239000', to: '+31201239009' }], quarantineDays: 30 }] }));
     expect((await dialtone(['numbers', 'import', own, '--tenant-id', FABRIKAM, '--sandbox', kept.state(), '-o', 'none'])).code).toBe(0);
     const fabrikam = JSON.parse((await dialtone(['tenants', 'show', FABRIKAM, '--sandbox', kept.state(), '-o', 'json'])).out) as { pools: string[] };
-    expect(fabrikam.pools).toEqual(['fab-ams']);
-    const pools = JSON.parse((await dialtone(['numbers', 'pools', '--tenant-id', FABRIKAM, '--sandbox', kept.state(), '-o', 'json'])).out) as { pool: string }[];
-    expect(pools.map((p) => p.pool)).toEqual(['fab-ams']);
+    expect(fabrikam.pools).toEqual(['ams', 'fab-ams']);
+    const pools = JSON.parse((await dialtone(['numbers', 'pools', '--tenant-id', FABRIKAM, '--sandbox', kept.state(), '-o', 'json'])).out) as { pool: string; total: number }[];
+    expect(pools.map((p) => [p.pool, p.total])).toEqual([['ams', 5], ['fab-ams', 10]]);
     const contosoNumbers = JSON.parse((await dialtone(['numbers', 'list', '--tenant-id', SANDBOX_TENANT, '--sandbox', kept.state(), '-o', 'json'])).out) as { pool: string }[];
     expect(new Set(contosoNumbers.map((n) => n.pool))).toEqual(new Set(['ams', 'rtm']));
 
@@ -108,5 +121,11 @@ describe('dialtone tenants', () => {
     expect((await dialtone(['status', 'E1001', '--tenant-id', SANDBOX_TENANT, '--sandbox', kept.state(), '-o', 'none'])).code).toBe(0);
     expect(await dialtone(['status', 'E1001', '--tenant-id', FABRIKAM, '--sandbox', kept.state()])).toMatchObject({ code: 1, err: expect.stringContaining(`is a person of tenant ${SANDBOX_TENANT}, not ${FABRIKAM}`) });
     expect(await dialtone(['plan', 'E1001', '--tenant-id', FABRIKAM, '--sandbox', kept.state()])).toMatchObject({ code: 1, err: expect.stringContaining(`is a person of tenant ${SANDBOX_TENANT}`) });
+
+    // doctor lists every registered tenant; in a sandbox its consent, role and certificate cannot be checked, and says so.
+    const doctor = JSON.parse((await dialtone(['doctor', '--sandbox', kept.state(), '-o', 'json'])).out) as { tenants: { tenantId: string; status: string }[]; checks: { tenant?: string; status: string; detail: string }[] };
+    expect(doctor.tenants).toEqual(expect.arrayContaining([{ tenantId: FABRIKAM, displayName: 'Fabrikam', status: 'skip' }]));
+    expect(doctor.checks.filter((c) => c.tenant === FABRIKAM).map((c) => c.status)).toEqual(['skip', 'skip', 'skip']);
+    expect(doctor.checks.find((c) => c.tenant === FABRIKAM)?.detail).toContain('a real deployment checks it');
   }, 120_000);
 });

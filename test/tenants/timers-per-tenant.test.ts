@@ -66,7 +66,7 @@ async function world() {
   await records.update(ANNA_B, () => ({ ...emptyRecord(ANNA_B, 'anna@fabrikam.example'), tenantId: B }));
   const state = entitySyncState(service.table('sync'));
   const recording = recordingSender({ name: 'user-changes', requiresSession: true });
-  const deps = { delta: createGraphDirectory({ baseUrl: simA.baseUrl, accessToken: async () => 'token' }), records, state, sender: recording.sender, clock, logger: silentLogger };
+  const deps = { delta: createGraphDirectory({ baseUrl: simA.baseUrl, accessToken: async () => 'token' }), records, state, sender: recording.sender, clock, logger: silentLogger, sleeper: { sleep: async () => undefined } };
   return { clock, deps, sent: recording.sent, state, directory, asked, simA, simB };
 }
 
