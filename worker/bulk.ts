@@ -38,6 +38,12 @@ import { sleep, type Timers } from './timers.js';
 export interface BulkSettings {
   /** How long shared reads gather people before they run (sandbox or real ms). */
   windowMs: number;
+  /**
+   * While every session is wanted by someone else (people waiting to set their number), a read
+   * keeps gathering past `windowMs`, up to this long: it costs two session calls whatever its
+   * size, and the sessions have no time to spare.
+   */
+  readMaxWaitMs: number;
   /** People per filtered read (Get-CsPhoneNumberAssignment pages by 1,000 rows beneath it). */
   usersPerRead: number;
   /** How long the grant stage gathers people for one (policy type, name). */
@@ -59,6 +65,7 @@ export interface BulkSettings {
 /** The defaults: the field figures of issue 11 (a batch takes about 60 s + 0.05 s per user). */
 export const defaultBulkSettings: BulkSettings = Object.freeze({
   windowMs: 2_000,
+  readMaxWaitMs: 60_000,
   usersPerRead: 100,
   grantWindowMs: 10_000,
   usersPerOperation: MAX_USERS_PER_BATCH_OPERATION,
@@ -99,11 +106,16 @@ export class BulkApplier {
   private active = 0;
 
   private readonly tenant: string;
+  /**
+   * What one Grant-Cs* takes on this tenant, as measured on the bulk timers' clock (before the
+   * first is measured: a second, what admins report).
+   */
+  private grantMs = 1_000;
 
   constructor(private readonly deps: BulkDeps) {
     this.tenant = deps.tenantId.toLowerCase();
     this.reader = new SharedReader(deps, this.counters, () => this.active);
-    this.grants = new GrantStage(deps, this.counters, () => this.reader.module, () => this.beforeGrants);
+    this.grants = new GrantStage(deps, this.counters, () => this.reader.module, () => this.beforeGrants, () => this.grantMs);
   }
 
   stats(): BulkStats {
@@ -175,8 +187,13 @@ export class BulkApplier {
     try {
       for (const step of plan) {
         if (signal.aborted) throw new HandOver('the message lock was lost');
+        const started = this.deps.bulkTimers.now();
         await run(lease.session, step.cmdlet, step.parameters, true, this.deps, steps);
-        if (grants) this.counters.grantedOneByOne += 1;
+        if (grants) {
+          this.counters.grantedOneByOne += 1;
+          const took = Math.max(0, this.deps.bulkTimers.now() - started);
+          this.grantMs = this.counters.grantedOneByOne === 1 ? took : 0.8 * this.grantMs + 0.2 * took;
+        }
       }
       lease.release();
     } catch (error) {
@@ -214,6 +231,8 @@ interface Waiting<T> {
 class SharedReader {
   private pending: { userId: string; steps: CmdletStep[]; waiter: Waiting<ActualVoiceState | undefined> }[] = [];
   private timer: unknown;
+  /** When the oldest pending read arrived. */
+  private since = 0;
   /** The module of the sessions the last shared read ran on. */
   module: ModuleView | undefined;
 
@@ -226,16 +245,38 @@ class SharedReader {
 
   read(userId: string, steps: CmdletStep[]): Promise<ActualVoiceState | undefined> {
     return new Promise((resolve) => {
+      if (this.pending.length === 0) this.since = this.deps.bulkTimers.now();
       this.pending.push({ userId, steps, waiter: { resolve } });
       this.poke();
     });
   }
 
-  /** Runs the pending reads when a group is full or everyone on the bulk path waits for one; else arms the window. */
+  /**
+   * Runs the pending reads when a group is full or everyone on the bulk path waits for one; else
+   * arms the window. When the window ends while every session is wanted by someone else, the read
+   * gathers on (up to `readMaxWaitMs`): it would take a session from a write for the same two
+   * calls that could serve more people a little later.
+   */
   poke(): void {
     if (this.pending.length === 0) return;
-    if (this.pending.length >= this.deps.settings.usersPerRead || this.pending.length >= this.active()) this.flush();
-    else this.timer ??= this.deps.bulkTimers.setTimeout(() => this.flush(), this.deps.settings.windowMs);
+    if (this.pending.length >= this.deps.settings.usersPerRead || this.pending.length >= this.active()) return this.flush();
+    this.arm(this.deps.settings.windowMs - (this.deps.bulkTimers.now() - this.since));
+  }
+
+  private arm(ms: number): void {
+    this.timer ??= this.deps.bulkTimers.setTimeout(() => {
+      this.timer = undefined;
+      this.windowEnded();
+    }, Math.max(0, ms));
+  }
+
+  private windowEnded(): void {
+    if (this.pending.length === 0) return;
+    const s = this.deps.settings;
+    const waited = this.deps.bulkTimers.now() - this.since;
+    const load = this.deps.sessions.load?.(this.deps.tenantId.toLowerCase());
+    if (load !== undefined && load.waiting > 0 && waited < s.readMaxWaitMs) return this.arm(Math.min(Math.max(1, s.windowMs), s.readMaxWaitMs - waited));
+    this.flush();
   }
 
   private flush(): void {
@@ -322,7 +363,27 @@ class GrantStage {
     private readonly module: () => ModuleView | undefined,
     /** People who may still join a group soon; none: a burst has ended, its groups go at once. */
     private readonly mayJoin: () => number,
+    /** What one Grant-Cs* takes, as measured. */
+    private readonly grantMs: () => number,
   ) {}
+
+  /**
+   * At the end of a burst (nobody can join a group any more, so every number is set and the
+   * sessions are free), the grants still waiting go one by one when that takes the tenant's
+   * sessions less time than an operation takes to complete: a burst's last few people do not
+   * wait a minute for an operation of a handful.
+   */
+  private oneByOneIsFaster(groups: Group[]): boolean {
+    const s = this.deps.settings;
+    const grants = groups.reduce((n, g) => n + g.requests.length, 0);
+    const largest = groups.reduce((n, g) => Math.max(n, g.requests.length), 0);
+    if (grants === 0) return false;
+    const sessions = this.deps.sessions.load?.(this.deps.tenantId.toLowerCase()).sessions ?? 1;
+    // Each person's grants run in turn on one session, so a lone person's three take three calls.
+    const people = new Set(groups.flatMap((g) => g.requests.map((r) => r.userId))).size;
+    const oneByOneMs = (this.grantMs() * grants) / Math.min(sessions, Math.max(1, people));
+    return oneByOneMs < s.firstPollMs + s.pollPerUserMs * largest;
+  }
 
   /** One person's differing grants, all joining their groups before anything is submitted. */
   grant(grantSteps: Step[], userId: string, steps: CmdletStep[]): Promise<boolean[]> {
@@ -354,14 +415,16 @@ class GrantStage {
     const s = this.deps.settings;
     const now = this.deps.bulkTimers.now();
     let nextDue = Number.POSITIVE_INFINITY;
+    const ending = this.mayJoin() === 0;
+    const tail = ending && this.oneByOneIsFaster([...this.groups.values()].filter((g) => g.requests.length < s.usersPerOperation));
     for (const [key, group] of [...this.groups].sort((a, b) => a[1].since - b[1].since)) {
       const full = group.requests.length >= s.usersPerOperation;
-      const due = now - group.since >= s.grantWindowMs || this.mayJoin() === 0;
+      const due = now - group.since >= s.grantWindowMs || ending;
       if (!full && !due) {
         nextDue = Math.min(nextDue, group.since + s.grantWindowMs);
         continue;
       }
-      if (group.requests.length < s.minUsersPerOperation) {
+      if (group.requests.length < s.minUsersPerOperation || (tail && !full)) {
         this.groups.delete(key);
         for (const r of group.requests) r.waiter.resolve(false);
         continue;

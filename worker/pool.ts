@@ -111,6 +111,10 @@ export class SessionPool implements SessionProvider {
     return this.callsInFlight + starting;
   }
 
+  load(tenantId: string): { sessions: number; waiting: number } {
+    return { sessions: Math.max(1, Math.min(this.tenantLimit(tenantId), this.options.maxSessions)), waiting: this.waiters.length + this.priorityWaiters.length };
+  }
+
   async acquire(tenantId: string, options: AcquireOptions = {}): Promise<SessionLease> {
     for (;;) {
       if (this.draining) throw shuttingDown();

@@ -28,4 +28,10 @@ export interface AcquireOptions {
 
 export interface SessionProvider {
   acquire(tenantId: string, options?: AcquireOptions): Promise<SessionLease>;
+  /**
+   * How busy a tenant's sessions are: how many it may have at once, and how many callers wait
+   * for one now. The bulk path uses it to run shared reads when sessions would otherwise idle,
+   * and to grant a burst's last few one by one when that is faster than an operation.
+   */
+  load?(tenantId: string): { sessions: number; waiting: number };
 }

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
+import { DEFAULT_BULK_USERS } from '../../shared/config/bulk-defaults.js';
 import { isDialtoneError } from '../../shared/domain/errors.js';
 import type { CliContext } from '../context.js';
 import { InputError, UsageError } from '../errors.js';
@@ -31,6 +32,7 @@ interface RunOptions {
   storage: 'auto' | 'azurite' | 'memory';
   worker: boolean;
   workers: number;
+  bulkUsers: number;
   teamsBackend: 'powershell' | 'graph';
   instances: number;
   seed: number;
@@ -57,6 +59,11 @@ export function sandboxCommand(ctx: CliContext): Command {
       .addOption(new Option('--storage <kind>', 'number inventory and records store').choices(['auto', 'azurite', 'memory']).default('auto'))
       .option('--no-worker', 'stop at the voice-commands queue and show the commands')
       .addOption(new Option('--workers <n>', 'hybrid workers competing for sessions').argParser(integer({ min: 1, max: 64 })).default(1))
+      .addOption(
+        new Option('--bulk-users <n>', "people each worker keeps in flight on its bulk path (the worker's DIALTONE_BULK_USERS); 0 = one person at a time")
+          .argParser(integer({ min: 0, max: 5000 }))
+          .default(DEFAULT_BULK_USERS),
+      )
       .addOption(
         new Option('--teams-backend <backend>', 'who applies voice commands: the hybrid worker (pwsh) or the graphVoice function (Graph)')
           .choices(['powershell', 'graph'])
@@ -103,6 +110,8 @@ export function sandboxCommand(ctx: CliContext): Command {
           storage: options.state ? 'memory' : options.storage,
           worker: options.worker,
           workerCount: options.workers,
+          // The production worker's default (DIALTONE_BULK_USERS): the bulk path, as the bench runs it.
+          workerTuning: { bulk: { users: options.bulkUsers } },
           teamsBackend: options.teamsBackend,
           instances: options.instances,
           seed: options.seed,

@@ -28,6 +28,8 @@ export type ApplyGrant = (type: PolicyType, policyName: string | null, identity:
 
 export class BatchOperations {
   private readonly operations = new Map<string, Operation>();
+  /** Operations not completed yet: settling looks only at these. */
+  private readonly pending = new Set<Operation>();
 
   constructor(
     private readonly clock: Clock,
@@ -41,7 +43,7 @@ export class BatchOperations {
 
   create(type: PolicyType, policyName: string | null, identities: string[], name?: string): string {
     const id = randomUUID();
-    this.operations.set(id, {
+    const op: Operation = {
       id,
       name: name ?? null,
       type,
@@ -51,7 +53,9 @@ export class BatchOperations {
       completedMs: null,
       polls: 0,
       results: new Map(),
-    });
+    };
+    this.operations.set(id, op);
+    this.pending.add(op);
     return id;
   }
 
@@ -68,7 +72,7 @@ export class BatchOperations {
 
   /** Completes every operation whose time has come, so its grants show without a poll. */
   settle(): void {
-    for (const op of this.operations.values()) this.status(op);
+    for (const op of [...this.pending]) this.status(op);
   }
 
   private status(op: Operation): OverallStatus {
@@ -78,6 +82,7 @@ export class BatchOperations {
     if (due) {
       // Marked first: applying a grant settles operations again, and this one must not re-run.
       op.completedMs = this.clock.now().getTime();
+      this.pending.delete(op);
       for (const identity of op.identities) op.results.set(identity, this.apply(op.type, op.policyName, identity));
       return 'Completed';
     }

@@ -24,6 +24,8 @@ export class Directory {
   /** Lower-case object id and every UPN a user has or will have → users, so find is O(1). */
   private readonly byKey = new Map<string, SandboxUser[]>();
   private readonly changesByUser = new Map<string, DirectoryChange[]>();
+  /** Users some scheduled change deletes (or restores): the only ones `deleted` can be true for. */
+  private readonly deletable: SandboxUser[] = [];
 
   constructor(
     private readonly users: readonly SandboxUser[],
@@ -48,7 +50,16 @@ export class Directory {
       this.changesByUser.set(change.userId, [...(this.changesByUser.get(change.userId) ?? []), change]);
       const user = byId.get(change.userId);
       if (user && change.set.userPrincipalName) index(change.set.userPrincipalName, user);
+      if (user && change.set.deleted !== undefined && !this.deletable.includes(user)) this.deletable.push(user);
     }
+  }
+
+  /**
+   * The users deleted from Entra ID now, in tenant-file order of their first deleting change:
+   * only users a scheduled change deletes are looked at, so asking costs nothing per user.
+   */
+  deletedUsers(): SandboxUser[] {
+    return this.deletable.filter((u) => this.deleted(u));
   }
 
   elapsedMs(): number {

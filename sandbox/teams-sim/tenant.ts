@@ -394,8 +394,9 @@ export class SimTenant {
   /** Due batch operations finish, and accounts deleted from Entra ID lose their numbers and voice. */
   private settleNow(): void {
     this.batches.settle();
-    for (const user of this.users.values()) {
-      if (!this.directory.deleted(user.file)) continue;
+    for (const file of this.directory.deletedUsers()) {
+      const user = this.users.get(file.id);
+      if (user === undefined) continue;
       for (const n of [...(this.byOwner.get(user.file.id.toLowerCase()) ?? [])]) this.unassign(n);
       user.enterpriseVoiceEnabled = false;
     }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DialtoneError } from '../domain/errors.js';
 import { queueNames } from '../contracts/queues.js';
+import { DEFAULT_BULK_USERS } from './bulk-defaults.js';
 import { describeSettingsError, emulatorConnectionString, exactlyOneServiceBus, namespaceHost, serviceBusTarget, type ServiceBusTarget } from './settings.js';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -32,7 +33,7 @@ const WorkerEnvSchema = z
     DIALTONE_CONNECT_TIMEOUT_SECONDS: positiveInt(120),
     DIALTONE_CONCURRENT_SESSIONS: positiveInt(4),
     /** The bulk path: people in flight at once sharing reads, batch policy operations and verification; 0 = off. */
-    DIALTONE_BULK_USERS: z.coerce.number().int().min(0).max(5000).default(500),
+    DIALTONE_BULK_USERS: z.coerce.number().int().min(0).max(5000).default(DEFAULT_BULK_USERS),
     DIALTONE_BULK_WINDOW_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
     DIALTONE_BULK_GRANT_WINDOW_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
     DIALTONE_BULK_OPERATIONS_IN_FLIGHT: z.coerce.number().int().min(1).max(10).default(4),

@@ -395,12 +395,15 @@ async function main(args: string[]): Promise<void> {
   const json = args.includes('--json');
   const log = (line: string) => (json ? process.stderr.write(`${line}\n`) : process.stdout.write(`${line}\n`));
   const steady = Math.max(10, Math.round(people / 10));
-  // bulk at N (then the re-run), at N/3.3 and at N/10 (then the movers): the people-vs-time
-  // curve and the CPU growth; workers 1 / 2 / 4 with one session each at N/10.
+  // bulk at N (then the re-run), at N/3.3, N/10 (then the movers), N/33 and N/100: the
+  // people-vs-time curve and the CPU growth; workers 1 / 2 / 4 with one session each at N/10.
   const plan: [string, number][] = [
     ['bulk+rerun', people],
     ['bulk', Math.max(10, Math.round(people / 3.33))],
     ['bulk+steady', steady],
+    // Small bursts, where a batch operation's fixed minute weighs most (the curve's left end).
+    ['bulk', Math.max(10, Math.round(people / 33.3))],
+    ['bulk', Math.max(10, Math.round(people / 100))],
     ['workers-1', steady],
     ['workers-2', steady],
     ['workers-4', steady],

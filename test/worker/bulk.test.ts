@@ -97,6 +97,17 @@ describe('the bulk path for a burst of joiners', () => {
     expect(cmdlets(result).filter((c) => c.startsWith('Grant-Cs')).sort()).toEqual(['Grant-CsCallingLineIdentity', 'Grant-CsOnlineVoiceRoutingPolicy', 'Grant-CsTenantDialPlan']);
   });
 
+  it('grants the last few of a burst one by one when that is sooner than an operation would complete', async () => {
+    harness = await startHarness();
+    // An operation that takes a minute against twelve grants of about a second on the free sessions.
+    const applier = bulk(harness, { firstPollMs: 60_000, pollPerUserMs: 50 });
+    const results = await Promise.all([1, 2, 3, 4].map((n) => applier.apply(command(n), new AbortController().signal)));
+    expect(results.map((r) => r.status)).toEqual(['applied', 'applied', 'applied', 'applied']);
+    expect(count(harness, 'New-CsBatchPolicyAssignmentOperation')).toBe(0);
+    expect(['Grant-CsCallingLineIdentity', 'Grant-CsOnlineVoiceRoutingPolicy', 'Grant-CsTenantDialPlan'].map((c) => count(harness!, c))).toEqual([4, 4, 4]);
+    expect(applier.stats()).toMatchObject({ operations: 0, grantedOneByOne: 12 });
+  });
+
   it('runs no write cmdlet for people whose state already holds', async () => {
     harness = await startHarness();
     const applier = bulk(harness);
