@@ -159,9 +159,13 @@ export class BulkApplier {
       reachedGrants();
       if (grants.length > 0) {
         if (signal.aborted) throw new HandOver('the message lock was lost');
-        const outcomes = await this.grants.grant(grants, command.userId, steps);
-        const left = grants.filter((_, i) => !outcomes[i]);
-        if (left.length > 0) await this.runOneByOne(left, steps, signal, true);
+        // Each grant falls back on its own as soon as its group answers: one group's operation
+        // does not hold back the grants another group handed back.
+        const settled = await Promise.allSettled(
+          this.grants.grant(grants, command.userId, steps).map((outcome, i) => outcome.then((ok) => (ok ? undefined : this.runOneByOne([grants[i]!], steps, signal, true)))),
+        );
+        const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) throw failed.reason;
       }
       const after = await this.reader.read(command.userId, steps);
       if (after === undefined) throw new HandOver('not in the shared read-back');
@@ -385,8 +389,8 @@ class GrantStage {
     return oneByOneMs < s.firstPollMs + s.pollPerUserMs * largest;
   }
 
-  /** One person's differing grants, all joining their groups before anything is submitted. */
-  grant(grantSteps: Step[], userId: string, steps: CmdletStep[]): Promise<boolean[]> {
+  /** One person's differing grants, all joining their groups before anything is submitted; one outcome per grant. */
+  grant(grantSteps: Step[], userId: string, steps: CmdletStep[]): Promise<boolean>[] {
     const outcomes = grantSteps.map(
       (step) =>
         new Promise<boolean>((resolve) => {
@@ -402,7 +406,7 @@ class GrantStage {
         }),
     );
     this.pump();
-    return Promise.all(outcomes);
+    return outcomes;
   }
 
   /** Someone left the bulk path: a group that waited for them may go now. */

@@ -288,6 +288,13 @@ async function decide(
 
   if (!hasTeamsPhone(user.assignedPlans)) {
     if (held.length > 0 || record?.lastApplied?.enterpriseVoiceEnabled) return off('unlicensed');
+    // A directory change (a notification, or the resync re-planning everyone once a day) of someone
+    // without voice: nothing to take away, and no HR event asking for voice that a licence would
+    // let through, so there is nothing to wait for (waiting dead-lettered NotLicensed a day later).
+    // An HR joiner or mover still waits for its licence.
+    if (change.source !== 'hr') {
+      return { kind: 'outcome', outcome: { kind: 'done', summary: `${user.userPrincipalName}: no Teams Phone licence and no voice; nothing to do` } };
+    }
     return wait(
       'NotLicensed',
       `${user.userPrincipalName} has no enabled Teams Phone (MCOEV) service plan yet; group-based licensing can take hours. Assign a licence that includes Teams Phone.`,

@@ -62,6 +62,22 @@ describe('the directory resync (users delta)', () => {
     expect(sent.map((m) => m.sessionId)).toEqual([ids.anna]);
   });
 
+  it('re-plans, in the daily full round, a user whose licence was removed with the notification lost (users delta does not report licence changes)', async () => {
+    const { deps, sent, clock } = await setup({ servicePlans: ['TEAMS1'] });
+    expect((await resyncDirectory(deps)).full).toBe(true);
+    sent.length = 0;
+    // Twelve hours on (the licence went an hour in): the delta round does not see it.
+    clock.advance(12 * 3_600_000);
+    const delta = await resyncDirectory(deps);
+    expect(delta).toMatchObject({ full: false, replanned: 0 });
+    // A day after the first round: every provisioned user is listed and re-planned again.
+    clock.advance(12 * 3_600_000);
+    const full = await resyncDirectory(deps);
+    expect(full).toMatchObject({ full: true, replanned: 1 });
+    expect(sent.map((m) => m.sessionId)).toEqual([ids.anna]);
+    expect(sent[0]).toMatchObject({ body: { userId: ids.anna, source: 'resync', changeType: 'updated' } });
+  });
+
   it('re-plans a user deleted from Entra ID as deleted: delta reports it with @removed and no other property', async () => {
     const { deps, sent, clock } = await setup({ deleted: true });
     await resyncDirectory(deps);

@@ -52,6 +52,33 @@ describe('the sandbox hosts every Function', { timeout: 240_000 }, () => {
     });
   });
 
+  it('catches a Teams Phone licence removed with its notification lost through the daily full resync round (users delta does not report licences)', async () => {
+    const tenant = tenantWith([user(U1, 'carla@contoso.example', 'E1')], {
+      directoryChanges: [{ atMs: 30 * HOUR, userId: U1, set: { servicePlans: ['TEAMS1'] }, notify: false }],
+    });
+    await played(inputs({ tenant, eventLines: [joiner] }), {}, async (sandbox) => {
+      await sandbox.runFor(72 * HOUR);
+      const report = await sandbox.report();
+      expect(teamsOf(report, U1)).toMatchObject({ enterpriseVoiceEnabled: false, lineUri: null });
+      expect(numberOf(report, '+31201234000')?.state).toBe('quarantined');
+      expect(sandbox.graph.metrics().notifications.deliveries).toBe(0);
+    });
+  });
+
+  it('completes, without waiting for a licence, the daily re-plan of someone whose voice went with their licence (no NotLicensed dead letter)', async () => {
+    const tenant = tenantWith([user(U1, 'carla@contoso.example', 'E1')], {
+      directoryChanges: [{ atMs: 2 * HOUR, userId: U1, set: { servicePlans: ['TEAMS1'] }, notify: false }],
+    });
+    await played(inputs({ tenant, eventLines: [joiner] }), {}, async (sandbox) => {
+      // The first round (12:45) takes the voice away; the full rounds of the next days re-plan her again.
+      await sandbox.runFor(96 * HOUR);
+      await sandbox.runUntilQuiet();
+      const report = await sandbox.report();
+      expect(teamsOf(report, U1)).toMatchObject({ enterpriseVoiceEnabled: false, lineUri: null });
+      expect(report.deadLetters).toEqual([]);
+    });
+  });
+
   it('retries a resync round that a transient Graph error failed minutes later, as the timer retry policy does, not 12 hours later', async () => {
     const tenant = tenantWith([user(U1, 'carla@contoso.example', 'E1')], {
       directoryChanges: [{ atMs: 2 * HOUR, userId: U1, set: { accountEnabled: false }, notify: false }],
