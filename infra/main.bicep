@@ -31,6 +31,13 @@ param workerPrincipalId string
 ])
 param teamsBackend string = 'powershell'
 
+@description('Optional. Whether plan reads the user\'s Teams configuration through Graph and waits until Teams lists PhoneSystem before it sends a command (graph, the default, with either backend; needs TeamsUserConfiguration.Read.All on the function identity), or sends at once (off).')
+@allowed([
+  'graph'
+  'off'
+])
+param teamsReadiness string = 'graph'
+
 @description('Optional. With teamsBackend graph: whether a hybrid worker runs to take what Graph cannot apply. Without one, such a command fails with GraphUnsupported naming the step.')
 param graphWithWorker bool = true
 
@@ -453,6 +460,7 @@ module functionApp 'modules/function-app.bicep' = {
       correlationStrategies: correlationStrategies
       retryWindowMinutes: retryWindowMinutes
       teamsBackend: teamsBackend
+      teamsReadiness: teamsReadiness
       graphFallbackQueue: graphBackend && graphWithWorker ? queues.voiceCommandsPowerShell.name : ''
     }
   }

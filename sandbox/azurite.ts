@@ -58,7 +58,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
   try {
-    await waitUntilListening(child, port, options.startTimeoutMs ?? 20_000, () => stderr);
+    await waitUntilListening(child, port, options.startTimeoutMs ?? 60_000, () => stderr);
   } catch (error) {
     await stopChild(child);
     throw error;

@@ -1,4 +1,6 @@
-import { writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Command, Option } from 'commander';
 import { describeZodError } from '../../shared/contracts/messages.js';
 import { describe } from '../../shared/domain/allocation.js';
@@ -29,12 +31,6 @@ export function csvField(value: string | null): string {
 
 export function csvLine(record: NumberRecord): string {
   return CSV_COLUMNS.map((c) => csvField(record[c])).join(',');
-}
-
-export function toCsv(records: NumberRecord[]): string {
-  const lines = [CSV_COLUMNS.join(',')];
-  for (const r of records) lines.push(csvLine(r));
-  return `${lines.join('\r\n')}\r\n`;
 }
 
 function countsText(summary: PoolSummary): string {
@@ -268,9 +264,17 @@ export function numbersCommand(ctx: CliContext, backends: Pick<Backends, 'invent
     const filter = o.pool ? { pool: o.pool } : {};
     const out = ctx.output();
     if (o.out) {
-      const records = await inventory.list(filter);
-      await writeFile(o.out, toCsv(records), 'utf8');
-      return out.note(`Wrote ${records.length} numbers to ${o.out}`);
+      // Streamed to the file page by page, as to stdout: 100,000 numbers are never one string.
+      let written = 0;
+      async function* lines(): AsyncGenerator<string> {
+        yield `${CSV_COLUMNS.join(',')}\r\n`;
+        for await (const record of inventory.scan(filter)) {
+          written += 1;
+          yield `${csvLine(record)}\r\n`;
+        }
+      }
+      await pipeline(Readable.from(lines()), createWriteStream(o.out, { encoding: 'utf8' }));
+      return out.note(`Wrote ${written} numbers to ${o.out}`);
     }
     if (out.format !== 'table') {
       await out.list(inventory.scan(filter), CSV_COLUMNS.map((c): Column<NumberRecord> => ({ header: c, value: (r) => r[c] })));

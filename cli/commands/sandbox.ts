@@ -25,7 +25,7 @@ export const bundledData = {
 };
 
 interface RunOptions {
-  tenant: string;
+  tenant: string[];
   events: string;
   policy: string;
   numbers?: string;
@@ -52,7 +52,11 @@ export function sandboxCommand(ctx: CliContext): Command {
     sandbox
       .command('run')
       .description('Play HR events through the whole pipeline until nothing is left to do, then report (progress on stderr)')
-      .requiredOption('--tenant <file>', 'simulated tenant (users, licences, Teams policies, external assignments)')
+      .requiredOption(
+        '--tenant <file>',
+        'simulated tenant (users, licences, Teams policies, external assignments); repeat it for several tenants, whose HR events then name their tenantId',
+        (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+      )
       .requiredOption('--events <file>', 'HR events, one JSON object per line')
       .option('--policy <file>', 'voice policy (YAML or JSON)', bundledData.policy)
       .option('--numbers <file>', 'Direct Routing number pools (JSON)')
@@ -80,8 +84,13 @@ export function sandboxCommand(ctx: CliContext): Command {
       'dialtone sandbox run --tenant T.json --events E.ndjson --json > report.json',
       'dialtone sandbox run --tenant T.json --events E.ndjson --teams-backend graph',
       'dialtone sandbox run --tenant T.json --events E.ndjson --state .sandbox-state --log run.log',
+      'dialtone sandbox run --tenant sandbox/data/tenants/contoso.json --tenant sandbox/data/tenants/fabrikam.json --events sandbox/data/tenants/hr-events.ndjson --numbers sandbox/data/tenants/numbers.json',
     ],
   ).action(async (options: RunOptions) => {
+    const [tenant = '', ...extraTenants] = options.tenant;
+    if (options.state && extraTenants.length > 0) {
+      throw new UsageError('--state keeps one tenant; it cannot be combined with several --tenant files yet.');
+    }
     if (options.state && options.storage === 'azurite') {
       throw new UsageError('--state keeps the inventory in memory; it cannot be combined with --storage azurite.');
     }
@@ -96,7 +105,7 @@ export function sandboxCommand(ctx: CliContext): Command {
         import('../../sandbox/host/state.js'),
         import('../../sandbox/host/report.js'),
       ]);
-      const inputs = await loadSandboxInputs(options);
+      const inputs = await loadSandboxInputs({ ...options, tenant, extraTenants });
       const saved = options.state ? await readSandboxState(options.state) : undefined;
       if (options.log) {
         const stream = createWriteStream(options.log);
@@ -131,7 +140,7 @@ export function sandboxCommand(ctx: CliContext): Command {
         await writeSandboxState(options.state, run.state);
         await writeSandboxInputs(options.state, {
           version: 1,
-          tenants: [JSON.parse(await readFile(options.tenant, 'utf8')) as unknown],
+          tenants: [JSON.parse(await readFile(tenant, 'utf8')) as unknown],
           policy: { file: options.policy, text: await readFile(options.policy, 'utf8') },
           teamsBackend: options.teamsBackend,
         });

@@ -79,6 +79,9 @@ type dialtoneSettingsType = {
   @description('Required. Who applies voice commands: powershell (hybrid worker) or graph (the graphVoice function).')
   teamsBackend: 'powershell' | 'graph'
 
+  @description('Required. Whether plan waits for Teams to list PhoneSystem (graph) or sends at once (off).')
+  teamsReadiness: 'graph' | 'off'
+
   @description('Required. With graph: the hybrid worker\'s queue for what Graph cannot apply; empty when no worker runs.')
   graphFallbackQueue: string
 }
@@ -183,6 +186,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     DIALTONE_CORRELATION_STRATEGIES: join(dialtoneSettings.correlationStrategies, ',')
     DIALTONE_RETRY_WINDOW_MINUTES: string(dialtoneSettings.retryWindowMinutes)
     DIALTONE_TEAMS_BACKEND: dialtoneSettings.teamsBackend
+    DIALTONE_TEAMS_READINESS: dialtoneSettings.teamsReadiness
     DIALTONE_GRAPH_FALLBACK_QUEUE: dialtoneSettings.graphFallbackQueue
   }
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BusError } from './bus-error.js';
+import { seededRandom } from '../../shared/domain/seeded-random.js';
 
 /**
  * Service Bus throttling for chaos runs, seeded. What the in-memory bus raises is what the
@@ -48,7 +49,7 @@ export class BusFaultPlan {
       const rule = BusFaultRuleSchema.parse(r);
       return { rule, remaining: rule.times ?? Number.POSITIVE_INFINITY };
     });
-    this.random = mulberry32(faults?.seed ?? 1);
+    this.random = seededRandom(faults?.seed ?? 1);
   }
 
   /** Throws the injected error when a rule fires for this operation on this queue. */
@@ -80,15 +81,4 @@ export class BusFaultPlan {
   injected(): Record<string, number> {
     return Object.fromEntries([...this.counts].sort(([a], [b]) => a.localeCompare(b)));
   }
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -1,3 +1,5 @@
+import { seededRandom } from '../../shared/domain/seeded-random.js';
+
 /** One kind of failure the simulator injects before it routes a request. */
 export interface GraphFaultRule {
   status: 429 | 503;
@@ -29,7 +31,7 @@ export class FaultInjector {
   private readonly random: () => number;
 
   constructor(faults: GraphFaults = {}, seed = 1) {
-    this.random = mulberry32(seed);
+    this.random = seededRandom(seed);
     this.set(faults);
   }
 
@@ -59,15 +61,4 @@ export class FaultInjector {
     }
     return undefined;
   }
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -46,6 +46,12 @@ export interface GraphSimulatorOptions {
    * the pwsh stand-ins use, so the Graph voice backend and the PowerShell worker see one tenant.
    */
   teams?: { tenant: SimTenant } & TeamsAdminSimOptions;
+  /**
+   * A sandbox with several tenants: this simulator is this tenant's Graph, and a token must name
+   * it (`sandbox-token;tid=<tenant id>`, sandboxGraphToken): a token of another tenant, or one that
+   * names none, is refused 401, as Graph never serves one tenant's directory to another's token.
+   */
+  tokenTenant?: string;
   /** Applications, service principals and role assignments saved by an earlier command (GraphSimulator.exportEntra). */
   entra?: EntraSimState;
   /** Subscriptions saved by an earlier sandbox command (GraphSimulator.exportSubscriptions). */
@@ -223,8 +229,12 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
     try {
       const latency = faults.latencyMs();
       if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
-      if (!/^Bearer\s+\S+/i.test(req.headers.authorization ?? '')) {
+      const bearer = /^Bearer\s+(\S+)/i.exec(req.headers.authorization ?? '');
+      if (!bearer) {
         throw new GraphSimError(401, 'InvalidAuthenticationToken', 'Access token is empty.');
+      }
+      if (options.tokenTenant !== undefined && tenantOfToken(bearer[1] ?? '') !== options.tokenTenant.toLowerCase()) {
+        throw new GraphSimError(401, 'InvalidAuthenticationToken', 'Access token validation failure. The token was not issued for this tenant.');
       }
       answer = await dispatch(req.method ?? 'GET', url, req.headers, () => readJson(req), false);
     } catch (error) {
@@ -266,6 +276,15 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
         server.closeAllConnections();
       }),
   };
+}
+
+/** The placeholder token the sandbox's Graph clients send for one tenant (GraphSimulatorOptions.tokenTenant). */
+export function sandboxGraphToken(tenantId: string): string {
+  return `sandbox-token;tid=${tenantId.toLowerCase()}`;
+}
+
+function tenantOfToken(token: string): string | undefined {
+  return /;tid=([^;]+)$/.exec(token)?.[1]?.toLowerCase();
 }
 
 interface Answer {

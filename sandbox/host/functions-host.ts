@@ -3,7 +3,7 @@ import type { MessageActions, ReceivedMessage } from '../../shared/ports/bus.js'
 import { idText } from '../../shared/ports/bus.js';
 import type { MemoryBus } from '../bus/memory-bus.js';
 import type { SimScheduler } from '../scheduler.js';
-import { seededRandom } from '../teams-sim/faults.js';
+import { seededRandom } from '../../shared/domain/seeded-random.js';
 import type { HostConcurrency } from './host-json.js';
 
 export interface HostedFunction {

@@ -14,6 +14,11 @@ export class SandboxInputError extends Error {
 
 export interface SandboxInputs {
   tenant: SandboxTenantFile;
+  /**
+   * Further tenants (`--tenant A.json --tenant B.json`): each its own directory in the Graph
+   * simulator and its own Teams tenant; HR events then name their `tenantId`.
+   */
+  extraTenants?: SandboxTenantFile[];
   /** Raw lines: a malformed line is a dead letter, not an unusable file. */
   eventLines: string[];
   policy: VoicePolicy;
@@ -23,6 +28,8 @@ export interface SandboxInputs {
 
 export interface SandboxInputPaths {
   tenant: string;
+  /** The second and later `--tenant` files. */
+  extraTenants?: readonly string[];
   events: string;
   policy: string;
   numbers?: string | undefined;
@@ -49,6 +56,24 @@ export async function loadSandboxInputs(paths: SandboxInputPaths): Promise<Sandb
   const tenant = SandboxTenantFileSchema.safeParse(tenantJson);
   if (!tenant.success) throw new SandboxInputError(`tenant file ${paths.tenant}: ${describeZodError(tenant.error)}`);
 
+  const extraTenants: SandboxTenantFile[] = [];
+  const seenUsers = new Map<string, string>(tenant.data.users.map((u) => [u.id.toLowerCase(), paths.tenant]));
+  const seenTenants = new Map<string, string>([[tenant.data.tenantId.toLowerCase(), paths.tenant]]);
+  for (const path of paths.extraTenants ?? []) {
+    const parsed = SandboxTenantFileSchema.safeParse(parseJson(await readText(path, 'tenant'), path, 'tenant'));
+    if (!parsed.success) throw new SandboxInputError(`tenant file ${path}: ${describeZodError(parsed.error)}`);
+    const id = parsed.data.tenantId.toLowerCase();
+    if (seenTenants.has(id)) throw new SandboxInputError(`tenant file ${path}: tenantId: ${parsed.data.tenantId} is also the tenant of ${seenTenants.get(id)}`);
+    seenTenants.set(id, path);
+    for (const [i, u] of parsed.data.users.entries()) {
+      // Entra object ids are unique across tenants: the same id in two files is a mistake in the files.
+      const other = seenUsers.get(u.id.toLowerCase());
+      if (other) throw new SandboxInputError(`tenant file ${path}: users[${i}].id: ${u.id} is also a user of ${other} (Entra object ids are unique across tenants)`);
+      seenUsers.set(u.id.toLowerCase(), path);
+    }
+    extraTenants.push(parsed.data);
+  }
+
   const eventLines = (await readText(paths.events, 'events'))
     .split(/\r?\n/)
     .filter((line) => line.trim() !== '');
@@ -73,6 +98,7 @@ export async function loadSandboxInputs(paths: SandboxInputPaths): Promise<Sandb
   }
   return {
     tenant: tenant.data,
+    ...(extraTenants.length > 0 ? { extraTenants } : {}),
     eventLines,
     policy,
     pools,

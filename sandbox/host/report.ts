@@ -13,11 +13,15 @@ import type { SandboxInputs } from './inputs.js';
 export interface SandboxReport {
   users: {
     id: string;
+    /** With several tenants (`--tenant A --tenant B`): the tenant the user is in. */
+    tenantId?: string;
     userPrincipalName: string;
     teams: { enterpriseVoiceEnabled: boolean; lineUri: string | null; policies: Record<string, string | null> };
   }[];
-  numbers: { number: string; pool: string; state: string; userId: string | null }[];
-  deadLetters: { queue: string; reason: string; description: string; body: unknown }[];
+  /** With several tenants, `tenantId` is the tenant of the number's holder (none while nobody holds it). */
+  numbers: { number: string; pool: string; state: string; userId: string | null; tenantId?: string | null }[];
+  /** With several tenants, `tenantId` is the tenant the message names (its body, else its session id), null when it names none. */
+  deadLetters: { queue: string; reason: string; description: string; body: unknown; tenantId?: string | null }[];
   metrics: {
     eventsIn: number;
     graphRequests: number;
@@ -40,6 +44,8 @@ export interface ReportSources {
   inventory: NumberInventory;
   records: ProvisioningRecords;
   graph: GraphSimulator;
+  /** The Graph of each further tenant, in the order of inputs.extraTenants. */
+  extraGraphs?: readonly GraphSimulator[];
   teams: TeamsSimulator | undefined;
   sent: { queue: string; message: OutgoingMessage }[];
   workerRan: boolean;
@@ -50,8 +56,11 @@ export interface ReportSources {
 }
 
 export async function buildReport(s: ReportSources): Promise<SandboxReport> {
-  const users = s.inputs.tenant.users.map((u) => {
-    const live = s.teams?.tenant.user(u.id);
+  const multi = (s.inputs.extraTenants?.length ?? 0) > 0;
+  const files = [s.inputs.tenant, ...(s.inputs.extraTenants ?? [])];
+  const tenantOfUser = new Map(files.flatMap((f) => f.users.map((u) => [u.id, f.tenantId.toLowerCase()] as const)));
+  const users = files.flatMap((file, i) => file.users.map((u) => ({ u, sim: s.teams?.tenants[i] ?? (i === 0 ? s.teams?.tenant : undefined), tenantId: file.tenantId.toLowerCase() }))).map(({ u, sim, tenantId }) => {
+    const live = sim?.user(u.id);
     const source = live ?? {
       enterpriseVoiceEnabled: u.teams?.enterpriseVoiceEnabled ?? false,
       lineUri: u.teams?.lineUri ?? null,
@@ -64,16 +73,26 @@ export async function buildReport(s: ReportSources): Promise<SandboxReport> {
     }
     return {
       id: u.id,
+      ...(multi ? { tenantId } : {}),
       userPrincipalName: u.userPrincipalName,
       teams: { enterpriseVoiceEnabled: source.enterpriseVoiceEnabled, lineUri: source.lineUri ?? null, policies },
     };
   });
-  const numbers = (await s.inventory.list()).map((n) => ({ number: n.number, pool: n.pool, state: n.state, userId: n.userId }));
+  // Each further tenant's numbers are in its own inventory partition.
+  const held = [...(await s.inventory.list()), ...(await Promise.all((s.inputs.extraTenants ?? []).map((t) => s.inventory.forTenant(t.tenantId.toLowerCase()).list()))).flat()];
+  const numbers = held.map((n) => ({
+    number: n.number,
+    pool: n.pool,
+    state: n.state,
+    userId: n.userId,
+    ...(multi ? { tenantId: n.userId ? (tenantOfUser.get(n.userId) ?? null) : null } : {}),
+  }));
   const deadLetters = s.bus.deadLetterMessages().map((m) => ({
     queue: m.queue,
     reason: m.deadLetterReason ?? '',
     description: m.deadLetterErrorDescription ?? '',
     body: m.body,
+    ...(multi ? { tenantId: messageTenant(m.body, m.sessionId) } : {}),
   }));
   for (const r of s.refused ?? []) {
     deadLetters.push({
@@ -91,7 +110,7 @@ export async function buildReport(s: ReportSources): Promise<SandboxReport> {
     deadLetters,
     metrics: {
       eventsIn: s.eventsIn,
-      graphRequests: s.graph.metrics().requests,
+      graphRequests: s.graph.metrics().requests + (s.extraGraphs ?? []).reduce((n, g) => n + g.metrics().requests, 0),
       cmdlets: teamsMetrics.cmdlets,
       writeCmdlets: teamsMetrics.writeCmdlets,
       connects: teamsMetrics.connects,
@@ -106,6 +125,14 @@ export async function buildReport(s: ReportSources): Promise<SandboxReport> {
       }),
     workerRan: s.workerRan,
   };
+}
+
+/** The tenant a message names: its body's tenantId, else the tenant part of a tenant-scoped session id. */
+function messageTenant(body: unknown, sessionId: string | undefined): string | null {
+  const named = (body as { tenantId?: unknown } | null | undefined)?.tenantId;
+  if (typeof named === 'string') return named.toLowerCase();
+  const colon = sessionId?.indexOf(':') ?? -1;
+  return sessionId && colon > 0 ? sessionId.slice(0, colon).toLowerCase() : null;
 }
 
 const when = (iso: string): string => iso.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, ' UTC');

@@ -33,7 +33,7 @@ import { isAzuriteAvailable, startAzurite } from '../azurite.js';
 import { isBatch, MemoryBus } from '../bus/memory-bus.js';
 import { deployedQueues } from '../bus/queues.js';
 import { SimClock } from '../clock.js';
-import { GraphSubscriptionsStateSchema, startGraphSimulator, type GraphFaults, type GraphSimulator, type WebhookTransport } from '../graph-sim/index.js';
+import { GraphSubscriptionsStateSchema, sandboxGraphToken, startGraphSimulator, type GraphFaults, type GraphSimulator, type WebhookTransport } from '../graph-sim/index.js';
 import { simulatedGraphFetch } from '../graph-sim/latency.js';
 import { fieldLatencyModel, type LatencyModel } from '../latency-model.js';
 import { SimScheduler, type TimerHandle } from '../scheduler.js';
@@ -49,6 +49,11 @@ import { buildReport, type SandboxReport } from './report.js';
 import type { Telemetry } from '../../shared/ports/telemetry.js';
 import type { Logger } from '../../shared/ports/logger.js';
 import { startSandboxWorker, type SandboxWorker } from './worker.js';
+import { effectiveTenants, implicitTenant, type Tenant } from '../../shared/domain/tenants.js';
+import { DialtoneError } from '../../shared/domain/errors.js';
+import { perTenant } from '../../shared/ports/per-tenant.js';
+import type { SandboxTenantFile } from '../teams-sim/tenant-file.js';
+import { maintainEveryTenantSubscription, resyncEveryTenant } from '../../shared/usecases/every-tenant.js';
 
 export interface SandboxOptions {
   /** Table Storage through Azurite when the package is installed (default), or in memory. */
@@ -161,6 +166,8 @@ const SANDBOX_CLIENT_STATE = 'sandbox-client-state-0123456789abcdef';
 export class Sandbox {
   private eventsIn = 0;
   private tables: MemoryTableService | undefined;
+  /** The Graph of each further tenant (a sandbox with several tenants), in the order of inputs.extraTenants. */
+  private extraGraphs: GraphSimulator[] = [];
   /** HR lines Service Bus refused when the sandbox (as the HR producer) sent them. */
   private readonly refused: RefusedInput[] = [];
 
@@ -228,6 +235,7 @@ export class Sandbox {
           ? await startTeamsSimulator({
               ...options.teams,
               tenant: inputs.tenant,
+              ...(inputs.extraTenants ? { extraTenants: inputs.extraTenants } : {}),
               clock,
               simulatedTime: { model: latency, sleep: (ms, key) => scheduler.sleepFor('teams', ms, key) },
               ...(options.state?.teams !== undefined ? { state: options.state.teams, startedAtMs: clock.startedAt } : {}),
@@ -235,8 +243,10 @@ export class Sandbox {
           : undefined;
       if (teamsFirst) cleanups.push(() => teamsFirst.close());
       const savedSubscriptions = GraphSubscriptionsStateSchema.safeParse((options.state?.graph as { subscriptions?: unknown } | undefined)?.subscriptions);
+      const multi = (inputs.extraTenants?.length ?? 0) > 0;
       const graph = await startGraphSimulator({
         tenant: inputs.tenant,
+        ...(multi ? { tokenTenant: inputs.tenant.tenantId } : {}),
         ...(savedSubscriptions.success ? { subscriptions: savedSubscriptions.data } : {}),
         clock,
         startMs: clock.startedAt,
@@ -249,13 +259,49 @@ export class Sandbox {
         },
       });
       cleanups.push(() => graph.close());
+      // Several tenants: each is its own Graph (its directory, subscriptions and /admin/teams over its
+      // own Teams tenant), reached with a token naming it; the first tenant's Graph is `graph`.
+      const extraGraphs: GraphSimulator[] = [];
+      for (const [i, extra] of (inputs.extraTenants ?? []).entries()) {
+        const sim = await startGraphSimulator({
+          tenant: extra,
+          tokenTenant: extra.tenantId,
+          clock,
+          startMs: clock.startedAt,
+          ...(teamsFirst?.tenants[i + 1] ? { teams: { tenant: teamsFirst.tenants[i + 1]! } } : {}),
+          ...(options.graphFaults ? { faults: options.graphFaults, seed: (options.graphFaultSeed ?? 7) + i + 1 } : {}),
+          notifications: {
+            transport: webhookTransport(webhook),
+            timers: { now: () => clock.nowMs(), at: (at, key, fn) => void scheduler.at(at, `${extra.tenantId}:${key}`, fn) },
+            tenantId: extra.tenantId,
+          },
+        });
+        cleanups.push(() => sim.close());
+        extraGraphs.push(sim);
+      }
       const graphFetch = simulatedGraphFetch((ms, key) => scheduler.sleep(ms, key), latency.graphRequestMs);
-      const graphClient = { baseUrl: graph.baseUrl, accessToken: async () => 'sandbox-token', fetch: graphFetch };
+      const clientOf = (sim: GraphSimulator, tenantId: string) => ({ baseUrl: sim.baseUrl, accessToken: async () => (multi ? sandboxGraphToken(tenantId) : 'sandbox-token'), fetch: graphFetch });
+      const graphClient = clientOf(graph, inputs.tenant.tenantId);
+      const tenantGraphs = new Map([[inputs.tenant.tenantId.toLowerCase(), graphClient], ...(inputs.extraTenants ?? []).map((t, i) => [t.tenantId.toLowerCase(), clientOf(extraGraphs[i]!, t.tenantId)] as const)]);
+      // The registry of a deployment serving these tenants (none with one tenant: the implicit one, as before).
+      const sandboxTenants = multi ? effectiveTenants([inputs.tenant, ...(inputs.extraTenants ?? [])].map((t) => sandboxTenantEntry(t, clock.now())), implicitTenant({ tenantId: undefined })) : undefined;
+      const graphFor = <T>(make: (client: typeof graphClient) => T) => {
+        const made = new Map([...tenantGraphs].map(([id, client]) => [id, make(client)] as const));
+        const home = made.get(inputs.tenant.tenantId.toLowerCase())!;
+        return multi ? perTenant(async (tenantId) => (tenantId === undefined ? home : made.get(tenantId.toLowerCase()) ?? unknownTenant(tenantId))) : home;
+      };
       const directory = createGraphDirectory(graphClient);
+      const directories = graphFor((client) => createGraphDirectory(client));
+      const teamsAdmins = graphFor((client) => createGraphTeamsAdmin(client));
 
       const storage = await openStorage(options.state ? 'memory' : (options.storage ?? 'auto'), cleanups, options.state?.tables, inputs.tenant.tenantId);
       if (inputs.pools.length > 0) {
-        await storage.inventory.importPools(inputs.pools, { now: clock.now(), correlationId: 'sandbox-import' });
+        // Several tenants: a pool of the numbers file that names its tenant is imported into that tenant's inventory.
+        const byTenant = new Map<string | undefined, typeof inputs.pools>();
+        for (const pool of inputs.pools) byTenant.set(pool.tenantId?.toLowerCase(), [...(byTenant.get(pool.tenantId?.toLowerCase()) ?? []), pool]);
+        for (const [tenantId, pools] of byTenant) {
+          await (tenantId === undefined ? storage.inventory : storage.inventory.forTenant(tenantId)).importPools(pools, { now: clock.now(), correlationId: 'sandbox-import' });
+        }
       }
       // The CallingLineIdentity catalogue is what the simulated tenant holds now (the tenant file's
       // policies, plus what `dialtone tenant apply` created), as the deployed catalogue file is an
@@ -270,6 +316,13 @@ export class Sandbox {
       const catalog: PolicyCatalog = {
         callingLineIdentities: async () => teamsRef.sim?.tenant.callingLineIdentityCatalog() ?? offlineCatalog.callingLineIdentities(),
       };
+      // Several tenants: each tenant's CallingLineIdentity policies are its own Teams tenant's.
+      const catalogs = multi
+        ? perTenant<PolicyCatalog>(async (tenantId) => {
+            const sim = teamsRef.sim?.tenants.find((t) => t.tenantId.toLowerCase() === tenantId?.toLowerCase()) ?? teamsRef.sim?.tenant;
+            return { callingLineIdentities: async () => sim?.callingLineIdentityCatalog() ?? offlineCatalog.callingLineIdentities() };
+          })
+        : catalog;
       const stageDepsWith = (fnClock: Clock) => ({ clock: fnClock, logger, sender, retryPolicy: { ...defaultRetryPolicy, ...options.retryPolicy }, ...(options.telemetry ? { telemetry: options.telemetry } : {}) });
       // Each Function App instance gets its own handlers; with clock skew, its own clock.
       const hostedFunctions = (fnClock: Clock): HostedFunction[] => [
@@ -277,7 +330,7 @@ export class Sandbox {
           name: 'correlate',
           queue: queueNames.hrEvents,
           sessions: false,
-          handler: createCorrelateHandler({ ...stageDepsWith(fnClock), directory, records: storage.records, strategies: correlationStrategies }),
+          handler: createCorrelateHandler({ ...stageDepsWith(fnClock), directory: directories, records: storage.records, strategies: correlationStrategies, ...(sandboxTenants ? { tenants: sandboxTenants } : {}) }),
         },
         {
           name: 'plan',
@@ -285,15 +338,15 @@ export class Sandbox {
           sessions: true,
           handler: createPlanHandler({
             ...stageDepsWith(fnClock),
-            directory,
+            directory: directories,
             records: storage.records,
             inventory: storage.inventory,
-            catalog,
+            catalog: catalogs,
             policy: inputs.policy,
             snapshotMaxAgeMs: 5 * 60_000,
             reservationTtlMs: 24 * 60 * 60_000,
             // Wait for Teams provisioning after licensing, as production does (DIALTONE_TEAMS_READINESS=graph).
-            ...(teamsFirst && options.teamsReadiness !== false ? { teams: createGraphTeamsAdmin(graphClient) } : {}),
+            ...(teamsFirst && options.teamsReadiness !== false ? { teams: teamsAdmins } : {}),
           }),
         },
         {
@@ -310,7 +363,7 @@ export class Sandbox {
                 sessions: true,
                 handler: createGraphVoiceHandler({
                   ...stageDepsWith(fnClock),
-                  admin: createGraphTeamsAdmin(graphClient),
+                  admin: teamsAdmins,
                   policyIds: new PolicyIdCache(),
                   unsupportedPolicyTypes: new Set<string>(),
                   fallbackQueue: null,
@@ -338,11 +391,14 @@ export class Sandbox {
 
       // The timer Functions, on the sandbox clock at their production schedules.
       const subscriptions = createGraphSubscriptions(graphClient);
+      const everyTenant = sandboxTenants ? async () => sandboxTenants : undefined;
       everyOccurrence(scheduler, 'graphSubscription', timerSchedules.graphSubscription, async () => {
-        await maintainGraphSubscription({ subscriptions, clock, logger, notificationUrl: SANDBOX_NOTIFICATION_URL, clientState: SANDBOX_CLIENT_STATE });
+        const deps = { subscriptions, clock, logger, notificationUrl: SANDBOX_NOTIFICATION_URL, clientState: SANDBOX_CLIENT_STATE };
+        if (everyTenant) await maintainEveryTenantSubscription(deps, { tenants: everyTenant, graph: graphFor((client) => createGraphSubscriptions(client)) as PerTenantOf<typeof subscriptions> });
+        else await maintainGraphSubscription(deps);
       }, logger);
       everyOccurrence(scheduler, 'graphResync', timerSchedules.graphResync, async () => {
-        await resyncDirectory({
+        const deps = {
           delta: directory,
           records: storage.records,
           state: storage.syncState,
@@ -350,8 +406,10 @@ export class Sandbox {
           clock,
           logger,
           // A retried call waits on the sandbox clock, never in real time.
-          sleeper: { sleep: (ms) => scheduler.sleep(ms, 'timer:graphResync:retry') },
-        });
+          sleeper: { sleep: (ms: number) => scheduler.sleep(ms, 'timer:graphResync:retry') },
+        };
+        if (everyTenant) await resyncEveryTenant(deps, { tenants: everyTenant, defaultTenantId: inputs.tenant.tenantId.toLowerCase(), graph: directories as PerTenantOf<typeof directory> });
+        else await resyncDirectory(deps);
       }, logger);
 
       let teams: TeamsSimulator | undefined;
@@ -370,6 +428,7 @@ export class Sandbox {
           logger,
           teams: sim,
           tenantId: inputs.tenant.tenantId,
+          ...(inputs.extraTenants ? { extraTenants: inputs.extraTenants.map((t) => t.tenantId.toLowerCase()) } : {}),
           count: workerCount,
           bulkTimers: simulatedTimers(scheduler),
           ...(limit > 0 ? { tenantSessionLimit: limit } : {}),
@@ -387,6 +446,7 @@ export class Sandbox {
 
       const sandbox = new Sandbox(inputs, options, clock, scheduler, bus, graph, storage.inventory, storage.records, storage.kind, host, teams, worker, workerLoops, cleanups, logger, sent, latency);
       sandbox.tables = storage.service;
+      sandbox.extraGraphs = extraGraphs;
       sandbox.eventsIn = options.state?.eventsIn ?? 0;
       return sandbox;
     } catch (error) {
@@ -443,6 +503,7 @@ export class Sandbox {
       inventory: this.inventory,
       records: this.records,
       graph: this.graph,
+      extraGraphs: this.extraGraphs,
       teams: this.teams,
       sent: this.sent,
       workerRan: this.worker !== undefined,
@@ -479,7 +540,11 @@ export class Sandbox {
    * are done), then move the clock to the next timer, scheduled message or directory change.
    */
   private async drive(until: number | undefined): Promise<void> {
-    const changes = (this.inputs.tenant.directoryChanges ?? []).map((c) => this.clock.startedAt + c.atMs);
+    const changes = [this.inputs.tenant, ...(this.inputs.extraTenants ?? [])].flatMap((t) => (t.directoryChanges ?? []).map((c) => this.clock.startedAt + c.atMs));
+    const advanceGraphs = (now: Date) => {
+      this.graph.advanceTo(now);
+      for (const g of this.extraGraphs) g.advanceTo(now);
+    };
     let reportedAt = 0;
     for (;;) {
       await this.settle();
@@ -501,11 +566,11 @@ export class Sandbox {
       if (limit === undefined) return;
       // Timers first (daemon timers too, when they fall before the next work or the end).
       if (this.scheduler.fireNext(limit)) {
-        this.graph.advanceTo(this.clock.now());
+        advanceGraphs(this.clock.now());
         continue;
       }
       this.clock.advanceTo(limit);
-      this.graph.advanceTo(this.clock.now());
+      advanceGraphs(this.clock.now());
       if (work !== undefined && limit === work) {
         this.scheduler.noteWork();
         continue;
@@ -549,6 +614,27 @@ export class Sandbox {
     } else if (locked > this.scheduler.sleeping('teams')) return true;
     return locked < this.workerLoops && this.bus.hasAcceptableSession(queueNames.voiceCommands);
   }
+}
+
+/** A tenant file as the registry row of a deployment that serves it (the sandbox with several tenants). */
+function sandboxTenantEntry(tenant: SandboxTenantFile, now: Date): Tenant {
+  return {
+    tenantId: tenant.tenantId.toLowerCase(),
+    displayName: tenant.tenantId,
+    applicationId: '00000000-0000-0000-0000-0000000d1a17',
+    certificateName: 'sandbox-teams',
+    pools: [],
+    upnDomains: [],
+    sessionLimit: 4,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+  };
+}
+
+type PerTenantOf<T> = ReturnType<typeof perTenant<T>>;
+
+function unknownTenant(tenantId: string): never {
+  throw new DialtoneError('ConfigInvalid', `tenant ${tenantId} is not a tenant of this sandbox (give its file with --tenant)`);
 }
 
 /** A clock `skewMs` off the sandbox clock (the clock itself when 0). */

@@ -41,7 +41,23 @@ type StateV2 = z.infer<typeof StateV2Schema>;
 
 const StateSchema = z.discriminatedUnion('version', [StateV1Schema, StateV2Schema]);
 
-const ChunkSchema = z.array(z.tuple([z.string(), z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))]));
+/**
+ * A chunk file's rows, `[rowKey, { prop: string | number | boolean | null }][]`, or what is wrong
+ * with it. Checked by hand: zod took a third of a whole-inventory command's time on 100,000 rows.
+ */
+function chunkRows(data: unknown): [string, Props][] | string {
+  if (!Array.isArray(data)) return 'expected an array of [rowKey, properties]';
+  for (let i = 0; i < data.length; i++) {
+    const row: unknown = data[i];
+    if (!Array.isArray(row) || row.length !== 2 || typeof row[0] !== 'string') return `row ${i}: expected [rowKey, properties]`;
+    const props: unknown = row[1];
+    if (props === null || typeof props !== 'object' || Array.isArray(props)) return `row ${i} (${row[0]}): properties must be an object`;
+    for (const [key, value] of Object.entries(props)) {
+      if (value !== null && typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') return `row ${i} (${row[0]}): ${key} must be a string, number, boolean or null`;
+    }
+  }
+  return data as [string, Props][];
+}
 
 export interface SandboxState {
   clock: { startedAt: number; now: number };
@@ -85,9 +101,9 @@ function storedPartition(dir: string, table: string, partitionKey: string, refs:
         } catch (error) {
           throw new Error(`${path} (${table}/${partitionKey}): cannot be read as part of the sandbox state (${(error as Error).message})`);
         }
-        const parsed = ChunkSchema.safeParse(data);
-        if (!parsed.success) throw new Error(`${path} (${table}/${partitionKey}): not a chunk of a Dialtone sandbox state (${parsed.error.issues[0]?.message ?? 'invalid'})`);
-        return parsed.data as [string, Props][];
+        const rows = chunkRows(data);
+        if (typeof rows === 'string') throw new Error(`${path} (${table}/${partitionKey}): not a chunk of a Dialtone sandbox state (${rows})`);
+        return rows;
       },
     })),
   );

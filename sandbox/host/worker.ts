@@ -50,6 +50,8 @@ export async function startSandboxWorker(options: {
   logger: Logger;
   teams: TeamsSimulator;
   tenantId: string;
+  /** Further tenants the workers serve (a sandbox with several tenants), each with its own (ephemeral) certificate. */
+  extraTenants?: readonly string[];
   count: number;
   tuning?: Partial<Omit<WorkerTuning, 'tenantId' | 'applicationId'>>;
   telemetry?: Telemetry;
@@ -79,6 +81,15 @@ export async function startSandboxWorker(options: {
   let failedStarts = 0;
   let kills = 0;
   const defaultCertificates = ephemeralCertificateSource({ now: options.clock.now(), validDays: 3650 });
+  const perTenant = new Map<string, CertificateSource>();
+  const extraCertificates = (tenantId: string): CertificateSource => {
+    let source = perTenant.get(tenantId);
+    if (!source) {
+      source = ephemeralCertificateSource({ now: options.clock.now(), validDays: 3650 });
+      perTenant.set(tenantId, source);
+    }
+    return source;
+  };
   const skew = options.clockSkewMs ?? 0;
   const clock: Clock = skew === 0 ? options.clock : { now: () => new Date(options.clock.nowMs() + skew) };
 
@@ -93,6 +104,9 @@ export async function startSandboxWorker(options: {
         const worker = await createWorker({
           bus: countingSessions(options.bus, held, link),
           certificates: options.certificates?.(i) ?? defaultCertificates,
+          ...(options.extraTenants && options.extraTenants.length > 0
+            ? { tenants: options.extraTenants.map((tenantId) => ({ tenantId, applicationId: SANDBOX_APPLICATION_ID, certificates: extraCertificates(tenantId) })) }
+            : {}),
           pwsh: options.teams.pwshCommand,
           settings: {
             tenantId: options.tenantId,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { seededRandom } from '../../shared/domain/seeded-random.js';
 
 /**
  * Fault rules for the chaos bench. A rule fires on a request whose cmdlet and user match;
@@ -33,17 +34,8 @@ export interface FaultRequest {
   identities: readonly string[];
 }
 
-/** mulberry32: tiny, seedable, good enough to make chaos runs repeatable. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator, exported here too for the simulator's users (chaos, the Functions host). */
+export { seededRandom };
 
 /** The active rules with how often each has fired. Replacing the rules resets the counts. */
 export class FaultPlan {

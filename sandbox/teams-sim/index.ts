@@ -21,6 +21,8 @@ export { SandboxTenantFileSchema, type SandboxTenantFile } from './tenant-file.j
 
 export interface TeamsSimulatorOptions {
   tenant: SandboxTenantFile;
+  /** Further tenants behind the same stand-in (a sandbox with several tenants); each session works in the tenant it connected to. */
+  extraTenants?: readonly SandboxTenantFile[];
   clock: Clock;
   /** Real milliseconds each request waits, by kind; defaults to the tenant file's teamsSimulator.latencyMs, else 0. */
   latencyMs?: LatencyMs;
@@ -41,6 +43,8 @@ export interface TeamsSimulator {
   /** How to start one pwsh stand-in: spawn(command, args, { env: { ...process.env, ...env } }). */
   pwshCommand: { command: string; args: string[]; env: Record<string, string> };
   tenant: SimTenant;
+  /** Every tenant served, the first one first. */
+  tenants: readonly SimTenant[];
   metrics(): TeamsMetrics;
   setFaults(faults: FaultRule[]): void;
   setLatency(latencyMs: LatencyMs): void;
@@ -65,12 +69,14 @@ export async function startTeamsSimulator(options: TeamsSimulatorOptions): Promi
     : undefined;
   const tenant = new SimTenant(file, options.clock, options.startedAtMs, batchMs);
   if (options.state !== undefined) tenant.importState(options.state);
+  const others = (options.extraTenants ?? []).map((t) => new SimTenant(parseSandboxTenantFile(t), options.clock, options.startedAtMs, batchMs));
   const settings = file.teamsSimulator;
   const latencyMs = options.latencyMs ?? settings?.latencyMs;
   const faults = options.faults ?? settings?.faults;
   const seed = options.seed ?? settings?.seed;
   const server = await TeamsSimServer.start({
     tenant,
+    ...(others.length > 0 ? { others } : {}),
     ...(latencyMs === undefined ? {} : { latencyMs }),
     ...(faults === undefined ? {} : { faults }),
     ...(seed === undefined ? {} : { seed }),
@@ -80,6 +86,7 @@ export async function startTeamsSimulator(options: TeamsSimulatorOptions): Promi
   return {
     pwshCommand: { command: process.execPath, args: standinArgs(), env: { [SIM_URL_ENV]: server.baseUrl } },
     tenant,
+    tenants: [tenant, ...others],
     metrics: () => server.metrics(),
     setFaults: (rules) => server.setFaults(rules),
     setLatency: (latency) => server.setLatency(latency),

@@ -38,6 +38,12 @@ export interface SimulatedTime {
 
 export interface TeamsSimServerOptions {
   tenant: SimTenant;
+  /**
+   * Further tenants this Teams stand-in serves (a sandbox with several tenants): a session works
+   * in the tenant its Connect-MicrosoftTeams -TenantId named, and only there, as a real session
+   * does; an unknown tenant id fails the connect (AADSTS90002), as before.
+   */
+  others?: readonly SimTenant[];
   /** Real milliseconds per kind; ignored when `simulatedTime` is given. */
   latencyMs?: LatencyMs;
   simulatedTime?: SimulatedTime;
@@ -56,6 +62,9 @@ const SESSION_PATH = /^\/sessions\/([A-Za-z0-9._-]{1,100})\/(attach|invoke)$/;
 
 export class TeamsSimServer {
   private readonly sessions = new Map<string, Attached>();
+  /** The tenant each session connected to (the primary one until it connects). */
+  private readonly connectedTo = new WeakMap<TeamsSession, SimTenant>();
+  private readonly others: readonly SimTenant[];
   private readonly faults: FaultPlan;
   private latency: Required<LatencyMs>;
   private readonly simulatedTime: SimulatedTime | undefined;
@@ -68,6 +77,7 @@ export class TeamsSimServer {
     options: TeamsSimServerOptions,
   ) {
     this.faults = new FaultPlan(options.faults ?? [], options.seed ?? 1);
+    this.others = options.others ?? [];
     this.latency = { connect: 0, read: 0, write: 0, ...options.latencyMs };
     this.simulatedTime = options.simulatedTime;
   }
@@ -152,14 +162,26 @@ export class TeamsSimServer {
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(action));
   }
 
+  /** The tenant a cmdlet runs in: the one the session connected to; a connect picks it by -TenantId. */
+  private tenantOf(session: TeamsSession, cmdlet: string | undefined, parameters: Record<string, unknown>): SimTenant {
+    if (cmdlet === 'Connect-MicrosoftTeams' && this.others.length > 0) {
+      const named = Object.entries(parameters).find(([k]) => k.toLowerCase() === 'tenantid')?.[1];
+      const tenant = [this.tenant, ...this.others].find((t) => typeof named === 'string' && t.tenantId.toLowerCase() === named.toLowerCase()) ?? this.tenant;
+      this.connectedTo.set(session, tenant);
+      return tenant;
+    }
+    return this.connectedTo.get(session) ?? this.tenant;
+  }
+
   private async perform(session: TeamsSession, body: InvokeBody): Promise<InvokeAction> {
     const cmdlet = canonicalCmdlet(body.cmdlet);
+    const tenant = this.tenantOf(session, cmdlet, body.parameters);
     this.count(cmdlet ?? body.cmdlet, cmdlet === undefined ? 'read' : cmdletKind(cmdlet));
-    if (cmdlet === undefined || cmdlet === 'Exit') return respond(runCmdlet(this.tenant, session, body));
+    if (cmdlet === undefined || cmdlet === 'Exit') return respond(runCmdlet(tenant, session, body));
 
     const kind = cmdletKind(cmdlet);
     const identity = Object.entries(body.parameters).find(([k]) => k.toLowerCase() === 'identity')?.[1];
-    const fault = this.faults.next({ cmdlet, identities: typeof identity === 'string' ? this.tenant.identitiesOf(identity) : [] });
+    const fault = this.faults.next({ cmdlet, identities: typeof identity === 'string' ? tenant.identitiesOf(identity) : [] });
     if (fault !== undefined) {
       this.counts.faultsInjected += 1;
       const key = fault.phase === 'after' ? `${fault.kind}:after` : fault.kind;
@@ -176,7 +198,7 @@ export class TeamsSimServer {
     }
 
     if (fault !== undefined && fault.phase !== 'after') return this.fail(session, cmdlet, fault);
-    const outcome = runCmdlet(this.tenant, session, body);
+    const outcome = runCmdlet(tenant, session, body);
     return fault === undefined ? respond(outcome) : this.fail(session, cmdlet, fault);
   }
 

@@ -153,6 +153,13 @@ function load(row: Row): Loaded {
   };
 }
 
+/** The state of a number row, checked like load() checks the whole row. */
+function stateOf(row: Row): NumberState {
+  const parsed = NumberStateSchema.safeParse(row.props['state']);
+  if (!parsed.success) throw new DialtoneError('Unexpected', `numbers table row ${row.partitionKey}/${row.rowKey} is malformed: state ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
+}
+
 function propsOf(record: NumberRecord): Props {
   return {
     number: record.number,
@@ -436,9 +443,16 @@ function scopedInventory(tables: InventoryTables, scope: () => Promise<Scope>, f
     });
   }
 
+  /** Counted page by page from the state alone: a 100,000-number pool is never held whole nor turned into records just to be counted. */
   async function summarize(pool: string, quarantineDays: number): Promise<PoolSummary> {
-    const rows = await numbers.query({ partitionKey: pool, ...NUMBER_ROWS });
-    return summarizePool(pool, quarantineDays, rows.map((r) => load(r).record));
+    const summary = summarizePool(pool, quarantineDays, []);
+    for await (const page of numberPages(pool)) {
+      for (const row of page) {
+        summary.counts[stateOf(row)] += 1;
+        summary.total += 1;
+      }
+    }
+    return summary;
   }
 
   async function poolMeta(pool: string): Promise<{ quarantineDays: number } | undefined> {
@@ -748,6 +762,25 @@ function scopedInventory(tables: InventoryTables, scope: () => Promise<Scope>, f
     throw contention(`adopt ${number} for ${holder}`);
   }
 
+  /** A pool's number rows (of one state, if given) in row-key order, SCAN_PAGE at a time, each page read from the last row key seen. */
+  async function* numberPages(pool: string, state?: NumberState): AsyncGenerator<Row[]> {
+    const where = state ? { where: { eq: ['state', state] as [string, string] } } : {};
+    let after: string | undefined;
+    for (;;) {
+      const rows = await numbers.query({
+        partitionKey: pool,
+        rowKeyFrom: after ?? NUMBER_ROWS.rowKeyFrom,
+        rowKeyBefore: NUMBER_ROWS.rowKeyBefore,
+        ...where,
+        limit: after === undefined ? SCAN_PAGE : SCAN_PAGE + 1,
+      });
+      const page = after === undefined ? rows : rows.filter((r) => r.rowKey !== after);
+      if (page.length > 0) yield page;
+      if (page.length < SCAN_PAGE) return;
+      after = page.at(-1)!.rowKey;
+    }
+  }
+
   async function listOf(userId: string, filter: { pool?: string; state?: NumberState }): Promise<NumberRecord[]> {
     await ensure();
     const pools = filter.pool ? [filter.pool] : parsePools(await numbers.get(ownerPartition(userId), 'pools'));
@@ -814,22 +847,8 @@ function scopedInventory(tables: InventoryTables, scope: () => Promise<Scope>, f
       await ensure();
       // Pools in key order, as list() sorts them; each read in pages from the last row key seen.
       const pools = filter.pool ? [filter.pool] : (await numbers.query({ partitionKey: POOLS })).map((m) => m.rowKey).sort();
-      const where = filter.state ? { where: { eq: ['state', filter.state] as [string, string] } } : {};
       for (const pool of pools) {
-        let after: string | undefined;
-        for (;;) {
-          const rows = await numbers.query({
-            partitionKey: pool,
-            rowKeyFrom: after ?? NUMBER_ROWS.rowKeyFrom,
-            rowKeyBefore: NUMBER_ROWS.rowKeyBefore,
-            ...where,
-            limit: after === undefined ? SCAN_PAGE : SCAN_PAGE + 1,
-          });
-          const page = after === undefined ? rows : rows.filter((r) => r.rowKey !== after);
-          for (const row of page) yield load(row).record;
-          if (page.length < SCAN_PAGE) break;
-          after = page.at(-1)!.rowKey;
-        }
+        for await (const page of numberPages(pool, filter.state)) for (const row of page) yield load(row).record;
       }
     },
     forTenant,

@@ -1,5 +1,6 @@
 import { EntityConflict, type EntityTable, type Props, type Row, type RowQuery, type TableOp, type Where } from './entity-table.js';
 import { entityRefusal, transactionRefusal } from './table-limits.js';
+import { seededRandom } from '../domain/seeded-random.js';
 
 /**
  * Table Storage semantics in memory: ETags are version counters, transactions are all or
@@ -51,16 +52,6 @@ export class TableServiceError extends Error {
   }
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class FaultPlan {
   readonly counts: TableFaultCounts = { serverBusy: 0, preconditionFailed: 0, timeout: 0, timeoutApplied: 0 };
@@ -69,12 +60,12 @@ class FaultPlan {
   private preconditionLeft = 0;
 
   constructor(private faults: TableFaults | undefined) {
-    this.random = mulberry32(faults?.seed ?? 1);
+    this.random = seededRandom(faults?.seed ?? 1);
   }
 
   set(faults: TableFaults | undefined): void {
     this.faults = faults;
-    this.random = mulberry32(faults?.seed ?? 1);
+    this.random = seededRandom(faults?.seed ?? 1);
     this.busyLeft = 0;
     this.preconditionLeft = 0;
   }

@@ -27,6 +27,8 @@ export const PoolDefinitionSchema = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lower-case letters, digits and dashes'),
   ranges: z.array(NumberRangeSchema).min(1),
   quarantineDays: z.number().int().min(0).max(3650).default(90),
+  /** The tenant the pool belongs to (the sandbox with several tenants); none = the deployment's default tenant. */
+  tenantId: z.string().trim().min(1).max(64).optional(),
 });
 export type PoolDefinition = z.infer<typeof PoolDefinitionSchema>;
 

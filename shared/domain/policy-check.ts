@@ -6,6 +6,7 @@ import { HR_ATTRIBUTES } from '../contracts/messages.js';
 import { ENTRA_ATTRIBUTES } from './policy-attributes.js';
 import type { VoicePolicy } from './policy-schema.js';
 import { policyTypes, type PolicyType } from './voice-state.js';
+import { editDistance } from './edit-distance.js';
 
 export interface PolicyFinding {
   severity: 'error' | 'warning';
@@ -24,19 +25,6 @@ export interface PolicyWorld {
 /** Attribute names a rule can match: the HR contract, the Entra ID attributes, `site`, and the file's own `attributes` list. */
 export function knownAttributes(policy: VoicePolicy): string[] {
   return [...new Set([...HR_ATTRIBUTES, ...ENTRA_ATTRIBUTES, 'site', ...(policy.attributes ?? [])])];
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i += 1) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j += 1) {
-      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
 }
 
 /**

@@ -4,6 +4,7 @@ import { DialtoneError } from './errors.js';
 import { unknownAttributes } from './policy-check.js';
 import { VoicePolicySchema, type VoicePolicy } from './policy-schema.js';
 import { policyTypes } from './voice-state.js';
+import { editDistance } from './edit-distance.js';
 
 export type PolicyFormat = 'yaml' | 'json';
 
@@ -119,15 +120,3 @@ function suggest(key: string): string | undefined {
   );
 }
 
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i += 1) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j += 1) {
-      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
-}

@@ -55,7 +55,7 @@ describe('a reservation that lapses while its command waits for the worker', () 
     expect(lineOf(BRAM)).toBe('tel:+31201234001');
     const assigned = report.numbers.filter((n) => n.state === 'assigned').map((n) => `${n.number} ${n.userId}`);
     expect(assigned).toEqual([`+31201234000 ${ANNA}`, `+31201234001 ${BRAM}`]);
-  }, 60_000);
+  }, 180_000);
 
   it('when it had to be reused, Dialtone adopts what Teams says instead of blocking its own number', async () => {
     // A pool of one: Bram can only get Anna's lapsed reservation. Whichever command reaches Teams
@@ -68,5 +68,5 @@ describe('a reservation that lapses while its command waits for the worker', () 
     const dead = report.deadLetters as { reason: string; description: string }[];
     expect(dead.map((d) => d.reason)).toEqual(['PoolExhausted']);
     expect(dead[0]?.description).toContain("pool 'ams' has no free number (1 numbers: 0 free, 0 reserved, 1 assigned");
-  }, 60_000);
+  }, 180_000);
 });

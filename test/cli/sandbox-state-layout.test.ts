@@ -92,4 +92,34 @@ describe('a kept sandbox state, table by table and chunk by chunk', () => {
     const named = new Set([after, latest].flatMap((m) => Object.values(m.tables).flatMap((p) => Object.values(p).flat().map((c) => c.file))));
     expect(new Set(await readdir(join(state, 'tables')))).toEqual(named);
   }, 120_000);
+
+  it('counts every chunk of a pool in numbers pools and writes every number with export --out, page by page', async () => {
+    const state = await keptSandbox('whole');
+    expect(await dialtone('numbers', 'block', '+31201005998', '--owner', 'pbx', '--sandbox', state, '-o', 'none')).toMatchObject({ code: 0 });
+    const pools = await dialtone('numbers', 'pools', '--sandbox', state, '-o', 'json');
+    expect(JSON.parse(pools.out)).toEqual([{ pool: 'big', quarantineDays: 90, total: NUMBERS, counts: { free: NUMBERS - 1, reserved: 0, assigned: 0, quarantined: 0, blocked: 1 } }]);
+    const file = join(dir, 'whole.csv');
+    const exported = await dialtone('numbers', 'export', '--sandbox', state, '--out', file);
+    expect(exported).toMatchObject({ code: 0, err: `Wrote ${NUMBERS} numbers to ${file}` });
+    const lines = (await readFile(file, 'utf8')).split('\r\n');
+    expect(lines).toHaveLength(NUMBERS + 2);
+    expect([lines[0], lines[1], lines.at(-2), lines.at(-1)]).toEqual([
+      'number,pool,state,userId,reservedUntil,quarantinedUntil,owner,updatedAt',
+      "'+31201000000,big,free,,,,,2026-11-02T08:00:00.000Z",
+      "'+31201005999,big,free,,,,,2026-11-02T08:00:00.000Z",
+      '',
+    ]);
+    expect(lines.filter((l) => l.includes(',blocked,'))).toEqual([expect.stringMatching(/^'\+31201005998,big,blocked,,,,pbx,/)]);
+  }, 120_000);
+
+  it('refuses a chunk file that is not rows of a sandbox table, naming the file and the row', async () => {
+    const state = await keptSandbox('broken');
+    const chunk = (await manifest(state)).tables['numbers']!['big']![0]!;
+    const rows = JSON.parse(await readFile(join(state, 'tables', chunk.file), 'utf8')) as [string, Record<string, unknown>][];
+    rows[3]![1]['state'] = { free: true };
+    await writeFile(join(state, 'tables', chunk.file), JSON.stringify(rows));
+    const r = await dialtone('numbers', 'list', '--sandbox', state, '--top', '1');
+    expect(r.code).not.toBe(0);
+    expect(r.err).toContain(`${chunk.file} (numbers/big): not a chunk of a Dialtone sandbox state (row 3 (${rows[3]![0]}): state must be a string, number, boolean or null)`);
+  }, 120_000);
 });

@@ -34,7 +34,7 @@ describe('a sandbox state saved before the owner index', () => {
       ['+31101234500', 'assigned'],
       ['+31201234000', 'quarantined'],
     ]);
-  }, 60_000);
+  }, 180_000);
 
   it('is rewritten in the chunked layout by the first command that saves, and reads back the same', async () => {
     const state = join(dir, 'state');
@@ -47,7 +47,7 @@ describe('a sandbox state saved before the owner index', () => {
     expect(after.find((n) => n.number === '+31201234050')?.state).toBe('blocked');
     const status = JSON.parse(await dialtone('status', 'anna.devries@contoso.example', '--sandbox', state, '--json')) as { numbers: { number: string }[] };
     expect(status.numbers.map((n) => n.number).sort()).toEqual(['+31101234500', '+31201234000']);
-  }, 60_000);
+  }, 180_000);
 
   it('continues: a later leaver quarantines the number the older version assigned', async () => {
     await writeFile(join(dir, 'leaver.ndjson'), JSON.stringify({ eventId: 'evt-0100', type: 'leaver', occurredAt: '2026-12-05T17:00:00Z', person: { employeeId: 'E1001' } }));
@@ -60,5 +60,5 @@ describe('a sandbox state saved before the owner index', () => {
       ['+31101234500', 'quarantined'],
       ['+31201234000', 'quarantined'],
     ]);
-  }, 60_000);
+  }, 180_000);
 });

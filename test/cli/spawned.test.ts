@@ -81,7 +81,7 @@ describe('dialtone in a terminal', () => {
     const plain = await tty(`dialtone numbers pools --sandbox ${state}`, { NO_COLOR: '1' });
     expect(plain.stdout).toContain('pool');
     expect(plain.stdout).not.toContain('\u001b[');
-  }, 60_000);
+  }, 180_000);
 
   it('asks before purging in a terminal and does nothing on no', async () => {
     // The sample timeline leaves one dead letter.
@@ -89,7 +89,7 @@ describe('dialtone in a terminal', () => {
     expect(r.stdout).toContain('Delete 1 dead letters for good? [y/N]');
     expect(r.stdout).toContain('Nothing purged.');
     expect(r.code).toBe(1);
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('dialtone through pipes', () => {

@@ -24,7 +24,7 @@ afterEach(async () => {
 });
 
 describe('compose/simulators.ts: the tenant the containers use', () => {
-  it('serves the Graph simulator on the configured port, with paging links at the public URL, refusing a request without a token', { timeout: 60_000 }, async () => {
+  it('serves the Graph simulator on the configured port, with paging links at the public URL, refusing a request without a token', { timeout: 240_000 }, async () => {
     const [graphPort, teamsPort] = [await freePort(), await freePort()];
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
     const publicUrl = 'http://simulators:8080/v1.0';
@@ -35,7 +35,7 @@ describe('compose/simulators.ts: the tenant the containers use', () => {
     });
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await vi.waitFor(() => expect(output).toContain('simulators: Graph at'), { timeout: 45_000, interval: 100 });
+    await vi.waitFor(() => expect(output).toContain('simulators: Graph at'), { timeout: 180_000, interval: 100 });
     expect(output).toContain(`Graph at ${publicUrl}`);
 
     const base = `http://127.0.0.1:${graphPort}/v1.0`;

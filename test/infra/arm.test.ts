@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadFunctionSettings } from '../../shared/config/settings.js';
 import {
   allResources,
   deployedWith,
@@ -257,6 +258,7 @@ describe('Function App', () => {
         'DIALTONE_RETRY_WINDOW_MINUTES',
         'DIALTONE_TABLES_ENDPOINT',
         'DIALTONE_TEAMS_BACKEND',
+        'DIALTONE_TEAMS_READINESS',
         'DIALTONE_GRAPH_FALLBACK_QUEUE',
         'DIALTONE_TENANT_ID',
         'ServiceBusConnection__clientId',
@@ -264,6 +266,26 @@ describe('Function App', () => {
         'ServiceBusConnection__fullyQualifiedNamespace',
       ].sort(),
     );
+  });
+
+  it('sets DIALTONE_TEAMS_BACKEND and DIALTONE_TEAMS_READINESS from the teamsBackend and teamsReadiness parameters, allowing exactly what the functions accept (issue 15)', () => {
+    expect(appSettings()).toMatchObject({ DIALTONE_TEAMS_BACKEND: 'powershell', DIALTONE_TEAMS_READINESS: 'graph' });
+    const parameters = root.parameters as JsonObject;
+    const cases = [
+      { parameter: 'teamsBackend', setting: 'DIALTONE_TEAMS_BACKEND', field: 'teamsBackend' },
+      { parameter: 'teamsReadiness', setting: 'DIALTONE_TEAMS_READINESS', field: 'teamsReadiness' },
+    ] as const;
+    for (const { parameter, setting, field } of cases) {
+      const declared = parameters[parameter] as JsonObject;
+      expect(declared, parameter).toMatchObject({ type: 'string' });
+      // The template's default is the functions' default: a deployment that leaves it out behaves as one without the setting.
+      const base = { DIALTONE_TABLES_CONNECTION_STRING: 'UseDevelopmentStorage=true', ServiceBusConnection__fullyQualifiedNamespace: 'contoso.servicebus.windows.net' };
+      expect(declared.defaultValue, parameter).toBe(loadFunctionSettings(base)[field]);
+      // Every value the template allows, the functions accept; a value outside the list is refused by both.
+      for (const value of declared.allowedValues as string[]) expect(loadFunctionSettings({ ...base, [setting]: value })[field]).toBe(value);
+      expect(declared.allowedValues).not.toContain('none');
+      expect(() => loadFunctionSettings({ ...base, [setting]: 'none' })).toThrow(setting);
+    }
   });
 
   it('connects to Service Bus, storage and Application Insights as the managed identity', () => {

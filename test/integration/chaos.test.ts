@@ -25,10 +25,21 @@ describe('load and faults: three competing workers, a throttling Graph and a fla
     const { tenant, events, users } = crowd();
     const { report, sandbox } = await played(inputs({ tenant, eventLines: events }), {
       workerCount: 3,
-      graphFaults: { rules: [{ status: 429, probability: 0.15, retryAfterSeconds: 5 }, { status: 503, probability: 0.05 }] },
+      // The `times` rules fire on the first matching requests whatever the host's timing, so a
+      // throttle, a Teams fault and a dead session are certain; the seeded rules add noise (three
+      // concurrent workers draw from the generators in a timing-dependent order).
+      graphFaults: {
+        rules: [
+          { status: 429, times: 1, retryAfterSeconds: 5 },
+          { status: 429, probability: 0.15, retryAfterSeconds: 5 },
+          { status: 503, probability: 0.05 },
+        ],
+      },
       teams: {
         seed: 11,
         faults: [
+          { kind: 'throttle', cmdlet: 'Set-CsPhoneNumberAssignment', times: 1 },
+          { kind: 'crash', cmdlet: 'Grant-CsOnlineVoiceRoutingPolicy', times: 1, phase: 'after' },
           { kind: 'throttle', cmdlet: 'Set-CsPhoneNumberAssignment', probability: 0.15 },
           { kind: 'unavailable', cmdlet: 'Grant-CsTenantDialPlan', probability: 0.1 },
           { kind: 'crash', cmdlet: 'Grant-CsOnlineVoiceRoutingPolicy', probability: 0.05, phase: 'after' },

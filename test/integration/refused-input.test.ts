@@ -16,7 +16,7 @@ describe('an HR line Service Bus refuses at send is reported, never an unhandled
     expect(report.users.find((u) => u.id === U1)?.teams.lineUri).toBeNull();
     expect(report.users.find((u) => u.id === U2)?.teams.lineUri).toMatch(/^tel:\+/);
     expect(report.metrics.eventsIn).toBe(2);
-  }, 60_000);
+  }, 180_000);
 
   it('names a line whose eventId is over 128 characters, which the SDK refuses', async () => {
     const tenant = tenantWith([user(U2, 'eli@contoso.example', 'D2')]);
@@ -25,5 +25,5 @@ describe('an HR line Service Bus refuses at send is reported, never an unhandled
     expect(report.deadLetters).toHaveLength(1);
     expect(report.deadLetters[0]?.description).toContain('HR event line 1');
     expect(report.deadLetters[0]?.description).toContain("Length of 'messageId' property");
-  }, 60_000);
+  }, 180_000);
 });

@@ -14,11 +14,12 @@ describe('startAzurite', () => {
   });
 
   it('listens on a loopback port once started and stops listening when stopped', async () => {
-    const azurite = await startAzurite();
+    // Starting Node and binding the port takes far longer than usual on a loaded CI box.
+    const azurite = await startAzurite({ startTimeoutMs: 90_000 });
     const port = Number(new URL(azurite.tableEndpoint).port);
     expect(azurite.tableEndpoint).toBe(`http://127.0.0.1:${port}/devstoreaccount1`);
     expect(await connects(port)).toBe(true);
     await azurite.stop();
     expect(await connects(port)).toBe(false);
-  });
+  }, 180_000);
 });

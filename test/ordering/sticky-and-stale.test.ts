@@ -44,7 +44,7 @@ describe('a person follows the newest truth about them (sandbox --state, like a 
     const entries = second.history.find((h) => h.userId === U1)?.entries ?? [];
     expect(entries.at(-1)).toMatchObject({ stage: 'plan', outcome: 'skipped' });
     expect(entries.at(-1)?.detail).toContain('left (HR leaver l1');
-  }, 60_000);
+  }, 180_000);
 
   it('does not let a stale HR mover replace the stored person, so a later Graph change keeps the newer site', async () => {
     const state = stateDir(dir);
@@ -71,5 +71,5 @@ describe('a person follows the newest truth about them (sandbox --state, like a 
     expect(second.numbers.find((n) => n.number === '+31101234500')).toMatchObject({ state: 'assigned', userId: U1 });
     const entries = second.history.find((h) => h.userId === U1)?.entries ?? [];
     expect(entries.some((e) => e.eventId === 'm-ams' && e.outcome === 'stale')).toBe(true);
-  }, 60_000);
+  }, 180_000);
 });

@@ -58,7 +58,7 @@ describe('an old command never brings back what a newer truth replaced', () => {
     const report = await sandboxRun(state, tenant, none);
     expect(report.users.find((u) => u.id === U1)?.teams).toMatchObject({ enterpriseVoiceEnabled: false, lineUri: null });
     expect(report.numbers.find((n) => n.number === '+31201234000')).toMatchObject({ state: 'quarantined', userId: U1 });
-  }, 90_000);
+  }, 180_000);
 
   it('takes voice away again when an old joiner command is resubmitted behind Dialtone\'s back after the leaver', async () => {
     const { state, tenant, none } = await joinerStuckThenLeaver();
@@ -77,5 +77,5 @@ describe('an old command never brings back what a newer truth replaced', () => {
     expect(report.numbers.find((n) => n.number === '+31201234000')).toMatchObject({ state: 'quarantined', userId: U1 });
     const entries = report.history.find((h) => h.userId === U1)?.entries ?? [];
     expect(entries.some((e) => e.stage === 'record' && e.outcome === 'superseded')).toBe(true);
-  }, 90_000);
+  }, 180_000);
 });

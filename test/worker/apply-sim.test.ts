@@ -1,6 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { externalObjectId } from '../../sandbox/teams-sim/tenant.js';
 import type { VoiceResult } from '../../shared/contracts/messages.js';
+import { ManualTimers } from './helpers/manual-timers.js';
 import { CERTIFICATE, command, desired, OUTSIDER, startHarness, userId, type SimHarness } from './helpers/sim.js';
 
 let harness: SimHarness | undefined;
@@ -10,6 +11,10 @@ afterEach(async () => {
 });
 
 const writes = (result: VoiceResult) => result.steps.filter((s) => s.write).map((s) => s.cmdlet);
+
+/** Waits until the simulator has received the `nth` call of a cmdlet (a hang fault holds it there). */
+const hungCall = (h: SimHarness, cmdlet: string, nth: number) =>
+  vi.waitFor(() => expect(h.sim.metrics().byCmdlet[cmdlet]).toBe(nth), { timeout: 60_000, interval: 10 });
 
 describe('applying voice commands against the Teams simulator', () => {
   it('applies a joiner: number, EV on through the assignment, three policies, verified', async () => {
@@ -85,19 +90,31 @@ describe('applying voice commands against the Teams simulator', () => {
     expect(harness.pool.stats()).toMatchObject({ replaced: 1, created: 2 });
   });
 
+  // The cmdlet deadline runs on manual timers, moved only while the hung cmdlet is the one in
+  // flight: with a real short deadline a loaded machine also timed out cmdlets that did not hang.
   it('kills a hung cmdlet at its deadline, replaces the process and applies on the new one', async () => {
-    harness = await startHarness({ cmdletTimeoutMs: 1_000 });
+    const timers = new ManualTimers();
+    harness = await startHarness({ cmdletTimeoutMs: 1_000, pool: { timers } });
     harness.sim.setFaults([{ kind: 'hang', cmdlet: 'Grant-CsTenantDialPlan', times: 1 }]);
-    const result = await harness.apply(command(1));
+    const applying = harness.apply(command(1));
+    await hungCall(harness, 'Grant-CsTenantDialPlan', 1);
+    timers.advance(1_000);
+    const result = await applying;
     expect([result.status, result.attempts]).toEqual(['applied', 2]);
     expect(harness.pool.stats().replaced).toBe(1);
     expect(result.steps.find((s) => s.cmdlet === 'Grant-CsTenantDialPlan' && !s.ok)).toBeDefined();
   });
 
   it('gives up with a transient Timeout when the fresh session hangs too', async () => {
-    harness = await startHarness({ cmdletTimeoutMs: 500 });
+    const timers = new ManualTimers();
+    harness = await startHarness({ cmdletTimeoutMs: 500, pool: { timers } });
     harness.sim.setFaults([{ kind: 'hang', cmdlet: 'Grant-CsTenantDialPlan', times: 2 }]);
-    const result = await harness.apply(command(1));
+    const applying = harness.apply(command(1));
+    await hungCall(harness, 'Grant-CsTenantDialPlan', 1);
+    timers.advance(500);
+    await hungCall(harness, 'Grant-CsTenantDialPlan', 2);
+    timers.advance(500);
+    const result = await applying;
     expect([result.status, result.attempts, result.error?.class, result.error?.code]).toEqual(['failed', 2, 'transient', 'Timeout']);
   });
 

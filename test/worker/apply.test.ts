@@ -113,7 +113,7 @@ describe('applyVoiceCommand', () => {
       done = true;
       return r;
     });
-    await vi.waitFor(() => expect(timers.pending()).toBe(1));
+    await vi.waitFor(() => expect(timers.pending()).toBe(1), { timeout: 30_000 });
     timers.advance(6_999);
     await Promise.resolve();
     expect(done).toBe(false);

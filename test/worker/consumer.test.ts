@@ -79,7 +79,7 @@ describe('VoiceCommandConsumer', () => {
     const cmd = command(1);
     await bus.createSender(queueNames.voiceCommands).sendMessages({ body: JSON.stringify(cmd), sessionId: cmd.userId, messageId: 'm1' });
     consumer.start();
-    await vi.waitFor(() => expect(applied).toEqual(['cmd-1']));
+    await vi.waitFor(() => expect(applied).toEqual(['cmd-1']), { timeout: 30_000 });
   });
 
   it('does not run a command older than one it already applied for the person, and says so in a superseded result', async () => {
@@ -97,7 +97,7 @@ describe('VoiceCommandConsumer', () => {
     await vi.waitFor(async () => {
       for (const m of await results.receiveMessages(10, { maxWaitTimeInMs: 5 })) seen.push(m.body as VoiceResult);
       expect(seen).toHaveLength(3);
-    });
+    }, { timeout: 30_000 });
     expect(applied).toEqual(['cmd-joiner', 'cmd-leaver']);
     expect(seen.map((r) => [r.commandId, r.status, r.version])).toEqual([
       ['cmd-joiner', 'noop', 1],
@@ -122,7 +122,7 @@ describe('VoiceCommandConsumer', () => {
     const cmd = command(1);
     await bus.createSender(queueNames.voiceCommands).sendMessages({ body: cmd, sessionId: cmd.userId, messageId: 'm1' });
     consumer.start();
-    await vi.waitFor(() => expect(applied).toEqual(['cmd-1']));
+    await vi.waitFor(() => expect(applied).toEqual(['cmd-1']), { timeout: 30_000 });
     expect(logger.lines.filter((l) => l.includes('accepting a voice-commands session failed'))).toHaveLength(2);
   });
 
@@ -139,7 +139,7 @@ describe('VoiceCommandConsumer', () => {
     const cmd = command(1);
     await bus.createSender(queueNames.voiceCommands).sendMessages({ body: cmd, sessionId: cmd.userId, messageId: 'm1' });
     consumer.start();
-    await vi.waitFor(() => expect(applied.length).toBeGreaterThanOrEqual(2));
+    await vi.waitFor(() => expect(applied.length).toBeGreaterThanOrEqual(2), { timeout: 30_000 });
     await consumer.stop(1_000);
     expect(bus.availableCount(queueNames.voiceCommands) + bus.deadLetterMessages(queueNames.voiceCommands).length).toBe(1);
   });
@@ -163,11 +163,11 @@ describe('VoiceCommandConsumer', () => {
       await bus.createSender(queueNames.voiceCommands).sendMessages({ body: cmd, sessionId: cmd.userId, messageId: `m${n}` });
     }
     consumer.start();
-    await vi.waitFor(() => expect(release).toHaveLength(2));
+    await vi.waitFor(() => expect(release).toHaveLength(2), { timeout: 30_000 });
     release.splice(0).forEach((r) => r());
-    await vi.waitFor(() => expect(release).toHaveLength(1));
+    await vi.waitFor(() => expect(release).toHaveLength(1), { timeout: 30_000 });
     release.splice(0).forEach((r) => r());
-    await vi.waitFor(() => expect(consumer.stats().results).toBe(3));
+    await vi.waitFor(() => expect(consumer.stats().results).toBe(3), { timeout: 30_000 });
     expect(peak).toBe(2);
   });
 });

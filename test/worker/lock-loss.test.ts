@@ -20,22 +20,21 @@ afterEach(async () => {
 
 describe('a lost message lock', () => {
   it('stops the running cmdlet by retiring its pwsh process, and runs no further write', async () => {
-    harness = await startHarness({ cmdletTimeoutMs: 60_000 });
+    // The cmdlet timeout is far beyond the test's, so only the lost lock can end the hung call.
+    harness = await startHarness({ cmdletTimeoutMs: 600_000 });
     harness.sim.setFaults([{ kind: 'hang', cmdlet: 'Set-CsPhoneNumberAssignment' }]);
     const lock = new AbortController();
-    const started = Date.now();
     const applying = harness.apply(command(1), { signal: lock.signal });
-    await vi.waitFor(() => expect(harness?.sim.metrics().byCmdlet['Set-CsPhoneNumberAssignment']).toBe(1), { timeout: 20_000 });
+    await vi.waitFor(() => expect(harness?.sim.metrics().byCmdlet['Set-CsPhoneNumberAssignment']).toBe(1), { timeout: 60_000 });
     lock.abort();
-    const result = await Promise.race([applying, new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 10_000))]);
+    const result = await Promise.race([applying, new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 60_000))]);
     expect(result).not.toBe('still running');
-    expect(Date.now() - started).toBeLessThan(30_000);
     expect((result as VoiceResult).status).toBe('failed');
-    await vi.waitFor(() => expect([harness?.pool.stats().live, harness?.sim.liveProcesses()]).toEqual([0, 0]), { timeout: 10_000 });
+    await vi.waitFor(() => expect([harness?.pool.stats().live, harness?.sim.liveProcesses()]).toEqual([0, 0]), { timeout: 30_000 });
     const ran = harness.sim.metrics().byCmdlet;
     expect(Object.keys(ran).filter((c) => c.startsWith('Grant-'))).toEqual([]);
     expect(ran['Set-CsPhoneNumberAssignment']).toBe(1);
-  });
+  }, 240_000);
 
   it('keeps the aborted attempt\'s result off voice-results', async () => {
     const clock = new SimClock();
@@ -89,7 +88,7 @@ describe('a lost message lock', () => {
     const cmd = command(1);
     await bus.createSender(queueNames.voiceCommands).sendMessages({ body: cmd, sessionId: cmd.userId, messageId: 'm1' });
     consumer.start();
-    await vi.waitFor(() => expect(sawAbort).toBe(true));
+    await vi.waitFor(() => expect(sawAbort).toBe(true), { timeout: 30_000 });
     await consumer.stop(1_000);
     expect(bus.availableCount(queueNames.voiceResults)).toBe(0);
     expect(consumer.stats().results).toBe(0);

@@ -91,7 +91,7 @@ describe('per-tenant credentials', () => {
     await Promise.all(Array.from({ length: 24 }, (_, i) => task(i)));
     expect(mismatches).toEqual([]);
     expect(p.stats().connects).toBeGreaterThan(2);
-  }, 60_000);
+  }, 180_000);
 
   it('refuses a tenant it does not serve, naming it', async () => {
     const { creds } = await credentialsFor([tenantA]);
@@ -116,7 +116,7 @@ describe('a tenant with a refused certificate', () => {
     expect(result).toMatchObject({ status: 'failed', tenantId: B, error: { class: 'permanent', code: 'CertificateInvalid', message: expect.stringContaining(`tenant ${B}`) } });
     expect(JSON.stringify(result)).not.toContain(expired.slice(0, 40));
     expect(seen).toEqual({ tenantId: A, applicationId: APP_A, certificate: digest(pfxA) });
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('per-tenant session limits', () => {
@@ -146,7 +146,7 @@ describe('per-tenant session limits', () => {
     for (const next of waiting) (await next).release();
     expect(waitingDone).toBe(3);
     expect(p.stats().peakLive).toBeLessThanOrEqual(3);
-  }, 60_000);
+  }, 180_000);
 
   it('holds a tenant to its own limit across workers sharing the slots, and the other tenant to its own', async () => {
     const slots = createEntitySessionSlots({ table: createMemoryTableService().table('sessionslots'), clock: { now: () => new Date() }, limit: 4, leaseMs: 60_000 });
@@ -171,5 +171,5 @@ describe('per-tenant session limits', () => {
     (await a2).release();
     b1.release();
     b2.release();
-  }, 60_000);
+  }, 180_000);
 });

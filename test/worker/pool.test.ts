@@ -87,7 +87,7 @@ describe('SessionPool', () => {
     const { pool, timers } = makePool({ idleTimeoutMs: 60_000, reapIntervalMs: 10_000 });
     (await pool.acquire('t1')).release();
     timers.advance(70_000);
-    await vi.waitFor(() => expect(pool.stats().live).toBe(0));
+    await vi.waitFor(() => expect(pool.stats().live).toBe(0), { timeout: 30_000 });
     expect(pool.stats().retired).toBe(1);
   });
 
@@ -104,7 +104,7 @@ describe('SessionPool', () => {
     timers.advance(40_000);
     expect(pool.stats().live).toBe(1);
     lease.release();
-    await vi.waitFor(() => expect(pool.stats().live).toBe(0));
+    await vi.waitFor(() => expect(pool.stats().live).toBe(0), { timeout: 30_000 });
   });
 
   it('rotates every session when the credentials change', async () => {
@@ -112,9 +112,9 @@ describe('SessionPool', () => {
     const busy = await pool.acquire('t1');
     (await pool.acquire('t1')).release();
     pool.retireAll('certificate rotated');
-    await vi.waitFor(() => expect(pool.stats().live).toBe(1));
+    await vi.waitFor(() => expect(pool.stats().live).toBe(1), { timeout: 30_000 });
     busy.release();
-    await vi.waitFor(() => expect(pool.stats().live).toBe(0));
+    await vi.waitFor(() => expect(pool.stats().live).toBe(0), { timeout: 30_000 });
   });
 
   it('fails acquire with a transient error when Connect-MicrosoftTeams is refused', async () => {
@@ -124,7 +124,7 @@ describe('SessionPool', () => {
       transient: true,
       message: 'Connect-MicrosoftTeams failed: Invalid credential',
     });
-    await vi.waitFor(() => expect(pool.stats().live).toBe(0));
+    await vi.waitFor(() => expect(pool.stats().live).toBe(0), { timeout: 30_000 });
   });
 
   it('drains: closes every process and refuses new leases', async () => {

@@ -75,7 +75,7 @@ async function setup(tuning: Partial<WorkerTuning> = {}, certificates = certific
       maxSessions: 2,
       maxSessionsPerTenant: 2,
       maxDeliveryCount: 3,
-      cmdletTimeoutMs: 5_000,
+      cmdletTimeoutMs: 20_000,
       shutdownGraceMs: 5_000,
       backoffMs: [5],
       ...tuning,
@@ -114,7 +114,7 @@ async function setup(tuning: Partial<WorkerTuning> = {}, certificates = certific
 }
 
 async function resultsOf(s: Setup, count: number): Promise<VoiceResult[]> {
-  await vi.waitFor(() => expect(s.results()).toHaveLength(count), { timeout: 20_000, interval: 20 });
+  await vi.waitFor(() => expect(s.results()).toHaveLength(count), { timeout: 60_000, interval: 20 });
   return s.results();
 }
 
@@ -125,7 +125,7 @@ describe('the hybrid worker on the bus', () => {
     await s.send(command(1));
     const [result] = await resultsOf(s, 1);
     expect(result).toMatchObject({ commandId: 'cmd-1', status: 'applied', correlationId: 'corr-1' });
-    await vi.waitFor(() => expect(s.bus.inFlightCount(queueNames.voiceCommands)).toBe(0));
+    await vi.waitFor(() => expect(s.bus.inFlightCount(queueNames.voiceCommands)).toBe(0), { timeout: 30_000 });
     expect(s.bus.availableCount(queueNames.voiceCommands)).toBe(0);
   });
 
@@ -147,7 +147,7 @@ describe('the hybrid worker on the bus', () => {
     await s.send(command(1, desired(1, { phoneNumber: '+31201234003' })));
     const [result] = await resultsOf(s, 1);
     expect(result?.error).toMatchObject({ class: 'conflict', number: '+31201234003' });
-    await vi.waitFor(() => expect(s.bus.inFlightCount(queueNames.voiceCommands)).toBe(0));
+    await vi.waitFor(() => expect(s.bus.inFlightCount(queueNames.voiceCommands)).toBe(0), { timeout: 30_000 });
     expect(s.bus.deadLetterMessages()).toEqual([]);
   });
 
@@ -186,11 +186,11 @@ describe('the hybrid worker on the bus', () => {
     s.sim.setFaults([{ kind: 'hang', cmdlet: 'Get-CsOnlineUser' }]);
     s.worker.start();
     await s.send(command(1));
-    await vi.waitFor(() => expect(s.worker.busy()).toBe(true));
+    await vi.waitFor(() => expect(s.worker.busy()).toBe(true), { timeout: 30_000 });
     await s.worker.stop();
     expect(s.worker.stats().consumer.abandoned).toBe(1);
     expect(s.bus.availableCount(queueNames.voiceCommands)).toBe(1);
-    await vi.waitFor(() => expect(s.sim.liveProcesses()).toBe(0));
+    await vi.waitFor(() => expect(s.sim.liveProcesses()).toBe(0), { timeout: 30_000 });
   });
 
   it('refuses to start with an expired certificate and says when it expired', async () => {
