@@ -38,6 +38,9 @@ param teamsBackend string = 'powershell'
 ])
 param teamsReadiness string = 'graph'
 
+@description('Optional. Whether the Function App serves tenants of the tenant registry besides its home tenant (docs/MULTI-TENANT.md): grants its identity Key Vault Secrets User on the vault and sets DIALTONE_KEYVAULT_URL, so it can load each registered tenant\'s certificate for Graph. Off (the default) leaves the certificates readable by the hybrid worker only.')
+param servesRegisteredTenants bool = false
+
 @description('Optional. With teamsBackend graph: whether a hybrid worker runs to take what Graph cannot apply. Without one, such a command fails with GraphUnsupported naming the step.')
 param graphWithWorker bool = true
 
@@ -431,6 +434,24 @@ module keyVault 'modules/key-vault.bicep' = {
   }
 }
 
+module functionVaultRoles 'modules/key-vault-roles.bicep' = if (servesRegisteredTenants) {
+  name: '${deployment().name}-keyvault-function'
+  dependsOn: [
+    keyVault
+  ]
+  params: {
+    vaultName: names.keyVault
+    roleAssignments: [
+      {
+        roleDefinitionName: 'Key Vault Secrets User'
+        principalId: functionIdentity.outputs.principalId
+        principalType: 'ServicePrincipal'
+        description: 'Function App: reads each registered tenant\'s app certificate to call that tenant\'s Graph (servesRegisteredTenants).'
+      }
+    ]
+  }
+}
+
 module functionApp 'modules/function-app.bicep' = {
   name: '${deployment().name}-functionapp'
   dependsOn: [
@@ -461,6 +482,7 @@ module functionApp 'modules/function-app.bicep' = {
       retryWindowMinutes: retryWindowMinutes
       teamsBackend: teamsBackend
       teamsReadiness: teamsReadiness
+      keyVaultUrl: servesRegisteredTenants ? keyVault.outputs.uri : ''
       graphFallbackQueue: graphBackend && graphWithWorker ? queues.voiceCommandsPowerShell.name : ''
     }
   }

@@ -76,6 +76,9 @@ type dialtoneSettingsType = {
   @description('Required. Minutes a message waits for directory or licence lag before it is dead-lettered.')
   retryWindowMinutes: int
 
+  @description('Required. Key Vault URL of the registered tenants\' certificates (DIALTONE_KEYVAULT_URL), or empty when the app serves its home tenant only.')
+  keyVaultUrl: string
+
   @description('Required. Who applies voice commands: powershell (hybrid worker) or graph (the graphVoice function).')
   teamsBackend: 'powershell' | 'graph'
 
@@ -187,6 +190,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     DIALTONE_RETRY_WINDOW_MINUTES: string(dialtoneSettings.retryWindowMinutes)
     DIALTONE_TEAMS_BACKEND: dialtoneSettings.teamsBackend
     DIALTONE_TEAMS_READINESS: dialtoneSettings.teamsReadiness
+    DIALTONE_KEYVAULT_URL: dialtoneSettings.keyVaultUrl
     DIALTONE_GRAPH_FALLBACK_QUEUE: dialtoneSettings.graphFallbackQueue
   }
 }

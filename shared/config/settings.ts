@@ -83,7 +83,11 @@ const FunctionEnvSchema = z
     /** The home tenant (the Function App's own): reached with the managed identity; other registered tenants with their certificate. Also the owner of the number inventory's data from before tenants. */
     DIALTONE_TENANT_ID: z.uuid('must be the Entra tenant id (a GUID)').optional(),
     /** The Key Vault holding each registered tenant's certificate (its registry certificateName), for Graph per tenant. */
-    DIALTONE_KEYVAULT_URL: z.url().refine((u) => u.startsWith('https://'), 'must be the https URL of the Key Vault').optional(),
+    // Empty (the Bicep's value when the app serves its home tenant only) means none.
+    DIALTONE_KEYVAULT_URL: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z.url().refine((u) => u.startsWith('https://'), 'must be the https URL of the Key Vault').optional(),
+    ),
     DIALTONE_GRAPH_UNSUPPORTED_POLICY_TYPES: z
       .string()
       .default('')

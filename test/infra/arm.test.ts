@@ -260,6 +260,7 @@ describe('Function App', () => {
         'DIALTONE_TEAMS_BACKEND',
         'DIALTONE_TEAMS_READINESS',
         'DIALTONE_GRAPH_FALLBACK_QUEUE',
+        'DIALTONE_KEYVAULT_URL',
         'DIALTONE_TENANT_ID',
         'ServiceBusConnection__clientId',
         'ServiceBusConnection__credential',
@@ -357,6 +358,22 @@ describe('role assignments', () => {
         worker('table sessionslots', ROLE.storageTableDataContributor),
       ].sort(byKey),
     );
+  });
+
+  it('with servesRegisteredTenants, lets the Function App identity read the tenants\' certificates (Key Vault Secrets User on the vault) and names the vault; without it, neither (issue 16)', () => {
+    const vaultGrants = (from: ScopedResource[]) =>
+      ofType(from, 'Microsoft.Authorization/roleAssignments')
+        .flatMap(grantsOf)
+        .filter((g) => g.on === 'Microsoft.KeyVault/vaults' && g.principal === 'function');
+    expect(vaultGrants(resources)).toEqual([]);
+    expect(appSettings().DIALTONE_KEYVAULT_URL).toBe("[if(parameters('servesRegisteredTenants'), reference('keyVault').outputs.uri.value, '')]");
+    const multi = deployedWith(allResources(root), { servesRegisteredTenants: true });
+    expect(vaultGrants(multi)).toEqual([{ on: 'Microsoft.KeyVault/vaults', role: ROLE.keyVaultSecretsUser, principal: 'function', principalType: 'ServicePrincipal' }]);
+    const declared = (root.parameters as JsonObject).servesRegisteredTenants as JsonObject;
+    expect(declared).toMatchObject({ type: 'bool', defaultValue: false });
+    // The Bicep's empty value is "no vault" to the functions, not an invalid URL.
+    const base = { DIALTONE_TABLES_CONNECTION_STRING: 'UseDevelopmentStorage=true', ServiceBusConnection__fullyQualifiedNamespace: 'contoso.servicebus.windows.net' };
+    expect(loadFunctionSettings({ ...base, DIALTONE_KEYVAULT_URL: '' }).keyVaultUrl).toBeUndefined();
   });
 
   it('never grants the worker anything on a queue it does not use', () => {
