@@ -79,8 +79,12 @@ export function statusCommand(ctx: CliContext, backends: Pick<Backends, 'records
   });
 }
 
-/** The Application Insights operation id of the person's latest flow (shared/telemetry/trace-context.ts). */
+/**
+ * The Application Insights operation id of the person's latest flow that did something
+ * (shared/telemetry/trace-context.ts): a re-plan that found nothing to send, such as the daily
+ * full resync round's, is passed over, or it would hide the flow an operator looks for.
+ */
 function operationId(record: ProvisioningRecord): string {
-  const latest = record.history.at(-1)?.correlationId;
+  const latest = (record.history.findLast((h) => h.outcome !== 'skipped') ?? record.history.at(-1))?.correlationId;
   return latest ? `${traceIdForCorrelation(latest)} (paste into Application Insights > Transaction search; correlation id ${latest})` : 'none yet';
 }
