@@ -3,6 +3,7 @@ import { Client } from '@microsoft/microsoft-graph-client';
 import type { z } from 'zod';
 import { describeZodError } from '../contracts/messages.js';
 import { DialtoneError } from '../domain/errors.js';
+import { toGraphDialtoneError } from './graph-errors.js';
 import { BearerTokenHandler, CountingFetchHandler, type FetchLike } from './graph-middleware.js';
 
 export const graphScope = 'https://graph.microsoft.com/.default';
@@ -62,4 +63,25 @@ export function parseGraphBody<T>(schema: z.ZodType<T>, body: unknown, what: str
     throw new DialtoneError('Unexpected', `Graph returned a malformed ${what}: ${describeZodError(result.error)}`);
   }
   return result.data;
+}
+
+/**
+ * One Graph request as the adapters make it: a failure becomes the usual DialtoneError (with the
+ * operation's name and Retry-After), `call` also checks the body against its schema.
+ */
+export function graphCalls(defaultRetryAfterMs: number) {
+  const request = async (operation: string, run: () => Promise<unknown>): Promise<unknown> => {
+    try {
+      return await run();
+    } catch (error) {
+      throw toGraphDialtoneError(error, operation, defaultRetryAfterMs);
+    }
+  };
+  const call = async <T>(operation: string, run: () => Promise<unknown>, schema: z.ZodType<T>, what: string): Promise<T> =>
+    parseGraphBody(schema, await request(operation, run), what);
+  /** A request whose answer is not needed. */
+  const send = async (operation: string, run: () => Promise<unknown>): Promise<void> => {
+    await request(operation, run);
+  };
+  return { call, send };
 }

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { AppKeyCredential, AppRegistration, EntraAdmin, NewKeyCredential } from '../ports/entra-admin.js';
-import { createGraphClient, parseGraphBody, type GraphClientOptions } from './graph-client.js';
-import { toGraphDialtoneError } from './graph-errors.js';
+import { createGraphClient, graphCalls, type GraphClientOptions } from './graph-client.js';
 
 const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
 
@@ -34,23 +33,7 @@ function thumbprintOf(customKeyIdentifier: string | null): string {
 /** Entra applications, service principals and role assignments through the retry-free Graph client. */
 export function createGraphEntraAdmin(options: GraphClientOptions & { defaultRetryAfterMs?: number }): EntraAdmin {
   const { client } = createGraphClient(options);
-  const retryAfter = options.defaultRetryAfterMs ?? 30_000;
-  const call = async <T>(operation: string, run: () => Promise<unknown>, schema: z.ZodType<T>, what: string): Promise<T> => {
-    let body: unknown;
-    try {
-      body = await run();
-    } catch (error) {
-      throw toGraphDialtoneError(error, operation, retryAfter);
-    }
-    return parseGraphBody(schema, body, what);
-  };
-  const send = async (operation: string, run: () => Promise<unknown>): Promise<void> => {
-    try {
-      await run();
-    } catch (error) {
-      throw toGraphDialtoneError(error, operation, retryAfter);
-    }
-  };
+  const { call, send } = graphCalls(options.defaultRetryAfterMs ?? 30_000);
   const view = (a: z.infer<typeof AppSchema>): AppRegistration => ({ id: a.id, appId: a.appId, displayName: a.displayName });
   return {
     findApplication: async (displayName) =>

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import type { SubscriptionView } from '../domain/graph-subscription.js';
 import type { NewSubscription, Subscriptions } from '../ports/subscriptions.js';
-import { createGraphClient, parseGraphBody, type GraphClientOptions } from './graph-client.js';
-import { toGraphDialtoneError } from './graph-errors.js';
+import { createGraphClient, graphCalls, type GraphClientOptions } from './graph-client.js';
 
 const SubscriptionSchema = z.object({
   id: z.string(),
@@ -16,16 +15,7 @@ const ListSchema = z.object({ value: z.array(SubscriptionSchema), '@odata.nextLi
 /** /subscriptions through the same retry-free Graph client as the directory. */
 export function createGraphSubscriptions(options: GraphClientOptions & { defaultRetryAfterMs?: number }): Subscriptions {
   const { client, baseUrl } = createGraphClient(options);
-  const retryAfter = options.defaultRetryAfterMs ?? 30_000;
-  const call = async <T>(operation: string, run: () => Promise<unknown>, schema: z.ZodType<T>, what: string): Promise<T> => {
-    let body: unknown;
-    try {
-      body = await run();
-    } catch (error) {
-      throw toGraphDialtoneError(error, operation, retryAfter);
-    }
-    return parseGraphBody(schema, body, what);
-  };
+  const { call, send } = graphCalls(options.defaultRetryAfterMs ?? 30_000);
   return {
     async list(): Promise<SubscriptionView[]> {
       const out: SubscriptionView[] = [];
@@ -41,11 +31,7 @@ export function createGraphSubscriptions(options: GraphClientOptions & { default
     create: (subscription: NewSubscription) =>
       call('create subscription', () => client.api('/subscriptions').post(subscription), SubscriptionSchema, 'subscription'),
     async remove(id: string): Promise<void> {
-      try {
-        await client.api(`/subscriptions/${encodeURIComponent(id)}`).delete();
-      } catch (error) {
-        throw toGraphDialtoneError(error, 'delete subscription', retryAfter);
-      }
+      await send('delete subscription', () => client.api(`/subscriptions/${encodeURIComponent(id)}`).delete());
     },
     renew: (id: string, expirationDateTime: string) =>
       call(
