@@ -60,6 +60,14 @@ export interface BulkSettings {
   pollIntervalMs: number;
   /** An operation not completed after this long: its users are granted one by one. */
   operationTimeoutMs: number;
+  /**
+   * How many people the bulk path may hold at once (the worker's DIALTONE_BULK_USERS); 0: not
+   * known. While fewer are in flight, the whole burst is: the grant stage then times its
+   * operations by what is left of the burst instead of by `grantWindowMs` (see GrantStage).
+   */
+  peopleInFlight: number;
+  /** A group held for more of the burst's people goes after this long at the latest. */
+  grantMaxWaitMs: number;
 }
 
 /** The defaults: the field figures of issue 11 (a batch takes about 60 s + 0.05 s per user). */
@@ -75,6 +83,8 @@ export const defaultBulkSettings: BulkSettings = Object.freeze({
   pollPerUserMs: 50,
   pollIntervalMs: 15_000,
   operationTimeoutMs: 30 * 60_000,
+  peopleInFlight: 0,
+  grantMaxWaitMs: 5 * 60_000,
 });
 
 export interface BulkDeps extends Omit<ApplyDeps, 'signal'> {
@@ -111,11 +121,22 @@ export class BulkApplier {
    * first is measured: a second, what admins report).
    */
   private grantMs = 1_000;
+  /** What one person's number and Enterprise Voice steps take, measured the same way (before: 2.5 s, a Set). */
+  private directMs = 2_500;
+  private directMeasured = 0;
+  /** Grants per person among the people who reached the grant stage with something to write. */
+  private readonly grantsSeen = { people: 0, grants: 0 };
 
   constructor(private readonly deps: BulkDeps) {
     this.tenant = deps.tenantId.toLowerCase();
     this.reader = new SharedReader(deps, this.counters, () => this.active);
-    this.grants = new GrantStage(deps, this.counters, () => this.reader.module, () => this.beforeGrants, () => this.grantMs);
+    this.grants = new GrantStage(deps, this.counters, () => this.reader.module, {
+      mayJoin: () => this.beforeGrants,
+      active: () => this.active,
+      grantMs: () => this.grantMs,
+      directMs: () => this.directMs,
+      grantsPerPerson: () => (this.grantsSeen.people === 0 ? 0 : this.grantsSeen.grants / this.grantsSeen.people),
+    });
   }
 
   stats(): BulkStats {
@@ -131,6 +152,9 @@ export class BulkApplier {
     const person = { beforeGrants: true, active: true };
     this.beforeGrants += 1;
     this.active += 1;
+    // A burst: its sessions connect together (Connect-MicrosoftTeams takes seconds) rather than
+    // one by one as each is first wanted.
+    if (this.active > 1) this.deps.sessions.warm?.(this.tenant, this.active);
     const reachedGrants = (): void => {
       if (!person.beforeGrants) return;
       person.beforeGrants = false;
@@ -156,7 +180,11 @@ export class BulkApplier {
       const direct = plan.filter((step) => grantCmdletPolicyType(step.cmdlet) === undefined);
       const grants = plan.filter((step) => grantCmdletPolicyType(step.cmdlet) !== undefined);
       if (direct.length > 0) await this.runOneByOne(direct, steps, signal, false);
+      this.grantsSeen.people += 1;
+      this.grantsSeen.grants += grants.length;
       reachedGrants();
+      // One fewer who may join a group: the grant stage looks again (grant() below does so itself).
+      if (grants.length === 0) this.grants.poke();
       if (grants.length > 0) {
         if (signal.aborted) throw new HandOver('the message lock was lost');
         // Each grant falls back on its own as soon as its group answers: one group's operation
@@ -189,6 +217,7 @@ export class BulkApplier {
   private async runOneByOne(plan: Step[], steps: CmdletStep[], signal: AbortSignal, grants: boolean): Promise<void> {
     const lease = await this.deps.sessions.acquire(this.deps.tenantId.toLowerCase());
     try {
+      const began = this.deps.bulkTimers.now();
       for (const step of plan) {
         if (signal.aborted) throw new HandOver('the message lock was lost');
         const started = this.deps.bulkTimers.now();
@@ -198,6 +227,11 @@ export class BulkApplier {
           const took = Math.max(0, this.deps.bulkTimers.now() - started);
           this.grantMs = this.counters.grantedOneByOne === 1 ? took : 0.8 * this.grantMs + 0.2 * took;
         }
+      }
+      if (!grants) {
+        const took = Math.max(0, this.deps.bulkTimers.now() - began);
+        this.directMeasured += 1;
+        this.directMs = this.directMeasured === 1 ? took : 0.8 * this.directMs + 0.2 * took;
       }
       lease.release();
     } catch (error) {
@@ -349,11 +383,34 @@ interface Group {
   requests: GrantRequest[];
 }
 
+/** What the grant stage knows of the people on the bulk path, and the measured cmdlet times. */
+interface BurstView {
+  /** People who may still join a group soon; none: a burst has ended, its groups go at once. */
+  mayJoin(): number;
+  /** People on the bulk path now (below `peopleInFlight`: the whole burst is in flight). */
+  active(): number;
+  /** What one Grant-Cs* takes, as measured. */
+  grantMs(): number;
+  /** What one person's number steps take, as measured. */
+  directMs(): number;
+  /** Grants per person so far. */
+  grantsPerPerson(): number;
+}
+
 /**
- * The aggregation stage for policy grants: people with the same differing (type, name) within
- * `grantWindowMs` go into one New-CsBatchPolicyAssignmentOperation. `grant` resolves true when
- * the operation reported the user's grant as a success, false when the caller must grant it one
- * by one (a small group, a failed user, an operation that failed or timed out).
+ * The aggregation stage for policy grants: people with the same differing (type, name) go into
+ * one New-CsBatchPolicyAssignmentOperation. `grant` resolves true when the operation reported
+ * the user's grant as a success, false when the caller must grant it one by one (a small group,
+ * a failed user, an operation that failed or timed out).
+ *
+ * When a group goes: while the bulk path is full (more people queued than it holds), after
+ * `grantWindowMs`. While the whole burst is in flight, by what is left of it: an operation takes
+ * a minute whatever its size, and a person's grants may only start once their number is set, so
+ * the best a burst can do is one operation for the people set early and one-by-one grants for
+ * the people set in its last minute. A group is held while the burst's remaining work (the
+ * number steps and one-by-one grants of everyone still before the grant stage) would outlast an
+ * operation submitted now, and goes as soon as it would not; grants that the sessions can do one
+ * by one before an operation could complete go one by one.
  */
 class GrantStage {
   private readonly groups = new Map<string, Group>();
@@ -365,11 +422,22 @@ class GrantStage {
     private readonly deps: BulkDeps,
     private readonly counters: BulkStats,
     private readonly module: () => ModuleView | undefined,
-    /** People who may still join a group soon; none: a burst has ended, its groups go at once. */
-    private readonly mayJoin: () => number,
-    /** What one Grant-Cs* takes, as measured. */
-    private readonly grantMs: () => number,
+    private readonly burst: BurstView,
   ) {}
+
+  private mayJoin(): number {
+    return this.burst.mayJoin();
+  }
+
+  private sessions(): number {
+    return this.deps.sessions.load?.(this.deps.tenantId.toLowerCase()).sessions ?? 1;
+  }
+
+  /** How long an operation over `users` takes from its submission to the poll that sees it done. */
+  private operationMs(users: number): number {
+    const s = this.deps.settings;
+    return s.firstPollMs + s.pollPerUserMs * users + 2 * this.burst.grantMs();
+  }
 
   /**
    * At the end of a burst (nobody can join a group any more, so every number is set and the
@@ -382,10 +450,10 @@ class GrantStage {
     const grants = groups.reduce((n, g) => n + g.requests.length, 0);
     const largest = groups.reduce((n, g) => Math.max(n, g.requests.length), 0);
     if (grants === 0) return false;
-    const sessions = this.deps.sessions.load?.(this.deps.tenantId.toLowerCase()).sessions ?? 1;
+    const sessions = this.sessions();
     // Each person's grants run in turn on one session, so a lone person's three take three calls.
     const people = new Set(groups.flatMap((g) => g.requests.map((r) => r.userId))).size;
-    const oneByOneMs = (this.grantMs() * grants) / Math.min(sessions, Math.max(1, people));
+    const oneByOneMs = (this.burst.grantMs() * grants) / Math.min(sessions, Math.max(1, people));
     return oneByOneMs < s.firstPollMs + s.pollPerUserMs * largest;
   }
 
@@ -417,6 +485,7 @@ class GrantStage {
   /** Submits what is ready while there is room; hands small groups back at the end of their window. */
   private pump(): void {
     const s = this.deps.settings;
+    if (s.peopleInFlight > 0 && this.burst.active() < s.peopleInFlight) return this.pumpBurst();
     const now = this.deps.bulkTimers.now();
     let nextDue = Number.POSITIVE_INFINITY;
     const ending = this.mayJoin() === 0;
@@ -429,29 +498,85 @@ class GrantStage {
         continue;
       }
       if (group.requests.length < s.minUsersPerOperation || (tail && !full)) {
-        this.groups.delete(key);
-        for (const r of group.requests) r.waiter.resolve(false);
+        this.handBack(key, group);
         continue;
       }
       if (this.inFlight >= s.operationsInFlight) continue;
-      const batch = group.requests.splice(0, s.usersPerOperation);
-      if (group.requests.length === 0) this.groups.delete(key);
-      else group.since = now;
-      this.inFlight += 1;
-      void this.operation(group.type, group.policyName, batch).finally(() => {
-        this.inFlight -= 1;
-        this.pump();
-      });
+      this.submit(key, group, now);
     }
-    if (nextDue < this.timerDue) {
+    this.armAt(nextDue, now);
+  }
+
+  /**
+   * The whole burst is in flight: each group goes when the burst's remaining work no longer
+   * outlasts an operation of it, or one by one when the sessions would be done with everything
+   * left before such an operation completed.
+   */
+  private pumpBurst(): void {
+    const s = this.deps.settings;
+    const now = this.deps.bulkTimers.now();
+    const sessions = this.sessions();
+    const grantMs = this.burst.grantMs();
+    const waitingGrants = [...this.groups.values()].reduce((n, g) => n + g.requests.length, 0);
+    // Session time still needed by the people before the grant stage, granted one by one.
+    const tailMs = (this.mayJoin() * (this.burst.directMs() + this.burst.grantsPerPerson() * grantMs)) / sessions;
+    // The same, with every grant waiting here one by one too.
+    const allMs = tailMs + (waitingGrants * grantMs) / Math.max(1, Math.min(sessions, waitingGrants));
+    let nextDue = Number.POSITIVE_INFINITY;
+    for (const [key, group] of [...this.groups].sort((a, b) => a[1].since - b[1].since)) {
+      const size = Math.min(group.requests.length, s.usersPerOperation);
+      const operationMs = this.operationMs(size);
+      const full = group.requests.length >= s.usersPerOperation;
+      if (!full && allMs <= operationMs) {
+        this.handBack(key, group);
+        continue;
+      }
+      const held = now - group.since < s.grantMaxWaitMs;
+      if (!full && held && tailMs > operationMs) {
+        nextDue = Math.min(nextDue, group.since + s.grantMaxWaitMs);
+        continue;
+      }
+      if (group.requests.length < s.minUsersPerOperation) {
+        this.handBack(key, group);
+        continue;
+      }
+      if (this.inFlight >= s.operationsInFlight) continue;
+      this.submit(key, group, now);
+    }
+    this.armAt(nextDue, now);
+  }
+
+  private handBack(key: string, group: Group): void {
+    this.groups.delete(key);
+    for (const r of group.requests) r.waiter.resolve(false);
+  }
+
+  private submit(key: string, group: Group, now: number): void {
+    const batch = group.requests.splice(0, this.deps.settings.usersPerOperation);
+    if (group.requests.length === 0) this.groups.delete(key);
+    else group.since = now;
+    this.inFlight += 1;
+    void this.operation(group.type, group.policyName, batch).finally(() => {
+      this.inFlight -= 1;
+      this.pump();
+    });
+  }
+
+  private armAt(nextDue: number, now: number): void {
+    if (this.groups.size === 0 && this.timer !== undefined) {
+      // Nothing left to wait for: a stale timer would only keep the clock going.
       this.deps.bulkTimers.clearTimeout(this.timer);
-      this.timerDue = nextDue;
-      this.timer = this.deps.bulkTimers.setTimeout(() => {
-        this.timer = undefined;
-        this.timerDue = Number.POSITIVE_INFINITY;
-        this.pump();
-      }, Math.max(0, nextDue - now));
+      this.timer = undefined;
+      this.timerDue = Number.POSITIVE_INFINITY;
     }
+    if (nextDue >= this.timerDue) return;
+    this.deps.bulkTimers.clearTimeout(this.timer);
+    this.timerDue = nextDue;
+    this.timer = this.deps.bulkTimers.setTimeout(() => {
+      this.timer = undefined;
+      this.timerDue = Number.POSITIVE_INFINITY;
+      this.pump();
+    }, Math.max(0, nextDue - now));
   }
 
   private async operation(type: PolicyType, policyName: string | null, batch: GrantRequest[]): Promise<void> {

@@ -75,6 +75,8 @@ export class SessionPool implements SessionProvider {
   private readonly counters = { peakBusy: 0, peakLive: 0, created: 0, replaced: 0, retired: 0, connects: 0 };
   private readonly closing = new Set<Promise<void>>();
   private readonly spawning = new Set<Promise<Entry | undefined>>();
+  /** Sessions warm() started that no acquire has claimed yet, per tenant, oldest first. */
+  private readonly warming = new Map<string, Promise<Entry | undefined>[]>();
   private renewer: unknown;
   /** Spawns still waiting for a tenant slot: they count against this pool's limits, but are no session yet. */
   private askingForSlot = 0;
@@ -115,20 +117,45 @@ export class SessionPool implements SessionProvider {
     return { sessions: Math.max(1, Math.min(this.tenantLimit(tenantId), this.options.maxSessions)), waiting: this.waiters.length + this.priorityWaiters.length };
   }
 
+  warm(tenantId: string, sessions: number): void {
+    const want = Math.min(sessions, this.tenantLimit(tenantId));
+    while (!this.draining && this.tenantLive(tenantId) < want && this.liveCount() < this.options.maxSessions) {
+      const spawning = this.startSpawn(tenantId);
+      const unclaimed = this.warming.get(tenantId) ?? [];
+      unclaimed.push(spawning);
+      this.warming.set(tenantId, unclaimed);
+      // Nobody claimed it before it connected: it becomes an idle session like any other.
+      const settle = (entry: Entry | undefined): void => {
+        const at = unclaimed.indexOf(spawning);
+        if (at < 0) return;
+        unclaimed.splice(at, 1);
+        if (entry === undefined) return;
+        entry.busy = false;
+        if (this.draining) this.close(entry, 'shutdown');
+        this.wake();
+      };
+      void spawning.then(settle, (error: unknown) => {
+        settle(undefined);
+        this.options.logger.warn('starting a session ahead of a burst failed; the next acquire starts its own', { tenantId, error: String(error) });
+      });
+    }
+  }
+
   async acquire(tenantId: string, options: AcquireOptions = {}): Promise<SessionLease> {
     for (;;) {
       if (this.draining) throw shuttingDown();
       const idle = this.takeIdle(tenantId);
       if (idle) return this.lease(idle);
+      // A session warm() is starting goes to this acquire rather than a new one being started.
+      const warming = this.warming.get(tenantId)?.shift();
+      if (warming) {
+        const entry = await warming.catch(() => undefined);
+        if (entry) return this.lease(entry);
+        continue;
+      }
       if (this.tenantLive(tenantId) < this.tenantLimit(tenantId)) {
         if (this.liveCount() < this.options.maxSessions) {
-          const spawning = this.spawn(tenantId);
-          this.spawning.add(spawning);
-          void spawning.then(
-            () => this.spawning.delete(spawning),
-            () => this.spawning.delete(spawning),
-          );
-          const entry = await spawning;
+          const entry = await this.startSpawn(tenantId);
           if (entry) return this.lease(entry);
           await this.waitForSlot();
           continue;
@@ -200,6 +227,16 @@ export class SessionPool implements SessionProvider {
       return entry;
     }
     return undefined;
+  }
+
+  private startSpawn(tenantId: string): Promise<Entry | undefined> {
+    const spawning = this.spawn(tenantId);
+    this.spawning.add(spawning);
+    void spawning.then(
+      () => this.spawning.delete(spawning),
+      () => this.spawning.delete(spawning),
+    );
+    return spawning;
   }
 
   /** A new connected session, or undefined when the tenant's shared session limit is reached. */

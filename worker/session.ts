@@ -34,4 +34,10 @@ export interface SessionProvider {
    * and to grant a burst's last few one by one when that is faster than an operation.
    */
   load?(tenantId: string): { sessions: number; waiting: number };
+  /**
+   * Starts (connects) sessions for a tenant in the background until it has `sessions` of them
+   * (within its limits), so that a burst's connects overlap instead of each waiting for the
+   * moment its session is first wanted. A session started so is handed to the next acquire.
+   */
+  warm?(tenantId: string, sessions: number): void;
 }

@@ -157,7 +157,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
   const bulkUsers = s.bulk?.users ?? 0;
   const bulk =
     bulkUsers > 0
-      ? new BulkApplier({ ...applyDeps, settings: { ...defaultBulkSettings, ...withoutUsers(s.bulk) }, bulkTimers: deps.bulkTimers ?? timers })
+      ? new BulkApplier({ ...applyDeps, settings: { ...defaultBulkSettings, peopleInFlight: bulkUsers, ...withoutUsers(s.bulk) }, bulkTimers: deps.bulkTimers ?? timers })
       : undefined;
   const consumer = new VoiceCommandConsumer({
     bus: deps.bus,

@@ -6,14 +6,14 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Clock } from '../../shared/ports/clock.js';
 import type { FaultRule, LatencyMs } from './faults.js';
-import { TeamsSimServer, type SimulatedTime, type TeamsMetrics } from './server.js';
+import { TeamsSimServer, type SimulatedTime, type TeamsCallRecord, type TeamsMetrics } from './server.js';
 import { SimTenant } from './tenant.js';
 import { parseSandboxTenantFile, type SandboxTenantFile } from './tenant-file.js';
 import { SIM_URL_ENV } from './wire.js';
 
 export type { FaultKind, FaultRule, LatencyMs } from './faults.js';
 export { FaultRuleSchema } from './faults.js';
-export type { SimulatedTime, TeamsMetrics } from './server.js';
+export type { SimulatedTime, TeamsCallRecord, TeamsMetrics } from './server.js';
 export type { PhoneNumberRow, SimUserView } from './tenant.js';
 export { SimTenant } from './tenant.js';
 export { TeamsTenantStateSchema, type TeamsTenantState } from './tenant-state.js';
@@ -37,6 +37,8 @@ export interface TeamsSimulatorOptions {
   startedAtMs?: number;
   /** Where the server listens; default 127.0.0.1 on a random port. */
   listen?: { host: string; port: number };
+  /** Each cmdlet a session ran, with its start and end on `clock` (the bench's timeline, order-of-events tests). */
+  trace?: (call: TeamsCallRecord) => void;
 }
 
 export interface TeamsSimulator {
@@ -82,6 +84,7 @@ export async function startTeamsSimulator(options: TeamsSimulatorOptions): Promi
     ...(seed === undefined ? {} : { seed }),
     ...(options.simulatedTime ? { simulatedTime: options.simulatedTime } : {}),
     ...(options.listen ? { listen: options.listen } : {}),
+    ...(options.trace ? { trace: { clock: options.clock, record: options.trace } } : {}),
   });
   return {
     pwshCommand: { command: process.execPath, args: standinArgs(), env: { [SIM_URL_ENV]: server.baseUrl } },

@@ -12,6 +12,7 @@ import { newSession, runCmdlet, type HostOutcome, type TeamsSession } from './cm
 import { teamsErrors } from './cmdlet-error.js';
 import { FaultPlan, type FaultRule, type LatencyMs } from './faults.js';
 import { cmdletLatencyMs, type LatencyModel } from '../latency-model.js';
+import type { Clock } from '../../shared/ports/clock.js';
 import type { SimTenant } from './tenant.js';
 import { CRASH_EXIT_CODE, type InvokeAction, type InvokeBody } from './wire.js';
 
@@ -36,8 +37,24 @@ export interface SimulatedTime {
   sleep(ms: number, key: string): Promise<void>;
 }
 
+/**
+ * One cmdlet as a session ran it, on the sandbox clock (a timeline for the bench and for tests
+ * that check the order of events): which stand-in process (`session`), when it started and ended.
+ */
+export interface TeamsCallRecord {
+  session: string;
+  cmdlet: string;
+  startMs: number;
+  endMs: number;
+  /** The users a filter or an -Identity list names (1 for a single -Identity). */
+  users: number;
+  ok: boolean;
+}
+
 export interface TeamsSimServerOptions {
   tenant: SimTenant;
+  /** Called once per cmdlet request, after it ran (Exit and unknown cmdlets are not traced), with times on `clock`. */
+  trace?: { clock: Clock; record(call: TeamsCallRecord): void };
   /**
    * Further tenants this Teams stand-in serves (a sandbox with several tenants): a session works
    * in the tenant its Connect-MicrosoftTeams -TenantId named, and only there, as a real session
@@ -68,6 +85,7 @@ export class TeamsSimServer {
   private readonly faults: FaultPlan;
   private latency: Required<LatencyMs>;
   private readonly simulatedTime: SimulatedTime | undefined;
+  private readonly trace: TeamsSimServerOptions['trace'];
   private counts: TeamsMetrics = { cmdlets: 0, writeCmdlets: 0, connects: 0, byCmdlet: {}, faultsInjected: 0, faultsByKind: {} };
   private url = '';
 
@@ -80,6 +98,7 @@ export class TeamsSimServer {
     this.others = options.others ?? [];
     this.latency = { connect: 0, read: 0, write: 0, ...options.latencyMs };
     this.simulatedTime = options.simulatedTime;
+    this.trace = options.trace;
   }
 
   static async start(options: TeamsSimServerOptions): Promise<TeamsSimServer> {
@@ -158,7 +177,14 @@ export class TeamsSimServer {
     const attached = this.sessions.get(sessionId);
     const body = JSON.parse(await readBody(req)) as InvokeBody;
     if (attached === undefined) return void res.writeHead(404, { 'content-type': 'text/plain' }).end('session not attached');
+    const startMs = this.trace ? this.trace.clock.now().getTime() : 0;
     const action = await this.perform(attached.session, body);
+    if (this.trace) {
+      const cmdlet = canonicalCmdlet(body.cmdlet);
+      if (cmdlet !== undefined && cmdlet !== 'Exit') {
+        this.trace.record({ session: sessionId, cmdlet, startMs, endMs: this.trace.clock.now().getTime(), users: usersNamed(body.parameters), ok: action.action === 'respond' && action.ok });
+      }
+    }
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(action));
   }
 
@@ -229,6 +255,15 @@ export class TeamsSimServer {
     if (kind === 'read' || kind === 'write') this.counts.cmdlets += 1;
     if (kind === 'write') this.counts.writeCmdlets += 1;
   }
+}
+
+/** How many users a request names: the clauses of a -Filter, the entries of an -Identity list, or one. */
+function usersNamed(parameters: Record<string, unknown>): number {
+  const value = (name: string) => Object.entries(parameters).find(([k]) => k.toLowerCase() === name)?.[1];
+  const filter = value('filter');
+  if (typeof filter === 'string') return filter.split(/ -or /i).length;
+  const identity = value('identity');
+  return Array.isArray(identity) ? identity.length : identity === undefined ? 0 : 1;
 }
 
 function respond(outcome: HostOutcome): InvokeAction {

@@ -24,7 +24,9 @@ import { Sandbox, type SandboxOptions } from '../../sandbox/host/sandbox.js';
 import type { SandboxInputs } from '../../sandbox/host/inputs.js';
 import type { SandboxReport } from '../../sandbox/host/report.js';
 import { describeLatencyModel, fieldLatencyModel, type LatencyModel } from '../../sandbox/latency-model.js';
+import type { TeamsCallRecord } from '../../sandbox/teams-sim/index.js';
 import { SandboxTenantFileSchema } from '../../sandbox/teams-sim/tenant-file.js';
+import { formatTimeline } from './timeline.js';
 
 /** The tenant session limit the benchmark assumes (issue 11: default 4). */
 export const TENANT_SESSION_LIMIT = 4;
@@ -152,6 +154,8 @@ interface Phase {
  */
 async function runScenario(name: string, people: number, latency: LatencyModel): Promise<Measurement[]> {
   const workers = name.startsWith('workers-') ? Number(name.slice('workers-'.length)) : 1;
+  const timelineFile = process.env.DIALTONE_BENCH_TIMELINE;
+  const calls: TeamsCallRecord[] = [];
   // The scaling scenario: one session per worker, so 1 / 2 / 4 workers stay within the tenant limit.
   const sessionsPerWorker = name.startsWith('workers-') ? 1 : TENANT_SESSION_LIMIT;
   const options: SandboxOptions = {
@@ -163,6 +167,8 @@ async function runScenario(name: string, people: number, latency: LatencyModel):
     stallTimeoutMs: 300_000,
     // The same bulk onboarding applied through Graph's Teams administration API: no pwsh, no connects.
     teamsBackend: name === 'bulk-graph' ? 'graph' : 'powershell',
+    // DIALTONE_BENCH_TIMELINE=file: every cmdlet each session ran, written as a timeline (timeline.ts).
+    ...(timelineFile ? { teams: { trace: (call: TeamsCallRecord) => void calls.push(call) } } : {}),
   };
   const inputs = benchInputs(people);
   const sandbox = await Sandbox.start(inputs, options);
@@ -193,6 +199,7 @@ async function runScenario(name: string, people: number, latency: LatencyModel):
   try {
     const first = await measure(name.startsWith('workers-') || name === 'bulk-graph' ? name : 'bulk', inputs.eventLines);
     if (process.env.DIALTONE_BENCH_DEBUG) process.stderr.write(`${JSON.stringify({ byCmdlet: sandbox.teams?.metrics().byCmdlet, worker: sandbox.workerStats() })}\n`);
+    if (timelineFile) writeFileSync(timelineFile, formatTimeline(calls, START));
     if (first.provisioned !== people) throw new Error(`${name}: only ${first.provisioned} of ${people} people provisioned`);
     const out: Measurement[] = [strip(first)];
     if (name === 'bulk+rerun') out.push(strip(await measure('rerun', joiners(people, 'rerun', sandbox.clock.nowMs()), first.report.metrics)));
