@@ -48,6 +48,8 @@ export interface TeamsCallRecord {
   endMs: number;
   /** The users a filter or an -Identity list names (1 for a single -Identity). */
   users: number;
+  /** The -Identity value(s), as sent (none for a filtered read). */
+  identities: string[];
   ok: boolean;
 }
 
@@ -182,7 +184,7 @@ export class TeamsSimServer {
     if (this.trace) {
       const cmdlet = canonicalCmdlet(body.cmdlet);
       if (cmdlet !== undefined && cmdlet !== 'Exit') {
-        this.trace.record({ session: sessionId, cmdlet, startMs, endMs: this.trace.clock.now().getTime(), users: usersNamed(body.parameters), ok: action.action === 'respond' && action.ok });
+        this.trace.record({ session: sessionId, cmdlet, startMs, endMs: this.trace.clock.now().getTime(), users: usersNamed(body.parameters), identities: identitiesNamed(body.parameters), ok: action.action === 'respond' && action.ok });
       }
     }
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(action));
@@ -264,6 +266,12 @@ function usersNamed(parameters: Record<string, unknown>): number {
   if (typeof filter === 'string') return filter.split(/ -or /i).length;
   const identity = value('identity');
   return Array.isArray(identity) ? identity.length : identity === undefined ? 0 : 1;
+}
+
+function identitiesNamed(parameters: Record<string, unknown>): string[] {
+  const identity = Object.entries(parameters).find(([k]) => k.toLowerCase() === 'identity')?.[1];
+  const list = Array.isArray(identity) ? identity : [identity];
+  return list.filter((i): i is string => typeof i === 'string');
 }
 
 function respond(outcome: HostOutcome): InvokeAction {
