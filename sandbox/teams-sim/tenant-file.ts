@@ -94,6 +94,13 @@ export const TeamsSimulatorSettingsSchema = z.looseObject({
 export const SandboxTenantFileSchema = z
   .looseObject({
     tenantId: z.string().trim().min(1),
+    /** What operators see for this tenant (the registry's displayName; default: the tenant id). */
+    displayName: z.string().trim().min(1).max(256).optional(),
+    /**
+     * This tenant's own voice policy file (YAML or JSON), relative to the tenant file; as the
+     * registry's `voicePolicy`. Without it the tenant's people get the run's --policy.
+     */
+    voicePolicy: z.string().trim().min(1).max(1024).optional(),
     users: z.array(SandboxUserSchema),
     policies: SandboxPoliciesSchema.optional(),
     /** Online PSTN gateways (SBC FQDNs) paired with the tenant: a voice route may only name these. */
