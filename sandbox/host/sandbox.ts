@@ -659,7 +659,8 @@ export function sandboxTenantEntry(tenant: SandboxTenantFile, now: Date): Tenant
     tenantId: tenant.tenantId.toLowerCase(),
     displayName: tenant.displayName ?? tenant.tenantId,
     applicationId: '00000000-0000-0000-0000-0000000d1a17',
-    certificateName: 'sandbox-teams',
+    // Each tenant's own certificate in the (simulated) Key Vault, as a partner deployment has.
+    certificateName: `sandbox-teams-${tenant.tenantId.toLowerCase().replace(/[^0-9a-z-]/g, '')}`.slice(0, 127),
     pools: [],
     upnDomains: [],
     sessionLimit: 4,
