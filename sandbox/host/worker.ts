@@ -61,6 +61,8 @@ export async function startSandboxWorker(options: {
   clockSkewMs?: number;
   /** What the bulk path's windows and polls wait on: the sandbox clock. */
   bulkTimers?: Timers;
+  /** What the workers' backoffs and lock renewals wait on: the sandbox clock (WorkerDeps.waitTimers). */
+  waitTimers?: Timers;
   /**
    * The tenant-wide session limit shared by all the workers, held as leases in a table as in
    * production (shared/adapters/entity-session-slots.ts). Leases run on real time: the pool
@@ -124,6 +126,7 @@ export async function startSandboxWorker(options: {
           ...(options.telemetry ? { telemetry: options.telemetry } : {}),
           idleWait: (ms, signal) => (signal.aborted ? Promise.resolve() : options.bus.waitForActivity(Math.min(ms, 50))),
           ...(options.bulkTimers ? { bulkTimers: options.bulkTimers } : {}),
+          ...(options.waitTimers ? { waitTimers: options.waitTimers } : {}),
           ...(slots ? { slots: { slots, holderId } } : {}),
           ...(options.reports ? { reports: { reports: options.reports.reports, workerId: holderId, ...(options.reports.intervalMs === undefined ? {} : { intervalMs: options.reports.intervalMs }) } } : {}),
         });
