@@ -101,7 +101,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     graphFaultSeed: seed,
     teams: { seed, faults: teamsFaults() },
     // Production's cmdlet and connect deadlines: they run on the sandbox clock, as the cmdlets do.
-    workerTuning: { shutdownGraceMs: 0 },
+    // The pool's idle reaper runs on real time: with production's 10 minutes, a worker whose
+    // sessions all wait for a tenant session slot waits that long in real time for the other
+    // worker's idle sessions to give theirs back (docs/RELIABILITY.md, not covered).
+    workerTuning: { shutdownGraceMs: 0, idleTimeoutMs: 5_000 },
     workerCertificates: () => flakyKeyVault(2, keyVault),
     workerClockSkewMs: skewMs,
     // Three Function App instances whose clocks are 5 minutes slow, right and 5 minutes fast.
