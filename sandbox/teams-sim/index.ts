@@ -53,6 +53,8 @@ export interface TeamsSimulator {
   hungProcesses(): number;
   /** Live stand-ins that have completed Connect-MicrosoftTeams. */
   connectedSessions(): number;
+  /** The certificate thumbprint each of those connected with (undefined unless Entra checks certificates). */
+  connectedThumbprints(): (string | undefined)[];
   close(): Promise<void>;
 }
 
@@ -89,6 +91,7 @@ export async function startTeamsSimulator(options: TeamsSimulatorOptions): Promi
     liveProcesses: () => server.liveProcesses(),
     hungProcesses: () => server.hungProcesses(),
     connectedSessions: () => server.connectedSessions(),
+    connectedThumbprints: () => server.connectedThumbprints(),
     close: () => server.close(),
   };
 }
