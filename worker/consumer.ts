@@ -25,6 +25,12 @@ export interface ConsumerOptions {
   idleWaitMs?: number;
   busyBackoffMs?: number;
   timers?: Timers;
+  /**
+   * What the session lock renewals wait on (default `timers`): the sandbox passes its clock, on
+   * which the commands they guard take their time. The backoff after a throttled accept stays on
+   * `timers`: a loop about to accept is work the sandbox waits for in real time.
+   */
+  waitTimers?: Timers;
   commandsQueue?: string;
   resultsQueue?: string;
   /** Spans and metrics (shared/telemetry); none when absent. */
@@ -68,6 +74,7 @@ export class VoiceCommandConsumer {
   private readonly stopping = new AbortController();
   private readonly counters: ConsumerStats = { sessions: 0, commands: 0, results: 0, deadLettered: 0, abandoned: 0 };
   private readonly timers: Timers;
+  private readonly waitTimers: Timers;
   private readonly commandsQueue: string;
   private readonly resultsQueue: string;
   private readonly telemetry: Telemetry;
@@ -79,6 +86,7 @@ export class VoiceCommandConsumer {
 
   constructor(private readonly options: ConsumerOptions) {
     this.timers = options.timers ?? realTimers;
+    this.waitTimers = options.waitTimers ?? this.timers;
     this.commandsQueue = options.commandsQueue ?? queueNames.voiceCommands;
     this.resultsQueue = options.resultsQueue ?? queueNames.voiceResults;
     this.telemetry = options.telemetry ?? noopTelemetry;
@@ -319,7 +327,7 @@ export class VoiceCommandConsumer {
     let handle: unknown;
     let done = false;
     const tick = (): void => {
-      handle = this.timers.setTimeout(() => {
+      handle = this.waitTimers.setTimeout(() => {
         if (done) return;
         entry.receiver.renewSessionLock().then(
           () => tick(),
@@ -335,7 +343,7 @@ export class VoiceCommandConsumer {
     tick();
     return () => {
       done = true;
-      this.timers.clearTimeout(handle);
+      this.waitTimers.clearTimeout(handle);
     };
   }
 }

@@ -30,6 +30,12 @@ export interface PoolOptions {
   logger: Logger;
   timers?: Timers;
   /**
+   * What a wait for a tenant session slot held elsewhere waits on, and what cmdlet and connect
+   * deadlines are measured on (default `timers`; the sandbox's clock there, on which its cmdlets
+   * take their time). Process start, idle reaping and session age stay on `timers`.
+   */
+  waitTimers?: Timers;
+  /**
    * The tenant-wide session limit shared with every other worker (Table Storage leases). Without
    * it only this pool's own limits apply. Each live session holds one slot until its process exits.
    */
@@ -104,13 +110,14 @@ export class SessionPool implements SessionProvider {
   }
 
   /**
-   * Work this pool has under way in real time: cmdlets sent and not yet answered, and sessions
-   * starting (the sandbox's quiet check compares it with the cmdlets waiting on its clock).
+   * Work this pool has under way in real time: cmdlets sent and not yet answered, sessions
+   * starting, and processes on their way out (the sandbox's quiet check compares it with the
+   * cmdlets waiting on its clock, a hung one included until its process is gone).
    */
   pendingWork(): number {
     let starting = 0;
     for (const n of this.starting.values()) starting += n;
-    return this.callsInFlight + starting;
+    return this.callsInFlight + starting + this.closing.size;
   }
 
   load(tenantId: string): { sessions: number; waiting: number } {
@@ -259,6 +266,7 @@ export class SessionPool implements SessionProvider {
         readyTimeoutMs: this.options.readyTimeoutMs ?? this.options.connectTimeoutMs,
         logger: this.options.logger,
         timers: this.timers,
+        ...(this.options.waitTimers ? { deadlineTimers: this.options.waitTimers } : {}),
       });
       this.counters.created += 1;
       const credentials = await this.options.credentials(tenantId);
@@ -329,7 +337,9 @@ export class SessionPool implements SessionProvider {
       reconnect: async () => {
         const credentials = await this.options.credentials(entry.tenantId);
         this.counters.connects += 1;
-        const outcome = await entry.proc.connect(credentials, { timeoutMs: this.options.connectTimeoutMs });
+        // A reconnect is a cmdlet on its way too (pendingWork: "connects included").
+        this.callsInFlight += 1;
+        const outcome = await entry.proc.connect(credentials, { timeoutMs: this.options.connectTimeoutMs }).finally(() => (this.callsInFlight -= 1));
         if (!outcome.ok) {
           throw new DialtoneError('SessionBroken', `Connect-MicrosoftTeams failed: ${outcome.error.message}`, { transient: true });
         }
@@ -378,12 +388,13 @@ export class SessionPool implements SessionProvider {
   /** Waits for a local session to end or for the retry interval, then asks for a slot again. */
   private waitForSlot(): Promise<void> {
     return new Promise<void>((resolve) => {
-      const timer = this.timers.setTimeout(() => {
+      const timers = this.options.waitTimers ?? this.timers;
+      const timer = timers.setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== done);
         resolve();
       }, this.options.slotRetryMs ?? 1_000);
       const done = (): void => {
-        this.timers.clearTimeout(timer);
+        timers.clearTimeout(timer);
         resolve();
       };
       this.waiters.push(done);

@@ -29,6 +29,12 @@ export interface PwshProcessOptions {
   readyTimeoutMs: number;
   logger: Logger;
   timers?: Timers;
+  /**
+   * What a cmdlet's or connect's deadline is measured on (default `timers`). The sandbox passes its
+   * clock, on which the simulated cmdlets take their time: a deadline in real time would expire while
+   * the cmdlet only waits for the sandbox to move its clock.
+   */
+  deadlineTimers?: Timers;
   /** Bytes of stderr kept for diagnostics. */
   stderrLimit?: number;
 }
@@ -106,12 +112,14 @@ export class PwshProcess {
   private secrets: string[] = [];
   private readonly exitWaiters: (() => void)[] = [];
   private readonly timers: Timers;
+  private readonly deadlines: Timers;
 
   private constructor(
     private readonly child: ChildProcessWithoutNullStreams,
     private readonly options: PwshProcessOptions,
   ) {
     this.timers = options.timers ?? realTimers;
+    this.deadlines = options.deadlineTimers ?? this.timers;
     this.createdAt = this.timers.now();
     this.lastUsedAt = this.createdAt;
   }
@@ -214,7 +222,7 @@ export class PwshProcess {
     const id = String(++this.nextId);
     this.lastUsedAt = this.timers.now();
     return new Promise<CallOutcome>((resolve, reject) => {
-      const timer = this.timers.setTimeout(() => {
+      const timer = this.deadlines.setTimeout(() => {
         this.pending.delete(id);
         reject(processFailure('timeout', `${request.cmdlet} did not answer within ${timeoutMs} ms`));
         this.markBroken('timeout', `${request.cmdlet} timed out`);
@@ -235,7 +243,7 @@ export class PwshProcess {
       return;
     }
     this.pending.delete(id);
-    this.timers.clearTimeout(pending.timer);
+    this.deadlines.clearTimeout(pending.timer);
     this.commandsRun += 1;
     this.lastUsedAt = this.timers.now();
     const durationMs = typeof parsed.durationMs === 'number' ? parsed.durationMs : 0;
@@ -263,7 +271,7 @@ export class PwshProcess {
     if (first) this.broken = reason;
     for (const [id, pending] of this.pending) {
       this.pending.delete(id);
-      this.timers.clearTimeout(pending.timer);
+      this.deadlines.clearTimeout(pending.timer);
       pending.reject(processFailure(kind === 'timeout' ? 'crash' : kind, `${pending.cmdlet} lost its session: ${reason}`));
     }
     if (!first) return;

@@ -74,6 +74,15 @@ export interface WorkerDeps {
    */
   bulkTimers?: Timers;
   /**
+   * What the worker's waits are measured on — the retry after a transient cmdlet failure, the wait
+   * for a tenant session slot held by another worker, session lock renewals, and cmdlet and connect
+   * deadlines (default `timers`; process start, idle reaping, session age and the backoff after a
+   * throttled session accept stay on `timers`). The sandbox passes its clock, on which its cmdlets
+   * take their time: a wait then costs sandbox time, the sandbox never holds its clock still while
+   * a worker only waits, and a cmdlet that waits for the clock never misses a real-time deadline.
+   */
+  waitTimers?: Timers;
+  /**
    * What the certificate reload (DIALTONE_CERT_RELOAD) and the certificate report heartbeat wait
    * on (default `timers`; the sandbox's clock there, so a rotation plays out in sandbox time).
    */
@@ -146,6 +155,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     connectTimeoutMs: s.connectTimeoutMs ?? 120_000,
     logger: deps.logger,
     timers,
+    ...(deps.waitTimers ? { waitTimers: deps.waitTimers } : {}),
     ...(deps.slots ? { slots: deps.slots.slots, holderId: deps.slots.holderId } : {}),
   });
   rotation.pool = pool;
@@ -155,7 +165,8 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     tenantId: s.tenantId,
     clock: deps.clock,
     logger: deps.logger,
-    timers,
+    // ApplyDeps.timers only paces the retries.
+    timers: deps.waitTimers ?? timers,
     cmdletTimeoutMs: s.cmdletTimeoutMs ?? 120_000,
     ...(s.maxTransientAttempts === undefined ? {} : { maxTransientAttempts: s.maxTransientAttempts }),
     ...(s.backoffMs === undefined ? {} : { backoffMs: s.backoffMs }),
@@ -170,6 +181,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     logger: deps.logger,
     // The people the bulk path holds wait on its clock, and so does the renewal of their locks.
     timers: bulk ? (deps.bulkTimers ?? timers) : timers,
+    ...(!bulk && deps.waitTimers ? { waitTimers: deps.waitTimers } : {}),
     concurrentSessions: bulk ? bulkUsers : (s.concurrentSessions ?? 4),
     ...(bulk ? { acceptors: Math.min(bulkUsers, s.concurrentSessions ?? 4) } : {}),
     maxDeliveryCount: s.maxDeliveryCount ?? 10,

@@ -481,7 +481,8 @@ export class Sandbox {
           tenantId: inputs.tenant.tenantId,
           ...(inputs.extraTenants ? { extraTenants: inputs.extraTenants.map((t) => t.tenantId.toLowerCase()) } : {}),
           count: workerCount,
-          bulkTimers: simulatedTimers(scheduler),
+          bulkTimers: simulatedTimers(scheduler, { prefix: 'worker-bulk' }),
+          waitTimers: simulatedTimers(scheduler, { prefix: 'worker-wait' }),
           certificateTimers: simulatedTimers(scheduler, { daemon: true, prefix: 'worker-certificate' }),
           restartWait: (ms) => scheduler.sleep(ms, 'worker-restart'),
           ...(options.workerApplicationId ? { applicationId: options.workerApplicationId } : {}),
@@ -673,17 +674,19 @@ export class Sandbox {
     }
   }
 
-  /** The worker is mid-command (not waiting on a cmdlet's sandbox time) or about to take a session. */
+  /**
+   * The worker has work under way in real time: a cmdlet or connect on its way to or back from the
+   * simulator (not waiting on a cmdlet's sandbox time), a pwsh session starting, or a session to
+   * take. A worker that only waits — a cmdlet retry's backoff, a lock renewal, a tenant session slot held by the
+   * other worker, a hung cmdlet's deadline (all on this clock, WorkerDeps.waitTimers), a free
+   * session of its own pool — is not busy: holding the clock for it would hold every other
+   * session's cmdlet with it (test/integration/sandbox-worker-waits.test.ts).
+   */
   private workerBusy(): boolean {
     if (!this.worker) return false;
-    const locked = this.worker.heldSessions();
-    if ((this.options.workerTuning?.bulk?.users ?? 0) > 0) {
-      // The bulk path holds many people who wait on shared reads, batch operations and windows
-      // (timers on this clock): it is busy only while a cmdlet is on its way to or back from the
-      // simulator, or a session is starting.
-      if (this.worker.pendingWork() > this.scheduler.sleeping('teams')) return true;
-    } else if (locked > this.scheduler.sleeping('teams')) return true;
-    return locked < this.workerLoops && this.bus.hasAcceptableSession(queueNames.voiceCommands);
+    // A hung cmdlet waits for the worker's deadline, which is on this clock (WorkerDeps.waitTimers).
+    if (this.worker.pendingWork() > this.scheduler.sleeping('teams') + (this.teams?.hungProcesses() ?? 0)) return true;
+    return this.worker.heldSessions() < this.workerLoops && this.bus.hasAcceptableSession(queueNames.voiceCommands);
   }
 }
 
@@ -734,7 +737,8 @@ function skewedClock(clock: SimClock, skewMs: number): Clock {
 
 /**
  * Timers on the sandbox clock, for the worker's bulk path (its windows and batch-operation polls)
- * and, as daemon timers that never keep a run going by themselves, its certificate reload and reports.
+ * and its waits (WorkerDeps.waitTimers), and, as daemon timers that never keep a run going by
+ * themselves, its certificate reload and reports.
  */
 function simulatedTimers(scheduler: SimScheduler, o: { daemon?: boolean; prefix?: string } = {}): Timers {
   let seq = 0;

@@ -62,6 +62,8 @@ export async function startSandboxWorker(options: {
   clockSkewMs?: number;
   /** What the bulk path's windows and polls wait on: the sandbox clock. */
   bulkTimers?: Timers;
+  /** What the workers' backoffs and lock renewals wait on: the sandbox clock (WorkerDeps.waitTimers). */
+  waitTimers?: Timers;
   /** What the certificate reload and report heartbeat wait on: the sandbox clock (daemon timers). */
   certificateTimers?: Timers;
   /** The app registration the workers connect as (default: the sandbox's fixed one; `dialtone setup`'s app when given). */
@@ -134,6 +136,7 @@ export async function startSandboxWorker(options: {
           ...(options.telemetry ? { telemetry: options.telemetry } : {}),
           idleWait: (ms, signal) => (signal.aborted ? Promise.resolve() : options.bus.waitForActivity(Math.min(ms, 50))),
           ...(options.bulkTimers ? { bulkTimers: options.bulkTimers } : {}),
+          ...(options.waitTimers ? { waitTimers: options.waitTimers } : {}),
           ...(options.certificateTimers ? { certificateTimers: options.certificateTimers } : {}),
           ...(slots ? { slots: { slots, holderId } } : {}),
           ...(options.reports ? { reports: { reports: options.reports.reports, workerId: holderId, ...(options.reports.intervalMs === undefined ? {} : { intervalMs: options.reports.intervalMs }) } } : {}),

@@ -2,14 +2,13 @@
  * The Teams simulator: one simulated tenant in this process, served to any number of `pwsh`
  * stand-in processes. The worker spawns `pwshCommand` exactly where it would spawn pwsh.
  */
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Clock } from '../../shared/ports/clock.js';
 import type { FaultRule, LatencyMs } from './faults.js';
 import { TeamsSimServer, type SimulatedTime, type TeamsCallRecord, type TeamsMetrics } from './server.js';
 import { SimTenant } from './tenant.js';
 import { parseSandboxTenantFile, type SandboxTenantFile } from './tenant-file.js';
 import { SIM_URL_ENV } from './wire.js';
+import { standinScript } from './standin-command.js';
 
 export type { FaultKind, FaultRule, LatencyMs } from './faults.js';
 export { FaultRuleSchema } from './faults.js';
@@ -54,6 +53,8 @@ export interface TeamsSimulator {
   setLatency(latencyMs: LatencyMs): void;
   /** Stand-ins currently attached to the server (started and not yet exited). */
   liveProcesses(): number;
+  /** Live stand-ins hung on a cmdlet (a `hang` fault), until their process is killed. */
+  hungProcesses(): number;
   /** Live stand-ins that have completed Connect-MicrosoftTeams. */
   connectedSessions(): number;
   /** The certificate thumbprint each of those connected with (undefined unless Entra checks certificates). */
@@ -61,12 +62,6 @@ export interface TeamsSimulator {
   close(): Promise<void>;
 }
 
-// Compiled (dist/, as the `dialtone` bin runs) the stand-in is JavaScript; from the sources
-// (tests, tsx) it is TypeScript, started with tsx's loader given as an absolute URL so that it
-// starts from any working directory.
-const compiled = import.meta.url.endsWith('.js');
-const standinPath = fileURLToPath(new URL(compiled ? './pwsh-standin.js' : './pwsh-standin.ts', import.meta.url));
-const standinArgs = (): string[] => (compiled ? [standinPath] : ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, standinPath]);
 
 export async function startTeamsSimulator(options: TeamsSimulatorOptions): Promise<TeamsSimulator> {
   const file = parseSandboxTenantFile(options.tenant);
@@ -85,6 +80,7 @@ export async function startTeamsSimulator(options: TeamsSimulatorOptions): Promi
   const latencyMs = options.latencyMs ?? settings?.latencyMs;
   const faults = options.faults ?? settings?.faults;
   const seed = options.seed ?? settings?.seed;
+  const standin = await standinScript();
   const server = await TeamsSimServer.start({
     tenant,
     ...(others.length > 0 ? { others } : {}),
@@ -96,13 +92,14 @@ export async function startTeamsSimulator(options: TeamsSimulatorOptions): Promi
     ...(options.trace ? { trace: { clock: options.clock, record: options.trace } } : {}),
   });
   return {
-    pwshCommand: { command: process.execPath, args: standinArgs(), env: { [SIM_URL_ENV]: server.baseUrl } },
+    pwshCommand: { command: process.execPath, args: [standin], env: { [SIM_URL_ENV]: server.baseUrl } },
     tenant,
     tenants: [tenant, ...others],
     metrics: () => server.metrics(),
     setFaults: (rules) => server.setFaults(rules),
     setLatency: (latency) => server.setLatency(latency),
     liveProcesses: () => server.liveProcesses(),
+    hungProcesses: () => server.hungProcesses(),
     connectedSessions: () => server.connectedSessions(),
     connectedThumbprints: () => server.connectedThumbprints(),
     close: () => server.close(),

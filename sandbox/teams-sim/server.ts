@@ -81,6 +81,8 @@ const SESSION_PATH = /^\/sessions\/([A-Za-z0-9._-]{1,100})\/(attach|invoke)$/;
 
 export class TeamsSimServer {
   private readonly sessions = new Map<string, Attached>();
+  /** Live sessions whose process hangs on a cmdlet (a `hang` fault) until the worker's deadline kills it. */
+  private readonly hung = new Set<string>();
   /** The tenant each session connected to (the primary one until it connects). */
   private readonly connectedTo = new WeakMap<TeamsSession, SimTenant>();
   private readonly others: readonly SimTenant[];
@@ -135,6 +137,14 @@ export class TeamsSimServer {
     return this.sessions.size;
   }
 
+  /**
+   * Live stand-ins hung on a cmdlet: each waits, with the worker's call, for the worker's deadline
+   * (on the sandbox clock when the sandbox runs it), so the sandbox counts it as waiting on its clock.
+   */
+  hungProcesses(): number {
+    return this.hung.size;
+  }
+
   /** Live stand-ins whose session completed Connect-MicrosoftTeams. */
   connectedSessions(): number {
     return [...this.sessions.values()].filter((s) => s.session.connected).length;
@@ -174,7 +184,10 @@ export class TeamsSimServer {
     res.flushHeaders();
     this.sessions.set(sessionId, { session: newSession(), response: res });
     const forget = () => {
-      if (this.sessions.get(sessionId)?.response === res) this.sessions.delete(sessionId);
+      if (this.sessions.get(sessionId)?.response === res) {
+        this.sessions.delete(sessionId);
+        this.hung.delete(sessionId);
+      }
     };
     req.on('close', forget);
     res.on('close', forget);
@@ -192,6 +205,7 @@ export class TeamsSimServer {
         this.trace.record({ session: sessionId, cmdlet, startMs, endMs: this.trace.clock.now().getTime(), users: usersNamed(body.parameters), identities: identitiesNamed(body.parameters), ok: action.action === 'respond' && action.ok });
       }
     }
+    if (action.action === 'hang' && this.sessions.get(sessionId) === attached) this.hung.add(sessionId);
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(action));
   }
 

@@ -54,7 +54,7 @@ function teamsFaults(): FaultRule[] {
     { kind: 'unavailable', probability: 0.03 },
     { kind: 'crash', cmdlet: 'Set-CsPhoneNumberAssignment', phase: 'after', probability: 0.03 },
     { kind: 'crash', cmdlet: 'Grant-CsTenantDialPlan', probability: 0.02 },
-    // A hung cmdlet costs the worker's cmdlet timeout in real time: a few per run.
+    // A hung cmdlet costs the worker's cmdlet deadline (120 s) on the sandbox clock: a few per run.
     { kind: 'hang', cmdlet: 'Grant-CsOnlineVoiceRoutingPolicy', probability: 0.05, times: 3 },
   ];
 }
@@ -90,7 +90,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     graphFaults: { rules: [{ status: 429, probability: 0.05, retryAfterSeconds: 5 }, { status: 503, probability: 0.03 }] },
     graphFaultSeed: seed,
     teams: { seed, faults: teamsFaults() },
-    workerTuning: { cmdletTimeoutMs: 2_000, connectTimeoutMs: 20_000, shutdownGraceMs: 0, certificateReloadMs: rotationTimings.reloadMs },
+    // Production's cmdlet and connect deadlines: they run on the sandbox clock, as the cmdlets do.
+    // The pool's idle reaper runs on real time: with production's 10 minutes, a worker whose
+    // sessions all wait for a tenant session slot waits that long in real time for the other
+    // worker's idle sessions to give theirs back (docs/RELIABILITY.md, not covered).
+    workerTuning: { shutdownGraceMs: 0, idleTimeoutMs: 5_000, certificateReloadMs: rotationTimings.reloadMs },
     // The worker certificate from the Key Vault simulator (unavailable at start), the app registration
     // setup made, and Entra refusing a connect whose certificate the app no longer holds.
     workerCertificates: certificates.source,
@@ -153,11 +157,20 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
 
 /** The sandbox's progress as a line on stderr, at most every `ms` of real time. */
 function progressEvery(ms: number, write: (line: string) => void): (p: { handled: number; queued: number; simulatedMs: number }) => void {
-  let last = Date.now();
+  const started = Date.now();
+  const cpuAtStart = process.cpuUsage();
+  let last = started;
   return (p) => {
     if (Date.now() - last < ms) return;
     last = Date.now();
-    write(`chaos: ${(p.simulatedMs / HOUR).toFixed(1)} simulated hours, ${p.handled} messages handled, ${p.queued} queued`);
+    // CPU time next to real time: on a loaded machine the real time says little about the run's cost.
+    const cpu = process.cpuUsage(cpuAtStart);
+    const realMinutes = (last - started) / MINUTE;
+    const rate = realMinutes > 0 ? p.simulatedMs / HOUR / realMinutes : 0;
+    write(
+      `chaos: ${(p.simulatedMs / HOUR).toFixed(1)} simulated hours, ${p.handled} messages handled, ${p.queued} queued; ` +
+        `${Math.round((last - started) / 1000)} s real, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU, ${rate.toFixed(1)} simulated h per real minute`,
+    );
   };
 }
 
@@ -312,3 +325,4 @@ async function observe(sandbox: Sandbox, population: Population, policy: Observe
 }
 
 const base = () => sampleTenant();
+
