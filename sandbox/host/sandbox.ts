@@ -84,6 +84,8 @@ export interface SandboxOptions {
   graphFaultSeed?: number;
   /** Where each worker's certificate comes from (default: an ephemeral one); chaos runs make Key Vault fail. */
   workerCertificates?: (index: number) => CertificateSource;
+  /** Where a further tenant's certificate comes from in the workers (default: an ephemeral one); tests break one tenant's. */
+  tenantCertificates?: (tenantId: string) => CertificateSource | undefined;
   /** Where the workers report their certificate (`dialtone cert rotate` waits on it), and how often (real ms). */
   workerReports?: { reports: WorkerReports; intervalMs?: number };
   /** The worker host's clock is this far from the Functions' clock (chaos runs: ±5 min). */
@@ -435,6 +437,7 @@ export class Sandbox {
           ...(options.workerTuning ? { tuning: options.workerTuning } : {}),
           ...(options.telemetry ? { telemetry: options.telemetry } : {}),
           ...(options.workerCertificates ? { certificates: options.workerCertificates } : {}),
+          ...(options.tenantCertificates ? { tenantCertificates: options.tenantCertificates } : {}),
           ...(options.workerReports ? { reports: options.workerReports } : {}),
           ...(options.workerClockSkewMs !== undefined ? { clockSkewMs: options.workerClockSkewMs } : {}),
         });
