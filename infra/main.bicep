@@ -317,6 +317,12 @@ module voiceCommandsWorkerRoles 'modules/service-bus-queue-roles.bicep' = if (!g
         principalType: 'ServicePrincipal'
         description: 'Hybrid worker: receives voice command sessions (and reads their dead-letter subqueue).'
       }
+      {
+        roleDefinitionName: 'Azure Service Bus Data Sender'
+        principalId: workerPrincipalId
+        principalType: 'ServicePrincipal'
+        description: 'Hybrid worker: sets a paused tenant\'s commands aside as scheduled copies in their own sessions.'
+      }
     ]
   }
 }
@@ -368,6 +374,12 @@ module voiceCommandsPowerShellQueue 'modules/service-bus-queue.bicep' = if (grap
         principalId: workerPrincipalId
         principalType: 'ServicePrincipal'
         description: 'Hybrid worker (teamsBackend graph): receives what Graph cannot apply.'
+      }
+      {
+        roleDefinitionName: 'Azure Service Bus Data Sender'
+        principalId: workerPrincipalId
+        principalType: 'ServicePrincipal'
+        description: 'Hybrid worker (teamsBackend graph): sets a paused tenant\'s commands aside as scheduled copies.'
       }
     ]
   }

@@ -31,6 +31,12 @@ export interface ApplyDeps {
   backoffMs?: readonly number[];
   maxBackoffMs?: number;
   signal?: AbortSignal;
+  /**
+   * The consumer pauses a tenant that cannot be served (worker/consumer.ts): a session that could not
+   * even be connected because Teams throttles the tenant or is unavailable is reported at once
+   * instead of connecting again in-process (each connect costs seconds of a shared receiver).
+   */
+  tenantOutagesDeferred?: boolean;
 }
 
 export type Failure = { classification: Classification; message: string; cmdlet?: string; exceptionType?: string; owner?: string };
@@ -59,9 +65,11 @@ export async function applyVoiceCommand(command: VoiceCommand, deps: ApplyDeps):
   let reconnectUsed = false;
   let wroteBefore = false;
   let outcome: AttemptOutcome;
+  let connectFailed = false;
 
   for (;;) {
     attempts += 1;
+    connectFailed = false;
     let lease: SessionLease | undefined;
     // A lost message lock means another worker may take this user: the running cmdlet is stopped by
     // retiring its process, and the caller does not publish what this attempt saw.
@@ -75,6 +83,7 @@ export async function applyVoiceCommand(command: VoiceCommand, deps: ApplyDeps):
       outcome = await attempt(command, lease.session, deps, steps, log);
     } catch (error) {
       outcome = { kind: 'failed', failure: fromThrown(error), actual: null };
+      connectFailed = lease === undefined;
     } finally {
       deps.signal?.removeEventListener('abort', abort);
     }
@@ -104,6 +113,8 @@ export async function applyVoiceCommand(command: VoiceCommand, deps: ApplyDeps):
         lease = undefined;
         retry = true;
       }
+    } else if (deps.tenantOutagesDeferred && connectFailed && (c.code === 'Throttled' || c.code === 'ServiceUnavailable')) {
+      retry = false;
     } else if (c.class === 'transient' && !c.replaceSession && !c.reconnect && transientRetries < maxTransient - 1) {
       transientRetries += 1;
       retry = true;

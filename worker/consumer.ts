@@ -1,6 +1,6 @@
 import { describeZodError, queueNames, VoiceCommandSchema, type VoiceCommand, type VoiceResult } from '../shared/contracts/messages.js';
 import { toDialtoneError } from '../shared/domain/errors.js';
-import { idText, type BusClient, type BusSessionReceiver, type ReceivedMessage } from '../shared/ports/bus.js';
+import { idText, type BusClient, type BusSessionReceiver, type OutgoingMessage, type ReceivedMessage } from '../shared/ports/bus.js';
 import type { Logger } from '../shared/ports/logger.js';
 import { busErrorAction } from './bus-errors.js';
 import { realTimers, sleep, type Timers } from './timers.js';
@@ -8,6 +8,17 @@ import { decodeBody } from '../shared/domain/message-body.js';
 import type { Telemetry } from '../shared/ports/telemetry.js';
 import { noopTelemetry } from '../shared/telemetry/noop.js';
 import { recordCommand, recordInvalidCommand, resultTraceProperties, startApplySpan } from './consumer-telemetry.js';
+import { deferredCopyId } from '../shared/domain/ids.js';
+import {
+  DEFERRALS,
+  DEFERRED_SINCE,
+  decideDeferral,
+  pauseMs,
+  priorDeferrals,
+  tenantOutageOf,
+  type DeferralPolicy,
+  type TenantOutage,
+} from '../shared/domain/tenant-outage.js';
 
 export interface ConsumerOptions {
   bus: BusClient;
@@ -43,6 +54,28 @@ export interface ConsumerOptions {
    * for a turn instead of each polling on its own.
    */
   acceptors?: number;
+  /**
+   * Tenant outages (throttled, unavailable, certificate refused): the tenant is paused and its
+   * commands are set aside on the bus until it is expected back, instead of holding a shared
+   * receiver (shared/domain/tenant-outage.ts). Absent: abandoned for redelivery as other transients.
+   */
+  deferral?: DeferralPolicy;
+  /** The tenant of a command that names none (the worker's DIALTONE_TENANT_ID). */
+  defaultTenantId?: string;
+}
+
+/** A tenant this worker does not send work to until `untilMs` (its clock), after `strikes` outages in a row. */
+export interface TenantPause {
+  untilMs: number;
+  strikes: number;
+  code: TenantOutage['code'];
+  message: string;
+}
+
+/** What the worker knows of the session it holds: the newest plan version applied for the person (session state). */
+interface SessionMemo {
+  loaded: boolean;
+  newestApplied?: number;
 }
 
 /** How many people's newest applied plan version one worker remembers. */
@@ -54,6 +87,8 @@ export interface ConsumerStats {
   results: number;
   deadLettered: number;
   abandoned: number;
+  /** Commands set aside on the bus while their tenant could not be served. */
+  deferred: number;
 }
 
 interface InFlight {
@@ -72,13 +107,16 @@ export class VoiceCommandConsumer {
   private readonly loops: Promise<void>[] = [];
   private readonly inFlight = new Set<InFlight>();
   private readonly stopping = new AbortController();
-  private readonly counters: ConsumerStats = { sessions: 0, commands: 0, results: 0, deadLettered: 0, abandoned: 0 };
+  private readonly counters: ConsumerStats = { sessions: 0, commands: 0, results: 0, deadLettered: 0, abandoned: 0, deferred: 0 };
   private readonly timers: Timers;
   private readonly waitTimers: Timers;
   private readonly commandsQueue: string;
   private readonly resultsQueue: string;
   private readonly telemetry: Telemetry;
   private readonly sender;
+  private commandsSender: ReturnType<BusClient['createSender']> | undefined;
+  /** Tenants this worker sends no work to for now (lower-case tenant id). */
+  private readonly pauses = new Map<string, TenantPause>();
   /** Per person, the newest plan version this worker applied: an older command is not run. */
   private readonly newestApplied = new Map<string, number>();
   private acceptTurns: number;
@@ -106,6 +144,16 @@ export class VoiceCommandConsumer {
     return { ...this.counters };
   }
 
+  /** The tenants paused now, for logs and tests. */
+  pausedTenants(): ReadonlyMap<string, TenantPause> {
+    const now = this.nowMs();
+    return new Map([...this.pauses].filter(([, p]) => p.untilMs > now));
+  }
+
+  private nowMs(): number {
+    return (this.options.now ?? (() => new Date()))().getTime();
+  }
+
   /**
    * Stops taking sessions, lets in-flight commands finish within `graceMs`, abandons the rest and
    * then calls `afterGrace` (the worker drains its pwsh pool there).
@@ -126,6 +174,7 @@ export class VoiceCommandConsumer {
       await Promise.all(this.loops);
     }
     await this.sender.close().catch(() => undefined);
+    await this.commandsSender?.close().catch(() => undefined);
   }
 
   private async loop(index: number): Promise<void> {
@@ -192,14 +241,15 @@ export class VoiceCommandConsumer {
   }
 
   private async drainSession(receiver: BusSessionReceiver, signal: AbortSignal): Promise<void> {
+    const memo: SessionMemo = { loaded: false };
     while (!signal.aborted) {
       const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: this.options.receiveWaitMs ?? 1_000 });
       if (!message) return;
-      await this.handle(receiver, message);
+      await this.handle(receiver, message, memo);
     }
   }
 
-  private async handle(receiver: BusSessionReceiver, message: ReceivedMessage): Promise<void> {
+  private async handle(receiver: BusSessionReceiver, message: ReceivedMessage, memo: SessionMemo): Promise<void> {
     const parsed = VoiceCommandSchema.safeParse(decodeBody(message.body));
     const log = this.options.logger.child({ sessionId: receiver.sessionId, messageId: idText(message.messageId), correlationId: idText(message.correlationId) });
     if (!parsed.success) {
@@ -211,9 +261,22 @@ export class VoiceCommandConsumer {
       return;
     }
     const command = parsed.data;
-    const newer = this.newestApplied.get(command.userId);
-    if (command.version !== undefined && newer !== undefined && command.version < newer) {
+    const newer = Math.max(this.newestApplied.get(command.userId) ?? 0, command.version === undefined ? 0 : await this.sessionNewest(receiver, memo));
+    if (command.version !== undefined && newer > 0 && command.version < newer) {
       await this.skipSuperseded(receiver, message, command, newer, log);
+      return;
+    }
+    const tenant = (command.tenantId ?? this.options.defaultTenantId ?? '').toLowerCase();
+    const pause = this.pauses.get(tenant);
+    if (this.options.deferral && pause !== undefined && pause.untilMs > this.nowMs()) {
+      // The tenant cannot be served now: its command waits on the bus, not in a shared receiver.
+      try {
+        await this.setAside(receiver, message, command, tenant, pause, log);
+      } catch (error) {
+        log.warn('setting a command of a paused tenant aside failed; the broker will redeliver it', { reason: toDialtoneError(error).message });
+        await receiver.abandonMessage(message).catch(() => undefined);
+        this.counters.abandoned += 1;
+      }
       return;
     }
     const span = startApplySpan(this.telemetry, message, command, this.commandsQueue);
@@ -231,6 +294,15 @@ export class VoiceCommandConsumer {
         this.counters.abandoned += 1;
         return;
       }
+      const outage = this.options.deferral ? tenantOutageOf(result) : undefined;
+      if (outage !== undefined) {
+        recordCommand(this.telemetry, span, result, false, this.resultsQueue);
+        const paused = this.pauseTenant(tenant, outage, log);
+        await this.setAside(receiver, message, command, tenant, paused, log);
+        entry.settled = true;
+        return;
+      }
+      if (result.status !== 'failed') this.pauses.delete(tenant);
       const traceProperties = resultTraceProperties(span);
       const deliveries = message.deliveryCount ?? 1;
       const lastDelivery = deliveries >= this.options.maxDeliveryCount && !this.stopping.signal.aborted;
@@ -252,7 +324,10 @@ export class VoiceCommandConsumer {
       });
       this.counters.results += 1;
       recordCommand(this.telemetry, span, result, true, this.resultsQueue);
-      if ((result.status === 'applied' || result.status === 'noop') && command.version !== undefined) this.rememberApplied(command.userId, command.version);
+      if ((result.status === 'applied' || result.status === 'noop') && command.version !== undefined) {
+        this.rememberApplied(command.userId, command.version);
+        await this.rememberInSession(receiver, memo, command.version, log);
+      }
       entry.settled = true;
       await receiver.completeMessage(message);
     } catch (error) {
@@ -283,10 +358,129 @@ export class VoiceCommandConsumer {
       desired: command.desired,
       allocation: command.allocation,
       releases: command.releases,
+      ...(command.tenantId !== undefined ? { tenantId: command.tenantId } : {}),
       ...(command.version !== undefined ? { version: command.version } : {}),
       steps: [],
       actual: null,
       attempts: 1,
+    };
+    await this.sender.sendMessages({
+      body: result,
+      messageId: `${command.commandId}:result${replaySuffix(message.applicationProperties)}`,
+      correlationId: command.correlationId,
+      contentType: 'application/json',
+      subject: result.status,
+    });
+    this.counters.results += 1;
+    await receiver.completeMessage(message);
+  }
+
+  /** The newest plan version applied for the session's person, as the session state holds it (read once per session). */
+  private async sessionNewest(receiver: BusSessionReceiver, memo: SessionMemo): Promise<number> {
+    if (!memo.loaded) {
+      memo.loaded = true;
+      const newest = newestFromState(await receiver.getSessionState().catch(() => undefined));
+      if (newest !== undefined) memo.newestApplied = newest;
+    }
+    return memo.newestApplied ?? 0;
+  }
+
+  /**
+   * The session state keeps the newest applied version for every worker: a command set aside
+   * (or redelivered) that comes back after a newer one was applied elsewhere is superseded there too.
+   */
+  private async rememberInSession(receiver: BusSessionReceiver, memo: SessionMemo, version: number, log: Logger): Promise<void> {
+    if ((memo.newestApplied ?? 0) >= version) return;
+    try {
+      await receiver.setSessionState({ newestAppliedVersion: version });
+      memo.newestApplied = version;
+    } catch (error) {
+      // The result is published already; record's version check still keeps the newest truth.
+      log.warn('could not keep the applied version in the session state', { version, reason: toDialtoneError(error).message });
+    }
+  }
+
+  /** A tenant outage: no work for the tenant until the pause ends (doubling while it lasts). */
+  private pauseTenant(tenant: string, outage: TenantOutage, log: Logger): TenantPause {
+    const policy = this.options.deferral!;
+    const now = this.nowMs();
+    const current = this.pauses.get(tenant);
+    if (current !== undefined && current.untilMs > now) return current;
+    const strikes = (current?.strikes ?? 0) + 1;
+    const pause: TenantPause = { untilMs: now + pauseMs(strikes, outage.retryAfterMs, policy), strikes, code: outage.code, message: outage.message };
+    this.pauses.set(tenant, pause);
+    log.warn('tenant paused: its commands are set aside until it is expected back', {
+      tenantId: tenant,
+      code: outage.code,
+      reason: outage.message,
+      strikes,
+      until: new Date(pause.untilMs).toISOString(),
+    });
+    return pause;
+  }
+
+  /**
+   * Sets a command of a paused tenant aside: a copy with the same body and session id, scheduled for
+   * when the tenant is expected back (carrying how often and since when it waits), then the original
+   * is completed. A crash in between schedules the same copy id again, which duplicate detection
+   * drops. Once the command's window is over it is given up with a result saying why and what to do.
+   */
+  private async setAside(receiver: BusSessionReceiver, message: ReceivedMessage, command: VoiceCommand, tenant: string, pause: TenantPause, log: Logger): Promise<void> {
+    const decision = decideDeferral({
+      prior: priorDeferrals(message.applicationProperties),
+      nowMs: this.nowMs(),
+      pausedUntilMs: pause.untilMs,
+      tenantId: tenant,
+      outage: pause,
+      policy: this.options.deferral!,
+    });
+    if (decision.kind === 'giveUp') {
+      log.warn('voice command given up: its tenant could not be served within the window', { tenantId: tenant, code: pause.code, deferrals: decision.deferrals });
+      await this.publishGivenUp(receiver, message, command, pause, decision.reason);
+      return;
+    }
+    const originalId = String(message.applicationProperties?.['dialtone-original-id'] ?? idText(message.messageId) ?? command.commandId);
+    const copy: OutgoingMessage = {
+      body: message.body,
+      messageId: deferredCopyId(originalId, decision.deferrals),
+      sessionId: receiver.sessionId,
+      ...(message.correlationId !== undefined ? { correlationId: idText(message.correlationId) } : {}),
+      ...(message.subject !== undefined ? { subject: message.subject } : {}),
+      contentType: message.contentType ?? 'application/json',
+      applicationProperties: {
+        ...message.applicationProperties,
+        'dialtone-original-id': originalId,
+        [DEFERRALS]: decision.deferrals,
+        [DEFERRED_SINCE]: new Date(decision.sinceMs).toISOString(),
+      },
+    };
+    this.commandsSender ??= this.options.bus.createSender(this.commandsQueue);
+    await this.commandsSender.scheduleMessages(copy, new Date(decision.atMs));
+    await receiver.completeMessage(message);
+    this.counters.deferred += 1;
+    log.info('voice command set aside until its tenant is expected back', { tenantId: tenant, code: pause.code, deferral: decision.deferrals, until: new Date(decision.atMs).toISOString() });
+  }
+
+  /** The window is over: a failed result (record rolls back the reservation and dead-letters it with the reason). */
+  private async publishGivenUp(receiver: BusSessionReceiver, message: ReceivedMessage, command: VoiceCommand, pause: TenantPause, reason: string): Promise<void> {
+    const result: VoiceResult = {
+      commandId: command.commandId,
+      userId: command.userId,
+      userPrincipalName: command.userPrincipalName,
+      correlationId: command.correlationId,
+      eventId: command.eventId,
+      occurredAt: command.occurredAt,
+      finishedAt: new Date(this.nowMs()).toISOString(),
+      status: 'failed',
+      desired: command.desired,
+      allocation: command.allocation,
+      releases: command.releases,
+      ...(command.tenantId !== undefined ? { tenantId: command.tenantId } : {}),
+      ...(command.version !== undefined ? { version: command.version } : {}),
+      steps: [],
+      actual: null,
+      attempts: Math.max(1, priorDeferrals(message.applicationProperties).deferrals),
+      error: { class: pause.code === 'CertificateInvalid' ? 'permanent' : 'transient', code: pause.code, message: reason },
     };
     await this.sender.sendMessages({
       body: result,
@@ -346,6 +540,19 @@ export class VoiceCommandConsumer {
       this.waitTimers.clearTimeout(handle);
     };
   }
+}
+
+function newestFromState(state: unknown): number | undefined {
+  let value = state;
+  if (typeof value === 'string' || Buffer.isBuffer(value)) {
+    try {
+      value = JSON.parse(value.toString()) as unknown;
+    } catch {
+      return undefined;
+    }
+  }
+  const newest = (value as { newestAppliedVersion?: unknown } | null | undefined)?.newestAppliedVersion;
+  return typeof newest === 'number' && Number.isInteger(newest) && newest > 0 ? newest : undefined;
 }
 
 function replaySuffix(properties: Record<string, unknown> | undefined): string {

@@ -48,6 +48,7 @@ async function main(): Promise<number> {
         concurrentSessions: settings.concurrentSessions,
         bulk: settings.bulk,
         maxDeliveryCount: settings.maxDeliveryCount,
+        tenantDeferral: settings.tenantDeferral,
         commandsQueue: settings.commandsQueue,
         shutdownGraceMs: settings.shutdownGraceMs,
         certificateReloadMs: settings.certificate.kind === 'keyVault' ? settings.certificate.reloadIntervalMs : 0,

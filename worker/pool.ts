@@ -274,10 +274,15 @@ export class SessionPool implements SessionProvider {
       const outcome = await proc.connect(credentials, { timeoutMs: this.options.connectTimeoutMs });
       if (!outcome.ok) {
         const classification = classifyCmdletError(outcome.error);
+        // A connect refused for good (Entra refuses the app's certificate, no consent) is the
+        // tenant's credentials, not the person's command: CertificateInvalid, so the consumer
+        // pauses the tenant instead of dead-lettering each of its commands.
         throw new DialtoneError(
-          classification.class === 'transient' ? classification.code : 'CmdletFailed',
-          `Connect-MicrosoftTeams failed: ${outcome.error.message}`,
-          { transient: classification.class === 'transient' },
+          classification.class === 'transient' ? classification.code : 'CertificateInvalid',
+          classification.class === 'transient'
+            ? `Connect-MicrosoftTeams failed: ${outcome.error.message}`
+            : `tenant ${tenantId}: Connect-MicrosoftTeams refused the tenant's app or certificate: ${outcome.error.message} Check the certificate registered on the app and its admin consent (dialtone doctor).`,
+          { transient: classification.class === 'transient', details: { tenantId } },
         );
       }
       if (this.draining) throw shuttingDown();

@@ -67,7 +67,7 @@ export async function startTenantCredentials(options: TenantCredentialsOptions):
         },
       )
       .finally(() => {
-        entry.triedAt = timers.now();
+        entry.triedAt = options.clock.now().getTime();
         delete entry.loading;
       }));
   for (const tenant of options.tenants) {
@@ -89,7 +89,8 @@ export async function startTenantCredentials(options: TenantCredentialsOptions):
       if (!entry) {
         throw new DialtoneError('ConfigInvalid', `tenant ${tenantId} is not served by this worker: register it (dialtone tenants add) and restart the worker`, { details: { tenantId } });
       }
-      if (!entry.ok && timers.now() - entry.triedAt >= retryMs) await load(entry);
+      // Measured on the worker's clock (the sandbox's clock there), as the tenant's pause is.
+      if (!entry.ok && options.clock.now().getTime() - entry.triedAt >= retryMs) await load(entry);
       if (!entry.ok) {
         throw new DialtoneError('CertificateInvalid', `tenant ${tenantId}: ${entry.failure?.message ?? 'its certificate is not loaded'}`, { details: { tenantId } });
       }

@@ -16,6 +16,7 @@ import { realTimers, type Timers } from './timers.js';
 import { startWorkerHeartbeat } from './worker-telemetry.js';
 import { startCertificateReports } from './certificate-report.js';
 import type { WorkerReports } from '../shared/ports/worker-reports.js';
+import { defaultDeferralPolicy, type DeferralPolicy } from '../shared/domain/tenant-outage.js';
 
 /** Everything tunable, with the production defaults of shared/config/worker-settings.ts. */
 export interface WorkerTuning {
@@ -36,6 +37,12 @@ export interface WorkerTuning {
   lockRenewalIntervalMs?: number;
   /** Wait after Service Bus answered ServiceBusy / QuotaExceeded to a session accept (default 10 s). */
   busyBackoffMs?: number;
+  /**
+   * Tenant outages (throttled, unavailable, certificate refused): the tenant pauses and its commands
+   * wait on the bus (default: shared/domain/tenant-outage.ts's defaultDeferralPolicy); `false` turns
+   * it off (such commands are abandoned for redelivery as any other transient failure).
+   */
+  tenantDeferral?: Partial<DeferralPolicy> | false;
   /** voice-commands (powershell backend) or voice-commands-pwsh (what the graph backend hands over). */
   commandsQueue?: string;
   /**
@@ -168,6 +175,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     // ApplyDeps.timers only paces the retries.
     timers: deps.waitTimers ?? timers,
     cmdletTimeoutMs: s.cmdletTimeoutMs ?? 120_000,
+    tenantOutagesDeferred: s.tenantDeferral !== false,
     ...(s.maxTransientAttempts === undefined ? {} : { maxTransientAttempts: s.maxTransientAttempts }),
     ...(s.backoffMs === undefined ? {} : { backoffMs: s.backoffMs }),
   };
@@ -186,6 +194,8 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     ...(bulk ? { acceptors: Math.min(bulkUsers, s.concurrentSessions ?? 4) } : {}),
     maxDeliveryCount: s.maxDeliveryCount ?? 10,
     now: () => deps.clock.now(),
+    defaultTenantId: s.tenantId,
+    ...(s.tenantDeferral === false ? {} : { deferral: { ...defaultDeferralPolicy, ...s.tenantDeferral } }),
     ...(s.commandsQueue === undefined ? {} : { commandsQueue: s.commandsQueue }),
     ...(s.lockRenewalIntervalMs === undefined ? {} : { lockRenewalIntervalMs: s.lockRenewalIntervalMs }),
     ...(s.busyBackoffMs === undefined ? {} : { busyBackoffMs: s.busyBackoffMs }),

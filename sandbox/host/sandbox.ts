@@ -89,6 +89,8 @@ export interface SandboxOptions {
   graphFaultSeed?: number;
   /** Where each worker's certificate comes from (default: an ephemeral one); chaos runs make Key Vault fail. */
   workerCertificates?: (index: number) => CertificateSource;
+  /** Where a further tenant's certificate comes from in the workers (default: an ephemeral one); tests break one tenant's. */
+  tenantCertificates?: (tenantId: string) => CertificateSource | undefined;
   /**
    * Where the workers report their certificate (`dialtone cert rotate` waits on it), and how often
    * (sandbox ms; the reload, DIALTONE_CERT_RELOAD, also runs on the sandbox clock). Without
@@ -490,6 +492,7 @@ export class Sandbox {
           ...(options.workerTuning ? { tuning: options.workerTuning } : {}),
           ...(options.telemetry ? { telemetry: options.telemetry } : {}),
           ...(options.workerCertificates ? { certificates: options.workerCertificates } : {}),
+          ...(options.tenantCertificates ? { tenantCertificates: options.tenantCertificates } : {}),
           ...(options.workerReports ? { reports: { reports: options.workerReports.reports ?? tableReports(storage.service), ...(options.workerReports.intervalMs === undefined ? {} : { intervalMs: options.workerReports.intervalMs }) } } : {}),
           ...(options.workerClockSkewMs !== undefined ? { clockSkewMs: options.workerClockSkewMs } : {}),
         });

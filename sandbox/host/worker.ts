@@ -58,6 +58,8 @@ export async function startSandboxWorker(options: {
   telemetry?: Telemetry;
   /** Where each worker's certificate comes from (default: one ephemeral certificate); chaos runs make Key Vault fail. */
   certificates?: (index: number) => CertificateSource;
+  /** Where a further tenant's certificate comes from (default: an ephemeral one each); tests break one tenant's Key Vault. */
+  tenantCertificates?: (tenantId: string) => CertificateSource | undefined;
   /** The worker host's clock runs this far from the Functions' clock (chaos: ±5 min skew). */
   clockSkewMs?: number;
   /** What the bulk path's windows and polls wait on: the sandbox clock. */
@@ -97,7 +99,7 @@ export async function startSandboxWorker(options: {
   const extraCertificates = (tenantId: string): CertificateSource => {
     let source = perTenant.get(tenantId);
     if (!source) {
-      source = ephemeralCertificateSource({ now: options.clock.now(), validDays: 3650 });
+      source = options.tenantCertificates?.(tenantId) ?? ephemeralCertificateSource({ now: options.clock.now(), validDays: 3650 });
       perTenant.set(tenantId, source);
     }
     return source;

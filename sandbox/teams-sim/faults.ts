@@ -18,7 +18,13 @@ export const FaultRuleSchema = z.looseObject({
   times: z.number().int().positive().optional(),
   probability: z.number().min(0).max(1).optional(),
   phase: z.enum(['before', 'after']).optional(),
-});
+  /** Only requests of sessions connected to this tenant (a sandbox with several tenants); a connect by the tenant it names. */
+  tenantId: z.string().min(1).optional(),
+  /** Sandbox milliseconds since the start of the run from which the rule fires (default 0). */
+  fromMs: z.number().int().nonnegative().optional(),
+  /** Sandbox milliseconds since the start of the run before which the rule fires (default: for ever). */
+  untilMs: z.number().int().positive().optional(),
+}).refine((rule) => rule.fromMs === undefined || rule.untilMs === undefined || rule.fromMs < rule.untilMs, { message: 'fromMs must be before untilMs', path: ['untilMs'] });
 export type FaultRule = z.infer<typeof FaultRuleSchema>;
 
 export const LatencySchema = z.object({
@@ -32,6 +38,10 @@ export interface FaultRequest {
   cmdlet: string;
   /** Every name the request's target user is known by (raw Identity, object id, UPN). */
   identities: readonly string[];
+  /** The tenant the request runs in. */
+  tenantId?: string;
+  /** Sandbox milliseconds since the start of the run (the time window of a rule). */
+  elapsedMs?: number;
 }
 
 /** The seeded generator, exported here too for the simulator's users (chaos, the Functions host). */
@@ -57,6 +67,9 @@ export class FaultPlan {
       const { rule } = entry;
       if (rule.cmdlet !== undefined && rule.cmdlet.toLowerCase() !== request.cmdlet.toLowerCase()) continue;
       if (rule.userId !== undefined && !matchesUser(rule.userId, request)) continue;
+      if (rule.tenantId !== undefined && rule.tenantId.toLowerCase() !== request.tenantId?.toLowerCase()) continue;
+      if (rule.fromMs !== undefined && (request.elapsedMs ?? 0) < rule.fromMs) continue;
+      if (rule.untilMs !== undefined && (request.elapsedMs ?? 0) >= rule.untilMs) continue;
       if (rule.times !== undefined && entry.fired >= rule.times) continue;
       if (rule.probability !== undefined && this.random() >= rule.probability) continue;
       entry.fired += 1;

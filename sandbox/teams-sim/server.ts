@@ -228,7 +228,12 @@ export class TeamsSimServer {
 
     const kind = cmdletKind(cmdlet);
     const identity = Object.entries(body.parameters).find(([k]) => k.toLowerCase() === 'identity')?.[1];
-    const fault = this.faults.next({ cmdlet, identities: typeof identity === 'string' ? tenant.identitiesOf(identity) : [] });
+    const fault = this.faults.next({
+      cmdlet,
+      identities: typeof identity === 'string' ? tenant.identitiesOf(identity) : [],
+      tenantId: tenant.tenantId,
+      elapsedMs: tenant.elapsedMs(),
+    });
     if (fault !== undefined) {
       this.counts.faultsInjected += 1;
       const key = fault.phase === 'after' ? `${fault.kind}:after` : fault.kind;

@@ -97,7 +97,7 @@ export class SimTenant {
   /** PSTN usages, routes, routing policies, dial plans and CLI policies: what `dialtone tenant apply` manages. */
   readonly voiceRouting: VoiceRouting;
 
-  constructor(file: SandboxTenantFile, clock: Clock, startedAtMs?: number, batchDurationMs?: (users: number) => number) {
+  constructor(file: SandboxTenantFile, private readonly clock: Clock, startedAtMs?: number, batchDurationMs?: (users: number) => number) {
     this.tenantId = file.tenantId;
     this.startedAtMs = startedAtMs ?? (clock as { startedAt?: number }).startedAt ?? clock.now().getTime();
     this.directory = new Directory(file.users, file.directoryChanges ?? [], clock, this.startedAtMs, file.teamsSimulator?.provisioningLagMs ?? 0);
@@ -339,6 +339,11 @@ export class SimTenant {
   /** Whether the tenant has a policy of this type and name (Graph's getPolicyId). */
   hasPolicy(type: PolicyType, name: string): boolean {
     return this.policy(type, name) !== undefined;
+  }
+
+  /** Sandbox milliseconds since the run started (the time window of a fault rule). */
+  elapsedMs(): number {
+    return this.clock.now().getTime() - this.startedAtMs;
   }
 
   /** Resolves an Identity (object id, UPN, sip:UPN) among users already synced, for fault matching. */

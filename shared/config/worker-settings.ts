@@ -38,6 +38,11 @@ const WorkerEnvSchema = z
     DIALTONE_BULK_GRANT_WINDOW_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
     DIALTONE_BULK_OPERATIONS_IN_FLIGHT: z.coerce.number().int().min(1).max(10).default(4),
     DIALTONE_MAX_DELIVERY_COUNT: positiveInt(10),
+    /** A throttled / unavailable tenant (or one whose certificate is refused): its first pause, doubling while it lasts. */
+    DIALTONE_TENANT_PAUSE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+    DIALTONE_TENANT_PAUSE_MAX_SECONDS: z.coerce.number().int().min(1).max(3600).default(900),
+    /** How long one command may wait for its tenant to come back before it is given up (dead-lettered by record). */
+    DIALTONE_TENANT_DEFER_WINDOW_MINUTES: z.coerce.number().int().min(1).max(1440).default(240),
     DIALTONE_SHUTDOWN_GRACE_SECONDS: positiveInt(60),
     DIALTONE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
     // powershell backend: voice-commands; graph backend: voice-commands-pwsh (what Graph cannot apply).
@@ -45,6 +50,9 @@ const WorkerEnvSchema = z
   })
   .superRefine(exactlyOneServiceBus('DIALTONE_SERVICEBUS_NAMESPACE', 'DIALTONE_SERVICEBUS_CONNECTION_STRING'))
   .superRefine((env, ctx) => {
+    if (env.DIALTONE_TENANT_PAUSE_SECONDS > env.DIALTONE_TENANT_PAUSE_MAX_SECONDS) {
+      ctx.addIssue({ code: 'custom', path: ['DIALTONE_TENANT_PAUSE_SECONDS'], message: 'must not be above DIALTONE_TENANT_PAUSE_MAX_SECONDS' });
+    }
     const keyVault = env.DIALTONE_KEYVAULT_URL !== undefined || env.DIALTONE_CERT_NAME !== undefined;
     if (keyVault) {
       if (env.DIALTONE_KEYVAULT_URL === undefined) {
@@ -89,6 +97,8 @@ export interface WorkerSettings {
   /** The bulk path (worker/bulk.ts); users 0 = off. */
   bulk: { users: number; windowMs: number; grantWindowMs: number; operationsInFlight: number };
   maxDeliveryCount: number;
+  /** Tenant outages: how long a tenant pauses and how long its commands wait for it (shared/domain/tenant-outage.ts). */
+  tenantDeferral: { firstDelayMs: number; maxDelayMs: number; windowMs: number };
   shutdownGraceMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** The queue the worker takes commands from. */
@@ -134,6 +144,11 @@ export function loadWorkerSettings(env: Record<string, string | undefined> = pro
       operationsInFlight: e.DIALTONE_BULK_OPERATIONS_IN_FLIGHT,
     },
     maxDeliveryCount: e.DIALTONE_MAX_DELIVERY_COUNT,
+    tenantDeferral: {
+      firstDelayMs: e.DIALTONE_TENANT_PAUSE_SECONDS * 1000,
+      maxDelayMs: e.DIALTONE_TENANT_PAUSE_MAX_SECONDS * 1000,
+      windowMs: e.DIALTONE_TENANT_DEFER_WINDOW_MINUTES * 60_000,
+    },
     shutdownGraceMs: e.DIALTONE_SHUTDOWN_GRACE_SECONDS * 1000,
     logLevel: e.DIALTONE_LOG_LEVEL,
     commandsQueue: e.DIALTONE_COMMANDS_QUEUE,

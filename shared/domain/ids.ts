@@ -24,3 +24,14 @@ export function retryCopyId(originalId: string, attempt: number): string {
   const base = originalId.length > 100 ? deterministicId('m', originalId) : originalId;
   return `${base}#r${attempt}`;
 }
+
+/**
+ * The id of the n-th copy of a voice command the worker set aside while its tenant could not be
+ * served (≤ 128 characters). Its own suffix: a command graphVoice rescheduled (`#r<n>`) and then
+ * handed to the worker never meets one of these ids.
+ */
+export function deferredCopyId(originalId: string, deferral: number): string {
+  const bare = originalId.replace(/#d\d+$/, '');
+  const base = bare.length > 100 ? deterministicId('m', bare) : bare;
+  return `${base}#d${deferral}`;
+}

@@ -351,6 +351,8 @@ describe('role assignments', () => {
         fn('Microsoft.Storage/storageAccounts', ROLE.storageTableDataContributor),
         fn('Microsoft.Insights/components', ROLE.monitoringMetricsPublisher),
         worker('queue voice-commands', ROLE.serviceBusReceiver),
+        // A paused tenant's commands are set aside as scheduled copies on their own queue.
+        worker('queue voice-commands', ROLE.serviceBusSender),
         worker('queue voice-results', ROLE.serviceBusSender),
         worker('Microsoft.KeyVault/vaults', ROLE.keyVaultSecretsUser),
         worker('Microsoft.KeyVault/vaults', ROLE.keyVaultReader),
@@ -379,7 +381,7 @@ describe('role assignments', () => {
   it('never grants the worker anything on a queue it does not use', () => {
     const grants = ofType(resources, 'Microsoft.Authorization/roleAssignments').flatMap(grantsOf);
     const workerQueues = grants.filter((g) => g.principal === 'worker' && g.on.startsWith('queue ')).map((g) => g.on);
-    expect(workerQueues.sort()).toEqual(['queue voice-commands', 'queue voice-results']);
+    expect(workerQueues.sort()).toEqual(['queue voice-commands', 'queue voice-commands', 'queue voice-results']);
   });
 
   it('with teamsBackend graph, lets graphVoice receive voice-commands and hand the rest to the worker on voice-commands-pwsh', () => {
@@ -393,6 +395,7 @@ describe('role assignments', () => {
         fn('queue voice-commands', ROLE.serviceBusReceiver),
         fn('queue voice-commands-pwsh', ROLE.serviceBusSender),
         worker('queue voice-commands-pwsh', ROLE.serviceBusReceiver),
+        worker('queue voice-commands-pwsh', ROLE.serviceBusSender),
       ].sort(byKey),
     );
     const names = ofType(graphResources, 'Microsoft.ServiceBus/namespaces/queues').map((q) => resolve("[parameters('name')]", q.scope));

@@ -22,6 +22,18 @@ describe('fault rules', () => {
     expect(plan.next(request('Get-CsOnlineUser', ['3b7d', 'Anna@contoso.example']))?.kind).toBe('crash');
   });
 
+  it('fires only in the tenant it names, and only within its sandbox time window', () => {
+    const A = '11111111-1111-4111-8111-111111111111';
+    const plan = new FaultPlan([{ kind: 'busy', tenantId: A.toUpperCase(), fromMs: 1_000, untilMs: 60_000 }]);
+    const at = (tenantId: string, elapsedMs: number) => plan.next({ cmdlet: 'Get-CsOnlineUser', identities: [], tenantId, elapsedMs })?.kind;
+    expect(at(A, 999)).toBeUndefined();
+    expect(at(A, 1_000)).toBe('busy');
+    expect(at('22222222-2222-4222-8222-222222222222', 30_000)).toBeUndefined();
+    expect(at(A, 59_999)).toBe('busy');
+    expect(at(A, 60_000)).toBeUndefined();
+    expect(() => new FaultPlan([{ kind: 'busy', fromMs: 5, untilMs: 5 }])).toThrow(/untilMs/);
+  });
+
   it('repeats the same sequence for the same seed', () => {
     const draw = (seed: number) => {
       const plan = new FaultPlan([{ kind: 'throttle', probability: 0.3 }], seed);

@@ -153,11 +153,13 @@ describe('the hybrid worker on the bus', () => {
 
   it('abandons a transient failure for redelivery and publishes it as failed only at the last delivery', async () => {
     const s = await setup();
-    s.sim.setFaults([{ kind: 'unavailable', cmdlet: 'Get-CsOnlineUser' }]);
+    // A person's transient failure (here the session dies on every read); a tenant outage
+    // (throttling, unavailability) is set aside on the bus instead (test/worker/tenant-outage.test.ts).
+    s.sim.setFaults([{ kind: 'crash', cmdlet: 'Get-CsOnlineUser' }]);
     s.worker.start();
     await s.send(command(1));
     const [result] = await resultsOf(s, 1);
-    expect(result?.error).toMatchObject({ class: 'transient', code: 'ServiceUnavailable' });
+    expect(result?.error).toMatchObject({ class: 'transient', code: 'SessionBroken' });
     expect(s.worker.stats().consumer).toMatchObject({ abandoned: 2, results: 1 });
     expect(s.bus.deadLetterMessages()).toEqual([]);
   });
