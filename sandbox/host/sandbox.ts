@@ -51,6 +51,7 @@ import type { Logger } from '../../shared/ports/logger.js';
 import { startSandboxWorker, type SandboxWorker } from './worker.js';
 import { effectiveTenants, implicitTenant, type Tenant } from '../../shared/domain/tenants.js';
 import { DialtoneError } from '../../shared/domain/errors.js';
+import { deterministicId } from '../../shared/domain/ids.js';
 import { perTenant } from '../../shared/ports/per-tenant.js';
 import type { SandboxTenantFile } from '../teams-sim/tenant-file.js';
 import { maintainEveryTenantSubscription, resyncEveryTenant } from '../../shared/usecases/every-tenant.js';
@@ -190,6 +191,15 @@ export class Sandbox {
     readonly sent: { queue: string; message: OutgoingMessage }[],
     readonly latency: LatencyModel,
   ) {}
+
+  /** The Graph of one tenant of the sandbox: `graph` for the first (or only) tenant, else that further tenant's own. */
+  graphOf(tenantId: string): GraphSimulator {
+    const id = tenantId.toLowerCase();
+    if (id === this.inputs.tenant.tenantId.toLowerCase()) return this.graph;
+    const i = (this.inputs.extraTenants ?? []).findIndex((t) => t.tenantId.toLowerCase() === id);
+    if (i < 0 || !this.extraGraphs[i]) throw new Error(`tenant ${tenantId} is not a tenant of this sandbox`);
+    return this.extraGraphs[i]!;
+  }
 
   /** The workers' own counters (pool, consumer, bulk path), for the bench and tests. */
   workerStats(): ReturnType<SandboxWorker['workers'][number]['stats']>[] {
@@ -729,11 +739,14 @@ async function enqueueEvents(bus: MemoryBus, clock: SimClock, lines: string[], b
   const refused: RefusedInput[] = [];
   for (const [index, line] of lines.entries()) {
     const number = before + index + 1;
-    const parsed = safeJson(line) as { eventId?: unknown; occurredAt?: unknown } | undefined;
+    const parsed = safeJson(line) as { eventId?: unknown; occurredAt?: unknown; tenantId?: unknown } | undefined;
     const eventId = typeof parsed?.eventId === 'string' && parsed.eventId.trim() !== '' ? parsed.eventId : undefined;
+    const tenantId = typeof parsed?.tenantId === 'string' && parsed.tenantId.trim() !== '' ? parsed.tenantId.trim().toLowerCase() : undefined;
     const message: OutgoingMessage = {
       body: parsed ?? line,
-      messageId: eventId ?? `events-line-${number}`,
+      // As docs/MULTI-TENANT.md asks of HR producers: an event that names its tenant has a message id
+      // naming it too, so two tenants' events with the same eventId are not duplicates to hr-events.
+      messageId: eventId === undefined ? `events-line-${number}` : tenantId === undefined ? eventId : tenantScopedId(tenantId, eventId),
       contentType: 'application/json',
       applicationProperties: { 'dialtone-source-line': number },
       ...(eventId ? { correlationId: eventId } : {}),
@@ -777,6 +790,12 @@ async function openStorage(
     syncState: entitySyncState(azureEntityTable(createTableClient({ connectionString: azurite.connectionString }, `dialtonesync${suffix}`))),
     kind: 'azurite',
   };
+}
+
+/** `<tenant id>:<eventId>`, or with a digest of the event id where that would exceed Service Bus's 128 characters. */
+function tenantScopedId(tenantId: string, eventId: string): string {
+  const id = `${tenantId}:${eventId}`;
+  return id.length <= 128 ? id : `${tenantId}:${deterministicId('e', eventId)}`;
 }
 
 function safeJson(line: string): unknown {
