@@ -41,6 +41,8 @@ import type { Timers } from '../../worker/timers.js';
 import { readHostConcurrency, type HostConcurrency } from './host-json.js';
 import { startTeamsSimulator, TeamsTenantStateSchema, type TeamsSimulator } from '../teams-sim/index.js';
 import type { PolicyCatalog } from '../../shared/ports/policy-catalog.js';
+import type { Directory } from '../../shared/ports/directory.js';
+import type { PlanDeps } from '../../shared/usecases/plan-voice.js';
 import { SandboxFunctionsHost, type HostedFunction } from './functions-host.js';
 import type { Clock } from '../../shared/ports/clock.js';
 import type { SandboxInputs } from './inputs.js';
@@ -169,6 +171,12 @@ export class Sandbox {
   private tables: MemoryTableService | undefined;
   /** The Graph of each further tenant (a sandbox with several tenants), in the order of inputs.extraTenants. */
   private extraGraphs: GraphSimulator[] = [];
+  /**
+   * What the operator commands (`dialtone status|plan|numbers|dlq`) read, as a deployment's CLI
+   * would: the home tenant's directory (the person resolver's), and plan's dependencies with
+   * every tenant's directory and Teams read.
+   */
+  operator!: { directory: Directory; plan: PlanDeps };
   /** HR lines Service Bus refused when the sandbox (as the HR producer) sent them. */
   private readonly refused: RefusedInput[] = [];
 
@@ -457,6 +465,20 @@ export class Sandbox {
       const sandbox = new Sandbox(inputs, options, clock, scheduler, bus, graph, storage.inventory, storage.records, storage.kind, host, teams, worker, workerLoops, cleanups, logger, sent, latency);
       sandbox.tables = storage.service;
       sandbox.extraGraphs = extraGraphs;
+      sandbox.operator = {
+        directory,
+        plan: {
+          directory: directories,
+          records: storage.records,
+          inventory: storage.inventory,
+          catalog: catalogs,
+          policy: inputs.policy,
+          clock,
+          snapshotMaxAgeMs: 0,
+          reservationTtlMs: 0,
+          ...(teamsFirst ? { teams: teamsAdmins } : {}),
+        },
+      };
       sandbox.eventsIn = options.state?.eventsIn ?? 0;
       return sandbox;
     } catch (error) {
