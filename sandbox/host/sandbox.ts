@@ -57,6 +57,7 @@ import { deterministicId } from '../../shared/domain/ids.js';
 import { perTenant } from '../../shared/ports/per-tenant.js';
 import type { SandboxTenantFile } from '../teams-sim/tenant-file.js';
 import { maintainEveryTenantSubscription, resyncEveryTenant } from '../../shared/usecases/every-tenant.js';
+import { tenantCommandRoutes } from '../../shared/usecases/tenant-settings.js';
 
 export interface SandboxOptions {
   /** Table Storage through Azurite when the package is installed (default), or in memory. */
@@ -68,6 +69,13 @@ export interface SandboxOptions {
    * graphVoice function through the Graph simulator's /admin/teams API (no worker, no connects).
    */
   teamsBackend?: 'powershell' | 'graph';
+  /**
+   * With several tenants, a tenant's own Teams backend (its registry entry's `teamsBackend`), by
+   * tenant id; a tenant not named uses `teamsBackend`. In a graph deployment a powershell tenant's
+   * commands go to voice-commands-pwsh for the hybrid worker, which then runs (production's
+   * graphWithWorker); in a powershell deployment a graph tenant is refused as production does.
+   */
+  tenantBackends?: Record<string, 'powershell' | 'graph'>;
   /** plan reads Teams' user configuration through Graph and waits for PhoneSystem (default true; production's DIALTONE_TEAMS_READINESS). */
   teamsReadiness?: boolean;
   workerCount?: number;
@@ -168,6 +176,8 @@ const SANDBOX_CLIENT_STATE = 'sandbox-client-state-0123456789abcdef';
  */
 export class Sandbox {
   private eventsIn = 0;
+  /** The queue the hybrid worker takes commands from (voice-commands-pwsh in a graph deployment with powershell tenants). */
+  private workerQueue: string = queueNames.voiceCommands;
   private tables: MemoryTableService | undefined;
   /** The Graph of each further tenant (a sandbox with several tenants), in the order of inputs.extraTenants. */
   private extraGraphs: GraphSimulator[] = [];
@@ -302,7 +312,19 @@ export class Sandbox {
       const graphClient = clientOf(graph, inputs.tenant.tenantId);
       const tenantGraphs = new Map([[inputs.tenant.tenantId.toLowerCase(), graphClient], ...(inputs.extraTenants ?? []).map((t, i) => [t.tenantId.toLowerCase(), clientOf(extraGraphs[i]!, t.tenantId)] as const)]);
       // The registry of a deployment serving these tenants (none with one tenant: the implicit one, as before).
-      const sandboxTenants = multi ? effectiveTenants([inputs.tenant, ...(inputs.extraTenants ?? [])].map((t) => sandboxTenantEntry(t, clock.now())), implicitTenant({ tenantId: undefined })) : undefined;
+      const backendOf = (tenantId: string) => Object.entries(options.tenantBackends ?? {}).find(([id]) => id.toLowerCase() === tenantId.toLowerCase())?.[1];
+      const sandboxTenants = multi
+        ? effectiveTenants([inputs.tenant, ...(inputs.extraTenants ?? [])].map((t) => sandboxTenantEntry(t, clock.now(), backendOf(t.tenantId))), implicitTenant({ tenantId: undefined }))
+        : undefined;
+      // A graph deployment with a powershell tenant keeps the hybrid worker for it, on voice-commands-pwsh.
+      const pwshTenants = graphBackend && (sandboxTenants ?? []).some((t) => t.teamsBackend === 'powershell');
+      const workerQueue = pwshTenants ? queueNames.voiceCommandsPowerShell : queueNames.voiceCommands;
+      const route = sandboxTenants
+        ? tenantCommandRoutes({
+            tenants: async () => sandboxTenants,
+            deployment: { backend: graphBackend ? 'graph' : 'powershell', commandsQueue: queueNames.voiceCommands, pwshQueue: pwshTenants ? queueNames.voiceCommandsPowerShell : undefined },
+          })
+        : undefined;
       const graphFor = <T>(make: (client: typeof graphClient) => T) => {
         const made = new Map([...tenantGraphs].map(([id, client]) => [id, make(client)] as const));
         const home = made.get(inputs.tenant.tenantId.toLowerCase())!;
@@ -365,6 +387,7 @@ export class Sandbox {
             reservationTtlMs: 24 * 60 * 60_000,
             // Wait for Teams provisioning after licensing, as production does (DIALTONE_TEAMS_READINESS=graph).
             ...(teamsFirst && options.teamsReadiness !== false ? { teams: teamsAdmins } : {}),
+            ...(route ? { route } : {}),
           }),
         },
         {
@@ -384,8 +407,9 @@ export class Sandbox {
                   admin: teamsAdmins,
                   policyIds: new PolicyIdCache(),
                   unsupportedPolicyTypes: new Set<string>(),
-                  fallbackQueue: null,
+                  fallbackQueue: pwshTenants ? queueNames.voiceCommandsPowerShell : null,
                   pollAfterMs: 5_000,
+                  ...(route ? { route } : {}),
                 }),
               },
             ]
@@ -437,7 +461,7 @@ export class Sandbox {
         teams = teamsFirst;
         teamsRef.sim = teamsFirst;
       }
-      if (teamsFirst && !graphBackend) {
+      if (teamsFirst && (!graphBackend || pwshTenants)) {
         const sim = teamsFirst;
         const limit = options.tenantSessionLimit ?? 4;
         const w = await startSandboxWorker({
@@ -450,7 +474,7 @@ export class Sandbox {
           count: workerCount,
           bulkTimers: simulatedTimers(scheduler),
           ...(limit > 0 ? { tenantSessionLimit: limit } : {}),
-          ...(options.workerTuning ? { tuning: options.workerTuning } : {}),
+          ...(options.workerTuning || pwshTenants ? { tuning: { ...options.workerTuning, ...(pwshTenants ? { commandsQueue: workerQueue } : {}) } } : {}),
           ...(options.telemetry ? { telemetry: options.telemetry } : {}),
           ...(options.workerCertificates ? { certificates: options.workerCertificates } : {}),
           ...(options.workerReports ? { reports: options.workerReports } : {}),
@@ -463,6 +487,7 @@ export class Sandbox {
       const workerLoops = worker ? workerCount * (bulkUsers > 0 ? bulkUsers : (options.workerTuning?.concurrentSessions ?? 4)) : 0;
 
       const sandbox = new Sandbox(inputs, options, clock, scheduler, bus, graph, storage.inventory, storage.records, storage.kind, host, teams, worker, workerLoops, cleanups, logger, sent, latency);
+      sandbox.workerQueue = workerQueue;
       sandbox.tables = storage.service;
       sandbox.extraGraphs = extraGraphs;
       sandbox.operator = {
@@ -644,12 +669,12 @@ export class Sandbox {
       // simulator, or a session is starting.
       if (this.worker.pendingWork() > this.scheduler.sleeping('teams')) return true;
     } else if (locked > this.scheduler.sleeping('teams')) return true;
-    return locked < this.workerLoops && this.bus.hasAcceptableSession(queueNames.voiceCommands);
+    return locked < this.workerLoops && this.bus.hasAcceptableSession(this.workerQueue);
   }
 }
 
 /** A tenant file as the registry row of a deployment that serves it (the sandbox with several tenants). */
-function sandboxTenantEntry(tenant: SandboxTenantFile, now: Date): Tenant {
+function sandboxTenantEntry(tenant: SandboxTenantFile, now: Date, teamsBackend?: 'powershell' | 'graph'): Tenant {
   return {
     tenantId: tenant.tenantId.toLowerCase(),
     displayName: tenant.tenantId,
@@ -658,6 +683,7 @@ function sandboxTenantEntry(tenant: SandboxTenantFile, now: Date): Tenant {
     pools: [],
     upnDomains: [],
     sessionLimit: 4,
+    ...(teamsBackend ? { teamsBackend } : {}),
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
   };
