@@ -92,6 +92,13 @@ export async function findPeople(who: string, sources: PersonSources, tenantId?:
 export async function resolvePerson(who: string, sources: PersonSources, tenantId?: string): Promise<Person> {
   const people = await findPeople(who, sources, tenantId);
   const where = tenantId ? ` of tenant ${tenantId.toLowerCase()}` : '';
+  if (people.length === 0 && tenantId) {
+    // Someone of another tenant: say whose, rather than that nobody is called so.
+    const elsewhere = await findPeople(who, sources);
+    const home = async () => (await sources.defaultTenantId?.().catch(() => undefined))?.toLowerCase() ?? 'the default tenant';
+    if (elsewhere.length === 1) throw new OperationFailed(`'${who}' (${elsewhere[0]!.userId}) is a person of tenant ${elsewhere[0]!.tenantId ?? (await home())}, not ${tenantId}.`);
+    if (elsewhere.length > 1) throw new OperationFailed(`'${who}' names no person of tenant ${tenantId.toLowerCase()}, only ${elsewhere.map((p) => `${p.userPrincipalName ?? '?'} (${p.userId}) of tenant ${p.tenantId ?? 'the default tenant'}`).join(', ')}.`);
+  }
   if (people.length === 0) throw new OperationFailed(`No person '${who}'${where} in Entra ID or Dialtone's records (give a UPN, an object id, an employee id or a mail address; directory sync can lag).`);
   if (people.length > 1) {
     const tenants = new Set(people.map((p) => p.tenantId));

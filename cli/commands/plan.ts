@@ -67,7 +67,8 @@ export function planCommand(ctx: CliContext, backends: Pick<Backends, 'plan' | '
   ).action(async (who: string, o: { tenantId?: string }) => {
     const deps = await backends.plan();
     // The one person resolver, on what plan reads: Entra ID, then Dialtone's records.
-    const defaultTenantId = async () => (await backends.tenants()).implicit.tenantId;
+    // The deployment's own tenant, for the output; a deployment whose registry cannot be read still plans.
+    const defaultTenantId = async () => (await backends.tenants().catch(() => undefined))?.implicit.tenantId;
     const person = await resolvePerson(
       who,
       { directory: () => inTenant(deps.directory, o.tenantId?.toLowerCase()), records: async () => deps.records, defaultTenantId, ...(o.tenantId ? { directoryTenantId: o.tenantId } : {}) },
@@ -75,8 +76,11 @@ export function planCommand(ctx: CliContext, backends: Pick<Backends, 'plan' | '
     );
     const { record, preview, live } = await previewVoice(person.userId, deps, o.tenantId?.toLowerCase());
     // The person's tenant, always said: the record's, else the --tenant-id's, else the deployment's own.
-    const tenant = record ? tenantOf(record, await defaultTenantId()) : (o.tenantId?.toLowerCase() ?? person.tenantId ?? (await defaultTenantId()));
-    if (o.tenantId && record && tenant !== o.tenantId.toLowerCase()) throw new OperationFailed(`'${who}' (${person.userId}) is a person of tenant ${tenant}, not ${o.tenantId}.`);
+    if (o.tenantId && record) {
+      const owner = tenantOf(record, (await backends.tenants()).implicit.tenantId);
+      if (owner !== o.tenantId.toLowerCase()) throw new OperationFailed(`'${who}' (${person.userId}) is a person of tenant ${owner}, not ${o.tenantId}.`);
+    }
+    const tenant = record?.tenantId ?? o.tenantId?.toLowerCase() ?? person.tenantId ?? (await defaultTenantId()) ?? 'the default tenant';
     const types = Object.keys(preview.kind === 'command' ? preview.desired.policies : (record?.lastApplied?.policies ?? {})) as PolicyType[];
     const view = liveView(live, types);
     const liveJson =
