@@ -61,10 +61,10 @@ export interface Backends {
   plan(): Promise<PlanDeps>;
   doctor(): Promise<DoctorProbes>;
   tenants(): Promise<TenantsBackend>;
-  /** The one person resolver: UPN, object id, employee id or mail. */
-  person(who: string): Promise<Person>;
-  /** All people a name could mean (none is not an error). */
-  people(who: string): Promise<Person[]>;
+  /** The one person resolver: UPN, object id, employee id or mail; with a tenant id, among that tenant's people only. */
+  person(who: string, tenantId?: string): Promise<Person>;
+  /** All people a name could mean (none is not an error); with a tenant id, that tenant's only. */
+  people(who: string, tenantId?: string): Promise<Person[]>;
   /** A Teams PowerShell session for tenant set-up (`dialtone tenant`). */
   tenantShell: OpenTenantShell;
   /** Dialtone's Graph subscriptions (`dialtone tenant unlink`). */
@@ -156,8 +156,8 @@ export function buildProgram(io: CliIo, deps: ProgramDeps = {}): Command {
       return (deps.setup ?? (async () => (await azure()).realSetup()))();
     },
     tenants: async () => local()?.tenants() ?? (deps.tenants ?? (async () => (await azure()).realTenants()))(),
-    person: (who) => resolvePerson(who, sources()),
-    people: (who) => findPeople(who, sources()),
+    person: (who, tenantId) => resolvePerson(who, sources(), tenantId),
+    people: (who, tenantId) => findPeople(who, sources(), tenantId),
     cleanup: async () => {
       for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
     },
@@ -171,6 +171,7 @@ export function buildProgram(io: CliIo, deps: ProgramDeps = {}): Command {
       return (await azure()).realDirectory();
     },
     records: () => backends.records(),
+    defaultTenantId: async () => (await backends.tenants()).implicit.tenantId,
   });
   program.hook('postAction', async () => {
     await backends.cleanup();

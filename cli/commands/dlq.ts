@@ -67,7 +67,7 @@ export function dlqCommand(ctx: CliContext, backends: Pick<Backends, 'bus' | 'pe
   const filterOf = async (o: FilterOptions): Promise<DeadLetterFilter> => {
     const now = await ctx.now();
     // One person resolver: the messages may name the person by any identifier, so match them all.
-    const people = o.user ? await backends.people(o.user) : [];
+    const people = o.user ? await backends.people(o.user, o.tenantId) : [];
     return {
       ...(o.reason ? { reason: o.reason } : {}),
       ...(o.user ? { user: [o.user, ...people.flatMap(identifiersOf)] } : {}),

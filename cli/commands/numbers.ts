@@ -117,10 +117,13 @@ export function numbersCommand(ctx: CliContext, backends: Pick<Backends, 'invent
     const inventory = await inventoryOf(o.tenantId);
     const progress = await ctx.progress(`numbers import ${file}`);
     progress.update(`importing ${parsed.data.pools.length} pools`);
+    // The deployment's own tenant, while nothing is registered, is the implicit one: it has no
+    // registry row to list the pools in, and --tenant-id naming it imports as without it.
+    const registered = o.tenantId !== undefined && (await (await backends.tenants()).registry.get(o.tenantId.toLowerCase())) !== undefined;
     let summary;
     try {
-      summary = o.tenantId
-        ? await importPoolsForTenant({ registry: (await backends.tenants()).registry, inventory: async () => backends.inventory() }, o.tenantId, parsed.data.pools, await actor())
+      summary = registered
+        ? await importPoolsForTenant({ registry: (await backends.tenants()).registry, inventory: async () => backends.inventory() }, o.tenantId!, parsed.data.pools, await actor())
         : await inventory.importPools(parsed.data.pools, await actor());
     } catch (error) {
       progress.stop();
@@ -153,7 +156,7 @@ export function numbersCommand(ctx: CliContext, backends: Pick<Backends, 'invent
     ['dialtone numbers list --pool ams --state free --top 10', 'dialtone numbers list --user anna@contoso.com', 'dialtone numbers list -o tsv | cut -f1,3'],
   ).action(async (o: PageOptions & { pool?: string; state?: NumberState; user?: string; tenantId?: string }) => {
     const inventory = await inventoryOf(o.tenantId);
-    const userId = o.user ? (await backends.person(o.user)).userId : undefined;
+    const userId = o.user ? (await backends.person(o.user, o.tenantId)).userId : undefined;
     // Streamed page by page: the first rows print before the rest of a 100,000-number inventory is
     // read, and a list cut by --top (or by a reader that went away) never reads the rest.
     const seen: NumberRecord[] = [];

@@ -67,12 +67,20 @@ export function planCommand(ctx: CliContext, backends: Pick<Backends, 'plan' | '
   ).action(async (who: string, o: { tenantId?: string }) => {
     const deps = await backends.plan();
     // The one person resolver, on what plan reads: Entra ID, then Dialtone's records.
-    const person = await resolvePerson(who, { directory: () => inTenant(deps.directory, o.tenantId?.toLowerCase()), records: async () => deps.records });
+    // The deployment's own tenant, for the output; a deployment whose registry cannot be read still plans.
+    const defaultTenantId = async () => (await backends.tenants().catch(() => undefined))?.implicit.tenantId;
+    const person = await resolvePerson(
+      who,
+      { directory: () => inTenant(deps.directory, o.tenantId?.toLowerCase()), records: async () => deps.records, defaultTenantId, ...(o.tenantId ? { directoryTenantId: o.tenantId } : {}) },
+      o.tenantId,
+    );
     const { record, preview, live } = await previewVoice(person.userId, deps, o.tenantId?.toLowerCase());
+    // The person's tenant, always said: the record's, else the --tenant-id's, else the deployment's own.
     if (o.tenantId && record) {
-      const tenant = tenantOf(record, (await backends.tenants()).implicit.tenantId);
-      if (tenant !== o.tenantId.toLowerCase()) throw new OperationFailed(`'${who}' (${person.userId}) is a person of tenant ${tenant}, not ${o.tenantId}.`);
+      const owner = tenantOf(record, (await backends.tenants()).implicit.tenantId);
+      if (owner !== o.tenantId.toLowerCase()) throw new OperationFailed(`'${who}' (${person.userId}) is a person of tenant ${owner}, not ${o.tenantId}.`);
     }
+    const tenant = record?.tenantId ?? o.tenantId?.toLowerCase() ?? person.tenantId ?? (await defaultTenantId()) ?? 'the default tenant';
     const types = Object.keys(preview.kind === 'command' ? preview.desired.policies : (record?.lastApplied?.policies ?? {})) as PolicyType[];
     const view = liveView(live, types);
     const liveJson =
@@ -80,8 +88,8 @@ export function planCommand(ctx: CliContext, backends: Pick<Backends, 'plan' | '
         ? { read: false, reason: live.reason }
         : { read: true, known: view !== null, ...(view ? { featureTypes: view.featureTypes, phoneSystem: view.phoneSystem, state: view.state } : {}) };
     const out = ctx.output();
-    out.value({ user: { id: person.userId, userPrincipalName: person.userPrincipalName }, preview, live: liveJson, lastApplied: record?.lastApplied ?? null }, () => {
-      const lines = [`${person.userPrincipalName ?? person.userId} (${person.userId}) — dry run, nothing was changed`];
+    out.value({ user: { id: person.userId, userPrincipalName: person.userPrincipalName, tenantId: tenant }, preview, live: liveJson, lastApplied: record?.lastApplied ?? null }, () => {
+      const lines = [`${person.userPrincipalName ?? person.userId} (${person.userId}), tenant ${tenant} — dry run, nothing was changed`];
       if (preview.kind === 'outcome') {
         const o2 = preview.outcome;
         lines.push(`  would not send a command: ${'code' in o2 ? `${o2.code}: ` : ''}${'message' in o2 ? o2.message : o2.summary}`);

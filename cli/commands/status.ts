@@ -52,14 +52,16 @@ export function statusCommand(ctx: CliContext, backends: Pick<Backends, 'records
       .option('--tenant-id <guid>', 'only a person of this tenant (refused, naming the person\'s tenant, otherwise)'),
     ['dialtone status anna@contoso.com', 'dialtone status E1001 -o json', 'dialtone status anna@contoso.com --sandbox .sandbox-state'],
   ).action(async (who: string, o: { tenantId?: string }) => {
-    const person = await backends.person(who);
+    const person = await backends.person(who, o.tenantId);
     const records = await backends.records();
     const record = await records.get(person.userId);
     if (!record) throw new OperationFailed(`No provisioning record for '${who}' (${person.userId}): Dialtone has not planned anything for this person yet.`);
     // The default tenant's id is looked up only when needed: a record without a tenant is the default tenant's.
     const tenant = record.tenantId ?? (o.tenantId ? tenantOf(record, (await backends.tenants()).implicit.tenantId) : 'the default tenant');
     if (o.tenantId && o.tenantId.toLowerCase() !== tenant) throw new OperationFailed(`'${who}' (${person.userId}) is a person of tenant ${tenant}, not ${o.tenantId}.`);
-    const numbers = await (await backends.inventory()).list({ userId: record.userId });
+    // The person's numbers are in their tenant's own inventory (docs/NUMBERS.md "Tenants").
+    const inventory = await backends.inventory();
+    const numbers = await (record.tenantId === undefined ? inventory : inventory.forTenant(record.tenantId)).list({ userId: record.userId });
     const out = ctx.output();
     out.value({ record, numbers }, () => [
       `${record.userPrincipalName} (${record.userId}), tenant ${tenant}${record.tenantId === undefined && tenant !== 'the default tenant' ? ' (the default tenant)' : ''}`,

@@ -44,6 +44,8 @@ import type { Timers } from '../../worker/timers.js';
 import { readHostConcurrency, type HostConcurrency } from './host-json.js';
 import { startTeamsSimulator, TeamsTenantStateSchema, type TeamsSimulator } from '../teams-sim/index.js';
 import type { PolicyCatalog } from '../../shared/ports/policy-catalog.js';
+import type { Directory } from '../../shared/ports/directory.js';
+import type { PlanDeps } from '../../shared/usecases/plan-voice.js';
 import type { VoicePolicy } from '../../shared/domain/policy.js';
 import { createMemoryTenantRegistry } from '../../shared/adapters/entity-tenant-registry.js';
 import { SandboxFunctionsHost, type HostedFunction } from './functions-host.js';
@@ -56,9 +58,11 @@ import type { Logger } from '../../shared/ports/logger.js';
 import { startSandboxWorker, type SandboxWorker } from './worker.js';
 import { effectiveTenants, implicitTenant, type Tenant } from '../../shared/domain/tenants.js';
 import { DialtoneError } from '../../shared/domain/errors.js';
+import { deterministicId } from '../../shared/domain/ids.js';
 import { perTenant } from '../../shared/ports/per-tenant.js';
 import type { SandboxTenantFile } from '../teams-sim/tenant-file.js';
 import { maintainEveryTenantSubscription, resyncEveryTenant } from '../../shared/usecases/every-tenant.js';
+import { tenantCommandRoutes } from '../../shared/usecases/tenant-settings.js';
 
 export interface SandboxOptions {
   /** Table Storage through Azurite when the package is installed (default), or in memory. */
@@ -70,6 +74,13 @@ export interface SandboxOptions {
    * graphVoice function through the Graph simulator's /admin/teams API (no worker, no connects).
    */
   teamsBackend?: 'powershell' | 'graph';
+  /**
+   * With several tenants, a tenant's own Teams backend (its registry entry's `teamsBackend`), by
+   * tenant id; a tenant not named uses `teamsBackend`. In a graph deployment a powershell tenant's
+   * commands go to voice-commands-pwsh for the hybrid worker, which then runs (production's
+   * graphWithWorker); in a powershell deployment a graph tenant is refused as production does.
+   */
+  tenantBackends?: Record<string, 'powershell' | 'graph'>;
   /** plan reads Teams' user configuration through Graph and waits for PhoneSystem (default true; production's DIALTONE_TEAMS_READINESS). */
   teamsReadiness?: boolean;
   workerCount?: number;
@@ -187,9 +198,17 @@ export const SANDBOX_CLIENT_STATE = 'sandbox-client-state-0123456789abcdef';
  */
 export class Sandbox {
   private eventsIn = 0;
+  /** The queue the hybrid worker takes commands from (voice-commands-pwsh in a graph deployment with powershell tenants). */
+  private workerQueue: string = queueNames.voiceCommands;
   private tables: MemoryTableService | undefined;
   /** The Graph of each further tenant (a sandbox with several tenants), in the order of inputs.extraTenants. */
   private extraGraphs: GraphSimulator[] = [];
+  /**
+   * What the operator commands (`dialtone status|plan|numbers|dlq`) read, as a deployment's CLI
+   * would: the home tenant's directory (the person resolver's), and plan's dependencies with
+   * every tenant's directory and Teams read.
+   */
+  operator!: { directory: Directory; plan: PlanDeps };
   /** HR lines Service Bus refused when the sandbox (as the HR producer) sent them. */
   private readonly refused: RefusedInput[] = [];
   private connects: CertificateConnect[] = [];
@@ -213,6 +232,15 @@ export class Sandbox {
     readonly sent: { queue: string; message: OutgoingMessage }[],
     readonly latency: LatencyModel,
   ) {}
+
+  /** The Graph of one tenant of the sandbox: `graph` for the first (or only) tenant, else that further tenant's own. */
+  graphOf(tenantId: string): GraphSimulator {
+    const id = tenantId.toLowerCase();
+    if (id === this.inputs.tenant.tenantId.toLowerCase()) return this.graph;
+    const i = (this.inputs.extraTenants ?? []).findIndex((t) => t.tenantId.toLowerCase() === id);
+    if (i < 0 || !this.extraGraphs[i]) throw new Error(`tenant ${tenantId} is not a tenant of this sandbox`);
+    return this.extraGraphs[i]!;
+  }
 
   /** The workers' own counters (pool, consumer, bulk path), for the bench and tests. */
   workerStats(): ReturnType<SandboxWorker['workers'][number]['stats']>[] {
@@ -312,7 +340,19 @@ export class Sandbox {
       const graphClient = clientOf(graph, inputs.tenant.tenantId);
       const tenantGraphs = new Map([[inputs.tenant.tenantId.toLowerCase(), graphClient], ...(inputs.extraTenants ?? []).map((t, i) => [t.tenantId.toLowerCase(), clientOf(extraGraphs[i]!, t.tenantId)] as const)]);
       // The registry of a deployment serving these tenants (none with one tenant: the implicit one, as before).
-      const sandboxTenants = multi ? effectiveTenants([inputs.tenant, ...(inputs.extraTenants ?? [])].map((t) => sandboxTenantEntry(t, clock.now())), implicitTenant({ tenantId: undefined })) : undefined;
+      const backendOf = (tenantId: string) => Object.entries(options.tenantBackends ?? {}).find(([id]) => id.toLowerCase() === tenantId.toLowerCase())?.[1];
+      const sandboxTenants = multi
+        ? effectiveTenants([inputs.tenant, ...(inputs.extraTenants ?? [])].map((t) => sandboxTenantEntry(t, clock.now(), backendOf(t.tenantId))), implicitTenant({ tenantId: undefined }))
+        : undefined;
+      // A graph deployment with a powershell tenant keeps the hybrid worker for it, on voice-commands-pwsh.
+      const pwshTenants = graphBackend && (sandboxTenants ?? []).some((t) => t.teamsBackend === 'powershell');
+      const workerQueue = pwshTenants ? queueNames.voiceCommandsPowerShell : queueNames.voiceCommands;
+      const route = sandboxTenants
+        ? tenantCommandRoutes({
+            tenants: async () => sandboxTenants,
+            deployment: { backend: graphBackend ? 'graph' : 'powershell', commandsQueue: queueNames.voiceCommands, pwshQueue: pwshTenants ? queueNames.voiceCommandsPowerShell : undefined },
+          })
+        : undefined;
       const graphFor = <T>(make: (client: typeof graphClient) => T) => {
         const made = new Map([...tenantGraphs].map(([id, client]) => [id, make(client)] as const));
         const home = made.get(inputs.tenant.tenantId.toLowerCase())!;
@@ -328,7 +368,7 @@ export class Sandbox {
       if (sandboxTenants && storage.service) {
         const registry = createMemoryTenantRegistry(storage.service);
         for (const file of [inputs.tenant, ...(inputs.extraTenants ?? [])]) {
-          if (!(await registry.get(file.tenantId))) await registry.add(sandboxTenantEntry(file, clock.now()), clock.now());
+          if (!(await registry.get(file.tenantId))) await registry.add(sandboxTenantEntry(file, clock.now(), backendOf(file.tenantId)), clock.now());
         }
       }
       if (inputs.pools.length > 0) {
@@ -383,6 +423,7 @@ export class Sandbox {
             reservationTtlMs: 24 * 60 * 60_000,
             // Wait for Teams provisioning after licensing, as production does (DIALTONE_TEAMS_READINESS=graph).
             ...(teamsFirst && options.teamsReadiness !== false ? { teams: teamsAdmins } : {}),
+            ...(route ? { route } : {}),
           }),
         },
         {
@@ -402,8 +443,9 @@ export class Sandbox {
                   admin: teamsAdmins,
                   policyIds: new PolicyIdCache(),
                   unsupportedPolicyTypes: new Set<string>(),
-                  fallbackQueue: null,
+                  fallbackQueue: pwshTenants ? queueNames.voiceCommandsPowerShell : null,
                   pollAfterMs: 5_000,
+                  ...(route ? { route } : {}),
                 }),
               },
             ]
@@ -472,7 +514,7 @@ export class Sandbox {
         teams = teamsFirst;
         teamsRef.sim = teamsFirst;
       }
-      if (teamsFirst && !graphBackend) {
+      if (teamsFirst && (!graphBackend || pwshTenants)) {
         const sim = teamsFirst;
         const limit = options.tenantSessionLimit ?? 4;
         const w = await startSandboxWorker({
@@ -489,7 +531,7 @@ export class Sandbox {
           restartWait: (ms) => scheduler.sleep(ms, 'worker-restart'),
           ...(options.workerApplicationId ? { applicationId: options.workerApplicationId } : {}),
           ...(limit > 0 ? { tenantSessionLimit: limit } : {}),
-          ...(options.workerTuning ? { tuning: options.workerTuning } : {}),
+          ...(options.workerTuning || pwshTenants ? { tuning: { ...options.workerTuning, ...(pwshTenants ? { commandsQueue: workerQueue } : {}) } } : {}),
           ...(options.telemetry ? { telemetry: options.telemetry } : {}),
           ...(options.workerCertificates ? { certificates: options.workerCertificates } : {}),
           ...(options.tenantCertificates ? { tenantCertificates: options.tenantCertificates } : {}),
@@ -503,9 +545,24 @@ export class Sandbox {
       const workerLoops = worker ? workerCount * (bulkUsers > 0 ? bulkUsers : (options.workerTuning?.concurrentSessions ?? 4)) : 0;
 
       const sandbox = new Sandbox(inputs, options, clock, scheduler, bus, graph, storage.inventory, storage.records, storage.kind, host, teams, worker, workerLoops, cleanups, logger, sent, latency);
+      sandbox.workerQueue = workerQueue;
       sandbox.tables = storage.service;
       sandbox.connects = connects;
       sandbox.extraGraphs = extraGraphs;
+      sandbox.operator = {
+        directory,
+        plan: {
+          directory: directories,
+          records: storage.records,
+          inventory: storage.inventory,
+          catalog: catalogs,
+          policy: inputs.policy,
+          clock,
+          snapshotMaxAgeMs: 0,
+          reservationTtlMs: 0,
+          ...(teamsFirst ? { teams: teamsAdmins } : {}),
+        },
+      };
       sandbox.eventsIn = options.state?.eventsIn ?? 0;
       return sandbox;
     } catch (error) {
@@ -689,7 +746,7 @@ export class Sandbox {
     if (!this.worker) return false;
     // A hung cmdlet waits for the worker's deadline, which is on this clock (WorkerDeps.waitTimers).
     if (this.worker.pendingWork() > this.scheduler.sleeping('teams') + (this.teams?.hungProcesses() ?? 0)) return true;
-    return this.worker.heldSessions() < this.workerLoops && this.bus.hasAcceptableSession(queueNames.voiceCommands);
+    return this.worker.heldSessions() < this.workerLoops && this.bus.hasAcceptableSession(this.workerQueue);
   }
 }
 
@@ -712,7 +769,7 @@ function sandboxPolicies(inputs: SandboxInputs): VoicePolicy | PerTenantOf<Voice
 }
 
 /** A sandbox tenant as the registry knows it (`sandbox run` with several tenant files registers each). */
-export function sandboxTenantEntry(tenant: SandboxTenantFile, now: Date): Tenant {
+export function sandboxTenantEntry(tenant: SandboxTenantFile, now: Date, teamsBackend?: 'powershell' | 'graph'): Tenant {
   return {
     tenantId: tenant.tenantId.toLowerCase(),
     displayName: tenant.displayName ?? tenant.tenantId,
@@ -722,6 +779,7 @@ export function sandboxTenantEntry(tenant: SandboxTenantFile, now: Date): Tenant
     pools: [],
     upnDomains: [],
     sessionLimit: 4,
+    ...(teamsBackend ? { teamsBackend } : {}),
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
   };
@@ -838,11 +896,14 @@ async function enqueueEvents(bus: MemoryBus, clock: SimClock, lines: string[], b
   const refused: RefusedInput[] = [];
   for (const [index, line] of lines.entries()) {
     const number = before + index + 1;
-    const parsed = safeJson(line) as { eventId?: unknown; occurredAt?: unknown } | undefined;
+    const parsed = safeJson(line) as { eventId?: unknown; occurredAt?: unknown; tenantId?: unknown } | undefined;
     const eventId = typeof parsed?.eventId === 'string' && parsed.eventId.trim() !== '' ? parsed.eventId : undefined;
+    const tenantId = typeof parsed?.tenantId === 'string' && parsed.tenantId.trim() !== '' ? parsed.tenantId.trim().toLowerCase() : undefined;
     const message: OutgoingMessage = {
       body: parsed ?? line,
-      messageId: eventId ?? `events-line-${number}`,
+      // As docs/MULTI-TENANT.md asks of HR producers: an event that names its tenant has a message id
+      // naming it too, so two tenants' events with the same eventId are not duplicates to hr-events.
+      messageId: eventId === undefined ? `events-line-${number}` : tenantId === undefined ? eventId : tenantScopedId(tenantId, eventId),
       contentType: 'application/json',
       applicationProperties: { 'dialtone-source-line': number },
       ...(eventId ? { correlationId: eventId } : {}),
@@ -886,6 +947,12 @@ async function openStorage(
     syncState: entitySyncState(azureEntityTable(createTableClient({ connectionString: azurite.connectionString }, `dialtonesync${suffix}`))),
     kind: 'azurite',
   };
+}
+
+/** `<tenant id>:<eventId>`, or with a digest of the event id where that would exceed Service Bus's 128 characters. */
+function tenantScopedId(tenantId: string, eventId: string): string {
+  const id = `${tenantId}:${eventId}`;
+  return id.length <= 128 ? id : `${tenantId}:${deterministicId('e', eventId)}`;
 }
 
 function safeJson(line: string): unknown {

@@ -35,3 +35,16 @@ export function deferredCopyId(originalId: string, deferral: number): string {
   const base = bare.length > 100 ? deterministicId('m', bare) : bare;
   return `${base}#d${deferral}`;
 }
+
+/**
+ * The message id of the user change correlate makes of an HR event. Without a tenant it is
+ * `uc-<eventId>` as it always was. For an event of a named tenant it is `uc-<tenant id>:<eventId>`:
+ * two customers' HR systems may well number their events alike, and one shared user-changes
+ * queue's duplicate detection would otherwise drop the second tenant's change. An id that would
+ * exceed Service Bus's 128 characters keeps the tenant and a digest of the event id.
+ */
+export function userChangeMessageId(eventId: string, tenantId?: string): string {
+  if (tenantId === undefined) return `uc-${eventId}`.slice(0, 128);
+  const id = `uc-${tenantId}:${eventId}`;
+  return id.length <= 128 ? id : `uc-${tenantId}:${deterministicId('e', eventId)}`;
+}

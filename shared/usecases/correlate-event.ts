@@ -9,7 +9,7 @@ import type { UseCaseResult } from '../handlers/stage-runner.js';
 import type { Clock } from '../ports/clock.js';
 import { lookupKey, type CorrelationStrategy, type Directory } from '../ports/directory.js';
 import type { ProvisioningRecord, ProvisioningRecords } from '../ports/provisioning-records.js';
-import { personSessionId } from '../domain/ids.js';
+import { personSessionId, userChangeMessageId } from '../domain/ids.js';
 import { routeToTenant, type EffectiveTenant } from '../domain/tenants.js';
 import { inTenant, perTenant, type OneOrPerTenant } from '../ports/per-tenant.js';
 
@@ -129,7 +129,7 @@ function forward(event: HrEvent, tenantId: string | undefined, correlationId: st
         messages: [
           {
             body: change,
-            messageId: `uc-${event.eventId}`.slice(0, 128),
+            messageId: userChangeMessageId(event.eventId, tenantId),
             sessionId: personSessionId(userId, tenantId),
             correlationId,
             contentType: 'application/json',

@@ -112,14 +112,31 @@ describe('correlate reads the directory of the event\'s own tenant', () => {
     expect(settled.map((s) => s.action)).toEqual(['complete', 'complete', 'complete', 'complete']);
     const changes = senders.get('user-changes')!.sent.map((m) => [m.messageId, (m.body as UserChange).tenantId, (m.body as UserChange).userId]);
     expect(changes).toEqual([
-      ['uc-e1', A, 'a-anna'],
-      ['uc-e2', B, 'b-anna'],
-      ['uc-e3', A, 'a-bram'],
-      ['uc-e4', B, 'b-bram'],
+      [`uc-${A}:e1`, A, 'a-anna'],
+      [`uc-${B}:e2`, B, 'b-anna'],
+      [`uc-${A}:e3`, A, 'a-bram'],
+      [`uc-${B}:e4`, B, 'b-bram'],
     ]);
     expect(dirA.asked.batches).toEqual([['E1', 'E2']]);
     expect(dirB.asked.batches).toEqual([['E1', 'E2']]);
     expect(new Set(resolved)).toEqual(new Set([A, B]));
+  });
+
+  it('gives the same HR event id in two tenants two user changes, so Service Bus duplicate detection drops neither', async () => {
+    const { handler, senders } = correlateHarness(async (t) => (t === A ? dirA.directory : dirB.directory));
+    const { actions, settled } = recordingActions();
+    // Two customers' HR systems number their events alike: the same eventId, within the duplicate-detection window.
+    await handler([hr('evt-0001', A, 'E1'), { ...hr('evt-0001', B, 'E1'), messageId: `${B}:evt-0001` }], actions);
+    expect(settled.map((s) => s.action)).toEqual(['complete', 'complete']);
+    const sent = senders.get('user-changes')!.sent;
+    expect(sent.map((m) => (m.body as UserChange).userId)).toEqual(['a-anna', 'b-anna']);
+    expect(new Set(sent.map((m) => m.messageId)).size).toBe(2);
+    expect(sent.map((m) => m.messageId)).toEqual([`uc-${A}:evt-0001`, `uc-${B}:evt-0001`]);
+    // A long event id still gives an id Service Bus takes (at most 128 characters), distinct per tenant.
+    await handler([hr('x'.repeat(100), A, 'E2'), hr('x'.repeat(100), B, 'E2')], recordingActions().actions);
+    const long = sent.slice(2).map((m) => m.messageId!);
+    expect(long.every((id) => id.length <= 128)).toBe(true);
+    expect(new Set(long).size).toBe(2);
   });
 
   it('dead-letters only the events of a tenant whose credential is refused, naming the tenant; the other tenant\'s go on', async () => {
