@@ -7,10 +7,11 @@ import { SimClock } from '../../sandbox/clock.js';
 import { startTeamsSimulator, type TeamsSimulator } from '../../sandbox/teams-sim/index.js';
 import type { VoiceCommand } from '../../shared/contracts/messages.js';
 import { createMemoryLogger } from '../../shared/logging/logger.js';
-import { applyVoiceCommand, type ApplyDeps } from '../../worker/apply.js';
+import type { applyVoiceCommand} from '../../worker/apply.js';
+import { type ApplyDeps } from '../../worker/apply.js';
 import { SessionPool, type PoolOptions } from '../../worker/pool.js';
 import { PwshProcess, type PwshCommand } from '../../worker/pwsh-process.js';
-import { APP_ID, CERTIFICATE, TENANT_ID, testTenant } from '../worker/helpers/sim.js';
+import { APP_ID, applyOn, CERTIFICATE, testTenant } from '../worker/helpers/sim.js';
 import { writeStubModule, type StubOptions } from './stub-module/generate.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -114,16 +115,7 @@ export async function startRealHarness(stub: StubOptions, options: { pool?: Part
     clock,
     logger,
     modules: modules.path,
-    apply: (cmd, overrides = {}) =>
-      applyVoiceCommand(cmd, {
-        sessions: pool,
-        tenantId: TENANT_ID,
-        clock,
-        logger,
-        cmdletTimeoutMs: options.cmdletTimeoutMs ?? 60_000,
-        backoffMs: [10, 20],
-        ...overrides,
-      }),
+    apply: applyOn({ sessions: pool, clock, logger, cmdletTimeoutMs: options.cmdletTimeoutMs ?? 60_000 }),
     close: async () => {
       await pool.drain();
       await sim.close();

@@ -8,6 +8,7 @@ import { SimClock } from '../../sandbox/clock.js';
 import { SANDBOX_FUNCTION_PRINCIPAL_ID } from '../../sandbox/graph-sim/permissions.js';
 import { workerCertificatePolicy } from '../../shared/ports/key-vault-certificates.js';
 import { sampleTenant } from '../integration/sandbox-fixtures.js';
+import { everyStepCreated } from './fixtures.js';
 
 let graph: GraphSimulator | undefined;
 afterEach(async () => {
@@ -38,15 +39,7 @@ describe('dialtone setup (use case, against the Graph and Key Vault simulators)'
   it('creates every object on a bare tenant, and a second run finds every one in place', async () => {
     const { entra, vault, input, graph } = await world();
     const first = await runSetup(entra, vault, input);
-    expect(statuses(first.items)).toEqual([
-      'application:created',
-      'servicePrincipal:created',
-      'certificate:created',
-      'keyCredential:created',
-      'graphPermission:created',
-      'graphPermission:created',
-      'directoryRole:created',
-    ]);
+    expect(statuses(first.items)).toEqual(everyStepCreated);
     const state = graph.exportEntra();
     expect(state.applications).toHaveLength(1);
     expect(state.applications[0]!.keyCredentials.map((k) => k.thumbprint)).toEqual([first.certificate!.thumbprint]);
@@ -64,15 +57,7 @@ describe('dialtone setup (use case, against the Graph and Key Vault simulators)'
   it('with dryRun writes nothing and says what it would do', async () => {
     const { entra, vault, input, graph } = await world();
     const planned = await runSetup(entra, vault, { ...input, dryRun: true });
-    expect(statuses(planned.items)).toEqual([
-      'application:created',
-      'servicePrincipal:created',
-      'certificate:created',
-      'keyCredential:created',
-      'graphPermission:created',
-      'graphPermission:created',
-      'directoryRole:created',
-    ]);
+    expect(statuses(planned.items)).toEqual(everyStepCreated);
     expect(planned.items.every((i) => i.detail.startsWith('would '))).toBe(true);
     expect(graph.exportEntra()).toEqual({ applications: [], servicePrincipals: [], appRoleAssignments: [], roleAssignments: [] });
     expect(vault.metrics().created).toBe(0);

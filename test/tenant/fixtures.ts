@@ -1,3 +1,8 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sampleTenant } from '../integration/sandbox-fixtures.js';
+
 /** Shared by the tenant CLI tests: a tenant voice file and readers for the per-item JSON report. */
 export type Item = { kind: string; identity: string; status: string; detail: string };
 export const items = (out: string): Item[] => (JSON.parse(out) as { items: Item[] }).items;
@@ -16,3 +21,27 @@ callingLineIdentities:
   - { name: CLI-Sales, description: DEPT001, callingIdSubstitute: LineUri }
   - { name: CLI-Support, description: DEPT002, callingIdSubstitute: Anonymous }
 `;
+
+/** HR events as NDJSON. */
+export const ndjson = (list: object[]) => list.map((e) => JSON.stringify(e)).join('\n');
+
+/**
+ * A temporary directory holding a sandbox tenant with no voice configuration at all (no policies,
+ * only an SBC paired with it, every user licensed from the start), an empty event file and the
+ * tenant voice file above; `files` adds the test's own inputs.
+ */
+export async function bareTenantDir(prefix: string, files: Record<string, string> = {}): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  const tenant = sampleTenant();
+  delete tenant.policies;
+  tenant.pstnGateways = ['sbc1.contoso.example'];
+  for (const user of tenant.users) {
+    user.servicePlans = ['TEAMS1', 'MCOEV'];
+    delete user.licensedAfterMs;
+  }
+  await writeFile(join(dir, 'tenant.json'), JSON.stringify(tenant));
+  await writeFile(join(dir, 'empty.ndjson'), '');
+  await writeFile(join(dir, 'tenant-voice.yaml'), tenantVoice);
+  for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
+  return dir;
+}

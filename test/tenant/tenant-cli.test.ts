@@ -1,10 +1,8 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialtone as runCli } from '../helpers/cli.js';
-import { sampleTenant } from '../integration/sandbox-fixtures.js';
-import { items, statuses, tenantVoice } from './fixtures.js';
+import { bareTenantDir, items, ndjson, statuses, tenantVoice } from './fixtures.js';
 
 let dir: string;
 
@@ -20,27 +18,12 @@ const everything = [
 ];
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'dialtone-tenant-'));
-  const tenant = sampleTenant();
-  // A tenant with no voice configuration at all: no policies, only an SBC paired with it.
-  delete tenant.policies;
-  tenant.pstnGateways = ['sbc1.contoso.example'];
-  for (const user of tenant.users) {
-    user.servicePlans = ['TEAMS1', 'MCOEV'];
-    delete user.licensedAfterMs;
-  }
-  await writeFile(join(dir, 'tenant.json'), JSON.stringify(tenant));
-  await writeFile(join(dir, 'empty.ndjson'), '');
-  await writeFile(join(dir, 'tenant-voice.yaml'), tenantVoice);
-  await writeFile(
-    join(dir, 'events.ndjson'),
-    [
+  dir = await bareTenantDir('dialtone-tenant-', {
+    'events.ndjson': ndjson([
       { eventId: 't1', type: 'joiner', occurredAt: '2026-11-02T08:00:00Z', person: { employeeId: 'E1001', departmentId: 'DEPT001', site: 'AMS' } },
       { eventId: 't2', type: 'joiner', occurredAt: '2026-11-02T08:05:00Z', person: { employeeId: 'E1002', departmentId: 'DEPT002', site: 'RTM' } },
-    ]
-      .map((e) => JSON.stringify(e))
-      .join('\n'),
-  );
+    ]),
+  });
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });

@@ -1,10 +1,8 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialtone as runCli } from '../helpers/cli.js';
-import { sampleTenant } from '../integration/sandbox-fixtures.js';
-import { items, statuses, tenantVoice } from './fixtures.js';
+import { bareTenantDir, items, ndjson, statuses } from './fixtures.js';
 
 let dir: string;
 const dialtone = (...args: string[]) => runCli(args);
@@ -19,35 +17,18 @@ const removals = [
   'pstnUsage:NL-Local',
 ];
 
-const events = (list: object[]) => list.map((e) => JSON.stringify(e)).join('\n');
-
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'dialtone-unlink-'));
-  const tenant = sampleTenant();
-  delete tenant.policies;
-  tenant.pstnGateways = ['sbc1.contoso.example'];
-  for (const user of tenant.users) {
-    user.servicePlans = ['TEAMS1', 'MCOEV'];
-    delete user.licensedAfterMs;
-  }
-  await writeFile(join(dir, 'tenant.json'), JSON.stringify(tenant));
-  await writeFile(join(dir, 'empty.ndjson'), '');
-  await writeFile(join(dir, 'tenant-voice.yaml'), tenantVoice);
   // Someone else's route in the same tenant, on a usage of its own: unlink must leave both.
-  await writeFile(
-    join(dir, 'joiners.ndjson'),
-    events([
+  dir = await bareTenantDir('dialtone-unlink-', {
+    'joiners.ndjson': ndjson([
       { eventId: 'u1', type: 'joiner', occurredAt: '2026-11-02T08:00:00Z', person: { employeeId: 'E1001', departmentId: 'DEPT001', site: 'AMS' } },
       { eventId: 'u2', type: 'joiner', occurredAt: '2026-11-02T08:05:00Z', person: { employeeId: 'E1002', departmentId: 'DEPT002', site: 'RTM' } },
     ]),
-  );
-  await writeFile(
-    join(dir, 'leavers.ndjson'),
-    events([
+    'leavers.ndjson': ndjson([
       { eventId: 'u3', type: 'leaver', occurredAt: '2026-11-03T17:00:00Z', person: { employeeId: 'E1001' } },
       { eventId: 'u4', type: 'leaver', occurredAt: '2026-11-03T17:05:00Z', person: { employeeId: 'E1002' } },
     ]),
-  );
+  });
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });

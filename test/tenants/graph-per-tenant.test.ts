@@ -18,7 +18,7 @@ import { MCOEV_SERVICE_PLAN_ID, type DirectoryUser, type UserChange } from '../.
 import { DialtoneError } from '../../shared/domain/errors.js';
 import { parseVoicePolicy } from '../../shared/domain/policy.js';
 import { defaultRetryPolicy } from '../../shared/domain/settlement.js';
-import { effectiveTenants, implicitTenant, type Tenant } from '../../shared/domain/tenants.js';
+import { effectiveTenants, implicitTenant } from '../../shared/domain/tenants.js';
 import { createCorrelateHandler } from '../../shared/handlers/stages.js';
 import { silentLogger } from '../../shared/logging/logger.js';
 import type { BusSender } from '../../shared/ports/bus.js';
@@ -31,24 +31,15 @@ import { samplePools } from '../integration/sandbox-fixtures.js';
 import { recordingActions } from '../helpers/fake-actions.js';
 import { recordingSender } from '../helpers/recording-sender.js';
 import { makeTestPfx } from '../worker/helpers/certificates.js';
+import { registeredTenant } from './fixtures.js';
 
 const HOME = '99999999-9999-4999-8999-999999999999';
 const A = '11111111-1111-4111-8111-111111111111';
 const B = '22222222-2222-4222-8222-222222222222';
 const APP_A = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
 const APP_B = 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb';
-const registered = (tenantId: string, name: string, applicationId: string): Tenant => ({
-  tenantId,
-  displayName: name,
-  applicationId,
-  certificateName: `${name.toLowerCase()}-graph`,
-  pools: [],
-  upnDomains: [],
-  teamsBackend: 'powershell',
-  sessionLimit: 3,
-  createdAt: '2026-12-01T00:00:00Z',
-  updatedAt: '2026-12-01T00:00:00Z',
-});
+const registered = (tenantId: string, name: string, applicationId: string) =>
+  registeredTenant(tenantId, name, { applicationId, certificateName: `${name.toLowerCase()}-graph`, teamsBackend: 'powershell' });
 const tenants = effectiveTenants([registered(A, 'Contoso', APP_A), registered(B, 'Fabrikam', APP_B)], implicitTenant({ tenantId: HOME }));
 const clock = new SimClock('2026-11-02T08:00:00Z');
 const licensed = (id: string, upn: string, employeeId: string): DirectoryUser => ({

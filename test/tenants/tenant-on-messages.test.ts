@@ -12,31 +12,22 @@ import { createMemoryNumberInventory } from '../../shared/adapters/memory-number
 import { createMemoryProvisioningRecords } from '../../shared/adapters/memory-provisioning-records.js';
 import { HrEventSchema, MCOEV_SERVICE_PLAN_ID, UserChangeSchema, VoiceCommandSchema, type DirectoryUser, type HrEvent, type UserChange, type VoiceCommand, type VoiceResult } from '../../shared/contracts/messages.js';
 import { parseVoicePolicy } from '../../shared/domain/policy.js';
-import { effectiveTenants, implicitTenant, type Tenant } from '../../shared/domain/tenants.js';
+import { effectiveTenants, implicitTenant } from '../../shared/domain/tenants.js';
 import { correlateEvent } from '../../shared/usecases/correlate-event.js';
 import { planVoice, type PlanDeps } from '../../shared/usecases/plan-voice.js';
 import { recordResult } from '../../shared/usecases/record-result.js';
 import { voiceResultFields } from '../../shared/domain/voice-result.js';
 import { SimClock } from '../../sandbox/clock.js';
 import { samplePools } from '../integration/sandbox-fixtures.js';
+import { registeredTenant } from './fixtures.js';
 
 const A = '11111111-1111-4111-8111-111111111111';
 const B = '22222222-2222-4222-8222-222222222222';
 const APP = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
 const USER_A = '00000000-0000-4000-8000-0000000000a1';
 const USER_B = '00000000-0000-4000-8000-0000000000b1';
-const registered = (tenantId: string, name: string, domain: string): Tenant => ({
-  tenantId,
-  displayName: name,
-  applicationId: APP,
-  certificateName: `${name.toLowerCase()}-teams`,
-  pools: [],
-  upnDomains: [domain],
-  teamsBackend: 'powershell',
-  sessionLimit: 3,
-  createdAt: '2026-12-01T00:00:00Z',
-  updatedAt: '2026-12-01T00:00:00Z',
-});
+const registered = (tenantId: string, name: string, domain: string) =>
+  registeredTenant(tenantId, name, { applicationId: APP, upnDomains: [domain], teamsBackend: 'powershell' });
 const tenants = effectiveTenants([registered(A, 'Contoso', 'contoso.example'), registered(B, 'Fabrikam', 'fabrikam.example')], implicitTenant({ tenantId: undefined }));
 const clock = new SimClock('2026-11-02T08:00:00Z');
 const user = (id: string, upn: string): DirectoryUser => ({ id, userPrincipalName: upn, accountEnabled: true, officeLocation: 'AMS', assignedPlans: [{ servicePlanId: MCOEV_SERVICE_PLAN_ID, capabilityStatus: 'Enabled' }] });

@@ -20,21 +20,11 @@ import { planVoice, type PlanDeps } from '../../shared/usecases/plan-voice.js';
 import { tenantCommandRoutes, tenantVoicePolicies } from '../../shared/usecases/tenant-settings.js';
 import { SimClock } from '../../sandbox/clock.js';
 import { samplePools } from '../integration/sandbox-fixtures.js';
+import { registeredTenant } from './fixtures.js';
 
 const A = '11111111-1111-4111-8111-111111111111';
 const B = '22222222-2222-4222-8222-222222222222';
-const tenant = (tenantId: string, name: string, extra: Partial<Tenant> = {}): Tenant => ({
-  tenantId,
-  displayName: name,
-  applicationId: 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa',
-  certificateName: `${name.toLowerCase()}-teams`,
-  pools: [],
-  upnDomains: [],
-  sessionLimit: 3,
-  createdAt: '2026-12-01T00:00:00Z',
-  updatedAt: '2026-12-01T00:00:00Z',
-  ...extra,
-});
+const tenant = registeredTenant;
 const clock = new SimClock('2026-11-02T08:00:00Z');
 const deploymentPolicy = parseVoicePolicy(readFileSync(fileURLToPath(new URL('../../sandbox/data/voice-policy.yaml', import.meta.url)), 'utf8'), 'yaml', 'voice-policy.yaml');
 // Fabrikam's own policy: its Amsterdam people in the rtm pool, its own dial plan.

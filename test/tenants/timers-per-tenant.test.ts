@@ -11,7 +11,7 @@ import { createGraphSubscriptions } from '../../shared/adapters/graph-subscripti
 import { createMemoryProvisioningRecords } from '../../shared/adapters/memory-provisioning-records.js';
 import { createMemoryTableService } from '../../shared/adapters/memory-table-client.js';
 import type { UserChange } from '../../shared/contracts/messages.js';
-import { effectiveTenants, implicitTenant, type Tenant } from '../../shared/domain/tenants.js';
+import { effectiveTenants, implicitTenant } from '../../shared/domain/tenants.js';
 import { silentLogger } from '../../shared/logging/logger.js';
 import { perTenant } from '../../shared/ports/per-tenant.js';
 import { acceptGraphNotifications } from '../../shared/usecases/accept-graph-notifications.js';
@@ -22,22 +22,12 @@ import { SimClock } from '../../sandbox/clock.js';
 import { startGraphSimulator, type GraphSimulator } from '../../sandbox/graph-sim/index.js';
 import { parseSandboxTenantFile } from '../../sandbox/teams-sim/tenant-file.js';
 import { recordingSender } from '../helpers/recording-sender.js';
+import { registeredTenant } from './fixtures.js';
 
 const A = '11111111-1111-4111-8111-111111111111';
 const B = '22222222-2222-4222-8222-222222222222';
-const registered = (tenantId: string, name: string): Tenant => ({
-  tenantId,
-  displayName: name,
-  applicationId: 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa',
-  certificateName: `${name.toLowerCase()}-teams`,
-  pools: [],
-  upnDomains: [],
-  sessionLimit: 3,
-  createdAt: '2026-12-01T00:00:00Z',
-  updatedAt: '2026-12-01T00:00:00Z',
-});
 // A is the home tenant (registered too): records from before the registry (no tenantId) are A's.
-const tenants = async () => effectiveTenants([registered(A, 'Contoso'), registered(B, 'Fabrikam')], implicitTenant({ tenantId: A }));
+const tenants = async () => effectiveTenants([registeredTenant(A, 'Contoso'), registeredTenant(B, 'Fabrikam')], implicitTenant({ tenantId: A }));
 const user = (id: string, upn: string) => ({ id, userPrincipalName: upn, employeeId: 'E1', servicePlans: ['MCOEV'] });
 const ANNA_A = '00000000-0000-4000-8000-0000000000a1';
 const OLD_A = '00000000-0000-4000-8000-0000000000a0';

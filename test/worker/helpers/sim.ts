@@ -14,6 +14,12 @@ export const OUTSIDER = 'someone-outside-dialtone@contoso.example';
 /** The certificate the tests hand to the pool, made in memory. */
 export const CERTIFICATE = { pfxBase64: makeTestPfx({ password: 'sim-pfx-password-42' }), password: 'sim-pfx-password-42' };
 
+/** `apply` for the test worlds: the test tenant, short back-offs, and the test's own overrides. */
+export const applyOn =
+  (base: Pick<ApplyDeps, 'sessions' | 'clock' | 'logger' | 'cmdletTimeoutMs'>) =>
+  (cmd: VoiceCommand, overrides: Partial<ApplyDeps> = {}) =>
+    applyVoiceCommand(cmd, { ...base, tenantId: TENANT_ID, backoffMs: [10, 20], ...overrides });
+
 export function testTenant(users = 8): SandboxTenantFile {
   return {
     tenantId: TENANT_ID,
@@ -96,16 +102,7 @@ export async function startHarness(options: { users?: number; pool?: Partial<Poo
     pool,
     clock,
     logger,
-    apply: (cmd, overrides = {}) =>
-      applyVoiceCommand(cmd, {
-        sessions: pool,
-        tenantId: TENANT_ID,
-        clock,
-        logger,
-        cmdletTimeoutMs: options.cmdletTimeoutMs ?? 10_000,
-        backoffMs: [10, 20],
-        ...overrides,
-      }),
+    apply: applyOn({ sessions: pool, clock, logger, cmdletTimeoutMs: options.cmdletTimeoutMs ?? 10_000 }),
     close: async () => {
       await pool.drain();
       await sim.close();
