@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import type { ProvisioningRecord, ProvisioningRecords } from '../../shared/ports/provisioning-records.js';
+import { describeRepeats } from '../../shared/domain/history.js';
 import { describeLeft } from '../../shared/domain/ordering.js';
 import { traceIdForCorrelation } from '../../shared/telemetry/trace-context.js';
 import { describeDesired } from '../../shared/usecases/plan-voice.js';
@@ -72,7 +73,7 @@ export function statusCommand(ctx: CliContext, backends: Pick<Backends, 'records
         { header: 'stage', value: (e) => e.stage },
         { header: 'event', value: (e) => e.eventId },
         { header: 'outcome', value: (e) => e.outcome },
-        { header: 'detail', value: (e) => e.detail },
+        { header: 'detail', value: (e) => `${e.detail}${describeRepeats(e)}` },
         { header: 'correlation id', value: (e) => e.correlationId },
       ]),
     ]);

@@ -2,7 +2,8 @@ import { seededRandom } from '../../shared/domain/seeded-random.js';
 
 /** One kind of failure the simulator injects before it routes a request. */
 export interface GraphFaultRule {
-  status: 429 | 503;
+  /** 429 and 503 are transient; 403 is a permanent refusal (Authorization_RequestDenied), as for a permission taken away. */
+  status: 429 | 503 | 403;
   /** Fail only the next N matching requests; without it the rule never runs out. */
   times?: number;
   /** Only requests whose path and query (decoded) match, e.g. /\/users\/delta/. */
@@ -20,7 +21,7 @@ export interface GraphFaults {
 }
 
 export interface InjectedFault {
-  status: 429 | 503;
+  status: 429 | 503 | 403;
   retryAfterSeconds: number | undefined;
 }
 

@@ -148,8 +148,9 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
       const fault = url.pathname === '/v1.0/$batch' ? undefined : faults.next(safeDecode(url.pathname + url.search));
       if (fault) {
         if (fault.status === 429) metrics.throttled += 1;
-        else metrics.unavailable += 1;
+        else if (fault.status === 503) metrics.unavailable += 1;
         const faultHeaders: Record<string, string> = fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) };
+        if (fault.status === 403) throw new GraphSimError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
         throw fault.status === 429
           ? new GraphSimError(429, 'TooManyRequests', 'Too many requests. Please retry after the time given in Retry-After.', faultHeaders)
           : new GraphSimError(503, 'serviceNotAvailable', 'Service is unavailable. Please try again.', faultHeaders);

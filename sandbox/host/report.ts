@@ -1,4 +1,5 @@
 import { queueNames } from '../../shared/contracts/messages.js';
+import { describeRepeats } from '../../shared/domain/history.js';
 import { policyTypes } from '../../shared/domain/voice-state.js';
 import type { OutgoingMessage } from '../../shared/ports/bus.js';
 import type { NumberInventory } from '../../shared/ports/number-inventory.js';
@@ -155,7 +156,9 @@ export function formatReport(report: SandboxReport): string {
     out.push(`${user.userPrincipalName}`);
     for (const e of byUser.get(user.id)?.entries ?? []) {
       if (e.stage === 'plan' && e.outcome === 'command') continue;
-      out.push(`  ${when(e.at)}  ${e.eventId.padEnd(10)} ${e.stage === 'record' ? 'Teams' : 'plan '}  ${e.detail}`);
+      // A directory re-plan is named by its source: its event id is a hash (the JSON report has it).
+      const cause = e.source === 'resync' || e.source === 'graph' ? e.source : e.eventId;
+      out.push(`  ${when(e.firstAt ?? e.at)}  ${cause.padEnd(10)} ${e.stage === 'record' ? 'Teams' : 'plan '}  ${e.detail}${describeRepeats(e, when)}`);
     }
     out.push(`  now in Teams: ${report.workerRan ? describeTeams(user.teams) : '(worker not run: commands stay queued)'}`);
     out.push('');

@@ -393,7 +393,15 @@ export class Sandbox {
       const subscriptions = createGraphSubscriptions(graphClient);
       const everyTenant = sandboxTenants ? async () => sandboxTenants : undefined;
       everyOccurrence(scheduler, 'graphSubscription', timerSchedules.graphSubscription, async () => {
-        const deps = { subscriptions, clock, logger, notificationUrl: SANDBOX_NOTIFICATION_URL, clientState: SANDBOX_CLIENT_STATE };
+        const deps = {
+          subscriptions,
+          clock,
+          logger,
+          notificationUrl: SANDBOX_NOTIFICATION_URL,
+          clientState: SANDBOX_CLIENT_STATE,
+          // A retried call waits on the sandbox clock, never in real time.
+          sleeper: { sleep: (ms: number) => scheduler.sleep(ms, 'timer:graphSubscription:retry') },
+        };
         if (everyTenant) await maintainEveryTenantSubscription(deps, { tenants: everyTenant, graph: graphFor((client) => createGraphSubscriptions(client)) as PerTenantOf<typeof subscriptions> });
         else await maintainGraphSubscription(deps);
       }, logger);

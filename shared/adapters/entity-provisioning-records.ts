@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { StoredHrPersonSchema, type HrPerson } from '../contracts/messages.js';
+import { StoredHrPersonSchema, UserChangeSourceSchema, type HrPerson } from '../contracts/messages.js';
 import { DialtoneError } from '../domain/errors.js';
 import { DesiredVoiceStateSchema } from '../domain/voice-state.js';
 import type { Lifecycle } from '../domain/ordering.js';
@@ -34,6 +34,9 @@ const HistoryEntrySchema = z.object({
   stage: z.enum(['plan', 'record', 'replay']),
   outcome: z.string(),
   detail: z.string(),
+  source: UserChangeSourceSchema.optional(),
+  repeats: z.number().int().min(2).optional(),
+  firstAt: z.string().optional(),
 });
 
 const RowSchema = z.object({

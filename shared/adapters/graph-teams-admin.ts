@@ -10,7 +10,7 @@ import type {
   TeamsUserConfiguration,
   TenantNumber,
 } from '../ports/teams-admin.js';
-import { createGraphClient, parseGraphBody as parse, type GraphClientOptions } from './graph-client.js';
+import { createGraphClient, graphCalls, type GraphClientOptions } from './graph-client.js';
 import { toGraphDialtoneError } from './graph-errors.js';
 
 export interface GraphTeamsAdminOptions extends GraphClientOptions {
@@ -78,13 +78,9 @@ export function createGraphTeamsAdmin(options: GraphTeamsAdminOptions): TeamsAdm
   const { client } = createGraphClient(options);
   const defaultRetryAfterMs = options.defaultRetryAfterMs ?? 30_000;
 
-  const get = async (operation: string, path: string): Promise<unknown> => {
-    try {
-      return (await client.api(path).get()) as unknown;
-    } catch (error) {
-      throw toGraphDialtoneError(error, operation, defaultRetryAfterMs);
-    }
-  };
+  const { call } = graphCalls(defaultRetryAfterMs);
+  /** A GET whose body must match `schema`: a failure is the usual DialtoneError, a malformed body `Unexpected`. */
+  const get = <T>(operation: string, path: string, schema: z.ZodType<T>, what: string): Promise<T> => call(operation, () => client.api(path).get(), schema, what);
 
   /** POST, raw, so a 202's Location can be read; a non-2xx answer becomes the usual DialtoneError. */
   const post = async (operation: string, path: string, body: unknown): Promise<Response> => {
@@ -148,14 +144,13 @@ export function createGraphTeamsAdmin(options: GraphTeamsAdminOptions): TeamsAdm
 
   return {
     async userConfiguration(userId: string): Promise<TeamsUserConfiguration | null> {
-      let body: unknown;
+      let c: z.infer<typeof ConfigurationSchema>;
       try {
-        body = await get('read Teams user configuration', `/admin/teams/userConfigurations/${encodeURIComponent(userId)}`);
+        c = await get('read Teams user configuration', `/admin/teams/userConfigurations/${encodeURIComponent(userId)}`, ConfigurationSchema, 'Teams user configuration');
       } catch (error) {
         if (isDialtoneError(error) && error.details.status === 404) return null;
         throw error;
       }
-      const c = parse(ConfigurationSchema, body, 'Teams user configuration');
       return {
         id: c.id,
         userPrincipalName: c.userPrincipalName ?? null,
@@ -179,14 +174,14 @@ export function createGraphTeamsAdmin(options: GraphTeamsAdminOptions): TeamsAdm
 
     async operation(operationId: string): Promise<NumberOperation> {
       if (!OPERATION_ID.test(operationId)) throw new DialtoneError('InvalidMessage', `not a Graph operation id: '${operationId.slice(0, 40)}'`);
-      const op = parse(OperationSchema, await get('read number operation', operationPath(operationId)), 'number operation');
+      const op = await get('read number operation', operationPath(operationId), OperationSchema, 'number operation');
       const detail = op.numbers?.find((n) => n.statusDetail)?.statusDetail ?? null;
       return { id: op.id ?? operationId, status: op.status, detail };
     },
 
     async number(telephoneNumber: string): Promise<TenantNumber | null> {
       const filter = encodeURIComponent(`telephoneNumber eq ${odataString(telephoneNumber)}`);
-      const page = parse(NumberPageSchema, await get('find number', `/admin/teams/telephoneNumberManagement/numberAssignments?$filter=${filter}`), 'numbers page');
+      const page = await get('find number', `/admin/teams/telephoneNumberManagement/numberAssignments?$filter=${filter}`, NumberPageSchema, 'numbers page');
       const row = page.value[0];
       return row === undefined
         ? null
@@ -195,9 +190,9 @@ export function createGraphTeamsAdmin(options: GraphTeamsAdminOptions): TeamsAdm
 
     async policyId(policyType: string, name: string): Promise<string | null> {
       const path = `/admin/teams/policy/getPolicyId(type=${encodeURIComponent(odataString(policyType))},name=${encodeURIComponent(odataString(name))})`;
-      let body: unknown;
+      let page: z.infer<typeof PolicyIdPageSchema>;
       try {
-        body = await get('resolve policy id', path);
+        page = await get('resolve policy id', path, PolicyIdPageSchema, 'policy id');
       } catch (error) {
         if (isDialtoneError(error) && error.details.status === 404) return null;
         if (isDialtoneError(error) && error.details.status === 400 && error.message.toLowerCase().includes(policyType.toLowerCase())) {
@@ -205,7 +200,6 @@ export function createGraphTeamsAdmin(options: GraphTeamsAdminOptions): TeamsAdm
         }
         throw error;
       }
-      const page = parse(PolicyIdPageSchema, body, 'policy id');
       return page.value.find((p) => (p.name ?? '').toLowerCase() === name.toLowerCase())?.policyId ?? page.value[0]?.policyId ?? null;
     },
 

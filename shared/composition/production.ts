@@ -96,6 +96,7 @@ export function productionSubscriptionMaintenance(): SubscriptionMaintenanceDeps
     notificationUrl: settings.graphNotificationUrl,
     clientState: settings.graphClientState,
     telemetry: productionTelemetry(credential),
+    sleeper: systemSleeper,
   };
 }
 

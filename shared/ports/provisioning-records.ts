@@ -1,4 +1,4 @@
-import type { HrPerson } from '../contracts/messages.js';
+import type { HrPerson, UserChange } from '../contracts/messages.js';
 import type { Lifecycle } from '../domain/ordering.js';
 import type { DesiredVoiceState } from '../domain/voice-state.js';
 
@@ -10,6 +10,14 @@ export interface ProvisioningHistoryEntry {
   stage: 'plan' | 'record' | 'replay';
   outcome: string;
   detail: string;
+  /** What caused a plan line: an HR event, a Graph change notification or the resync; absent on other stages and older lines. */
+  source?: UserChange['source'];
+  /**
+   * A line standing for several identical directory re-plans that sent nothing
+   * (shared/domain/history.ts): how many, and when the first was; `at` is the newest's.
+   */
+  repeats?: number;
+  firstAt?: string;
 }
 
 /** What Dialtone knows about one user's provisioning. */

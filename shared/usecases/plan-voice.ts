@@ -398,6 +398,7 @@ async function remember(
         stage: 'plan',
         outcome,
         detail: version !== undefined ? `${detail} (plan version ${version})` : detail,
+        source: change.source,
       },
     );
   });

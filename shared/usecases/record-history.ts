@@ -1,7 +1,5 @@
+import { appendHistoryEntry } from '../domain/history.js';
 import type { ProvisioningHistoryEntry, ProvisioningRecord } from '../ports/provisioning-records.js';
-
-/** Records keep the newest entries only, so a user's row stays far below Table Storage limits. */
-export const HISTORY_LIMIT = 50;
 
 /** The record of a user Dialtone has not seen before. */
 export function emptyRecord(userId: string, userPrincipalName: string): ProvisioningRecord {
@@ -19,5 +17,5 @@ export function emptyRecord(userId: string, userPrincipalName: string): Provisio
 }
 
 export function appendHistory(record: ProvisioningRecord, entry: ProvisioningHistoryEntry): ProvisioningRecord {
-  return { ...record, history: [...record.history, entry].slice(-HISTORY_LIMIT) };
+  return { ...record, history: appendHistoryEntry(record.history, entry) };
 }

@@ -266,7 +266,7 @@ async function observe(sandbox: Sandbox, population: Population, policy: Observe
     else if (line.includes('"retrying voice command"')) count('workerCmdletRetries');
     else if (line.includes('"voice command abandoned for redelivery"')) count('workerRedeliveries');
     else if (line.includes('could not be settled')) count('workerSettleFailures');
-    else if (line.includes('"call retried"')) count('resyncCallRetries');
+    else if (line.includes('"call retried"')) count(line.includes('graph subscription') ? 'subscriptionCallRetries' : 'resyncCallRetries');
     else if (line.includes('"timer function failed"')) count('timerRetries');
   }
   const hostErrors = Object.values(sandbox.host.hostErrors()).reduce((a, b) => a + b, 0);

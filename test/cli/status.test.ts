@@ -33,6 +33,16 @@ describe('dialtone status', () => {
     expect(lines).toEqual([`  operation id: ${traceIdForCorrelation('evt-0003')} (paste into Application Insights > Transaction search; correlation id evt-0003)`]);
   });
 
+  it("shows the daily resync's no-op re-plans between two HR events as one line with their count and first and last time", async () => {
+    const { out } = await statusOf(['anna.devries@contoso.example']);
+    const noops = out.split('\n').filter((l) => l.includes('nothing to send'));
+    // One run before the mover evt-0003 (another command applied after it), one after.
+    expect(noops).toHaveLength(2);
+    for (const line of noops) expect(line).toMatch(/nothing to send ×\d+, 2026-11-\d\dT[\d:.]+Z … 2026-11-\d\dT[\d:.]+Z/);
+    expect(out).toContain('evt-0001');
+    expect(out).toContain('evt-0003');
+  });
+
   it('says so, and exits 1, for someone Dialtone never planned', async () => {
     const { err, code } = await statusOf(['nobody@contoso.example']);
     expect(code).toBe(1);

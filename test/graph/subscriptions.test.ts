@@ -50,8 +50,11 @@ describe('maintainGraphSubscription against the Graph simulator', () => {
     graph = await startGraphSimulator({ tenant: tenant(), clock });
     const subscriptions = createGraphSubscriptions({ baseUrl: graph.baseUrl, accessToken: async () => 'token' });
     const logger = createMemoryLogger();
-    const deps = { subscriptions, clock, logger, notificationUrl: URL_WITH_KEY, clientState: 'a-client-state-of-32-characters!' };
-    return { clock, subscriptions, logger, deps };
+    const waits: number[] = [];
+    // A retried call waits on the test's clock: no real time passes.
+    const sleeper = { sleep: async (ms: number) => void (waits.push(ms), clock.advance(ms)) };
+    const deps = { subscriptions, clock, logger, sleeper, notificationUrl: URL_WITH_KEY, clientState: 'a-client-state-of-32-characters!' };
+    return { clock, subscriptions, logger, waits, deps, graph };
   }
 
   it('creates the subscription, keeps it while it is fresh and renews it before it lapses', async () => {
@@ -78,6 +81,48 @@ describe('maintainGraphSubscription against the Graph simulator', () => {
     const { deps, logger } = await setup();
     expect(await maintainGraphSubscription({ ...deps, notificationUrl: undefined })).toEqual({ action: 'not-configured' });
     expect(logger.lines.some((l) => l.includes('DIALTONE_GRAPH_NOTIFICATION_URL'))).toBe(true);
+  });
+
+  it('renews within the same timer run when Graph answers the renewal 429 with Retry-After once', async () => {
+    const { clock, subscriptions, deps, waits, logger, graph } = await setup();
+    await maintainGraphSubscription(deps);
+    const [created] = await subscriptions.list();
+    clock.advance(26 * DAY);
+    graph.setFaults({ rules: [{ status: 429, times: 1, path: /^\/v1\.0\/subscriptions\/[^/?]+$/, retryAfterSeconds: 7 }] });
+    const before = graph.metrics().byRoute['PATCH /subscriptions'] ?? 0;
+    expect(await maintainGraphSubscription(deps)).toMatchObject({ action: 'renew', id: created?.id });
+    expect(graph.metrics().throttled).toBe(1);
+    expect((graph.metrics().byRoute['PATCH /subscriptions'] ?? 0) - before).toBe(2);
+    // Graph's Retry-After was waited out on the sleeper, then the renewal went through.
+    expect(waits).toEqual([7_000]);
+    const [renewed] = await subscriptions.list();
+    expect(renewed?.id).toBe(created?.id);
+    expect(Date.parse(renewed!.expirationDateTime)).toBeGreaterThan(clock.nowMs() + 27 * DAY);
+    expect(logger.lines.some((l) => l.includes('"call retried"') && l.includes('renew graph subscription'))).toBe(true);
+  });
+
+  it('creates within the same timer run when Graph answers /subscriptions 503 twice', async () => {
+    const { subscriptions, deps, waits, graph } = await setup();
+    graph.setFaults({ rules: [{ status: 503, times: 2, path: /^\/v1\.0\/subscriptions$/ }] });
+    expect((await maintainGraphSubscription(deps)).action).toBe('create');
+    expect(graph.metrics().unavailable).toBe(2);
+    expect(waits).toHaveLength(2);
+    expect(await subscriptions.list()).toHaveLength(1);
+  });
+
+  it('does not retry a renewal Graph refuses with 403, and reports it', async () => {
+    const { clock, subscriptions, deps, waits, logger, graph } = await setup();
+    await maintainGraphSubscription(deps);
+    const [created] = await subscriptions.list();
+    clock.advance(26 * DAY);
+    graph.setFaults({ rules: [{ status: 403, times: 5, path: /^\/v1\.0\/subscriptions\/[^/?]+$/ }] });
+    const before = graph.metrics().byRoute['PATCH /subscriptions'] ?? 0;
+    await expect(maintainGraphSubscription(deps)).rejects.toMatchObject({ transient: false, message: expect.stringMatching(/403|Insufficient privileges/) });
+    expect((graph.metrics().byRoute['PATCH /subscriptions'] ?? 0) - before).toBe(1);
+    expect(waits).toEqual([]);
+    expect(logger.lines.some((l) => l.includes('"call retried"'))).toBe(false);
+    const [unchanged] = await subscriptions.list();
+    expect(unchanged?.expirationDateTime).toBe(created?.expirationDateTime);
   });
 
   it('surfaces Graph refusing an expiry beyond 41,760 minutes as an error', async () => {

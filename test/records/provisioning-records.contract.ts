@@ -82,6 +82,15 @@ export function provisioningRecordsContract(name: string, makeRecords: MakeRecor
       expect(await records.get('user-a')).toEqual(full);
     });
 
+    it("round-trips a history line's source and a collapsed line's count and first time", async () => {
+      const lines: ProvisioningHistoryEntry[] = [
+        { ...entry(1), stage: 'plan', outcome: 'skipped', source: 'hr' },
+        { ...entry(3), stage: 'plan', outcome: 'skipped', source: 'resync', repeats: 12, firstAt: entry(2).at },
+      ];
+      await records.update('user-a', () => ({ ...blank('user-a'), history: lines }));
+      expect((await records.get('user-a'))?.history).toEqual(lines);
+    });
+
     it('hands the current record to the update', async () => {
       await records.update('user-a', append('user-a', entry(1)));
       await records.update('user-a', append('user-a', entry(2)));

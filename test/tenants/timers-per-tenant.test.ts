@@ -98,7 +98,7 @@ describe('the Graph subscription in every tenant', () => {
     const w = await world();
     const subscriptions = perTenant(async (t) => createGraphSubscriptions({ baseUrl: (t === B ? w.simB : w.simA).baseUrl, accessToken: async () => 'token' }));
     const results = await maintainEveryTenantSubscription(
-      { subscriptions: await subscriptions.forTenant(undefined), clock: w.clock, logger: silentLogger, notificationUrl: 'https://dialtone.example/api/graph/notifications?code=k', clientState: 'client-state-0123456789' },
+      { subscriptions: await subscriptions.forTenant(undefined), clock: w.clock, logger: silentLogger, notificationUrl: 'https://dialtone.example/api/graph/notifications?code=k', clientState: 'client-state-0123456789', sleeper: { sleep: async () => undefined } },
       { tenants, graph: subscriptions },
     );
     expect([...results.values()].map((r) => r.action)).toEqual(['create', 'create']);
