@@ -44,6 +44,8 @@ export class SandboxSession {
   private teams: { value: unknown } | undefined;
   private graph: { value: unknown } | undefined;
   private setup: { value: unknown } | undefined;
+  /** The state of a sandbox this command hosted (its workers ran): written back whole. */
+  private hosted: SandboxState | undefined;
   private inputs: SandboxRunInputs | undefined;
 
   constructor(readonly dir: string) {}
@@ -52,6 +54,16 @@ export class SandboxSession {
     this.state ??= await readSandboxState(this.dir);
     if (!this.state) throw new UsageError(`${this.dir} holds no sandbox state: run dialtone sandbox run --state ${this.dir} first`);
     return this.state;
+  }
+
+  /** The whole kept state, to host the sandbox on it (`cert rotate` runs its workers). */
+  async runState(): Promise<SandboxState> {
+    return this.load();
+  }
+
+  /** What a sandbox hosted by this command ended in (its queues, tables, Teams tenant and clock); written back by save(). */
+  setHostedState(state: SandboxState): void {
+    this.hosted = state;
   }
 
   /** The sandbox's simulated clock where the last run left it. */
@@ -158,9 +170,10 @@ export class SandboxSession {
 
   /** Writes back what the command changed (the queues, the tables and the Teams tenant it opened). */
   async save(): Promise<void> {
-    if (!this.state || (!this.bus && !this.tables && !this.teams && !this.graph && !this.setup)) return;
+    if (!this.state || (!this.bus && !this.tables && !this.teams && !this.graph && !this.setup && !this.hosted)) return;
     await writeSandboxState(this.dir, {
       ...this.state,
+      ...this.hosted,
       ...(this.teams ? { teams: this.teams.value } : {}),
       ...(this.graph ? { graph: this.graph.value } : {}),
       ...(this.setup ? { setup: this.setup.value } : {}),

@@ -8,7 +8,12 @@ import { SandboxTenantFileSchema } from '../sandbox/teams-sim/tenant-file.js';
 import type { SetupBackend } from './commands/setup.js';
 import type { DoctorProbes } from '../shared/usecases/doctor.js';
 import { UsageError } from './errors.js';
-import type { SandboxSession } from './sandbox-session.js';
+import type { SandboxRunInputs, SandboxSession } from './sandbox-session.js';
+import type { Sandbox } from '../sandbox/host/sandbox.js';
+import type { Clock } from '../shared/ports/clock.js';
+import { createEntityWorkerReports } from '../shared/adapters/entity-worker-reports.js';
+import { parseVoicePolicy } from '../shared/domain/policy.js';
+import type { SandboxTenantFile } from '../sandbox/teams-sim/tenant-file.js';
 
 /**
  * What `dialtone setup` leaves in a sandbox (`setup` in sandbox-state.json): the simulated Entra
@@ -35,9 +40,12 @@ export async function sandboxSetupBackend(session: SandboxSession): Promise<Setu
   const inputs = await session.runInputs();
   if (!inputs || inputs.tenants.length === 0) throw new UsageError(`${session.dir} keeps no tenant: run dialtone sandbox run --state ${session.dir} first`);
   const tenant = SandboxTenantFileSchema.parse(inputs.tenants[0]);
-  const clock = await session.clock();
+  const keptClock = await session.clock();
   const kept = await sandboxSetupState(session);
-  const graph = await startGraphSimulator({ tenant, clock, startMs: clock.startedAt, ...(kept ? { entra: kept.entra } : {}) });
+  // Once the sandbox's workers run (cert rotate), time is the hosted sandbox's clock.
+  const hosted: { sandbox?: Sandbox } = {};
+  const clock: Clock = { now: () => (hosted.sandbox?.clock ?? keptClock).now() };
+  const graph = await startGraphSimulator({ tenant, clock, startMs: keptClock.startedAt, ...(kept ? { entra: kept.entra } : {}) });
   const vault = new SimKeyVault(clock, kept ? { state: kept.keyVault } : {});
   return {
     entra: createGraphEntraAdmin({ baseUrl: graph.baseUrl, accessToken: async () => 'sandbox-token' }),
@@ -49,13 +57,25 @@ export async function sandboxSetupBackend(session: SandboxSession): Promise<Setu
       teamsBackend: inputs.teamsBackend ?? 'powershell',
       teamsReadiness: 'graph',
     },
-    // No worker runs between sandbox commands: reports are read from the sandbox's tables, where none is written.
-    workerReports: () => session.workerReports(),
+    // No worker runs between sandbox commands, so the sandbox's workers are started here, on the kept
+    // state, and report into its sessionslots table as production's do (docs/TENANT.md).
+    workerReports: async () => {
+      const certificateName = kept?.deployment?.certificateName;
+      if ((inputs.teamsBackend ?? 'powershell') !== 'powershell' || !certificateName) return session.workerReports();
+      hosted.sandbox ??= await hostWorkers(session, inputs, tenant, vault, certificateName, keptClock.now());
+      return createEntityWorkerReports(hosted.sandbox.tableService()!.table('sessionslots'));
+    },
     clock,
-    // Sandbox time: waiting advances the simulated clock, at once.
-    sleep: async (ms) => clock.advanceTo(clock.nowMs() + ms),
+    // Sandbox time: waiting runs the hosted sandbox (its workers, Functions and timers) for that long,
+    // or advances the simulated clock at once when none is hosted.
+    sleep: async (ms) => {
+      if (hosted.sandbox) await hosted.sandbox.runFor(ms);
+      else keptClock.advanceTo(keptClock.nowMs() + ms);
+    },
     close: async (changed, result) => {
       try {
+        if (hosted.sandbox && changed) session.setHostedState(hosted.sandbox.exportState());
+        await hosted.sandbox?.stop();
         if (changed) {
           const deployment = result ? { appId: result.appId, objectId: result.objectId, ...(result.servicePrincipalId ? { servicePrincipalId: result.servicePrincipalId } : {}), certificateName: result.certificateName } : kept?.deployment;
           session.setSetupState({ entra: graph.exportEntra(), keyVault: vault.exportState(), ...(deployment ? { deployment } : {}) } satisfies SandboxSetupState);
@@ -65,6 +85,23 @@ export async function sandboxSetupBackend(session: SandboxSession): Promise<Setu
       }
     },
   };
+}
+
+/** The sandbox's hybrid workers on the kept state, loading their certificate from the kept Key Vault. */
+async function hostWorkers(session: SandboxSession, inputs: SandboxRunInputs, tenant: SandboxTenantFile, vault: SimKeyVault, certificateName: string, now: Date): Promise<Sandbox> {
+  const [{ Sandbox }, { keptVaultWorkerCertificate }] = await Promise.all([import('../sandbox/host/sandbox.js'), import('../sandbox/keyvault-sim/kept-vault-source.js')]);
+  const format = inputs.policy.file.toLowerCase().endsWith('.json') ? 'json' : 'yaml';
+  return Sandbox.start(
+    { tenant, eventLines: [], policy: parseVoicePolicy(inputs.policy.text, format, inputs.policy.file), pools: [], sources: { tenant: 'sandbox-inputs.json', events: '(none)', policy: inputs.policy.file, numbers: null } },
+    {
+      state: await session.runState(),
+      storage: 'memory',
+      workerCertificates: () => keptVaultWorkerCertificate(vault, certificateName, now),
+      // Production's timings: a new version is looked for hourly (DIALTONE_CERT_RELOAD_MINUTES), reports every minute.
+      workerTuning: { certificateReloadMs: 60 * 60_000 },
+      workerReports: { intervalMs: 60_000 },
+    },
+  );
 }
 
 /**

@@ -74,6 +74,11 @@ export interface WorkerDeps {
    */
   bulkTimers?: Timers;
   /**
+   * What the certificate reload (DIALTONE_CERT_RELOAD) and the certificate report heartbeat wait
+   * on (default `timers`; the sandbox's clock there, so a rotation plays out in sandbox time).
+   */
+  certificateTimers?: Timers;
+  /**
    * Where this worker reports the certificate it connects with (`dialtone cert rotate` waits for
    * the new thumbprint): at start, after a rotation and every `intervalMs` (default 60 s).
    */
@@ -102,10 +107,11 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
   const timers = deps.timers ?? realTimers;
   // The provider is built first (no certificate, no worker); the pool it retires comes next.
   const rotation: { pool?: SessionPool; report?: () => Promise<void> } = {};
+  const certificateTimers = deps.certificateTimers ?? timers;
   const certificates = new CertificateProvider(deps.certificates, {
     clock: deps.clock,
     logger: deps.logger,
-    timers,
+    timers: certificateTimers,
     reloadIntervalMs: s.certificateReloadMs ?? 60 * 60_000,
     onRotate: () => {
       // New sessions connect with the new certificate; warm ones retire when they are idle.
@@ -118,7 +124,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     tenants: (deps.tenants ?? []).filter((t) => t.tenantId.toLowerCase() !== s.tenantId.toLowerCase()),
     clock: deps.clock,
     logger: deps.logger,
-    timers,
+    timers: certificateTimers,
     reloadIntervalMs: s.certificateReloadMs ?? 60 * 60_000,
     onRotate: (tenantId) => rotation.pool?.retireAll('certificate rotated', tenantId),
   });
@@ -188,7 +194,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
           workerId: deps.reports.workerId,
           tenantId: s.tenantId,
           clock: deps.clock,
-          timers,
+          timers: certificateTimers,
           logger: deps.logger,
           intervalMs: deps.reports.intervalMs ?? 60_000,
           current: () => certificates.current(),

@@ -16,6 +16,7 @@ import { createStaticPolicyCatalog } from '../../shared/adapters/file-policy-cat
 import { createMemoryNumberInventory } from '../../shared/adapters/memory-number-inventory.js';
 import { createMemoryTableService, type MemoryTableService } from '../../shared/adapters/memory-table-client.js';
 import type { WorkerReports } from '../../shared/ports/worker-reports.js';
+import { createEntityWorkerReports } from '../../shared/adapters/entity-worker-reports.js';
 import type { CertificateSource } from '../../worker/certificate.js';
 import { createMemoryProvisioningRecords } from '../../shared/adapters/memory-provisioning-records.js';
 import { createTableNumberInventory } from '../../shared/adapters/table-number-inventory.js';
@@ -33,6 +34,8 @@ import { isAzuriteAvailable, startAzurite } from '../azurite.js';
 import { isBatch, MemoryBus } from '../bus/memory-bus.js';
 import { deployedQueues } from '../bus/queues.js';
 import { SimClock } from '../clock.js';
+import type { EntraSimState } from '../graph-sim/applications.js';
+import { sameThumbprint } from '../../shared/domain/setup.js';
 import { GraphSubscriptionsStateSchema, sandboxGraphToken, startGraphSimulator, type GraphFaults, type GraphSimulator, type WebhookTransport } from '../graph-sim/index.js';
 import { simulatedGraphFetch } from '../graph-sim/latency.js';
 import { fieldLatencyModel, type LatencyModel } from '../latency-model.js';
@@ -84,8 +87,23 @@ export interface SandboxOptions {
   graphFaultSeed?: number;
   /** Where each worker's certificate comes from (default: an ephemeral one); chaos runs make Key Vault fail. */
   workerCertificates?: (index: number) => CertificateSource;
-  /** Where the workers report their certificate (`dialtone cert rotate` waits on it), and how often (real ms). */
-  workerReports?: { reports: WorkerReports; intervalMs?: number };
+  /**
+   * Where the workers report their certificate (`dialtone cert rotate` waits on it), and how often
+   * (sandbox ms; the reload, DIALTONE_CERT_RELOAD, also runs on the sandbox clock). Without
+   * `reports`, into the sandbox's own `sessionslots` table, as production's workers do (in-memory storage only).
+   */
+  workerReports?: { reports?: WorkerReports; intervalMs?: number };
+  /** Applications, service principals and role assignments the simulated Graph starts with (what `dialtone setup` made). */
+  entra?: EntraSimState;
+  /** The app registration the workers connect as (DIALTONE_APP_ID; default the sandbox's fixed one). */
+  workerApplicationId?: string;
+  /**
+   * Entra checks the certificate of every Connect-MicrosoftTeams against the simulated Graph's app
+   * registrations: a thumbprint the connecting app does not hold (its key credential removed, or
+   * never added) fails with AADSTS700027, as the real sign-in does. Off by default: any
+   * well-formed certificate is accepted.
+   */
+  entraCertificateCheck?: boolean;
   /** The worker host's clock is this far from the Functions' clock (chaos runs: ±5 min). */
   workerClockSkewMs?: number;
   /** Give up when nothing progresses for this long in real time. */
@@ -155,7 +173,7 @@ const { HttpRequest } = createRequire(import.meta.url)('@azure/functions') as ty
 /** The sandbox Function App's webhook URL (https, as Graph requires) and its function key. */
 export const SANDBOX_NOTIFICATION_URL = 'https://dialtone-sandbox.azurewebsites.net/api/graph/notifications?code=sandbox-function-key';
 /** The sandbox's DIALTONE_GRAPH_CLIENT_STATE. */
-const SANDBOX_CLIENT_STATE = 'sandbox-client-state-0123456789abcdef';
+export const SANDBOX_CLIENT_STATE = 'sandbox-client-state-0123456789abcdef';
 
 /**
  * The real handlers of every Function and the real worker in one process against the
@@ -170,6 +188,7 @@ export class Sandbox {
   private extraGraphs: GraphSimulator[] = [];
   /** HR lines Service Bus refused when the sandbox (as the HR producer) sent them. */
   private readonly refused: RefusedInput[] = [];
+  private connects: CertificateConnect[] = [];
 
   private constructor(
     readonly inputs: SandboxInputs,
@@ -248,6 +267,7 @@ export class Sandbox {
         tenant: inputs.tenant,
         ...(multi ? { tokenTenant: inputs.tenant.tenantId } : {}),
         ...(savedSubscriptions.success ? { subscriptions: savedSubscriptions.data } : {}),
+        ...(options.entra ? { entra: options.entra } : {}),
         clock,
         startMs: clock.startedAt,
         ...(teamsFirst ? { teams: { tenant: teamsFirst.tenant } } : {}),
@@ -420,6 +440,15 @@ export class Sandbox {
         else await resyncDirectory(deps);
       }, logger);
 
+      const connects: CertificateConnect[] = [];
+      if (teamsFirst && options.entraCertificateCheck) {
+        teamsFirst.tenant.certificateTrust = (applicationId, thumbprint) => {
+          const app = graph.exportEntra().applications.find((a) => a.appId.toLowerCase() === applicationId.toLowerCase());
+          const trusted = app?.keyCredentials.some((k) => sameThumbprint(k.thumbprint, thumbprint)) ?? false;
+          connects.push({ atMs: clock.nowMs(), applicationId, thumbprint, trusted });
+          return trusted;
+        };
+      }
       let teams: TeamsSimulator | undefined;
       let worker: SandboxWorker | undefined;
       const workerCount = options.workerCount ?? 1;
@@ -439,11 +468,14 @@ export class Sandbox {
           ...(inputs.extraTenants ? { extraTenants: inputs.extraTenants.map((t) => t.tenantId.toLowerCase()) } : {}),
           count: workerCount,
           bulkTimers: simulatedTimers(scheduler),
+          certificateTimers: simulatedTimers(scheduler, { daemon: true, prefix: 'worker-certificate' }),
+          restartWait: (ms) => scheduler.sleep(ms, 'worker-restart'),
+          ...(options.workerApplicationId ? { applicationId: options.workerApplicationId } : {}),
           ...(limit > 0 ? { tenantSessionLimit: limit } : {}),
           ...(options.workerTuning ? { tuning: options.workerTuning } : {}),
           ...(options.telemetry ? { telemetry: options.telemetry } : {}),
           ...(options.workerCertificates ? { certificates: options.workerCertificates } : {}),
-          ...(options.workerReports ? { reports: options.workerReports } : {}),
+          ...(options.workerReports ? { reports: { reports: options.workerReports.reports ?? tableReports(storage.service), ...(options.workerReports.intervalMs === undefined ? {} : { intervalMs: options.workerReports.intervalMs }) } } : {}),
           ...(options.workerClockSkewMs !== undefined ? { clockSkewMs: options.workerClockSkewMs } : {}),
         });
         worker = w;
@@ -454,6 +486,7 @@ export class Sandbox {
 
       const sandbox = new Sandbox(inputs, options, clock, scheduler, bus, graph, storage.inventory, storage.records, storage.kind, host, teams, worker, workerLoops, cleanups, logger, sent, latency);
       sandbox.tables = storage.service;
+      sandbox.connects = connects;
       sandbox.extraGraphs = extraGraphs;
       sandbox.eventsIn = options.state?.eventsIn ?? 0;
       return sandbox;
@@ -482,6 +515,11 @@ export class Sandbox {
   /** The hybrid workers, when they run (chaos runs kill and restart them). */
   workers(): SandboxWorker | undefined {
     return this.worker;
+  }
+
+  /** Every Connect-MicrosoftTeams Entra checked (`entraCertificateCheck`), in order: who, with which thumbprint, trusted or refused. */
+  certificateConnects(): readonly CertificateConnect[] {
+    return this.connects;
   }
 
   /** HR lines refused at send, so far. */
@@ -624,6 +662,12 @@ export class Sandbox {
   }
 }
 
+/** The workers' reports in the sandbox's own `sessionslots` table. */
+function tableReports(service: MemoryTableService | undefined): WorkerReports {
+  if (!service) throw new Error('the workers report into the sandbox\'s sessionslots table only with in-memory storage: give workerReports.reports');
+  return createEntityWorkerReports(service.table('sessionslots'));
+}
+
 /** A tenant file as the registry row of a deployment that serves it (the sandbox with several tenants). */
 function sandboxTenantEntry(tenant: SandboxTenantFile, now: Date): Tenant {
   return {
@@ -650,11 +694,15 @@ function skewedClock(clock: SimClock, skewMs: number): Clock {
   return skewMs === 0 ? clock : { now: () => new Date(clock.nowMs() + skewMs) };
 }
 
-/** Timers on the sandbox clock, for the worker's bulk path (its windows and batch-operation polls). */
-function simulatedTimers(scheduler: SimScheduler): Timers {
+/**
+ * Timers on the sandbox clock, for the worker's bulk path (its windows and batch-operation polls)
+ * and, as daemon timers that never keep a run going by themselves, its certificate reload and reports.
+ */
+function simulatedTimers(scheduler: SimScheduler, o: { daemon?: boolean; prefix?: string } = {}): Timers {
   let seq = 0;
+  const prefix = o.prefix ?? 'worker-bulk';
   return {
-    setTimeout: (callback, ms) => scheduler.at(scheduler.clock.nowMs() + Math.max(0, ms), `worker-bulk:${String(++seq).padStart(9, '0')}`, callback),
+    setTimeout: (callback, ms) => scheduler.at(scheduler.clock.nowMs() + Math.max(0, ms), `${prefix}:${String(++seq).padStart(9, '0')}`, callback, { daemon: o.daemon ?? false }),
     clearTimeout: (handle) => (handle as TimerHandle | undefined)?.cancel(),
     now: () => scheduler.clock.nowMs(),
   };
@@ -721,6 +769,14 @@ export async function runSandbox(inputs: SandboxInputs, options: SandboxOptions 
   } finally {
     await sandbox.stop();
   }
+}
+
+/** One Connect-MicrosoftTeams as the simulated Entra judged its certificate. */
+export interface CertificateConnect {
+  atMs: number;
+  applicationId: string;
+  thumbprint: string;
+  trusted: boolean;
 }
 
 /** An HR line the bus refused when it was sent: it never reached hr-events. */

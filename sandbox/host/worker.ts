@@ -36,8 +36,9 @@ export interface SandboxWorker {
 /** The sandbox's app registration: the simulator checks only the tenant id and that a certificate came. */
 const SANDBOX_APPLICATION_ID = '00000000-0000-0000-0000-0000000d1a17';
 
-/** How often the sandbox's "systemd" starts a worker that refuses to start (Restart=on-failure). */
-const MAX_STARTS = 20;
+/** How often the sandbox's "systemd" starts a worker that refuses to start (Restart=on-failure), RestartSec apart. */
+const MAX_STARTS = 120;
+const RESTART_SEC_MS = 10_000;
 
 /**
  * Runs `count` real hybrid workers (competing session consumers) against the in-memory bus,
@@ -61,6 +62,15 @@ export async function startSandboxWorker(options: {
   clockSkewMs?: number;
   /** What the bulk path's windows and polls wait on: the sandbox clock. */
   bulkTimers?: Timers;
+  /** What the certificate reload and report heartbeat wait on: the sandbox clock (daemon timers). */
+  certificateTimers?: Timers;
+  /** The app registration the workers connect as (default: the sandbox's fixed one; `dialtone setup`'s app when given). */
+  applicationId?: string;
+  /**
+   * Waits before a failed start is tried again (systemd's RestartSec=10 in
+   * worker/deploy/dialtone-worker.service); the sandbox waits on its clock.
+   */
+  restartWait?: (ms: number) => Promise<void>;
   /**
    * The tenant-wide session limit shared by all the workers, held as leases in a table as in
    * production (shared/adapters/entity-session-slots.ts). Leases run on real time: the pool
@@ -110,7 +120,7 @@ export async function startSandboxWorker(options: {
           pwsh: options.teams.pwshCommand,
           settings: {
             tenantId: options.tenantId,
-            applicationId: SANDBOX_APPLICATION_ID,
+            applicationId: options.applicationId ?? SANDBOX_APPLICATION_ID,
             concurrentSessions: 4,
             maxSessions: 4,
             maxSessionsPerTenant: 4,
@@ -124,6 +134,7 @@ export async function startSandboxWorker(options: {
           ...(options.telemetry ? { telemetry: options.telemetry } : {}),
           idleWait: (ms, signal) => (signal.aborted ? Promise.resolve() : options.bus.waitForActivity(Math.min(ms, 50))),
           ...(options.bulkTimers ? { bulkTimers: options.bulkTimers } : {}),
+          ...(options.certificateTimers ? { certificateTimers: options.certificateTimers } : {}),
           ...(slots ? { slots: { slots, holderId } } : {}),
           ...(options.reports ? { reports: { reports: options.reports.reports, workerId: holderId, ...(options.reports.intervalMs === undefined ? {} : { intervalMs: options.reports.intervalMs }) } } : {}),
         });
@@ -133,7 +144,9 @@ export async function startSandboxWorker(options: {
         // worker/main.ts exits 1 when the worker refuses to start; systemd starts it again.
         failedStarts += 1;
         if (attempt >= MAX_STARTS) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 10));
+        await (options.restartWait ? options.restartWait(RESTART_SEC_MS) : new Promise((resolve) => setTimeout(resolve, 10)));
+        // Outside sandbox time (the sandbox's own start) the wait costs nothing: a real pause keeps it from spinning.
+        await new Promise((resolve) => setTimeout(resolve, 2));
       }
     }
   };

@@ -15,12 +15,18 @@
  *
  * Private keys live only in this object's memory: exportState() keeps metadata and the public
  * certificate, never a key, so a restored version's secret cannot be read (see SANDBOX docs).
+ *
+ * Outages (chaos runs): `setFaults` makes operations answer 503 ServiceUnavailable as Key Vault
+ * does while it cannot be reached: rules by operation, from a sandbox instant on, `times: N`
+ * deterministic, `probability` drawn from a seeded generator. Only the operations callers make
+ * count (getCertificate's own read of the latest version does not draw again).
  */
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import forge from 'node-forge';
 import { z } from 'zod';
 import type { Clock } from '../../shared/ports/clock.js';
 import type { CertificatePolicyInput, CertificateVersion, KeyVaultCertificates } from '../../shared/ports/key-vault-certificates.js';
+import { seededRandom } from '../../shared/domain/seeded-random.js';
 
 export class KeyVaultSimError extends Error {
   constructor(
@@ -74,12 +80,35 @@ export interface KeyVaultSimMetrics {
   created: number;
   secretReads: number;
   certificateReads: number;
+  /** 503s answered by fault rules, by operation. */
+  faults: Record<string, number>;
+}
+
+export const keyVaultOperations = ['latest', 'versions', 'create', 'setEnabled', 'getCertificate', 'getSecret'] as const;
+export type KeyVaultOperation = (typeof keyVaultOperations)[number];
+
+export interface KeyVaultFaultRule {
+  /** Every operation when absent. */
+  operation?: KeyVaultOperation;
+  /** Sandbox time (ms since the epoch, on this vault's clock) from which the rule applies; always when absent. */
+  fromMs?: number;
+  /** How often it fires at most. */
+  times?: number;
+  /** Drawn from the seeded generator; always when absent. */
+  probability?: number;
+}
+
+export interface KeyVaultFaults {
+  seed: number;
+  rules: readonly KeyVaultFaultRule[];
 }
 
 export class SimKeyVault implements KeyVaultCertificates {
   readonly vaultUrl: string;
   private readonly certs = new Map<string, StoredVersion[]>();
-  private readonly counters: KeyVaultSimMetrics = { created: 0, secretReads: 0, certificateReads: 0 };
+  private readonly counters: KeyVaultSimMetrics = { created: 0, secretReads: 0, certificateReads: 0, faults: {} };
+  private faultRules: { rule: KeyVaultFaultRule; fired: number }[] = [];
+  private random: () => number = seededRandom(1);
 
   constructor(
     private readonly clock: Clock,
@@ -90,7 +119,41 @@ export class SimKeyVault implements KeyVaultCertificates {
   }
 
   metrics(): KeyVaultSimMetrics {
-    return { ...this.counters };
+    return { ...this.counters, faults: { ...this.counters.faults } };
+  }
+
+  /** Key Vault outages from now on (undefined: none); replacing the rules resets what they fired. */
+  setFaults(faults: KeyVaultFaults | undefined): void {
+    this.faultRules = (faults?.rules ?? []).map((rule) => ({ rule, fired: 0 }));
+    this.random = seededRandom(faults?.seed ?? 1);
+  }
+
+  /**
+   * Every secret value this vault holds in memory (base64 PFX), for a leak scan of what a run
+   * wrote: never logged or exported by the vault itself.
+   */
+  secretValuesForLeakScan(): string[] {
+    return [...this.certs.values()].flatMap((versions) => versions.flatMap((v) => (v.pfxBase64 === undefined ? [] : [v.pfxBase64])));
+  }
+
+  /** Whether this process holds the private key of the latest version (one made here, not restored from a saved state). */
+  holdsLatestKey(name: string): boolean {
+    const versions = this.certs.get(name.toLowerCase());
+    return versions?.[versions.length - 1]?.pfxBase64 !== undefined;
+  }
+
+  private outage(operation: KeyVaultOperation): void {
+    const now = this.clock.now().getTime();
+    for (const entry of this.faultRules) {
+      const { rule } = entry;
+      if (rule.operation !== undefined && rule.operation !== operation) continue;
+      if (rule.fromMs !== undefined && now < rule.fromMs) continue;
+      if (rule.times !== undefined && entry.fired >= rule.times) continue;
+      if (rule.probability !== undefined && this.random() >= rule.probability) continue;
+      entry.fired += 1;
+      this.counters.faults[operation] = (this.counters.faults[operation] ?? 0) + 1;
+      throw new KeyVaultSimError(503, 'ServiceUnavailable', 'Service Unavailable: the key vault could not be reached. Try again later.');
+    }
   }
 
   /** Metadata and public certificates only: no private key is ever exported. */
@@ -103,6 +166,11 @@ export class SimKeyVault implements KeyVaultCertificates {
   }
 
   async latest(name: string): Promise<CertificateVersion | undefined> {
+    this.outage('latest');
+    return this.newest(name);
+  }
+
+  private newest(name: string): CertificateVersion | undefined {
     checkName(name);
     const versions = this.certs.get(name.toLowerCase());
     const newest = versions?.[versions.length - 1];
@@ -110,11 +178,13 @@ export class SimKeyVault implements KeyVaultCertificates {
   }
 
   async versions(name: string): Promise<CertificateVersion[]> {
+    this.outage('versions');
     checkName(name);
     return [...(this.certs.get(name.toLowerCase()) ?? [])].reverse().map((v) => this.view(name, v));
   }
 
   async create(name: string, policy: CertificatePolicyInput, options: { enabled?: boolean } = {}): Promise<CertificateVersion> {
+    this.outage('create');
     checkName(name);
     checkPolicy(policy);
     const now = this.clock.now().getTime();
@@ -147,6 +217,7 @@ export class SimKeyVault implements KeyVaultCertificates {
 
   /** Disables (or enables) one version, as `az keyvault certificate set-attributes --enabled false` does. */
   async setEnabled(name: string, version: string, enabled: boolean): Promise<void> {
+    this.outage('setEnabled');
     checkName(name);
     const found = this.certs.get(name.toLowerCase())?.find((v) => v.version === version);
     if (!found) throw notFound('certificate', name);
@@ -155,8 +226,9 @@ export class SimKeyVault implements KeyVaultCertificates {
 
   /** @azure/keyvault-certificates getCertificate: the latest version's properties and policy (no key). */
   async getCertificate(name: string): Promise<{ properties: { version?: string; expiresOn?: Date; notBefore?: Date; enabled?: boolean }; policy?: { exportable?: boolean; contentType?: string } }> {
+    this.outage('getCertificate');
     this.counters.certificateReads += 1;
-    const latest = await this.latest(name);
+    const latest = this.newest(name);
     if (!latest) throw notFound('certificate', name);
     return {
       properties: { version: latest.version, expiresOn: latest.expiresOn, notBefore: latest.notBefore, enabled: latest.enabled },
@@ -166,6 +238,7 @@ export class SimKeyVault implements KeyVaultCertificates {
 
   /** @azure/keyvault-secrets getSecret: the secret behind the latest version, the PFX (with its key only when exportable). */
   async getSecret(name: string): Promise<{ value?: string; properties: { version?: string; contentType?: string } }> {
+    this.outage('getSecret');
     this.counters.secretReads += 1;
     checkName(name);
     const versions = this.certs.get(name.toLowerCase());

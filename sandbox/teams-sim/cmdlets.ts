@@ -16,6 +16,8 @@ import { inspectPfx } from '../../worker/certificate.js';
 
 export interface TeamsSession {
   connected: boolean;
+  /** The certificate the session connected with, when Entra checks certificates (SimTenant.certificateTrust). */
+  thumbprint?: string;
   /** Set by an `unauthorized` fault: the token is gone until the next Connect-MicrosoftTeams. */
   tokenExpired: boolean;
 }
@@ -175,10 +177,12 @@ function connect(tenant: SimTenant, session: TeamsSession, p: Map<string, unknow
     }
     if (!tenant.certificateTrust(applicationId, thumbprint)) {
       session.connected = false;
+      delete session.thumbprint;
       throw teamsErrors.connectFailed(
         `AADSTS700027: Client assertion contains an invalid signature. [Reason - The key was not found., Thumbprint of key used by client: '${thumbprint}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '${applicationId}'.]`,
       );
     }
+    session.thumbprint = thumbprint;
   }
   session.connected = true;
   session.tokenExpired = false;

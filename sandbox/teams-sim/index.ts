@@ -52,6 +52,8 @@ export interface TeamsSimulator {
   liveProcesses(): number;
   /** Live stand-ins that have completed Connect-MicrosoftTeams. */
   connectedSessions(): number;
+  /** The certificate thumbprint each of those connected with (undefined unless Entra checks certificates). */
+  connectedThumbprints(): (string | undefined)[];
   close(): Promise<void>;
 }
 
@@ -92,6 +94,7 @@ export async function startTeamsSimulator(options: TeamsSimulatorOptions): Promi
     setLatency: (latency) => server.setLatency(latency),
     liveProcesses: () => server.liveProcesses(),
     connectedSessions: () => server.connectedSessions(),
+    connectedThumbprints: () => server.connectedThumbprints(),
     close: () => server.close(),
   };
 }

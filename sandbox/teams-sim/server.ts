@@ -119,6 +119,11 @@ export class TeamsSimServer {
     return [...this.sessions.values()].filter((s) => s.session.connected).length;
   }
 
+  /** The certificate thumbprint of each live connected session (known when Entra checks certificates). */
+  connectedThumbprints(): (string | undefined)[] {
+    return [...this.sessions.values()].filter((s) => s.session.connected).map((s) => s.session.thumbprint);
+  }
+
   async close(): Promise<void> {
     for (const { response } of this.sessions.values()) response.destroy();
     this.sessions.clear();

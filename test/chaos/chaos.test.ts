@@ -13,7 +13,7 @@ describe('npm run chaos', () => {
     expect(Object.keys(result)).toEqual(expect.arrayContaining(['seed', 'faults', 'invariants']));
     expect(result.seed).toBe(3);
     for (const inv of result.invariants) expect(inv, `${inv.name}: ${inv.detail}`).toMatchObject({ ok: true });
-    expect(result.invariants.map((i) => i.name)).toHaveLength(7);
+    expect(result.invariants.map((i) => i.name)).toHaveLength(10);
     expect(Object.values(result.faults).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
 
     // The same observation, deliberately broken, fails the invariants that guard it.

@@ -3,13 +3,12 @@ import { parseVoicePolicy } from '../../shared/domain/policy.js';
 import type { PoolDefinition } from '../../shared/domain/numbers.js';
 import { createStaticPolicyCatalog } from '../../shared/adapters/file-policy-catalog.js';
 import type { BusFaults } from '../../sandbox/bus/bus-faults.js';
-import { Sandbox } from '../../sandbox/host/sandbox.js';
+import { SANDBOX_CLIENT_STATE, Sandbox } from '../../sandbox/host/sandbox.js';
 import { seededRandom, type FaultRule } from '../../sandbox/teams-sim/faults.js';
 import { SandboxTenantFileSchema } from '../../sandbox/teams-sim/tenant-file.js';
-import { ephemeralCertificateSource } from '../../worker/ephemeral-certificate.js';
-import type { CertificateSource } from '../../worker/certificate.js';
 import { inputs, sampleTenant } from '../integration/sandbox-fixtures.js';
-import { checkInvariants, type Invariant, type Observed } from './invariants.js';
+import { checkInvariants, type Invariant, type Observed, type Secret } from './invariants.js';
+import { CERTIFICATE_NAME, observeCertificates, prepareCertificates, rotationTimings, scheduleRotation, type ChaosCertificates } from './rotation.js';
 import { buildPopulation, CHAOS_START, type Population } from './population.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -43,20 +42,10 @@ export const chaosPools: PoolDefinition[] = [
   { id: 'rtm', ranges: [{ from: '+31101240000', to: '+31101241999' }], quarantineDays: 90 },
 ];
 
-/** Key Vault answers 503 to the first `failures` certificate loads, as at a worker host's start during an outage. */
-function flakyKeyVault(failures: number, counter: { failed: number }): CertificateSource {
-  const inner = ephemeralCertificateSource({ now: new Date(CHAOS_START), validDays: 3650 });
-  return {
-    description: 'Key Vault (chaos: unavailable at start)',
-    load: async () => {
-      if (counter.failed < failures) {
-        counter.failed += 1;
-        throw Object.assign(new Error('Service Unavailable: Key Vault could not be reached (503)'), { statusCode: 503, code: 'ServiceUnavailable' });
-      }
-      return inner.load();
-    },
-  };
-}
+/** The certificate rotation starts here, while HR events still flow and workers get killed (sandbox time). */
+export const ROTATE_AT = CHAOS_START + 90 * MINUTE;
+/** Seeded Key Vault 503s on every operation, beside the deterministic rules of rotation.ts. */
+const KEY_VAULT_NOISE = 0.02;
 
 function teamsFaults(): FaultRule[] {
   return [
@@ -88,7 +77,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const tenant = SandboxTenantFileSchema.parse({ ...base, users: population.users, externalAssignments: [], directoryChanges: population.directoryChanges });
   const policyText = readFileSync(fileURLToPath(new URL('../../sandbox/data/voice-policy.yaml', import.meta.url)), 'utf8');
   const policy = parseVoicePolicy(policyText, 'yaml', 'voice-policy.yaml');
-  const keyVault = { failed: 0 };
+  const clockRef: { sandbox?: Sandbox } = {};
+  const certificates = await prepareCertificates({ tenant, start: CHAOS_START, clock: () => clockRef.sandbox?.clock.nowMs() ?? CHAOS_START, seed, rotateAt: ROTATE_AT, noise: KEY_VAULT_NOISE });
   const skewMs = (random() < 0.5 ? -1 : 1) * 5 * MINUTE;
   const functionSkewsMs = [-5 * MINUTE, 0, 5 * MINUTE];
   const sandbox = await Sandbox.start(inputs({ tenant, eventLines: population.hrLines, policy, pools: chaosPools }), {
@@ -100,20 +90,28 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     graphFaults: { rules: [{ status: 429, probability: 0.05, retryAfterSeconds: 5 }, { status: 503, probability: 0.03 }] },
     graphFaultSeed: seed,
     teams: { seed, faults: teamsFaults() },
-    workerTuning: { cmdletTimeoutMs: 2_000, connectTimeoutMs: 20_000, shutdownGraceMs: 0 },
-    workerCertificates: () => flakyKeyVault(2, keyVault),
+    workerTuning: { cmdletTimeoutMs: 2_000, connectTimeoutMs: 20_000, shutdownGraceMs: 0, certificateReloadMs: rotationTimings.reloadMs },
+    // The worker certificate from the Key Vault simulator (unavailable at start), the app registration
+    // setup made, and Entra refusing a connect whose certificate the app no longer holds.
+    workerCertificates: certificates.source,
+    workerReports: { reports: certificates.reports, intervalMs: rotationTimings.reportMs },
+    entra: certificates.entra,
+    workerApplicationId: certificates.appId,
+    entraCertificateCheck: true,
     workerClockSkewMs: skewMs,
     // Three Function App instances whose clocks are 5 minutes slow, right and 5 minutes fast.
     functionClockSkewsMs: functionSkewsMs,
     stallTimeoutMs: 300_000,
     ...(options.onProgress ? { onProgress: progressEvery(10_000, options.onProgress) } : {}),
   });
+  clockRef.sandbox = sandbox;
   const chaos = { kills: 0, locksLost: 0 };
   try {
     await sandbox.enqueueEvents(population.hrLines);
     sandbox.bus.setFaults(busFaults(seed));
     sandbox.tableService()?.setFaults({ seed, serverBusy: { rate: 0.01, length: 3 }, preconditionFailed: { rate: 0.02, length: 2 }, timeout: { rate: 0.003, delayMs: 5, appliedRate: 0.5 } });
     scheduleChaos(sandbox, population, random, chaos);
+    scheduleRotation(sandbox, certificates, ROTATE_AT);
     options.onProgress?.(`chaos: seed ${seed}, ${options.people} people, ${population.hrLines.length} HR lines`);
     await sandbox.runUntilQuiet();
     // The HR system sends some events again, hours later: past the 10-minute duplicate window.
@@ -121,7 +119,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     // A day and a half more: resync (every 12 h) catches the lost notifications, reservations lapse.
     await sandbox.runFor(36 * HOUR);
     await sandbox.runUntilQuiet();
-    const observed = await observe(sandbox, population, policy, chaos, keyVault.failed);
+    const observed = await observe(sandbox, population, policy, chaos, certificates);
     options.tamper?.(observed);
     const invariants = checkInvariants(observed);
     const report = await sandbox.report();
@@ -212,12 +210,14 @@ function countBy(list: string[]): Record<string, number> {
   return out;
 }
 
-async function observe(sandbox: Sandbox, population: Population, policy: Observed['policy'], chaos: { kills: number; locksLost: number }, keyVaultFailures: number): Promise<Observed> {
+async function observe(sandbox: Sandbox, population: Population, policy: Observed['policy'], chaos: { kills: number; locksLost: number }, certificates: ChaosCertificates): Promise<Observed> {
   // Counted first: reading the end state must not meet the storms the run was put through.
   const table = sandbox.tableService()?.faultCounts();
   const busCounts = sandbox.bus.faultCounts();
   sandbox.tableService()?.setFaults(undefined);
   sandbox.bus.setFaults(undefined);
+  const vaultFaults = certificates.vault.metrics().faults;
+  certificates.vault.setFaults(undefined);
   const report = await sandbox.report();
   const teams = new Map(report.users.map((u) => [u.id, u.teams]));
   const assignments = (sandbox.teams?.tenant.assignments() ?? [])
@@ -254,7 +254,9 @@ async function observe(sandbox: Sandbox, population: Population, policy: Observe
     'lock:lost': chaos.locksLost,
     'clock:skewedFunctionInstances': sandbox.options.functionClockSkewsMs?.filter((ms) => ms !== 0).length ?? 0,
     'clock:skewedWorkerHost': sandbox.options.workerClockSkewMs ? 1 : 0,
-    'keyVault:unavailableAtStart': keyVaultFailures,
+    ...Object.fromEntries(Object.entries(vaultFaults).map(([op, n]) => [`keyVault:503:${op}`, n])),
+    'certificate:rotations': certificates.record.startedAt === undefined ? 0 : 1,
+    'certificate:rotationAttempts': certificates.record.attempts.length,
     'worker:failedStarts': workers?.failedStarts() ?? 0,
     'hr:duplicatesAfterWindow': population.duplicates.length,
     'graph:lostNotifications': population.lostNotifications,
@@ -272,6 +274,18 @@ async function observe(sandbox: Sandbox, population: Population, policy: Observe
   const hostErrors = Object.values(sandbox.host.hostErrors()).reduce((a, b) => a + b, 0);
   if (hostErrors > 0) retries['hostBrokerErrors'] = hostErrors;
   const leftOnQueues = sandbox.bus.availableCount() + sandbox.bus.inFlightCount();
+  const versions = await certificates.vault.versions(CERTIFICATE_NAME);
+  const secrets: Secret[] = [
+    ...certificates.vault.secretValuesForLeakScan().map((value, i) => ({ name: `certificate PFX ${i + 1}`, value, fragments: true })),
+    { name: 'the webhook clientState', value: SANDBOX_CLIENT_STATE },
+    { name: 'the Graph bearer token', value: 'sandbox-token' },
+  ];
+  const written = [
+    ...sandbox.logger.lines.map((text, i) => ({ where: `log line ${i + 1}`, text })),
+    { where: 'the sandbox report', text: JSON.stringify(report) },
+    ...report.deadLetters.map((d, i) => ({ where: `dead letter ${i + 1} (${d.queue})`, text: `${d.reason} ${d.description}` })),
+    ...certificates.record.attempts.map((a, i) => ({ where: `cert rotate attempt ${i + 1}`, text: JSON.stringify(a.items) })),
+  ];
   return {
     people: population.people,
     teams,
@@ -290,6 +304,10 @@ async function observe(sandbox: Sandbox, population: Population, policy: Observe
       ).callingLineIdentities(),
     },
     pools: chaosPools,
+    certificates: await observeCertificates(sandbox, certificates, sandbox.options.workerClockSkewMs ?? 0),
+    written,
+    secrets,
+    publicMaterial: versions.map((v) => v.cerBase64),
   };
 }
 

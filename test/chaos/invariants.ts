@@ -2,6 +2,31 @@ import type { DirectoryUser, HrPerson } from '../../shared/contracts/messages.js
 import { evaluatePolicy, mergeAttributes, type PolicyCatalogSnapshot, type VoicePolicy } from '../../shared/domain/policy.js';
 import type { PoolDefinition } from '../../shared/domain/numbers.js';
 import type { ChaosPerson } from './population.js';
+import type { RotationRecord } from './rotation.js';
+import { sameThumbprint } from '../../shared/domain/setup.js';
+
+/** What the certificate rotation left: the rotation's attempts, the workers' reports and sessions, Entra's verdict on every connect. */
+export interface ObservedCertificates {
+  rotation: RotationRecord;
+  /** Workers running at the end. */
+  workers: number;
+  /** Reports of workers that reported recently (running ones), at the end. */
+  liveReports: { workerId: string; thumbprint: string }[];
+  /** The thumbprint of each Teams session still connected at the end. */
+  connectedThumbprints: (string | undefined)[];
+  /** Every Connect-MicrosoftTeams Entra checked, with sandbox time. */
+  connects: { atMs: number; thumbprint: string; trusted: boolean }[];
+  /** The thumbprints of the key credentials the app holds at the end. */
+  appKeys: string[];
+}
+
+/** A secret the run must never write anywhere, by name (never printed). */
+export interface Secret {
+  name: string;
+  value: string;
+  /** Base64 secrets (a PFX): any 48 characters of it count as a leak, unless they are also public (a certificate's public part). */
+  fragments?: boolean;
+}
 
 /** What the run ended in, gathered from the sandbox: the invariants read only this. */
 export interface Observed {
@@ -23,6 +48,12 @@ export interface Observed {
   policy: VoicePolicy;
   catalog: PolicyCatalogSnapshot;
   pools: PoolDefinition[];
+  certificates?: ObservedCertificates;
+  /** Everything the run wrote that a log store, an operator or a report reader sees. */
+  written?: { where: string; text: string }[];
+  secrets?: Secret[];
+  /** Public base64 material (certificates) that a secret's fragment may share. */
+  publicMaterial?: string[];
 }
 
 export interface Invariant {
@@ -169,10 +200,96 @@ export function checkInvariants(o: Observed): Invariant[] {
   // 6. Faults and retries counted: the run proves something only if faults fired and were retried.
   const faults = Object.values(o.faults).reduce((a, b) => a + b, 0);
   const retries = Object.values(o.retries).reduce((a, b) => a + b, 0);
+  if (o.certificates) out.push(...certificateInvariants(o.certificates, o.deadLetters));
+  if (o.written && o.secrets) out.push(secretScan(o.written, o.secrets, o.publicMaterial ?? []));
+
   out.push({
     name: 'retries and faults counted',
     ok: faults > 0 && retries > 0,
     detail: `${faults} faults injected, ${retries} retries (${Object.entries(o.retries).map(([k, v]) => `${k} ${v}`).join(', ')})`,
   });
   return out;
+}
+
+const CERTIFICATE_FAILURE = /CertificateInvalid|AADSTS700027|AADSTS700024|invalid signature/i;
+
+function certificateInvariants(c: ObservedCertificates, deadLetters: Observed['deadLetters']): Invariant[] {
+  const r = c.rotation;
+  const next = r.newThumbprint;
+  const onNew = (t: string | undefined) => next !== undefined && t !== undefined && t.toUpperCase() === next.toUpperCase();
+  const problems: string[] = [];
+  if (!r.completed) problems.push(`the rotation did not complete in ${r.attempts.length} attempt(s): ${r.attempts.at(-1)?.items.filter((i) => i.status === 'failed').map((i) => i.detail).join('; ') ?? 'never started'}`);
+  if (r.oldRemovedAt === undefined) problems.push(`the old key credential ${r.oldThumbprint} was not removed (the app holds ${c.appKeys.join(', ') || 'no key'})`);
+  if (!c.appKeys.some((k) => onNew(k))) problems.push(`the app does not hold the new key (it holds ${c.appKeys.join(', ') || 'no key'})`);
+  const behind = c.liveReports.filter((w) => !onNew(w.thumbprint));
+  if (behind.length > 0) problems.push(`${behind.length} running worker(s) report another certificate (${sample(behind.map((w) => `${w.workerId}: ${w.thumbprint}`))})`);
+  if (c.liveReports.length < c.workers) problems.push(`${c.liveReports.length} of ${c.workers} running workers reported recently`);
+  const oldSessions = c.connectedThumbprints.filter((t) => !onNew(t));
+  if (oldSessions.length > 0) problems.push(`${oldSessions.length} Teams session(s) still connected with another certificate (${sample(oldSessions.map((t) => t ?? 'unknown'))})`);
+  const afterRemoval = r.oldRemovedAt === undefined ? [] : c.connects.filter((x) => x.atMs >= r.oldRemovedAt!);
+  // After the old key went, no connect used it (a rotation run again may have moved on to a newer version since).
+  const oldAfter = afterRemoval.filter((x) => sameThumbprint(x.thumbprint, r.oldThumbprint));
+  if (oldAfter.length > 0) problems.push(`${oldAfter.length} connect(s) after the old key was removed still used it`);
+  const attempts = r.attempts.map((a) => a.items.find((i) => i.status === 'failed')?.kind ?? 'done').join(', ');
+  if (problems.length > 0) problems.push(`attempts: ${r.attempts.map((a) => a.items.map((i) => `${i.kind} ${i.status}`).join(' > ')).join(' | ')}`);
+  const rotation: Invariant = {
+    name: 'every worker session ended on the new certificate',
+    ok: problems.length === 0,
+    detail:
+      problems.length > 0
+        ? problems.join('; ')
+        : `rotated to ${next} in ${r.attempts.length} attempt(s) (${attempts}); ${c.liveReports.length} running workers report it, ${c.connectedThumbprints.length} connected Teams sessions use it, ${afterRemoval.length} connects after the old key was removed, none with it`,
+  };
+  const refused = c.connects.filter((x) => !x.trusted);
+  const certDead = deadLetters.filter((d) => CERTIFICATE_FAILURE.test(`${d.reason} ${d.description}`));
+  const overlapEnd = r.oldRemovedAt;
+  const failures: Invariant = {
+    name: 'no command failed for a certificate reason after the overlap',
+    ok: refused.length === 0 && certDead.length === 0,
+    detail:
+      refused.length === 0 && certDead.length === 0
+        ? `${c.connects.length} connects, none refused by Entra (${c.connects.filter((x) => overlapEnd !== undefined && x.atMs >= overlapEnd).length} after the overlap); no dead letter for a certificate reason`
+        : `${refused.length} connect(s) refused by Entra (${sample(refused.map((x) => `${new Date(x.atMs).toISOString()} ${x.thumbprint}`))}); ${certDead.length} dead letter(s) for a certificate reason (${sample(certDead.map((d) => `${d.reason}: ${d.description.slice(0, 120)}`))})`,
+  };
+  return [rotation, failures];
+}
+
+const PRIVATE_KEY = /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/;
+const BEARER = /\bBearer\s+[A-Za-z0-9._~+/-]{8,}/i;
+const BASE64_RUN = /[A-Za-z0-9+/]{48,}={0,2}/g;
+const WINDOW = 48;
+
+/** Whether `run` (a base64 run found in the text) is a piece of `secret` and not of public material. */
+function fragmentOf(run: string, secret: string, publicMaterial: readonly string[]): boolean {
+  for (let at = 0; at + WINDOW <= run.length; at += WINDOW) {
+    const window = run.slice(at, at + WINDOW);
+    if (secret.includes(window) && !publicMaterial.some((p) => p.includes(window))) return true;
+  }
+  return false;
+}
+
+/** No secret (certificate bytes, private key, password, client state, bearer token) in anything the run wrote. */
+export function secretScan(written: readonly { where: string; text: string }[], secrets: readonly Secret[], publicMaterial: readonly string[]): Invariant {
+  const found: string[] = [];
+  const whole = secrets.filter((s) => !s.fragments && s.value !== '');
+  const pieces = secrets.filter((s) => s.fragments);
+  for (const w of written) {
+    if (PRIVATE_KEY.test(w.text)) found.push(`${w.where}: a PEM private key`);
+    if (BEARER.test(w.text)) found.push(`${w.where}: a bearer token`);
+    for (const s of whole) if (w.text.includes(s.value)) found.push(`${w.where}: ${s.name}`);
+    if (pieces.length > 0) {
+      for (const run of w.text.match(BASE64_RUN) ?? []) {
+        for (const s of pieces) if (fragmentOf(run, s.value, publicMaterial)) found.push(`${w.where}: bytes of ${s.name}`);
+      }
+    }
+  }
+  const lines = written.filter((w) => w.where.startsWith('log')).length;
+  return {
+    name: 'no certificate, key or secret in any log line, report or dead letter',
+    ok: found.length === 0,
+    detail:
+      found.length === 0
+        ? `${lines} log lines, ${written.length - lines} reports and dead-letter descriptions scanned for ${secrets.length} secrets (${[...new Set(secrets.map((s) => s.name.replace(/ \d+$/, '')))].join(', ')}), PEM private keys and bearer tokens: none found`
+        : `${found.length} found: ${sample(found)}`,
+  };
 }

@@ -35,10 +35,10 @@ describe('dialtone cert rotate (use case) in the sandbox, while voice commands f
     const sandbox = await Sandbox.start(inputs({ tenant, eventLines: start }), {
       storage: 'memory',
       workerCount: 2,
-      // Real time: the workers look for a new Key Vault version every 100 ms and report every 100 ms.
-      workerTuning: { certificateReloadMs: 100 },
+      // Sandbox time: the workers look for a new Key Vault version every 10 s and report every 10 s (each wave moves the clock a minute).
+      workerTuning: { certificateReloadMs: 10_000 },
       workerCertificates: () => keyVaultCertificateSource({ vaultUrl: vault.vaultUrl, name: 'dialtone-teams', secrets: vault, certificates: vault }),
-      workerReports: { reports, intervalMs: 100 },
+      workerReports: { reports, intervalMs: 10_000 },
     });
     try {
       const entra = createGraphEntraAdmin({ baseUrl: sandbox.graph.baseUrl, accessToken: async () => 'sandbox-token' });
