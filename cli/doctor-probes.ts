@@ -17,20 +17,44 @@ import { createKeyVaultCertificates } from '../shared/adapters/keyvault-certific
 const RoleAssignmentsSchema = z.object({ value: z.array(z.object({ roleDefinitionId: z.string() })) });
 const ServicePrincipalSchema = z.object({ id: z.string() });
 
+/** The part of @azure/keyvault-certificates' CertificateClient the tenant checks read (the sandbox's Key Vault simulator has it too). */
+export interface TenantCertificateReader {
+  getCertificate(name: string): Promise<{ properties: { expiresOn?: Date; notBefore?: Date; enabled?: boolean }; policy?: { exportable?: boolean; contentType?: string } }>;
+}
+
+/** How the tenant checks reach each tenant: a Graph GET in that tenant, and the deployment's Key Vault. */
+export interface TenantDoctorReach {
+  graphIn: (tenant: Tenant, path: string) => Promise<Response>;
+  certificates: TenantCertificateReader | undefined;
+  /** Why the certificate check is skipped when there is no Key Vault. */
+  noVault?: string;
+}
+
 /**
  * Every registered tenant's checks, in that tenant: Graph is asked with a token for the tenant
  * (`getToken(…, { tenantId })`: the operator signed in with access to it, e.g. GDAP), and the
  * certificate is the tenant's `certificateName` in the deployment's Key Vault.
  */
 export function tenantDoctorProbes(settings: OperatorSettings, credential: TokenCredential, tenants: readonly Tenant[]): TenantDoctorProbe[] {
-  const certificates = settings.keyVaultUrl ? new CertificateClient(settings.keyVaultUrl, credential) : undefined;
+  return tenantDoctorProbesWith(
+    {
+      graphIn: async (t, path) => {
+        const token = await credential.getToken('https://graph.microsoft.com/.default', { tenantId: t.tenantId });
+        return fetch(`${settings.graphBaseUrl}${path}`, { headers: { authorization: `Bearer ${token?.token ?? ''}` } });
+      },
+      certificates: settings.keyVaultUrl ? new CertificateClient(settings.keyVaultUrl, credential) : undefined,
+      noVault: 'set DIALTONE_KEYVAULT_URL to check it',
+    },
+    tenants,
+  );
+}
+
+/** The same requests, wherever they go (Azure, or each tenant's simulators in a sandbox). */
+export function tenantDoctorProbesWith(reach: TenantDoctorReach, tenants: readonly Tenant[]): TenantDoctorProbe[] {
+  const certificates = reach.certificates;
   return tenants.map((t) => {
-    const graphIn = async (path: string): Promise<Response> => {
-      const token = await credential.getToken('https://graph.microsoft.com/.default', { tenantId: t.tenantId });
-      return fetch(`${settings.graphBaseUrl}${path}`, { headers: { authorization: `Bearer ${token?.token ?? ''}` } });
-    };
     const read = async <T>(path: string, schema: z.ZodType<T>): Promise<T | undefined> => {
-      const response = await graphIn(path);
+      const response = await reach.graphIn(t, path);
       if (response.status === 404) return undefined;
       if (!response.ok) throw new Error(`Graph ${path.split('?')[0]} in tenant ${t.tenantId} answered ${response.status}: ${(await response.text()).slice(0, 300)}`);
       return schema.parse(await response.json());
@@ -40,8 +64,8 @@ export function tenantDoctorProbes(settings: OperatorSettings, credential: Token
       displayName: t.displayName,
       applicationId: t.applicationId,
       servicePrincipal: () => read(`/servicePrincipals(appId='${t.applicationId}')?$select=id`, ServicePrincipalSchema),
-      roles: async (id) => ((await read(`/roleManagement/directory/roleAssignments?$filter=principalId eq '${id}'`, RoleAssignmentsSchema))?.value ?? []).map((r) => r.roleDefinitionId),
-      skipped: { certificate: 'set DIALTONE_KEYVAULT_URL to check it' },
+      roles: async (id) => ((await read(`/roleManagement/directory/roleAssignments?$filter=${encodeURIComponent(`principalId eq '${id}'`)}`, RoleAssignmentsSchema))?.value ?? []).map((r) => r.roleDefinitionId),
+      skipped: { certificate: reach.noVault ?? 'no Key Vault to check it in' },
     };
     if (certificates) {
       probe.certificate = async () => {

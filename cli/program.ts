@@ -137,7 +137,7 @@ export function buildProgram(io: CliIo, deps: ProgramDeps = {}): Command {
     },
     doctor: async () => {
       const s = local();
-      if (s) return (await import('./sandbox-deps.js')).sandboxProbes(s, (await s.runInputs()) ? await world(s) : undefined);
+      if (s) return (await import('./sandbox-deps.js')).sandboxProbes(s, (await s.runInputs()) ? await world(s) : undefined, (close) => cleanups.push(close));
       return (deps.doctor ?? (async () => (await azure()).realProbes()))();
     },
     tenantShell: async (identity) => {

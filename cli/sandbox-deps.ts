@@ -11,7 +11,13 @@ import { parseVoicePolicy } from '../shared/domain/policy.js';
 import type { Directory } from '../shared/ports/directory.js';
 import type { DoctorProbes } from '../shared/usecases/doctor.js';
 import type { PlanDeps } from '../shared/usecases/plan-voice.js';
-import { startGraphSimulator } from '../sandbox/graph-sim/index.js';
+import { sandboxGraphToken, startGraphSimulator, type GraphSimulator } from '../sandbox/graph-sim/index.js';
+import { randomUUID } from 'node:crypto';
+import { SimClock } from '../sandbox/clock.js';
+import { SimKeyVault } from '../sandbox/keyvault-sim/index.js';
+import { TEAMS_COMMUNICATIONS_ADMINISTRATOR_ROLE_ID } from '../shared/domain/doctor.js';
+import type { TenantDoctorProbe } from '../shared/usecases/doctor.js';
+import { tenantDoctorProbesWith } from './doctor-probes.js';
 import { SandboxTenantFileSchema, type SandboxTenantFile } from '../sandbox/teams-sim/tenant-file.js';
 import { queueNames } from '../shared/contracts/messages.js';
 import { UsageError } from './errors.js';
@@ -82,7 +88,7 @@ export async function sandboxPlanDeps(session: SandboxSession, world: SandboxWor
  * permissions as the sandbox's simulated Graph grants them (the tenant file's graphApp); the
  * Azure-only checks are skipped as such.
  */
-export async function sandboxProbes(session: SandboxSession, world?: SandboxWorld): Promise<DoctorProbes> {
+export async function sandboxProbes(session: SandboxSession, world?: SandboxWorld, onClose?: (close: () => Promise<void>) => void): Promise<DoctorProbes> {
   const bus = await session.busClient();
   const inventory = await session.inventory();
   const backend = (await session.runInputs())?.teamsBackend ?? 'powershell';
@@ -113,20 +119,87 @@ export async function sandboxProbes(session: SandboxSession, world?: SandboxWorl
       },
     },
     pools: () => inventory.pools(),
-    // Registered tenants are listed with their checks, which only a real deployment can run yet.
-    tenants: (await (await session.tenants()).registry.list()).map((t) => ({
-      tenantId: t.tenantId,
-      displayName: t.displayName,
-      applicationId: t.applicationId,
-      skipped: {
-        consent: 'the sandbox has no service principal of the worker app in this tenant: a real deployment checks it',
-        certificate: 'a real deployment (not in a sandbox)',
-      },
-    })),
+    tenants: await sandboxTenantProbes(session, onClose),
     skipped: [
       ...(setup?.certificate ? [] : [{ check: 'Key Vault certificate', setting: 'dialtone setup --sandbox DIR (or a real deployment)' }]),
       ...(world ? [] : [{ check: 'Graph permission of the Function App', setting: 'a sandbox kept with its tenant (sandbox run --state DIR)' }]),
       ...(setup?.teamsRole ? [] : [{ check: 'Teams role of the worker app', setting: 'dialtone setup --sandbox DIR (or a real deployment)' }]),
     ],
   };
+}
+
+/**
+ * Every registered tenant's checks in a kept sandbox. A tenant the last `sandbox run` served (its
+ * tenant file is kept) is checked against its own simulators, with the same requests doctor sends
+ * to Azure (cli/doctor-probes.ts): its own Graph simulator (a token naming the tenant), holding the
+ * worker app's service principal and Teams role as the tenant file's `workerApp` says, and the
+ * sandbox's Key Vault simulator (the one `setup --sandbox` made, if any), holding the tenant's
+ * certificate made at the sandbox's start. A tenant only registered (`tenants add --sandbox`) has
+ * no simulator: its checks are skipped, saying so.
+ */
+async function sandboxTenantProbes(session: SandboxSession, onClose?: (close: () => Promise<void>) => void): Promise<TenantDoctorProbe[]> {
+  const registered = await (await session.tenants()).registry.list();
+  if (registered.length === 0) return [];
+  const files = new Map(((await session.runInputs())?.tenants ?? []).map((raw) => SandboxTenantFileSchema.parse(raw)).map((f) => [f.tenantId.toLowerCase(), f]));
+  const simulated = registered.filter((t) => files.has(t.tenantId));
+  const skipped = registered
+    .filter((t) => !files.has(t.tenantId))
+    .map((t) => ({
+      tenantId: t.tenantId,
+      displayName: t.displayName,
+      applicationId: t.applicationId,
+      skipped: {
+        consent: 'this tenant has no simulator in the sandbox (give its tenant file to sandbox run --tenant): a real deployment checks it',
+        certificate: 'this tenant has no simulator in the sandbox: a real deployment checks it',
+      },
+    }));
+  if (simulated.length === 0) return skipped;
+
+  const clock = await session.clock();
+  // The certificates were put in the vault when the sandbox started.
+  const kept = await sandboxSetupState(session);
+  const vault = new SimKeyVault(new SimClock(new Date(clock.startedAt)), kept ? { state: kept.keyVault } : {});
+  const graphs = new Map<string, GraphSimulator>();
+  try {
+    for (const t of simulated) {
+      const file = files.get(t.tenantId)!;
+      const app = file.workerApp ?? {};
+      const servicePrincipalId = randomUUID();
+      const graph = await startGraphSimulator({
+        tenant: file,
+        tokenTenant: file.tenantId,
+        clock,
+        startMs: clock.startedAt,
+        entra: {
+          applications: [],
+          servicePrincipals: app.consent === false ? [] : [{ id: servicePrincipalId, appId: t.applicationId, displayName: 'Dialtone worker' }],
+          appRoleAssignments: [],
+          roleAssignments:
+            app.consent === false || app.teamsRole === false ? [] : [{ id: randomUUID(), principalId: servicePrincipalId, roleDefinitionId: TEAMS_COMMUNICATIONS_ADMINISTRATOR_ROLE_ID, directoryScopeId: '/' }],
+        },
+      });
+      graphs.set(t.tenantId, graph);
+      if (app.certificate !== false && !(await vault.latest(t.certificateName))) {
+        await vault.create(
+          t.certificateName,
+          { subject: `CN=${t.certificateName}`, exportable: true, keyType: 'RSA', keySize: 2048, contentType: 'application/x-pkcs12', validityInMonths: app.certificate?.validityInMonths ?? 12, issuerName: 'Self' },
+          { enabled: app.certificate?.enabled ?? true },
+        );
+      }
+    }
+  } catch (error) {
+    for (const g of graphs.values()) await g.close().catch(() => undefined);
+    throw error;
+  }
+  onClose?.(async () => {
+    for (const g of graphs.values()) await g.close().catch(() => undefined);
+  });
+  const probes = tenantDoctorProbesWith(
+    {
+      graphIn: (t, path) => fetch(`${graphs.get(t.tenantId)!.baseUrl}${path}`, { headers: { authorization: `Bearer ${sandboxGraphToken(t.tenantId)}` } }),
+      certificates: vault,
+    },
+    simulated,
+  );
+  return [...probes, ...skipped];
 }

@@ -20,6 +20,8 @@ export interface SandboxRunInputs {
   /** Each tenant file as it was read (validated by the run). */
   tenants: unknown[];
   policy: { file: string; text: string };
+  /** The voice policy of each tenant whose tenant file names one (`voicePolicy`), by lower-case tenant id. */
+  tenantPolicies?: Record<string, { file: string; text: string }>;
   /** The run's --teams-backend (runs before it was kept: powershell). */
   teamsBackend?: 'powershell' | 'graph';
 }
@@ -30,6 +32,16 @@ export async function writeSandboxInputs(dir: string, inputs: SandboxRunInputs):
   const target = join(dir, INPUTS);
   await writeFile(`${target}.tmp`, JSON.stringify(inputs));
   await rename(`${target}.tmp`, target);
+}
+
+/** The inputs a `sandbox run --state DIR` kept, if any. */
+export async function readSandboxInputs(dir: string): Promise<SandboxRunInputs | undefined> {
+  try {
+    return JSON.parse(await readFile(join(dir, INPUTS), 'utf8')) as SandboxRunInputs;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
 }
 
 /**

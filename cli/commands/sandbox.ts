@@ -9,7 +9,7 @@ import type { CliContext } from '../context.js';
 import { InputError, UsageError } from '../errors.js';
 import { examples, integer } from '../options.js';
 import { tsvField } from '../output.js';
-import { writeSandboxInputs } from '../sandbox-session.js';
+import { readSandboxInputs, writeSandboxInputs } from '../sandbox-session.js';
 
 /** The sample data shipped in the repository (sandbox/data), found from cli/ and from dist/cli/ alike. */
 function dataFile(name: string): string {
@@ -45,6 +45,21 @@ async function closeLog(stream: WriteStream | undefined): Promise<void> {
   await new Promise<void>((resolve, reject) => stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
 }
 
+/**
+ * A kept sandbox continues with the tenants it was kept with: with several tenants, the same
+ * tenant files (by tenant id, the first one first), since each tenant's Teams tenant, Graph and
+ * inventory are kept under its id. A state kept with one tenant is continued as before.
+ */
+async function sameTenantsAsKept(dir: string, now: string[]): Promise<void> {
+  const kept = (await readSandboxInputs(dir))?.tenants.map((t) => String((t as { tenantId?: unknown }).tenantId ?? '').toLowerCase());
+  if (!kept || (kept.length <= 1 && now.length <= 1)) return;
+  const ids = now.map((t) => t.toLowerCase());
+  if (kept.length === ids.length && kept.every((t, i) => t === ids[i])) return;
+  throw new UsageError(
+    `${dir} was kept with the tenants ${kept.join(', ')} (in that order) and this run names ${ids.join(', ')}: give the same --tenant files, or another --state directory.`,
+  );
+}
+
 export function sandboxCommand(ctx: CliContext): Command {
   const sandbox = new Command('sandbox').description('Run Dialtone end to end against simulated Graph, Teams and Service Bus');
   examples(sandbox, ['dialtone sandbox run --tenant sandbox/data/tenant.json --events sandbox/data/hr-events.ndjson']);
@@ -78,7 +93,7 @@ export function sandboxCommand(ctx: CliContext): Command {
       )
       .addOption(new Option('--seed <n>', 'seed of the competition between Function instances (same seed, same report)').argParser(integer({ min: 1, max: 2_147_483_647 })).default(1))
       .option('--log <file>', 'write the structured logs (JSON lines, with correlation ids) to a file, as they happen')
-      .option('--state <dir>', 'keep queues, dead letters, clock, tenant, numbers and records in DIR; a second run continues from it'),
+      .option('--state <dir>', 'keep queues, dead letters, clock, every tenant, numbers and records in DIR; a second run continues from it'),
     [
       'dialtone sandbox run --tenant sandbox/data/tenant.json --events sandbox/data/hr-events.ndjson --numbers sandbox/data/numbers.json',
       'dialtone sandbox run --tenant T.json --events E.ndjson --json > report.json',
@@ -88,9 +103,6 @@ export function sandboxCommand(ctx: CliContext): Command {
     ],
   ).action(async (options: RunOptions) => {
     const [tenant = '', ...extraTenants] = options.tenant;
-    if (options.state && extraTenants.length > 0) {
-      throw new UsageError('--state keeps one tenant; it cannot be combined with several --tenant files yet.');
-    }
     if (options.state && options.storage === 'azurite') {
       throw new UsageError('--state keeps the inventory in memory; it cannot be combined with --storage azurite.');
     }
@@ -107,6 +119,7 @@ export function sandboxCommand(ctx: CliContext): Command {
       ]);
       const inputs = await loadSandboxInputs({ ...options, tenant, extraTenants });
       const saved = options.state ? await readSandboxState(options.state) : undefined;
+      if (options.state && saved) await sameTenantsAsKept(options.state, [inputs.tenant, ...(inputs.extraTenants ?? [])].map((t) => t.tenantId));
       if (options.log) {
         const stream = createWriteStream(options.log);
         await new Promise<void>((resolve, reject) => stream.once('open', () => resolve()).once('error', reject));
@@ -140,8 +153,9 @@ export function sandboxCommand(ctx: CliContext): Command {
         await writeSandboxState(options.state, run.state);
         await writeSandboxInputs(options.state, {
           version: 1,
-          tenants: [JSON.parse(await readFile(tenant, 'utf8')) as unknown],
+          tenants: await Promise.all([tenant, ...extraTenants].map(async (file) => JSON.parse(await readFile(file, 'utf8')) as unknown)),
           policy: { file: options.policy, text: await readFile(options.policy, 'utf8') },
+          ...(inputs.tenantPolicies ? { tenantPolicies: Object.fromEntries(Object.entries(inputs.tenantPolicies).map(([id, p]) => [id, { file: p.file, text: p.text }])) } : {}),
           teamsBackend: options.teamsBackend,
         });
       }

@@ -76,6 +76,15 @@ export class SimEntra {
     const p = safeDecode(path).replace(/^\/v1\.0/, '');
     if (/^\/applications/i.test(p)) return this.applications(method, p.slice('/applications'.length), search, body, baseUrl);
     if (/^\/roleManagement\/directory\/roleAssignments\/?$/i.test(p)) return this.roleAssignments(method, search, body, baseUrl);
+    // The appId alternate key, as Graph serves it: 404 when the app has no service principal here (no consent).
+    const byAppId = /^\/servicePrincipals\(appId='([^']+)'\)\/?$/i.exec(p);
+    // (Microsoft Graph's own service principal, with its app roles, is SimPermissions'.)
+    if (byAppId && method === 'GET' && byAppId[1]?.toLowerCase() !== GRAPH_APP_ID) {
+      const appId = byAppId[1] ?? '';
+      const found = this.state.servicePrincipals.find((s) => s.appId.toLowerCase() === appId.toLowerCase());
+      if (!found) return Promise.reject(notFound(`appId='${appId}'`));
+      return Promise.resolve({ status: 200, body: { '@odata.context': `${baseUrl}/$metadata#servicePrincipals/$entity`, ...spView(found) } });
+    }
     const sp = /^\/servicePrincipals(\/([^/]+)(\/appRoleAssignments)?)?\/?$/i.exec(p);
     if (!sp) return undefined;
     const id = sp[2];

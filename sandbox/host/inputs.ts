@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
+import { basename, dirname, extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { describeZodError } from '../../shared/contracts/messages.js';
 import { PoolsFileSchema, type PoolDefinition } from '../../shared/domain/numbers.js';
@@ -22,6 +22,8 @@ export interface SandboxInputs {
   /** Raw lines: a malformed line is a dead letter, not an unusable file. */
   eventLines: string[];
   policy: VoicePolicy;
+  /** The voice policy of each tenant whose file names one (`voicePolicy`), by lower-case tenant id; the others get `policy`. */
+  tenantPolicies?: Record<string, { policy: VoicePolicy; file: string; text: string }>;
   pools: PoolDefinition[];
   sources: { tenant: string; events: string; policy: string; numbers: string | null };
 }
@@ -88,6 +90,27 @@ export async function loadSandboxInputs(paths: SandboxInputPaths): Promise<Sandb
     throw error;
   }
 
+  // A tenant file may name its own voice policy, relative to the tenant file.
+  const tenantPolicies: NonNullable<SandboxInputs['tenantPolicies']> = {};
+  const files: [SandboxTenantFile, string][] = [[tenant.data, paths.tenant], ...extraTenants.map((t, i) => [t, (paths.extraTenants ?? [])[i] ?? ''] as [SandboxTenantFile, string])];
+  for (const [file, path] of files) {
+    if (file.voicePolicy === undefined) continue;
+    const own = resolve(dirname(path), file.voicePolicy);
+    let text: string;
+    try {
+      text = await readFile(own, 'utf8');
+    } catch (error) {
+      throw new SandboxInputError(`tenant file ${path}: voicePolicy: ${own} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+    try {
+      const parsed = parseVoicePolicy(text, extname(own).toLowerCase() === '.json' ? 'json' : 'yaml', basename(own));
+      tenantPolicies[file.tenantId.toLowerCase()] = { policy: parsed, file: own, text };
+    } catch (error) {
+      if (isDialtoneError(error)) throw new SandboxInputError(`tenant file ${path}: voicePolicy: ${own}: ${error.message}`);
+      throw error;
+    }
+  }
+
   let pools: PoolDefinition[] = [];
   if (paths.numbers) {
     const text = await readText(paths.numbers, 'numbers');
@@ -101,6 +124,7 @@ export async function loadSandboxInputs(paths: SandboxInputPaths): Promise<Sandb
     ...(extraTenants.length > 0 ? { extraTenants } : {}),
     eventLines,
     policy,
+    ...(Object.keys(tenantPolicies).length > 0 ? { tenantPolicies } : {}),
     pools,
     sources: { tenant: paths.tenant, events: paths.events, policy: paths.policy, numbers: paths.numbers ?? null },
   };

@@ -44,6 +44,8 @@ import type { Timers } from '../../worker/timers.js';
 import { readHostConcurrency, type HostConcurrency } from './host-json.js';
 import { startTeamsSimulator, TeamsTenantStateSchema, type TeamsSimulator } from '../teams-sim/index.js';
 import type { PolicyCatalog } from '../../shared/ports/policy-catalog.js';
+import type { VoicePolicy } from '../../shared/domain/policy.js';
+import { createMemoryTenantRegistry } from '../../shared/adapters/entity-tenant-registry.js';
 import { SandboxFunctionsHost, type HostedFunction } from './functions-host.js';
 import type { Clock } from '../../shared/ports/clock.js';
 import type { SandboxInputs } from './inputs.js';
@@ -258,6 +260,8 @@ export class Sandbox {
               clock,
               simulatedTime: { model: latency, sleep: (ms, key) => scheduler.sleepFor('teams', ms, key) },
               ...(options.state?.teams !== undefined ? { state: options.state.teams, startedAtMs: clock.startedAt } : {}),
+              // Several tenants kept with --state: each further tenant's Teams tenant continues too.
+              ...(options.state?.tenants ? { extraStates: Object.fromEntries(Object.entries(options.state.tenants).map(([id, t]) => [id, t.teams])) } : {}),
             })
           : undefined;
       if (teamsFirst) cleanups.push(() => teamsFirst.close());
@@ -283,9 +287,11 @@ export class Sandbox {
       // own Teams tenant), reached with a token naming it; the first tenant's Graph is `graph`.
       const extraGraphs: GraphSimulator[] = [];
       for (const [i, extra] of (inputs.extraTenants ?? []).entries()) {
+        const keptSubscriptions = GraphSubscriptionsStateSchema.safeParse((options.state?.tenants?.[extra.tenantId.toLowerCase()]?.graph as { subscriptions?: unknown } | undefined)?.subscriptions);
         const sim = await startGraphSimulator({
           tenant: extra,
           tokenTenant: extra.tenantId,
+          ...(keptSubscriptions.success ? { subscriptions: keptSubscriptions.data } : {}),
           clock,
           startMs: clock.startedAt,
           ...(teamsFirst?.tenants[i + 1] ? { teams: { tenant: teamsFirst.tenants[i + 1]! } } : {}),
@@ -315,6 +321,14 @@ export class Sandbox {
       const teamsAdmins = graphFor((client) => createGraphTeamsAdmin(client));
 
       const storage = await openStorage(options.state ? 'memory' : (options.storage ?? 'auto'), cleanups, options.state?.tables, inputs.tenant.tenantId);
+      // Several tenants: registered in the sandbox's own registry table too (as `dialtone tenants add`
+      // would), so the operator commands of a kept sandbox (--sandbox DIR --tenant-id T) know them.
+      if (sandboxTenants && storage.service) {
+        const registry = createMemoryTenantRegistry(storage.service);
+        for (const file of [inputs.tenant, ...(inputs.extraTenants ?? [])]) {
+          if (!(await registry.get(file.tenantId))) await registry.add(sandboxTenantEntry(file, clock.now()), clock.now());
+        }
+      }
       if (inputs.pools.length > 0) {
         // Several tenants: a pool of the numbers file that names its tenant is imported into that tenant's inventory.
         const byTenant = new Map<string | undefined, typeof inputs.pools>();
@@ -362,7 +376,7 @@ export class Sandbox {
             records: storage.records,
             inventory: storage.inventory,
             catalog: catalogs,
-            policy: inputs.policy,
+            policy: sandboxPolicies(inputs),
             snapshotMaxAgeMs: 5 * 60_000,
             reservationTtlMs: 24 * 60 * 60_000,
             // Wait for Teams provisioning after licensing, as production does (DIALTONE_TEAMS_READINESS=graph).
@@ -568,6 +582,17 @@ export class Sandbox {
       tables: this.tables.snapshotForStorage(),
       teams: this.teams?.tenant.exportState(),
       graph: { subscriptions: this.graph.exportSubscriptions() },
+      // Several tenants: each further tenant's Teams tenant and Graph subscriptions, by tenant id.
+      ...((this.inputs.extraTenants?.length ?? 0) > 0
+        ? {
+            tenants: Object.fromEntries(
+              (this.inputs.extraTenants ?? []).map((t, i) => [
+                t.tenantId.toLowerCase(),
+                { teams: this.teams?.tenants[i + 1]?.exportState(), graph: { subscriptions: this.extraGraphs[i]?.exportSubscriptions() } },
+              ]),
+            ),
+          }
+        : {}),
       // What `dialtone setup` made (Entra objects, Key Vault metadata) is not the run's: kept as it was.
       ...(this.options.state?.setup !== undefined ? { setup: this.options.state.setup } : {}),
       eventsIn: this.eventsIn,
@@ -669,12 +694,25 @@ function tableReports(service: MemoryTableService | undefined): WorkerReports {
 }
 
 /** A tenant file as the registry row of a deployment that serves it (the sandbox with several tenants). */
-function sandboxTenantEntry(tenant: SandboxTenantFile, now: Date): Tenant {
+/**
+ * The voice policy of each tenant: its tenant file's own (`voicePolicy`), else the run's --policy.
+ * A message naming no tenant is the first tenant's.
+ */
+function sandboxPolicies(inputs: SandboxInputs): VoicePolicy | PerTenantOf<VoicePolicy> {
+  const own = inputs.tenantPolicies;
+  if (!own) return inputs.policy;
+  const first = inputs.tenant.tenantId.toLowerCase();
+  return perTenant(async (tenantId) => own[tenantId?.toLowerCase() ?? first]?.policy ?? inputs.policy);
+}
+
+/** A sandbox tenant as the registry knows it (`sandbox run` with several tenant files registers each). */
+export function sandboxTenantEntry(tenant: SandboxTenantFile, now: Date): Tenant {
   return {
     tenantId: tenant.tenantId.toLowerCase(),
-    displayName: tenant.tenantId,
+    displayName: tenant.displayName ?? tenant.tenantId,
     applicationId: '00000000-0000-0000-0000-0000000d1a17',
-    certificateName: 'sandbox-teams',
+    // Each tenant's own certificate in the (simulated) Key Vault, as a partner deployment has.
+    certificateName: `sandbox-teams-${tenant.tenantId.toLowerCase().replace(/[^0-9a-z-]/g, '')}`.slice(0, 127),
     pools: [],
     upnDomains: [],
     sessionLimit: 4,

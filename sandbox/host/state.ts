@@ -24,6 +24,8 @@ const SharedStateFields = {
   graph: z.unknown().optional(),
   /** What `dialtone setup` made in the sandbox: the simulated Entra objects and Key Vault (no private keys), cli/sandbox-setup.ts. */
   setup: z.unknown().optional(),
+  /** Several tenants: each further tenant's Teams tenant and Graph subscriptions, by lower-case tenant id (the first tenant's are `teams` and `graph`). */
+  tenants: z.record(z.string(), z.object({ teams: z.unknown().optional(), graph: z.unknown().optional() })).optional(),
   eventsIn: z.number().int().nonnegative(),
 };
 
@@ -67,6 +69,7 @@ export interface SandboxState {
   teams?: unknown;
   graph?: unknown;
   setup?: unknown;
+  tenants?: Record<string, { teams?: unknown; graph?: unknown }>;
   eventsIn: number;
 }
 
@@ -131,8 +134,8 @@ async function readManifest(dir: string): Promise<z.infer<typeof StateSchema> | 
 export async function readSandboxState(dir: string): Promise<SandboxState | undefined> {
   const state = await readManifest(dir);
   if (!state) return undefined;
-  const { clock, bus, teams, graph, setup, eventsIn } = state;
-  const common = { clock, bus, eventsIn, ...(teams !== undefined ? { teams } : {}), ...(graph !== undefined ? { graph } : {}), ...(setup !== undefined ? { setup } : {}) };
+  const { clock, bus, teams, graph, setup, tenants, eventsIn } = state;
+  const common = { clock, bus, eventsIn, ...(teams !== undefined ? { teams } : {}), ...(graph !== undefined ? { graph } : {}), ...(setup !== undefined ? { setup } : {}), ...(tenants !== undefined ? { tenants } : {}) };
   if (state.version === 1) return { ...common, tables: state.tables as MemoryTablesInput };
   const tables: MemoryTablesInput = {};
   for (const [name, partitions] of Object.entries(state.tables)) {
@@ -155,7 +158,7 @@ export async function writeSandboxState(dir: string, state: SandboxState): Promi
   const previous = await readManifest(dir).catch(() => undefined);
   const generation = `${Date.now().toString(36)}-${process.pid.toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   let written = 0;
-  const manifest: StateV2 = { version: 2, clock: state.clock, bus: state.bus, ...(state.teams !== undefined ? { teams: state.teams } : {}), ...(state.graph !== undefined ? { graph: state.graph } : {}), ...(state.setup !== undefined ? { setup: state.setup } : {}), eventsIn: state.eventsIn, tables: {} };
+  const manifest: StateV2 = { version: 2, clock: state.clock, bus: state.bus, ...(state.teams !== undefined ? { teams: state.teams } : {}), ...(state.graph !== undefined ? { graph: state.graph } : {}), ...(state.setup !== undefined ? { setup: state.setup } : {}), ...(state.tenants !== undefined ? { tenants: state.tenants } : {}), eventsIn: state.eventsIn, tables: {} };
   for (const [name, partitions] of Object.entries(state.tables)) {
     const out: Record<string, ChunkRef[]> = (manifest.tables[name] = {});
     for (const [pk, partition] of Object.entries(partitions)) {

@@ -33,6 +33,8 @@ export interface TeamsSimulatorOptions {
   seed?: number;
   /** A state saved by `tenant.exportState()` in an earlier run, to continue from. */
   state?: unknown;
+  /** The same for further tenants, by lower-case tenant id. */
+  extraStates?: Record<string, unknown>;
   /** Sandbox time at which licensedAfterMs / appearsAfterMs count from; defaults to clock.startedAt (SimClock) or now. */
   startedAtMs?: number;
   /** Where the server listens; default 127.0.0.1 on a random port. */
@@ -71,7 +73,12 @@ export async function startTeamsSimulator(options: TeamsSimulatorOptions): Promi
     : undefined;
   const tenant = new SimTenant(file, options.clock, options.startedAtMs, batchMs);
   if (options.state !== undefined) tenant.importState(options.state);
-  const others = (options.extraTenants ?? []).map((t) => new SimTenant(parseSandboxTenantFile(t), options.clock, options.startedAtMs, batchMs));
+  const others = (options.extraTenants ?? []).map((t) => {
+    const other = new SimTenant(parseSandboxTenantFile(t), options.clock, options.startedAtMs, batchMs);
+    const kept = options.extraStates?.[t.tenantId.toLowerCase()];
+    if (kept !== undefined) other.importState(kept);
+    return other;
+  });
   const settings = file.teamsSimulator;
   const latencyMs = options.latencyMs ?? settings?.latencyMs;
   const faults = options.faults ?? settings?.faults;

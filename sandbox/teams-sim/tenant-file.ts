@@ -94,7 +94,28 @@ export const TeamsSimulatorSettingsSchema = z.looseObject({
 export const SandboxTenantFileSchema = z
   .looseObject({
     tenantId: z.string().trim().min(1),
+    /** What operators see for this tenant (the registry's displayName; default: the tenant id). */
+    displayName: z.string().trim().min(1).max(256).optional(),
+    /**
+     * This tenant's own voice policy file (YAML or JSON), relative to the tenant file; as the
+     * registry's `voicePolicy`. Without it the tenant's people get the run's --policy.
+     */
+    voicePolicy: z.string().trim().min(1).max(1024).optional(),
     users: z.array(SandboxUserSchema),
+    /**
+     * How the deployment's worker app is set up in this tenant, for `doctor --sandbox` (a sandbox
+     * with several tenants): admin consent (its service principal in this tenant's Graph), the
+     * Teams Communications Administrator role, and the tenant's certificate in the sandbox's Key
+     * Vault (`false`: none; else made at the sandbox's start, valid `validityInMonths`). Default:
+     * consented, the role, an enabled certificate valid 12 months.
+     */
+    workerApp: z
+      .strictObject({
+        consent: z.boolean().optional(),
+        teamsRole: z.boolean().optional(),
+        certificate: z.union([z.literal(false), z.strictObject({ enabled: z.boolean().optional(), validityInMonths: z.number().int().min(1).max(1200).optional() })]).optional(),
+      })
+      .optional(),
     policies: SandboxPoliciesSchema.optional(),
     /** Online PSTN gateways (SBC FQDNs) paired with the tenant: a voice route may only name these. */
     pstnGateways: z.array(z.string().trim().min(1)).optional(),

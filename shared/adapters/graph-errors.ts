@@ -1,5 +1,5 @@
 import { DialtoneError, isDialtoneError } from '../domain/errors.js';
-import { tokenErrorName } from './graph-middleware.js';
+import { throttledTokenErrorName, tokenErrorName, transientTokenErrorName } from './graph-middleware.js';
 
 /** The parts of the Graph SDK's GraphError this module reads. */
 interface GraphErrorLike {
@@ -47,6 +47,13 @@ export function toGraphDialtoneError(error: unknown, operation: string, defaultR
     return new DialtoneError('ServiceUnavailable', `Graph ${operation} failed: ${describe(error)}`, {
       transient: true,
       retryAfterMs: retryAfterMs(error.headers, defaultRetryAfterMs),
+      details,
+    });
+  }
+  if (status === -1 && (error.code === transientTokenErrorName || error.code === throttledTokenErrorName)) {
+    return new DialtoneError(error.code === throttledTokenErrorName ? 'Throttled' : 'ServiceUnavailable', `Graph ${operation}: ${error.message}`, {
+      transient: true,
+      retryAfterMs: defaultRetryAfterMs,
       details,
     });
   }

@@ -1,10 +1,14 @@
 import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
-import { DialtoneError } from '../domain/errors.js';
+import { DialtoneError, isDialtoneError } from '../domain/errors.js';
 
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
 /** Raised inside the middleware chain; the Graph client wraps it, so it is recognised by name. */
 export const tokenErrorName = 'GraphTokenError';
+/** The same for a token failure its credential called transient (a DialtoneError with `transient`): network, timeout, 5xx. */
+export const transientTokenErrorName = 'GraphTokenTransientError';
+/** … and for one the token endpoint throttled (429). */
+export const throttledTokenErrorName = 'GraphTokenThrottledError';
 
 /**
  * Puts the bearer token on every request. Unlike the SDK's AuthenticationHandler it also works
@@ -29,7 +33,8 @@ export class BearerTokenHandler implements Middleware {
       token = await this.getToken();
     } catch (error) {
       const failure = new Error(`Could not get a Microsoft Graph access token: ${error instanceof Error ? error.message : String(error)}`);
-      failure.name = tokenErrorName;
+      // The Graph client keeps only the name and message of what a middleware throws.
+      failure.name = isDialtoneError(error) && error.transient ? (error.code === 'Throttled' ? throttledTokenErrorName : transientTokenErrorName) : tokenErrorName;
       throw failure;
     }
     const headers = new Headers(context.options?.headers as ConstructorParameters<typeof Headers>[0]);

@@ -11,6 +11,7 @@
  */
 import { ClientCertificateCredential, type AccessToken, type GetTokenOptions, type TokenCredential } from '@azure/identity';
 import { DialtoneError, isDialtoneError } from '../domain/errors.js';
+import { classifyTokenFailure, tokenFailureFacts } from '../domain/token-failure.js';
 import type { EffectiveTenant } from '../domain/tenants.js';
 import { perTenant, type PerTenant } from '../ports/per-tenant.js';
 import { pfxToPem } from './pfx-pem.js';
@@ -35,6 +36,9 @@ export interface TenantGraphCredentialOptions {
   /** The certificate is read again after this long, so a rotation is picked up (default 1 h). */
   reloadMs?: number;
 }
+
+/** How long a message waits after a transient token failure (the token endpoint sends no Retry-After MSAL keeps). */
+const TOKEN_RETRY_AFTER_MS = 30_000;
 
 interface Cached {
   at: number;
@@ -110,22 +114,43 @@ export function tenantGraphCredentials(options: TenantGraphCredentialOptions): P
   });
 }
 
-/** A tenant's token refused by Entra ID says which tenant and app, and what usually fixes it. */
+/**
+ * A tenant's token refused by Entra ID says which tenant and app, and what usually fixes it: a
+ * misconfiguration (invalid client, certificate not registered, consent missing, tenant not found)
+ * is ConfigInvalid naming the AADSTS code; a network error, timeout, 5xx or 429 of the token
+ * endpoint is transient (ServiceUnavailable / Throttled), so the message takes its normal retry path.
+ */
 function explainTokenFailures(inner: TokenCredential, tenant: EffectiveTenant): TokenCredential {
   return {
     async getToken(scopes: string | string[], getTokenOptions?: GetTokenOptions): Promise<AccessToken | null> {
       try {
         return await inner.getToken(scopes, getTokenOptions);
       } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        throw new Error(
-          `tenant ${tenant.tenantId} (${tenant.displayName}): app ${tenant.applicationId} could not sign in with certificate '${tenant.certificateName}': ${reason}. ` +
-            'Check that an administrator of that tenant consented the app and that the certificate is registered on it.',
-          { cause: error },
-        );
+        throw tokenFailure(error, tenant);
       }
     },
   };
+}
+
+function tokenFailure(error: unknown, tenant: EffectiveTenant): DialtoneError {
+  if (isDialtoneError(error)) return error;
+  const verdict = classifyTokenFailure(tokenFailureFacts(error));
+  const reason = error instanceof Error ? error.message : String(error);
+  const who = `tenant ${tenant.tenantId} (${tenant.displayName}): app ${tenant.applicationId}`;
+  const details = { tenantId: tenant.tenantId, applicationId: tenant.applicationId, ...(verdict.aadsts ? { aadsts: verdict.aadsts } : {}) };
+  if (verdict.transient) {
+    return new DialtoneError(verdict.throttled ? 'Throttled' : 'ServiceUnavailable', `${who} could not get a token now: ${verdict.meaning}; ${verdict.fix}. (${reason})`, {
+      transient: true,
+      retryAfterMs: TOKEN_RETRY_AFTER_MS,
+      details,
+      cause: error,
+    });
+  }
+  return new DialtoneError(
+    'ConfigInvalid',
+    `${who} could not sign in with certificate '${tenant.certificateName}'${verdict.aadsts ? ` (${verdict.aadsts}: ${verdict.meaning})` : ''}: ${reason}. Fix: ${verdict.fix}.`,
+    { details, cause: error },
+  );
 }
 
 /** A Graph adapter per tenant, made once per tenant credential (cached while the credential is). */

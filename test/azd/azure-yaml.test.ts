@@ -93,6 +93,23 @@ describe('infra/main.parameters.json (azd environment → Bicep parameters)', ()
     expect(file.parameters.tags?.value).toMatchObject({ 'azd-env-name': '${AZURE_ENV_NAME}' });
   });
 
+  it('maps DIALTONE_SERVES_REGISTERED_TENANTS to servesRegisteredTenants, off unless set, with a default azd turns into a bool (issue 16)', () => {
+    expect(params.has('servesRegisteredTenants')).toBe(true);
+    expect(file.parameters.servesRegisteredTenants?.value).toBe('${DIALTONE_SERVES_REGISTERED_TENANTS=false}');
+  });
+
+  it('gives every bool parameter it maps a default that azd converts to a bool (strconv.ParseBool), so an unset variable deploys', () => {
+    const text = read('infra/main.bicep');
+    const bools = new Set([...text.matchAll(/^param (\w+) bool\b/gm)].map((m) => m[1] as string));
+    const goParseBool = new Set(['1', 't', 'T', 'TRUE', 'true', 'True', '0', 'f', 'F', 'FALSE', 'false', 'False']);
+    for (const [name, { value }] of Object.entries(file.parameters)) {
+      if (!bools.has(name) || typeof value !== 'string') continue;
+      const match = /^\$\{[A-Z_][A-Z0-9_]*=([^}]*)\}$/.exec(value);
+      expect(match, `${name}: ${value}`).not.toBeNull();
+      expect(goParseBool.has(match?.[1] ?? ''), `${name}: ${value}`).toBe(true);
+    }
+  });
+
   it('uses only the substitutions azd understands: ${NAME} or ${NAME=default}', () => {
     const text = read('infra/main.parameters.json');
     const refs = [...text.matchAll(/\$\{([^}]*)\}/g)].map((m) => m[1] as string);

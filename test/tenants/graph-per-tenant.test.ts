@@ -280,7 +280,7 @@ describe('the production resolver: a credential per tenant', () => {
       makeCredential: () => ({ getToken: async () => Promise.reject(new Error('AADSTS700016: Application not found in the directory')) }),
     });
     const credential = await failing.forTenant(A);
-    await expect(credential.getToken('https://graph.microsoft.com/.default')).rejects.toThrow(new RegExp(`tenant ${A} \\(Contoso\\): app ${APP_A} .*AADSTS700016.*consented`));
+    await expect(credential.getToken('https://graph.microsoft.com/.default')).rejects.toThrow(new RegExp(`tenant ${A} \\(Contoso\\): app ${APP_A} .*AADSTS700016.*consent`));
     const made: TokenCredential[] = [];
     const graph = perTenantGraph(credentials, (c) => {
       made.push(c);
