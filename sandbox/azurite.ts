@@ -19,6 +19,8 @@ export interface AzuriteOptions {
 
 export interface RunningAzurite {
   tableEndpoint: string;
+  /** The Azurite process (undefined only if it could not be spawned). */
+  pid?: number | undefined;
   connectionString: string;
   stop(): Promise<void>;
 }
@@ -64,7 +66,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     throw error;
   }
   const tableEndpoint = `http://127.0.0.1:${port}/${DEVSTORE_ACCOUNT}`;
-  return { tableEndpoint, connectionString: azuriteConnectionString(port), stop: () => stopChild(child) };
+  return { tableEndpoint, connectionString: azuriteConnectionString(port), pid: child.pid, stop: () => stopChild(child) };
 }
 
 function freePort(): Promise<number> {

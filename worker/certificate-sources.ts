@@ -6,12 +6,14 @@ import { inspectPfx, type CertificateSource, type LoadedCertificate } from './ce
 
 /** The part of @azure/keyvault-secrets' SecretClient used here. */
 export interface SecretReader {
-  getSecret(name: string): Promise<{ value?: string; properties: { version?: string; contentType?: string } }>;
+  getSecret(name: string, options?: { version?: string }): Promise<{ value?: string; properties: { version?: string; contentType?: string } }>;
+  /** Every version's properties, no value; lets the worker skip a newest version that is still disabled. */
+  listPropertiesOfSecretVersions?(name: string): AsyncIterable<{ version?: string; enabled?: boolean; createdOn?: Date }>;
 }
 
 /** The part of @azure/keyvault-certificates' CertificateClient used here (no key material). */
 export interface CertificatePropertiesReader {
-  getCertificate(name: string): Promise<{ properties: { version?: string; expiresOn?: Date } }>;
+  getCertificate(name: string): Promise<{ properties: { version?: string; expiresOn?: Date; enabled?: boolean } }>;
 }
 
 const PKCS12 = 'application/x-pkcs12';
@@ -42,15 +44,44 @@ export function keyVaultCertificateSource(options: {
   certificates?: CertificatePropertiesReader;
 }): CertificateSource {
   const description = `Key Vault ${options.vaultUrl} certificate '${options.name}'`;
+  /**
+   * The newest enabled version. During a rotation the newest version exists disabled until its key
+   * credential is on the app (docs/TENANT.md), and Key Vault refuses to read the latest secret
+   * then (403); a worker that starts in that window takes the newest version still enabled.
+   */
+  const newestEnabled = async (): Promise<string | undefined> => {
+    if (!options.secrets.listPropertiesOfSecretVersions) return undefined;
+    let best: { version: string; createdOn: number } | undefined;
+    for await (const p of options.secrets.listPropertiesOfSecretVersions(options.name)) {
+      if (p.enabled === false || p.version === undefined) continue;
+      const createdOn = p.createdOn?.getTime() ?? 0;
+      if (!best || createdOn >= best.createdOn) best = { version: p.version, createdOn };
+    }
+    return best?.version;
+  };
+  const readSecret = async (): Promise<Awaited<ReturnType<SecretReader['getSecret']>>> => {
+    try {
+      return await options.secrets.getSecret(options.name);
+    } catch (error) {
+      if (statusOf(error) !== 403 || !options.secrets.listPropertiesOfSecretVersions) throw keyVaultError(error, description);
+      let version: string | undefined;
+      try {
+        version = await newestEnabled();
+      } catch (listing) {
+        throw keyVaultError(listing, description);
+      }
+      if (version === undefined) throw keyVaultError(error, description);
+      try {
+        return await options.secrets.getSecret(options.name, { version });
+      } catch (again) {
+        throw keyVaultError(again, description);
+      }
+    }
+  };
   return {
     description,
     load: async () => {
-      let secret: Awaited<ReturnType<SecretReader['getSecret']>>;
-      try {
-        secret = await options.secrets.getSecret(options.name);
-      } catch (error) {
-        throw keyVaultError(error, description);
-      }
+      const secret = await readSecret();
       if (!secret.value) throw new DialtoneError('CertificateInvalid', `${description} has no value.`);
       const contentType = secret.properties.contentType;
       if (contentType !== undefined && contentType !== PKCS12) {
@@ -63,9 +94,13 @@ export function keyVaultCertificateSource(options: {
       return { ...facts, pfxBase64: secret.value, password: null, version: secret.properties.version ?? 'unversioned' };
     },
     latestVersion: async () => {
+      const certificates = options.certificates;
+      if (!certificates) return (await readSecret()).properties.version;
       try {
-        if (options.certificates) return (await options.certificates.getCertificate(options.name)).properties.version;
-        return (await options.secrets.getSecret(options.name)).properties.version;
+        const { properties } = await certificates.getCertificate(options.name);
+        if (properties.enabled !== false) return properties.version;
+        // The newest version is still disabled (a rotation between create and enable): the one to run on is the newest enabled.
+        return (await newestEnabled()) ?? properties.version;
       } catch (error) {
         throw keyVaultError(error, description);
       }

@@ -10,7 +10,7 @@
  * `CN=` subject, with a key type other than RSA/RSA-HSM/EC/EC-HSM, an RSA key size other than
  * 2048/3072/4096, a content type other than PKCS#12 or PEM, a validity outside 1–1200 months;
  * an unknown certificate or secret (404 CertificateNotFound / SecretNotFound); reading the
- * secret of a disabled version (403 Forbidden). Not modelled: issuers other than Self (a
+ * secret of a disabled version (403 Forbidden; listing its versions is allowed). Not modelled: issuers other than Self (a
  * pending CSR), PEM secrets (refused), soft delete, access policies and RBAC.
  *
  * Private keys live only in this object's memory: exportState() keeps metadata and the public
@@ -84,7 +84,7 @@ export interface KeyVaultSimMetrics {
   faults: Record<string, number>;
 }
 
-export const keyVaultOperations = ['latest', 'versions', 'create', 'setEnabled', 'getCertificate', 'getSecret'] as const;
+export const keyVaultOperations = ['latest', 'versions', 'create', 'setEnabled', 'getCertificate', 'getSecret', 'listSecretVersions'] as const;
 export type KeyVaultOperation = (typeof keyVaultOperations)[number];
 
 export interface KeyVaultFaultRule {
@@ -237,18 +237,30 @@ export class SimKeyVault implements KeyVaultCertificates {
   }
 
   /** @azure/keyvault-secrets getSecret: the secret behind the latest version, the PFX (with its key only when exportable). */
-  async getSecret(name: string): Promise<{ value?: string; properties: { version?: string; contentType?: string } }> {
+  async getSecret(name: string, options: { version?: string } = {}): Promise<{ value?: string; properties: { version?: string; contentType?: string } }> {
     this.outage('getSecret');
     this.counters.secretReads += 1;
     checkName(name);
     const versions = this.certs.get(name.toLowerCase());
-    const newest = versions?.[versions.length - 1];
+    const newest = options.version === undefined ? versions?.[versions.length - 1] : versions?.find((v) => v.version === options.version);
     if (!newest) throw notFound('secret', name);
     if (!newest.enabled) throw new KeyVaultSimError(403, 'Forbidden', 'Operation get is not allowed on a disabled secret.');
     if (newest.pfxBase64 === undefined) {
       throw new Error(`the sandbox's Key Vault keeps no private keys between commands: the secret of ${name} version ${newest.version} existed only in the process that created it`);
     }
     return { value: newest.pfxBase64, properties: { version: newest.version, contentType: newest.policy.contentType } };
+  }
+
+  /**
+   * @azure/keyvault-secrets listPropertiesOfSecretVersions: every version's properties (no value),
+   * disabled ones included, as Key Vault lists them (readMetadata, allowed on a disabled version).
+   */
+  async *listPropertiesOfSecretVersions(name: string): AsyncIterableIterator<{ version?: string; enabled?: boolean; createdOn?: Date; contentType?: string }> {
+    this.outage('listSecretVersions');
+    checkName(name);
+    const versions = this.certs.get(name.toLowerCase());
+    if (!versions) throw notFound('secret', name);
+    for (const v of [...versions]) yield { version: v.version, enabled: v.enabled, createdOn: new Date(v.createdOn), contentType: v.policy.contentType };
   }
 
   private view(name: string, v: StoredVersion): CertificateVersion {

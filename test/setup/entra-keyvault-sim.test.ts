@@ -103,6 +103,24 @@ describe('Key Vault simulator', () => {
     expect(await vault.versions('dialtone-teams')).toEqual([]);
   });
 
+  it('lets a worker that starts while a rotation\'s new version is still disabled run on the newest enabled one, and move on once it is enabled', async () => {
+    const vault = new SimKeyVault(clock());
+    const source = keyVaultCertificateSource({ vaultUrl: vault.vaultUrl, name: 'dialtone-teams', secrets: vault, certificates: vault });
+    const v1 = await vault.create('dialtone-teams', workerCertificatePolicy('CN=dialtone-worker'));
+    // cert rotate's first step: a new version, disabled until its key credential is on the app.
+    const v2 = await vault.create('dialtone-teams', workerCertificatePolicy('CN=dialtone-worker'), { enabled: false });
+    await expect(vault.getSecret('dialtone-teams')).rejects.toMatchObject({ statusCode: 403 });
+    expect(await source.load()).toMatchObject({ version: v1.version, thumbprint: v1.thumbprint, hasPrivateKey: true });
+    expect(await source.latestVersion?.()).toBe(v1.version);
+    await vault.setEnabled('dialtone-teams', v2.version, true);
+    expect(await source.latestVersion?.()).toBe(v2.version);
+    expect(await source.load()).toMatchObject({ version: v2.version, thumbprint: v2.thumbprint });
+    // With every version disabled there is nothing to run on: the 403 is reported, not hidden.
+    await vault.setEnabled('dialtone-teams', v1.version, false);
+    await vault.setEnabled('dialtone-teams', v2.version, false);
+    await expect(source.load()).rejects.toThrow(/cannot be read: the worker's identity needs/);
+  });
+
   it('serves the worker the PFX of the newest version; refuses a disabled one (403) and a key that was not exportable reaches the worker without a private key', async () => {
     const vault = new SimKeyVault(clock());
     const source = keyVaultCertificateSource({ vaultUrl: vault.vaultUrl, name: 'dialtone-teams', secrets: vault, certificates: vault });
