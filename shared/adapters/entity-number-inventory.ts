@@ -198,16 +198,26 @@ function chunks<T>(items: T[], size = MAX_TRANSACTION_OPS): T[][] {
   return out;
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight: imports write thousands of batches. */
+/**
+ * Runs `fn` over `items` with at most `limit` in flight: imports write thousands of batches. After
+ * a failure no new item starts, and the first error is thrown only once the items in flight have
+ * settled, so a failed import has stopped writing when it returns and a re-run can resume it.
+ */
 async function parallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const worker = async (): Promise<void> => {
-    while (next < items.length) {
+    while (!failure && next < items.length) {
       const item = items[next++] as T;
-      await fn(item);
+      try {
+        await fn(item);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
 }
 
 const IMPORT_CONCURRENCY = 8;
@@ -520,7 +530,10 @@ function scopedInventory(tables: InventoryTables, scope: () => Promise<Scope>, f
     for (const definition of pools) {
       const pool = definition.id;
       const list = expanded.get(pool) ?? [];
-      const existing = new Set((await numbers.query({ partitionKey: pool, ...NUMBER_ROWS })).map((r) => String(r.props['number'])));
+      const present = await numbers.query({ partitionKey: pool, ...NUMBER_ROWS });
+      const existing = new Set(present.map((r) => String(r.props['number'])));
+      // The lowest free row already there: an import that stopped half-way may have added it.
+      const lowestExistingFree = present.reduce<string | undefined>((low, r) => (stateOf(r) === 'free' && (low === undefined || r.rowKey < low) ? r.rowKey : low), undefined);
       const missing = list.filter((n) => !existing.has(n));
       summary.numbersUnchanged += list.length - missing.length;
 
@@ -544,41 +557,47 @@ function scopedInventory(tables: InventoryTables, scope: () => Promise<Scope>, f
           }
         }
       });
+      // One transaction per 100 numbers, 8 in flight, each followed by its own history batch: a
+      // stopped import leaves whole chunks, each with its history, and a re-run adds the rest.
       const added: string[] = [];
       await parallel(chunks(missing), IMPORT_CONCURRENCY, async (chunk) => {
         const rows = chunk.map((n) => ({ number: n, props: propsOf({ number: n, pool, state: 'free', userId: null, reservedUntil: null, quarantinedUntil: null, owner: null, updatedAt: at }) }));
+        const mine: string[] = [];
         try {
           await numbers.transact(pool, rows.map((r) => ({ kind: 'create' as const, rowKey: numberRowKey(r.number), props: r.props })));
-          added.push(...chunk);
+          mine.push(...chunk);
         } catch (error) {
           if (!isEntityConflict(error)) throw error;
           // A concurrent import got some of them first: add the rest one by one.
           for (const r of rows) {
             try {
               await numbers.transact(pool, [{ kind: 'create', rowKey: numberRowKey(r.number), props: r.props }]);
-              added.push(r.number);
+              mine.push(r.number);
             } catch (inner) {
               if (!isEntityConflict(inner)) throw inner;
             }
           }
         }
+        added.push(...mine);
+        await writeHistory(
+          pool,
+          mine.map((number) => ({ at, number, action: 'imported', userId: null, correlationId: actor.correlationId ?? null, note: `into pool ${pool}` })),
+        );
       });
       added.sort(compareNumbers);
-      const lowest = added[0];
+      const lowestAdded = added[0] === undefined ? undefined : numberRowKey(added[0]);
+      const lowest = lowestExistingFree !== undefined && (lowestAdded === undefined || lowestExistingFree < lowestAdded) ? lowestExistingFree : lowestAdded;
       if (lowest !== undefined) {
-        // New free numbers below the hint: lower it (the upsert moves its ETag, so a racing raise fails).
+        // Free numbers below the hint (new ones, or left by a stopped import): lower it (the upsert
+        // moves its ETag, so a racing raise fails).
         const hint = await numbers.get(pool, HINT);
         const from = hint?.props['from'];
-        if (typeof from === 'string' && from > numberRowKey(lowest)) {
-          await numbers.transact(pool, [{ kind: 'upsert', rowKey: HINT, props: { from: numberRowKey(lowest) } }]);
+        if (typeof from === 'string' && from > lowest) {
+          await numbers.transact(pool, [{ kind: 'upsert', rowKey: HINT, props: { from: lowest } }]);
         }
       }
       summary.numbersAdded += added.length;
       summary.numbersUnchanged += missing.length - added.length;
-      await writeHistory(
-        pool,
-        added.map((number) => ({ at, number, action: 'imported', userId: null, correlationId: actor.correlationId ?? null, note: `into pool ${pool}` })),
-      );
 
       const meta = await poolMeta(pool);
       if (!meta) summary.poolsAdded += 1;

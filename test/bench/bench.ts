@@ -383,7 +383,7 @@ async function main(args: string[]): Promise<void> {
   const part = argValue(args, '--part');
   if (part === 'inventory') {
     // The memory twin by default: importing a 100,000-number pool into Azurite takes longer than
-    // the rest of the bench on a loaded machine (docs/NUMBERS.md); --inventory-azurite adds it.
+    // the rest of the bench (hours on a loaded 2-core box, docs/PERFORMANCE.md); --inventory-azurite adds it.
     const { runInventoryBench } = await import('./inventory.js');
     const adapters: ('memory' | 'azurite')[] = args.includes('--inventory-azurite') ? ['memory', 'azurite'] : ['memory'];
     process.stdout.write(`${JSON.stringify(await runInventoryBench({ adapters }))}\n`);

@@ -7,12 +7,16 @@
  *
  *   runInventoryBench(options?: InventoryBenchOptions): Promise<InventoryBenchResult>
  *
- * `InventoryBenchResult` is `{ poolSize, allocationsPerLevel, runs: InventoryBenchRun[] }` with one
+ * `InventoryBenchResult` is `{ poolSize, allocationsPerLevel, runs: InventoryBenchRun[], imports }` with one
  * run per adapter and concurrency level: `{ adapter, concurrency, allocations, poolFreeBefore,
  * seconds, allocationsPerSecond, p50Ms, p95Ms, tableCallsPerAllocation, queriesPerAllocation,
  * raceLossesPerAllocation, lookup: { tableCalls, queries } }`. `lookup` is what one
  * `list({ userId })` (the call `plan` makes) costs once the pool is busy: point reads only, so
- * `queries` is 0. Times depend on the machine; the call counts do not.
+ * `queries` is 0. `imports` has one entry per adapter: `{ adapter, numbers, seconds, numbersPerSecond,
+ * transactions, queries }`, what importing the pool through `importPools` cost (transactions of up
+ * to 100 rows, numbers and history tables). Progress lines go to stderr. Times depend on the
+ * machine; the call counts do not. Azurite keeps a partition as one list it searches linearly for
+ * every row written or read, so on Azurite both grow with the pool (docs/PERFORMANCE.md).
  */
 import { performance } from 'node:perf_hooks';
 import { createEntityNumberInventory } from '../../shared/adapters/entity-number-inventory.js';
@@ -47,10 +51,22 @@ export interface InventoryBenchRun {
   lookup: { tableCalls: number; queries: number };
 }
 
+/** What importing the pool cost, per adapter: the production import path (`importPools`). */
+export interface InventoryBenchImport {
+  adapter: InventoryBenchAdapter;
+  numbers: number;
+  seconds: number;
+  numbersPerSecond: number;
+  /** Table requests the import made (numbers and history tables): batches of up to 100 rows. */
+  transactions: number;
+  queries: number;
+}
+
 export interface InventoryBenchResult {
   poolSize: number;
   allocationsPerLevel: number;
   runs: InventoryBenchRun[];
+  imports: InventoryBenchImport[];
 }
 
 interface Counts {
@@ -104,26 +120,43 @@ async function withRunningLimit<T>(items: T[], limit: number, fn: (item: T) => P
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
 const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;
 
-async function benchAdapter(adapter: InventoryBenchAdapter, options: Required<InventoryBenchOptions>): Promise<InventoryBenchRun[]> {
+const progress = (line: string): void => {
+  process.stderr.write(`inventory bench: ${line}\n`);
+};
+
+async function benchAdapter(adapter: InventoryBenchAdapter, options: Required<InventoryBenchOptions>): Promise<{ runs: InventoryBenchRun[]; imported: InventoryBenchImport }> {
   const counts = zero();
+  const historyCounts = zero();
   let stop = async (): Promise<void> => undefined;
   let inventory: NumberInventory;
   if (adapter === 'memory') {
     const service = createMemoryTableService();
-    inventory = createEntityNumberInventory({ numbers: counted(service.table('numbers'), counts), history: service.table('numberhistory') });
+    inventory = createEntityNumberInventory({ numbers: counted(service.table('numbers'), counts), history: counted(service.table('numberhistory'), historyCounts) });
   } else {
     const azurite = await startAzurite({ inMemory: true, silent: true });
     stop = () => azurite.stop();
     const connection = { connectionString: azurite.connectionString };
     inventory = createEntityNumberInventory({
       numbers: counted(azureEntityTable(createTableClient(connection, 'benchnumbers')), counts),
-      history: azureEntityTable(createTableClient(connection, 'benchnumberhistory')),
+      history: counted(azureEntityTable(createTableClient(connection, 'benchnumberhistory')), historyCounts),
     });
   }
   const now = new Date('2026-11-02T08:00:00Z');
   const actor = { now, correlationId: 'bench', reservationTtlMs: 86_400_000 };
   try {
+    progress(`${adapter}: importing a ${options.poolSize}-number pool …`);
+    const importStarted = performance.now();
     await inventory.importPools([poolOf(options.poolSize)], { now, correlationId: 'bench' });
+    const importSeconds = (performance.now() - importStarted) / 1000;
+    const imported: InventoryBenchImport = {
+      adapter,
+      numbers: options.poolSize,
+      seconds: round(importSeconds),
+      numbersPerSecond: round(options.poolSize / importSeconds, 1),
+      transactions: counts.transact + historyCounts.transact,
+      queries: counts.query + historyCounts.query,
+    };
+    progress(`${adapter}: imported in ${imported.seconds} s (${imported.numbersPerSecond} numbers/s, ${imported.transactions} transactions)`);
     const runs: InventoryBenchRun[] = [];
     let user = 0;
     let allocated = 0;
@@ -159,8 +192,9 @@ async function benchAdapter(adapter: InventoryBenchAdapter, options: Required<In
         lookup,
       });
       allocated += users.length;
+      progress(`${adapter} ×${concurrency}: ${runs.at(-1)?.allocationsPerSecond} allocations/s`);
     }
-    return runs;
+    return { runs, imported };
   } finally {
     await stop();
   }
@@ -175,8 +209,13 @@ export async function runInventoryBench(options: InventoryBenchOptions = {}): Pr
     poolSize: options.poolSize ?? 100_000,
   };
   const runs: InventoryBenchRun[] = [];
-  for (const adapter of full.adapters) runs.push(...(await benchAdapter(adapter, full)));
-  return { poolSize: full.poolSize, allocationsPerLevel: full.allocations, runs };
+  const imports: InventoryBenchImport[] = [];
+  for (const adapter of full.adapters) {
+    const done = await benchAdapter(adapter, full);
+    runs.push(...done.runs);
+    imports.push(done.imported);
+  }
+  return { poolSize: full.poolSize, allocationsPerLevel: full.allocations, runs, imports };
 }
 
 function argument(name: string): string | undefined {
