@@ -346,6 +346,11 @@ export class VoiceCommandConsumer {
    */
   private async skipSuperseded(receiver: BusSessionReceiver, message: ReceivedMessage, command: VoiceCommand, newer: number, log: Logger): Promise<void> {
     log.warn('voice command superseded: not run', { commandId: command.commandId, version: command.version, newestApplied: newer });
+    await this.publishNotRun(receiver, message, command, { status: 'superseded', attempts: 1 });
+  }
+
+  /** The result of a command this worker does not run (superseded, or given up), published before the command is completed. */
+  private async publishNotRun(receiver: BusSessionReceiver, message: ReceivedMessage, command: VoiceCommand, outcome: Pick<VoiceResult, 'status' | 'attempts' | 'error'>): Promise<void> {
     const result: VoiceResult = {
       commandId: command.commandId,
       userId: command.userId,
@@ -353,8 +358,8 @@ export class VoiceCommandConsumer {
       correlationId: command.correlationId,
       eventId: command.eventId,
       occurredAt: command.occurredAt,
-      finishedAt: (this.options.now ?? (() => new Date()))().toISOString(),
-      status: 'superseded',
+      finishedAt: new Date(this.nowMs()).toISOString(),
+      status: outcome.status,
       desired: command.desired,
       allocation: command.allocation,
       releases: command.releases,
@@ -362,7 +367,8 @@ export class VoiceCommandConsumer {
       ...(command.version !== undefined ? { version: command.version } : {}),
       steps: [],
       actual: null,
-      attempts: 1,
+      attempts: outcome.attempts,
+      ...(outcome.error !== undefined ? { error: outcome.error } : {}),
     };
     await this.sender.sendMessages({
       body: result,
@@ -463,34 +469,11 @@ export class VoiceCommandConsumer {
 
   /** The window is over: a failed result (record rolls back the reservation and dead-letters it with the reason). */
   private async publishGivenUp(receiver: BusSessionReceiver, message: ReceivedMessage, command: VoiceCommand, pause: TenantPause, reason: string): Promise<void> {
-    const result: VoiceResult = {
-      commandId: command.commandId,
-      userId: command.userId,
-      userPrincipalName: command.userPrincipalName,
-      correlationId: command.correlationId,
-      eventId: command.eventId,
-      occurredAt: command.occurredAt,
-      finishedAt: new Date(this.nowMs()).toISOString(),
+    await this.publishNotRun(receiver, message, command, {
       status: 'failed',
-      desired: command.desired,
-      allocation: command.allocation,
-      releases: command.releases,
-      ...(command.tenantId !== undefined ? { tenantId: command.tenantId } : {}),
-      ...(command.version !== undefined ? { version: command.version } : {}),
-      steps: [],
-      actual: null,
       attempts: Math.max(1, priorDeferrals(message.applicationProperties).deferrals),
       error: { class: pause.code === 'CertificateInvalid' ? 'permanent' : 'transient', code: pause.code, message: reason },
-    };
-    await this.sender.sendMessages({
-      body: result,
-      messageId: `${command.commandId}:result${replaySuffix(message.applicationProperties)}`,
-      correlationId: command.correlationId,
-      contentType: 'application/json',
-      subject: result.status,
     });
-    this.counters.results += 1;
-    await receiver.completeMessage(message);
   }
 
   private rememberApplied(userId: string, version: number): void {
