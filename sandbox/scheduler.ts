@@ -41,8 +41,10 @@ export class SimScheduler {
   private readonly peakByDomain = new Map<string, number>();
   private listeners: (() => void)[] = [];
   private firedAt: number;
-  private readonly tracked = new AsyncLocalStorage<true>();
+  private readonly tracked = new AsyncLocalStorage<{ label: string }>();
   private readonly failed: { key: string; error: unknown }[] = [];
+  /** Tracked flows running (not sleeping) now, by label: what holds the clock when the run stalls. */
+  private readonly running = new Map<string, number>();
 
   constructor(readonly clock: SimClock) {
     this.firedAt = clock.nowMs();
@@ -63,15 +65,22 @@ export class SimScheduler {
     return this.peakByDomain.get(domain) ?? 0;
   }
 
-  /** Runs `fn` as one unit of tracked work. */
-  async track<T>(fn: () => Promise<T>): Promise<T> {
+  /** Runs `fn` as one unit of tracked work; `label` names it in busyLabels (a Function, a timer's key). */
+  async track<T>(fn: () => Promise<T>, label = 'work'): Promise<T> {
     this.work += 1;
+    this.running.set(label, (this.running.get(label) ?? 0) + 1);
     try {
-      return await this.tracked.run(true, fn);
+      return await this.tracked.run({ label }, fn);
     } finally {
       this.work -= 1;
+      this.countRunning(label, -1);
       this.signal();
     }
+  }
+
+  /** Tracked flows running in real time now (not sleeping on this clock), by label, most first. */
+  busyLabels(): [string, number][] {
+    return [...this.running.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
   }
 
   /**
@@ -80,11 +89,14 @@ export class SimScheduler {
    * work (a CLI command reading the sandbox state) nothing drives the clock, so it costs nothing.
    */
   sleep(ms: number, key = ''): Promise<void> {
-    if (this.tracked.getStore() !== true) return Promise.resolve();
+    const flow = this.tracked.getStore();
+    if (flow === undefined) return Promise.resolve();
     return new Promise((resolve) => {
       this.work -= 1;
+      this.countRunning(flow.label, -1);
       this.add(this.clock.nowMs() + Math.max(0, ms), key, false, () => {
         this.work += 1;
+        this.countRunning(flow.label, 1);
         resolve();
       });
     });
@@ -108,7 +120,7 @@ export class SimScheduler {
    */
   at(at: number, key: string, fn: () => Promise<void> | void, options: { daemon?: boolean } = {}): TimerHandle {
     const timer = this.add(Math.max(at, this.clock.nowMs()), key, options.daemon ?? false, () => {
-      this.track(async () => fn()).catch((error: unknown) => {
+      this.track(async () => fn(), `timer ${key}`).catch((error: unknown) => {
         this.failed.push({ key, error });
       });
     });
@@ -159,19 +171,25 @@ export class SimScheduler {
     this.firedAt = Math.max(this.firedAt, this.clock.nowMs());
   }
 
-  /** Resolves at the next change of work or timers, or after `ms` real milliseconds. */
-  changed(ms: number): Promise<void> {
+  /** Resolves true at the next change of work or timers, false after `ms` real milliseconds with none. */
+  changed(ms: number): Promise<boolean> {
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
-        resolve();
+        resolve(true);
       };
       const timer = setTimeout(() => {
         this.listeners = this.listeners.filter((l) => l !== done);
-        resolve();
+        resolve(false);
       }, ms);
       this.listeners.push(done);
     });
+  }
+
+  private countRunning(label: string, delta: number): void {
+    const n = (this.running.get(label) ?? 0) + delta;
+    if (n === 0) this.running.delete(label);
+    else this.running.set(label, n);
   }
 
   private signal(): void {

@@ -32,7 +32,7 @@ export interface ConsumerOptions {
   /** How long receiveMessages waits on an open session before the session is let go. */
   receiveWaitMs?: number;
   /** Wait when no session is available; the sandbox passes its bus's activity signal. */
-  idleWait?: (ms: number, signal: AbortSignal) => Promise<void>;
+  idleWait?: (ms: number, signal: AbortSignal) => Promise<unknown>;
   idleWaitMs?: number;
   busyBackoffMs?: number;
   timers?: Timers;

@@ -72,7 +72,7 @@ export interface WorkerDeps {
   /** The tenant-wide session limit shared with other workers; `holderId` names this worker in it. */
   slots?: { slots: SessionSlots; holderId: string };
   /** How to wait when no session is available (the sandbox passes its bus's activity signal). */
-  idleWait?: (ms: number, signal: AbortSignal) => Promise<void>;
+  idleWait?: (ms: number, signal: AbortSignal) => Promise<unknown>;
   /** Spans and metrics (shared/telemetry); none when absent. */
   telemetry?: Telemetry;
   /**

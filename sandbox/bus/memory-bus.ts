@@ -556,17 +556,20 @@ export class MemoryBus implements BusClient {
     return [...this.queues.keys()];
   }
 
-  /** Resolves when something is sent or released, or after `ms` real milliseconds. */
-  waitForActivity(ms: number): Promise<void> {
-    if (this.closed) return Promise.resolve();
+  /** Resolves true when something is sent or released, false after `ms` real milliseconds with nothing (or once closed). */
+  waitForActivity(ms: number): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
+      const timer = setTimeout(() => finish(false), ms);
       const waiters = this.waiters;
-      function done(): void {
+      function finish(active: boolean): void {
         clearTimeout(timer);
         const i = waiters.indexOf(done);
         if (i >= 0) waiters.splice(i, 1);
-        resolve();
+        resolve(active);
+      }
+      function done(): void {
+        finish(true);
       }
       this.waiters.push(done);
     });

@@ -143,7 +143,7 @@ export class SandboxFunctionsHost {
             this.hold(key, -1);
             await receiver.close();
           }
-        })
+        }, `function ${fn.name}`)
         .catch((error: unknown) => this.noteError(error));
     }
     return started;
@@ -190,7 +190,7 @@ export class SandboxFunctionsHost {
             // Closing releases what is still locked; a failed close leaves it to the lock's expiry.
             await held.close().catch(() => undefined);
           }
-        })
+        }, `function ${fn.name}`)
         .catch((error: unknown) => this.noteError(error));
     }
     return started;

@@ -723,10 +723,11 @@ export class Sandbox {
       if (started > 0 || this.scheduler.busy() > 0 || this.workerBusy()) {
         quietTurns = 0;
         if (Date.now() - lastProgress > stallTimeoutMs) {
-          throw new Error(`The sandbox made no progress for ${stallTimeoutMs} ms with work still running.`);
+          throw new Error(`The sandbox made no progress for ${stallTimeoutMs} ms of real time with its clock held: ${this.clockHolders(started)}`);
         }
-        const changed = await Promise.race([this.scheduler.changed(20).then(() => true), this.bus.waitForActivity(20).then(() => true)]);
-        if (changed) lastProgress = Date.now();
+        // Progress is a change of work or timers, or bus activity; a wait that timed out is none.
+        const changed = await Promise.race([this.scheduler.changed(20), this.bus.waitForActivity(20)]);
+        if (changed || started > 0) lastProgress = Date.now();
         continue;
       }
       await nextTurn();
@@ -742,6 +743,32 @@ export class Sandbox {
    * session of its own pool — is not busy: holding the clock for it would hold every other
    * session's cmdlet with it (test/integration/sandbox-worker-waits.test.ts).
    */
+  /** What holds the clock, for the stall error: each part of the quiet check, with its counts. */
+  private clockHolders(started: number): string {
+    const at = `sandbox time +${((this.clock.nowMs() - this.clock.startedAt) / 3_600_000).toFixed(3)} h`;
+    const labels = this.scheduler.busyLabels();
+    const shown = labels.slice(0, 8).map(([label, n]) => `${label} x${n}`).join(', ');
+    const parts = [
+      `scheduler: ${this.scheduler.busy()} tracked flow(s) running${labels.length > 0 ? ` (${shown}${labels.length > 8 ? `, +${labels.length - 8} more` : ''})` : ''}`,
+      `functions host: ${this.host.running()} invocation(s) in flight, ${started} started on this turn`,
+      `bus: ${this.bus.availableCount()} message(s) available, ${this.bus.inFlightCount()} locked`,
+    ];
+    if (this.worker) {
+      const teamsSleeping = this.scheduler.sleeping('teams');
+      const hung = this.teams?.hungProcesses() ?? 0;
+      const pending = this.worker.pendingWork();
+      const free = this.worker.heldSessions() < this.workerLoops;
+      const acceptable = this.bus.hasAcceptableSession(this.workerQueue);
+      parts.push(
+        `worker: pendingWork ${pending} vs ${teamsSleeping} Teams cmdlet(s) sleeping on the clock + ${hung} hung process(es)` +
+          `${pending > teamsSleeping + hung ? ' (busy: work under way in real time)' : ''}; ` +
+          `heldSessions ${this.worker.heldSessions()} of ${this.workerLoops} loops, ${this.workerQueue} has ${acceptable ? 'a' : 'no'} session to accept` +
+          `${free && acceptable ? ' (busy: a free loop should take it)' : ''}`,
+      );
+    }
+    return `${at}; ${parts.join('; ')}.`;
+  }
+
   private workerBusy(): boolean {
     if (!this.worker) return false;
     // A hung cmdlet waits for the worker's deadline, which is on this clock (WorkerDeps.waitTimers).

@@ -22,6 +22,8 @@ export interface ChaosOptions {
   /** Observed state handed to the invariants, changed first (tests break it on purpose). */
   tamper?: (observed: Observed) => void;
   onProgress?: (line: string) => void;
+  /** Fail when the sandbox holds its clock this long in real time with nothing changing (default 300 s; `--stall-ms`). */
+  stallTimeoutMs?: number;
 }
 
 /** The DESIGN.md contract (`seed`, `faults`, `invariants`) and the figures docs/RELIABILITY.md prints. */
@@ -105,7 +107,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     workerClockSkewMs: skewMs,
     // Three Function App instances whose clocks are 5 minutes slow, right and 5 minutes fast.
     functionClockSkewsMs: functionSkewsMs,
-    stallTimeoutMs: 300_000,
+    stallTimeoutMs: options.stallTimeoutMs ?? 300_000,
     ...(options.onProgress ? { onProgress: progressEvery(10_000, options.onProgress) } : {}),
   });
   clockRef.sandbox = sandbox;

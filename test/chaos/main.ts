@@ -3,7 +3,8 @@
  * the whole sandbox under every fault; prints the invariants and exits 1 when one fails.
  * `--json` prints the DESIGN.md contract `{ seed, faults, invariants: [{ name, ok, detail }] }`
  * (with the run's figures beside it); `--doc FILE` rewrites the figures section of FILE
- * (docs/RELIABILITY.md) from this run.
+ * (docs/RELIABILITY.md) from this run. `--stall-ms MS` fails the run (exit 2, saying what holds the
+ * sandbox clock) when nothing changes for MS of real time with the clock held (default 300000).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { runChaos, type ChaosResult } from './chaos.js';
@@ -15,6 +16,7 @@ interface Args {
   doc?: string;
   /** Proves the exit code: the observation gets one number on two people before the check. */
   breakInvariant: boolean;
+  stallMs?: number;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -36,7 +38,8 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--json') out.json = true;
     else if (arg === '--doc') out.doc = value();
     else if (arg === '--break-invariant') out.breakInvariant = true;
-    else throw new Error(`unknown option ${arg} (use --seed S, --people N, --json, --doc FILE)`);
+    else if (arg === '--stall-ms') out.stallMs = integer('--stall-ms', 100, 3_600_000);
+    else throw new Error(`unknown option ${arg} (use --seed S, --people N, --json, --doc FILE, --stall-ms MS)`);
   }
   return out;
 }
@@ -99,6 +102,7 @@ async function main(): Promise<number> {
     people: args.people,
     onProgress: (l) => process.stderr.write(`${l}\n`),
     ...(args.breakInvariant ? { tamper: breakOneInvariant } : {}),
+    ...(args.stallMs === undefined ? {} : { stallTimeoutMs: args.stallMs }),
   });
   if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else process.stdout.write(`${formatChaos(result)}\n`);
