@@ -76,6 +76,12 @@ export class SessionPool implements SessionProvider {
   private waiters: (() => void)[] = [];
   /** Waiters served first (AcquireOptions.priority). */
   private priorityWaiters: (() => void)[] = [];
+  /**
+   * Acquires waiting for a tenant session slot held elsewhere (waitForSlot). A spawn that found no
+   * slot does not wake them: it freed none, and two acquires waking each other would ask for a
+   * slot in a loop, in real time, as fast as the table answers.
+   */
+  private slotWaiters: (() => void)[] = [];
   /** Cmdlets sent to a session and not answered yet, connects included. */
   private callsInFlight = 0;
   private readonly counters = { peakBusy: 0, peakLive: 0, created: 0, replaced: 0, retired: 0, connects: 0 };
@@ -121,7 +127,7 @@ export class SessionPool implements SessionProvider {
   }
 
   load(tenantId: string): { sessions: number; waiting: number } {
-    return { sessions: Math.max(1, Math.min(this.tenantLimit(tenantId), this.options.maxSessions)), waiting: this.waiters.length + this.priorityWaiters.length };
+    return { sessions: Math.max(1, Math.min(this.tenantLimit(tenantId), this.options.maxSessions)), waiting: this.waiters.length + this.priorityWaiters.length + this.slotWaiters.length };
   }
 
   warm(tenantId: string, sessions: number): void {
@@ -201,7 +207,7 @@ export class SessionPool implements SessionProvider {
     this.draining = true;
     this.timers.clearTimeout(this.reaper);
     this.timers.clearTimeout(this.renewer);
-    for (const waiter of [...this.priorityWaiters.splice(0), ...this.waiters.splice(0)]) waiter();
+    for (const waiter of [...this.priorityWaiters.splice(0), ...this.waiters.splice(0), ...this.slotWaiters.splice(0)]) waiter();
     const deadline = this.timers.now() + graceMs;
     while ([...this.entries].some((e) => e.busy) && this.timers.now() < deadline) {
       await new Promise<void>((resolve) => {
@@ -252,6 +258,7 @@ export class SessionPool implements SessionProvider {
     this.trackPeaks();
     let proc: PwshProcess | undefined;
     let slot: SessionSlot | undefined;
+    let noSlot = false;
     try {
       if (this.options.slots) {
         this.askingForSlot += 1;
@@ -260,7 +267,10 @@ export class SessionPool implements SessionProvider {
         } finally {
           this.askingForSlot -= 1;
         }
-        if (!slot) return undefined;
+        if (!slot) {
+          noSlot = true;
+          return undefined;
+        }
       }
       proc = await PwshProcess.start(this.options.command, {
         readyTimeoutMs: this.options.readyTimeoutMs ?? this.options.connectTimeoutMs,
@@ -305,7 +315,8 @@ export class SessionPool implements SessionProvider {
     } finally {
       this.starting.set(tenantId, (this.starting.get(tenantId) ?? 1) - 1);
       this.trackPeaks();
-      this.wake();
+      // No slot: room in this pool, but no slot for those waiting for one.
+      this.wake({ slotWaiters: !noSlot });
     }
   }
 
@@ -395,14 +406,14 @@ export class SessionPool implements SessionProvider {
     return new Promise<void>((resolve) => {
       const timers = this.options.waitTimers ?? this.timers;
       const timer = timers.setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== done);
+        this.slotWaiters = this.slotWaiters.filter((w) => w !== done);
         resolve();
       }, this.options.slotRetryMs ?? 1_000);
       const done = (): void => {
         timers.clearTimeout(timer);
         resolve();
       };
-      this.waiters.push(done);
+      this.slotWaiters.push(done);
     });
   }
 
@@ -444,11 +455,13 @@ export class SessionPool implements SessionProvider {
     this.counters.peakLive = Math.max(this.counters.peakLive, this.liveCount() - this.askingForSlot);
   }
 
-  private wake(): void {
+  private wake(options: { slotWaiters?: boolean } = {}): void {
     // Priority waiters resume first, so they take the free session before ordinary ones.
-    const waiters = [...this.priorityWaiters, ...this.waiters];
+    const slotWaiters = options.slotWaiters === false ? [] : this.slotWaiters;
+    const waiters = [...this.priorityWaiters, ...this.waiters, ...slotWaiters];
     this.priorityWaiters = [];
     this.waiters = [];
+    if (options.slotWaiters !== false) this.slotWaiters = [];
     for (const waiter of waiters) waiter();
   }
 
