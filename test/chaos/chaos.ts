@@ -90,11 +90,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     graphFaults: { rules: [{ status: 429, probability: 0.05, retryAfterSeconds: 5 }, { status: 503, probability: 0.03 }] },
     graphFaultSeed: seed,
     teams: { seed, faults: teamsFaults() },
-    // Production's cmdlet and connect deadlines: they run on the sandbox clock, as the cmdlets do.
-    // The pool's idle reaper runs on real time: with production's 10 minutes, a worker whose
-    // sessions all wait for a tenant session slot waits that long in real time for the other
-    // worker's idle sessions to give theirs back (docs/RELIABILITY.md, not covered).
-    workerTuning: { shutdownGraceMs: 0, idleTimeoutMs: 5_000, certificateReloadMs: rotationTimings.reloadMs },
+    // Production's cmdlet and connect deadlines, idle timeout (10 minutes) and session age: they
+    // run on the sandbox clock (WorkerDeps.waitTimers and poolTimers), as the cmdlets do.
+    workerTuning: { shutdownGraceMs: 0, certificateReloadMs: rotationTimings.reloadMs },
     // The worker certificate from the Key Vault simulator (unavailable at start), the app registration
     // setup made, and Entra refusing a connect whose certificate the app no longer holds.
     workerCertificates: certificates.source,
