@@ -85,6 +85,18 @@ export function tenantDoctorProbesWith(reach: TenantDoctorReach, tenants: readon
 }
 
 /** The real probes behind `dialtone doctor`, each as thin as the SDK call it makes. */
+/** Doctor's count of a queue's dead letters: a peek of up to `max` of them (nothing is received). */
+export function deadLetterPeek(bus: BusClient): (queue: string, max: number) => Promise<number> {
+  return async (queue, max) => {
+    const receiver = bus.createReceiver(queue, { subQueueType: 'deadLetter' });
+    try {
+      return (await receiver.peekMessages(max)).length;
+    } finally {
+      await receiver.close();
+    }
+  };
+}
+
 export function realDoctorProbes(
   settings: OperatorSettings,
   credential: TokenCredential,
@@ -98,14 +110,7 @@ export function realDoctorProbes(
     probes.queues = {
       // voice-commands-pwsh exists only with the graph backend: not checked here.
       names: Object.values(queueNames).filter((name) => !optionalQueueKeys.some((key) => queueNames[key] === name)),
-      deadLetters: async (queue, max) => {
-        const receiver = bus.createReceiver(queue, { subQueueType: 'deadLetter' });
-        try {
-          return (await receiver.peekMessages(max)).length;
-        } finally {
-          await receiver.close();
-        }
-      },
+      deadLetters: deadLetterPeek(bus),
     };
   } else skipped.push({ check: 'Queues', setting: 'DIALTONE_SERVICEBUS_NAMESPACE' });
 

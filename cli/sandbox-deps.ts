@@ -17,7 +17,7 @@ import { SimClock } from '../sandbox/clock.js';
 import { SimKeyVault } from '../sandbox/keyvault-sim/index.js';
 import { TEAMS_COMMUNICATIONS_ADMINISTRATOR_ROLE_ID } from '../shared/domain/doctor.js';
 import type { TenantDoctorProbe } from '../shared/usecases/doctor.js';
-import { tenantDoctorProbesWith } from './doctor-probes.js';
+import { deadLetterPeek, tenantDoctorProbesWith } from './doctor-probes.js';
 import { SandboxTenantFileSchema, type SandboxTenantFile } from '../sandbox/teams-sim/tenant-file.js';
 import { queueNames } from '../shared/contracts/messages.js';
 import { UsageError } from './errors.js';
@@ -109,14 +109,7 @@ export async function sandboxProbes(session: SandboxSession, world?: SandboxWorl
     settingsProblems: [],
     queues: {
       names: Object.values(queueNames),
-      deadLetters: async (queue, max) => {
-        const receiver = bus.createReceiver(queue, { subQueueType: 'deadLetter' });
-        try {
-          return (await receiver.peekMessages(max)).length;
-        } finally {
-          await receiver.close();
-        }
-      },
+      deadLetters: deadLetterPeek(bus),
     },
     pools: () => inventory.pools(),
     tenants: await sandboxTenantProbes(session, onClose),

@@ -48,6 +48,7 @@ interface StoredVersion {
   createdOn: number;
   enabled: boolean;
   policy: { exportable: boolean; keyType: string; contentType: string; subject: string; keySize: number; validityInMonths: number };
+  tags?: Record<string, string>;
   /** Only in memory (never exported). */
   pfxBase64?: string;
 }
@@ -65,6 +66,7 @@ export const KeyVaultSimStateSchema = z.object({
         createdOn: z.number(),
         enabled: z.boolean(),
         policy: z.object({ exportable: z.boolean(), keyType: z.string(), contentType: z.string(), subject: z.string(), keySize: z.number(), validityInMonths: z.number() }),
+        tags: z.record(z.string(), z.string()).optional(),
       }),
     ),
   ),
@@ -84,7 +86,7 @@ export interface KeyVaultSimMetrics {
   faults: Record<string, number>;
 }
 
-export const keyVaultOperations = ['latest', 'versions', 'create', 'setEnabled', 'getCertificate', 'getSecret', 'listSecretVersions'] as const;
+export const keyVaultOperations = ['latest', 'versions', 'create', 'setEnabled', 'setTags', 'getCertificate', 'getSecret', 'listSecretVersions'] as const;
 export type KeyVaultOperation = (typeof keyVaultOperations)[number];
 
 export interface KeyVaultFaultRule {
@@ -160,7 +162,7 @@ export class SimKeyVault implements KeyVaultCertificates {
   exportState(): KeyVaultSimState {
     return {
       certificates: Object.fromEntries(
-        [...this.certs].map(([name, versions]) => [name, versions.map(({ pfxBase64: _key, ...rest }) => ({ ...rest, policy: { ...rest.policy } }))]),
+        [...this.certs].map(([name, versions]) => [name, versions.map(({ pfxBase64: _key, ...rest }) => ({ ...rest, policy: { ...rest.policy }, ...(rest.tags ? { tags: { ...rest.tags } } : {}) }))]),
       ),
     };
   }
@@ -183,10 +185,11 @@ export class SimKeyVault implements KeyVaultCertificates {
     return [...(this.certs.get(name.toLowerCase()) ?? [])].reverse().map((v) => this.view(name, v));
   }
 
-  async create(name: string, policy: CertificatePolicyInput, options: { enabled?: boolean } = {}): Promise<CertificateVersion> {
+  async create(name: string, policy: CertificatePolicyInput, options: { enabled?: boolean; tags?: Record<string, string> } = {}): Promise<CertificateVersion> {
     this.outage('create');
     checkName(name);
     checkPolicy(policy);
+    if (options.tags !== undefined) checkTags(options.tags);
     const now = this.clock.now().getTime();
     const cn = /^CN=([^,]+)/i.exec(policy.subject)?.[1]?.trim() ?? name;
     const made = issue(cn, new Date(now), Math.round(policy.validityInMonths * MONTH_MS), policy.keySize, policy.exportable);
@@ -199,6 +202,7 @@ export class SimKeyVault implements KeyVaultCertificates {
       expiresOn: made.notAfter.getTime(),
       createdOn: now,
       enabled: options.enabled ?? true,
+      ...(options.tags === undefined ? {} : { tags: { ...options.tags } }),
       policy: {
         exportable: policy.exportable,
         keyType: policy.keyType,
@@ -222,6 +226,16 @@ export class SimKeyVault implements KeyVaultCertificates {
     const found = this.certs.get(name.toLowerCase())?.find((v) => v.version === version);
     if (!found) throw notFound('certificate', name);
     found.enabled = enabled;
+  }
+
+  /** Replaces one version's tags, as updateCertificateProperties(name, version, { tags }) does. */
+  async setTags(name: string, version: string, tags: Record<string, string>): Promise<void> {
+    this.outage('setTags');
+    checkName(name);
+    checkTags(tags);
+    const found = this.certs.get(name.toLowerCase())?.find((v) => v.version === version);
+    if (!found) throw notFound('certificate', name);
+    found.tags = { ...tags };
   }
 
   /** @azure/keyvault-certificates getCertificate: the latest version's properties and policy (no key). */
@@ -275,6 +289,7 @@ export class SimKeyVault implements KeyVaultCertificates {
       // An expired version is still enabled in Key Vault; the worker and doctor refuse it by date.
       enabled: v.enabled,
       policy: { exportable: v.policy.exportable, keyType: v.policy.keyType, contentType: v.policy.contentType },
+      tags: { ...(v.tags ?? {}) },
     };
   }
 }
@@ -286,6 +301,15 @@ function notFound(kind: 'certificate' | 'secret', name: string): KeyVaultSimErro
     kind === 'certificate' ? 'CertificateNotFound' : 'SecretNotFound',
     `${what} with (name/id) ${name} was not found in this key vault. If you recently deleted this ${kind} you may be able to recover it using the correct recovery command.`,
   );
+}
+
+/** Key Vault's limits on tags: at most 15, names up to 512 characters, values up to 256. */
+function checkTags(tags: Record<string, string>): void {
+  const entries = Object.entries(tags);
+  if (entries.length > 15) throw new KeyVaultSimError(400, 'BadParameter', 'A resource can have at most 15 tags.');
+  for (const [k, v] of entries) {
+    if (k.length === 0 || k.length > 512 || typeof v !== 'string' || v.length > 256) throw new KeyVaultSimError(400, 'BadParameter', `The tag ${k.slice(0, 40)} is invalid: names are 1-512 characters, values at most 256.`);
+  }
 }
 
 function checkName(name: string): void {

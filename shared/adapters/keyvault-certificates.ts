@@ -22,6 +22,7 @@ function view(name: string, c: KeyVaultCertificate | KeyVaultCertificateWithPoli
     enabled: p.enabled !== false,
     createdOn: p.createdOn ?? p.notBefore,
     policy: { exportable: policy?.exportable, keyType: policy?.keyType, contentType: policy?.contentType },
+    tags: { ...(p.tags ?? {}) },
   };
 }
 
@@ -54,6 +55,9 @@ export function createKeyVaultCertificates(client: CertificateClient): KeyVaultC
     async setEnabled(name, version, enabled) {
       await client.updateCertificateProperties(name, version, { enabled });
     },
+    async setTags(name, version, tags) {
+      await client.updateCertificateProperties(name, version, { tags });
+    },
     async create(name, policy: CertificatePolicyInput, options = {}) {
       const poller = await client.beginCreateCertificate(name, {
         issuerName: policy.issuerName,
@@ -64,7 +68,7 @@ export function createKeyVaultCertificates(client: CertificateClient): KeyVaultC
         contentType: policy.contentType,
         validityInMonths: policy.validityInMonths,
         reuseKey: false,
-      }, options.enabled === undefined ? {} : { enabled: options.enabled });
+      }, { ...(options.enabled === undefined ? {} : { enabled: options.enabled }), ...(options.tags === undefined ? {} : { tags: options.tags }) });
       const done = await poller.pollUntilDone();
       return view(name, done, done.policy);
     },

@@ -327,6 +327,16 @@ export function createMemoryTableService(initial: MemoryTablesInput = {}, option
       etag: etagOf(stored.version),
       props: { ...stored.props },
     });
+    /** A read's way to the service: a turn for others, then an injected 503 or a timeout (a read applies nothing). */
+    const beforeRead = async (): Promise<void> => {
+      await yieldToOthers();
+      faults.beforeRequest();
+      const timeout = faults.timeout();
+      if (timeout) {
+        await sleep(timeout.delayMs);
+        throw timedOut();
+      }
+    };
     return {
       name,
       async ensure() {
@@ -334,24 +344,12 @@ export function createMemoryTableService(initial: MemoryTablesInput = {}, option
         faults.beforeRequest();
       },
       async get(partitionKey, rowKey) {
-        await yieldToOthers();
-        faults.beforeRequest();
-        const timeout = faults.timeout();
-        if (timeout) {
-          await sleep(timeout.delayMs);
-          throw timedOut();
-        }
+        await beforeRead();
         const stored = data.get(partitionKey)?.row(rowKey);
         return stored ? rowOf(partitionKey, rowKey, stored) : undefined;
       },
       async query(query: RowQuery) {
-        await yieldToOthers();
-        faults.beforeRequest();
-        const timeout = faults.timeout();
-        if (timeout) {
-          await sleep(timeout.delayMs);
-          throw timedOut();
-        }
+        await beforeRead();
         const out: Row[] = [];
         const pks = query.partitionKey !== undefined ? [query.partitionKey] : [...data.keys()].sort();
         for (const pk of pks) {

@@ -1,10 +1,10 @@
-import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { DialtoneError } from './errors.js';
 import { unknownAttributes } from './policy-check.js';
 import { VoicePolicySchema, type VoicePolicy } from './policy-schema.js';
 import { policyTypes } from './voice-state.js';
 import { editDistance } from './edit-distance.js';
+import { readStructuredText } from './structured-text.js';
 
 export type PolicyFormat = 'yaml' | 'json';
 
@@ -25,7 +25,9 @@ export interface ParsePolicyOptions {
  */
 export function parseVoicePolicy(text: string, format: PolicyFormat, sourceName: string, options: ParsePolicyOptions = {}): VoicePolicy {
   if (text.trim() === '') throw invalid(sourceName, 'the file is empty; expected version, defaults and rules');
-  const data = format === 'json' ? parseJson(text, sourceName) : parseYaml(text, sourceName);
+  const read = readStructuredText(text, format);
+  if (!read.ok) throw invalid(sourceName, read.message);
+  const data = read.data;
   const result = VoicePolicySchema.safeParse(data);
   if (!result.success) throw invalid(sourceName, describePolicyIssues(result.error.issues));
   if ((options.unknownAttributes ?? 'refuse') === 'refuse') {
@@ -33,35 +35,6 @@ export function parseVoicePolicy(text: string, format: PolicyFormat, sourceName:
     if (unknown.length > 0) throw invalid(sourceName, unknown.map((f) => `${f.path}: ${f.message}`).join('; '));
   }
   return result.data;
-}
-
-function parseYaml(text: string, sourceName: string): unknown {
-  const document = parseDocument(text, { uniqueKeys: true });
-  const error = document.errors[0];
-  if (error !== undefined) {
-    const where = error.linePos?.[0];
-    const what = error.message.split(' at line ')[0] ?? error.message;
-    throw invalid(sourceName, where ? `YAML syntax error at line ${where.line}, column ${where.col}: ${what}` : `YAML syntax error: ${what}`);
-  }
-  try {
-    return document.toJS();
-  } catch (cause) {
-    throw invalid(sourceName, `YAML error: ${(cause as Error).message}`);
-  }
-}
-
-function parseJson(text: string, sourceName: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (cause) {
-    const message = (cause as Error).message;
-    const at = /^(.*?) in JSON at position (\d+)/.exec(message);
-    if (at?.[1] === undefined || at[2] === undefined) throw invalid(sourceName, `JSON syntax error: ${message}`);
-    const before = text.slice(0, Number(at[2])).split('\n');
-    const line = before.length;
-    const column = (before[line - 1]?.length ?? 0) + 1;
-    throw invalid(sourceName, `JSON syntax error at line ${line}, column ${column}: ${at[1]}`);
-  }
 }
 
 function invalid(sourceName: string, message: string): DialtoneError {

@@ -5,10 +5,10 @@
  * strict, so a misspelt field is an error naming it, not a setting that silently never applies.
  * Pure: parsing and validation only.
  */
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { DialtoneError } from './errors.js';
 import { describePolicyIssues } from './policy-parse.js';
+import { readStructuredText } from './structured-text.js';
 
 /** Teams limits identities to letters, digits and a few separators; 64 keeps every name well inside them. */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9 ._()-]{0,63}$/;
@@ -195,23 +195,9 @@ export type TenantVoiceFormat = 'yaml' | 'json';
  */
 export function parseTenantVoiceConfig(text: string, format: TenantVoiceFormat, sourceName: string): TenantVoiceConfig {
   if (text.trim() === '') throw invalid(sourceName, 'the file is empty; expected version: 1 and the voice routing to keep');
-  let data: unknown;
-  if (format === 'json') {
-    try {
-      data = JSON.parse(text) as unknown;
-    } catch (cause) {
-      throw invalid(sourceName, `JSON syntax error: ${(cause as Error).message}`);
-    }
-  } else {
-    const document = parseDocument(text, { uniqueKeys: true });
-    const error = document.errors[0];
-    if (error !== undefined) {
-      const where = error.linePos?.[0];
-      const what = error.message.split(' at line ')[0] ?? error.message;
-      throw invalid(sourceName, where ? `YAML syntax error at line ${where.line}, column ${where.col}: ${what}` : `YAML syntax error: ${what}`);
-    }
-    data = document.toJS() as unknown;
-  }
+  const read = readStructuredText(text, format);
+  if (!read.ok) throw invalid(sourceName, read.message);
+  const data = read.data;
   const result = TenantVoiceConfigSchema.safeParse(data);
   if (!result.success) throw invalid(sourceName, describePolicyIssues(result.error.issues));
   return result.data;

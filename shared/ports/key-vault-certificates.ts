@@ -28,7 +28,19 @@ export interface CertificateVersion {
   enabled: boolean;
   createdOn: Date;
   policy: { exportable: boolean | undefined; keyType: string | undefined; contentType: string | undefined };
+  /** The version's Key Vault tags (none: empty); `cert rotate` keeps its progress in ROTATION_TAG. */
+  tags: Record<string, string>;
 }
+
+/**
+ * The tag `cert rotate` writes on the version it makes: `rotating` from its creation until the
+ * run that confirmed the older versions' keys gone from the app, then `done`. A latest version
+ * tagged `rotating` is an unfinished rotation the next run continues, whatever step failed (even
+ * when Entra applied the removal but its read-back failed); `done` (or no tag, as `dialtone setup`
+ * makes it) means the next run starts a new rotation.
+ */
+export const ROTATION_TAG = 'dialtone-rotation';
+export type RotationState = 'rotating' | 'done';
 
 export interface KeyVaultCertificates {
   /** The vault, for messages. */
@@ -42,9 +54,11 @@ export interface KeyVaultCertificates {
    * `enabled: false` issues it disabled: its secret cannot be read, so no worker switches to it
    * before its key credential is on the app (`cert rotate` enables it after).
    */
-  create(name: string, policy: CertificatePolicyInput, options?: { enabled?: boolean }): Promise<CertificateVersion>;
+  create(name: string, policy: CertificatePolicyInput, options?: { enabled?: boolean; tags?: Record<string, string> }): Promise<CertificateVersion>;
   /** Enables or disables one version. */
   setEnabled(name: string, version: string, enabled: boolean): Promise<void>;
+  /** Replaces one version's tags (updateCertificateProperties). */
+  setTags(name: string, version: string, tags: Record<string, string>): Promise<void>;
 }
 
 /** The policy Dialtone creates the worker certificate with (exportable RSA, PKCS#12, self-signed). */

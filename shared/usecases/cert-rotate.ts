@@ -2,7 +2,7 @@ import { toDialtoneError } from '../domain/errors.js';
 import { certificateSubject, credentialDisplayName, credentialsToRetire, liveWorkers, sameThumbprint, workersBehind, type SetupItem } from '../domain/setup.js';
 import type { Clock } from '../ports/clock.js';
 import type { EntraAdmin } from '../ports/entra-admin.js';
-import { workerCertificatePolicy, type CertificateVersion, type KeyVaultCertificates } from '../ports/key-vault-certificates.js';
+import { ROTATION_TAG, workerCertificatePolicy, type CertificateVersion, type KeyVaultCertificates, type RotationState } from '../ports/key-vault-certificates.js';
 import type { WorkerReports } from '../ports/worker-reports.js';
 
 export interface RotateInput {
@@ -74,7 +74,13 @@ export async function rotateCertificate(deps: RotateDeps, input: RotateInput): P
   }
   const ownThumbprints = versions.map((v) => v.thumbprint);
   const latest = current;
-  const unfinished = credentials.some((c) => sameThumbprint(c.thumbprint, latest.thumbprint)) && credentialsToRetire(credentials, latest.thumbprint, ownThumbprints).length > 0;
+  // What a run persists: the version it makes is tagged `rotating` until a run confirmed the older
+  // keys gone, then `done`. Untagged (made by setup, or by a rotation before the tag existed): the
+  // app holding the latest key beside older ones of this certificate is an unfinished rotation.
+  const state = latest.tags[ROTATION_TAG] as RotationState | undefined;
+  const unfinished =
+    state === 'rotating' ||
+    (state === undefined && credentials.some((c) => sameThumbprint(c.thumbprint, latest.thumbprint)) && credentialsToRetire(credentials, latest.thumbprint, ownThumbprints).length > 0);
 
   if (input.dryRun) {
     const live = deps.reports ? liveWorkers(await deps.reports.list(), deps.clock.now(), input.liveWithinMs) : undefined;
@@ -103,7 +109,7 @@ export async function rotateCertificate(deps: RotateDeps, input: RotateInput): P
   } else {
     try {
       // Disabled until its key is on the app: a worker that looked now would otherwise connect with a key Entra does not know yet.
-      next = await vault.create(input.certificateName, workerCertificatePolicy(certificateSubject(app.displayName)), { enabled: false });
+      next = await vault.create(input.certificateName, workerCertificatePolicy(certificateSubject(app.displayName)), { enabled: false, tags: { [ROTATION_TAG]: 'rotating' satisfies RotationState } });
       items.push({ kind: 'certificate', identity: certIdentity, status: 'created', detail: `version ${next.version}, thumbprint ${next.thumbprint}, expires ${next.expiresOn.toISOString()} (was ${latest.version}, ${latest.thumbprint})` });
       ownThumbprints.push(next.thumbprint);
     } catch (error) {
@@ -191,9 +197,23 @@ export async function rotateCertificate(deps: RotateDeps, input: RotateInput): P
         const gone = !after.some((a) => sameThumbprint(a.thumbprint, c.thumbprint));
         items.push({ kind: 'keyCredential', identity: `${app.displayName} key ${c.thumbprint}`, status: gone ? 'removed' : 'failed', detail: gone ? `removed after the overlap (it was valid until ${c.endDateTime})` : 'still on the application after the update' });
       }
+    } else {
+      // An earlier run's removal went through even though it could not read it back.
+      items.push({ kind: 'keyCredential', identity: `${app.displayName} old keys`, status: 'removed', detail: `the application holds no older version's key: only ${next.thumbprint} is left` });
     }
   } catch (error) {
     items.push({ kind: 'keyCredential', identity: `${app.displayName} old keys`, status: 'failed', detail: `${failure(error)}; run cert rotate again to remove them` });
+    return result;
+  }
+  if (items.some((i) => i.status === 'failed')) return result;
+
+  // 6. Recorded as finished: the next `cert rotate` starts a new rotation instead of continuing this one.
+  if (next.tags[ROTATION_TAG] !== ('done' satisfies RotationState)) {
+    try {
+      await vault.setTags(input.certificateName, next.version, { ...next.tags, [ROTATION_TAG]: 'done' satisfies RotationState });
+    } catch (error) {
+      items.push({ kind: 'certificate', identity: certIdentity, status: 'failed', detail: `the rotation to version ${next.version} is complete but could not be recorded as finished: ${failure(error)}; run cert rotate again to record it` });
+    }
   }
   return result;
 }

@@ -3,6 +3,8 @@ import { createEntityWorkerReports } from '../../shared/adapters/entity-worker-r
 import { createGraphEntraAdmin } from '../../shared/adapters/graph-entra-admin.js';
 import { createMemoryTableService } from '../../shared/adapters/memory-table-client.js';
 import { requiredGraphPermissions } from '../../shared/domain/doctor.js';
+import { DialtoneError } from '../../shared/domain/errors.js';
+import type { EntraAdmin } from '../../shared/ports/entra-admin.js';
 import { workerCertificatePolicy } from '../../shared/ports/key-vault-certificates.js';
 import { rotateCertificate } from '../../shared/usecases/cert-rotate.js';
 import { runSetup } from '../../shared/usecases/setup.js';
@@ -152,6 +154,94 @@ describe('dialtone cert rotate (use case) in the sandbox, while voice commands f
       await sandbox.stop();
     }
   }, 240_000);
+
+  /**
+   * Entra in front of the simulated Graph, failing one call of the rotation: `removedUnread` lets
+   * the PATCH that removes the old key through and then answers 503 to the read-back;
+   * `afterCreate` answers 503 to the first read of the app's keys after Key Vault made the version.
+   */
+  const failingEntra = (entra: EntraAdmin, at: 'removedUnread' | 'afterCreate', vault: SimKeyVault) => {
+    let armed = true;
+    let removed = false;
+    const unavailable = () => new DialtoneError('ServiceUnavailable', 'Graph 503: Service Unavailable', { transient: true });
+    const createdBefore = vault.metrics().created;
+    const wrapped: EntraAdmin = {
+      ...entra,
+      keyCredentials: async (id) => {
+        if (armed && at === 'removedUnread' && removed) {
+          armed = false;
+          throw unavailable();
+        }
+        if (armed && at === 'afterCreate' && vault.metrics().created > createdBefore) {
+          armed = false;
+          throw unavailable();
+        }
+        return entra.keyCredentials(id);
+      },
+      setKeyCredentials: async (id, credentials) => {
+        const before = (await entra.keyCredentials(id)).length;
+        await entra.setKeyCredentials(id, credentials);
+        if (credentials.length < before) removed = true;
+      },
+    };
+    return wrapped;
+  };
+
+  for (const at of ['removedUnread', 'afterCreate'] as const) {
+    it(`a run that failed ${at === 'removedUnread' ? 'after Entra applied the removal of the old key (the read-back failed)' : 'after Key Vault made the new version (reading the app\'s keys failed)'} is finished by the next run: no other version, reported done; a later run rotates again`, async () => {
+      const clock = new SimClock(new Date('2026-11-02T08:00:00Z'));
+      const graph = await startGraphSimulator({ tenant: sampleTenant(), clock });
+      try {
+        const vault = new SimKeyVault(clock);
+        const entra = createGraphEntraAdmin({ baseUrl: graph.baseUrl, accessToken: async () => 'sandbox-token' });
+        const setup = await runSetup(entra, vault, { appDisplayName: 'Dialtone worker', certificateName: 'dialtone-teams', functionPrincipalId: undefined, permissions: [], dryRun: false, now: clock.now() });
+        const old = setup.certificate!.thumbprint;
+        const reports = createEntityWorkerReports(createMemoryTableService().table('sessionslots'));
+        // The one worker loads whatever the vault serves it now, as its reload does.
+        const source = keyVaultCertificateSource({ vaultUrl: vault.vaultUrl, name: 'dialtone-teams', secrets: vault, certificates: vault });
+        const beat = async () => {
+          const loaded = await source.load();
+          await reports.report({ workerId: 'w1', tenantId: 't', thumbprint: loaded.thumbprint, version: loaded.version, notAfter: loaded.notAfter.toISOString(), reportedAt: clock.now().toISOString() });
+        };
+        await beat();
+        const sleep = async (ms: number) => {
+          clock.advanceTo(clock.nowMs() + ms);
+          await beat();
+        };
+        const input = { appId: setup.application!.appId, certificateName: 'dialtone-teams', dryRun: false, waitTimeoutMs: 600_000, overlapMs: 60_000, liveWithinMs: 3_600_000, pollMs: 60_000 };
+        const app = () => graph.exportEntra().applications[0]!.keyCredentials.map((k) => k.thumbprint);
+
+        const first = await rotateCertificate({ entra: failingEntra(entra, at, vault), vault, reports, clock, sleep }, input);
+        expect(first.items.some((i) => i.status === 'failed')).toBe(true);
+        expect(vault.metrics().created).toBe(2);
+        const made = (await vault.latest('dialtone-teams'))!;
+        if (at === 'removedUnread') expect(app()).toEqual([made.thumbprint]);
+        else expect(app()).toEqual([old]);
+
+        const second = await rotateCertificate({ entra, vault, reports, clock, sleep }, input);
+        expect(second.items.filter((i) => i.status === 'failed')).toEqual([]);
+        expect(second.items.map((i) => `${i.kind}:${i.status}`)).toEqual([
+          'certificate:already_exists',
+          `keyCredential:${at === 'removedUnread' ? 'already_exists' : 'created'}`,
+          'workers:updated',
+          'keyCredential:removed',
+        ]);
+        expect(second.certificate?.thumbprint).toBe(made.thumbprint);
+        expect(vault.metrics().created).toBe(2);
+        expect(app()).toEqual([made.thumbprint]);
+        expect((await vault.latest('dialtone-teams'))!.enabled).toBe(true);
+        expect((await reports.list()).map((r) => r.thumbprint)).toEqual([made.thumbprint]);
+
+        // The rotation is recorded as finished: the operator's next `cert rotate` is a new one.
+        const third = await rotateCertificate({ entra, vault, reports, clock, sleep }, input);
+        expect(third.items.map((i) => `${i.kind}:${i.status}`)).toEqual(['certificate:created', 'keyCredential:created', 'workers:updated', 'keyCredential:removed']);
+        expect(vault.metrics().created).toBe(3);
+        expect(app()).toEqual([third.certificate!.thumbprint]);
+      } finally {
+        await graph.close();
+      }
+    });
+  }
 
   it('keeps the old credential and fails the workers step when a live worker does not move in time; a second run continues instead of making another version', async () => {
     const clock = new SimClock(new Date('2026-11-02T08:00:00Z'));

@@ -51,4 +51,17 @@ describe('Key Vault adapter (@azure/keyvault-certificates)', () => {
     await vault.setEnabled('dialtone-teams', 'v2', true);
     expect(fake.calls[1]).toEqual({ op: 'updateCertificateProperties', args: ['dialtone-teams', 'v2', { enabled: true }] });
   });
+
+  it("passes cert rotate's progress tag at creation, replaces a version's tags, and reads them back (none: empty)", async () => {
+    const fake = client();
+    const vault = createKeyVaultCertificates(fake.client);
+    await vault.create('dialtone-teams', workerCertificatePolicy('CN=Dialtone worker'), { enabled: false, tags: { 'dialtone-rotation': 'rotating' } });
+    expect(fake.calls[0]!.args[2]).toEqual({ enabled: false, tags: { 'dialtone-rotation': 'rotating' } });
+    await vault.setTags('dialtone-teams', 'v2', { 'dialtone-rotation': 'done' });
+    expect(fake.calls[1]).toEqual({ op: 'updateCertificateProperties', args: ['dialtone-teams', 'v2', { tags: { 'dialtone-rotation': 'done' } }] });
+    expect((await vault.latest('dialtone-teams'))!.tags).toEqual({});
+    const tagged = client();
+    tagged.client.getCertificate = (async () => ({ ...issued('v3'), properties: { ...issued('v3').properties, tags: { 'dialtone-rotation': 'rotating' } } })) as unknown as CertificateClient['getCertificate'];
+    expect((await createKeyVaultCertificates(tagged.client).latest('dialtone-teams'))!.tags).toEqual({ 'dialtone-rotation': 'rotating' });
+  });
 });

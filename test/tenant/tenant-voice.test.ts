@@ -50,6 +50,7 @@ describe('the tenant voice file', () => {
     expect(problem('version: 1\nvoiceRoute: []\n')).toMatch(/^tenant-voice\.yaml: voiceRoute: unknown field/);
     expect(problem('')).toBe('tenant-voice.yaml: the file is empty; expected version: 1 and the voice routing to keep');
     expect(problem('version: 1\npstnUsages: [a, a]\nversion: 1\n')).toMatch(/^tenant-voice\.yaml: YAML syntax error at line 3/);
+    expect(problem('{\n  "version": 1,\n}\n', 'json')).toMatch(/^tenant-voice\.yaml: JSON syntax error at line 3, column 1: /);
   });
 
   it('refuses a route or policy whose usage the file does not declare', () => {
