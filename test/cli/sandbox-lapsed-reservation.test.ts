@@ -1,18 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writeFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../cli/program.js';
 import { ANNA, BRAM, hrEvent, tenantWith, user } from '../integration/sandbox-fixtures.js';
+import { useTempDir } from '../helpers/temp-dir.js';
 
-let dir: string;
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'dialtone-lapsed-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const tmp = useTempDir('dialtone-lapsed-');
 
 async function dialtone(...args: string[]) {
   const out: string[] = [];
@@ -31,15 +23,15 @@ interface Report {
 
 async function scenario(poolTo: string): Promise<Report> {
   const tenant = tenantWith([user(ANNA, 'anna@contoso.example', 'E1001'), user(BRAM, 'bram@contoso.example', 'E1002')]);
-  await writeFile(join(dir, 'tenant.json'), JSON.stringify(tenant));
-  await writeFile(join(dir, 'anna.ndjson'), hrEvent('a1', 'joiner', '2026-11-02T08:00:00Z', { employeeId: 'E1001', departmentId: 'DEPT001', site: 'AMS' }));
+  await writeFile(tmp('tenant.json'), JSON.stringify(tenant));
+  await writeFile(tmp('anna.ndjson'), hrEvent('a1', 'joiner', '2026-11-02T08:00:00Z', { employeeId: 'E1001', departmentId: 'DEPT001', site: 'AMS' }));
   // Two days later: Anna's reservation (24 h) has lapsed, her command still waits for a worker.
-  await writeFile(join(dir, 'bram.ndjson'), hrEvent('b1', 'joiner', '2026-11-04T08:00:00Z', { employeeId: 'E1002', departmentId: 'DEPT001', site: 'AMS' }));
-  await writeFile(join(dir, 'none.ndjson'), '');
-  await writeFile(join(dir, 'pools.json'), JSON.stringify({ pools: [{ id: 'ams', ranges: [{ from: '+31201234000', to: poolTo }], quarantineDays: 90 }] }));
-  const state = join(dir, 'state');
+  await writeFile(tmp('bram.ndjson'), hrEvent('b1', 'joiner', '2026-11-04T08:00:00Z', { employeeId: 'E1002', departmentId: 'DEPT001', site: 'AMS' }));
+  await writeFile(tmp('none.ndjson'), '');
+  await writeFile(tmp('pools.json'), JSON.stringify({ pools: [{ id: 'ams', ranges: [{ from: '+31201234000', to: poolTo }], quarantineDays: 90 }] }));
+  const state = tmp('state');
   const run = (events: string, ...extra: string[]) =>
-    dialtone('sandbox', 'run', '--tenant', join(dir, 'tenant.json'), '--events', join(dir, events), '--numbers', join(dir, 'pools.json'), '--storage', 'memory', '--state', state, '--json', ...extra);
+    dialtone('sandbox', 'run', '--tenant', tmp('tenant.json'), '--events', tmp(events), '--numbers', tmp('pools.json'), '--storage', 'memory', '--state', state, '--json', ...extra);
   await run('anna.ndjson', '--no-worker');
   await run('bram.ndjson', '--no-worker');
   return JSON.parse((await run('none.ndjson')).out) as Report;

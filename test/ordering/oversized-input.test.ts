@@ -1,29 +1,21 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HrEventSchema, describeZodError } from '../../shared/contracts/messages.js';
 import { tenantWith, user } from '../integration/sandbox-fixtures.js';
 import { numbersFile, sandboxRun, stateDir, writeEvents, writeJson } from './sandbox-cli.js';
+import { useTempDir } from '../helpers/temp-dir.js';
 
 const U1 = '00000000-0000-4000-8000-0000000000c5';
 const carla = { employeeId: 'E1', userPrincipalName: 'carla@contoso.example', site: 'AMS', departmentId: 'DEPT001' };
 
-let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'dialtone-oversized-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const tmp = useTempDir('dialtone-oversized-');
 
 describe('oversized input is refused at the edge, on any storage', () => {
   it('dead-letters an HR event with a 40,000-character attribute as InvalidMessage naming the field, and reserves no number', async () => {
-    const tenant = await writeJson(join(dir, 'tenant.json'), tenantWith([user(U1, 'carla@contoso.example', 'E1')]));
-    const events = await writeEvents(join(dir, 'hr.ndjson'), [
+    const tenant = await writeJson(tmp('tenant.json'), tenantWith([user(U1, 'carla@contoso.example', 'E1')]));
+    const events = await writeEvents(tmp('hr.ndjson'), [
       { eventId: 'j1', type: 'joiner', occurredAt: '2026-11-02T08:00:00Z', person: { ...carla, notes: 'x'.repeat(40_000) } },
     ]);
-    const report = await sandboxRun(stateDir(dir), tenant, events, ['--numbers', await numbersFile(dir)]);
+    const report = await sandboxRun(stateDir(tmp()), tenant, events, ['--numbers', await numbersFile(tmp())]);
     expect(report.deadLetters).toHaveLength(1);
     expect(report.deadLetters[0]).toMatchObject({ queue: 'hr-events', reason: 'InvalidMessage' });
     expect((report.deadLetters[0] as unknown as { description: string }).description).toContain('person.notes');

@@ -1,42 +1,34 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tenantWith, user } from '../integration/sandbox-fixtures.js';
 import { numbersFile, sandboxRun, stateDir, writeEvents, writeJson } from './sandbox-cli.js';
+import { useTempDir } from '../helpers/temp-dir.js';
 
 const U1 = '00000000-0000-4000-8000-0000000000c1';
 const DAY = 24 * 3_600_000;
 const carla = (extra: Record<string, unknown> = {}) => ({ employeeId: 'E1', userPrincipalName: 'carla@contoso.example', ...extra });
 
-let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'dialtone-ordering-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const tmp = useTempDir('dialtone-ordering-');
 
 describe('a person follows the newest truth about them (sandbox --state, like a user)', () => {
   it('keeps a leaver without voice when a later Entra change notifies while the account is still enabled', async () => {
-    const state = stateDir(dir);
-    const tenant = await writeJson(join(dir, 'tenant.json'), tenantWith([user(U1, 'carla@contoso.example', 'E1')]));
-    const events = await writeEvents(join(dir, 'hr.ndjson'), [
+    const state = stateDir(tmp());
+    const tenant = await writeJson(tmp('tenant.json'), tenantWith([user(U1, 'carla@contoso.example', 'E1')]));
+    const events = await writeEvents(tmp('hr.ndjson'), [
       { eventId: 'j1', type: 'joiner', occurredAt: '2026-11-02T08:00:00Z', person: carla({ site: 'AMS', departmentId: 'DEPT001' }) },
       // HR sends the whole person with every event, a leaver too.
       { eventId: 'l1', type: 'leaver', occurredAt: '2026-11-09T17:00:00Z', person: carla({ site: 'AMS', departmentId: 'DEPT001' }) },
     ]);
-    const first = await sandboxRun(state, tenant, events, ['--numbers', await numbersFile(dir)]);
+    const first = await sandboxRun(state, tenant, events, ['--numbers', await numbersFile(tmp())]);
     expect(first.users.find((u) => u.id === U1)?.teams).toMatchObject({ enterpriseVoiceEnabled: false, lineUri: null });
 
     // HR dates lead account disablement: the account is still enabled and Entra notifies a job title change.
     const later = await writeJson(
-      join(dir, 'tenant-later.json'),
+      tmp('tenant-later.json'),
       tenantWith([user(U1, 'carla@contoso.example', 'E1')], {
         directoryChanges: [{ atMs: 10 * DAY, userId: U1, set: { jobTitle: 'Account Director' }, notify: true }],
       }),
     );
-    const none = await writeEvents(join(dir, 'none.ndjson'), []);
+    const none = await writeEvents(tmp('none.ndjson'), []);
     const second = await sandboxRun(state, later, none);
     expect(second.users.find((u) => u.id === U1)?.teams).toMatchObject({ enterpriseVoiceEnabled: false, lineUri: null });
     expect(second.numbers.find((n) => n.number === '+31201234000')).toMatchObject({ state: 'quarantined', userId: U1 });
@@ -47,21 +39,21 @@ describe('a person follows the newest truth about them (sandbox --state, like a 
   }, 180_000);
 
   it('does not let a stale HR mover replace the stored person, so a later Graph change keeps the newer site', async () => {
-    const state = stateDir(dir);
-    const tenant = await writeJson(join(dir, 'tenant.json'), tenantWith([user(U1, 'carla@contoso.example', 'E1')]));
-    const events = await writeEvents(join(dir, 'hr.ndjson'), [
+    const state = stateDir(tmp());
+    const tenant = await writeJson(tmp('tenant.json'), tenantWith([user(U1, 'carla@contoso.example', 'E1')]));
+    const events = await writeEvents(tmp('hr.ndjson'), [
       { eventId: 'j1', type: 'joiner', occurredAt: '2026-11-02T08:00:00Z', person: carla({ site: 'AMS', departmentId: 'DEPT001' }) },
       { eventId: 'm-rtm', type: 'mover', occurredAt: '2026-11-05T08:00:00Z', person: carla({ site: 'RTM', departmentId: 'DEPT001' }) },
     ]);
-    const first = await sandboxRun(state, tenant, events, ['--numbers', await numbersFile(dir)]);
+    const first = await sandboxRun(state, tenant, events, ['--numbers', await numbersFile(tmp())]);
     expect(first.users.find((u) => u.id === U1)?.teams.lineUri).toBe('tel:+31101234500');
 
     // The Amsterdam mover happened before the Rotterdam one but arrives late; then Entra notifies a change.
-    const late = await writeEvents(join(dir, 'late.ndjson'), [
+    const late = await writeEvents(tmp('late.ndjson'), [
       { eventId: 'm-ams', type: 'mover', occurredAt: '2026-11-04T08:00:00Z', person: carla({ site: 'AMS', departmentId: 'DEPT001' }) },
     ]);
     const later = await writeJson(
-      join(dir, 'tenant-later.json'),
+      tmp('tenant-later.json'),
       tenantWith([user(U1, 'carla@contoso.example', 'E1')], {
         directoryChanges: [{ atMs: 10 * DAY, userId: U1, set: { jobTitle: 'Account Director' }, notify: true }],
       }),

@@ -1,32 +1,24 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SandboxSession } from '../../cli/sandbox-session.js';
 import { queueNames } from '../../shared/contracts/messages.js';
 import { tenantWith, user } from '../integration/sandbox-fixtures.js';
 import { dialtone, numbersFile, sandboxRun, stateDir, writeEvents, writeJson } from './sandbox-cli.js';
+import { useTempDir } from '../helpers/temp-dir.js';
 
 const U1 = '00000000-0000-4000-8000-0000000000c3';
 const carla = { employeeId: 'E1', userPrincipalName: 'carla@contoso.example', site: 'AMS', departmentId: 'DEPT001' };
 
-let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'dialtone-superseded-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const tmp = useTempDir('dialtone-superseded-');
 
 /**
  * The joiner's command never ran (no worker) and Service Bus dead-lettered it, as it does after
  * MaxDeliveryCount when the worker host keeps failing; then the leaver arrives and is applied.
  */
 async function joinerStuckThenLeaver(): Promise<{ state: string; tenant: string; none: string }> {
-  const state = stateDir(dir);
-  const tenant = await writeJson(join(dir, 'tenant.json'), tenantWith([user(U1, 'carla@contoso.example', 'E1')]));
-  const joiner = await writeEvents(join(dir, 'joiner.ndjson'), [{ eventId: 'j1', type: 'joiner', occurredAt: '2026-11-02T08:00:00Z', person: carla }]);
-  await sandboxRun(state, tenant, joiner, ['--numbers', await numbersFile(dir), '--no-worker']);
+  const state = stateDir(tmp());
+  const tenant = await writeJson(tmp('tenant.json'), tenantWith([user(U1, 'carla@contoso.example', 'E1')]));
+  const joiner = await writeEvents(tmp('joiner.ndjson'), [{ eventId: 'j1', type: 'joiner', occurredAt: '2026-11-02T08:00:00Z', person: carla }]);
+  await sandboxRun(state, tenant, joiner, ['--numbers', await numbersFile(tmp()), '--no-worker']);
 
   const session = new SandboxSession(state);
   const bus = await session.busClient();
@@ -37,10 +29,10 @@ async function joinerStuckThenLeaver(): Promise<{ state: string; tenant: string;
   await receiver.close();
   await session.save();
 
-  const leaver = await writeEvents(join(dir, 'leaver.ndjson'), [{ eventId: 'l1', type: 'leaver', occurredAt: '2026-11-09T17:00:00Z', person: carla }]);
+  const leaver = await writeEvents(tmp('leaver.ndjson'), [{ eventId: 'l1', type: 'leaver', occurredAt: '2026-11-09T17:00:00Z', person: carla }]);
   const after = await sandboxRun(state, tenant, leaver);
   expect(after.users.find((u) => u.id === U1)?.teams).toMatchObject({ enterpriseVoiceEnabled: false, lineUri: null });
-  return { state, tenant, none: await writeEvents(join(dir, 'none.ndjson'), []) };
+  return { state, tenant, none: await writeEvents(tmp('none.ndjson'), []) };
 }
 
 describe('an old command never brings back what a newer truth replaced', () => {

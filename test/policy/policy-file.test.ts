@@ -1,19 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadVoicePolicyFile, policyFormatOf } from '../../shared/adapters/policy-file.js';
+import { useTempDir } from '../helpers/temp-dir.js';
 
-let dir: string;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'dialtone-policy-'));
-});
-
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const tmp = useTempDir('dialtone-policy-', 'all');
 
 describe('policyFormatOf', () => {
   it('reads the format from the extension, in any case', () => {
@@ -33,13 +24,13 @@ describe('loadVoicePolicyFile', () => {
   });
 
   it('loads a JSON policy file', async () => {
-    const path = join(dir, 'voice-policy.json');
+    const path = tmp('voice-policy.json');
     await writeFile(path, JSON.stringify({ version: 1, rules: [{ name: 'ams', when: { site: 'AMS' }, numberPool: 'ams' }] }));
     expect((await loadVoicePolicyFile(path)).rules).toEqual([{ name: 'ams', when: { site: ['AMS'] }, numberPool: 'ams' }]);
   });
 
   it('names the file and the field path of an invalid policy', async () => {
-    const path = join(dir, 'bad.yaml');
+    const path = tmp('bad.yaml');
     await writeFile(path, 'version: 1\nrules:\n  - { name: a, when: { site: [1] } }\n');
     await expect(loadVoicePolicyFile(path)).rejects.toMatchObject({
       code: 'PolicyInvalid',
@@ -48,7 +39,7 @@ describe('loadVoicePolicyFile', () => {
   });
 
   it('refuses an attribute name in a when that nothing supplies, naming the file, the field and the likely name', async () => {
-    const path = join(dir, 'typo.yaml');
+    const path = tmp('typo.yaml');
     await writeFile(path, 'version: 1\nrules:\n  - { name: ams, when: { sight: AMS }, numberPool: ams }\n');
     await expect(loadVoicePolicyFile(path)).rejects.toMatchObject({
       code: 'PolicyInvalid',
@@ -57,7 +48,7 @@ describe('loadVoicePolicyFile', () => {
   });
 
   it('refuses an unknown attribute in callingLineIdentity.byDescription, and takes an extra HR attribute the file declares', async () => {
-    const path = join(dir, 'declared.yaml');
+    const path = tmp('declared.yaml');
     await writeFile(path, 'version: 1\ncallingLineIdentity: { byDescription: departmntId }\nrules:\n  - { name: fin, when: { costCenter: "41*" } }\nattributes: [costCenter]\n');
     await expect(loadVoicePolicyFile(path)).rejects.toMatchObject({
       message: `${path}: callingLineIdentity.byDescription: unknown attribute 'departmntId' (not in the HR contract, the Entra ID attributes or this file's attributes list); did you mean 'departmentId'?`,
@@ -67,14 +58,14 @@ describe('loadVoicePolicyFile', () => {
   });
 
   it('rejects a file that is neither YAML nor JSON by its extension', async () => {
-    await expect(loadVoicePolicyFile(join(dir, 'voice-policy.txt'))).rejects.toMatchObject({
+    await expect(loadVoicePolicyFile(tmp('voice-policy.txt'))).rejects.toMatchObject({
       code: 'PolicyInvalid',
-      message: `${join(dir, 'voice-policy.txt')}: a voice policy file must end in .yaml, .yml or .json`,
+      message: `${tmp('voice-policy.txt')}: a voice policy file must end in .yaml, .yml or .json`,
     });
   });
 
   it('reports a missing file as PolicyInvalid with the path', async () => {
-    const path = join(dir, 'missing.yaml');
+    const path = tmp('missing.yaml');
     await expect(loadVoicePolicyFile(path)).rejects.toMatchObject({
       code: 'PolicyInvalid',
       message: `${path}: cannot read the voice policy file (ENOENT)`,

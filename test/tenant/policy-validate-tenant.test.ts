@@ -1,16 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
 import { dialtone } from '../helpers/cli.js';
+import { useTempDir } from '../helpers/temp-dir.js';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'dialtone-policy-tenant-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const tmp = useTempDir('dialtone-policy-tenant-', 'all');
 
 const policy = `version: 1
 defaults:
@@ -34,10 +27,10 @@ callingLineIdentities:
 `;
 
 async function validate(voice: string) {
-  await writeFile(join(dir, 'voice-policy.yaml'), policy);
-  await writeFile(join(dir, 'tenant-voice.yaml'), voice);
-  await writeFile(join(dir, 'numbers.json'), JSON.stringify({ pools: [{ id: 'ams', ranges: [{ from: '+31201234000', to: '+31201234009' }], quarantineDays: 90 }] }));
-  return dialtone(['policy', 'validate', join(dir, 'voice-policy.yaml'), '--tenant', join(dir, 'tenant-voice.yaml'), '--numbers', join(dir, 'numbers.json'), '-o', 'json']);
+  await writeFile(tmp('voice-policy.yaml'), policy);
+  await writeFile(tmp('tenant-voice.yaml'), voice);
+  await writeFile(tmp('numbers.json'), JSON.stringify({ pools: [{ id: 'ams', ranges: [{ from: '+31201234000', to: '+31201234009' }], quarantineDays: 90 }] }));
+  return dialtone(['policy', 'validate', tmp('voice-policy.yaml'), '--tenant', tmp('tenant-voice.yaml'), '--numbers', tmp('numbers.json'), '-o', 'json']);
 }
 
 describe('dialtone policy validate --tenant tenant-voice.yaml', () => {

@@ -7,19 +7,12 @@
  * `workerApp` says how the tenant is set up (default: consented, the role, a certificate valid 12
  * months from the sandbox's start).
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readFile, writeFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
 import { dialtone as run } from '../helpers/cli.js';
+import { useTempDir } from '../helpers/temp-dir.js';
 
-let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'dialtone-doctor-tenants-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const tmp = useTempDir('dialtone-doctor-tenants-');
 const dialtone = (...args: string[]) => run(args);
 
 const CONTOSO = '8f0c2a53-5d0e-4c1b-9a57-2f1f0e6f0001';
@@ -43,13 +36,13 @@ async function keptSandbox(contoso: Record<string, unknown>, fabrikam: Record<st
   const files: string[] = [];
   for (const [name, extra] of [['contoso', { displayName: 'Contoso', ...contoso }], ['fabrikam', { displayName: 'Fabrikam', ...fabrikam }]] as const) {
     const file = JSON.parse(await readFile(`sandbox/data/tenants/${name}.json`, 'utf8')) as Record<string, unknown>;
-    const path = join(dir, `${name}.json`);
+    const path = tmp(`${name}.json`);
     await writeFile(path, JSON.stringify({ ...file, ...extra }));
     files.push(path);
   }
-  await writeFile(join(dir, 'none.ndjson'), events.map((e) => JSON.stringify(e)).join('\n'));
-  const state = join(dir, `state-${Math.random().toString(36).slice(2, 8)}`);
-  const made = await dialtone('sandbox', 'run', '--tenant', files[0]!, '--tenant', files[1]!, '--events', join(dir, 'none.ndjson'), '--numbers', 'sandbox/data/tenants/numbers.json', '--policy', 'sandbox/data/tenants/voice-policy.yaml', '--storage', 'memory', '--state', state, '-o', 'none');
+  await writeFile(tmp('none.ndjson'), events.map((e) => JSON.stringify(e)).join('\n'));
+  const state = tmp(`state-${Math.random().toString(36).slice(2, 8)}`);
+  const made = await dialtone('sandbox', 'run', '--tenant', files[0]!, '--tenant', files[1]!, '--events', tmp('none.ndjson'), '--numbers', 'sandbox/data/tenants/numbers.json', '--policy', 'sandbox/data/tenants/voice-policy.yaml', '--storage', 'memory', '--state', state, '-o', 'none');
   expect(made.code, made.err).toBe(0);
   return state;
 }

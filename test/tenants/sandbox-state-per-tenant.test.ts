@@ -5,19 +5,13 @@
  * A tenant file may name its own voice policy (`voicePolicy`, as the registry field), else the
  * shared `--policy` applies.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dialtone as run } from '../helpers/cli.js';
+import { useTempDir } from '../helpers/temp-dir.js';
 
-let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'dialtone-state-tenants-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const tmp = useTempDir('dialtone-state-tenants-');
 const dialtone = (...args: string[]) => run(args);
 
 const CONTOSO = '8f0c2a53-5d0e-4c1b-9a57-2f1f0e6f0001';
@@ -39,8 +33,8 @@ const joiner = (eventId: string, tenantId: string, employeeId: string, site: str
   JSON.stringify({ eventId, type: 'joiner', occurredAt: at, tenantId, person: { employeeId, departmentId: 'DEPT001', site } });
 
 async function tenantFiles(): Promise<{ a: string; b: string }> {
-  const a = join(dir, 'contoso.json');
-  const b = join(dir, 'fabrikam.json');
+  const a = tmp('contoso.json');
+  const b = tmp('fabrikam.json');
   for (const [from, to] of [['sandbox/data/tenants/contoso.json', a], ['sandbox/data/tenants/fabrikam.json', b]] as const) {
     // Bram is licensed from the start (the sample licenses him later).
     const file = JSON.parse(await readFile(from, 'utf8')) as { users: { employeeId: string; servicePlans?: string[]; licensedAfterMs?: number }[] };
@@ -67,20 +61,20 @@ describe('sandbox run --state with several tenants', () => {
   it('keeps each tenant\'s state: a PoolExhausted of one tenant is fixed by an import and a replay scoped to it, and the next run continues both tenants', async () => {
     const { a, b } = await tenantFiles();
     await writeFile(
-      join(dir, 'events.ndjson'),
+      tmp('events.ndjson'),
       [
         joiner('c1', CONTOSO, 'E1001', 'AMS', '2026-11-02T08:00:00Z'),
         joiner('f1', FABRIKAM, 'E1001', 'FAB-AMS', '2026-11-02T08:00:00Z'),
         joiner('f2', FABRIKAM, 'E1002', 'FAB-AMS', '2026-11-02T08:05:00Z'),
       ].join('\n'),
     );
-    await writeFile(join(dir, 'none.ndjson'), '');
-    await writeFile(join(dir, 'pools.json'), pools('+31205550000'));
-    await writeFile(join(dir, 'more.json'), JSON.stringify({ pools: [{ id: 'fab-ams', ranges: [{ from: '+31205550000', to: '+31205550009' }], quarantineDays: 90 }] }));
-    const state = join(dir, 'state');
+    await writeFile(tmp('none.ndjson'), '');
+    await writeFile(tmp('pools.json'), pools('+31205550000'));
+    await writeFile(tmp('more.json'), JSON.stringify({ pools: [{ id: 'fab-ams', ranges: [{ from: '+31205550000', to: '+31205550009' }], quarantineDays: 90 }] }));
+    const state = tmp('state');
     const common = ['--tenant', a, '--tenant', b, '--policy', 'sandbox/data/tenants/voice-policy.yaml', '--storage', 'memory', '--state', state, '--json'];
 
-    const first = await dialtone('sandbox', 'run', ...common, '--events', join(dir, 'events.ndjson'), '--numbers', join(dir, 'pools.json'));
+    const first = await dialtone('sandbox', 'run', ...common, '--events', tmp('events.ndjson'), '--numbers', tmp('pools.json'));
     expect(first.code, first.err).toBe(0);
     const one = JSON.parse(first.out) as Report;
     expect(one.deadLetters.map((d) => [d.reason, d.tenantId])).toEqual([['PoolExhausted', FABRIKAM]]);
@@ -93,13 +87,13 @@ describe('sandbox run --state with several tenants', () => {
     expect((JSON.parse(listed.out) as { messageId: string }[]).map((d) => d.messageId)).toEqual([`uc-${FABRIKAM}:f2`]);
     const none = await dialtone('dlq', 'list', '--tenant-id', CONTOSO, '--sandbox', state, '--json');
     expect(JSON.parse(none.out)).toEqual([]);
-    const imported = await dialtone('numbers', 'import', join(dir, 'more.json'), '--tenant-id', FABRIKAM, '--sandbox', state);
+    const imported = await dialtone('numbers', 'import', tmp('more.json'), '--tenant-id', FABRIKAM, '--sandbox', state);
     expect(imported.code, imported.err).toBe(0);
     const replay = await dialtone('dlq', 'replay', '--reason', 'PoolExhausted', '--tenant-id', FABRIKAM, '--sandbox', state);
     expect(replay.code, replay.err).toBe(0);
     expect(replay.out).toContain(`uc-${FABRIKAM}:f2`);
 
-    const second = await dialtone('sandbox', 'run', ...common, '--events', join(dir, 'none.ndjson'));
+    const second = await dialtone('sandbox', 'run', ...common, '--events', tmp('none.ndjson'));
     expect(second.code, second.err).toBe(0);
     const two = JSON.parse(second.out) as Report;
     expect(two.deadLetters).toEqual([]);
@@ -120,11 +114,11 @@ describe('sandbox run --state with several tenants', () => {
 
   it('refuses to continue a kept state with other tenant files than it was kept with, naming the tenants', async () => {
     const { a, b } = await tenantFiles();
-    await writeFile(join(dir, 'none.ndjson'), '');
-    const state = join(dir, 'state');
-    const first = await dialtone('sandbox', 'run', '--tenant', a, '--tenant', b, '--events', join(dir, 'none.ndjson'), '--storage', 'memory', '--state', state, '-o', 'none');
+    await writeFile(tmp('none.ndjson'), '');
+    const state = tmp('state');
+    const first = await dialtone('sandbox', 'run', '--tenant', a, '--tenant', b, '--events', tmp('none.ndjson'), '--storage', 'memory', '--state', state, '-o', 'none');
     expect(first.code, first.err).toBe(0);
-    const again = await dialtone('sandbox', 'run', '--tenant', a, '--events', join(dir, 'none.ndjson'), '--state', state, '-o', 'none');
+    const again = await dialtone('sandbox', 'run', '--tenant', a, '--events', tmp('none.ndjson'), '--state', state, '-o', 'none');
     expect(again.code).toBe(2);
     expect(again.err).toContain(FABRIKAM);
   }, 300_000);
@@ -138,10 +132,10 @@ describe('a tenant file may name its own voice policy', () => {
     await writeFile(b, JSON.stringify(fabrikam));
     // Fabrikam's own policy sends its Amsterdam office to its Rotterdam range.
     const shared = await readFile('sandbox/data/tenants/voice-policy.yaml', 'utf8');
-    await writeFile(join(dir, 'fabrikam-policy.yaml'), shared.replace(/when: \{ site: FAB-AMS \}\n(\s+)numberPool: fab-ams/, 'when: { site: FAB-AMS }\n$1numberPool: fab-rtm'));
-    await writeFile(join(dir, 'events.ndjson'), [joiner('c1', CONTOSO, 'E1001', 'AMS', '2026-11-02T08:00:00Z'), joiner('f1', FABRIKAM, 'E1001', 'FAB-AMS', '2026-11-02T08:00:00Z')].join('\n'));
-    await writeFile(join(dir, 'pools.json'), pools('+31205550009'));
-    const result = await dialtone('sandbox', 'run', '--tenant', a, '--tenant', b, '--events', join(dir, 'events.ndjson'), '--numbers', join(dir, 'pools.json'), '--policy', 'sandbox/data/tenants/voice-policy.yaml', '--storage', 'memory', '--json');
+    await writeFile(tmp('fabrikam-policy.yaml'), shared.replace(/when: \{ site: FAB-AMS \}\n(\s+)numberPool: fab-ams/, 'when: { site: FAB-AMS }\n$1numberPool: fab-rtm'));
+    await writeFile(tmp('events.ndjson'), [joiner('c1', CONTOSO, 'E1001', 'AMS', '2026-11-02T08:00:00Z'), joiner('f1', FABRIKAM, 'E1001', 'FAB-AMS', '2026-11-02T08:00:00Z')].join('\n'));
+    await writeFile(tmp('pools.json'), pools('+31205550009'));
+    const result = await dialtone('sandbox', 'run', '--tenant', a, '--tenant', b, '--events', tmp('events.ndjson'), '--numbers', tmp('pools.json'), '--policy', 'sandbox/data/tenants/voice-policy.yaml', '--storage', 'memory', '--json');
     expect(result.code, result.err).toBe(0);
     const report = JSON.parse(result.out) as Report;
     expect(report.deadLetters).toEqual([]);
@@ -152,17 +146,17 @@ describe('a tenant file may name its own voice policy', () => {
   it('refuses a tenant file whose voicePolicy cannot be read or is invalid, naming the tenant file and the field (exit 2)', async () => {
     const { a, b } = await tenantFiles();
     const fabrikam = JSON.parse(await readFile(b, 'utf8')) as Record<string, unknown>;
-    await writeFile(join(dir, 'none.ndjson'), '');
+    await writeFile(tmp('none.ndjson'), '');
     fabrikam.voicePolicy = 'missing.yaml';
     await writeFile(b, JSON.stringify(fabrikam));
-    const missing = await dialtone('sandbox', 'run', '--tenant', a, '--tenant', b, '--events', join(dir, 'none.ndjson'), '--storage', 'memory', '-o', 'none');
+    const missing = await dialtone('sandbox', 'run', '--tenant', a, '--tenant', b, '--events', tmp('none.ndjson'), '--storage', 'memory', '-o', 'none');
     expect(missing.code).toBe(2);
     expect(missing.err).toContain(`tenant file ${b}: voicePolicy:`);
     expect(missing.err).toContain('missing.yaml');
-    await writeFile(join(dir, 'bad.yaml'), 'version: 1\nrules: 7\n');
+    await writeFile(tmp('bad.yaml'), 'version: 1\nrules: 7\n');
     fabrikam.voicePolicy = 'bad.yaml';
     await writeFile(b, JSON.stringify(fabrikam));
-    const invalid = await dialtone('sandbox', 'run', '--tenant', a, '--tenant', b, '--events', join(dir, 'none.ndjson'), '--storage', 'memory', '-o', 'none');
+    const invalid = await dialtone('sandbox', 'run', '--tenant', a, '--tenant', b, '--events', tmp('none.ndjson'), '--storage', 'memory', '-o', 'none');
     expect(invalid.code).toBe(2);
     expect(invalid.err).toContain(`tenant file ${b}: voicePolicy:`);
   }, 300_000);
