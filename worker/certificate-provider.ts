@@ -2,7 +2,8 @@ import { toDialtoneError } from '../shared/domain/errors.js';
 import type { Clock } from '../shared/ports/clock.js';
 import type { Logger } from '../shared/ports/logger.js';
 import { checkCertificate, loadValidCertificate, type CertificateSource, type LoadedCertificate } from './certificate.js';
-import { realTimers, type Timers } from './timers.js';
+import { throttleWaitMs } from '../shared/domain/key-vault-errors.js';
+import { realTimers, sleep, type Timers } from './timers.js';
 
 export interface CertificateProviderOptions {
   clock: Clock;
@@ -29,11 +30,37 @@ export class CertificateProvider {
     private readonly options: CertificateProviderOptions,
   ) {
     this.timers = options.timers ?? realTimers;
+    const latestVersion = source.latestVersion?.bind(source);
+    this.throttled = {
+      description: source.description,
+      load: () => this.untilNotThrottled(() => source.load()),
+      ...(latestVersion ? { latestVersion: () => this.untilNotThrottled(latestVersion) } : {}),
+    };
+  }
+
+  /**
+   * The source, waited out while it is throttled (Key Vault 429: its Retry-After, a few tries,
+   * each wait capped; shared/domain/key-vault-errors.ts); any other failure is thrown at once.
+   */
+  private readonly throttled: CertificateSource;
+
+  private async untilNotThrottled<T>(call: () => Promise<T>): Promise<T> {
+    for (let tries = 1; ; tries++) {
+      try {
+        return await call();
+      } catch (error) {
+        const e = toDialtoneError(error);
+        const waitMs = e.code === 'Throttled' && e.transient ? throttleWaitMs(e.retryAfterMs, tries) : undefined;
+        if (waitMs === undefined || this.stopped) throw error;
+        this.options.logger.warn('Key Vault throttled the certificate read; waiting before trying again', { waitMs, tries, reason: e.message });
+        await sleep(this.timers, waitMs);
+      }
+    }
   }
 
   /** Loads at start: throws CertificateInvalid with the reason when the worker must not run. */
   async start(): Promise<LoadedCertificate> {
-    this.certificate = await loadValidCertificate(this.source, this.options.clock.now(), this.options.logger);
+    this.certificate = await loadValidCertificate(this.throttled, this.options.clock.now(), this.options.logger);
     this.schedule();
     return this.certificate;
   }
@@ -47,12 +74,12 @@ export class CertificateProvider {
   async checkForRotation(): Promise<boolean> {
     const current = this.current();
     try {
-      const latest = this.source.latestVersion ? await this.source.latestVersion() : undefined;
+      const latest = this.throttled.latestVersion ? await this.throttled.latestVersion() : undefined;
       if (latest === undefined || latest === current.version) {
         checkCertificate(current, this.source.description, this.options.clock.now(), this.options.logger);
         return false;
       }
-      const next = await loadValidCertificate(this.source, this.options.clock.now(), this.options.logger);
+      const next = await loadValidCertificate(this.throttled, this.options.clock.now(), this.options.logger);
       this.certificate = next;
       this.options.logger.info('certificate rotated', { from: current.thumbprint, to: next.thumbprint, version: next.version });
       this.options.onRotate?.(next);

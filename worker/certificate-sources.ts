@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { DialtoneError } from '../shared/domain/errors.js';
+import { classifyKeyVaultAnswer, missingRoleMessage, onTheVault } from '../shared/domain/key-vault-errors.js';
 import type { Logger } from '../shared/ports/logger.js';
 import { inspectPfx, type CertificateSource, type LoadedCertificate } from './certificate.js';
 
@@ -18,16 +19,30 @@ export interface CertificatePropertiesReader {
 
 const PKCS12 = 'application/x-pkcs12';
 
-function statusOf(error: unknown): number | undefined {
-  const status = (error as { statusCode?: unknown } | undefined)?.statusCode;
-  return typeof status === 'number' ? status : undefined;
-}
+/** The roles infra/main.bicep assigns the worker's identity on the vault (docs/DEPLOYMENT.md). */
+export const WORKER_SECRET_ROLE = 'Key Vault Secrets User';
+export const WORKER_METADATA_ROLE = 'Key Vault Reader';
 
-function keyVaultError(error: unknown, what: string): DialtoneError {
-  const status = statusOf(error);
-  if (status === 404) return new DialtoneError('CertificateInvalid', `${what} does not exist.`);
-  if (status === 401 || status === 403) {
-    return new DialtoneError('CertificateInvalid', `${what} cannot be read: the worker's identity needs the Key Vault Secrets User and Key Vault Certificate User roles.`);
+/**
+ * A Key Vault refusal as the worker reports it. 429 is transient with Key Vault's Retry-After (the
+ * certificate provider waits it out, bounded); 403 ForbiddenByRbac is permanent and names the role
+ * the worker's identity lacks for that read; never the secret.
+ */
+function keyVaultError(error: unknown, what: string, vaultUrl: string, role: string): DialtoneError {
+  const answer = classifyKeyVaultAnswer(error);
+  if (answer.kind === 'notFound') return new DialtoneError('CertificateInvalid', `${what} does not exist.`);
+  if (answer.kind === 'throttled') {
+    return new DialtoneError('Throttled', `${what} cannot be read now: Key Vault answered 429 (throttled)${answer.retryAfterMs === undefined ? '' : `, retry after ${Math.ceil(answer.retryAfterMs / 1000)} s`}.`, {
+      transient: true,
+      ...(answer.retryAfterMs === undefined ? {} : { retryAfterMs: answer.retryAfterMs }),
+    });
+  }
+  if (answer.kind === 'forbiddenByRbac') return new DialtoneError('CertificateInvalid', missingRoleMessage(`${what} cannot be read`, "the worker's identity", role, vaultUrl, answer.action));
+  if (answer.kind === 'disabled') {
+    return new DialtoneError('CertificateInvalid', `${what} cannot be read: no version is enabled (Key Vault refuses the secret of a disabled version, 403). Enable the newest version, or run dialtone cert rotate again if it stopped before enabling it.`);
+  }
+  if (answer.kind === 'otherForbidden') {
+    return new DialtoneError('CertificateInvalid', `${what} cannot be read: Key Vault refused it (403): the worker's identity needs the ${WORKER_SECRET_ROLE} and ${WORKER_METADATA_ROLE} roles ${onTheVault(vaultUrl)}.`);
   }
   const message = error instanceof Error ? error.message : String(error);
   return new DialtoneError('CertificateInvalid', `${what} cannot be read: ${message}`, { transient: true });
@@ -44,6 +59,7 @@ export function keyVaultCertificateSource(options: {
   certificates?: CertificatePropertiesReader;
 }): CertificateSource {
   const description = `Key Vault ${options.vaultUrl} certificate '${options.name}'`;
+  const secretError = (error: unknown) => keyVaultError(error, description, options.vaultUrl, WORKER_SECRET_ROLE);
   /**
    * The newest enabled version. During a rotation the newest version exists disabled until its key
    * credential is on the app (docs/TENANT.md), and Key Vault refuses to read the latest secret
@@ -63,18 +79,20 @@ export function keyVaultCertificateSource(options: {
     try {
       return await options.secrets.getSecret(options.name);
     } catch (error) {
-      if (statusOf(error) !== 403 || !options.secrets.listPropertiesOfSecretVersions) throw keyVaultError(error, description);
+      // Only a disabled latest version sends the worker to the newest enabled one; a missing role does not.
+      const kind = classifyKeyVaultAnswer(error).kind;
+      if ((kind !== 'disabled' && kind !== 'otherForbidden') || !options.secrets.listPropertiesOfSecretVersions) throw secretError(error);
       let version: string | undefined;
       try {
         version = await newestEnabled();
       } catch (listing) {
-        throw keyVaultError(listing, description);
+        throw secretError(listing);
       }
-      if (version === undefined) throw keyVaultError(error, description);
+      if (version === undefined) throw secretError(error);
       try {
         return await options.secrets.getSecret(options.name, { version });
       } catch (again) {
-        throw keyVaultError(again, description);
+        throw secretError(again);
       }
     }
   };
@@ -96,13 +114,18 @@ export function keyVaultCertificateSource(options: {
     latestVersion: async () => {
       const certificates = options.certificates;
       if (!certificates) return (await readSecret()).properties.version;
+      let properties;
       try {
-        const { properties } = await certificates.getCertificate(options.name);
-        if (properties.enabled !== false) return properties.version;
-        // The newest version is still disabled (a rotation between create and enable): the one to run on is the newest enabled.
+        ({ properties } = await certificates.getCertificate(options.name));
+      } catch (error) {
+        throw keyVaultError(error, description, options.vaultUrl, WORKER_METADATA_ROLE);
+      }
+      if (properties.enabled !== false) return properties.version;
+      // The newest version is still disabled (a rotation between create and enable): the one to run on is the newest enabled.
+      try {
         return (await newestEnabled()) ?? properties.version;
       } catch (error) {
-        throw keyVaultError(error, description);
+        throw secretError(error);
       }
     },
   };

@@ -90,6 +90,8 @@ export interface GraphSimulatorMetrics {
   /** Requests answered 503. */
   unavailable: number;
   byRoute: Record<string, number>;
+  /** Injected faults by status and route (`429 GET /admin/teams`), so a run can say which calls they hit. */
+  faultsByRoute: Record<string, number>;
   notifications: DeliveryMetrics;
 }
 
@@ -117,7 +119,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
   const directory = new SimDirectory(readGraphTenant(options.tenant), startMs);
   const faults = new FaultInjector(options.faults, options.seed);
   const pageSizes = { list: options.listPageSize ?? 100, delta: options.deltaPageSize ?? 100 };
-  const metrics: Omit<GraphSimulatorMetrics, 'notifications'> = { requests: 0, batches: 0, batchedRequests: 0, throttled: 0, unavailable: 0, byRoute: {} };
+  const metrics: Omit<GraphSimulatorMetrics, 'notifications'> = { requests: 0, batches: 0, batchedRequests: 0, throttled: 0, unavailable: 0, byRoute: {}, faultsByRoute: {} };
   const delivery = options.notifications
     ? new NotificationDelivery(options.notifications.transport, options.notifications.timers, options.notifications.tenantId, options.notifications.lagMs)
     : undefined;
@@ -149,6 +151,8 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
       if (fault) {
         if (fault.status === 429) metrics.throttled += 1;
         else if (fault.status === 503) metrics.unavailable += 1;
+        const faultKey = `${fault.status} ${routeName}`;
+        metrics.faultsByRoute[faultKey] = (metrics.faultsByRoute[faultKey] ?? 0) + 1;
         const faultHeaders: Record<string, string> = fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) };
         if (fault.status === 403) throw new GraphSimError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
         throw fault.status === 429
@@ -259,6 +263,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
     metrics: () => ({
       ...metrics,
       byRoute: { ...metrics.byRoute },
+      faultsByRoute: { ...metrics.faultsByRoute },
       notifications: { ...(delivery?.metrics ?? { validations: 0, deliveries: 0, notifications: 0, failedDeliveries: 0, dropped: 0 }) },
     }),
     setFaults: (f) => faults.set(f),

@@ -11,13 +11,15 @@
  * 2048/3072/4096, a content type other than PKCS#12 or PEM, a validity outside 1–1200 months;
  * an unknown certificate or secret (404 CertificateNotFound / SecretNotFound); reading the
  * secret of a disabled version (403 Forbidden; listing its versions is allowed). Not modelled: issuers other than Self (a
- * pending CSR), PEM secrets (refused), soft delete, access policies and RBAC.
+ * pending CSR), PEM secrets (refused), soft delete, access policies, and RBAC beyond the 403 of a lost
+ * role assignment (a fault rule, below).
  *
  * Private keys live only in this object's memory: exportState() keeps metadata and the public
  * certificate, never a key, so a restored version's secret cannot be read (see SANDBOX docs).
  *
  * Outages (chaos runs): `setFaults` makes operations answer 503 ServiceUnavailable as Key Vault
- * does while it cannot be reached: rules by operation, from a sandbox instant on, `times: N`
+ * does while it cannot be reached, 429 Throttled with Retry-After as it does past its service
+ * limits, or 403 Forbidden / ForbiddenByRbac as it does once a role assignment is gone: rules by operation, from a sandbox instant on, `times: N`
  * deterministic, `probability` drawn from a seeded generator. Only the operations callers make
  * count (getCertificate's own read of the latest version does not draw again).
  */
@@ -28,14 +30,26 @@ import type { Clock } from '../../shared/ports/clock.js';
 import type { CertificatePolicyInput, CertificateVersion, KeyVaultCertificates } from '../../shared/ports/key-vault-certificates.js';
 import { seededRandom } from '../../shared/domain/seeded-random.js';
 
+/**
+ * Shaped like @azure/core-rest-pipeline's RestError as the Key Vault clients throw it: `statusCode`,
+ * `code` (the body's error code), `response.headers` (Retry-After on a 429) and `details`, the
+ * parsed body `{ error: { code, message, innererror? } }`.
+ */
 export class KeyVaultSimError extends Error {
+  readonly response: { status: number; headers: { get(name: string): string | undefined } };
+  readonly details: { error: { code: string; message: string; innererror?: { code: string } } };
+
   constructor(
     readonly statusCode: number,
     readonly code: string,
     message: string,
+    options: { innerCode?: string; headers?: Record<string, string> } = {},
   ) {
     super(message);
     this.name = 'RestError';
+    const headers = Object.fromEntries(Object.entries(options.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+    this.response = { status: statusCode, headers: { get: (name) => headers[name.toLowerCase()] } };
+    this.details = { error: { code, message, ...(options.innerCode === undefined ? {} : { innererror: { code: options.innerCode } }) } };
   }
 }
 
@@ -84,6 +98,10 @@ export interface KeyVaultSimMetrics {
   certificateReads: number;
   /** 503s answered by fault rules, by operation. */
   faults: Record<string, number>;
+  /** 429s (throttling) answered by fault rules, by operation. */
+  throttled: Record<string, number>;
+  /** 403s (a lost role assignment) answered by fault rules, by operation. */
+  forbidden: Record<string, number>;
 }
 
 export const keyVaultOperations = ['latest', 'versions', 'create', 'setEnabled', 'setTags', 'getCertificate', 'getSecret', 'listSecretVersions'] as const;
@@ -98,6 +116,44 @@ export interface KeyVaultFaultRule {
   times?: number;
   /** Drawn from the seeded generator; always when absent. */
   probability?: number;
+  /**
+   * What Key Vault answers: 503 ServiceUnavailable (the default), 429 Throttled with a Retry-After
+   * header (Key Vault's service limits), or 403 Forbidden / ForbiddenByRbac (the caller's role
+   * assignment on the vault is gone; see lostRole).
+   */
+  answer?: 503 | 429 | 403;
+  /** A 429's Retry-After, in seconds (default 5). */
+  retryAfterSeconds?: number;
+}
+
+/** The data action Key Vault's RBAC checks for each operation (named in its 403). */
+const dataActions: Record<KeyVaultOperation, string> = {
+  latest: 'Microsoft.KeyVault/vaults/certificates/read',
+  versions: 'Microsoft.KeyVault/vaults/certificates/read',
+  create: 'Microsoft.KeyVault/vaults/certificates/create/action',
+  setEnabled: 'Microsoft.KeyVault/vaults/certificates/update/action',
+  setTags: 'Microsoft.KeyVault/vaults/certificates/update/action',
+  getCertificate: 'Microsoft.KeyVault/vaults/certificates/read',
+  getSecret: 'Microsoft.KeyVault/vaults/secrets/getSecret/action',
+  listSecretVersions: 'Microsoft.KeyVault/vaults/secrets/readMetadata/action',
+};
+
+/**
+ * The roles Dialtone assigns on the vault (infra/main.bicep, docs/DEPLOYMENT.md) and the operations
+ * of this simulator each one grants its holder: the worker reads the secret (Key Vault Secrets
+ * User) and the certificate's metadata (Key Vault Reader); the operator's `setup` / `cert rotate`
+ * manage the certificate (Key Vault Certificates Officer).
+ */
+export const keyVaultRoleOperations = {
+  'Key Vault Secrets User': ['getSecret', 'listSecretVersions'],
+  'Key Vault Reader': ['getCertificate'],
+  'Key Vault Certificates Officer': ['latest', 'versions', 'create', 'setEnabled', 'setTags'],
+} as const satisfies Record<string, readonly KeyVaultOperation[]>;
+export type KeyVaultRole = keyof typeof keyVaultRoleOperations;
+
+/** Fault rules for a lost role assignment: every operation the role grants answers 403 until the rules change. */
+export function lostRole(role: KeyVaultRole, fromMs?: number): KeyVaultFaultRule[] {
+  return keyVaultRoleOperations[role].map((operation) => ({ operation, answer: 403 as const, ...(fromMs === undefined ? {} : { fromMs }) }));
 }
 
 export interface KeyVaultFaults {
@@ -108,7 +164,7 @@ export interface KeyVaultFaults {
 export class SimKeyVault implements KeyVaultCertificates {
   readonly vaultUrl: string;
   private readonly certs = new Map<string, StoredVersion[]>();
-  private readonly counters: KeyVaultSimMetrics = { created: 0, secretReads: 0, certificateReads: 0, faults: {} };
+  private readonly counters: KeyVaultSimMetrics = { created: 0, secretReads: 0, certificateReads: 0, faults: {}, throttled: {}, forbidden: {} };
   private faultRules: { rule: KeyVaultFaultRule; fired: number }[] = [];
   private random: () => number = seededRandom(1);
 
@@ -121,7 +177,7 @@ export class SimKeyVault implements KeyVaultCertificates {
   }
 
   metrics(): KeyVaultSimMetrics {
-    return { ...this.counters, faults: { ...this.counters.faults } };
+    return { ...this.counters, faults: { ...this.counters.faults }, throttled: { ...this.counters.throttled }, forbidden: { ...this.counters.forbidden } };
   }
 
   /** Key Vault outages from now on (undefined: none); replacing the rules resets what they fired. */
@@ -153,7 +209,37 @@ export class SimKeyVault implements KeyVaultCertificates {
       if (rule.times !== undefined && entry.fired >= rule.times) continue;
       if (rule.probability !== undefined && this.random() >= rule.probability) continue;
       entry.fired += 1;
-      this.counters.faults[operation] = (this.counters.faults[operation] ?? 0) + 1;
+      const count = (by: Record<string, number>) => (by[operation] = (by[operation] ?? 0) + 1);
+      if (rule.answer === 429) {
+        count(this.counters.throttled);
+        const seconds = rule.retryAfterSeconds ?? 5;
+        throw new KeyVaultSimError(429, 'Throttled', `Request was not allowed because the vault's service limits were exceeded (throttled). Please retry after ${seconds} seconds.`, {
+          headers: { 'Retry-After': String(seconds) },
+        });
+      }
+      if (rule.answer === 403) {
+        count(this.counters.forbidden);
+        const host = new URL(this.vaultUrl).hostname;
+        const vaultName = host.split('.')[0] ?? host;
+        throw new KeyVaultSimError(
+          403,
+          'Forbidden',
+          [
+            'Caller is not authorized to perform action on resource.',
+            'If role assignments, deny assignments or role definitions were changed recently, please observe propagation time.',
+            'Caller: appid=00000000-0000-0000-0000-00000000d1a1;oid=00000000-0000-0000-0000-00000000d1a2;iss=https://sts.windows.net/00000000-0000-0000-0000-000000000000/',
+            `Action: '${dataActions[operation]}'`,
+            `Resource: '/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/rg-dialtone/providers/microsoft.keyvault/vaults/${vaultName}'`,
+            'Assignment: (not found)',
+            'DenyAssignmentId: null',
+            "DecisionReason: 'DeniedWithNoValidRBAC' ",
+            `Vault: ${vaultName};location=westeurope`,
+            '',
+          ].join('\r\n'),
+          { innerCode: 'ForbiddenByRbac' },
+        );
+      }
+      count(this.counters.faults);
       throw new KeyVaultSimError(503, 'ServiceUnavailable', 'Service Unavailable: the key vault could not be reached. Try again later.');
     }
   }
@@ -258,7 +344,7 @@ export class SimKeyVault implements KeyVaultCertificates {
     const versions = this.certs.get(name.toLowerCase());
     const newest = options.version === undefined ? versions?.[versions.length - 1] : versions?.find((v) => v.version === options.version);
     if (!newest) throw notFound('secret', name);
-    if (!newest.enabled) throw new KeyVaultSimError(403, 'Forbidden', 'Operation get is not allowed on a disabled secret.');
+    if (!newest.enabled) throw new KeyVaultSimError(403, 'Forbidden', 'Operation get is not allowed on a disabled secret.', { innerCode: 'SecretDisabled' });
     if (newest.pfxBase64 === undefined) {
       throw new Error(`the sandbox's Key Vault keeps no private keys between commands: the secret of ${name} version ${newest.version} existed only in the process that created it`);
     }

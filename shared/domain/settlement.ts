@@ -7,8 +7,12 @@ import type { ErrorCode } from './errors.js';
 export type StageOutcome =
   | { kind: 'done'; summary: string }
   | { kind: 'stale'; summary: string }
-  /** Not a failure yet: directory-sync, licensing or Teams provisioning lag. Retried until the window closes. */
-  | { kind: 'wait'; code: Extract<ErrorCode, 'UserNotFound' | 'NotLicensed' | 'TeamsNotProvisioned'>; message: string }
+  /**
+   * Not a failure yet: directory-sync, licensing or Teams provisioning lag, or a Teams number
+   * operation still running (polled). Retried until the window closes; never counted against the
+   * transient budget.
+   */
+  | { kind: 'wait'; code: Extract<ErrorCode, 'UserNotFound' | 'NotLicensed' | 'TeamsNotProvisioned' | 'OperationPending'>; message: string; retryAfterMs?: number }
   /** Worth retrying soon: throttling, outage. */
   | { kind: 'transient'; code: ErrorCode; message: string; retryAfterMs?: number }
   /** Can never succeed as it is: an operator must act, then replay. */
@@ -68,7 +72,7 @@ export function decideSettlement(outcome: StageOutcome, retry: RetryState, now: 
       return { action: 'deadletter', reason: outcome.code, description: outcome.message };
     case 'wait': {
       const elapsed = now - retry.firstAttemptAt;
-      const delay = backoffMs(retry.attempt, policy);
+      const delay = Math.max(outcome.retryAfterMs ?? 0, backoffMs(retry.attempt, policy));
       if (elapsed + delay > policy.waitWindowMs) {
         return {
           action: 'deadletter',

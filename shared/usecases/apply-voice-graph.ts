@@ -121,6 +121,12 @@ export async function applyVoiceCommandViaGraph(command: VoiceCommand, meta: Mes
       }));
     }
     log.info('number operation succeeded', { operationId });
+    // The write this command made in an earlier delivery: record re-plans a person a superseded
+    // result changed only when the result shows the write.
+    const [kind, number] = String(meta.properties?.[graphProperties.operationStep] ?? '').split(/:(.*)/s);
+    if ((kind === 'assignNumber' || kind === 'unassignNumber') && number) {
+      steps.push({ cmdlet: `POST numberAssignments/${kind}`, parameters: { telephoneNumber: number, operationId }, write: true, ok: true });
+    }
   }
 
   const config = await deps.admin.userConfiguration(command.userId);
@@ -153,6 +159,14 @@ export async function applyVoiceCommandViaGraph(command: VoiceCommand, meta: Mes
       if (isDialtoneError(error) && error.code === 'NumberConflict') {
         const number = (numberStep as { number: string }).number;
         const holder = await deps.admin.number(number);
+        const otherHolder = holder?.assignmentTargetId !== undefined && holder.assignmentTargetId !== null && holder.assignmentTargetId.toLowerCase() !== command.userId.toLowerCase();
+        const orderInProgress = holder !== null && holder.activationState !== null && /pending/i.test(holder.activationState);
+        if (!otherHolder && (orderInProgress || holder?.assignmentTargetId?.toLowerCase() === command.userId.toLowerCase())) {
+          // Not another user's number: an order still in progress (this command's own, started by a
+          // delivery whose completion was lost, or another's not done yet). Read again once it is.
+          log.info('number has an order in progress; reading again later', { number, activationState: holder?.activationState ?? null });
+          return { outcome: { kind: 'wait', code: 'OperationPending', message: `${number} has an order in progress (${holder?.activationState ?? 'pending'})`, retryAfterMs: deps.pollAfterMs } };
+        }
         return publish(command, meta, failedResult(command, deps.clock, steps, actualFromConfiguration(config!), {
           class: 'conflict',
           code: 'NumberConflict',
@@ -268,7 +282,9 @@ async function applyPolicies(
 
 function pending(operationId: string, step: string, wrote: boolean, message: string, deps: GraphApplyDeps): UseCaseResult {
   return {
-    outcome: { kind: 'transient', code: 'OperationPending', message, retryAfterMs: deps.pollAfterMs },
+    // A running operation is not a failure: polling it spends no transient retry (a slow operation
+    // left the command too few retries for Graph's real 429s and 503s).
+    outcome: { kind: 'wait', code: 'OperationPending', message, retryAfterMs: deps.pollAfterMs },
     carry: { [graphProperties.operation]: operationId, [graphProperties.operationStep]: step, [graphProperties.wrote]: wrote },
   };
 }

@@ -1,9 +1,11 @@
-import { toDialtoneError } from '../domain/errors.js';
+import { DialtoneError, toDialtoneError } from '../domain/errors.js';
+import { classifyKeyVaultAnswer, keyVaultThrottlePolicy, missingRoleMessage } from '../domain/key-vault-errors.js';
 import { certificateSubject, credentialDisplayName, credentialsToRetire, liveWorkers, sameThumbprint, workersBehind, type SetupItem } from '../domain/setup.js';
 import type { Clock } from '../ports/clock.js';
 import type { EntraAdmin } from '../ports/entra-admin.js';
 import { ROTATION_TAG, workerCertificatePolicy, type CertificateVersion, type KeyVaultCertificates, type RotationState } from '../ports/key-vault-certificates.js';
 import type { WorkerReports } from '../ports/worker-reports.js';
+import { retryThrottled } from './key-vault-retry.js';
 
 export interface RotateInput {
   /** The worker's application (client) id (DIALTONE_APP_ID). */
@@ -37,6 +39,43 @@ export interface RotateResult {
 
 const failure = (error: unknown): string => toDialtoneError(error).message;
 
+/** The role `dialtone setup` and `cert rotate` need on the vault (docs/DEPLOYMENT.md, docs/TENANT.md). */
+export const OPERATOR_VAULT_ROLE = 'Key Vault Certificates Officer';
+
+/**
+ * The vault as the rotation uses it: a 429 is waited out for its Retry-After (bounded, on the
+ * rotation's own sleep, so the sandbox clock in the sandbox); a call still throttled, or refused
+ * for a missing role (403 ForbiddenByRbac), becomes a DialtoneError that says what to do — the
+ * role to assign, or to run cert rotate again later — and never carries Key Vault's own text.
+ */
+function operatorVault(vault: KeyVaultCertificates, sleep: (ms: number) => Promise<void>, progress?: (line: string) => void): KeyVaultCertificates {
+  const call = async <T>(operation: string, name: string, run: () => Promise<T>): Promise<T> => {
+    try {
+      return await retryThrottled(run, sleep, (waitMs) => progress?.(`Key Vault throttled ${operation}; waiting ${Math.ceil(waitMs / 1000)} s`));
+    } catch (error) {
+      const answer = classifyKeyVaultAnswer(error);
+      if (answer.kind === 'throttled') {
+        throw new DialtoneError('Throttled', `Key Vault still throttles ${operation} of certificate ${name} (429) after ${keyVaultThrottlePolicy.maxTries} tries${answer.retryAfterMs === undefined ? '' : `, Retry-After ${Math.ceil(answer.retryAfterMs / 1000)} s`}: run cert rotate again later`, {
+            transient: true,
+            ...(answer.retryAfterMs === undefined ? {} : { retryAfterMs: answer.retryAfterMs }),
+          });
+      }
+      if (answer.kind === 'forbiddenByRbac') {
+        throw new DialtoneError('ConfigInvalid', missingRoleMessage(`Key Vault ${operation} of certificate ${name}`, 'the identity running dialtone cert rotate', OPERATOR_VAULT_ROLE, vault.vaultUrl, answer.action));
+      }
+      throw error;
+    }
+  };
+  return {
+    vaultUrl: vault.vaultUrl,
+    latest: (name) => call('read', name, () => vault.latest(name)),
+    versions: (name) => call('list versions', name, () => vault.versions(name)),
+    create: (name, policy, options) => call('create', name, () => vault.create(name, policy, options)),
+    setEnabled: (name, version, enabled) => call(enabled ? 'enable' : 'disable', name, () => vault.setEnabled(name, version, enabled)),
+    setTags: (name, version, tags) => call('update tags', name, () => vault.setTags(name, version, tags)),
+  };
+}
+
 /**
  * `dialtone cert rotate`: a new Key Vault version, its public key added beside the current one,
  * then wait until every live worker reports the new thumbprint (workers look for a new version
@@ -48,7 +87,8 @@ const failure = (error: unknown): string => toDialtoneError(error).message;
 export async function rotateCertificate(deps: RotateDeps, input: RotateInput): Promise<RotateResult> {
   const items: SetupItem[] = [];
   const result: RotateResult = { items };
-  const { entra, vault } = deps;
+  const { entra } = deps;
+  const vault = operatorVault(deps.vault, deps.sleep, deps.progress);
   const certIdentity = `${vault.vaultUrl.replace(/\/$/, '')}/certificates/${input.certificateName}`;
 
   let app;

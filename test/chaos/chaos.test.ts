@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runChaos } from './chaos.js';
-import { checkInvariants } from './invariants.js';
+import { certificateInvariantNames, checkInvariants } from './invariants.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -26,6 +26,25 @@ describe('npm run chaos', () => {
     const failed = checkInvariants(broken).filter((i) => !i.ok).map((i) => i.name);
     expect(failed).toEqual(expect.arrayContaining(['every input accounted for', 'no number on two people', 'inventory agrees with Teams']));
     if (leaver) expect(failed).toContain('no leaver with voice');
+  }, 300_000);
+
+  it('runs the population through the graph Teams backend under Graph 429/503 on /admin/teams, and says the certificate invariants do not apply', async () => {
+    let observed: Parameters<typeof checkInvariants>[0] | undefined;
+    const result = await runChaos({ seed: 3, people: 8, teamsBackend: 'graph', tamper: (o) => (observed = structuredClone(o)) });
+    expect(result.teamsBackend).toBe('graph');
+    expect(result.invariants.map((i) => i.name)).toHaveLength(10);
+    for (const inv of result.invariants) expect(inv, `${inv.name}: ${inv.detail}`).toMatchObject({ ok: true });
+    // The worker's certificate invariants have nothing to check: neither passed nor failed, and they say why.
+    const notApplicable = result.invariants.filter((i) => i.applies === false);
+    expect(notApplicable.map((i) => i.name)).toEqual([...certificateInvariantNames]);
+    for (const inv of notApplicable) expect(inv.detail).toMatch(/^does not apply: the graph Teams backend runs no hybrid worker/);
+    // Everything else applies and is checked as on the PowerShell path.
+    expect(result.invariants.filter((i) => i.applies !== false)).toHaveLength(8);
+    // Voice commands went through Graph's Teams administration API, and its faults fired on them.
+    const adminFaults = Object.entries(result.faults).filter(([k]) => k.endsWith('/admin/teams')).reduce((a, [, v]) => a + v, 0);
+    expect(adminFaults).toBeGreaterThan(0);
+    expect(result.faults).not.toHaveProperty('worker:killed');
+    expect(observed!.certificates).toBeUndefined();
   }, 300_000);
 
   it('exits 1 when an invariant fails, and prints the contract with --json', () => {

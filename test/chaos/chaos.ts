@@ -3,7 +3,8 @@ import { parseVoicePolicy } from '../../shared/domain/policy.js';
 import type { PoolDefinition } from '../../shared/domain/numbers.js';
 import { createStaticPolicyCatalog } from '../../shared/adapters/file-policy-catalog.js';
 import type { BusFaults } from '../../sandbox/bus/bus-faults.js';
-import { SANDBOX_CLIENT_STATE, Sandbox } from '../../sandbox/host/sandbox.js';
+import type { GraphFaults } from '../../sandbox/graph-sim/index.js';
+import { SANDBOX_CLIENT_STATE, Sandbox, type SandboxOptions } from '../../sandbox/host/sandbox.js';
 import { seededRandom, type FaultRule } from '../../sandbox/teams-sim/faults.js';
 import { SandboxTenantFileSchema } from '../../sandbox/teams-sim/tenant-file.js';
 import { inputs, sampleTenant } from '../integration/sandbox-fixtures.js';
@@ -19,6 +20,12 @@ const HOUR = 60 * MINUTE;
 export interface ChaosOptions {
   seed: number;
   people: number;
+  /**
+   * Who applies voice commands: the two hybrid workers over the pwsh protocol (default), or the
+   * graphVoice function through Graph's Teams administration API (no worker, no certificate, no
+   * rotation: the invariants about them say they do not apply).
+   */
+  teamsBackend?: 'powershell' | 'graph';
   /** Observed state handed to the invariants, changed first (tests break it on purpose). */
   tamper?: (observed: Observed) => void;
   onProgress?: (line: string) => void;
@@ -29,6 +36,7 @@ export interface ChaosOptions {
 /** The DESIGN.md contract (`seed`, `faults`, `invariants`) and the figures docs/RELIABILITY.md prints. */
 export interface ChaosResult {
   seed: number;
+  teamsBackend: 'powershell' | 'graph';
   faults: Record<string, number>;
   invariants: Invariant[];
   people: number;
@@ -80,7 +88,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const policyText = readFileSync(fileURLToPath(new URL('../../sandbox/data/voice-policy.yaml', import.meta.url)), 'utf8');
   const policy = parseVoicePolicy(policyText, 'yaml', 'voice-policy.yaml');
   const clockRef: { sandbox?: Sandbox } = {};
-  const certificates = await prepareCertificates({ tenant, start: CHAOS_START, clock: () => clockRef.sandbox?.clock.nowMs() ?? CHAOS_START, seed, rotateAt: ROTATE_AT, noise: KEY_VAULT_NOISE });
+  const backend = options.teamsBackend ?? 'powershell';
+  const graphBackend = backend === 'graph';
+  // The graph backend runs no hybrid worker: no worker certificate to load or rotate.
+  const certificates = graphBackend
+    ? undefined
+    : await prepareCertificates({ tenant, start: CHAOS_START, clock: () => clockRef.sandbox?.clock.nowMs() ?? CHAOS_START, seed, rotateAt: ROTATE_AT, noise: KEY_VAULT_NOISE });
   const skewMs = (random() < 0.5 ? -1 : 1) * 5 * MINUTE;
   const functionSkewsMs = [-5 * MINUTE, 0, 5 * MINUTE];
   const sandbox = await Sandbox.start(inputs({ tenant, eventLines: population.hrLines, policy, pools: chaosPools }), {
@@ -88,26 +101,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     seed,
     instances: 3,
     startJitterMs: 3_000,
-    workerCount: 2,
-    graphFaults: { rules: [{ status: 429, probability: 0.05, retryAfterSeconds: 5 }, { status: 503, probability: 0.03 }] },
+    graphFaults: graphBackend ? graphBackendFaults() : { rules: [{ status: 429, probability: 0.05, retryAfterSeconds: 5 }, { status: 503, probability: 0.03 }] },
     graphFaultSeed: seed,
     teams: { seed, faults: teamsFaults() },
-    // Production's cmdlet and connect deadlines: they run on the sandbox clock, as the cmdlets do.
-    // The pool's idle reaper runs on real time: with production's 10 minutes, a worker whose
-    // sessions all wait for a tenant session slot waits that long in real time for the other
-    // worker's idle sessions to give theirs back (docs/RELIABILITY.md, not covered).
-    workerTuning: { shutdownGraceMs: 0, idleTimeoutMs: 5_000, certificateReloadMs: rotationTimings.reloadMs },
-    // The worker certificate from the Key Vault simulator (unavailable at start), the app registration
-    // setup made, and Entra refusing a connect whose certificate the app no longer holds.
-    workerCertificates: certificates.source,
-    workerReports: { reports: certificates.reports, intervalMs: rotationTimings.reportMs },
-    entra: certificates.entra,
-    workerApplicationId: certificates.appId,
-    entraCertificateCheck: true,
-    workerClockSkewMs: skewMs,
-    // Three Function App instances whose clocks are 5 minutes slow, right and 5 minutes fast.
     functionClockSkewsMs: functionSkewsMs,
     stallTimeoutMs: options.stallTimeoutMs ?? 300_000,
+    ...(graphBackend ? { teamsBackend: 'graph' as const } : workerOptions(certificates!, skewMs)),
     ...(options.onProgress ? { onProgress: progressEvery(10_000, options.onProgress) } : {}),
   });
   clockRef.sandbox = sandbox;
@@ -117,8 +116,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     sandbox.bus.setFaults(busFaults(seed));
     sandbox.tableService()?.setFaults({ seed, serverBusy: { rate: 0.01, length: 3 }, preconditionFailed: { rate: 0.02, length: 2 }, timeout: { rate: 0.003, delayMs: 5, appliedRate: 0.5 } });
     scheduleChaos(sandbox, population, random, chaos);
-    scheduleRotation(sandbox, certificates, ROTATE_AT);
-    options.onProgress?.(`chaos: seed ${seed}, ${options.people} people, ${population.hrLines.length} HR lines`);
+    if (certificates) scheduleRotation(sandbox, certificates, ROTATE_AT);
+    options.onProgress?.(`chaos: seed ${seed}, ${options.people} people, ${population.hrLines.length} HR lines, ${backend} Teams backend`);
     await sandbox.runUntilQuiet();
     // The HR system sends some events again, hours later: past the 10-minute duplicate window.
     await sandbox.enqueueEvents(population.duplicates);
@@ -131,6 +130,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const report = await sandbox.report();
     return {
       seed,
+      teamsBackend: backend,
       faults: observed.faults,
       invariants,
       people: options.people,
@@ -155,6 +155,43 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   } finally {
     await sandbox.stop();
   }
+}
+
+/**
+ * The hybrid workers' options (PowerShell backend): two workers with production's cmdlet and
+ * connect deadlines on the sandbox clock, their certificate from the Key Vault simulator
+ * (unavailable at start), the app registration setup made, and Entra refusing a connect whose
+ * certificate the app no longer holds.
+ */
+function workerOptions(certificates: ChaosCertificates, skewMs: number): Partial<SandboxOptions> {
+  return {
+    workerCount: 2,
+    // Production's cmdlet and connect deadlines, idle timeout (10 minutes) and session age: they
+    // run on the sandbox clock (WorkerDeps.waitTimers and poolTimers), as the cmdlets do.
+    workerTuning: { shutdownGraceMs: 0, certificateReloadMs: rotationTimings.reloadMs },
+    workerCertificates: certificates.source,
+    workerReports: { reports: certificates.reports, intervalMs: rotationTimings.reportMs },
+    entra: certificates.entra,
+    workerApplicationId: certificates.appId,
+    entraCertificateCheck: true,
+    workerClockSkewMs: skewMs,
+  };
+}
+
+/**
+ * Graph faults with the graph Teams backend: the same seeded 429 (Retry-After) and 503 on every
+ * call, and as much again on Graph's Teams administration API (`/admin/teams`), which now
+ * carries every voice command, in place of the cmdlet faults the PowerShell path meets.
+ */
+function graphBackendFaults(): GraphFaults {
+  return {
+    rules: [
+      { status: 429, path: /^\/v1\.0\/admin\/teams\//, probability: 0.05, retryAfterSeconds: 5 },
+      { status: 503, path: /^\/v1\.0\/admin\/teams\//, probability: 0.03 },
+      { status: 429, probability: 0.05, retryAfterSeconds: 5 },
+      { status: 503, probability: 0.03 },
+    ],
+  };
 }
 
 /** The sandbox's progress as a line on stderr, at most every `ms` of real time. */
@@ -225,14 +262,14 @@ function countBy(list: string[]): Record<string, number> {
   return out;
 }
 
-async function observe(sandbox: Sandbox, population: Population, policy: Observed['policy'], chaos: { kills: number; locksLost: number }, certificates: ChaosCertificates): Promise<Observed> {
+async function observe(sandbox: Sandbox, population: Population, policy: Observed['policy'], chaos: { kills: number; locksLost: number }, certificates: ChaosCertificates | undefined): Promise<Observed> {
   // Counted first: reading the end state must not meet the storms the run was put through.
   const table = sandbox.tableService()?.faultCounts();
   const busCounts = sandbox.bus.faultCounts();
   sandbox.tableService()?.setFaults(undefined);
   sandbox.bus.setFaults(undefined);
-  const vaultFaults = certificates.vault.metrics().faults;
-  certificates.vault.setFaults(undefined);
+  const vaultFaults = certificates?.vault.metrics().faults ?? {};
+  certificates?.vault.setFaults(undefined);
   const report = await sandbox.report();
   const teams = new Map(report.users.map((u) => [u.id, u.teams]));
   const assignments = (sandbox.teams?.tenant.assignments() ?? [])
@@ -260,19 +297,24 @@ async function observe(sandbox: Sandbox, population: Population, policy: Observe
   const faults: Record<string, number> = {
     'graph:429': graph.throttled,
     'graph:503': graph.unavailable,
+    ...Object.fromEntries(Object.entries(graph.faultsByRoute).filter(([k]) => k.endsWith('/admin/teams')).map(([k, v]) => [`graph:${k.replace(' ', ':')}`, v])),
     ...Object.fromEntries(Object.entries(teamsMetrics?.faultsByKind ?? {}).map(([k, v]) => [`teams:${k}`, v])),
     ...Object.fromEntries(Object.entries(busCounts).map(([k, v]) => [`bus:${k}`, v])),
     'table:503': table?.serverBusy ?? 0,
     'table:412': table?.preconditionFailed ?? 0,
     'table:timeout': table?.timeout ?? 0,
-    'worker:killed': chaos.kills,
+    ...(workers ? { 'worker:killed': chaos.kills } : {}),
     'lock:lost': chaos.locksLost,
     'clock:skewedFunctionInstances': sandbox.options.functionClockSkewsMs?.filter((ms) => ms !== 0).length ?? 0,
-    'clock:skewedWorkerHost': sandbox.options.workerClockSkewMs ? 1 : 0,
-    ...Object.fromEntries(Object.entries(vaultFaults).map(([op, n]) => [`keyVault:503:${op}`, n])),
-    'certificate:rotations': certificates.record.startedAt === undefined ? 0 : 1,
-    'certificate:rotationAttempts': certificates.record.attempts.length,
-    'worker:failedStarts': workers?.failedStarts() ?? 0,
+    ...(certificates
+      ? {
+          'clock:skewedWorkerHost': sandbox.options.workerClockSkewMs ? 1 : 0,
+          ...Object.fromEntries(Object.entries(vaultFaults).map(([op, n]) => [`keyVault:503:${op}`, n])),
+          'certificate:rotations': certificates.record.startedAt === undefined ? 0 : 1,
+          'certificate:rotationAttempts': certificates.record.attempts.length,
+          'worker:failedStarts': workers?.failedStarts() ?? 0,
+        }
+      : {}),
     'hr:duplicatesAfterWindow': population.duplicates.length,
     'graph:lostNotifications': population.lostNotifications,
   };
@@ -289,9 +331,9 @@ async function observe(sandbox: Sandbox, population: Population, policy: Observe
   const hostErrors = Object.values(sandbox.host.hostErrors()).reduce((a, b) => a + b, 0);
   if (hostErrors > 0) retries['hostBrokerErrors'] = hostErrors;
   const leftOnQueues = sandbox.bus.availableCount() + sandbox.bus.inFlightCount();
-  const versions = await certificates.vault.versions(CERTIFICATE_NAME);
+  const versions = certificates ? await certificates.vault.versions(CERTIFICATE_NAME) : [];
   const secrets: Secret[] = [
-    ...certificates.vault.secretValuesForLeakScan().map((value, i) => ({ name: `certificate PFX ${i + 1}`, value, fragments: true })),
+    ...(certificates?.vault.secretValuesForLeakScan() ?? []).map((value, i) => ({ name: `certificate PFX ${i + 1}`, value, fragments: true })),
     { name: 'the webhook clientState', value: SANDBOX_CLIENT_STATE },
     { name: 'the Graph bearer token', value: 'sandbox-token' },
   ];
@@ -299,7 +341,7 @@ async function observe(sandbox: Sandbox, population: Population, policy: Observe
     ...sandbox.logger.lines.map((text, i) => ({ where: `log line ${i + 1}`, text })),
     { where: 'the sandbox report', text: JSON.stringify(report) },
     ...report.deadLetters.map((d, i) => ({ where: `dead letter ${i + 1} (${d.queue})`, text: `${d.reason} ${d.description}` })),
-    ...certificates.record.attempts.map((a, i) => ({ where: `cert rotate attempt ${i + 1}`, text: JSON.stringify(a.items) })),
+    ...(certificates?.record.attempts ?? []).map((a, i) => ({ where: `cert rotate attempt ${i + 1}`, text: JSON.stringify(a.items) })),
   ];
   return {
     people: population.people,
@@ -319,7 +361,9 @@ async function observe(sandbox: Sandbox, population: Population, policy: Observe
       ).callingLineIdentities(),
     },
     pools: chaosPools,
-    certificates: await observeCertificates(sandbox, certificates, sandbox.options.workerClockSkewMs ?? 0),
+    ...(certificates
+      ? { certificates: await observeCertificates(sandbox, certificates, sandbox.options.workerClockSkewMs ?? 0) }
+      : { certificatesNotApplicable: 'the graph Teams backend runs no hybrid worker: voice commands go through Graph with the Function App\'s token, so there is no worker certificate, Teams session or Connect-MicrosoftTeams to check and no rotation is run' }),
     written,
     secrets,
     publicMaterial: versions.map((v) => v.cerBase64),

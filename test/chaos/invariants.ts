@@ -49,6 +49,11 @@ export interface Observed {
   catalog: PolicyCatalogSnapshot;
   pools: PoolDefinition[];
   certificates?: ObservedCertificates;
+  /**
+   * Why the certificate invariants do not apply to this run (the graph Teams backend runs no
+   * worker): they are then reported as not applicable, neither passed nor failed.
+   */
+  certificatesNotApplicable?: string;
   /** Everything the run wrote that a log store, an operator or a report reader sees. */
   written?: { where: string; text: string }[];
   secrets?: Secret[];
@@ -60,7 +65,12 @@ export interface Invariant {
   name: string;
   ok: boolean;
   detail: string;
+  /** false when the run has nothing this invariant is about (it is then `ok`, and its detail says why it does not apply). */
+  applies?: false;
 }
+
+/** The names of the certificate invariants, in order (they are reported even where they do not apply). */
+export const certificateInvariantNames = ['every worker session ended on the new certificate', 'no command failed for a certificate reason after the overlap'] as const;
 
 /** Dead-letter reasons that tell an operator what to do; broker reasons (max deliveries, expiry) do not. */
 const NOT_ACTIONABLE = new Set(['', 'MaxDeliveryCountExceeded', 'TTLExpiredException', 'Unspecified']);
@@ -201,6 +211,9 @@ export function checkInvariants(o: Observed): Invariant[] {
   const faults = Object.values(o.faults).reduce((a, b) => a + b, 0);
   const retries = Object.values(o.retries).reduce((a, b) => a + b, 0);
   if (o.certificates) out.push(...certificateInvariants(o.certificates, o.deadLetters));
+  else if (o.certificatesNotApplicable !== undefined) {
+    for (const name of certificateInvariantNames) out.push({ name, ok: true, applies: false, detail: `does not apply: ${o.certificatesNotApplicable}` });
+  }
   if (o.written && o.secrets) out.push(secretScan(o.written, o.secrets, o.publicMaterial ?? []));
 
   out.push({
@@ -233,7 +246,7 @@ function certificateInvariants(c: ObservedCertificates, deadLetters: Observed['d
   const attempts = r.attempts.map((a) => a.items.find((i) => i.status === 'failed')?.kind ?? 'done').join(', ');
   if (problems.length > 0) problems.push(`attempts: ${r.attempts.map((a) => a.items.map((i) => `${i.kind} ${i.status}`).join(' > ')).join(' | ')}`);
   const rotation: Invariant = {
-    name: 'every worker session ended on the new certificate',
+    name: certificateInvariantNames[0],
     ok: problems.length === 0,
     detail:
       problems.length > 0
@@ -244,7 +257,7 @@ function certificateInvariants(c: ObservedCertificates, deadLetters: Observed['d
   const certDead = deadLetters.filter((d) => CERTIFICATE_FAILURE.test(`${d.reason} ${d.description}`));
   const overlapEnd = r.oldRemovedAt;
   const failures: Invariant = {
-    name: 'no command failed for a certificate reason after the overlap',
+    name: certificateInvariantNames[1],
     ok: refused.length === 0 && certDead.length === 0,
     detail:
       refused.length === 0 && certDead.length === 0

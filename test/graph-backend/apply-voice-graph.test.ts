@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { VoiceCommand, VoiceResult } from '../../shared/contracts/messages.js';
 import type { MessageMeta, UseCaseResult } from '../../shared/handlers/stage-runner.js';
 import { createMemoryLogger } from '../../shared/logging/logger.js';
+import { decideSettlement, defaultRetryPolicy } from '../../shared/domain/settlement.js';
 import { applyVoiceCommandViaGraph, PolicyIdCache, type GraphApplyDeps } from '../../shared/usecases/apply-voice-graph.js';
 import { ANNA, BRAM, EVA, startGraphBackend, type GraphBackendFixture } from './fixtures.js';
 
@@ -54,7 +55,7 @@ async function drive(cmd: VoiceCommand, d: GraphApplyDeps, clock: GraphBackendFi
     const meta: MessageMeta = { messageId: `m${i}`, correlationId: cmd.correlationId, deliveryCount: 1, attempt: i, properties };
     const out = await applyVoiceCommandViaGraph(cmd, meta, d);
     deliveries.push(out);
-    if (out.outcome.kind === 'transient' && out.outcome.code === 'OperationPending') {
+    if (out.outcome.kind === 'wait' && out.outcome.code === 'OperationPending') {
       properties = { ...properties, ...out.carry };
       clock.advance(30_000);
       continue;
@@ -69,7 +70,7 @@ describe('applying a voice command through Graph', () => {
   it('assigns the number by a polled operation, then the policies in one request, and publishes an applied result', async () => {
     fx = await startGraphBackend({ operationMs: 5_000 });
     const { result, deliveries } = await drive(command(ANNA), deps(fx), fx.clock);
-    expect(deliveries[0]?.outcome).toMatchObject({ kind: 'transient', code: 'OperationPending' });
+    expect(deliveries[0]?.outcome).toMatchObject({ kind: 'wait', code: 'OperationPending' });
     expect(result).toMatchObject({ status: 'applied', actual: { enterpriseVoiceEnabled: true, phoneNumber: '+31201234001' } });
     expect(fx.tenant.user(ANNA)).toMatchObject({
       enterpriseVoiceEnabled: true,
@@ -100,6 +101,62 @@ describe('applying a voice command through Graph', () => {
     const cmd = command(ANNA, { phoneNumber: '+31201234010' });
     const { result } = await drive({ ...cmd, allocation: { pool: 'AMS', number: '+31201234010' } }, deps(fx), fx.clock);
     expect(result).toMatchObject({ status: 'failed', error: { class: 'conflict', code: 'NumberConflict', number: '+31201234010', owner: EVA } });
+  });
+
+  it('shows the number it assigned as a write in the result, even when the operation finished in an earlier delivery', async () => {
+    // Found by the graph-backend chaos run: a number-only command's final delivery only read, so its
+    // result showed no write and record, judging it superseded, did not re-plan the person it changed.
+    fx = await startGraphBackend({ operationMs: 5_000 });
+    const { result, deliveries } = await drive(command(ANNA, { policies: {} }), deps(fx), fx.clock);
+    expect(deliveries.length).toBeGreaterThan(1);
+    expect(result?.status).toBe('applied');
+    expect(result?.steps.filter((s) => s.write && s.ok).map((s) => s.cmdlet)).toEqual(['POST numberAssignments/assignNumber']);
+    expect(result?.steps.find((s) => s.write)?.parameters).toMatchObject({ telephoneNumber: '+31201234001' });
+  });
+
+  it('does not report its own number order still in progress as a conflict on a duplicate delivery', async () => {
+    // Found by the graph-backend chaos run: the command was delivered again (its completion lost)
+    // while the assignment it had started was still running; Graph answered 409 "an order in
+    // progress", the use case called it a NumberConflict and record blocked the person's own number.
+    fx = await startGraphBackend({ operationMs: 60_000 });
+    const d = deps(fx);
+    const cmd = command(ANNA);
+    const first = await applyVoiceCommandViaGraph(cmd, { messageId: 'm0', correlationId: cmd.correlationId, deliveryCount: 1, attempt: 0, properties: {} }, d);
+    expect(first.outcome).toMatchObject({ kind: 'wait', code: 'OperationPending' });
+    const again = await applyVoiceCommandViaGraph(cmd, { messageId: 'm0', correlationId: cmd.correlationId, deliveryCount: 2, attempt: 0, properties: {} }, d);
+    expect(again.outcome).toMatchObject({ kind: 'wait', code: 'OperationPending' });
+    expect(again.send ?? []).toEqual([]);
+    // Once the order has finished, the same delivery finds the number in place and completes.
+    fx.clock.advance(120_000);
+    const { result } = await drive(cmd, d, fx.clock);
+    expect(result).toMatchObject({ status: 'applied', actual: { phoneNumber: '+31201234001' } });
+  });
+
+  it('still reports a number whose order in progress is for another user as a conflict once the order is done', async () => {
+    fx = await startGraphBackend({ operationMs: 60_000 });
+    const d = deps(fx);
+    const other = { ...command(EVA, { phoneNumber: '+31201234020', policies: {} }), commandId: 'cmd-eva', allocation: { pool: 'AMS', number: '+31201234020' } };
+    const mine = { ...command(ANNA, { phoneNumber: '+31201234020' }), allocation: { pool: 'AMS', number: '+31201234020' } };
+    await applyVoiceCommandViaGraph(other, { messageId: 'e0', correlationId: 'c', deliveryCount: 1, attempt: 0, properties: {} }, d);
+    const whilePending = await applyVoiceCommandViaGraph(mine, { messageId: 'a0', correlationId: 'c', deliveryCount: 1, attempt: 0, properties: {} }, d);
+    expect(whilePending.outcome).toMatchObject({ kind: 'wait', code: 'OperationPending' });
+    fx.clock.advance(120_000);
+    const { result } = await drive(mine, d, fx.clock);
+    expect(result).toMatchObject({ status: 'failed', error: { class: 'conflict', code: 'NumberConflict', number: '+31201234020', owner: EVA } });
+  });
+
+  it('polls a running number operation without spending the transient budget on it', async () => {
+    // Found by the graph-backend chaos run: every poll counted as a transient failure, so a command
+    // whose operation took four polls had four retries left for Graph's real 429s and 503s, and
+    // commands were dead-lettered "Throttled … gave up after 9 attempts" with nothing failed for good.
+    fx = await startGraphBackend({ operationMs: 60_000 });
+    const cmd = command(ANNA);
+    const first = await applyVoiceCommandViaGraph(cmd, { messageId: 'm0', correlationId: cmd.correlationId, deliveryCount: 1, attempt: 0, properties: {} }, deps(fx));
+    expect(first.outcome).toMatchObject({ kind: 'wait', code: 'OperationPending' });
+    // A poll after eight throttled attempts: it is rescheduled, and the transient count stays at eight.
+    const settled = decideSettlement(first.outcome, { attempt: 8, firstAttemptAt: fx.clock.now().getTime(), transientAttempts: 8 }, fx.clock.now().getTime(), defaultRetryPolicy);
+    expect(settled).toMatchObject({ action: 'reschedule', attempt: 9 });
+    expect((settled as { transientAttempts?: number }).transientAttempts).toBeUndefined();
   });
 
   it('removes the number of a leaver and resets the policies to Global', async () => {

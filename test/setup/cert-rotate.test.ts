@@ -10,7 +10,7 @@ import { rotateCertificate } from '../../shared/usecases/cert-rotate.js';
 import { runSetup } from '../../shared/usecases/setup.js';
 import { SANDBOX_FUNCTION_PRINCIPAL_ID } from '../../sandbox/graph-sim/permissions.js';
 import { Sandbox } from '../../sandbox/host/sandbox.js';
-import { SimKeyVault } from '../../sandbox/keyvault-sim/index.js';
+import { lostRole, SimKeyVault } from '../../sandbox/keyvault-sim/index.js';
 import { keyVaultCertificateSource } from '../../worker/certificate-sources.js';
 import { SimClock } from '../../sandbox/clock.js';
 import { startGraphSimulator } from '../../sandbox/graph-sim/index.js';
@@ -242,6 +242,94 @@ describe('dialtone cert rotate (use case) in the sandbox, while voice commands f
       }
     });
   }
+
+  /** The vault, the app made by setup, one live worker on the old certificate that moves when asked. */
+  async function rotationRig() {
+    const clock = new SimClock(new Date('2026-11-02T08:00:00Z'));
+    const graph = await startGraphSimulator({ tenant: sampleTenant(), clock });
+    const vault = new SimKeyVault(clock);
+    const entra = createGraphEntraAdmin({ baseUrl: graph.baseUrl, accessToken: async () => 'sandbox-token' });
+    const setup = await runSetup(entra, vault, { appDisplayName: 'Dialtone worker', certificateName: 'dialtone-teams', functionPrincipalId: undefined, permissions: [], dryRun: false, now: clock.now() });
+    const reports = createEntityWorkerReports(createMemoryTableService().table('sessionslots'));
+    const source = keyVaultCertificateSource({ vaultUrl: vault.vaultUrl, name: 'dialtone-teams', secrets: vault, certificates: vault });
+    const beat = async () => {
+      const loaded = await source.load();
+      await reports.report({ workerId: 'w1', tenantId: 't', thumbprint: loaded.thumbprint, version: loaded.version, notAfter: loaded.notAfter.toISOString(), reportedAt: clock.now().toISOString() });
+    };
+    await beat();
+    const slept: number[] = [];
+    const sleep = async (ms: number) => {
+      slept.push(ms);
+      clock.advanceTo(clock.nowMs() + ms);
+      await beat();
+    };
+    const input = { appId: setup.application!.appId, certificateName: 'dialtone-teams', dryRun: false, waitTimeoutMs: 600_000, overlapMs: 60_000, liveWithinMs: 3_600_000, pollMs: 60_000 };
+    return { clock, graph, vault, deps: { entra, vault, reports, clock, sleep }, input, slept, app: () => graph.exportEntra().applications[0]!.keyCredentials.map((k) => k.thumbprint) };
+  }
+
+  it('waits out Key Vault throttling (429) for its Retry-After, bounded, and completes in the same run', async () => {
+    const rig = await rotationRig();
+    try {
+      rig.vault.setFaults({ seed: 1, rules: [{ operation: 'create', answer: 429, retryAfterSeconds: 9, times: 1 }, { operation: 'setEnabled', answer: 429, retryAfterSeconds: 4, times: 2 }, { operation: 'latest', answer: 429, times: 1 }] });
+      const done = await rotateCertificate(rig.deps, rig.input);
+      expect(done.items.map((i) => `${i.kind}:${i.status}`)).toEqual(['certificate:created', 'keyCredential:created', 'workers:updated', 'keyCredential:removed']);
+      expect(rig.vault.metrics().throttled).toEqual({ create: 1, setEnabled: 2, latest: 1 });
+      // Waited what Key Vault asked (9 s, then 4 s twice), before the polls and the overlap.
+      expect(rig.slept.slice(0, 4)).toEqual([5000, 9000, 4000, 4000]);
+      expect(rig.vault.metrics().created).toBe(2);
+      expect(rig.app()).toEqual([done.certificate!.thumbprint]);
+    } finally {
+      await rig.graph.close();
+    }
+  });
+
+  it('fails a step Key Vault keeps throttling after a few bounded waits, and says to run it again', async () => {
+    const rig = await rotationRig();
+    try {
+      rig.vault.setFaults({ seed: 1, rules: [{ operation: 'create', answer: 429, retryAfterSeconds: 3600 }] });
+      const failed = await rotateCertificate(rig.deps, rig.input);
+      const item = failed.items.find((i) => i.status === 'failed')!;
+      expect(item.kind).toBe('certificate');
+      expect(item.detail).toContain('429');
+      expect(item.detail).toContain('run cert rotate again');
+      const tries = rig.vault.metrics().throttled.create!;
+      expect(tries).toBeGreaterThan(1);
+      expect(tries).toBeLessThanOrEqual(5);
+      expect(Math.max(...rig.slept)).toBeLessThanOrEqual(60_000);
+    } finally {
+      await rig.graph.close();
+    }
+  });
+
+  it('fails naming the Key Vault Certificates Officer role when the operator lost it (403 ForbiddenByRbac), keeps the old key, and completes once the role is back', async () => {
+    const rig = await rotationRig();
+    try {
+      const old = rig.app();
+      // Lost after the rotation read the vault: the new version cannot be made.
+      rig.vault.setFaults({ seed: 1, rules: lostRole('Key Vault Certificates Officer').filter((r) => r.operation !== 'latest' && r.operation !== 'versions') });
+      const refused = await rotateCertificate(rig.deps, rig.input);
+      const item = refused.items.find((i) => i.status === 'failed')!;
+      expect(item.kind).toBe('certificate');
+      expect(item.detail).toContain('Key Vault Certificates Officer');
+      expect(item.detail).toContain(rig.vault.vaultUrl.replace(/\/$/, ''));
+      expect(item.detail).toContain('403');
+      expect(rig.vault.metrics().forbidden).toEqual({ create: 1 });
+      expect(rig.app()).toEqual(old);
+      // Lost from the start: the first read names it too.
+      rig.vault.setFaults({ seed: 1, rules: lostRole('Key Vault Certificates Officer') });
+      const first = (await rotateCertificate(rig.deps, rig.input)).items.find((i) => i.status === 'failed')!;
+      expect(first.detail).toContain('Key Vault Certificates Officer');
+      for (const secret of rig.vault.secretValuesForLeakScan()) expect(JSON.stringify([refused, first])).not.toContain(secret.slice(0, 48));
+
+      rig.vault.setFaults(undefined);
+      const done = await rotateCertificate(rig.deps, rig.input);
+      expect(done.items.filter((i) => i.status === 'failed')).toEqual([]);
+      expect(rig.app()).toEqual([done.certificate!.thumbprint]);
+      expect(rig.vault.metrics().created).toBe(2);
+    } finally {
+      await rig.graph.close();
+    }
+  });
 
   it('keeps the old credential and fails the workers step when a live worker does not move in time; a second run continues instead of making another version', async () => {
     const clock = new SimClock(new Date('2026-11-02T08:00:00Z'));

@@ -118,7 +118,7 @@ describe('Key Vault simulator', () => {
     // With every version disabled there is nothing to run on: the 403 is reported, not hidden.
     await vault.setEnabled('dialtone-teams', v1.version, false);
     await vault.setEnabled('dialtone-teams', v2.version, false);
-    await expect(source.load()).rejects.toThrow(/cannot be read: the worker's identity needs/);
+    await expect(source.load()).rejects.toThrow(/cannot be read: no version is enabled/);
   });
 
   it('serves the worker the PFX of the newest version; refuses a disabled one (403) and a key that was not exportable reaches the worker without a private key', async () => {

@@ -7,6 +7,9 @@ import { inspectPfx, loadValidCertificate } from '../../worker/certificate.js';
 import { CertificateProvider } from '../../worker/certificate-provider.js';
 import { ephemeralCertificateSource } from '../../worker/ephemeral-certificate.js';
 import { fileCertificateSource, keyVaultCertificateSource, type SecretReader } from '../../worker/certificate-sources.js';
+import { workerCertificatePolicy } from '../../shared/ports/key-vault-certificates.js';
+import { SimClock } from '../../sandbox/clock.js';
+import { lostRole, SimKeyVault } from '../../sandbox/keyvault-sim/index.js';
 import { makeTestPfx, thumbprintOf } from './helpers/certificates.js';
 import { ManualTimers } from './helpers/manual-timers.js';
 
@@ -197,5 +200,92 @@ describe('the sandbox certificate', () => {
   it('is made in memory with a private key and valid now', async () => {
     const loaded = await loadValidCertificate(ephemeralCertificateSource({ now }), now, createMemoryLogger());
     expect([loaded.hasPrivateKey, loaded.subject, loaded.thumbprint]).toEqual([true, 'CN=dialtone-sandbox', thumbprintOf(loaded.pfxBase64)]);
+  });
+});
+
+describe('Key Vault throttling (429) and a lost role assignment (403), against the strict simulator', () => {
+  const KV_NAME = 'dialtone-teams';
+  async function simVault() {
+    const simClock = new SimClock(new Date('2026-11-02T08:00:00Z'));
+    const vault = new SimKeyVault(simClock);
+    await vault.create(KV_NAME, workerCertificatePolicy('CN=Dialtone worker'));
+    const source = keyVaultCertificateSource({ vaultUrl: vault.vaultUrl, name: KV_NAME, secrets: vault, certificates: vault });
+    return { simClock, vault, source };
+  }
+  /** Lets every pending wait of the provider run out, in steps, until `done` settles. */
+  async function drive<T>(timers: ManualTimers, done: Promise<T>): Promise<T> {
+    let settled = false;
+    void done.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    for (let i = 0; i < 200 && !settled; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      timers.advance(1000);
+    }
+    return done;
+  }
+
+  it("waits out a throttled secret read for the Retry-After Key Vault gave, and starts", async () => {
+    const { simClock, vault, source } = await simVault();
+    vault.setFaults({ seed: 1, rules: [{ operation: 'getSecret', answer: 429, retryAfterSeconds: 7, times: 2 }] });
+    const timers = new ManualTimers();
+    const logger = createMemoryLogger();
+    const provider = new CertificateProvider(source, { clock: simClock, logger, timers, reloadIntervalMs: 0 });
+    const started = await drive(timers, provider.start());
+    expect(started.hasPrivateKey).toBe(true);
+    expect(vault.metrics().throttled).toEqual({ getSecret: 2 });
+    // Two waits of the 7 s Key Vault asked for, not fewer.
+    expect(timers.now()).toBeGreaterThanOrEqual(14_000);
+    expect(logger.lines.filter((l) => l.includes('Key Vault throttled'))).toHaveLength(2);
+  });
+
+  it('gives up after a bounded number of throttled reads, each wait capped, with a transient Throttled reason', async () => {
+    const { simClock, vault, source } = await simVault();
+    vault.setFaults({ seed: 1, rules: [{ operation: 'getSecret', answer: 429, retryAfterSeconds: 3600 }] });
+    const timers = new ManualTimers();
+    const provider = new CertificateProvider(source, { clock: simClock, logger: createMemoryLogger(), timers, reloadIntervalMs: 0 });
+    const refused = await drive(timers, provider.start().then(() => undefined, (e: unknown) => e));
+    expect(refused).toMatchObject({ code: 'Throttled', transient: true });
+    expect((refused as Error).message).toContain('429');
+    const tries = vault.metrics().throttled.getSecret ?? 0;
+    expect(tries).toBeGreaterThan(1);
+    expect(tries).toBeLessThanOrEqual(5);
+    // Capped: not the hour Key Vault asked for.
+    expect(timers.now()).toBeLessThanOrEqual(5 * 60_000);
+  });
+
+  it('refuses to start when the worker lost Key Vault Secrets User: permanent, names the role and the vault, not retried, no secret', async () => {
+    const { simClock, vault, source } = await simVault();
+    vault.setFaults({ seed: 1, rules: lostRole('Key Vault Secrets User') });
+    const timers = new ManualTimers();
+    const provider = new CertificateProvider(source, { clock: simClock, logger: createMemoryLogger(), timers, reloadIntervalMs: 0 });
+    const refused = (await drive(timers, provider.start().then(() => undefined, (e: unknown) => e))) as { code: string; transient: boolean; message: string };
+    expect(refused).toMatchObject({ code: 'CertificateInvalid', transient: false });
+    expect(refused.message).toContain('Key Vault Secrets User');
+    expect(refused.message).toContain(vault.vaultUrl.replace(/\/$/, ''));
+    expect(refused.message).toContain('ForbiddenByRbac');
+    expect(refused.message).not.toContain('Certificate User');
+    expect(vault.metrics().forbidden.getSecret).toBe(1);
+    for (const secret of vault.secretValuesForLeakScan()) expect(refused.message).not.toContain(secret.slice(0, 48));
+  });
+
+  it('keeps its certificate and says which role is missing when a reload is refused (Key Vault Reader), then rotates once the role is back', async () => {
+    const { simClock, vault, source } = await simVault();
+    const timers = new ManualTimers();
+    const logger = createMemoryLogger();
+    const rotated: string[] = [];
+    const provider = new CertificateProvider(source, { clock: simClock, logger, timers, reloadIntervalMs: 0, onRotate: (c) => rotated.push(c.thumbprint) });
+    const first = await provider.start();
+    const next = await vault.create(KV_NAME, workerCertificatePolicy('CN=Dialtone worker'));
+    vault.setFaults({ seed: 1, rules: lostRole('Key Vault Reader') });
+    expect(await drive(timers, provider.checkForRotation())).toBe(false);
+    expect(provider.current().thumbprint).toBe(first.thumbprint);
+    const line = logger.lines.find((l) => l.includes('certificate check failed'));
+    expect(line).toContain('Key Vault Reader');
+    expect(vault.metrics().forbidden).toEqual({ getCertificate: 1 });
+    vault.setFaults(undefined);
+    expect(await drive(timers, provider.checkForRotation())).toBe(true);
+    expect(rotated).toEqual([next.thumbprint]);
   });
 });
