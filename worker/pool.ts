@@ -32,9 +32,15 @@ export interface PoolOptions {
   /**
    * What a wait for a tenant session slot held elsewhere waits on, and what cmdlet and connect
    * deadlines are measured on (default `timers`; the sandbox's clock there, on which its cmdlets
-   * take their time). Process start, idle reaping and session age stay on `timers`.
+   * take their time). Process start and exit stay on `timers`.
    */
   waitTimers?: Timers;
+  /**
+   * What the idle reaper ticks on and what a session's idle time and age are measured on (default
+   * `timers`; the sandbox's clock there, as daemon timers, so production's 10-minute idle timeout
+   * costs 10 sandbox minutes and no real ones).
+   */
+  poolTimers?: Timers;
   /**
    * The tenant-wide session limit shared with every other worker (Table Storage leases). Without
    * it only this pool's own limits apply. Each live session holds one slot until its process exits.
@@ -63,6 +69,10 @@ interface Entry {
   busy: boolean;
   retire: boolean;
   slot?: SessionSlot;
+  /** When its process was started, on poolTimers (the session's age). */
+  startedAt: number;
+  /** When it was last lent out or given back, on poolTimers (its idle time). */
+  lastUsedAt: number;
 }
 
 /**
@@ -89,9 +99,12 @@ export class SessionPool implements SessionProvider {
   private draining = false;
   private reaper: unknown;
   private readonly timers: Timers;
+  /** The idle reaper's ticks, idle time and session age (PoolOptions.poolTimers). */
+  private readonly lifetime: Timers;
 
   constructor(private readonly options: PoolOptions) {
     this.timers = options.timers ?? realTimers;
+    this.lifetime = options.poolTimers ?? this.timers;
     this.scheduleReap();
     if (options.slots) this.scheduleRenew(options.slots);
   }
@@ -138,6 +151,7 @@ export class SessionPool implements SessionProvider {
         unclaimed.splice(at, 1);
         if (entry === undefined) return;
         entry.busy = false;
+        entry.lastUsedAt = this.lifetime.now();
         if (this.draining) this.close(entry, 'shutdown');
         this.wake();
       };
@@ -188,18 +202,18 @@ export class SessionPool implements SessionProvider {
 
   /** Closes sessions idle longer than the idle timeout or older than the maximum age. */
   reap(): void {
-    const now = this.timers.now();
+    const now = this.lifetime.now();
     for (const entry of [...this.entries]) {
       if (entry.busy) continue;
-      if (now - entry.proc.lastUsedAt >= this.options.idleTimeoutMs) this.close(entry, 'idle');
-      else if (now - entry.proc.createdAt >= this.options.maxSessionAgeMs) this.close(entry, 'maximum age');
+      if (now - entry.lastUsedAt >= this.options.idleTimeoutMs) this.close(entry, 'idle');
+      else if (now - entry.startedAt >= this.options.maxSessionAgeMs) this.close(entry, 'maximum age');
     }
   }
 
   /** Shutdown: no new leases; waits for busy sessions to come back (or `graceMs`), then closes all. */
   async drain(graceMs = 0): Promise<void> {
     this.draining = true;
-    this.timers.clearTimeout(this.reaper);
+    this.lifetime.clearTimeout(this.reaper);
     this.timers.clearTimeout(this.renewer);
     for (const waiter of [...this.priorityWaiters.splice(0), ...this.waiters.splice(0)]) waiter();
     const deadline = this.timers.now() + graceMs;
@@ -218,18 +232,19 @@ export class SessionPool implements SessionProvider {
   }
 
   private takeIdle(tenantId: string): Entry | undefined {
-    const now = this.timers.now();
+    const now = this.lifetime.now();
     for (const entry of this.entries) {
       if (entry.tenantId !== tenantId || entry.busy || entry.retire) continue;
       if (entry.proc.broken) {
         this.remove(entry, true);
         continue;
       }
-      if (now - entry.proc.createdAt >= this.options.maxSessionAgeMs) {
+      if (now - entry.startedAt >= this.options.maxSessionAgeMs) {
         this.close(entry, 'maximum age');
         continue;
       }
       entry.busy = true;
+      entry.lastUsedAt = now;
       this.trackPeaks();
       return entry;
     }
@@ -262,6 +277,7 @@ export class SessionPool implements SessionProvider {
         }
         if (!slot) return undefined;
       }
+      const startedAt = this.lifetime.now();
       proc = await PwshProcess.start(this.options.command, {
         readyTimeoutMs: this.options.readyTimeoutMs ?? this.options.connectTimeoutMs,
         logger: this.options.logger,
@@ -286,7 +302,7 @@ export class SessionPool implements SessionProvider {
         );
       }
       if (this.draining) throw shuttingDown();
-      const entry: Entry = { tenantId, proc, busy: true, retire: false, ...(slot ? { slot } : {}) };
+      const entry: Entry = { tenantId, proc, busy: true, retire: false, startedAt, lastUsedAt: this.lifetime.now(), ...(slot ? { slot } : {}) };
       this.entries.add(entry);
       const moduleVersion = proc.ready?.module?.version;
       this.options.logger.info('pwsh session connected', { tenantId, session: proc.serial, pid: proc.pid, pwsh: proc.ready?.pwsh, module: moduleVersion });
@@ -315,10 +331,11 @@ export class SessionPool implements SessionProvider {
       if (returned) return;
       returned = true;
       entry.busy = false;
+      entry.lastUsedAt = this.lifetime.now();
       if (discardReason !== undefined || entry.proc.broken) {
         if (!entry.proc.broken) entry.proc.markBroken('crash', discardReason ?? 'discarded');
         this.remove(entry, true);
-      } else if (entry.retire || this.draining || this.timers.now() - entry.proc.createdAt >= this.options.maxSessionAgeMs) {
+      } else if (entry.retire || this.draining || this.lifetime.now() - entry.startedAt >= this.options.maxSessionAgeMs) {
         this.close(entry, entry.retire ? 'credentials rotated' : 'maximum age');
       }
       this.wake();
@@ -454,7 +471,7 @@ export class SessionPool implements SessionProvider {
 
   private scheduleReap(): void {
     const interval = this.options.reapIntervalMs ?? Math.min(30_000, Math.max(1_000, this.options.idleTimeoutMs / 4));
-    this.reaper = this.timers.setTimeout(() => {
+    this.reaper = this.lifetime.setTimeout(() => {
       if (this.draining) return;
       this.reap();
       this.scheduleReap();

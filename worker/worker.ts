@@ -83,12 +83,18 @@ export interface WorkerDeps {
   /**
    * What the worker's waits are measured on — the retry after a transient cmdlet failure, the wait
    * for a tenant session slot held by another worker, session lock renewals, and cmdlet and connect
-   * deadlines (default `timers`; process start, idle reaping, session age and the backoff after a
-   * throttled session accept stay on `timers`). The sandbox passes its clock, on which its cmdlets
+   * deadlines (default `timers`; process start and the backoff after a throttled session accept
+   * stay on `timers`; idle reaping and session age are on `poolTimers`). The sandbox passes its clock, on which its cmdlets
    * take their time: a wait then costs sandbox time, the sandbox never holds its clock still while
    * a worker only waits, and a cmdlet that waits for the clock never misses a real-time deadline.
    */
   waitTimers?: Timers;
+  /**
+   * What the session pool's idle reaper ticks on and what a session's idle time and age are
+   * measured on (default `timers`). The sandbox passes its clock as daemon timers: production's
+   * 10-minute idle timeout and 50-minute session age then play out in sandbox time.
+   */
+  poolTimers?: Timers;
   /**
    * What the certificate reload (DIALTONE_CERT_RELOAD) and the certificate report heartbeat wait
    * on (default `timers`; the sandbox's clock there, so a rotation plays out in sandbox time).
@@ -163,6 +169,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     logger: deps.logger,
     timers,
     ...(deps.waitTimers ? { waitTimers: deps.waitTimers } : {}),
+    ...(deps.poolTimers ? { poolTimers: deps.poolTimers } : {}),
     ...(deps.slots ? { slots: deps.slots.slots, holderId: deps.slots.holderId } : {}),
   });
   rotation.pool = pool;

@@ -528,6 +528,8 @@ export class Sandbox {
           bulkTimers: simulatedTimers(scheduler, { prefix: 'worker-bulk' }),
           waitTimers: simulatedTimers(scheduler, { prefix: 'worker-wait' }),
           certificateTimers: simulatedTimers(scheduler, { daemon: true, prefix: 'worker-certificate' }),
+          // The idle reaper ticks as a daemon: idle sessions alone never keep a run going.
+          poolTimers: simulatedTimers(scheduler, { daemon: true, prefix: 'worker-pool' }),
           restartWait: (ms) => scheduler.sleep(ms, 'worker-restart'),
           ...(options.workerApplicationId ? { applicationId: options.workerApplicationId } : {}),
           ...(limit > 0 ? { tenantSessionLimit: limit } : {}),
@@ -799,7 +801,7 @@ function skewedClock(clock: SimClock, skewMs: number): Clock {
 /**
  * Timers on the sandbox clock, for the worker's bulk path (its windows and batch-operation polls)
  * and its waits (WorkerDeps.waitTimers), and, as daemon timers that never keep a run going by
- * themselves, its certificate reload and reports.
+ * themselves, its certificate reload and reports and its pools' idle reaper (WorkerDeps.poolTimers).
  */
 function simulatedTimers(scheduler: SimScheduler, o: { daemon?: boolean; prefix?: string } = {}): Timers {
   let seq = 0;

@@ -69,6 +69,8 @@ export async function startSandboxWorker(options: {
   waitTimers?: Timers;
   /** What the certificate reload and report heartbeat wait on: the sandbox clock (daemon timers). */
   certificateTimers?: Timers;
+  /** What the pools' idle reaper and session age run on: the sandbox clock (daemon timers, WorkerDeps.poolTimers). */
+  poolTimers?: Timers;
   /** The app registration the workers connect as (default: the sandbox's fixed one; `dialtone setup`'s app when given). */
   applicationId?: string;
   /**
@@ -141,6 +143,7 @@ export async function startSandboxWorker(options: {
           ...(options.bulkTimers ? { bulkTimers: options.bulkTimers } : {}),
           ...(options.waitTimers ? { waitTimers: options.waitTimers } : {}),
           ...(options.certificateTimers ? { certificateTimers: options.certificateTimers } : {}),
+          ...(options.poolTimers ? { poolTimers: options.poolTimers } : {}),
           ...(slots ? { slots: { slots, holderId } } : {}),
           ...(options.reports ? { reports: { reports: options.reports.reports, workerId: holderId, ...(options.reports.intervalMs === undefined ? {} : { intervalMs: options.reports.intervalMs }) } } : {}),
         });

@@ -164,10 +164,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
 function workerOptions(certificates: ChaosCertificates, skewMs: number): Partial<SandboxOptions> {
   return {
     workerCount: 2,
-    // The pool's idle reaper runs on real time: with production's 10 minutes, a worker whose
-    // sessions all wait for a tenant session slot waits that long in real time for the other
-    // worker's idle sessions to give theirs back (docs/RELIABILITY.md, not covered).
-    workerTuning: { shutdownGraceMs: 0, idleTimeoutMs: 5_000, certificateReloadMs: rotationTimings.reloadMs },
+    // Production's cmdlet and connect deadlines, idle timeout (10 minutes) and session age: they
+    // run on the sandbox clock (WorkerDeps.waitTimers and poolTimers), as the cmdlets do.
+    workerTuning: { shutdownGraceMs: 0, certificateReloadMs: rotationTimings.reloadMs },
     workerCertificates: certificates.source,
     workerReports: { reports: certificates.reports, intervalMs: rotationTimings.reportMs },
     entra: certificates.entra,

@@ -107,6 +107,34 @@ describe('SessionPool', () => {
     await vi.waitFor(() => expect(pool.stats().live).toBe(0), { timeout: 30_000 });
   });
 
+  it('measures idle time and session age on poolTimers, not on the timers processes start and exit on', async () => {
+    const poolTimers = new ManualTimers();
+    const { pool, timers } = makePool({ idleTimeoutMs: 600_000, maxSessionAgeMs: 3_000_000, poolTimers });
+    (await pool.acquire('t1')).release();
+    // Real time (the process timers) moving on reaps nothing: the sandbox clock has not moved.
+    timers.advance(700_000);
+    expect(pool.stats()).toMatchObject({ live: 1, retired: 0 });
+    poolTimers.advance(590_000);
+    expect(pool.stats()).toMatchObject({ live: 1, retired: 0 });
+    poolTimers.advance(40_000);
+    await vi.waitFor(() => expect(pool.stats().live).toBe(0), { timeout: 30_000 });
+    expect(pool.stats().retired).toBe(1);
+  });
+
+  it('retires a session past its maximum age on poolTimers', async () => {
+    const poolTimers = new ManualTimers();
+    const { pool } = makePool({ idleTimeoutMs: 600_000, maxSessionAgeMs: 1_200_000, poolTimers });
+    for (let minute = 0; minute < 19; minute++) {
+      (await pool.acquire('t1')).release();
+      poolTimers.advance(60_000);
+    }
+    expect(pool.stats()).toMatchObject({ live: 1, retired: 0 });
+    poolTimers.advance(60_000);
+    const lease = await pool.acquire('t1');
+    lease.release();
+    await vi.waitFor(() => expect(pool.stats()).toMatchObject({ created: 2, retired: 1 }), { timeout: 30_000 });
+  });
+
   it('rotates every session when the credentials change', async () => {
     const { pool } = makePool();
     const busy = await pool.acquire('t1');
