@@ -1,4 +1,5 @@
 import type { Clock } from '../../shared/ports/clock.js';
+import { isDialtoneError } from '../../shared/domain/errors.js';
 import type { Logger } from '../../shared/ports/logger.js';
 import type { Telemetry } from '../../shared/ports/telemetry.js';
 import type { CertificateSource } from '../../worker/certificate.js';
@@ -149,8 +150,9 @@ export async function startSandboxWorker(options: {
         worker.start();
         return { worker, link };
       } catch (error) {
-        // worker/main.ts exits 1 when the worker refuses to start; systemd starts it again.
+        // worker/main.ts logs why and exits 1 when the worker refuses to start; systemd starts it again.
         failedStarts += 1;
+        options.logger.error('worker refused to start', { worker: i + 1, code: isDialtoneError(error) ? error.code : 'Unexpected', reason: error instanceof Error ? error.message : String(error) });
         if (attempt >= MAX_STARTS) throw error;
         await (options.restartWait ? options.restartWait(RESTART_SEC_MS) : new Promise((resolve) => setTimeout(resolve, 10)));
         // Outside sandbox time (the sandbox's own start) the wait costs nothing: a real pause keeps it from spinning.

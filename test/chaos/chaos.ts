@@ -269,6 +269,7 @@ async function observe(sandbox: Sandbox, population: Population, policy: Observe
   sandbox.tableService()?.setFaults(undefined);
   sandbox.bus.setFaults(undefined);
   const vaultFaults = certificates?.vault.metrics().faults ?? {};
+  const vaultThrottled = certificates?.vault.metrics().throttled ?? {};
   certificates?.vault.setFaults(undefined);
   const report = await sandbox.report();
   const teams = new Map(report.users.map((u) => [u.id, u.teams]));
@@ -310,6 +311,7 @@ async function observe(sandbox: Sandbox, population: Population, policy: Observe
       ? {
           'clock:skewedWorkerHost': sandbox.options.workerClockSkewMs ? 1 : 0,
           ...Object.fromEntries(Object.entries(vaultFaults).map(([op, n]) => [`keyVault:503:${op}`, n])),
+          ...Object.fromEntries(Object.entries(vaultThrottled).map(([op, n]) => [`keyVault:429:${op}`, n])),
           'certificate:rotations': certificates.record.startedAt === undefined ? 0 : 1,
           'certificate:rotationAttempts': certificates.record.attempts.length,
           'worker:failedStarts': workers?.failedStarts() ?? 0,

@@ -69,8 +69,10 @@ export interface ChaosCertificates {
 
 /**
  * Key Vault is down at the workers' start (the first two secret reads) and, from the rotation's
- * start on, for one read of each kind the rotation and the workers' reloads make; seeded 503s on
- * every operation add noise.
+ * start on, for one read of each kind the rotation and the workers' reloads make; then it throttles
+ * (429 with Retry-After) one call of each kind the rotation makes and two of the workers' reload
+ * checks, which they wait out in the same run; seeded 503s on every operation add noise. No 429 at
+ * a worker's start: its wait would hold the sandbox's tracked start on a daemon timer.
  */
 export function keyVaultFaultRules(rotateAt: number, noise: number): KeyVaultFaultRule[] {
   return [
@@ -80,6 +82,12 @@ export function keyVaultFaultRules(rotateAt: number, noise: number): KeyVaultFau
     { operation: 'setEnabled', fromMs: rotateAt, times: 1 },
     { operation: 'getCertificate', fromMs: rotateAt, times: 2 },
     { operation: 'getSecret', fromMs: rotateAt, times: 1 },
+    // After each 503 rule of the same operation has fired: the retry of that step is throttled.
+    { operation: 'latest', fromMs: rotateAt, times: 1, answer: 429, retryAfterSeconds: 30 },
+    { operation: 'create', fromMs: rotateAt, times: 1, answer: 429, retryAfterSeconds: 20 },
+    { operation: 'setEnabled', fromMs: rotateAt, times: 1, answer: 429, retryAfterSeconds: 10 },
+    { operation: 'setTags', fromMs: rotateAt, times: 1, answer: 429, retryAfterSeconds: 5 },
+    { operation: 'getCertificate', fromMs: rotateAt, times: 2, answer: 429, retryAfterSeconds: 60 },
     ...(noise > 0 ? [{ probability: noise }] : []),
   ];
 }
