@@ -187,6 +187,14 @@ export class SimKeyVault implements KeyVaultCertificates {
   }
 
   /**
+   * More rules from now on, after the ones in force (a chaos run throttles a worker's restart when
+   * it kills the worker); what the others fired, and the seeded generator, carry on.
+   */
+  addFaults(rules: readonly KeyVaultFaultRule[]): void {
+    this.faultRules.push(...rules.map((rule) => ({ rule, fired: 0 })));
+  }
+
+  /**
    * Every secret value this vault holds in memory (base64 PFX), for a leak scan of what a run
    * wrote: never logged or exported by the vault itself.
    */

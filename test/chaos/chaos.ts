@@ -9,7 +9,7 @@ import { seededRandom, type FaultRule } from '../../sandbox/teams-sim/faults.js'
 import { SandboxTenantFileSchema } from '../../sandbox/teams-sim/tenant-file.js';
 import { inputs, sampleTenant } from '../integration/sandbox-fixtures.js';
 import { checkInvariants, type Invariant, type Observed, type Secret } from './invariants.js';
-import { CERTIFICATE_NAME, observeCertificates, prepareCertificates, rotationTimings, scheduleRotation, type ChaosCertificates } from './rotation.js';
+import { CERTIFICATE_NAME, observeCertificates, prepareCertificates, restartThrottleRules, rotationTimings, scheduleRotation, type ChaosCertificates } from './rotation.js';
 import { buildPopulation, CHAOS_START, type Population } from './population.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -56,6 +56,8 @@ export const chaosPools: PoolDefinition[] = [
 export const ROTATE_AT = CHAOS_START + 90 * MINUTE;
 /** Seeded Key Vault 503s on every operation, beside the deterministic rules of rotation.ts. */
 const KEY_VAULT_NOISE = 0.02;
+/** Seeded Key Vault 429s (Retry-After 10 s) on every operation: waited out by the worker, at its start too, and by cert rotate. */
+const KEY_VAULT_THROTTLE_NOISE = 0.015;
 
 function teamsFaults(): FaultRule[] {
   return [
@@ -93,7 +95,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   // The graph backend runs no hybrid worker: no worker certificate to load or rotate.
   const certificates = graphBackend
     ? undefined
-    : await prepareCertificates({ tenant, start: CHAOS_START, clock: () => clockRef.sandbox?.clock.nowMs() ?? CHAOS_START, seed, rotateAt: ROTATE_AT, noise: KEY_VAULT_NOISE });
+    : await prepareCertificates({ tenant, start: CHAOS_START, clock: () => clockRef.sandbox?.clock.nowMs() ?? CHAOS_START, seed, rotateAt: ROTATE_AT, noise: KEY_VAULT_NOISE, throttleNoise: KEY_VAULT_THROTTLE_NOISE });
   const skewMs = (random() < 0.5 ? -1 : 1) * 5 * MINUTE;
   const functionSkewsMs = [-5 * MINUTE, 0, 5 * MINUTE];
   const sandbox = await Sandbox.start(inputs({ tenant, eventLines: population.hrLines, policy, pools: chaosPools }), {
@@ -115,7 +117,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     await sandbox.enqueueEvents(population.hrLines);
     sandbox.bus.setFaults(busFaults(seed));
     sandbox.tableService()?.setFaults({ seed, serverBusy: { rate: 0.01, length: 3 }, preconditionFailed: { rate: 0.02, length: 2 }, timeout: { rate: 0.003, delayMs: 5, appliedRate: 0.5 } });
-    scheduleChaos(sandbox, population, random, chaos);
+    scheduleChaos(sandbox, population, random, chaos, certificates);
     if (certificates) scheduleRotation(sandbox, certificates, ROTATE_AT);
     options.onProgress?.(`chaos: seed ${seed}, ${options.people} people, ${population.hrLines.length} HR lines, ${backend} Teams backend`);
     await sandbox.runUntilQuiet();
@@ -214,7 +216,7 @@ function progressEvery(ms: number, write: (line: string) => void): (p: { handled
 }
 
 /** Worker kills and lock losses at seeded moments of the HR timeline, while commands run. */
-function scheduleChaos(sandbox: Sandbox, population: Population, random: () => number, chaos: { kills: number; locksLost: number }): void {
+function scheduleChaos(sandbox: Sandbox, population: Population, random: () => number, chaos: { kills: number; locksLost: number }, certificates?: ChaosCertificates): void {
   const window = 3 * HOUR;
   const kills = Math.max(1, Math.round(population.people.length / 40));
   const losses = Math.max(2, Math.round(population.people.length / 15));
@@ -225,6 +227,8 @@ function scheduleChaos(sandbox: Sandbox, population: Population, random: () => n
       const workers = sandbox.workers();
       if (!workers) return;
       chaos.kills += 1;
+      // One restart meets Key Vault throttling its secret read, waited out on the sandbox clock.
+      if (k === 0) certificates?.vault.addFaults(restartThrottleRules());
       await workers.kill(victim);
     });
   }

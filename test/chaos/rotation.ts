@@ -68,15 +68,18 @@ export interface ChaosCertificates {
 }
 
 /**
- * Key Vault is down at the workers' start (the first two secret reads) and, from the rotation's
- * start on, for one read of each kind the rotation and the workers' reloads make; then it throttles
- * (429 with Retry-After) one call of each kind the rotation makes and two of the workers' reload
- * checks, which they wait out in the same run; seeded 503s on every operation add noise. No 429 at
- * a worker's start: its wait would hold the sandbox's tracked start on a daemon timer.
+ * Key Vault is down at the workers' start (the first two secret reads), then throttles the next two
+ * (429 with Retry-After 30 s: the worker waits them out within its start) and, from the rotation's
+ * start on, is down for one read of each kind the rotation and the workers' reloads make; then it
+ * throttles one call of each kind the rotation makes and two of the workers' reload checks, which
+ * they wait out in the same run. Seeded noise on every operation: 503s (`noise`) and 429s with a
+ * 10 s Retry-After (`throttleNoise`). The restart of a killed worker is throttled too
+ * (restartThrottleRules, added when the chaos run kills it).
  */
-export function keyVaultFaultRules(rotateAt: number, noise: number): KeyVaultFaultRule[] {
+export function keyVaultFaultRules(rotateAt: number, noise: number, throttleNoise = 0): KeyVaultFaultRule[] {
   return [
     { operation: 'getSecret', times: 2 },
+    { operation: 'getSecret', times: 2, answer: 429, retryAfterSeconds: 30 },
     { operation: 'latest', fromMs: rotateAt, times: 1 },
     { operation: 'create', fromMs: rotateAt, times: 1 },
     { operation: 'setEnabled', fromMs: rotateAt, times: 1 },
@@ -89,14 +92,23 @@ export function keyVaultFaultRules(rotateAt: number, noise: number): KeyVaultFau
     { operation: 'setTags', fromMs: rotateAt, times: 1, answer: 429, retryAfterSeconds: 5 },
     { operation: 'getCertificate', fromMs: rotateAt, times: 2, answer: 429, retryAfterSeconds: 60 },
     ...(noise > 0 ? [{ probability: noise }] : []),
+    ...(throttleNoise > 0 ? [{ probability: throttleNoise, answer: 429 as const, retryAfterSeconds: 10 }] : []),
   ];
+}
+
+/**
+ * A killed worker's restart meets Key Vault's throttling: its next two secret reads answer 429
+ * (Retry-After 20 s), waited out on the sandbox clock inside the tracked restart.
+ */
+export function restartThrottleRules(): KeyVaultFaultRule[] {
+  return [{ operation: 'getSecret', times: 2, answer: 429, retryAfterSeconds: 20 }];
 }
 
 /**
  * The vault (its first version), the app registration with that version's key (the real setup
  * use case against a Graph simulator of the tenant), and the workers' report table.
  */
-export async function prepareCertificates(o: { tenant: SandboxTenantFile; start: number; clock: () => number; seed: number; rotateAt: number; noise: number }): Promise<ChaosCertificates> {
+export async function prepareCertificates(o: { tenant: SandboxTenantFile; start: number; clock: () => number; seed: number; rotateAt: number; noise: number; throttleNoise?: number }): Promise<ChaosCertificates> {
   const vault = new SimKeyVault({ now: () => new Date(o.clock()) });
   await vault.create(CERTIFICATE_NAME, workerCertificatePolicy(`CN=${APP_NAME}`));
   const setupClock = new SimClock(new Date(o.start));
@@ -112,7 +124,7 @@ export async function prepareCertificates(o: { tenant: SandboxTenantFile; start:
   }
   const entraState = graph.exportEntra();
   const first = await vault.latest(CERTIFICATE_NAME);
-  vault.setFaults({ seed: o.seed, rules: keyVaultFaultRules(o.rotateAt, o.noise) });
+  vault.setFaults({ seed: o.seed, rules: keyVaultFaultRules(o.rotateAt, o.noise, o.throttleNoise ?? 0) });
   return {
     vault,
     entra: entraState,

@@ -36,6 +36,17 @@ describe('Key Vault simulator: throttling (429) and a lost role assignment (403)
     expect(vault.metrics()).toMatchObject({ faults: { getCertificate: 1 }, throttled: { getSecret: 2 }, forbidden: {} });
   });
 
+  it('adds rules after the ones in force without resetting what they fired', async () => {
+    const { vault } = await vaultWithCertificate();
+    vault.setFaults({ seed: 1, rules: [{ operation: 'getSecret', times: 1 }] });
+    await expect(vault.getSecret(NAME)).rejects.toMatchObject({ statusCode: 503 });
+    vault.addFaults([{ operation: 'getSecret', answer: 429, retryAfterSeconds: 30, times: 1 }]);
+    // The 503 rule already fired its one time: the added 429 answers next, then Key Vault serves.
+    await expect(vault.getSecret(NAME)).rejects.toMatchObject({ statusCode: 429, code: 'Throttled' });
+    expect((await vault.getSecret(NAME)).value).toBeDefined();
+    expect(vault.metrics()).toMatchObject({ faults: { getSecret: 1 }, throttled: { getSecret: 1 } });
+  });
+
   it("answers 403 Forbidden / ForbiddenByRbac naming the data action, for every operation of a role the caller lost, until it is back", async () => {
     const { vault } = await vaultWithCertificate();
     vault.setFaults({ seed: 1, rules: lostRole('Key Vault Secrets User') });
