@@ -533,6 +533,9 @@ export class Sandbox {
           // The idle reaper ticks as a daemon: idle sessions alone never keep a run going.
           poolTimers: simulatedTimers(scheduler, { daemon: true, prefix: 'worker-pool' }),
           restartWait: (ms) => scheduler.sleep(ms, 'worker-restart'),
+          // A Key Vault 429 at a worker's start is waited out the same way: on this clock inside the
+          // tracked restart (which gives its hold back while it waits), nothing at the sandbox's own start.
+          startWait: (ms, key) => scheduler.sleep(ms, key),
           ...(options.workerApplicationId ? { applicationId: options.workerApplicationId } : {}),
           ...(limit > 0 ? { tenantSessionLimit: limit } : {}),
           ...(options.workerTuning || pwshTenants ? { tuning: { ...options.workerTuning, ...(pwshTenants ? { commandsQueue: workerQueue } : {}) } } : {}),
