@@ -5,6 +5,7 @@ import type { CertificateSource } from './certificate.js';
 import { CertificateProvider } from './certificate-provider.js';
 import type { Credentials } from './pwsh-process.js';
 import type { Timers } from './timers.js';
+import type { Sleeper } from '../shared/ports/sleeper.js';
 
 /** A further tenant the worker serves (from the tenant registry), with its own app and certificate. */
 export interface WorkerTenant {
@@ -32,6 +33,11 @@ export interface TenantCredentialsOptions {
   onRotate: (tenantId: string) => void;
   /** How soon a refused certificate is loaded again, when its tenant's next command comes (default 60 s). */
   retryRefusedMs?: number;
+  /**
+   * What a Key Vault 429 at the worker's start waits on (WorkerDeps.startWait); a later load of a
+   * refused certificate, from a command, waits on `timers`.
+   */
+  startWait?: Sleeper;
 }
 
 /**
@@ -52,9 +58,9 @@ export async function startTenantCredentials(options: TenantCredentialsOptions):
   const { timers, logger } = options;
   const retryMs = options.retryRefusedMs ?? 60_000;
   const served = new Map<string, Served>();
-  const load = (entry: Served): Promise<void> =>
+  const load = (entry: Served, wait?: Sleeper): Promise<void> =>
     (entry.loading ??= entry.provider
-      .start()
+      .start(wait)
       .then(
         () => {
           entry.ok = true;
@@ -82,7 +88,7 @@ export async function startTenantCredentials(options: TenantCredentialsOptions):
     });
     served.set(tenantId, { tenant, provider, ok: false, triedAt: 0 });
   }
-  await Promise.all([...served.values()].map(load));
+  await Promise.all([...served.values()].map((entry) => load(entry, options.startWait)));
   return {
     async credentials(tenantId) {
       const entry = served.get(tenantId.toLowerCase());

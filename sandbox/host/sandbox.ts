@@ -273,12 +273,20 @@ export class Sandbox {
           close: () => inner.close(),
         };
       };
+      const multi = (inputs.extraTenants?.length ?? 0) > 0;
+      // The registry of a deployment serving these tenants (none with one tenant: the implicit one, as before).
+      const backendOf = (tenantId: string) => Object.entries(options.tenantBackends ?? {}).find(([id]) => id.toLowerCase() === tenantId.toLowerCase())?.[1];
+      const sandboxTenants = multi
+        ? effectiveTenants([inputs.tenant, ...(inputs.extraTenants ?? [])].map((t) => sandboxTenantEntry(t, clock.now(), backendOf(t.tenantId))), implicitTenant({ tenantId: undefined }))
+        : undefined;
       const webhook = createGraphWebhookHandler(async () => ({
         clientState: SANDBOX_CLIENT_STATE,
         sender: sender(queueNames.userChanges),
         clock,
         logger,
         ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+        // As production's webhook: a notification naming a registered tenant is that tenant's change.
+        ...(sandboxTenants ? { tenants: async () => sandboxTenants } : {}),
       }));
       const graphBackend = options.teamsBackend === 'graph';
       // The Teams tenant exists first: Graph serves it too (/admin/teams), to the graph backend and
@@ -298,7 +306,6 @@ export class Sandbox {
           : undefined;
       if (teamsFirst) cleanups.push(() => teamsFirst.close());
       const savedSubscriptions = GraphSubscriptionsStateSchema.safeParse((options.state?.graph as { subscriptions?: unknown } | undefined)?.subscriptions);
-      const multi = (inputs.extraTenants?.length ?? 0) > 0;
       const graph = await startGraphSimulator({
         tenant: inputs.tenant,
         ...(multi ? { tokenTenant: inputs.tenant.tenantId } : {}),
@@ -341,11 +348,6 @@ export class Sandbox {
       const clientOf = (sim: GraphSimulator, tenantId: string) => ({ baseUrl: sim.baseUrl, accessToken: async () => (multi ? sandboxGraphToken(tenantId) : 'sandbox-token'), fetch: graphFetch });
       const graphClient = clientOf(graph, inputs.tenant.tenantId);
       const tenantGraphs = new Map([[inputs.tenant.tenantId.toLowerCase(), graphClient], ...(inputs.extraTenants ?? []).map((t, i) => [t.tenantId.toLowerCase(), clientOf(extraGraphs[i]!, t.tenantId)] as const)]);
-      // The registry of a deployment serving these tenants (none with one tenant: the implicit one, as before).
-      const backendOf = (tenantId: string) => Object.entries(options.tenantBackends ?? {}).find(([id]) => id.toLowerCase() === tenantId.toLowerCase())?.[1];
-      const sandboxTenants = multi
-        ? effectiveTenants([inputs.tenant, ...(inputs.extraTenants ?? [])].map((t) => sandboxTenantEntry(t, clock.now(), backendOf(t.tenantId))), implicitTenant({ tenantId: undefined }))
-        : undefined;
       // A graph deployment with a powershell tenant keeps the hybrid worker for it, on voice-commands-pwsh.
       const pwshTenants = graphBackend && (sandboxTenants ?? []).some((t) => t.teamsBackend === 'powershell');
       const workerQueue = pwshTenants ? queueNames.voiceCommandsPowerShell : queueNames.voiceCommands;
@@ -533,6 +535,9 @@ export class Sandbox {
           // The idle reaper ticks as a daemon: idle sessions alone never keep a run going.
           poolTimers: simulatedTimers(scheduler, { daemon: true, prefix: 'worker-pool' }),
           restartWait: (ms) => scheduler.sleep(ms, 'worker-restart'),
+          // A Key Vault 429 at a worker's start is waited out the same way: on this clock inside the
+          // tracked restart (which gives its hold back while it waits), nothing at the sandbox's own start.
+          startWait: (ms, key) => scheduler.sleep(ms, key),
           ...(options.workerApplicationId ? { applicationId: options.workerApplicationId } : {}),
           ...(limit > 0 ? { tenantSessionLimit: limit } : {}),
           ...(options.workerTuning || pwshTenants ? { tuning: { ...options.workerTuning, ...(pwshTenants ? { commandsQueue: workerQueue } : {}) } } : {}),
