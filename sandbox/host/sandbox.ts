@@ -211,6 +211,8 @@ export class Sandbox {
   operator!: { directory: Directory; plan: PlanDeps };
   /** HR lines Service Bus refused when the sandbox (as the HR producer) sent them. */
   private readonly refused: RefusedInput[] = [];
+  /** What Service Bus answered the sandbox's HR sends: throttling met, sends tried again. */
+  private readonly hrSend: HrSendFigures = { faults: {}, retries: 0, refused: 0 };
   private connects: CertificateConnect[] = [];
 
   private constructor(
@@ -579,14 +581,22 @@ export class Sandbox {
   }
 
   /**
-   * Puts HR event lines on hr-events, each at its occurredAt on the simulated clock. A line
-   * Service Bus refuses (over 256 KB, an id over 128 characters) never enters the pipeline: it
-   * is kept as a refused input and reported with the dead letters, naming the line.
+   * Puts HR event lines on hr-events, each at its occurredAt on the simulated clock, as an HR
+   * producer on @azure/service-bus does: a send answered with a retryable error (ServiceBusy,
+   * ServiceTimeout) is sent again, up to HR_SEND_ATTEMPTS tries. A line Service Bus refuses for
+   * good (over 256 KB, an id over 128 characters, QuotaExceeded, still busy after every try)
+   * never enters the pipeline: it is kept as a refused input and reported with the dead letters,
+   * naming the line.
    */
   async enqueueEvents(lines: string[]): Promise<void> {
     const first = this.eventsIn;
     this.eventsIn += lines.length;
-    this.refused.push(...(await enqueueEvents(this.bus, this.clock, lines, first)));
+    this.refused.push(...(await enqueueEvents(this.bus, this.clock, lines, first, this.hrSend, this.logger)));
+  }
+
+  /** Service Bus's throttling met by the HR sends so far (by code), the sends tried again and the lines refused. */
+  hrSendFigures(): HrSendFigures {
+    return { faults: { ...this.hrSend.faults }, retries: this.hrSend.retries, refused: this.hrSend.refused };
   }
 
   /** The in-memory tables (chaos runs change and count their faults); undefined on Azurite. */
@@ -923,9 +933,30 @@ export interface RefusedInput {
   eventId: string | undefined;
   code: string;
   message: string;
+  /** Sends tried before it was given up (more than one only for a retryable answer). */
+  attempts?: number;
 }
 
-async function enqueueEvents(bus: MemoryBus, clock: SimClock, lines: string[], before: number): Promise<RefusedInput[]> {
+/** What Service Bus answered the sandbox's HR sends. */
+export interface HrSendFigures {
+  /** Throttling answers met (ServiceBusy, ServiceTimeout, QuotaExceeded), by code, every try counted. */
+  faults: Record<string, number>;
+  /** Sends tried again after a retryable answer. */
+  retries: number;
+  /** Lines given up as refused inputs. */
+  refused: number;
+}
+
+/**
+ * Tries of one HR line's send, the first included, as the SDK's default retry options give a
+ * producer (maxRetries 3) plus one more of the producer's own. No wait between them: the sandbox's
+ * clock stands still while it enqueues, and the line is scheduled for its occurredAt either way.
+ */
+export const HR_SEND_ATTEMPTS = 5;
+
+const THROTTLING_CODES = new Set(['ServiceBusy', 'ServiceTimeout', 'QuotaExceeded']);
+
+async function enqueueEvents(bus: MemoryBus, clock: SimClock, lines: string[], before: number, figures: HrSendFigures, logger: Logger): Promise<RefusedInput[]> {
   const sender = bus.createSender(queueNames.hrEvents);
   const refused: RefusedInput[] = [];
   for (const [index, line] of lines.entries()) {
@@ -944,11 +975,24 @@ async function enqueueEvents(bus: MemoryBus, clock: SimClock, lines: string[], b
     };
     const at = Date.parse(String(parsed?.occurredAt));
     // The HR timeline plays out on the simulated clock: each event arrives when it happened.
-    try {
-      await sender.scheduleMessages(message, new Date(Number.isFinite(at) ? Math.max(at, clock.nowMs()) : clock.nowMs()));
-    } catch (error) {
-      const code = typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : 'SendFailed';
-      refused.push({ line: number, eventId: eventId?.slice(0, 128), code, message: error instanceof Error ? error.message : String(error) });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await sender.scheduleMessages(message, new Date(Number.isFinite(at) ? Math.max(at, clock.nowMs()) : clock.nowMs()));
+        break;
+      } catch (error) {
+        const code = typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : 'SendFailed';
+        if (THROTTLING_CODES.has(code)) figures.faults[code] = (figures.faults[code] ?? 0) + 1;
+        // The SDK's `retryable` (ServiceBusy, ServiceTimeout): a throttled send changed nothing, and
+        // the same message id makes a send that did land a duplicate hr-events drops.
+        if ((error as { retryable?: unknown }).retryable === true && attempt < HR_SEND_ATTEMPTS) {
+          figures.retries += 1;
+          logger.warn('HR line sent again', { line: number, code, attempt });
+          continue;
+        }
+        figures.refused += 1;
+        refused.push({ line: number, eventId: eventId?.slice(0, 128), code, message: error instanceof Error ? error.message : String(error), attempts: attempt });
+        break;
+      }
     }
   }
   return refused;
