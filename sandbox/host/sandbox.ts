@@ -110,11 +110,18 @@ export interface SandboxOptions {
   workerReports?: { reports?: WorkerReports; intervalMs?: number };
   /** Applications, service principals and role assignments the simulated Graph starts with (what `dialtone setup` made). */
   entra?: EntraSimState;
+  /**
+   * With several tenants: a further tenant's own app registration, by lower-case tenant id: the
+   * Entra objects its Graph starts with (what `dialtone setup` made there) and the application id
+   * its registry entry names, which the workers connect to that tenant as. Default: no objects and
+   * the sandbox's fixed application id.
+   */
+  tenantApps?: Readonly<Record<string, { entra: EntraSimState; applicationId: string }>>;
   /** The app registration the workers connect as (DIALTONE_APP_ID; default the sandbox's fixed one). */
   workerApplicationId?: string;
   /**
    * Entra checks the certificate of every Connect-MicrosoftTeams against the simulated Graph's app
-   * registrations: a thumbprint the connecting app does not hold (its key credential removed, or
+   * registrations (each tenant's own Graph, with several tenants): a thumbprint the connecting app does not hold (its key credential removed, or
    * never added) fails with AADSTS700027, as the real sign-in does. Off by default: any
    * well-formed certificate is accepted.
    */
@@ -277,7 +284,7 @@ export class Sandbox {
       // The registry of a deployment serving these tenants (none with one tenant: the implicit one, as before).
       const backendOf = (tenantId: string) => Object.entries(options.tenantBackends ?? {}).find(([id]) => id.toLowerCase() === tenantId.toLowerCase())?.[1];
       const sandboxTenants = multi
-        ? effectiveTenants([inputs.tenant, ...(inputs.extraTenants ?? [])].map((t) => sandboxTenantEntry(t, clock.now(), backendOf(t.tenantId))), implicitTenant({ tenantId: undefined }))
+        ? effectiveTenants([inputs.tenant, ...(inputs.extraTenants ?? [])].map((t) => sandboxTenantEntry(t, clock.now(), backendOf(t.tenantId), options.tenantApps?.[t.tenantId.toLowerCase()]?.applicationId)), implicitTenant({ tenantId: undefined }))
         : undefined;
       const webhook = createGraphWebhookHandler(async () => ({
         clientState: SANDBOX_CLIENT_STATE,
@@ -331,6 +338,7 @@ export class Sandbox {
           tenant: extra,
           tokenTenant: extra.tenantId,
           ...(keptSubscriptions.success ? { subscriptions: keptSubscriptions.data } : {}),
+          ...(options.tenantApps?.[extra.tenantId.toLowerCase()] ? { entra: options.tenantApps[extra.tenantId.toLowerCase()]!.entra } : {}),
           clock,
           startMs: clock.startedAt,
           ...(teamsFirst?.tenants[i + 1] ? { teams: { tenant: teamsFirst.tenants[i + 1]! } } : {}),
@@ -372,7 +380,7 @@ export class Sandbox {
       if (sandboxTenants && storage.service) {
         const registry = createMemoryTenantRegistry(storage.service);
         for (const file of [inputs.tenant, ...(inputs.extraTenants ?? [])]) {
-          if (!(await registry.get(file.tenantId))) await registry.add(sandboxTenantEntry(file, clock.now(), backendOf(file.tenantId)), clock.now());
+          if (!(await registry.get(file.tenantId))) await registry.add(sandboxTenantEntry(file, clock.now(), backendOf(file.tenantId), options.tenantApps?.[file.tenantId.toLowerCase()]?.applicationId), clock.now());
         }
       }
       if (inputs.pools.length > 0) {
@@ -504,12 +512,18 @@ export class Sandbox {
 
       const connects: CertificateConnect[] = [];
       if (teamsFirst && options.entraCertificateCheck) {
-        teamsFirst.tenant.certificateTrust = (applicationId, thumbprint) => {
-          const app = graph.exportEntra().applications.find((a) => a.appId.toLowerCase() === applicationId.toLowerCase());
-          const trusted = app?.keyCredentials.some((k) => sameThumbprint(k.thumbprint, thumbprint)) ?? false;
-          connects.push({ atMs: clock.nowMs(), applicationId, thumbprint, trusted });
-          return trusted;
-        };
+        // Each Teams tenant's sign-in is checked against its own Entra (its own Graph's app registrations).
+        for (const [i, sim] of teamsFirst.tenants.entries()) {
+          const entraOf = i === 0 ? graph : extraGraphs[i - 1];
+          if (!entraOf) continue;
+          const tenantId = sim.tenantId.toLowerCase();
+          sim.certificateTrust = (applicationId, thumbprint) => {
+            const app = entraOf.exportEntra().applications.find((a) => a.appId.toLowerCase() === applicationId.toLowerCase());
+            const trusted = app?.keyCredentials.some((k) => sameThumbprint(k.thumbprint, thumbprint)) ?? false;
+            connects.push({ atMs: clock.nowMs(), tenantId, applicationId, thumbprint, trusted });
+            return trusted;
+          };
+        }
       }
       let teams: TeamsSimulator | undefined;
       let worker: SandboxWorker | undefined;
@@ -528,6 +542,7 @@ export class Sandbox {
           teams: sim,
           tenantId: inputs.tenant.tenantId,
           ...(inputs.extraTenants ? { extraTenants: inputs.extraTenants.map((t) => t.tenantId.toLowerCase()) } : {}),
+          ...(options.tenantApps ? { tenantApplicationIds: Object.fromEntries(Object.entries(options.tenantApps).map(([id, app]) => [id.toLowerCase(), app.applicationId])) } : {}),
           count: workerCount,
           bulkTimers: simulatedTimers(scheduler, { prefix: 'worker-bulk' }),
           waitTimers: simulatedTimers(scheduler, { prefix: 'worker-wait' }),
@@ -813,11 +828,11 @@ function sandboxPolicies(inputs: SandboxInputs): VoicePolicy | PerTenantOf<Voice
 }
 
 /** A sandbox tenant as the registry knows it (`sandbox run` with several tenant files registers each). */
-export function sandboxTenantEntry(tenant: SandboxTenantFile, now: Date, teamsBackend?: 'powershell' | 'graph'): Tenant {
+export function sandboxTenantEntry(tenant: SandboxTenantFile, now: Date, teamsBackend?: 'powershell' | 'graph', applicationId = '00000000-0000-0000-0000-0000000d1a17'): Tenant {
   return {
     tenantId: tenant.tenantId.toLowerCase(),
     displayName: tenant.displayName ?? tenant.tenantId,
-    applicationId: '00000000-0000-0000-0000-0000000d1a17',
+    applicationId,
     // Each tenant's own certificate in the (simulated) Key Vault, as a partner deployment has.
     certificateName: `sandbox-teams-${tenant.tenantId.toLowerCase().replace(/[^0-9a-z-]/g, '')}`.slice(0, 127),
     pools: [],
@@ -921,6 +936,8 @@ export async function runSandbox(inputs: SandboxInputs, options: SandboxOptions 
 /** One Connect-MicrosoftTeams as the simulated Entra judged its certificate. */
 export interface CertificateConnect {
   atMs: number;
+  /** The tenant signed in to (lower case). */
+  tenantId: string;
   applicationId: string;
   thumbprint: string;
   trusted: boolean;
