@@ -1,5 +1,6 @@
 import { CertificateClient } from '@azure/keyvault-certificates';
 import type { TokenCredential } from '@azure/identity';
+import Long from 'long';
 import { z } from 'zod';
 import type { OperatorSettings } from '../shared/config/settings.js';
 import { queueNames } from '../shared/contracts/messages.js';
@@ -9,6 +10,7 @@ import type { NumberInventory } from '../shared/ports/number-inventory.js';
 import { requiredGraphPermissions } from '../shared/domain/doctor.js';
 import { readGraphPermissions } from './graph-permissions.js';
 import type { DoctorProbes, TenantDoctorProbe } from '../shared/usecases/doctor.js';
+import { peekRetrying, type PeekRetryOptions } from '../shared/usecases/peek-retry.js';
 import type { Tenant } from '../shared/domain/tenants.js';
 import { createGraphEntraAdmin } from '../shared/adapters/graph-entra-admin.js';
 import { createKeyVaultCertificates } from '../shared/adapters/keyvault-certificates.js';
@@ -85,12 +87,17 @@ export function tenantDoctorProbesWith(reach: TenantDoctorReach, tenants: readon
 }
 
 /** The real probes behind `dialtone doctor`, each as thin as the SDK call it makes. */
-/** Doctor's count of a queue's dead letters: a peek of up to `max` of them (nothing is received). */
-export function deadLetterPeek(bus: BusClient): (queue: string, max: number) => Promise<number> {
+/**
+ * Doctor's count of a queue's dead letters: a peek of up to `max` of them (nothing is received),
+ * from the first sequence number (without one the SDK continues after the last peek of this
+ * client). A peek Service Bus answers ServiceBusy is tried again with backoff; when it keeps
+ * failing the check fails with that message (`peekRetrying`).
+ */
+export function deadLetterPeek(bus: BusClient, retry: PeekRetryOptions = {}): (queue: string, max: number) => Promise<number> {
   return async (queue, max) => {
     const receiver = bus.createReceiver(queue, { subQueueType: 'deadLetter' });
     try {
-      return (await receiver.peekMessages(max)).length;
+      return (await peekRetrying(receiver, max, { fromSequenceNumber: Long.fromNumber(0) }, `the dead letters of ${queue}`, retry)).length;
     } finally {
       await receiver.close();
     }

@@ -4,6 +4,7 @@ import type { BusClient } from '../shared/ports/bus.js';
 import type { Directory } from '../shared/ports/directory.js';
 import type { NumberInventory } from '../shared/ports/number-inventory.js';
 import type { ProvisioningRecords } from '../shared/ports/provisioning-records.js';
+import { systemSleeper, type Sleeper } from '../shared/ports/sleeper.js';
 import type { DoctorProbes } from '../shared/usecases/doctor.js';
 import type { PlanDeps } from '../shared/usecases/plan-voice.js';
 import { completionCommand } from './commands/completion.js';
@@ -51,6 +52,8 @@ export interface ProgramDeps {
   graphSubscriptions?: () => Promise<GraphSubscriptionsHandle>;
   /** Entra and Key Vault for `dialtone setup` / `cert`; by default Graph and Key Vault as the operator. */
   setup?: OpenSetupBackend;
+  /** The backoff of a command's retries (a peek Service Bus answered ServiceBusy); real time by default (tests pin it). */
+  sleeper?: Sleeper;
 }
 
 /** Where each command gets what it works on: the sandbox under --sandbox DIR, else Azure (or the test's stand-ins). */
@@ -73,6 +76,8 @@ export interface Backends {
   setup: OpenSetupBackend;
   /** Resources a command opened (a simulated Graph) are closed after it. */
   cleanup(): Promise<void>;
+  /** Waits between a command's retries of a transient answer (real time). */
+  sleeper: Sleeper;
 }
 
 function packageVersion(): string {
@@ -161,6 +166,7 @@ export function buildProgram(io: CliIo, deps: ProgramDeps = {}): Command {
     cleanup: async () => {
       for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
     },
+    sleeper: deps.sleeper ?? systemSleeper,
   };
   const sources = (): PersonSources => ({
     directory: async () => {

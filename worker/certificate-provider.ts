@@ -4,6 +4,7 @@ import type { Logger } from '../shared/ports/logger.js';
 import { checkCertificate, loadValidCertificate, type CertificateSource, type LoadedCertificate } from './certificate.js';
 import { throttleWaitMs } from '../shared/domain/key-vault-errors.js';
 import { realTimers, sleep, type Timers } from './timers.js';
+import type { Sleeper } from '../shared/ports/sleeper.js';
 
 export interface CertificateProviderOptions {
   clock: Clock;
@@ -30,21 +31,27 @@ export class CertificateProvider {
     private readonly options: CertificateProviderOptions,
   ) {
     this.timers = options.timers ?? realTimers;
+    this.throttled = this.waitingOn({ sleep: (ms) => sleep(this.timers, ms) });
+  }
+
+  /** The source as the reload reads it: a 429 waited out on `timers`. */
+  private readonly throttled: CertificateSource;
+
+  /**
+   * The source, waited out on `wait` while it is throttled (Key Vault 429: its Retry-After, a few
+   * tries, each wait capped; shared/domain/key-vault-errors.ts); any other failure is thrown at once.
+   */
+  private waitingOn(wait: Sleeper): CertificateSource {
+    const source = this.source;
     const latestVersion = source.latestVersion?.bind(source);
-    this.throttled = {
+    return {
       description: source.description,
-      load: () => this.untilNotThrottled(() => source.load()),
-      ...(latestVersion ? { latestVersion: () => this.untilNotThrottled(latestVersion) } : {}),
+      load: () => this.untilNotThrottled(() => source.load(), wait),
+      ...(latestVersion ? { latestVersion: () => this.untilNotThrottled(latestVersion, wait) } : {}),
     };
   }
 
-  /**
-   * The source, waited out while it is throttled (Key Vault 429: its Retry-After, a few tries,
-   * each wait capped; shared/domain/key-vault-errors.ts); any other failure is thrown at once.
-   */
-  private readonly throttled: CertificateSource;
-
-  private async untilNotThrottled<T>(call: () => Promise<T>): Promise<T> {
+  private async untilNotThrottled<T>(call: () => Promise<T>, wait: Sleeper): Promise<T> {
     for (let tries = 1; ; tries++) {
       try {
         return await call();
@@ -53,14 +60,18 @@ export class CertificateProvider {
         const waitMs = e.code === 'Throttled' && e.transient ? throttleWaitMs(e.retryAfterMs, tries) : undefined;
         if (waitMs === undefined || this.stopped) throw error;
         this.options.logger.warn('Key Vault throttled the certificate read; waiting before trying again', { waitMs, tries, reason: e.message });
-        await sleep(this.timers, waitMs);
+        await wait.sleep(waitMs);
       }
     }
   }
 
-  /** Loads at start: throws CertificateInvalid with the reason when the worker must not run. */
-  async start(): Promise<LoadedCertificate> {
-    this.certificate = await loadValidCertificate(this.throttled, this.options.clock.now(), this.options.logger);
+  /**
+   * Loads at start: throws CertificateInvalid with the reason when the worker must not run. A 429
+   * is waited out on `wait` when given (the process's start: the sandbox waits on its clock inside
+   * its tracked restart, as systemd's RestartSec), else on `timers`.
+   */
+  async start(wait?: Sleeper): Promise<LoadedCertificate> {
+    this.certificate = await loadValidCertificate(wait ? this.waitingOn(wait) : this.throttled, this.options.clock.now(), this.options.logger);
     this.schedule();
     return this.certificate;
   }

@@ -1,10 +1,11 @@
 import { DialtoneError, toDialtoneError } from '../shared/domain/errors.js';
 import type { Clock } from '../shared/ports/clock.js';
 import type { Logger } from '../shared/ports/logger.js';
-import type { CertificateSource } from './certificate.js';
+import type { CertificateSource, LoadedCertificate } from './certificate.js';
 import { CertificateProvider } from './certificate-provider.js';
 import type { Credentials } from './pwsh-process.js';
 import type { Timers } from './timers.js';
+import type { Sleeper } from '../shared/ports/sleeper.js';
 
 /** A further tenant the worker serves (from the tenant registry), with its own app and certificate. */
 export interface WorkerTenant {
@@ -19,6 +20,8 @@ export interface TenantCredentials {
   /** The tenant's own app and certificate; throws ConfigInvalid (not served) or CertificateInvalid (refused). */
   credentials(tenantId: string): Promise<Credentials>;
   sessionLimit(tenantId: string): number | undefined;
+  /** Each tenant whose certificate is loaded, with that certificate (what the worker reports; never the key). */
+  loaded(): { tenantId: string; certificate: LoadedCertificate }[];
   stop(): void;
 }
 
@@ -32,6 +35,11 @@ export interface TenantCredentialsOptions {
   onRotate: (tenantId: string) => void;
   /** How soon a refused certificate is loaded again, when its tenant's next command comes (default 60 s). */
   retryRefusedMs?: number;
+  /**
+   * What a Key Vault 429 at the worker's start waits on (WorkerDeps.startWait); a later load of a
+   * refused certificate, from a command, waits on `timers`.
+   */
+  startWait?: Sleeper;
 }
 
 /**
@@ -52,9 +60,9 @@ export async function startTenantCredentials(options: TenantCredentialsOptions):
   const { timers, logger } = options;
   const retryMs = options.retryRefusedMs ?? 60_000;
   const served = new Map<string, Served>();
-  const load = (entry: Served): Promise<void> =>
+  const load = (entry: Served, wait?: Sleeper): Promise<void> =>
     (entry.loading ??= entry.provider
-      .start()
+      .start(wait)
       .then(
         () => {
           entry.ok = true;
@@ -82,7 +90,7 @@ export async function startTenantCredentials(options: TenantCredentialsOptions):
     });
     served.set(tenantId, { tenant, provider, ok: false, triedAt: 0 });
   }
-  await Promise.all([...served.values()].map(load));
+  await Promise.all([...served.values()].map((entry) => load(entry, options.startWait)));
   return {
     async credentials(tenantId) {
       const entry = served.get(tenantId.toLowerCase());
@@ -98,6 +106,7 @@ export async function startTenantCredentials(options: TenantCredentialsOptions):
       return { applicationId: entry.tenant.applicationId, tenantId: entry.tenant.tenantId.toLowerCase(), certificate: { pfxBase64, password } };
     },
     sessionLimit: (tenantId) => served.get(tenantId.toLowerCase())?.tenant.sessionLimit,
+    loaded: () => [...served].filter(([, entry]) => entry.ok).map(([tenantId, entry]) => ({ tenantId, certificate: entry.provider.current() })),
     stop: () => {
       for (const entry of served.values()) entry.provider.stop();
     },

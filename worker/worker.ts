@@ -3,6 +3,7 @@ import type { Clock } from '../shared/ports/clock.js';
 import type { Logger } from '../shared/ports/logger.js';
 import type { SessionSlots } from '../shared/ports/session-slots.js';
 import type { Telemetry } from '../shared/ports/telemetry.js';
+import type { Sleeper } from '../shared/ports/sleeper.js';
 import { noopTelemetry } from '../shared/telemetry/noop.js';
 import { applyVoiceCommand, type ApplyDeps } from './apply.js';
 import { BulkApplier, defaultBulkSettings, type BulkSettings, type BulkStats } from './bulk.js';
@@ -101,6 +102,13 @@ export interface WorkerDeps {
    */
   certificateTimers?: Timers;
   /**
+   * What the worker's start waits on when Key Vault throttles its certificate reads (a 429's
+   * Retry-After; default `certificateTimers`, real time in production). The sandbox passes the wait
+   * of its tracked restart, as for systemd's RestartSec: the wait is sandbox time, on a timer its
+   * quiet check sees, and the restart gives its hold on the clock back while it waits.
+   */
+  startWait?: Sleeper;
+  /**
    * Where this worker reports the certificate it connects with (`dialtone cert rotate` waits for
    * the new thumbprint): at start, after a rotation and every `intervalMs` (default 60 s).
    */
@@ -141,14 +149,18 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
       void rotation.report?.();
     },
   });
-  await certificates.start();
+  await certificates.start(deps.startWait);
   const tenants = await startTenantCredentials({
     tenants: (deps.tenants ?? []).filter((t) => t.tenantId.toLowerCase() !== s.tenantId.toLowerCase()),
     clock: deps.clock,
     logger: deps.logger,
     timers: certificateTimers,
     reloadIntervalMs: s.certificateReloadMs ?? 60 * 60_000,
-    onRotate: (tenantId) => rotation.pool?.retireAll('certificate rotated', tenantId),
+    onRotate: (tenantId) => {
+      rotation.pool?.retireAll('certificate rotated', tenantId);
+      void rotation.report?.();
+    },
+    ...(deps.startWait ? { startWait: deps.startWait } : {}),
   });
   const pool = new SessionPool({
     command: deps.pwsh,
@@ -221,12 +233,12 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
         const reporter = startCertificateReports({
           reports: deps.reports.reports,
           workerId: deps.reports.workerId,
-          tenantId: s.tenantId,
           clock: deps.clock,
           timers: certificateTimers,
           logger: deps.logger,
           intervalMs: deps.reports.intervalMs ?? 60_000,
-          current: () => certificates.current(),
+          // Every tenant's certificate: cert rotate of a registered tenant's waits on these.
+          current: () => [{ tenantId: s.tenantId, certificate: certificates.current() }, ...tenants.loaded()],
         });
         rotation.report = reporter.reportNow;
         stopReports = reporter.stop;

@@ -52,10 +52,12 @@ const listColumns: Column<DeadLetterView>[] = [
   { header: 'description', value: (v) => v.description },
 ];
 
-export function dlqCommand(ctx: CliContext, backends: Pick<Backends, 'bus' | 'people' | 'tenants'> & Partial<Pick<Backends, 'records'>>): Command {
+export function dlqCommand(ctx: CliContext, backends: Pick<Backends, 'bus' | 'people' | 'tenants'> & Partial<Pick<Backends, 'records' | 'sleeper'>>): Command {
   const dlq = new Command('dlq').description('Inspect, replay and purge dead-lettered messages on every queue');
   examples(dlq, ['dialtone dlq list --reason PoolExhausted', 'dialtone dlq replay --reason PoolExhausted --dry-run']);
   const queuesOf = (o: FilterOptions): string[] => (o.queue ? [o.queue] : allQueues);
+  // A peek Service Bus answers ServiceBusy is tried again with backoff, then fails naming the answer.
+  const retry = backends.sleeper ? { sleeper: backends.sleeper } : {};
   const withBus = async <T>(fn: (bus: BusClient) => Promise<T>): Promise<T> => {
     const bus = await backends.bus();
     try {
@@ -85,7 +87,7 @@ export function dlqCommand(ctx: CliContext, backends: Pick<Backends, 'bus' | 'pe
     'dialtone dlq list -o tsv | cut -f2',
   ]).action(async (o: FilterOptions) => {
     const filter = await filterOf(o);
-    const views = await withBus((bus) => listDeadLetters(bus, queuesOf(o), filter, o.limit));
+    const views = await withBus((bus) => listDeadLetters(bus, queuesOf(o), filter, o.limit, retry));
     const out = ctx.output();
     const shown = await out.list(views, listColumns, { empty: 'No dead letters match.', page: o });
     if (shown > 0) {
@@ -103,7 +105,7 @@ export function dlqCommand(ctx: CliContext, backends: Pick<Backends, 'bus' | 'pe
       .addOption(new Option('--queue <name>', 'the queue it is on (default: look on all four)').choices(allQueues)),
     ['dialtone dlq show uc-x2', 'dialtone dlq show uc-x2 -o json'],
   ).action(async (messageId: string, o: { queue?: string }) => {
-    const [view] = await withBus((bus) => listDeadLetters(bus, o.queue ? [o.queue] : allQueues, { messageId }, 1000));
+    const [view] = await withBus((bus) => listDeadLetters(bus, o.queue ? [o.queue] : allQueues, { messageId }, 1000, retry));
     if (!view) throw new OperationFailed(`No dead letter with message id '${messageId}'.`);
     ctx.output().value(view, () => [
       `queue:        ${view.queue}`,
@@ -148,7 +150,7 @@ export function dlqCommand(ctx: CliContext, backends: Pick<Backends, 'bus' | 'pe
         throw new UsageError(`dialtone dlq ${mode}: give a filter (--reason, --user, --message-id, --tenant-id, --older-than, --newer-than) or --all.`);
       }
       if (mode === 'purge' && !o.dryRun) {
-        const matching = await withBus((bus) => listDeadLetters(bus, queuesOf(o), filter, o.limit));
+        const matching = await withBus((bus) => listDeadLetters(bus, queuesOf(o), filter, o.limit, retry));
         if (matching.length > 0 && !(await ctx.confirm(`Delete ${matching.length} dead letters for good?`, o.yes))) throw new OperationFailed('Nothing purged.');
       }
       // A voice command older than the person's newest plan is refused (it would undo newer facts).
@@ -159,7 +161,7 @@ export function dlqCommand(ctx: CliContext, backends: Pick<Backends, 'bus' | 'pe
       let report;
       try {
         report = await withBus((bus) =>
-          settleDeadLetters(bus, queuesOf(o), filter, mode, { dryRun: o.dryRun ?? false, maxReplays: o.maxReplays, limit: o.limit, ...(guard ? { guard } : {}) }),
+          settleDeadLetters(bus, queuesOf(o), filter, mode, { dryRun: o.dryRun ?? false, maxReplays: o.maxReplays, limit: o.limit, ...(guard ? { guard } : {}), ...retry }),
         );
       } finally {
         progress.stop();

@@ -6,12 +6,13 @@ import { seededRandom } from '../../shared/domain/seeded-random.js';
  * Service Bus throttling for chaos runs, seeded. What the in-memory bus raises is what the
  * application sees from @azure/service-bus after the SDK's own retries gave up:
  * - `ServiceBusy` (the namespace is throttled: `com.microsoft:server-busy`, retryable), on any
- *   broker operation;
+ *   broker operation, peeks included (a peek is a request on the entity's management link, and
+ *   Service Bus throttles those as it does the rest);
  * - `QuotaExceeded` (the entity is full: `amqp:resource-limit-exceeded`, not retryable by the
  *   SDK, but it clears once consumers drain the queue), on sends.
  * A failed operation changes nothing on the broker, as a throttled request is not applied.
  */
-export const busOperations = ['send', 'schedule', 'receive', 'acceptSession', 'complete', 'abandon', 'deadLetter', 'renewLock'] as const;
+export const busOperations = ['send', 'schedule', 'receive', 'acceptSession', 'complete', 'abandon', 'deadLetter', 'renewLock', 'peek'] as const;
 export type BusOperation = (typeof busOperations)[number];
 
 export const BusFaultRuleSchema = z.object({

@@ -314,7 +314,10 @@ export class MemoryBus implements BusClient {
         }
         return out;
       },
-      peekMessages: async (max, peekOptions) => this.peek(entity, entity.index, max, peekOptions?.fromSequenceNumber),
+      peekMessages: async (max, peekOptions) => {
+        this.fault('peek', queueName);
+        return this.peek(entity, entity.index, max, peekOptions?.fromSequenceNumber);
+      },
       completeMessage: async (m) => {
         this.fault('complete', queueName);
         this.remove(entity, this.locked(queue, entity, m));
@@ -401,7 +404,10 @@ export class MemoryBus implements BusClient {
         }
         return out;
       },
-      peekMessages: async (max, peekOptions) => this.peek(entity, held.index, max, peekOptions?.fromSequenceNumber),
+      peekMessages: async (max, peekOptions) => {
+        this.fault('peek', queueName);
+        return this.peek(entity, held.index, max, peekOptions?.fromSequenceNumber);
+      },
       completeMessage: async (m) => {
         this.fault('complete', queueName);
         const s = lockedHere(m);

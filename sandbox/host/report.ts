@@ -53,7 +53,7 @@ export interface ReportSources {
   /** The makespan: sandbox time from the start to the end of the last work (not idle timers). */
   simulatedMs?: number;
   /** HR lines the bus refused at send: reported with the dead letters, since they never entered a queue. */
-  refused?: readonly { line: number; eventId: string | undefined; code: string; message: string }[];
+  refused?: readonly { line: number; eventId: string | undefined; code: string; message: string; attempts?: number }[];
 }
 
 export async function buildReport(s: ReportSources): Promise<SandboxReport> {
@@ -99,7 +99,7 @@ export async function buildReport(s: ReportSources): Promise<SandboxReport> {
     deadLetters.push({
       queue: queueNames.hrEvents,
       reason: r.code,
-      description: `HR event line ${r.line}${r.eventId ? ` (${r.eventId})` : ''} was refused by Service Bus when sent and never entered the pipeline: ${r.message.slice(0, 512)} Send it again within Service Bus's limits.`,
+      description: `HR event line ${r.line}${r.eventId ? ` (${r.eventId})` : ''} was refused by Service Bus when sent and never entered the pipeline: ${r.message.slice(0, 512)} ${whatToDo(r)}`,
       body: { line: r.line, ...(r.eventId ? { eventId: r.eventId } : {}) },
     });
   }
@@ -222,4 +222,11 @@ export function reportRows(report: SandboxReport): ReportRow[] {
   const m = report.metrics;
   rows.push({ kind: 'metrics', cells: ['metrics', m.eventsIn, m.graphRequests, m.cmdlets, m.writeCmdlets, m.connects, m.simulatedMs], json: { kind: 'metrics', ...m } });
   return rows;
+}
+
+/** What the operator does about an HR line Service Bus refused at send, by what it answered. */
+function whatToDo(r: { code: string; attempts?: number }): string {
+  if (r.code === 'QuotaExceeded') return `${queueNames.hrEvents} was full: send it again once it has drained.`;
+  if (r.code === 'ServiceBusy' || r.code === 'ServiceTimeout') return `Service Bus was still busy after ${r.attempts ?? 1} tries: send it again.`;
+  return "Send it again within Service Bus's limits.";
 }

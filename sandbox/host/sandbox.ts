@@ -213,6 +213,8 @@ export class Sandbox {
   operator!: { directory: Directory; plan: PlanDeps };
   /** HR lines Service Bus refused when the sandbox (as the HR producer) sent them. */
   private readonly refused: RefusedInput[] = [];
+  /** What Service Bus answered the sandbox's HR sends: throttling met, sends tried again. */
+  private readonly hrSend: HrSendFigures = { faults: {}, retries: 0, refused: 0 };
   private connects: CertificateConnect[] = [];
 
   private constructor(
@@ -273,12 +275,20 @@ export class Sandbox {
           close: () => inner.close(),
         };
       };
+      const multi = (inputs.extraTenants?.length ?? 0) > 0;
+      // The registry of a deployment serving these tenants (none with one tenant: the implicit one, as before).
+      const backendOf = (tenantId: string) => Object.entries(options.tenantBackends ?? {}).find(([id]) => id.toLowerCase() === tenantId.toLowerCase())?.[1];
+      const sandboxTenants = multi
+        ? effectiveTenants([inputs.tenant, ...(inputs.extraTenants ?? [])].map((t) => sandboxTenantEntry(t, clock.now(), backendOf(t.tenantId))), implicitTenant({ tenantId: undefined }))
+        : undefined;
       const webhook = createGraphWebhookHandler(async () => ({
         clientState: SANDBOX_CLIENT_STATE,
         sender: sender(queueNames.userChanges),
         clock,
         logger,
         ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+        // As production's webhook: a notification naming a registered tenant is that tenant's change.
+        ...(sandboxTenants ? { tenants: async () => sandboxTenants } : {}),
       }));
       const graphBackend = options.teamsBackend === 'graph';
       // The Teams tenant exists first: Graph serves it too (/admin/teams), to the graph backend and
@@ -298,7 +308,6 @@ export class Sandbox {
           : undefined;
       if (teamsFirst) cleanups.push(() => teamsFirst.close());
       const savedSubscriptions = GraphSubscriptionsStateSchema.safeParse((options.state?.graph as { subscriptions?: unknown } | undefined)?.subscriptions);
-      const multi = (inputs.extraTenants?.length ?? 0) > 0;
       const graph = await startGraphSimulator({
         tenant: inputs.tenant,
         ...(multi ? { tokenTenant: inputs.tenant.tenantId } : {}),
@@ -341,11 +350,6 @@ export class Sandbox {
       const clientOf = (sim: GraphSimulator, tenantId: string) => ({ baseUrl: sim.baseUrl, accessToken: async () => (multi ? sandboxGraphToken(tenantId) : 'sandbox-token'), fetch: graphFetch });
       const graphClient = clientOf(graph, inputs.tenant.tenantId);
       const tenantGraphs = new Map([[inputs.tenant.tenantId.toLowerCase(), graphClient], ...(inputs.extraTenants ?? []).map((t, i) => [t.tenantId.toLowerCase(), clientOf(extraGraphs[i]!, t.tenantId)] as const)]);
-      // The registry of a deployment serving these tenants (none with one tenant: the implicit one, as before).
-      const backendOf = (tenantId: string) => Object.entries(options.tenantBackends ?? {}).find(([id]) => id.toLowerCase() === tenantId.toLowerCase())?.[1];
-      const sandboxTenants = multi
-        ? effectiveTenants([inputs.tenant, ...(inputs.extraTenants ?? [])].map((t) => sandboxTenantEntry(t, clock.now(), backendOf(t.tenantId))), implicitTenant({ tenantId: undefined }))
-        : undefined;
       // A graph deployment with a powershell tenant keeps the hybrid worker for it, on voice-commands-pwsh.
       const pwshTenants = graphBackend && (sandboxTenants ?? []).some((t) => t.teamsBackend === 'powershell');
       const workerQueue = pwshTenants ? queueNames.voiceCommandsPowerShell : queueNames.voiceCommands;
@@ -533,6 +537,9 @@ export class Sandbox {
           // The idle reaper ticks as a daemon: idle sessions alone never keep a run going.
           poolTimers: simulatedTimers(scheduler, { daemon: true, prefix: 'worker-pool' }),
           restartWait: (ms) => scheduler.sleep(ms, 'worker-restart'),
+          // A Key Vault 429 at a worker's start is waited out the same way: on this clock inside the
+          // tracked restart (which gives its hold back while it waits), nothing at the sandbox's own start.
+          startWait: (ms, key) => scheduler.sleep(ms, key),
           ...(options.workerApplicationId ? { applicationId: options.workerApplicationId } : {}),
           ...(limit > 0 ? { tenantSessionLimit: limit } : {}),
           ...(options.workerTuning || pwshTenants ? { tuning: { ...options.workerTuning, ...(pwshTenants ? { commandsQueue: workerQueue } : {}) } } : {}),
@@ -577,14 +584,22 @@ export class Sandbox {
   }
 
   /**
-   * Puts HR event lines on hr-events, each at its occurredAt on the simulated clock. A line
-   * Service Bus refuses (over 256 KB, an id over 128 characters) never enters the pipeline: it
-   * is kept as a refused input and reported with the dead letters, naming the line.
+   * Puts HR event lines on hr-events, each at its occurredAt on the simulated clock, as an HR
+   * producer on @azure/service-bus does: a send answered with a retryable error (ServiceBusy,
+   * ServiceTimeout) is sent again, up to HR_SEND_ATTEMPTS tries. A line Service Bus refuses for
+   * good (over 256 KB, an id over 128 characters, QuotaExceeded, still busy after every try)
+   * never enters the pipeline: it is kept as a refused input and reported with the dead letters,
+   * naming the line.
    */
   async enqueueEvents(lines: string[]): Promise<void> {
     const first = this.eventsIn;
     this.eventsIn += lines.length;
-    this.refused.push(...(await enqueueEvents(this.bus, this.clock, lines, first)));
+    this.refused.push(...(await enqueueEvents(this.bus, this.clock, lines, first, this.hrSend, this.logger)));
+  }
+
+  /** Service Bus's throttling met by the HR sends so far (by code), the sends tried again and the lines refused. */
+  hrSendFigures(): HrSendFigures {
+    return { faults: { ...this.hrSend.faults }, retries: this.hrSend.retries, refused: this.hrSend.refused };
   }
 
   /** The in-memory tables; undefined on Azurite. */
@@ -926,9 +941,30 @@ export interface RefusedInput {
   eventId: string | undefined;
   code: string;
   message: string;
+  /** Sends tried before it was given up (more than one only for a retryable answer). */
+  attempts?: number;
 }
 
-async function enqueueEvents(bus: MemoryBus, clock: SimClock, lines: string[], before: number): Promise<RefusedInput[]> {
+/** What Service Bus answered the sandbox's HR sends. */
+export interface HrSendFigures {
+  /** Throttling answers met (ServiceBusy, ServiceTimeout, QuotaExceeded), by code, every try counted. */
+  faults: Record<string, number>;
+  /** Sends tried again after a retryable answer. */
+  retries: number;
+  /** Lines given up as refused inputs. */
+  refused: number;
+}
+
+/**
+ * Tries of one HR line's send, the first included, as the SDK's default retry options give a
+ * producer (maxRetries 3) plus one more of the producer's own. No wait between them: the sandbox's
+ * clock stands still while it enqueues, and the line is scheduled for its occurredAt either way.
+ */
+export const HR_SEND_ATTEMPTS = 5;
+
+const THROTTLING_CODES = new Set(['ServiceBusy', 'ServiceTimeout', 'QuotaExceeded']);
+
+async function enqueueEvents(bus: MemoryBus, clock: SimClock, lines: string[], before: number, figures: HrSendFigures, logger: Logger): Promise<RefusedInput[]> {
   const sender = bus.createSender(queueNames.hrEvents);
   const refused: RefusedInput[] = [];
   for (const [index, line] of lines.entries()) {
@@ -947,11 +983,24 @@ async function enqueueEvents(bus: MemoryBus, clock: SimClock, lines: string[], b
     };
     const at = Date.parse(String(parsed?.occurredAt));
     // The HR timeline plays out on the simulated clock: each event arrives when it happened.
-    try {
-      await sender.scheduleMessages(message, new Date(Number.isFinite(at) ? Math.max(at, clock.nowMs()) : clock.nowMs()));
-    } catch (error) {
-      const code = typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : 'SendFailed';
-      refused.push({ line: number, eventId: eventId?.slice(0, 128), code, message: error instanceof Error ? error.message : String(error) });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await sender.scheduleMessages(message, new Date(Number.isFinite(at) ? Math.max(at, clock.nowMs()) : clock.nowMs()));
+        break;
+      } catch (error) {
+        const code = typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : 'SendFailed';
+        if (THROTTLING_CODES.has(code)) figures.faults[code] = (figures.faults[code] ?? 0) + 1;
+        // The SDK's `retryable` (ServiceBusy, ServiceTimeout): a throttled send changed nothing, and
+        // the same message id makes a send that did land a duplicate hr-events drops.
+        if ((error as { retryable?: unknown }).retryable === true && attempt < HR_SEND_ATTEMPTS) {
+          figures.retries += 1;
+          logger.warn('HR line sent again', { line: number, code, attempt });
+          continue;
+        }
+        figures.refused += 1;
+        refused.push({ line: number, eventId: eventId?.slice(0, 128), code, message: error instanceof Error ? error.message : String(error), attempts: attempt });
+        break;
+      }
     }
   }
   return refused;

@@ -79,6 +79,12 @@ export async function startSandboxWorker(options: {
    */
   restartWait?: (ms: number) => Promise<void>;
   /**
+   * What a starting worker waits on when Key Vault throttles its certificate read (429, Retry-After;
+   * WorkerDeps.startWait), keyed by the worker: the sandbox waits on its clock inside the tracked
+   * restart, as for restartWait (default: real time, as production).
+   */
+  startWait?: (ms: number, key: string) => Promise<void>;
+  /**
    * The tenant-wide session limit shared by all the workers, held as leases in a table as in
    * production (shared/adapters/entity-session-slots.ts). Leases run on real time: the pool
    * renews them on real time, and they only bound how many sessions exist at once.
@@ -144,6 +150,7 @@ export async function startSandboxWorker(options: {
           ...(options.waitTimers ? { waitTimers: options.waitTimers } : {}),
           ...(options.certificateTimers ? { certificateTimers: options.certificateTimers } : {}),
           ...(options.poolTimers ? { poolTimers: options.poolTimers } : {}),
+          ...(options.startWait ? { startWait: { sleep: (ms: number) => options.startWait!(ms, `worker-${i + 1}:start:keyvault-429`) } } : {}),
           ...(slots ? { slots: { slots, holderId } } : {}),
           ...(options.reports ? { reports: { reports: options.reports.reports, workerId: holderId, ...(options.reports.intervalMs === undefined ? {} : { intervalMs: options.reports.intervalMs }) } } : {}),
         });

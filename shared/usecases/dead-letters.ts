@@ -8,6 +8,7 @@ import { idText, type BusClient, type ReceivedMessage } from '../ports/bus.js';
 import type { Clock } from '../ports/clock.js';
 import type { ProvisioningRecords } from '../ports/provisioning-records.js';
 import { appendHistory, emptyRecord } from './record-history.js';
+import { peekRetrying, type PeekRetryOptions } from './peek-retry.js';
 
 /**
  * Checked before a dead letter is replayed: a reason to refuse it, or nothing. `refused` is told
@@ -115,9 +116,19 @@ const PAGE = 100;
 /** Peek is inclusive; sequence numbers start at 1. The SDK wants a Long. */
 const FIRST_SEQUENCE_NUMBER = Long.fromNumber(0);
 
-/** Non-destructive: peeks the dead-letter subqueue of each queue. */
-export async function listDeadLetters(bus: BusClient, queues: string[], filter: DeadLetterFilter, limit = 1000): Promise<DeadLetterView[]> {
-  return (await peekDeadLetters(bus, queues, filter, limit)).map(({ queue, message }) => viewOf(queue, message));
+/**
+ * Non-destructive: peeks the dead-letter subqueue of each queue. A peek Service Bus answers
+ * ServiceBusy (or a timeout) is tried again a few times with backoff (`peekRetrying`), then the
+ * listing fails with one message saying so.
+ */
+export async function listDeadLetters(
+  bus: BusClient,
+  queues: string[],
+  filter: DeadLetterFilter,
+  limit = 1000,
+  retry: PeekRetryOptions = {},
+): Promise<DeadLetterView[]> {
+  return (await peekDeadLetters(bus, queues, filter, limit, retry)).map(({ queue, message }) => viewOf(queue, message));
 }
 
 async function peekDeadLetters(
@@ -125,6 +136,7 @@ async function peekDeadLetters(
   queues: string[],
   filter: DeadLetterFilter,
   limit: number,
+  retry: PeekRetryOptions,
 ): Promise<{ queue: string; message: ReceivedMessage }[]> {
   const out: { queue: string; message: ReceivedMessage }[] = [];
   for (const queue of queues) {
@@ -135,7 +147,7 @@ async function peekDeadLetters(
         // message any receiver of this client peeked on this entity, so a second listing saw nothing.
         let from: unknown = FIRST_SEQUENCE_NUMBER;
         for (;;) {
-          const page = await receiver.peekMessages(PAGE, { fromSequenceNumber: from });
+          const page = await peekRetrying(receiver, PAGE, { fromSequenceNumber: from }, `the dead letters of ${queue}`, retry);
           const fresh = from === FIRST_SEQUENCE_NUMBER ? page : page.filter((m) => Number(m.sequenceNumber) > Number(from));
           for (const m of fresh) if (matchesFilter(m, filter) && out.length < limit) out.push({ queue, message: m });
           if (page.length < PAGE || fresh.length === 0 || out.length >= limit) break;
@@ -165,10 +177,10 @@ export async function settleDeadLetters(
   queues: string[],
   filter: DeadLetterFilter,
   mode: 'replay' | 'purge',
-  options: { dryRun?: boolean; maxReplays?: number; limit?: number; guard?: ReplayGuard } = {},
+  options: { dryRun?: boolean; maxReplays?: number; limit?: number; guard?: ReplayGuard; sleeper?: PeekRetryOptions['sleeper'] } = {},
 ): Promise<SettleReport[]> {
   if (options.dryRun) {
-    const found = await peekDeadLetters(bus, queues, filter, options.limit ?? 1000);
+    const found = await peekDeadLetters(bus, queues, filter, options.limit ?? 1000, options.sleeper ? { sleeper: options.sleeper } : {});
     const out: SettleReport[] = [];
     for (const { queue, message } of found) {
       const messageId = idText(message.messageId) ?? '';

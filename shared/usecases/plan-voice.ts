@@ -119,7 +119,9 @@ export async function planVoice(change: UserChange, planDeps: PlanDeps): Promise
   if (record?.tenantId !== undefined && change.tenantId !== undefined && record.tenantId !== change.tenantId) {
     return { outcome: { kind: 'permanent', code: 'InvalidMessage', message: `tenantId: ${change.userId} belongs to tenant ${record.tenantId}, not ${change.tenantId}; nothing of it is planned` } };
   }
-  const deps = await inTenantPlan(planDeps, change.tenantId ?? record?.tenantId);
+  // The person's tenant: the change's, else the record's (a resync, replay or notification may name none).
+  const tenantId = change.tenantId ?? record?.tenantId;
+  const deps = await inTenantPlan(planDeps, tenantId);
   const judgement = judgeChange(record, change);
   if (judgement.kind === 'stale') {
     await remember(deps, change, record, null, 'stale', judgement.summary, null);
@@ -166,7 +168,8 @@ export async function planVoice(change: UserChange, planDeps: PlanDeps): Promise
   const command: VoiceCommand = {
     commandId,
     userId: change.userId,
-    ...(change.tenantId !== undefined ? { tenantId: change.tenantId } : {}),
+    // Planned in that tenant, so applied there: never the home tenant's for a registered tenant's person.
+    ...(tenantId !== undefined ? { tenantId } : {}),
     userPrincipalName: upn,
     correlationId: change.correlationId,
     eventId: change.eventId,

@@ -78,6 +78,35 @@ describe('injected ServiceBusy and QuotaExceeded', () => {
     expect(await session.receiveMessages(1)).toHaveLength(1);
   });
 
+  it('a throttled peek raises ServiceBusy (retryable), moves no peek cursor, and the next peek sees the messages', async () => {
+    const { bus } = setup();
+    await bus.createSender('plain').sendMessages([{ body: 'a', messageId: 'a' }, { body: 'b', messageId: 'b' }]);
+    const receiver = bus.createReceiver('plain');
+    bus.setFaults({ rules: [{ code: 'ServiceBusy', operations: ['peek'], times: 1 }] });
+    await expect(receiver.peekMessages(10)).rejects.toMatchObject({ name: 'ServiceBusError', code: 'ServiceBusy', retryable: true });
+    // Nothing changed on the broker, and the failed peek did not advance the cursor.
+    expect((await receiver.peekMessages(10)).map((m) => m.body)).toEqual(['a', 'b']);
+    expect(bus.availableCount('plain')).toBe(2);
+    expect(bus.faultCounts()).toEqual({ 'ServiceBusy:peek': 1 });
+  });
+
+  it('throttles peeks of a dead-letter subqueue and of a session, and QuotaExceeded never hits a peek', async () => {
+    const { bus } = setup({ rules: [{ code: 'QuotaExceeded' }] });
+    await expect(bus.createReceiver('plain', { subQueueType: 'deadLetter' }).peekMessages(1)).resolves.toEqual([]);
+    bus.setFaults(undefined);
+    await bus.createSender('sessions').sendMessages({ body: 'a', sessionId: 's1' });
+    const session = await bus.acceptNextSession('sessions');
+    bus.setFaults({ rules: [{ code: 'ServiceBusy', operations: ['peek'] }] });
+    await expect(bus.createReceiver('plain', { subQueueType: 'deadLetter' }).peekMessages(1)).rejects.toMatchObject({ code: 'ServiceBusy' });
+    await expect(session.peekMessages(1)).rejects.toMatchObject({ code: 'ServiceBusy' });
+    expect(bus.faultCounts()).toEqual({ 'ServiceBusy:peek': 2 });
+  });
+
+  it('a ServiceBusy rule without operations throttles peeks too', async () => {
+    const { bus } = setup({ rules: [{ code: 'ServiceBusy', times: 1 }] });
+    await expect(bus.createReceiver('plain').peekMessages(1)).rejects.toMatchObject({ code: 'ServiceBusy' });
+  });
+
   it('rules can target one queue, and the same seed throttles the same operations', async () => {
     const run = async (seed: number) => {
       const { bus } = setup({ seed, rules: [{ code: 'ServiceBusy', queue: 'plain', probability: 0.3 }] });

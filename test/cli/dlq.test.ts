@@ -46,3 +46,32 @@ describe('dialtone dlq', () => {
     expect(() => parseMoment('soon', now)).toThrow("expected an age (45s, 30m, 2h, 7d) or an ISO date, got 'soon'.");
   });
 });
+
+describe('dialtone dlq while Service Bus answers ServiceBusy', () => {
+  const noWait = (waits: number[]) => ({ sleep: async (ms: number) => void waits.push(ms) });
+
+  it('lists after a peek refused ServiceBusy, waiting before it tries again', async () => {
+    const bus = await busWithOneDeadLetter();
+    bus.setFaults({ rules: [{ code: 'ServiceBusy', operations: ['peek'], times: 1 }] });
+    const waits: number[] = [];
+    const c = await dialtone(['dlq', 'list', '--json'], { bus: async () => bus, sleeper: noWait(waits) });
+    expect(c.code).toBe(0);
+    expect(JSON.parse(c.out)).toMatchObject([{ queue: 'hr-events', messageId: 'e1', reason: 'UserAmbiguous' }]);
+    expect(waits).toEqual([1000]);
+  });
+
+  it('fails with one line naming the answer, exit 1 and no stack trace, when every peek is refused', async () => {
+    const bus = await busWithOneDeadLetter();
+    bus.setFaults({ rules: [{ code: 'ServiceBusy', operations: ['peek'] }] });
+    const waits: number[] = [];
+    for (const args of [['dlq', 'list'], ['dlq', 'show', 'e1'], ['dlq', 'replay', '--all', '--dry-run']]) {
+      const c = await dialtone(args, { bus: async () => bus, sleeper: noWait(waits) });
+      expect(c.code).toBe(1);
+      expect(c.out).toBe('');
+      expect(c.err).toBe(
+        'dialtone: ServiceUnavailable: Service Bus answered ServiceBusy to 4 peeks of the dead letters of hr-events over 7 s; nothing was read or changed. Run the command again in a minute.',
+      );
+    }
+    expect(waits).toEqual([1000, 2000, 4000, 1000, 2000, 4000, 1000, 2000, 4000]);
+  });
+});

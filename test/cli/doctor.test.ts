@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { judgeCertificate, judgeGraphPermissions, judgePools, requiredGraphPermissions, judgeTeamsRole, TEAMS_COMMUNICATIONS_ADMINISTRATOR_ROLE_ID } from '../../shared/domain/doctor.js';
 import { runDoctor, type DoctorProbes } from '../../shared/usecases/doctor.js';
 import { dialtone } from '../helpers/cli.js';
+import { deadLetterPeek } from '../../cli/doctor-probes.js';
+import { MemoryBus } from '../../sandbox/bus/memory-bus.js';
+import { SimClock } from '../../sandbox/clock.js';
 
 const now = new Date('2026-11-23T12:00:00Z');
 const cert = { name: 'dialtone-worker', expiresOn: new Date('2027-11-23T12:00:00Z'), notBefore: new Date('2026-01-01T00:00:00Z'), exportable: true, contentType: 'application/x-pkcs12', enabled: true };
@@ -96,6 +99,45 @@ describe('runDoctor', () => {
       ['Teams role of the worker app', 'skip'],
     ]);
     expect(results[3]?.detail).toBe('Forbidden: caller lacks certificates/get');
+  });
+});
+
+describe('doctor while Service Bus answers ServiceBusy to peeks', () => {
+  async function busWithDeadLetters() {
+    const bus = new MemoryBus(new SimClock('2026-11-02T08:00:00Z'), [{ name: 'hr-events', requiresSession: false }]);
+    await bus.createSender('hr-events').sendMessages([{ body: 'a', messageId: 'a' }, { body: 'b', messageId: 'b' }]);
+    const receiver = bus.createReceiver('hr-events');
+    for (const m of await receiver.receiveMessages(2)) await receiver.deadLetterMessage(m, { deadLetterReason: 'InvalidMessage', deadLetterErrorDescription: 'x' });
+    return bus;
+  }
+
+  it('counts the dead letters through a throttled peek, and the same count twice on one client', async () => {
+    const bus = await busWithDeadLetters();
+    bus.setFaults({ rules: [{ code: 'ServiceBusy', operations: ['peek'], times: 2 }] });
+    const waits: number[] = [];
+    const probes: DoctorProbes = { settingsProblems: [], queues: { names: ['hr-events'], deadLetters: deadLetterPeek(bus, { sleeper: { sleep: async (ms) => void waits.push(ms) } }) }, skipped: [] };
+    const first = await runDoctor(probes, now);
+    expect(first[1]).toEqual({ check: 'Queue hr-events', status: 'warn', detail: 'reachable, 2 dead letters: dialtone dlq list --queue hr-events' });
+    expect(waits).toEqual([1000, 2000]);
+    expect((await runDoctor(probes, now))[1]?.detail).toBe('reachable, 2 dead letters: dialtone dlq list --queue hr-events');
+  });
+
+  it('fails the queue check with the answer when every peek is refused, and goes on to the next check', async () => {
+    const bus = await busWithDeadLetters();
+    bus.setFaults({ rules: [{ code: 'ServiceBusy', operations: ['peek'] }] });
+    const probes: DoctorProbes = {
+      settingsProblems: [],
+      queues: { names: ['hr-events'], deadLetters: deadLetterPeek(bus, { sleeper: { sleep: async () => undefined } }) },
+      pools: async () => [],
+      skipped: [],
+    };
+    const results = await runDoctor(probes, now);
+    expect(results[1]).toEqual({
+      check: 'Queue hr-events',
+      status: 'fail',
+      detail: 'Service Bus answered ServiceBusy to 4 peeks of the dead letters of hr-events over 7 s; nothing was read or changed. Run the command again in a minute.',
+    });
+    expect(results.map((r) => r.check)).toContain('Number pools');
   });
 });
 

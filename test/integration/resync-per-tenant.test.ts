@@ -75,3 +75,30 @@ describe('lost notifications in one of two tenants', () => {
     await expectNoCrossing(sandbox, tenants);
   });
 });
+
+describe('a notified change in a registered tenant', () => {
+  it("reaches the webhook as that tenant's change (its tenantId and tenant-scoped session), before any resync round", async () => {
+    // Fabrikam's p1 is disabled at 14:00, after the first subscription (12:15) and the first round
+    // (12:45); the run stops before the next round (00:45), so only the notification can act.
+    const input = inputsIn('two tenants', inputs({ tenant: tenantWith(people, { directoryChanges: [] }), eventLines: joiners }));
+    input.extraTenants = input.extraTenants!.map((t) => ({ ...t, directoryChanges: [{ atMs: 6 * HOUR, userId: `bbbbbbbb${id(1).slice(8)}`, set: { accountEnabled: false }, notify: true }] }));
+    const sandbox = await Sandbox.start(input, { storage: 'memory', latency: zeroLatencyModel });
+    try {
+      await sandbox.enqueueEvents(input.eventLines);
+      await sandbox.runFor(12 * HOUR);
+      await sandbox.runUntilQuiet();
+      const report = await sandbox.report();
+      const [a, b] = tenantViews('two tenants', sandbox);
+      expect(b!.graph.metrics().notifications.deliveries).toBeGreaterThan(0);
+      const notified = sandbox.sent.filter((s) => s.queue === 'user-changes' && (s.message.body as { source?: string }).source === 'graph');
+      expect(notified.length).toBeGreaterThan(0);
+      for (const s of notified) expect(s.message).toMatchObject({ sessionId: `${TENANT_B}:bbbbbbbb${id(1).slice(8)}`, body: { tenantId: TENANT_B } });
+      expect(teamsIn(report, b!, id(1))).toMatchObject({ enterpriseVoiceEnabled: false, lineUri: null });
+      expect(teamsIn(report, a!, id(1)).lineUri).not.toBeNull();
+      expect(report.deadLetters).toEqual([]);
+      await expectNoCrossing(sandbox, [a!, b!]);
+    } finally {
+      await sandbox.stop();
+    }
+  });
+});

@@ -3,6 +3,14 @@ import { planReplay } from '../../shared/domain/replay.js';
 import { listDeadLetters, settleDeadLetters } from '../../shared/usecases/dead-letters.js';
 import { MemoryBus } from '../../sandbox/bus/memory-bus.js';
 import { SimClock } from '../../sandbox/clock.js';
+import { BusError } from '../../sandbox/bus/bus-error.js';
+import type { BusClient } from '../../shared/ports/bus.js';
+
+/** A sleeper that waits for nothing and remembers what it was asked to wait. */
+function recordingSleeper() {
+  const waits: number[] = [];
+  return { waits, sleeper: { sleep: async (ms: number) => void waits.push(ms) } };
+}
 
 async function busWithDeadLetters(count = 2) {
   const clock = new SimClock('2026-11-02T08:00:00Z');
@@ -80,5 +88,62 @@ describe('dead letters', () => {
     const report = await settleDeadLetters(bus, ['user-changes'], { messageId: 'm2' }, 'purge');
     expect(report.map((r) => [r.messageId, r.action])).toEqual([['m2', 'purged']]);
     expect((await listDeadLetters(bus, ['user-changes'], {})).map((v) => v.messageId)).toEqual(['m1']);
+  });
+});
+
+describe('dead letters while Service Bus is busy', () => {
+  it('lists through two ServiceBusy peeks, backing off before each new try', async () => {
+    const { bus } = await busWithDeadLetters();
+    bus.setFaults({ rules: [{ code: 'ServiceBusy', operations: ['peek'], times: 2 }] });
+    const { waits, sleeper } = recordingSleeper();
+    const views = await listDeadLetters(bus, ['user-changes'], {}, 1000, { sleeper });
+    expect(views.map((v) => v.messageId)).toEqual(['m1', 'm2']);
+    expect(waits).toEqual([1000, 2000]);
+    expect(bus.faultCounts()).toEqual({ 'ServiceBusy:peek': 2 });
+  });
+
+  it('gives up after four peeks refused ServiceBusy with one clear, transient error', async () => {
+    const { bus } = await busWithDeadLetters();
+    bus.setFaults({ rules: [{ code: 'ServiceBusy', operations: ['peek'] }] });
+    const { waits, sleeper } = recordingSleeper();
+    const failure = await listDeadLetters(bus, ['user-changes'], {}, 1000, { sleeper }).catch((e: unknown) => e);
+    expect(failure).toMatchObject({
+      name: 'DialtoneError',
+      code: 'ServiceUnavailable',
+      transient: true,
+      message: 'Service Bus answered ServiceBusy to 4 peeks of the dead letters of user-changes over 7 s; nothing was read or changed. Run the command again in a minute.',
+    });
+    expect(waits).toEqual([1000, 2000, 4000]);
+    expect(bus.faultCounts()).toEqual({ 'ServiceBusy:peek': 4 });
+  });
+
+  it('retries the peeks of a dry run the same way', async () => {
+    const { bus } = await busWithDeadLetters();
+    bus.setFaults({ rules: [{ code: 'ServiceBusy', operations: ['peek'], times: 1 }] });
+    const { waits, sleeper } = recordingSleeper();
+    const report = await settleDeadLetters(bus, ['user-changes'], {}, 'purge', { dryRun: true, sleeper });
+    expect(report.map((r) => r.action)).toEqual(['would-purge', 'would-purge']);
+    expect(waits).toEqual([1000]);
+  });
+
+  it('does not retry a peek refused for good', async () => {
+    const { bus } = await busWithDeadLetters();
+    let peeks = 0;
+    const refusing: BusClient = {
+      ...bus,
+      createSender: (q) => bus.createSender(q),
+      acceptNextSession: (q, o) => bus.acceptNextSession(q, o),
+      close: () => bus.close(),
+      createReceiver: (q, o) => ({
+        ...bus.createReceiver(q, o),
+        peekMessages: async () => {
+          peeks += 1;
+          throw new BusError('InvalidOperation', 'not allowed');
+        },
+      }),
+    };
+    const { waits, sleeper } = recordingSleeper();
+    await expect(listDeadLetters(refusing, ['user-changes'], {}, 1000, { sleeper })).rejects.toMatchObject({ code: 'InvalidOperation' });
+    expect([peeks, waits]).toEqual([1, []]);
   });
 });

@@ -150,6 +150,19 @@ describe('plan and record keep the tenant', () => {
     expect(held.map((n) => n.state)).toEqual(['reserved']);
   });
 
+  it("sends a command for a change naming no tenant to the person's recorded tenant, not the home tenant", async () => {
+    // A resync, replay or notification without tenantId for a person of registered tenant B: plan
+    // reads B's directory and B's inventory (the record's tenant), so the command is B's too.
+    const p = await planner();
+    await planVoice(p.change(B), p.deps);
+    const out = await planVoice({ ...p.change(undefined, 'j2'), source: 'graph', changeType: 'updated' }, p.deps);
+    const message = out.send?.[0]?.messages[0];
+    expect(message?.sessionId).toBe(`${B}:${USER_A}`);
+    const command = VoiceCommandSchema.parse(message?.body);
+    expect(command.tenantId).toBe(B);
+    expect(command.desired.phoneNumber?.startsWith('+32')).toBe(true);
+  });
+
   it('keeps working for messages without a tenant (the default tenant)', async () => {
     const p = await planner();
     const out = await planVoice(p.change(undefined), p.deps);

@@ -240,6 +240,25 @@ describe('Key Vault throttling (429) and a lost role assignment (403), against t
     expect(logger.lines.filter((l) => l.includes('Key Vault throttled'))).toHaveLength(2);
   });
 
+  it('waits out a 429 at start on the start wait it is given (the sandbox\'s tracked restart), and a 429 on reload on its timers', async () => {
+    const { simClock, vault, source } = await simVault();
+    vault.setFaults({ seed: 1, rules: [{ operation: 'getSecret', answer: 429, retryAfterSeconds: 7, times: 2 }] });
+    const timers = new ManualTimers();
+    const waited: number[] = [];
+    const provider = new CertificateProvider(source, { clock: simClock, logger: createMemoryLogger(), timers, reloadIntervalMs: 0 });
+    const started = await provider.start({ sleep: async (ms) => void waited.push(ms) });
+    expect(started.hasPrivateKey).toBe(true);
+    // Both of Key Vault's Retry-Afters went to the start wait; the provider's own timers were not used.
+    expect(waited).toEqual([7000, 7000]);
+    expect(timers.now()).toBe(0);
+    // A reload's 429 still waits on the timers (the sandbox's certificate timers; real time in production).
+    await vault.create(KV_NAME, workerCertificatePolicy('CN=Dialtone worker'));
+    vault.setFaults({ seed: 1, rules: [{ operation: 'getCertificate', answer: 429, retryAfterSeconds: 5, times: 1 }] });
+    expect(await drive(timers, provider.checkForRotation())).toBe(true);
+    expect(waited).toHaveLength(2);
+    expect(timers.now()).toBeGreaterThanOrEqual(5000);
+  });
+
   it('gives up after a bounded number of throttled reads, each wait capped, with a transient Throttled reason', async () => {
     const { simClock, vault, source } = await simVault();
     vault.setFaults({ seed: 1, rules: [{ operation: 'getSecret', answer: 429, retryAfterSeconds: 3600 }] });
