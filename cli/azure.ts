@@ -129,6 +129,7 @@ export async function realSetup(): Promise<SetupBackend> {
       ...(settings.functionPrincipalId ? { functionPrincipalId: settings.functionPrincipalId } : {}),
       ...(settings.certificateName ? { certificateName: settings.certificateName } : {}),
       ...(settings.applicationId ? { applicationId: settings.applicationId } : {}),
+      ...(settings.tenantId ? { tenantId: settings.tenantId } : {}),
       teamsBackend: settings.teamsBackend,
       teamsReadiness: settings.teamsReadiness,
     },

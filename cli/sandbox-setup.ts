@@ -54,6 +54,7 @@ export async function sandboxSetupBackend(session: SandboxSession): Promise<Setu
     defaults: {
       functionPrincipalId: tenant.graphApp?.principalId ?? SANDBOX_FUNCTION_PRINCIPAL_ID,
       ...(kept?.deployment ? { certificateName: kept.deployment.certificateName, applicationId: kept.deployment.appId } : {}),
+      tenantId: tenant.tenantId,
       teamsBackend: inputs.teamsBackend ?? 'powershell',
       teamsReadiness: 'graph',
     },

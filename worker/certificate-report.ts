@@ -6,36 +6,38 @@ import type { Timers } from './timers.js';
 
 /**
  * Tells the operator side which certificate this worker connects with (thumbprint, version,
- * expiry; never the key): at start, after every rotation, and on a heartbeat so `dialtone cert
- * rotate` can tell a live worker from a stopped one. A failed report is logged and retried at
- * the next beat; it never stops the worker.
+ * expiry; never the key), one report for each tenant it serves (the home tenant's and each
+ * registered tenant's own certificate): at start, after every rotation, and on a heartbeat so
+ * `dialtone cert rotate` of a tenant's certificate can tell a live worker from a stopped one. A
+ * failed report is logged and retried at the next beat; it never stops the worker.
  */
 export function startCertificateReports(o: {
   reports: WorkerReports;
   workerId: string;
-  tenantId: string;
   clock: Clock;
   timers: Timers;
   logger: Logger;
   intervalMs: number;
-  current: () => LoadedCertificate;
+  /** The certificate of each tenant served now, the home tenant's first. */
+  current: () => { tenantId: string; certificate: LoadedCertificate }[];
 }): { reportNow(): Promise<void>; stop(): void } {
   let handle: unknown;
   let stopped = false;
   let chain: Promise<void> = Promise.resolve();
   const send = async (): Promise<void> => {
-    const c = o.current();
-    try {
-      await o.reports.report({
-        workerId: o.workerId,
-        tenantId: o.tenantId,
-        thumbprint: c.thumbprint,
-        version: c.version,
-        notAfter: c.notAfter.toISOString(),
-        reportedAt: o.clock.now().toISOString(),
-      });
-    } catch (error) {
-      o.logger.warn('could not report the worker certificate', { reason: error instanceof Error ? error.message : String(error) });
+    for (const { tenantId, certificate: c } of o.current()) {
+      try {
+        await o.reports.report({
+          workerId: o.workerId,
+          tenantId,
+          thumbprint: c.thumbprint,
+          version: c.version,
+          notAfter: c.notAfter.toISOString(),
+          reportedAt: o.clock.now().toISOString(),
+        });
+      } catch (error) {
+        o.logger.warn('could not report the worker certificate', { tenantId, reason: error instanceof Error ? error.message : String(error) });
+      }
     }
   };
   // One report at a time, in order: a rotation's report is never overtaken by an older beat.

@@ -1,7 +1,7 @@
 import { DialtoneError, toDialtoneError } from '../shared/domain/errors.js';
 import type { Clock } from '../shared/ports/clock.js';
 import type { Logger } from '../shared/ports/logger.js';
-import type { CertificateSource } from './certificate.js';
+import type { CertificateSource, LoadedCertificate } from './certificate.js';
 import { CertificateProvider } from './certificate-provider.js';
 import type { Credentials } from './pwsh-process.js';
 import type { Timers } from './timers.js';
@@ -20,6 +20,8 @@ export interface TenantCredentials {
   /** The tenant's own app and certificate; throws ConfigInvalid (not served) or CertificateInvalid (refused). */
   credentials(tenantId: string): Promise<Credentials>;
   sessionLimit(tenantId: string): number | undefined;
+  /** Each tenant whose certificate is loaded, with that certificate (what the worker reports; never the key). */
+  loaded(): { tenantId: string; certificate: LoadedCertificate }[];
   stop(): void;
 }
 
@@ -104,6 +106,7 @@ export async function startTenantCredentials(options: TenantCredentialsOptions):
       return { applicationId: entry.tenant.applicationId, tenantId: entry.tenant.tenantId.toLowerCase(), certificate: { pfxBase64, password } };
     },
     sessionLimit: (tenantId) => served.get(tenantId.toLowerCase())?.tenant.sessionLimit,
+    loaded: () => [...served].filter(([, entry]) => entry.ok).map(([tenantId, entry]) => ({ tenantId, certificate: entry.provider.current() })),
     stop: () => {
       for (const entry of served.values()) entry.provider.stop();
     },

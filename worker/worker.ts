@@ -156,7 +156,10 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     logger: deps.logger,
     timers: certificateTimers,
     reloadIntervalMs: s.certificateReloadMs ?? 60 * 60_000,
-    onRotate: (tenantId) => rotation.pool?.retireAll('certificate rotated', tenantId),
+    onRotate: (tenantId) => {
+      rotation.pool?.retireAll('certificate rotated', tenantId);
+      void rotation.report?.();
+    },
     ...(deps.startWait ? { startWait: deps.startWait } : {}),
   });
   const pool = new SessionPool({
@@ -230,12 +233,12 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
         const reporter = startCertificateReports({
           reports: deps.reports.reports,
           workerId: deps.reports.workerId,
-          tenantId: s.tenantId,
           clock: deps.clock,
           timers: certificateTimers,
           logger: deps.logger,
           intervalMs: deps.reports.intervalMs ?? 60_000,
-          current: () => certificates.current(),
+          // Every tenant's certificate: cert rotate of a registered tenant's waits on these.
+          current: () => [{ tenantId: s.tenantId, certificate: certificates.current() }, ...tenants.loaded()],
         });
         rotation.report = reporter.reportNow;
         stopReports = reporter.stop;

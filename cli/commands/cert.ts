@@ -31,16 +31,23 @@ export function certCommand(ctx: CliContext, open: OpenSetupBackend): Command {
           return v;
         }),
       )
+      .addOption(
+        new Option('--tenant-id <id>', "the tenant whose worker certificate this is: only the workers' reports for it are waited on (default DIALTONE_TENANT_ID, the home tenant)").argParser((v) => {
+          if (!GUID.test(v)) throw new InvalidArgumentError(`expected a tenant id (a GUID), got '${v}'.`);
+          return v.toLowerCase();
+        }),
+      )
       .addOption(new Option('--wait <duration>', 'how long to wait for the workers (they look for a new version every DIALTONE_CERT_RELOAD_MINUTES, 60 by default)').default(90 * 60_000, '90m').argParser(duration(24 * 3_600_000)))
       .addOption(new Option('--overlap <duration>', 'how long both credentials stay after the workers moved (sessions connected with the old one end within 50 min)').default(60 * 60_000, '60m').argParser(duration(24 * 3_600_000)))
       .addOption(new Option('--live-within <duration>', 'a worker that reported within this long counts as running').default(10 * 60_000, '10m').argParser(duration(24 * 3_600_000)))
       .option('--dry-run', 'report what would be done, changing nothing'),
     ['dialtone cert rotate --dry-run', 'dialtone cert rotate', 'dialtone cert rotate --overlap 2h --json', 'dialtone cert rotate --sandbox .sandbox-state --overlap 0s'],
-  ).action(async (o: { certName?: string; appId?: string; wait: number; overlap: number; liveWithin: number; dryRun?: boolean }) => {
+  ).action(async (o: { certName?: string; appId?: string; tenantId?: string; wait: number; overlap: number; liveWithin: number; dryRun?: boolean }) => {
     const backend = await open();
     const dryRun = o.dryRun === true;
     const appId = o.appId ?? backend.defaults.applicationId;
     const certificateName = o.certName ?? backend.defaults.certificateName;
+    const tenantId = o.tenantId ?? backend.defaults.tenantId;
     if (!appId || !certificateName) {
       await backend.close(false);
       throw new UsageError(`dialtone cert rotate needs ${!appId ? 'DIALTONE_APP_ID (or --app-id)' : 'DIALTONE_CERT_NAME (or --cert-name)'}${ctx.sandbox() ? ': run dialtone setup --sandbox DIR first' : ''}`);
@@ -57,7 +64,7 @@ export function certCommand(ctx: CliContext, open: OpenSetupBackend): Command {
           sleep: backend.sleep,
           progress: (line) => progress?.update(line),
         },
-        { appId, certificateName, dryRun, waitTimeoutMs: o.wait, overlapMs: o.overlap, liveWithinMs: o.liveWithin, pollMs: Math.min(30_000, Math.max(1000, Math.floor(o.wait / 60))) },
+        { appId, certificateName, ...(tenantId ? { tenantId } : {}), dryRun, waitTimeoutMs: o.wait, overlapMs: o.overlap, liveWithinMs: o.liveWithin, pollMs: Math.min(30_000, Math.max(1000, Math.floor(o.wait / 60))) },
       );
     } finally {
       progress?.stop();

@@ -18,6 +18,8 @@ export interface SetupBackend {
     functionPrincipalId?: string;
     certificateName?: string;
     applicationId?: string;
+    /** The home tenant (DIALTONE_TENANT_ID): whose worker certificate `cert rotate` rotates unless --tenant-id names another. */
+    tenantId?: string;
     teamsBackend: 'powershell' | 'graph';
     teamsReadiness: 'graph' | 'off';
   };

@@ -5,7 +5,8 @@ import { escapeKey, type EntityTable } from './entity-table.js';
 /**
  * Worker reports in Table Storage: the `sessionslots` table the worker may already write (the
  * Bicep grants it Data Contributor on that one table), partition `~workers` (a tenant id, the
- * slots' partition key, never starts with `~`), one row per worker id, upserted.
+ * slots' partition key, never starts with `~`), one row per worker id and tenant (a worker
+ * reports the certificate of each tenant it serves), upserted.
  */
 const PARTITION = '~workers';
 const ReportSchema = z.object({
@@ -30,7 +31,7 @@ export function createEntityWorkerReports(table: EntityTable): WorkerReports {
     async report(report) {
       const valid = ReportSchema.parse(report);
       await ensure();
-      await table.transact(PARTITION, [{ kind: 'upsert', rowKey: escapeKey(valid.workerId), props: { ...valid } }]);
+      await table.transact(PARTITION, [{ kind: 'upsert', rowKey: escapeKey(`${valid.workerId}|${valid.tenantId.toLowerCase()}`), props: { ...valid } }]);
     },
     async list(): Promise<WorkerCertificateReport[]> {
       await ensure();

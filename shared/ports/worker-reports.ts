@@ -2,6 +2,7 @@
  * What each hybrid worker says about itself, so an operator command can see which certificate
  * the workers use now (`dialtone cert rotate` waits for every live worker to report the new
  * thumbprint). A report carries no key material: thumbprint, Key Vault version and expiry only.
+ * A worker serving registered tenants reports once per tenant, each with that tenant's certificate.
  */
 export interface WorkerCertificateReport {
   workerId: string;

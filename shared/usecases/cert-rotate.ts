@@ -4,13 +4,19 @@ import { certificateSubject, credentialDisplayName, credentialsToRetire, liveWor
 import type { Clock } from '../ports/clock.js';
 import type { EntraAdmin } from '../ports/entra-admin.js';
 import { ROTATION_TAG, workerCertificatePolicy, type CertificateVersion, type KeyVaultCertificates, type RotationState } from '../ports/key-vault-certificates.js';
-import type { WorkerReports } from '../ports/worker-reports.js';
+import type { WorkerCertificateReport, WorkerReports } from '../ports/worker-reports.js';
 import { retryThrottled } from './key-vault-retry.js';
 
 export interface RotateInput {
   /** The worker's application (client) id (DIALTONE_APP_ID). */
   appId: string;
   certificateName: string;
+  /**
+   * The tenant whose worker certificate this is (a registered tenant's own, or the home tenant's):
+   * only the workers' reports for that tenant are waited on. Absent: every report counts (a
+   * deployment whose workers serve one tenant).
+   */
+  tenantId?: string;
   dryRun: boolean;
   /** How long to wait for every live worker to report the new thumbprint before giving up (the old credential is then kept). */
   waitTimeoutMs: number;
@@ -38,6 +44,11 @@ export interface RotateResult {
 }
 
 const failure = (error: unknown): string => toDialtoneError(error).message;
+
+/** The reports about one tenant's certificate (all of them when no tenant is named). */
+function ofTenant(reports: WorkerCertificateReport[], tenantId: string | undefined): WorkerCertificateReport[] {
+  return tenantId === undefined ? reports : reports.filter((r) => r.tenantId.toLowerCase() === tenantId.toLowerCase());
+}
 
 /** The role `dialtone setup` and `cert rotate` need on the vault (docs/DEPLOYMENT.md, docs/TENANT.md). */
 export const OPERATOR_VAULT_ROLE = 'Key Vault Certificates Officer';
@@ -123,7 +134,7 @@ export async function rotateCertificate(deps: RotateDeps, input: RotateInput): P
     (state === undefined && credentials.some((c) => sameThumbprint(c.thumbprint, latest.thumbprint)) && credentialsToRetire(credentials, latest.thumbprint, ownThumbprints).length > 0);
 
   if (input.dryRun) {
-    const live = deps.reports ? liveWorkers(await deps.reports.list(), deps.clock.now(), input.liveWithinMs) : undefined;
+    const live = deps.reports ? liveWorkers(ofTenant(await deps.reports.list(), input.tenantId), deps.clock.now(), input.liveWithinMs) : undefined;
     const toRetire = unfinished ? credentialsToRetire(credentials, latest.thumbprint, ownThumbprints) : credentialsToRetire(credentials, '', ownThumbprints);
     items.push(
       unfinished
@@ -199,7 +210,7 @@ export async function rotateCertificate(deps: RotateDeps, input: RotateInput): P
   for (;;) {
     let reports;
     try {
-      reports = await deps.reports.list();
+      reports = ofTenant(await deps.reports.list(), input.tenantId);
     } catch (error) {
       items.push({ kind: 'workers', identity: 'hybrid workers', status: 'failed', detail: `${failure(error)}; the old credential is kept` });
       return result;

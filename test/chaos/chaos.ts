@@ -31,12 +31,19 @@ export interface ChaosOptions {
   onProgress?: (line: string) => void;
   /** Fail when the sandbox holds its clock this long in real time with nothing changing (default 300 s; `--stall-ms`). */
   stallTimeoutMs?: number;
+  /**
+   * Where the tables live: the strict in-memory twin with its seeded 503/412/timeout storms
+   * (default), or Azurite through the real Azure Table adapters (`--storage azurite`; no table
+   * faults: Azurite cannot be told to fail).
+   */
+  storage?: 'memory' | 'azurite';
 }
 
 /** The DESIGN.md contract (`seed`, `faults`, `invariants`) and the figures docs/RELIABILITY.md prints. */
 export interface ChaosResult {
   seed: number;
   teamsBackend: 'powershell' | 'graph';
+  storage: 'memory' | 'azurite';
   faults: Record<string, number>;
   invariants: Invariant[];
   people: number;
@@ -114,7 +121,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const skewMs = (random() < 0.5 ? -1 : 1) * 5 * MINUTE;
   const functionSkewsMs = [-5 * MINUTE, 0, 5 * MINUTE];
   const sandbox = await Sandbox.start(inputs({ tenant, eventLines: population.hrLines, policy, pools: chaosPools }), {
-    storage: 'memory',
+    storage: options.storage ?? 'memory',
     seed,
     instances: 3,
     startJitterMs: 3_000,
@@ -132,7 +139,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     sandbox.bus.setFaults({ seed, rules: [{ code: 'ServiceBusy', queue: queueNames.hrEvents, operations: ['schedule'], probability: HR_ENQUEUE_BUSY }] });
     await sandbox.enqueueEvents(population.hrLines);
     sandbox.bus.setFaults(busFaults(seed, options.people));
-    sandbox.tableService()?.setFaults({ seed, serverBusy: { rate: 0.01, length: 3 }, preconditionFailed: { rate: 0.02, length: 2 }, timeout: { rate: 0.003, delayMs: 5, appliedRate: 0.5 } });
+    sandbox.tableFaults()?.setFaults({ seed, serverBusy: { rate: 0.01, length: 3 }, preconditionFailed: { rate: 0.02, length: 2 }, timeout: { rate: 0.003, delayMs: 5, appliedRate: 0.5 } });
     scheduleChaos(sandbox, population, random, chaos);
     if (certificates) scheduleRotation(sandbox, certificates, ROTATE_AT);
     options.onProgress?.(`chaos: seed ${seed}, ${options.people} people, ${population.hrLines.length} HR lines, ${backend} Teams backend`);
@@ -149,6 +156,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     return {
       seed,
       teamsBackend: backend,
+      storage: options.storage ?? 'memory',
       faults: observed.faults,
       invariants,
       people: options.people,
@@ -282,7 +290,7 @@ function countBy(list: string[]): Record<string, number> {
 
 async function observe(sandbox: Sandbox, population: Population, policy: Observed['policy'], chaos: { kills: number; locksLost: number }, certificates: ChaosCertificates | undefined): Promise<Observed> {
   // Counted first: reading the end state must not meet the storms the run was put through.
-  const table = sandbox.tableService()?.faultCounts();
+  const table = sandbox.tableFaults()?.faultCounts();
   const busCounts = sandbox.bus.faultCounts();
   const lateRenewalCount = busCounts['LateRenewal:renewLock'] ?? 0;
   delete busCounts['LateRenewal:renewLock'];
@@ -294,7 +302,7 @@ async function observe(sandbox: Sandbox, population: Population, policy: Observe
     if (rest > 0) busCounts[key] = rest;
     else delete busCounts[key];
   }
-  sandbox.tableService()?.setFaults(undefined);
+  sandbox.tableFaults()?.setFaults(undefined);
   sandbox.bus.setFaults(undefined);
   const vaultFaults = certificates?.vault.metrics().faults ?? {};
   const vaultThrottled = certificates?.vault.metrics().throttled ?? {};
