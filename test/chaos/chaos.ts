@@ -84,12 +84,21 @@ function teamsFaults(): FaultRule[] {
  */
 const HR_ENQUEUE_BUSY = 0.04;
 
-const busFaults = (seed: number): BusFaults => ({
+/**
+ * Late lock renewals: a worker's session-lock renewal (every 20 s while PowerShell runs) that
+ * reaches the broker only after the 5-minute lock expired there, so the lock is lost by time on
+ * the broker (not dropped by the chaos) and the renewal itself is answered SessionLockLost. A few
+ * per run, counted as lock:lateRenewal.
+ */
+const lateRenewals = (people: number) => ({ queue: queueNames.voiceCommands, probability: 0.5, times: Math.max(2, Math.round(people / 20)) });
+
+const busFaults = (seed: number, people: number): BusFaults => ({
   seed,
   rules: [
     { code: 'QuotaExceeded', probability: 0.01 },
     { code: 'ServiceBusy', probability: 0.02 },
   ],
+  lateRenewals: lateRenewals(people),
 });
 
 /** Plays a seeded population through the whole sandbox under every fault, then checks the invariants. */
@@ -129,7 +138,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   try {
     sandbox.bus.setFaults({ seed, rules: [{ code: 'ServiceBusy', queue: queueNames.hrEvents, operations: ['schedule'], probability: HR_ENQUEUE_BUSY }] });
     await sandbox.enqueueEvents(population.hrLines);
-    sandbox.bus.setFaults(busFaults(seed));
+    sandbox.bus.setFaults(busFaults(seed, options.people));
     sandbox.tableFaults()?.setFaults({ seed, serverBusy: { rate: 0.01, length: 3 }, preconditionFailed: { rate: 0.02, length: 2 }, timeout: { rate: 0.003, delayMs: 5, appliedRate: 0.5 } });
     scheduleChaos(sandbox, population, random, chaos);
     if (certificates) scheduleRotation(sandbox, certificates, ROTATE_AT);
@@ -283,6 +292,8 @@ async function observe(sandbox: Sandbox, population: Population, policy: Observe
   // Counted first: reading the end state must not meet the storms the run was put through.
   const table = sandbox.tableFaults()?.faultCounts();
   const busCounts = sandbox.bus.faultCounts();
+  const lateRenewalCount = busCounts['LateRenewal:renewLock'] ?? 0;
+  delete busCounts['LateRenewal:renewLock'];
   // The HR sends' throttling is counted as hr:send:<code>, not again among the bus's schedules.
   const hrSend = sandbox.hrSendFigures();
   for (const [code, n] of Object.entries(hrSend.faults)) {
@@ -332,6 +343,7 @@ async function observe(sandbox: Sandbox, population: Population, policy: Observe
     'table:timeout': table?.timeout ?? 0,
     ...(workers ? { 'worker:killed': chaos.kills } : {}),
     'lock:lost': chaos.locksLost,
+    ...(workers ? { 'lock:lateRenewal': lateRenewalCount } : {}),
     'clock:skewedFunctionInstances': sandbox.options.functionClockSkewsMs?.filter((ms) => ms !== 0).length ?? 0,
     ...(certificates
       ? {
@@ -353,6 +365,7 @@ async function observe(sandbox: Sandbox, population: Population, policy: Observe
     else if (line.includes('"retrying voice command"')) count('workerCmdletRetries');
     else if (line.includes('"voice command abandoned for redelivery"')) count('workerRedeliveries');
     else if (line.includes('could not be settled')) count('workerSettleFailures');
+    else if (line.includes('"voice command attempt aborted after its lock was lost; its result is not published"')) count('workerLockLostAborts');
     else if (line.includes('"call retried"')) count(line.includes('graph subscription') ? 'subscriptionCallRetries' : 'resyncCallRetries');
     else if (line.includes('"timer function failed"')) count('timerRetries');
   }
