@@ -14,7 +14,7 @@ import { resyncDirectory } from '../../shared/usecases/resync-directory.js';
 import type { SyncState } from '../../shared/ports/sync-state.js';
 import { createStaticPolicyCatalog } from '../../shared/adapters/file-policy-catalog.js';
 import { createMemoryNumberInventory } from '../../shared/adapters/memory-number-inventory.js';
-import { createMemoryTableService, type MemoryTableService } from '../../shared/adapters/memory-table-client.js';
+import { createMemoryTableService, type MemoryTableService, type TableFaultControl } from '../../shared/adapters/memory-table-client.js';
 import type { WorkerReports } from '../../shared/ports/worker-reports.js';
 import { createEntityWorkerReports } from '../../shared/adapters/entity-worker-reports.js';
 import type { CertificateSource } from '../../worker/certificate.js';
@@ -30,7 +30,8 @@ import { createMemoryLogger } from '../../shared/logging/logger.js';
 import type { BusSender, OutgoingMessage } from '../../shared/ports/bus.js';
 import type { NumberInventory } from '../../shared/ports/number-inventory.js';
 import type { ProvisioningRecords } from '../../shared/ports/provisioning-records.js';
-import { isAzuriteAvailable, startAzurite } from '../azurite.js';
+import { azuriteConnectionString, isAzuriteAvailable, startAzurite } from '../azurite.js';
+import { startTableFaultProxy } from '../table-fault-proxy.js';
 import { isBatch, MemoryBus } from '../bus/memory-bus.js';
 import { deployedQueues } from '../bus/queues.js';
 import { SimClock } from '../clock.js';
@@ -208,6 +209,7 @@ export class Sandbox {
   /** The queue the hybrid worker takes commands from (voice-commands-pwsh in a graph deployment with powershell tenants). */
   private workerQueue: string = queueNames.voiceCommands;
   private tables: MemoryTableService | undefined;
+  private tableFaultControl: TableFaultControl | undefined;
   /** The Graph of each further tenant (a sandbox with several tenants), in the order of inputs.extraTenants. */
   private extraGraphs: GraphSimulator[] = [];
   /**
@@ -458,6 +460,7 @@ export class Sandbox {
                   fallbackQueue: pwshTenants ? queueNames.voiceCommandsPowerShell : null,
                   pollAfterMs: 5_000,
                   ...(route ? { route } : {}),
+                  records: storage.records,
                 }),
               },
             ]
@@ -571,6 +574,7 @@ export class Sandbox {
       const sandbox = new Sandbox(inputs, options, clock, scheduler, bus, graph, storage.inventory, storage.records, storage.kind, host, teams, worker, workerLoops, cleanups, logger, sent, latency);
       sandbox.workerQueue = workerQueue;
       sandbox.tables = storage.service;
+      sandbox.tableFaultControl = storage.faults;
       sandbox.connects = connects;
       sandbox.extraGraphs = extraGraphs;
       sandbox.operator = {
@@ -614,9 +618,14 @@ export class Sandbox {
     return { faults: { ...this.hrSend.faults }, retries: this.hrSend.retries, refused: this.hrSend.refused };
   }
 
-  /** The in-memory tables (chaos runs change and count their faults); undefined on Azurite. */
+  /** The in-memory tables; undefined on Azurite. */
   tableService(): MemoryTableService | undefined {
     return this.tables;
+  }
+
+  /** Where chaos runs set and count Table faults: the in-memory twin, or the fault proxy in front of Azurite. */
+  tableFaults(): TableFaultControl | undefined {
+    return this.tableFaultControl;
   }
 
   /** The hybrid workers, when they run (chaos runs kill and restart them). */
@@ -1021,7 +1030,7 @@ async function openStorage(
   snapshot?: SandboxState['tables'],
   /** The tenant file's tenant: owner of the inventory's partitions from before tenants. */
   defaultTenantId?: string,
-): Promise<{ inventory: NumberInventory; records: ProvisioningRecords; syncState: SyncState; kind: string; service?: MemoryTableService }> {
+): Promise<{ inventory: NumberInventory; records: ProvisioningRecords; syncState: SyncState; kind: string; service?: MemoryTableService; faults?: TableFaultControl }> {
   if (mode === 'memory' || (mode === 'auto' && !(await isAzuriteAvailable()))) {
     const service = createMemoryTableService(snapshot);
     return {
@@ -1030,16 +1039,25 @@ async function openStorage(
       syncState: entitySyncState(service.table('dialtonesync')),
       kind: 'memory',
       service,
+      faults: service,
     };
   }
   const azurite = await startAzurite({ inMemory: true, silent: true });
   cleanups.push(() => azurite.stop());
+  // Every request goes through the fault proxy (a pass-through until a chaos run sets faults).
+  const upstream = new URL(azurite.tableEndpoint);
+  const proxy = await startTableFaultProxy({ host: upstream.hostname, port: Number(upstream.port) }, azuriteConnectionString);
+  cleanups.push(() => proxy.stop());
+  // The SDK's own retry policy meets the proxy's 503s and timeouts and retries them, as against
+  // the service, but after 20 ms rather than 1 s: a retry's real-time wait holds the sandbox clock.
+  const connection = { connectionString: proxy.connectionString, retry: { retryDelayInMs: 20, maxRetryDelayInMs: 500 } };
   const suffix = Math.random().toString(36).slice(2, 8);
   const tableNames = { numbers: `numbers${suffix}`, numberHistory: `numberhistory${suffix}`, provisioning: `provisioning${suffix}` };
   return {
-    inventory: createTableNumberInventory({ connectionString: azurite.connectionString, tableNames }, { defaultTenantId }),
-    records: createTableProvisioningRecords({ connectionString: azurite.connectionString, tableNames }),
-    syncState: entitySyncState(azureEntityTable(createTableClient({ connectionString: azurite.connectionString }, `dialtonesync${suffix}`))),
+    inventory: createTableNumberInventory({ ...connection, tableNames }, { defaultTenantId }),
+    records: createTableProvisioningRecords({ ...connection, tableNames }),
+    syncState: entitySyncState(azureEntityTable(createTableClient(connection, `dialtonesync${suffix}`))),
+    faults: proxy,
     kind: 'azurite',
   };
 }

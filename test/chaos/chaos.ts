@@ -40,6 +40,12 @@ export interface ChaosOptions {
   onProgress?: (line: string) => void;
   /** Fail when the sandbox holds its clock this long in real time with nothing changing (default 300 s; `--stall-ms`). */
   stallTimeoutMs?: number;
+  /**
+   * Where the tables live: the strict in-memory twin with its seeded 503/412/timeout storms
+   * (default), or Azurite through the real Azure Table adapters (`--storage azurite`; no table
+   * faults: Azurite cannot be told to fail).
+   */
+  storage?: 'memory' | 'azurite';
 }
 
 /** The DESIGN.md contract (`seed`, `faults`, `invariants`) and the figures docs/RELIABILITY.md prints. */
@@ -48,6 +54,7 @@ export interface ChaosResult {
   teamsBackend: 'powershell' | 'graph';
   /** The tenants the population was split over, with their people. */
   tenants: { tenantId: string; people: number }[];
+  storage: 'memory' | 'azurite';
   faults: Record<string, number>;
   invariants: Invariant[];
   people: number;
@@ -117,12 +124,21 @@ function teamsFaults(): FaultRule[] {
  */
 const HR_ENQUEUE_BUSY = 0.04;
 
-const busFaults = (seed: number): BusFaults => ({
+/**
+ * Late lock renewals: a worker's session-lock renewal (every 20 s while PowerShell runs) that
+ * reaches the broker only after the 5-minute lock expired there, so the lock is lost by time on
+ * the broker (not dropped by the chaos) and the renewal itself is answered SessionLockLost. A few
+ * per run, counted as lock:lateRenewal.
+ */
+const lateRenewals = (people: number) => ({ queue: queueNames.voiceCommands, probability: 0.5, times: Math.max(2, Math.round(people / 20)) });
+
+const busFaults = (seed: number, people: number): BusFaults => ({
   seed,
   rules: [
     { code: 'QuotaExceeded', probability: 0.01 },
     { code: 'ServiceBusy', probability: 0.02 },
   ],
+  lateRenewals: lateRenewals(people),
 });
 
 /** Plays a seeded population through the whole sandbox under every fault, then checks the invariants. */
@@ -181,7 +197,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const functionSkewsMs = [-5 * MINUTE, 0, 5 * MINUTE];
   const sandboxInputs = { ...inputs({ tenant: home.file, eventLines: hrLines, policy, pools: tenants.flatMap((t) => t.pools) }), ...(multi ? { extraTenants: tenants.slice(1).map((t) => t.file) } : {}) };
   const sandbox = await Sandbox.start(sandboxInputs, {
-    storage: 'memory',
+    storage: options.storage ?? 'memory',
     seed,
     instances: 3,
     startJitterMs: 3_000,
@@ -198,8 +214,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   try {
     sandbox.bus.setFaults({ seed, rules: [{ code: 'ServiceBusy', queue: queueNames.hrEvents, operations: ['schedule'], probability: HR_ENQUEUE_BUSY }] });
     await sandbox.enqueueEvents(hrLines);
-    sandbox.bus.setFaults(busFaults(seed));
-    sandbox.tableService()?.setFaults({ seed, serverBusy: { rate: 0.01, length: 3 }, preconditionFailed: { rate: 0.02, length: 2 }, timeout: { rate: 0.003, delayMs: 5, appliedRate: 0.5 } });
+    sandbox.bus.setFaults(busFaults(seed, options.people));
+    sandbox.tableFaults()?.setFaults({ seed, serverBusy: { rate: 0.01, length: 3 }, preconditionFailed: { rate: 0.02, length: 2 }, timeout: { rate: 0.003, delayMs: 5, appliedRate: 0.5 } });
     scheduleChaos(sandbox, options.people, random, chaos);
     for (const t of tenants) if (t.certificates) scheduleRotation(sandbox, t.certificates, rotateAtOf(t.index));
     options.onProgress?.(`chaos: seed ${seed}, ${options.people} people${multi ? ` in ${tenantCount} tenants` : ''}, ${hrLines.length} HR lines, ${backend} Teams backend`);
@@ -219,6 +235,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       seed,
       teamsBackend: backend,
       tenants: tenants.map((t) => ({ tenantId: t.tenantId, people: t.population.people.length })),
+      storage: options.storage ?? 'memory',
       faults: observed.faults,
       invariants,
       people: options.people,
@@ -368,8 +385,10 @@ async function observe(
   policy: Observed['policy'],
   chaos: { kills: number; locksLost: number },
 ): Promise<{ perTenant: Observed[]; crossing: ObservedCrossing; faults: Record<string, number>; retries: Record<string, number> }> {
-  const table = sandbox.tableService()?.faultCounts();
+  const table = sandbox.tableFaults()?.faultCounts();
   const busCounts = sandbox.bus.faultCounts();
+  const lateRenewalCount = busCounts['LateRenewal:renewLock'] ?? 0;
+  delete busCounts['LateRenewal:renewLock'];
   // The HR sends' throttling is counted as hr:send:<code>, not again among the bus's schedules.
   const hrSend = sandbox.hrSendFigures();
   for (const [code, n] of Object.entries(hrSend.faults)) {
@@ -378,7 +397,7 @@ async function observe(
     if (rest > 0) busCounts[key] = rest;
     else delete busCounts[key];
   }
-  sandbox.tableService()?.setFaults(undefined);
+  sandbox.tableFaults()?.setFaults(undefined);
   sandbox.bus.setFaults(undefined);
   const vaults = tenants.flatMap((t) => (t.certificates ? [t.certificates] : []));
   const sum = (list: Record<string, number>[]) => {
@@ -409,6 +428,7 @@ async function observe(
     'table:timeout': table?.timeout ?? 0,
     ...(workers ? { 'worker:killed': chaos.kills } : {}),
     'lock:lost': chaos.locksLost,
+    ...(workers ? { 'lock:lateRenewal': lateRenewalCount } : {}),
     'clock:skewedFunctionInstances': sandbox.options.functionClockSkewsMs?.filter((ms) => ms !== 0).length ?? 0,
     ...(vaults.length > 0
       ? {
@@ -430,6 +450,7 @@ async function observe(
     else if (line.includes('"retrying voice command"')) count('workerCmdletRetries');
     else if (line.includes('"voice command abandoned for redelivery"')) count('workerRedeliveries');
     else if (line.includes('could not be settled')) count('workerSettleFailures');
+    else if (line.includes('"voice command attempt aborted after its lock was lost; its result is not published"')) count('workerLockLostAborts');
     else if (line.includes('"call retried"')) count(line.includes('graph subscription') ? 'subscriptionCallRetries' : 'resyncCallRetries');
     else if (line.includes('"timer function failed"')) count('timerRetries');
   }

@@ -1,5 +1,5 @@
 /**
- * `npm run chaos -- [--seed S] [--people N] [--tenants T] [--teams-backend powershell|graph] [--json] [--doc FILE]`:
+ * `npm run chaos -- [--seed S] [--people N] [--tenants T] [--teams-backend powershell|graph] [--storage memory|azurite] [--json] [--doc FILE]`:
  * a seeded population through the whole sandbox under every fault; prints the invariants (`n/a`
  * for one the run has nothing to check for, e.g. the certificate ones on the graph backend) and
  * exits 1 when one fails. `--tenants T` (2 to 5; default 1) splits the population over the home
@@ -10,6 +10,8 @@
  * (with the run's figures beside it); `--doc FILE` rewrites the figures section of FILE
  * (docs/RELIABILITY.md) from this run. `--stall-ms MS` fails the run (exit 2, saying what holds the
  * sandbox clock) when nothing changes for MS of real time with the clock held (default 300000).
+ * `--storage azurite` keeps the tables in Azurite, through the real Azure Table adapters and SDK,
+ * behind the sandbox's Table fault proxy (the same seeded 503 / 412 / timeout faults as the twin).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { MAX_TENANTS, runChaos, type ChaosResult } from './chaos.js';
@@ -24,10 +26,11 @@ interface Args {
   /** Proves the exit code: the observation gets one number on two people before the check. */
   breakInvariant: boolean;
   stallMs?: number;
+  storage: 'memory' | 'azurite';
 }
 
 function parseArgs(argv: string[]): Args {
-  const out: Args = { seed: 1, people: 40, tenants: 1, teamsBackend: 'powershell', json: false, breakInvariant: false };
+  const out: Args = { seed: 1, people: 40, tenants: 1, teamsBackend: 'powershell', json: false, breakInvariant: false, storage: 'memory' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -51,7 +54,11 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--doc') out.doc = value();
     else if (arg === '--break-invariant') out.breakInvariant = true;
     else if (arg === '--stall-ms') out.stallMs = integer('--stall-ms', 100, 3_600_000);
-    else throw new Error(`unknown option ${arg} (use --seed S, --people N, --tenants T, --teams-backend powershell|graph, --json, --doc FILE, --stall-ms MS)`);
+    else if (arg === '--storage') {
+      const v = value();
+      if (v !== 'memory' && v !== 'azurite') throw new Error('--storage must be memory or azurite');
+      out.storage = v;
+    } else throw new Error(`unknown option ${arg} (use --seed S, --people N, --tenants T, --teams-backend powershell|graph, --storage memory|azurite, --json, --doc FILE, --stall-ms MS)`);
   }
   if (out.people < out.tenants) throw new Error(`--people must be at least --tenants (${out.tenants}): every tenant needs people`);
   return out;
@@ -59,7 +66,7 @@ function parseArgs(argv: string[]): Args {
 
 export function formatChaos(r: ChaosResult): string {
   const split = r.tenants.length > 1 ? ` in ${r.tenants.length} tenants (${r.tenants.map((t) => `${t.tenantId.slice(0, 8)} ${t.people}`).join(', ')})` : '';
-  const lines = [`chaos seed ${r.seed}: ${r.people} people${split}, ${r.teamsBackend} Teams backend, ${r.events.hr} HR lines, ${r.simulatedHours} simulated hours, ${r.realSeconds} s`];
+  const lines = [`chaos seed ${r.seed}: ${r.people} people${split}, ${r.teamsBackend} Teams backend, ${r.storage === 'azurite' ? 'tables on Azurite, ' : ''}${r.events.hr} HR lines, ${r.simulatedHours} simulated hours, ${r.realSeconds} s`];
   lines.push(`faults: ${Object.entries(r.faults).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   for (const inv of r.invariants) lines.push(`${inv.applies === false ? 'n/a ' : inv.ok ? 'ok  ' : 'FAIL'} ${inv.name}: ${inv.detail}`);
   return lines.join('\n');
@@ -116,6 +123,7 @@ async function main(): Promise<number> {
     people: args.people,
     tenants: args.tenants,
     teamsBackend: args.teamsBackend,
+    storage: args.storage,
     onProgress: (l) => process.stderr.write(`${l}\n`),
     ...(args.breakInvariant ? { tamper: breakOneInvariant } : {}),
     ...(args.stallMs === undefined ? {} : { stallTimeoutMs: args.stallMs }),
