@@ -452,6 +452,7 @@ export class Sandbox {
                   fallbackQueue: pwshTenants ? queueNames.voiceCommandsPowerShell : null,
                   pollAfterMs: 5_000,
                   ...(route ? { route } : {}),
+                  records: storage.records,
                 }),
               },
             ]
