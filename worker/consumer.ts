@@ -288,6 +288,8 @@ export class VoiceCommandConsumer {
       const result = await this.options.apply(command, entry.controller.signal);
       // Nothing is published or settled before a renewal on its way is answered: if it finds the
       // lock gone, another worker may already hold the person and this attempt is not the truth.
+      // (An attempt abandoned already, at shutdown or a kill, has nothing left to wait for.)
+      if (entry.settled) return;
       await renewal.answered();
       if (entry.settled) return;
       if (entry.controller.signal.aborted) {
