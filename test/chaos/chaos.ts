@@ -70,8 +70,8 @@ export const chaosPools: PoolDefinition[] = [
   { id: 'rtm', ranges: [{ from: '+31101240000', to: '+31101241999' }], quarantineDays: 90 },
 ];
 
-/** The id of the run's tenant `index` after the home one (the sample tenant's). */
-export const chaosTenantId = (index: number): string => `c4a05000-0000-4000-8000-${String(index + 1).padStart(12, '0')}`;
+/** The id of the run's tenant `index` after the home one (the sample tenant's); its first 8 characters name it in the figures. */
+export const chaosTenantId = (index: number): string => `c4a0500${index}-0000-4000-8000-${String(index + 1).padStart(12, '0')}`;
 /** At most this many tenants: each gets its own ranges beside the home tenant's. */
 export const MAX_TENANTS = 5;
 
