@@ -282,10 +282,15 @@ export class VoiceCommandConsumer {
     const span = startApplySpan(this.telemetry, message, command, this.commandsQueue);
     const entry: InFlight = { receiver, message, controller: new AbortController(), settled: false };
     this.inFlight.add(entry);
-    const stopRenewing = this.renewWhileRunning(entry, log);
+    const renewal = this.renewWhileRunning(entry, log);
     try {
       this.counters.commands += 1;
       const result = await this.options.apply(command, entry.controller.signal);
+      // Nothing is published or settled before a renewal on its way is answered: if it finds the
+      // lock gone, another worker may already hold the person and this attempt is not the truth.
+      // (An attempt abandoned already, at shutdown or a kill, has nothing left to wait for.)
+      if (entry.settled) return;
+      await renewal.answered();
       if (entry.settled) return;
       if (entry.controller.signal.aborted) {
         // The lock was lost mid-command: another worker owns this user now. What this attempt saw
@@ -335,7 +340,7 @@ export class VoiceCommandConsumer {
       await this.abandonInFlight(entry, 'settlement failed');
     } finally {
       span.end();
-      stopRenewing();
+      renewal.stop();
       this.inFlight.delete(entry);
     }
   }
@@ -498,29 +503,48 @@ export class VoiceCommandConsumer {
     }
   }
 
-  /** PowerShell can outlast a lock: renew the session lock until the command is settled. */
-  private renewWhileRunning(entry: InFlight, log: Logger): () => void {
+  /**
+   * PowerShell can outlast a lock: renew the session lock until the command is settled.
+   * `answered()` stops renewing and waits for a renewal still on its way: a renewal that reaches
+   * the broker late (after the lock expired there) is answered SessionLockLost, and the attempt
+   * must learn that before it publishes or settles anything as the lock's holder. `stop()` ends
+   * it all (an answer after that is ignored).
+   */
+  private renewWhileRunning(entry: InFlight, log: Logger): { answered(): Promise<void>; stop(): void } {
     const interval = this.options.lockRenewalIntervalMs ?? 20_000;
     let handle: unknown;
+    let renewing = true;
     let done = false;
+    let onItsWay: Promise<void> | undefined;
     const tick = (): void => {
       handle = this.waitTimers.setTimeout(() => {
-        if (done) return;
-        entry.receiver.renewSessionLock().then(
-          () => tick(),
+        if (done || !renewing) return;
+        onItsWay = entry.receiver.renewSessionLock().then(
+          () => {
+            onItsWay = undefined;
+            if (renewing && !done) tick();
+          },
           (error: unknown) => {
+            onItsWay = undefined;
             if (done) return;
             log.warn('session lock renewal failed', { reason: toDialtoneError(error).message });
             if (busErrorAction(error) === 'lockLost') entry.controller.abort();
-            else tick();
+            else if (renewing) tick();
           },
         );
       }, interval);
     };
     tick();
-    return () => {
-      done = true;
-      this.waitTimers.clearTimeout(handle);
+    return {
+      answered: async () => {
+        renewing = false;
+        this.waitTimers.clearTimeout(handle);
+        await onItsWay;
+      },
+      stop: () => {
+        done = true;
+        this.waitTimers.clearTimeout(handle);
+      },
     };
   }
 }

@@ -28,8 +28,27 @@ export const BusFaultRuleSchema = z.object({
 });
 export type BusFaultRule = z.infer<typeof BusFaultRuleSchema>;
 
+/**
+ * Lock renewals that reach the broker late: sent while the lock is held, answered only once it
+ * has expired on the broker (a stalled event loop, a slow network, a renewal timer that fired
+ * late). Meanwhile the broker drops the lock at its expiry as it always does — the session goes
+ * to the next receiver, the message is delivered again — and the renewal is then answered
+ * SessionLockLost (MessageLockLost for a plain queue), as Service Bus answers a renewal of an
+ * expired lock. Counted as `LateRenewal:renewLock`.
+ */
+export const LateRenewalsSchema = z.object({
+  /** Only this queue (default: all). */
+  queue: z.string().min(1).optional(),
+  /** Chance that a renewal is late, from the seeded generator (default 1). */
+  probability: z.number().min(0).max(1).optional(),
+  /** Make only the next N renewals late. */
+  times: z.number().int().positive().optional(),
+});
+export type LateRenewals = z.infer<typeof LateRenewalsSchema>;
+
 export interface BusFaults {
   rules: BusFaultRule[];
+  lateRenewals?: LateRenewals;
   seed?: number;
 }
 
@@ -38,6 +57,7 @@ const QUOTA_OPERATIONS: readonly BusOperation[] = ['send', 'schedule'];
 
 export class BusFaultPlan {
   private rules: { rule: BusFaultRule; remaining: number }[] = [];
+  private late: { spec: LateRenewals; remaining: number } | undefined;
   private random: () => number = () => 0;
   private readonly counts = new Map<string, number>();
 
@@ -50,7 +70,21 @@ export class BusFaultPlan {
       const rule = BusFaultRuleSchema.parse(r);
       return { rule, remaining: rule.times ?? Number.POSITIVE_INFINITY };
     });
+    const late = faults?.lateRenewals ? LateRenewalsSchema.parse(faults.lateRenewals) : undefined;
+    this.late = late ? { spec: late, remaining: late.times ?? Number.POSITIVE_INFINITY } : undefined;
     this.random = seededRandom(faults?.seed ?? 1);
+  }
+
+  /** Whether this lock renewal on this queue reaches the broker late (counted when it does). */
+  lateRenewal(queue: string): boolean {
+    const late = this.late;
+    if (!late || late.remaining <= 0) return false;
+    if (late.spec.queue !== undefined && late.spec.queue !== queue) return false;
+    const p = late.spec.probability ?? 1;
+    if (p < 1 && this.random() >= p) return false;
+    late.remaining -= 1;
+    this.counts.set('LateRenewal:renewLock', (this.counts.get('LateRenewal:renewLock') ?? 0) + 1);
+    return true;
   }
 
   /** Throws the injected error when a rule fires for this operation on this queue. */

@@ -235,6 +235,8 @@ export class MemoryBus implements BusClient {
   private waiters: (() => void)[] = [];
   private closed = false;
   private readonly faults: BusFaultPlan;
+  /** Lock renewals on their way to the broker (lateRenewals): each arrives once its lock has expired. */
+  private lateArrivals: { queue: QueueState; expired: () => boolean; arrive: () => void }[] = [];
 
   constructor(
     private readonly clock: SimClock,
@@ -339,6 +341,13 @@ export class MemoryBus implements BusClient {
       },
       renewMessageLock: async (m) => {
         this.fault('renewLock', queueName);
+        if (this.faults.lateRenewal(queueName)) {
+          const token = (m as Delivered)[LOCK_TOKEN];
+          await this.arrivesOnceExpired(queue, () => {
+            const held = token ? entity.byToken.get(token) : undefined;
+            return !held || held.where !== 'locked' || held.lockToken !== token || held.lockedUntil <= this.clock.nowMs();
+          });
+        }
         const s = this.locked(queue, entity, m);
         s.lockedUntil = this.clock.nowMs() + queue.options.lockDurationMs;
         s.version += 1;
@@ -432,6 +441,7 @@ export class MemoryBus implements BusClient {
       },
       renewSessionLock: async () => {
         this.fault('renewLock', queueName);
+        if (this.faults.lateRenewal(queueName)) await this.arrivesOnceExpired(queue, () => !holds());
         guard();
         const until = this.clock.nowMs() + queue.options.lockDurationMs;
         held.lock = { token, until };
@@ -905,12 +915,28 @@ export class MemoryBus implements BusClient {
     }
   }
 
+  /** Resolves once `expired()` holds, as seen by a tick of `queue` (time's consequences on the broker). */
+  private arrivesOnceExpired(queue: QueueState, expired: () => boolean): Promise<void> {
+    this.tick(queue);
+    if (expired()) return Promise.resolve();
+    return new Promise((arrive) => this.lateArrivals.push({ queue, expired, arrive }));
+  }
+
   /**
    * Moves simulated time's consequences into the queue: scheduled messages that are due become
    * ready, expired locks are released, expired messages are dead-lettered (or dropped). Each step
-   * pops only what is due.
+   * pops only what is due. Then the late lock renewals whose lock has expired arrive.
    */
   private tick(queue: QueueState): void {
+    this.expireLocks(queue);
+    if (this.lateArrivals.length === 0) return;
+    const arrived = this.lateArrivals.filter((a) => a.queue === queue && a.expired());
+    if (arrived.length === 0) return;
+    this.lateArrivals = this.lateArrivals.filter((a) => !arrived.includes(a));
+    for (const a of arrived) a.arrive();
+  }
+
+  private expireLocks(queue: QueueState): void {
     const now = this.clock.nowMs();
     const main = queue.main;
     for (let e = main.scheduled.peek(); e && e.key <= now; e = main.scheduled.peek()) {

@@ -14,7 +14,7 @@ import { resyncDirectory } from '../../shared/usecases/resync-directory.js';
 import type { SyncState } from '../../shared/ports/sync-state.js';
 import { createStaticPolicyCatalog } from '../../shared/adapters/file-policy-catalog.js';
 import { createMemoryNumberInventory } from '../../shared/adapters/memory-number-inventory.js';
-import { createMemoryTableService, type MemoryTableService } from '../../shared/adapters/memory-table-client.js';
+import { createMemoryTableService, type MemoryTableService, type TableFaultControl } from '../../shared/adapters/memory-table-client.js';
 import type { WorkerReports } from '../../shared/ports/worker-reports.js';
 import { createEntityWorkerReports } from '../../shared/adapters/entity-worker-reports.js';
 import type { CertificateSource } from '../../worker/certificate.js';
@@ -30,7 +30,8 @@ import { createMemoryLogger } from '../../shared/logging/logger.js';
 import type { BusSender, OutgoingMessage } from '../../shared/ports/bus.js';
 import type { NumberInventory } from '../../shared/ports/number-inventory.js';
 import type { ProvisioningRecords } from '../../shared/ports/provisioning-records.js';
-import { isAzuriteAvailable, startAzurite } from '../azurite.js';
+import { azuriteConnectionString, isAzuriteAvailable, startAzurite } from '../azurite.js';
+import { startTableFaultProxy } from '../table-fault-proxy.js';
 import { isBatch, MemoryBus } from '../bus/memory-bus.js';
 import { deployedQueues } from '../bus/queues.js';
 import { SimClock } from '../clock.js';
@@ -110,11 +111,18 @@ export interface SandboxOptions {
   workerReports?: { reports?: WorkerReports; intervalMs?: number };
   /** Applications, service principals and role assignments the simulated Graph starts with (what `dialtone setup` made). */
   entra?: EntraSimState;
+  /**
+   * With several tenants: a further tenant's own app registration, by lower-case tenant id: the
+   * Entra objects its Graph starts with (what `dialtone setup` made there) and the application id
+   * its registry entry names, which the workers connect to that tenant as. Default: no objects and
+   * the sandbox's fixed application id.
+   */
+  tenantApps?: Readonly<Record<string, { entra: EntraSimState; applicationId: string }>>;
   /** The app registration the workers connect as (DIALTONE_APP_ID; default the sandbox's fixed one). */
   workerApplicationId?: string;
   /**
    * Entra checks the certificate of every Connect-MicrosoftTeams against the simulated Graph's app
-   * registrations: a thumbprint the connecting app does not hold (its key credential removed, or
+   * registrations (each tenant's own Graph, with several tenants): a thumbprint the connecting app does not hold (its key credential removed, or
    * never added) fails with AADSTS700027, as the real sign-in does. Off by default: any
    * well-formed certificate is accepted.
    */
@@ -201,6 +209,7 @@ export class Sandbox {
   /** The queue the hybrid worker takes commands from (voice-commands-pwsh in a graph deployment with powershell tenants). */
   private workerQueue: string = queueNames.voiceCommands;
   private tables: MemoryTableService | undefined;
+  private tableFaultControl: TableFaultControl | undefined;
   /** The Graph of each further tenant (a sandbox with several tenants), in the order of inputs.extraTenants. */
   private extraGraphs: GraphSimulator[] = [];
   /**
@@ -277,7 +286,7 @@ export class Sandbox {
       // The registry of a deployment serving these tenants (none with one tenant: the implicit one, as before).
       const backendOf = (tenantId: string) => Object.entries(options.tenantBackends ?? {}).find(([id]) => id.toLowerCase() === tenantId.toLowerCase())?.[1];
       const sandboxTenants = multi
-        ? effectiveTenants([inputs.tenant, ...(inputs.extraTenants ?? [])].map((t) => sandboxTenantEntry(t, clock.now(), backendOf(t.tenantId))), implicitTenant({ tenantId: undefined }))
+        ? effectiveTenants([inputs.tenant, ...(inputs.extraTenants ?? [])].map((t) => sandboxTenantEntry(t, clock.now(), backendOf(t.tenantId), options.tenantApps?.[t.tenantId.toLowerCase()]?.applicationId)), implicitTenant({ tenantId: undefined }))
         : undefined;
       const webhook = createGraphWebhookHandler(async () => ({
         clientState: SANDBOX_CLIENT_STATE,
@@ -331,6 +340,7 @@ export class Sandbox {
           tenant: extra,
           tokenTenant: extra.tenantId,
           ...(keptSubscriptions.success ? { subscriptions: keptSubscriptions.data } : {}),
+          ...(options.tenantApps?.[extra.tenantId.toLowerCase()] ? { entra: options.tenantApps[extra.tenantId.toLowerCase()]!.entra } : {}),
           clock,
           startMs: clock.startedAt,
           ...(teamsFirst?.tenants[i + 1] ? { teams: { tenant: teamsFirst.tenants[i + 1]! } } : {}),
@@ -372,7 +382,7 @@ export class Sandbox {
       if (sandboxTenants && storage.service) {
         const registry = createMemoryTenantRegistry(storage.service);
         for (const file of [inputs.tenant, ...(inputs.extraTenants ?? [])]) {
-          if (!(await registry.get(file.tenantId))) await registry.add(sandboxTenantEntry(file, clock.now(), backendOf(file.tenantId)), clock.now());
+          if (!(await registry.get(file.tenantId))) await registry.add(sandboxTenantEntry(file, clock.now(), backendOf(file.tenantId), options.tenantApps?.[file.tenantId.toLowerCase()]?.applicationId), clock.now());
         }
       }
       if (inputs.pools.length > 0) {
@@ -450,6 +460,7 @@ export class Sandbox {
                   fallbackQueue: pwshTenants ? queueNames.voiceCommandsPowerShell : null,
                   pollAfterMs: 5_000,
                   ...(route ? { route } : {}),
+                  records: storage.records,
                 }),
               },
             ]
@@ -504,12 +515,18 @@ export class Sandbox {
 
       const connects: CertificateConnect[] = [];
       if (teamsFirst && options.entraCertificateCheck) {
-        teamsFirst.tenant.certificateTrust = (applicationId, thumbprint) => {
-          const app = graph.exportEntra().applications.find((a) => a.appId.toLowerCase() === applicationId.toLowerCase());
-          const trusted = app?.keyCredentials.some((k) => sameThumbprint(k.thumbprint, thumbprint)) ?? false;
-          connects.push({ atMs: clock.nowMs(), applicationId, thumbprint, trusted });
-          return trusted;
-        };
+        // Each Teams tenant's sign-in is checked against its own Entra (its own Graph's app registrations).
+        for (const [i, sim] of teamsFirst.tenants.entries()) {
+          const entraOf = i === 0 ? graph : extraGraphs[i - 1];
+          if (!entraOf) continue;
+          const tenantId = sim.tenantId.toLowerCase();
+          sim.certificateTrust = (applicationId, thumbprint) => {
+            const app = entraOf.exportEntra().applications.find((a) => a.appId.toLowerCase() === applicationId.toLowerCase());
+            const trusted = app?.keyCredentials.some((k) => sameThumbprint(k.thumbprint, thumbprint)) ?? false;
+            connects.push({ atMs: clock.nowMs(), tenantId, applicationId, thumbprint, trusted });
+            return trusted;
+          };
+        }
       }
       let teams: TeamsSimulator | undefined;
       let worker: SandboxWorker | undefined;
@@ -528,6 +545,7 @@ export class Sandbox {
           teams: sim,
           tenantId: inputs.tenant.tenantId,
           ...(inputs.extraTenants ? { extraTenants: inputs.extraTenants.map((t) => t.tenantId.toLowerCase()) } : {}),
+          ...(options.tenantApps ? { tenantApplicationIds: Object.fromEntries(Object.entries(options.tenantApps).map(([id, app]) => [id.toLowerCase(), app.applicationId])) } : {}),
           count: workerCount,
           bulkTimers: simulatedTimers(scheduler, { prefix: 'worker-bulk' }),
           waitTimers: simulatedTimers(scheduler, { prefix: 'worker-wait' }),
@@ -556,6 +574,7 @@ export class Sandbox {
       const sandbox = new Sandbox(inputs, options, clock, scheduler, bus, graph, storage.inventory, storage.records, storage.kind, host, teams, worker, workerLoops, cleanups, logger, sent, latency);
       sandbox.workerQueue = workerQueue;
       sandbox.tables = storage.service;
+      sandbox.tableFaultControl = storage.faults;
       sandbox.connects = connects;
       sandbox.extraGraphs = extraGraphs;
       sandbox.operator = {
@@ -599,9 +618,14 @@ export class Sandbox {
     return { faults: { ...this.hrSend.faults }, retries: this.hrSend.retries, refused: this.hrSend.refused };
   }
 
-  /** The in-memory tables (chaos runs change and count their faults); undefined on Azurite. */
+  /** The in-memory tables; undefined on Azurite. */
   tableService(): MemoryTableService | undefined {
     return this.tables;
+  }
+
+  /** Where chaos runs set and count Table faults: the in-memory twin, or the fault proxy in front of Azurite. */
+  tableFaults(): TableFaultControl | undefined {
+    return this.tableFaultControl;
   }
 
   /** The hybrid workers, when they run (chaos runs kill and restart them). */
@@ -813,11 +837,11 @@ function sandboxPolicies(inputs: SandboxInputs): VoicePolicy | PerTenantOf<Voice
 }
 
 /** A sandbox tenant as the registry knows it (`sandbox run` with several tenant files registers each). */
-export function sandboxTenantEntry(tenant: SandboxTenantFile, now: Date, teamsBackend?: 'powershell' | 'graph'): Tenant {
+export function sandboxTenantEntry(tenant: SandboxTenantFile, now: Date, teamsBackend?: 'powershell' | 'graph', applicationId = '00000000-0000-0000-0000-0000000d1a17'): Tenant {
   return {
     tenantId: tenant.tenantId.toLowerCase(),
     displayName: tenant.displayName ?? tenant.tenantId,
-    applicationId: '00000000-0000-0000-0000-0000000d1a17',
+    applicationId,
     // Each tenant's own certificate in the (simulated) Key Vault, as a partner deployment has.
     certificateName: `sandbox-teams-${tenant.tenantId.toLowerCase().replace(/[^0-9a-z-]/g, '')}`.slice(0, 127),
     pools: [],
@@ -921,6 +945,8 @@ export async function runSandbox(inputs: SandboxInputs, options: SandboxOptions 
 /** One Connect-MicrosoftTeams as the simulated Entra judged its certificate. */
 export interface CertificateConnect {
   atMs: number;
+  /** The tenant signed in to (lower case). */
+  tenantId: string;
   applicationId: string;
   thumbprint: string;
   trusted: boolean;
@@ -1004,7 +1030,7 @@ async function openStorage(
   snapshot?: SandboxState['tables'],
   /** The tenant file's tenant: owner of the inventory's partitions from before tenants. */
   defaultTenantId?: string,
-): Promise<{ inventory: NumberInventory; records: ProvisioningRecords; syncState: SyncState; kind: string; service?: MemoryTableService }> {
+): Promise<{ inventory: NumberInventory; records: ProvisioningRecords; syncState: SyncState; kind: string; service?: MemoryTableService; faults?: TableFaultControl }> {
   if (mode === 'memory' || (mode === 'auto' && !(await isAzuriteAvailable()))) {
     const service = createMemoryTableService(snapshot);
     return {
@@ -1013,16 +1039,25 @@ async function openStorage(
       syncState: entitySyncState(service.table('dialtonesync')),
       kind: 'memory',
       service,
+      faults: service,
     };
   }
   const azurite = await startAzurite({ inMemory: true, silent: true });
   cleanups.push(() => azurite.stop());
+  // Every request goes through the fault proxy (a pass-through until a chaos run sets faults).
+  const upstream = new URL(azurite.tableEndpoint);
+  const proxy = await startTableFaultProxy({ host: upstream.hostname, port: Number(upstream.port) }, azuriteConnectionString);
+  cleanups.push(() => proxy.stop());
+  // The SDK's own retry policy meets the proxy's 503s and timeouts and retries them, as against
+  // the service, but after 20 ms rather than 1 s: a retry's real-time wait holds the sandbox clock.
+  const connection = { connectionString: proxy.connectionString, retry: { retryDelayInMs: 20, maxRetryDelayInMs: 500 } };
   const suffix = Math.random().toString(36).slice(2, 8);
   const tableNames = { numbers: `numbers${suffix}`, numberHistory: `numberhistory${suffix}`, provisioning: `provisioning${suffix}` };
   return {
-    inventory: createTableNumberInventory({ connectionString: azurite.connectionString, tableNames }, { defaultTenantId }),
-    records: createTableProvisioningRecords({ connectionString: azurite.connectionString, tableNames }),
-    syncState: entitySyncState(azureEntityTable(createTableClient({ connectionString: azurite.connectionString }, `dialtonesync${suffix}`))),
+    inventory: createTableNumberInventory({ ...connection, tableNames }, { defaultTenantId }),
+    records: createTableProvisioningRecords({ ...connection, tableNames }),
+    syncState: entitySyncState(azureEntityTable(createTableClient(connection, `dialtonesync${suffix}`))),
+    faults: proxy,
     kind: 'azurite',
   };
 }

@@ -54,6 +54,8 @@ export async function startSandboxWorker(options: {
   tenantId: string;
   /** Further tenants the workers serve (a sandbox with several tenants), each with its own (ephemeral) certificate. */
   extraTenants?: readonly string[];
+  /** The app each further tenant is connected to as (its registry entry's applicationId), by lower-case tenant id; default the sandbox's fixed one. */
+  tenantApplicationIds?: Readonly<Record<string, string>>;
   count: number;
   tuning?: Partial<Omit<WorkerTuning, 'tenantId' | 'applicationId'>>;
   telemetry?: Telemetry;
@@ -128,7 +130,7 @@ export async function startSandboxWorker(options: {
           bus: countingSessions(options.bus, held, link),
           certificates: options.certificates?.(i) ?? defaultCertificates,
           ...(options.extraTenants && options.extraTenants.length > 0
-            ? { tenants: options.extraTenants.map((tenantId) => ({ tenantId, applicationId: SANDBOX_APPLICATION_ID, certificates: extraCertificates(tenantId) })) }
+            ? { tenants: options.extraTenants.map((tenantId) => ({ tenantId, applicationId: options.tenantApplicationIds?.[tenantId.toLowerCase()] ?? SANDBOX_APPLICATION_ID, certificates: extraCertificates(tenantId) })) }
             : {}),
           pwsh: options.teams.pwshCommand,
           settings: {

@@ -57,8 +57,8 @@ export interface TeamsSimulator {
   hungProcesses(): number;
   /** Live stand-ins that have completed Connect-MicrosoftTeams. */
   connectedSessions(): number;
-  /** The certificate thumbprint each of those connected with (undefined unless Entra checks certificates). */
-  connectedThumbprints(): (string | undefined)[];
+  /** The certificate thumbprint each of those connected with (undefined unless Entra checks certificates); of one tenant's sessions when `tenantId` is given. */
+  connectedThumbprints(tenantId?: string): (string | undefined)[];
   close(): Promise<void>;
 }
 
@@ -101,7 +101,7 @@ export async function startTeamsSimulator(options: TeamsSimulatorOptions): Promi
     liveProcesses: () => server.liveProcesses(),
     hungProcesses: () => server.hungProcesses(),
     connectedSessions: () => server.connectedSessions(),
-    connectedThumbprints: () => server.connectedThumbprints(),
+    connectedThumbprints: (tenantId) => server.connectedThumbprints(tenantId),
     close: () => server.close(),
   };
 }

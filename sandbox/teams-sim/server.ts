@@ -150,9 +150,11 @@ export class TeamsSimServer {
     return [...this.sessions.values()].filter((s) => s.session.connected).length;
   }
 
-  /** The certificate thumbprint of each live connected session (known when Entra checks certificates). */
-  connectedThumbprints(): (string | undefined)[] {
-    return [...this.sessions.values()].filter((s) => s.session.connected).map((s) => s.session.thumbprint);
+  /** The certificate thumbprint of each live connected session (known when Entra checks certificates); of one tenant's sessions when named. */
+  connectedThumbprints(tenantId?: string): (string | undefined)[] {
+    return [...this.sessions.values()]
+      .filter((s) => s.session.connected && (tenantId === undefined || (this.connectedTo.get(s.session) ?? this.tenant).tenantId.toLowerCase() === tenantId.toLowerCase()))
+      .map((s) => s.session.thumbprint);
   }
 
   async close(): Promise<void> {

@@ -74,6 +74,11 @@ export interface TableConnection {
   credential?: TokenCredential;
   /** A connection string (Azurite, local development). */
   connectionString?: string;
+  /**
+   * The SDK's retry delays (default: the SDK's own, 1 s doubling up to 64 s, 3 retries). The
+   * sandbox shortens them on Azurite: a retry's real-time wait holds the sandbox clock.
+   */
+  retry?: { retryDelayInMs: number; maxRetryDelayInMs: number };
 }
 
 export interface TableNames {

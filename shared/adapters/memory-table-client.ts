@@ -39,6 +39,12 @@ export interface TableFaultCounts {
   timeoutApplied: number;
 }
 
+/** Where a chaos run sets and counts Table faults (the twin, or the sandbox's proxy in front of Azurite). */
+export interface TableFaultControl {
+  setFaults(faults: TableFaults | undefined): void;
+  faultCounts(): TableFaultCounts;
+}
+
 /** A RestError-shaped failure, as @azure/data-tables throws it. */
 export class TableServiceError extends Error {
   override readonly name = 'RestError';
@@ -53,7 +59,8 @@ export class TableServiceError extends Error {
 }
 
 
-class FaultPlan {
+/** The seeded fault plan of `TableFaults`, shared by the twin and the sandbox's Azurite fault proxy. */
+export class TableFaultPlan {
   readonly counts: TableFaultCounts = { serverBusy: 0, preconditionFailed: 0, timeout: 0, timeoutApplied: 0 };
   private random: () => number;
   private busyLeft = 0;
@@ -289,7 +296,7 @@ function matches(props: Props, where: Where): boolean {
 
 export function createMemoryTableService(initial: MemoryTablesInput = {}, options: { faults?: TableFaults } = {}): MemoryTableService {
   const tables = new Map<string, Map<string, Partition>>();
-  const faults = new FaultPlan(options.faults);
+  const faults = new TableFaultPlan(options.faults);
   let version = 0;
   const etagOf = (v: number): string => `W/"v${v}"`;
 

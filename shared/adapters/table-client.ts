@@ -10,10 +10,11 @@ export function createTableClient(connection: TableConnection, table: string): T
   if (!/^[A-Za-z][A-Za-z0-9]{2,62}$/.test(table)) {
     throw new DialtoneError('ConfigInvalid', `table name '${table}' is not valid: letters and digits only, 3 to 63 characters, starting with a letter`);
   }
+  const retryOptions = connection.retry ? { retryOptions: connection.retry } : {};
   if (connection.connectionString) {
-    return TableClient.fromConnectionString(connection.connectionString, table, { allowInsecureConnection: true });
+    return TableClient.fromConnectionString(connection.connectionString, table, { allowInsecureConnection: true, ...retryOptions });
   }
-  if (connection.endpoint && connection.credential) return new TableClient(connection.endpoint, table, connection.credential);
+  if (connection.endpoint && connection.credential) return new TableClient(connection.endpoint, table, connection.credential, retryOptions);
   throw new Error('Table Storage needs either a connection string or an endpoint with a credential');
 }
 

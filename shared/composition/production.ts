@@ -267,6 +267,7 @@ async function build(): Promise<ProductionStages> {
             fallbackQueue: settings.graphFallbackQueue ?? null,
             pollAfterMs: 5_000,
             route,
+            records,
           })
         : undefined,
   };

@@ -196,7 +196,7 @@ export const VoiceResultSchema = z.object({
   eventId: z.string().min(1),
   occurredAt: isoDateTime,
   finishedAt: isoDateTime,
-  /** `superseded`: the worker did not run it, a newer command for the person was already applied. */
+  /** `superseded`: the worker or graphVoice did not run it, a newer command for the person was already applied. */
   status: z.enum(['applied', 'noop', 'failed', 'superseded']),
   desired: DesiredVoiceStateSchema,
   allocation: VoiceCommandSchema.shape.allocation,

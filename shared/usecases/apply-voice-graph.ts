@@ -27,6 +27,8 @@ import type { PolicyUserAssignment, TeamsAdmin } from '../ports/teams-admin.js';
 import { judgeTeamsReadiness } from '../domain/teams-readiness.js';
 import { inTenant, type OneOrPerTenant } from '../ports/per-tenant.js';
 import type { VoiceCommandRoute } from '../domain/tenants.js';
+import { judgeVersion } from '../domain/ordering.js';
+import type { ProvisioningRecords } from '../ports/provisioning-records.js';
 
 /** Application properties a polled command carries from one delivery to the next. */
 export const graphProperties = {
@@ -72,6 +74,13 @@ export interface GraphApplyDeps {
    * tenant served by PowerShell is handed whole to the worker's queue, untouched by Graph.
    */
   route?: OneOrPerTenant<VoiceCommandRoute>;
+  /**
+   * The provisioning records, for the version already applied to the person: a command older than
+   * it (a replay, a redelivery that lost the race to a newer plan) is not run, as the hybrid worker
+   * does not run it, and its result says `superseded`. Without them every command runs and record
+   * re-plans a person a superseded result changed.
+   */
+  records?: Pick<ProvisioningRecords, 'get'>;
 }
 
 /** The dependencies for one command's tenant. */
@@ -95,6 +104,15 @@ export async function applyVoiceCommandViaGraph(command: VoiceCommand, meta: Mes
   let wrote = meta.properties?.[graphProperties.wrote] === true || meta.properties?.[graphProperties.wrote] === 'true';
 
   const operationId = meta.properties?.[graphProperties.operation];
+  // A command that started a number operation finishes it (its write is under way); only a fresh
+  // one is judged against the version already applied.
+  if (deps.records && command.version !== undefined && !(typeof operationId === 'string' && operationId !== '')) {
+    const verdict = judgeVersion(command.version, (await deps.records.get(command.userId))?.appliedVersion, 'this command');
+    if (verdict.kind === 'superseded') {
+      log.warn('voice command superseded: not run', { version: command.version, newestApplied: verdict.newer });
+      return publish(command, meta, { ...baseResult(command, deps.clock, [], null), status: 'superseded' });
+    }
+  }
   if (typeof operationId === 'string' && operationId !== '') {
     const op = await deps.admin.operation(operationId);
     const state = operationState(op.status);

@@ -45,7 +45,7 @@ export async function recordResult(result: VoiceResult, given: RecordDeps): Prom
   }
 
   if (result.status === 'superseded') {
-    const detail = `the worker did not run ${result.commandId} (plan version ${result.version ?? '?'}): a newer command for this person was already applied`;
+    const detail = `${result.commandId} was not run (plan version ${result.version ?? '?'}): a newer command for this person was already applied`;
     await deps.records.update(result.userId, (current) => appendHistory(base(current, result), entry('superseded', detail)));
     return { outcome: { kind: 'stale', summary: `${result.userPrincipalName}: ${detail}` } };
   }

@@ -128,3 +128,59 @@ describe('injected ServiceBusy and QuotaExceeded', () => {
     expect(() => setup({ rules: [{ code: 'Nope' as 'ServiceBusy' }] })).toThrow();
   });
 });
+
+describe('a lock renewal that reaches the broker late', () => {
+  /** Lets the bus's pending promises run. */
+  const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+  it('is answered SessionLockLost only once the session lock has expired on the broker, and the session goes to the next receiver', async () => {
+    const { bus, clock } = setup();
+    await bus.createSender('sessions').sendMessages({ body: 'a', sessionId: 's1', messageId: 'a' });
+    const session = await bus.acceptNextSession('sessions');
+    const [m] = await session.receiveMessages(1);
+    bus.setFaults({ rules: [], lateRenewals: { times: 1 } });
+    let answer: unknown;
+    const renewing = session.renewSessionLock().then(
+      (until) => (answer = until),
+      (error: unknown) => (answer = error),
+    );
+    await flush();
+    clock.advance(29_000);
+    expect(bus.hasAcceptableSession('sessions')).toBe(false);
+    await flush();
+    // Still on its way: the lock has not expired, so the holder does not know yet.
+    expect(answer).toBeUndefined();
+    clock.advance(2_000);
+    // The broker drops the lock at its expiry: the session is free for the next receiver ...
+    expect(bus.hasAcceptableSession('sessions')).toBe(true);
+    await renewing;
+    // ... and the late renewal is then answered as Service Bus answers it.
+    expect(answer).toMatchObject({ name: 'ServiceBusError', code: 'SessionLockLost', retryable: false });
+    await expect(session.completeMessage(m!)).rejects.toMatchObject({ code: 'SessionLockLost' });
+    const next = await bus.acceptNextSession('sessions');
+    expect((await next.receiveMessages(1)).map((x) => [x.body, x.deliveryCount])).toEqual([['a', 2]]);
+    expect(bus.faultCounts()).toEqual({ 'LateRenewal:renewLock': 1 });
+  });
+
+  it('is answered MessageLockLost for a plain queue once the message lock expired, and the message is delivered again', async () => {
+    const { bus, clock } = setup({ rules: [], lateRenewals: { queue: 'plain' } });
+    await bus.createSender('plain').sendMessages({ body: 'a', messageId: 'a' });
+    const receiver = bus.createReceiver('plain');
+    const [m] = await receiver.receiveMessages(1);
+    const renewing = receiver.renewMessageLock(m!).catch((error: unknown) => error);
+    clock.advance(31_000);
+    expect(bus.availableCount('plain')).toBe(1);
+    expect(await renewing).toMatchObject({ code: 'MessageLockLost' });
+    expect((await receiver.receiveMessages(1)).map((x) => x.deliveryCount)).toEqual([2]);
+  });
+
+  it('hits only the renewals of the queue its rule names, drawn from the seed', async () => {
+    const { bus } = setup({ rules: [], lateRenewals: { queue: 'plain' } });
+    await bus.createSender('sessions').sendMessages({ body: 'a', sessionId: 's1' });
+    const session = await bus.acceptNextSession('sessions');
+    await session.receiveMessages(1);
+    await expect(session.renewSessionLock()).resolves.toBeInstanceOf(Date);
+    expect(bus.faultCounts()).toEqual({});
+  });
+});
+

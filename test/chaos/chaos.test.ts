@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runChaos } from './chaos.js';
-import { certificateInvariantNames, checkInvariants } from './invariants.js';
+import { certificateInvariantNames, checkInvariants, mergeTenantInvariants, noCrossing, type ObservedCrossing } from './invariants.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -65,4 +65,78 @@ describe('npm run chaos', () => {
     expect(run.status).toBe(2);
     expect(run.stderr).toContain('--people must be an integer');
   }, 300_000);
+});
+
+describe('npm run chaos --tenants', () => {
+  it('splits a small population over the home and a registered tenant, holds every invariant per tenant and the no-crossing one, and rotates both certificates', async () => {
+    const seen: Parameters<typeof checkInvariants>[0][] = [];
+    const result = await runChaos({ seed: 3, people: 10, tenants: 2, tamper: (o) => void seen.push(o) });
+    expect(result.tenants.map((t) => t.people)).toEqual([5, 5]);
+    expect(new Set(result.tenants.map((t) => t.tenantId)).size).toBe(2);
+    for (const inv of result.invariants) expect(inv, `${inv.name}: ${inv.detail}`).toMatchObject({ ok: true });
+    expect(result.invariants.map((i) => i.name)).toHaveLength(11);
+    expect(result.invariants.at(-1)).toMatchObject({ name: 'no crossing between tenants', ok: true });
+    // Each tenant's invariants were checked on its own people, its own rotation and its own Teams.
+    expect(seen).toHaveLength(2);
+    expect(seen.map((o) => o.people.length)).toEqual([5, 5]);
+    expect(new Set(seen.flatMap((o) => o.people.map((p) => p.id))).size).toBe(10);
+    for (const o of seen) expect(o.certificates?.rotation.completed).toBe(true);
+    expect(seen[0]!.certificates!.rotation.newThumbprint).not.toBe(seen[1]!.certificates!.rotation.newThumbprint);
+    expect(result.faults['certificate:rotations']).toBe(2);
+  }, 300_000);
+
+  it('fails the no-crossing invariant on a command, number, Teams assignment, dead letter or log line of one tenant\'s person in another', () => {
+    const A = 'aaaaaaaa-0000-4000-8000-000000000000';
+    const B = 'bbbbbbbb-0000-4000-8000-000000000000';
+    const anna = '00000000-0000-4000-8000-000000000001';
+    const bram = '00000001-0000-4000-8000-000000000001';
+    const clean: ObservedCrossing = {
+      tenantOf: new Map([[anna, A], [bram, B]]),
+      messages: [
+        { queue: 'voice-commands', messageId: 'c1', sessionId: `${A}:${anna}`, userId: anna, tenantId: A },
+        { queue: 'voice-commands', messageId: 'c2', sessionId: `${B}:${bram}`, userId: bram, tenantId: B },
+      ],
+      tenants: [
+        { tenantId: A, ranges: [{ from: '+31201240000', to: '+31201241999' }], teamsAssignments: [{ number: 'tel:+31201240001', userId: anna }], teamsVoice: [anna], inventory: [{ number: '+31201240001', userId: anna }] },
+        { tenantId: B, ranges: [{ from: '+31201250000', to: '+31201251999' }], teamsAssignments: [{ number: 'tel:+31201250001', userId: bram }], teamsVoice: [bram], inventory: [{ number: '+31201250001', userId: bram }] },
+      ],
+      deadLetters: [{ queue: 'voice-commands', userId: bram, tenantId: B }],
+      logs: [{ where: 'log line 1', userId: anna, tenantId: A }],
+    };
+    expect(noCrossing(clean)).toMatchObject({ name: 'no crossing between tenants', ok: true });
+    const crossings: [string, (c: ObservedCrossing) => void][] = [
+      ['a command of B\'s person sent to the home tenant', (c) => c.messages.push({ queue: 'voice-commands', messageId: 'c3', sessionId: bram, userId: bram, tenantId: undefined })],
+      ['a session of another tenant', (c) => c.messages.push({ queue: 'user-changes', messageId: 'u1', sessionId: `${A}:${bram}`, userId: bram, tenantId: B })],
+      ['B\'s person assigned in A\'s Teams', (c) => c.tenants[0]!.teamsAssignments.push({ number: 'tel:+31201240002', userId: bram })],
+      ['B\'s number in A\'s Teams', (c) => c.tenants[0]!.teamsAssignments.push({ number: 'tel:+31201250002', userId: anna })],
+      ['B\'s person with voice in A\'s Teams', (c) => c.tenants[0]!.teamsVoice.push(bram)],
+      ['B\'s number in A\'s inventory', (c) => c.tenants[0]!.inventory.push({ number: '+31201250003', userId: null })],
+      ['a dead letter of B\'s person attributed to A', (c) => c.deadLetters.push({ queue: 'user-changes', userId: bram, tenantId: A })],
+      ['a log line of A\'s person naming B', (c) => c.logs.push({ where: 'log line 2', userId: anna, tenantId: B })],
+    ];
+    for (const [why, cross] of crossings) {
+      const broken = structuredClone(clean);
+      cross(broken);
+      expect(noCrossing(broken), why).toMatchObject({ ok: false });
+    }
+  });
+
+  it('merges per-tenant invariants: held only when held in every tenant, not applicable only when in none (the graph backend\'s certificate invariants)', () => {
+    const na = { ok: true, applies: false as const, detail: 'does not apply: no worker' };
+    const merged = mergeTenantInvariants([
+      { tenantId: 'aaaaaaaa-1', invariants: [{ name: 'x', ok: true, detail: 'fine' }, { name: certificateInvariantNames[0], ...na }, { name: 'scan', ok: true, detail: 'all scanned' }] },
+      { tenantId: 'bbbbbbbb-2', invariants: [{ name: 'x', ok: false, detail: 'broken' }, { name: certificateInvariantNames[0], ...na }] },
+    ]);
+    expect(merged.map((i) => i.name)).toEqual(['x', certificateInvariantNames[0], 'scan']);
+    expect(merged[0]).toMatchObject({ ok: false, detail: 'tenant aaaaaaaa: fine | tenant bbbbbbbb: broken' });
+    expect(merged[0]).not.toHaveProperty('applies');
+    expect(merged[1]).toMatchObject({ ok: true, applies: false, detail: 'does not apply: no worker' });
+    expect(merged[2]).toMatchObject({ ok: true, detail: 'all scanned' });
+    // One tenant where it applies: it applies.
+    const mixed = mergeTenantInvariants([
+      { tenantId: 'a', invariants: [{ name: 'c', ...na }] },
+      { tenantId: 'b', invariants: [{ name: 'c', ok: true, detail: 'rotated' }] },
+    ]);
+    expect(mixed[0]).not.toHaveProperty('applies');
+  });
 });

@@ -6,9 +6,11 @@ import type { BusFaults } from '../../sandbox/bus/bus-faults.js';
 import type { GraphFaults } from '../../sandbox/graph-sim/index.js';
 import { SANDBOX_CLIENT_STATE, Sandbox, type SandboxOptions } from '../../sandbox/host/sandbox.js';
 import { seededRandom, type FaultRule } from '../../sandbox/teams-sim/faults.js';
-import { SandboxTenantFileSchema } from '../../sandbox/teams-sim/tenant-file.js';
+import { SandboxTenantFileSchema, type SandboxTenantFile } from '../../sandbox/teams-sim/tenant-file.js';
 import { inputs, sampleTenant } from '../integration/sandbox-fixtures.js';
-import { checkInvariants, type Invariant, type Observed, type Secret } from './invariants.js';
+import { checkInvariants, mergeTenantInvariants, noCrossing, type Invariant, type Observed, type ObservedCrossing, type Secret } from './invariants.js';
+import { createEntityWorkerReports } from '../../shared/adapters/entity-worker-reports.js';
+import { createMemoryTableService } from '../../shared/adapters/memory-table-client.js';
 import { CERTIFICATE_NAME, observeCertificates, prepareCertificates, restartThrottleRules, rotationTimings, scheduleRotation, type ChaosCertificates } from './rotation.js';
 import { buildPopulation, CHAOS_START, type Population } from './population.js';
 import { readFileSync } from 'node:fs';
@@ -21,6 +23,13 @@ export interface ChaosOptions {
   seed: number;
   people: number;
   /**
+   * Tenants the population is split over (default 1): the home tenant and registered tenants of
+   * one deployment, each with its own Graph / Entra, Teams tenant, number inventory and worker
+   * certificate (rotated mid-run too); with 2 or more the run also checks that nothing crossed
+   * between them, and every other invariant per tenant.
+   */
+  tenants?: number;
+  /**
    * Who applies voice commands: the two hybrid workers over the pwsh protocol (default), or the
    * graphVoice function through Graph's Teams administration API (no worker, no certificate, no
    * rotation: the invariants about them say they do not apply).
@@ -31,12 +40,21 @@ export interface ChaosOptions {
   onProgress?: (line: string) => void;
   /** Fail when the sandbox holds its clock this long in real time with nothing changing (default 300 s; `--stall-ms`). */
   stallTimeoutMs?: number;
+  /**
+   * Where the tables live: the strict in-memory twin with its seeded 503/412/timeout storms
+   * (default), or Azurite through the real Azure Table adapters (`--storage azurite`; no table
+   * faults: Azurite cannot be told to fail).
+   */
+  storage?: 'memory' | 'azurite';
 }
 
 /** The DESIGN.md contract (`seed`, `faults`, `invariants`) and the figures docs/RELIABILITY.md prints. */
 export interface ChaosResult {
   seed: number;
   teamsBackend: 'powershell' | 'graph';
+  /** The tenants the population was split over, with their people. */
+  tenants: { tenantId: string; people: number }[];
+  storage: 'memory' | 'azurite';
   faults: Record<string, number>;
   invariants: Invariant[];
   people: number;
@@ -51,6 +69,35 @@ export const chaosPools: PoolDefinition[] = [
   { id: 'ams', ranges: [{ from: '+31201240000', to: '+31201241999' }], quarantineDays: 90 },
   { id: 'rtm', ranges: [{ from: '+31101240000', to: '+31101241999' }], quarantineDays: 90 },
 ];
+
+/** The id of the run's tenant `index` after the home one (the sample tenant's); its first 8 characters name it in the figures. */
+export const chaosTenantId = (index: number): string => `c4a0500${index}-0000-4000-8000-${String(index + 1).padStart(12, '0')}`;
+/** At most this many tenants: each gets its own ranges beside the home tenant's. */
+export const MAX_TENANTS = 5;
+
+/** Tenant `index`'s own pools: the same pool ids over its own ranges (+3120125…, +3120126…, …), naming it. */
+export function tenantPools(index: number, tenantId: string): PoolDefinition[] {
+  const shift = (n: string) => `${n.slice(0, 7)}${(Number(n[7]) + index) % 10}${n.slice(8)}`;
+  return chaosPools.map((p) => ({ ...p, tenantId, ranges: p.ranges.map((r) => ({ from: shift(r.from), to: shift(r.to) })) }));
+}
+
+/** Each tenant's share of `people`: as even as can be, the home tenant first. */
+export function splitPeople(people: number, tenants: number): number[] {
+  return Array.from({ length: tenants }, (_, k) => Math.floor(people / tenants) + (k < people % tenants ? 1 : 0));
+}
+
+/** One tenant of the run: its population, pools, Teams tenant file and (PowerShell backend) worker certificate. */
+interface ChaosTenant {
+  tenantId: string;
+  index: number;
+  population: Population;
+  pools: PoolDefinition[];
+  file: SandboxTenantFile;
+  certificates?: ChaosCertificates;
+}
+
+/** A registered tenant's rotation starts this long after the previous tenant's. */
+const ROTATION_STAGGER = 20 * MINUTE;
 
 /** The certificate rotation starts here, while HR events still flow and workers get killed (sandbox time). */
 export const ROTATE_AT = CHAOS_START + 90 * MINUTE;
@@ -79,35 +126,81 @@ function teamsFaults(): FaultRule[] {
  */
 const HR_ENQUEUE_BUSY = 0.04;
 
-const busFaults = (seed: number): BusFaults => ({
+/**
+ * Late lock renewals: a worker's session-lock renewal (every 20 s while PowerShell runs) that
+ * reaches the broker only after the 5-minute lock expired there, so the lock is lost by time on
+ * the broker (not dropped by the chaos) and the renewal itself is answered SessionLockLost. A few
+ * per run, counted as lock:lateRenewal.
+ */
+const lateRenewals = (people: number) => ({ queue: queueNames.voiceCommands, probability: 0.5, times: Math.max(2, Math.round(people / 20)) });
+
+const busFaults = (seed: number, people: number): BusFaults => ({
   seed,
   rules: [
     { code: 'QuotaExceeded', probability: 0.01 },
     { code: 'ServiceBusy', probability: 0.02 },
   ],
+  lateRenewals: lateRenewals(people),
 });
 
 /** Plays a seeded population through the whole sandbox under every fault, then checks the invariants. */
 export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const started = Date.now();
   const { seed } = options;
+  const tenantCount = options.tenants ?? 1;
+  if (!Number.isInteger(tenantCount) || tenantCount < 1 || tenantCount > MAX_TENANTS) throw new Error(`tenants must be an integer from 1 to ${MAX_TENANTS}`);
+  if (options.people < tenantCount) throw new Error(`${options.people} people cannot be split over ${tenantCount} tenants`);
+  const multi = tenantCount > 1;
   const random = seededRandom(seed * 104_729 + 3);
-  const population = buildPopulation(seed, options.people);
   const base = sampleTenant();
-  const tenant = SandboxTenantFileSchema.parse({ ...base, users: population.users, externalAssignments: [], directoryChanges: population.directoryChanges });
+  const homeId = base.tenantId.toLowerCase();
+  const sizes = splitPeople(options.people, tenantCount);
+  const tenants: ChaosTenant[] = sizes.map((size, index) => {
+    const tenantId = index === 0 ? homeId : chaosTenantId(index);
+    // One tenant: the population exactly as before tenants; several: each its own, every event naming its tenant.
+    const population = buildPopulation(index === 0 ? seed : seed * 7_919 + index, size, multi ? { tenantId, index } : undefined);
+    const file = SandboxTenantFileSchema.parse({
+      ...base,
+      ...(index === 0 ? {} : { tenantId, displayName: `Chaos tenant ${index + 1}` }),
+      users: population.users,
+      externalAssignments: [],
+      directoryChanges: population.directoryChanges,
+    });
+    return { tenantId, index, population, pools: multi ? tenantPools(index, tenantId) : chaosPools, file };
+  });
+  const home = tenants[0]!;
+  const hrLines = tenants.flatMap((t) => t.population.hrLines);
+  const duplicates = tenants.flatMap((t) => t.population.duplicates);
   const policyText = readFileSync(fileURLToPath(new URL('../../sandbox/data/voice-policy.yaml', import.meta.url)), 'utf8');
   const policy = parseVoicePolicy(policyText, 'yaml', 'voice-policy.yaml');
   const clockRef: { sandbox?: Sandbox } = {};
   const backend = options.teamsBackend ?? 'powershell';
   const graphBackend = backend === 'graph';
-  // The graph backend runs no hybrid worker: no worker certificate to load or rotate.
-  const certificates = graphBackend
-    ? undefined
-    : await prepareCertificates({ tenant, start: CHAOS_START, clock: () => clockRef.sandbox?.clock.nowMs() ?? CHAOS_START, seed, rotateAt: ROTATE_AT, noise: KEY_VAULT_NOISE, throttleNoise: KEY_VAULT_THROTTLE_NOISE });
+  // The graph backend runs no hybrid worker: no worker certificate to load or rotate. Otherwise each
+  // tenant has its own in its own Key Vault, its own app registration (made by `dialtone setup` in its
+  // own Entra), and the workers report every tenant's into one sessionslots table.
+  if (!graphBackend) {
+    const reports = createEntityWorkerReports(createMemoryTableService().table('sessionslots'));
+    for (const t of tenants) {
+      t.certificates = await prepareCertificates({
+        tenant: t.file,
+        start: CHAOS_START,
+        clock: () => clockRef.sandbox?.clock.nowMs() ?? CHAOS_START,
+        seed: seed + t.index,
+        rotateAt: rotateAtOf(t.index),
+        noise: KEY_VAULT_NOISE,
+        throttleNoise: KEY_VAULT_THROTTLE_NOISE,
+        ...(t.index === 0 ? {} : { certificateName: `${CERTIFICATE_NAME}-${t.tenantId.slice(0, 8)}` }),
+        reports,
+        multiTenant: multi,
+      });
+    }
+  }
   const skewMs = (random() < 0.5 ? -1 : 1) * 5 * MINUTE;
   const functionSkewsMs = [-5 * MINUTE, 0, 5 * MINUTE];
-  const sandbox = await Sandbox.start(inputs({ tenant, eventLines: population.hrLines, policy, pools: chaosPools }), {
-    storage: 'memory',
+  const sandboxInputs = { ...inputs({ tenant: home.file, eventLines: hrLines, policy, pools: tenants.flatMap((t) => t.pools) }), ...(multi ? { extraTenants: tenants.slice(1).map((t) => t.file) } : {}) };
+  const sandbox = await Sandbox.start(sandboxInputs, {
+    storage: options.storage ?? 'memory',
     seed,
     instances: 3,
     startJitterMs: 3_000,
@@ -116,46 +209,50 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     teams: { seed, faults: teamsFaults() },
     functionClockSkewsMs: functionSkewsMs,
     stallTimeoutMs: options.stallTimeoutMs ?? 300_000,
-    ...(graphBackend ? { teamsBackend: 'graph' as const } : workerOptions(certificates!, skewMs)),
+    ...(graphBackend ? { teamsBackend: 'graph' as const } : workerOptions(tenants, skewMs)),
     ...(options.onProgress ? { onProgress: progressEvery(10_000, options.onProgress) } : {}),
   });
   clockRef.sandbox = sandbox;
   const chaos = { kills: 0, locksLost: 0 };
   try {
     sandbox.bus.setFaults({ seed, rules: [{ code: 'ServiceBusy', queue: queueNames.hrEvents, operations: ['schedule'], probability: HR_ENQUEUE_BUSY }] });
-    await sandbox.enqueueEvents(population.hrLines);
-    sandbox.bus.setFaults(busFaults(seed));
-    sandbox.tableService()?.setFaults({ seed, serverBusy: { rate: 0.01, length: 3 }, preconditionFailed: { rate: 0.02, length: 2 }, timeout: { rate: 0.003, delayMs: 5, appliedRate: 0.5 } });
-    scheduleChaos(sandbox, population, random, chaos, certificates);
-    if (certificates) scheduleRotation(sandbox, certificates, ROTATE_AT);
-    options.onProgress?.(`chaos: seed ${seed}, ${options.people} people, ${population.hrLines.length} HR lines, ${backend} Teams backend`);
+    await sandbox.enqueueEvents(hrLines);
+    sandbox.bus.setFaults(busFaults(seed, options.people));
+    sandbox.tableFaults()?.setFaults({ seed, serverBusy: { rate: 0.01, length: 3 }, preconditionFailed: { rate: 0.02, length: 2 }, timeout: { rate: 0.003, delayMs: 5, appliedRate: 0.5 } });
+    scheduleChaos(sandbox, options.people, random, chaos, home.certificates);
+    for (const t of tenants) if (t.certificates) scheduleRotation(sandbox, t.certificates, rotateAtOf(t.index));
+    options.onProgress?.(`chaos: seed ${seed}, ${options.people} people${multi ? ` in ${tenantCount} tenants` : ''}, ${hrLines.length} HR lines, ${backend} Teams backend`);
     await sandbox.runUntilQuiet();
     // The HR system sends some events again, hours later: past the 10-minute duplicate window.
-    await sandbox.enqueueEvents(population.duplicates);
+    await sandbox.enqueueEvents(duplicates);
     // A day and a half more: resync (every 12 h) catches the lost notifications, reservations lapse.
     await sandbox.runFor(36 * HOUR);
     await sandbox.runUntilQuiet();
-    const observed = await observe(sandbox, population, policy, chaos, certificates);
-    options.tamper?.(observed);
-    const invariants = checkInvariants(observed);
+    const observed = await observe(sandbox, tenants, policy, chaos);
+    for (const o of observed.perTenant) options.tamper?.(o);
+    const perTenant = observed.perTenant.map((o, k) => ({ tenantId: tenants[k]!.tenantId, invariants: checkInvariants(o) }));
+    const invariants = multi ? [...mergeTenantInvariants(perTenant), noCrossing(observed.crossing)] : perTenant[0]!.invariants;
     const report = await sandbox.report();
+    const badInputs = home.population.badInputs;
     return {
       seed,
       teamsBackend: backend,
+      tenants: tenants.map((t) => ({ tenantId: t.tenantId, people: t.population.people.length })),
+      storage: options.storage ?? 'memory',
       faults: observed.faults,
       invariants,
       people: options.people,
       events: {
-        hr: population.hrLines.length,
-        duplicatesAfterWindow: population.duplicates.length,
-        directoryChanges: population.directoryChanges.length,
-        lostNotifications: population.lostNotifications,
-        beforeSubscription: population.beforeSubscription,
-        badInputs: population.badInputs.length,
-        byScenario: countBy(population.people.map((p) => p.kind)),
+        hr: hrLines.length,
+        duplicatesAfterWindow: duplicates.length,
+        directoryChanges: tenants.reduce((n, t) => n + t.population.directoryChanges.length, 0),
+        lostNotifications: tenants.reduce((n, t) => n + t.population.lostNotifications, 0),
+        beforeSubscription: tenants.reduce((n, t) => n + t.population.beforeSubscription, 0),
+        badInputs: badInputs.length,
+        byScenario: countBy(tenants.flatMap((t) => t.population.people.map((p) => p.kind))),
       },
       retries: observed.retries,
-      badInputs: population.badInputs.map((b) => {
+      badInputs: badInputs.map((b) => {
         const id = eventIdOfLine(b.line);
         const d = report.deadLetters.find((x) => (id ? deadLetterEventId(x.body) === id : typeof x.body === 'string' && x.body === b.line));
         return { why: b.why, outcome: d ? `dead-lettered ${d.reason}: ${d.description.slice(0, 140)}` : 'NOT dead-lettered' };
@@ -168,22 +265,33 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   }
 }
 
+/** When tenant `index`'s certificate rotation starts: the home tenant's at ROTATE_AT, each registered tenant's a little later. */
+const rotateAtOf = (index: number): number => ROTATE_AT + index * ROTATION_STAGGER;
+
 /**
  * The hybrid workers' options (PowerShell backend): two workers with production's cmdlet and
- * connect deadlines on the sandbox clock, their certificate from the Key Vault simulator
- * (unavailable at start), the app registration setup made, and Entra refusing a connect whose
- * certificate the app no longer holds.
+ * connect deadlines on the sandbox clock, each tenant's certificate from its Key Vault simulator
+ * (unavailable at start), each tenant's app registration setup made, and each tenant's Entra
+ * refusing a connect whose certificate its app no longer holds.
  */
-function workerOptions(certificates: ChaosCertificates, skewMs: number): Partial<SandboxOptions> {
+function workerOptions(tenants: readonly ChaosTenant[], skewMs: number): Partial<SandboxOptions> {
+  const home = tenants[0]!.certificates!;
+  const registered = tenants.slice(1);
   return {
     workerCount: 2,
     // Production's cmdlet and connect deadlines, idle timeout (10 minutes) and session age: they
     // run on the sandbox clock (WorkerDeps.waitTimers and poolTimers), as the cmdlets do.
     workerTuning: { shutdownGraceMs: 0, certificateReloadMs: rotationTimings.reloadMs },
-    workerCertificates: certificates.source,
-    workerReports: { reports: certificates.reports, intervalMs: rotationTimings.reportMs },
-    entra: certificates.entra,
-    workerApplicationId: certificates.appId,
+    workerCertificates: home.source,
+    workerReports: { reports: home.reports, intervalMs: rotationTimings.reportMs },
+    entra: home.entra,
+    workerApplicationId: home.appId,
+    ...(registered.length > 0
+      ? {
+          tenantApps: Object.fromEntries(registered.map((t) => [t.tenantId, { entra: t.certificates!.entra, applicationId: t.certificates!.appId }])),
+          tenantCertificates: (tenantId: string) => registered.find((t) => t.tenantId === tenantId.toLowerCase())?.certificates?.source(),
+        }
+      : {}),
     entraCertificateCheck: true,
     workerClockSkewMs: skewMs,
   };
@@ -225,10 +333,10 @@ function progressEvery(ms: number, write: (line: string) => void): (p: { handled
 }
 
 /** Worker kills and lock losses at seeded moments of the HR timeline, while commands run. */
-function scheduleChaos(sandbox: Sandbox, population: Population, random: () => number, chaos: { kills: number; locksLost: number }, certificates?: ChaosCertificates): void {
+function scheduleChaos(sandbox: Sandbox, people: number, random: () => number, chaos: { kills: number; locksLost: number }, certificates?: ChaosCertificates): void {
   const window = 3 * HOUR;
-  const kills = Math.max(1, Math.round(population.people.length / 40));
-  const losses = Math.max(2, Math.round(population.people.length / 15));
+  const kills = Math.max(1, Math.round(people / 40));
+  const losses = Math.max(2, Math.round(people / 15));
   for (let k = 0; k < kills; k++) {
     const at = CHAOS_START + Math.floor(random() * window);
     const victim = Math.floor(random() * 2);
@@ -275,10 +383,17 @@ function countBy(list: string[]): Record<string, number> {
   return out;
 }
 
-async function observe(sandbox: Sandbox, population: Population, policy: Observed['policy'], chaos: { kills: number; locksLost: number }, certificates: ChaosCertificates | undefined): Promise<Observed> {
-  // Counted first: reading the end state must not meet the storms the run was put through.
-  const table = sandbox.tableService()?.faultCounts();
+/** Counted first: reading the end state must not meet the storms the run was put through. */
+async function observe(
+  sandbox: Sandbox,
+  tenants: readonly ChaosTenant[],
+  policy: Observed['policy'],
+  chaos: { kills: number; locksLost: number },
+): Promise<{ perTenant: Observed[]; crossing: ObservedCrossing; faults: Record<string, number>; retries: Record<string, number> }> {
+  const table = sandbox.tableFaults()?.faultCounts();
   const busCounts = sandbox.bus.faultCounts();
+  const lateRenewalCount = busCounts['LateRenewal:renewLock'] ?? 0;
+  delete busCounts['LateRenewal:renewLock'];
   // The HR sends' throttling is counted as hr:send:<code>, not again among the bus's schedules.
   const hrSend = sandbox.hrSendFigures();
   for (const [code, n] of Object.entries(hrSend.faults)) {
@@ -287,39 +402,29 @@ async function observe(sandbox: Sandbox, population: Population, policy: Observe
     if (rest > 0) busCounts[key] = rest;
     else delete busCounts[key];
   }
-  sandbox.tableService()?.setFaults(undefined);
+  sandbox.tableFaults()?.setFaults(undefined);
   sandbox.bus.setFaults(undefined);
-  const vaultFaults = certificates?.vault.metrics().faults ?? {};
-  const vaultThrottled = certificates?.vault.metrics().throttled ?? {};
-  certificates?.vault.setFaults(undefined);
+  const vaults = tenants.flatMap((t) => (t.certificates ? [t.certificates] : []));
+  const sum = (list: Record<string, number>[]) => {
+    const out: Record<string, number> = {};
+    for (const o of list) for (const [k, v] of Object.entries(o)) out[k] = (out[k] ?? 0) + v;
+    return out;
+  };
+  const vaultFaults = sum(vaults.map((c) => c.vault.metrics().faults));
+  const vaultThrottled = sum(vaults.map((c) => c.vault.metrics().throttled));
+  for (const c of vaults) c.vault.setFaults(undefined);
   const report = await sandbox.report();
-  const teams = new Map(report.users.map((u) => [u.id, u.teams]));
-  const assignments = (sandbox.teams?.tenant.assignments() ?? [])
-    .filter((r) => r.AssignedPstnTargetId)
-    .map((r) => ({ number: r.TelephoneNumber.replace(/^tel:/i, ''), userId: String(r.AssignedPstnTargetId) }));
+  const multi = tenants.length > 1;
   const recordedEventIds = new Set(report.history.flatMap((h) => h.entries.map((e) => e.eventId)));
-  // Unparseable lines are known by their line: the dead letter carries the raw text.
-  const inputEventIds: string[] = [];
-  const lineIds = new Map<string, string>();
-  population.hrLines.forEach((line, i) => {
-    const id = eventIdOfLine(line) ?? `line:${i + 1}`;
-    if (!eventIdOfLine(line)) lineIds.set(line, id);
-    inputEventIds.push(id);
-  });
-  for (const line of population.duplicates) inputEventIds.push(eventIdOfLine(line) as string);
-  const deadLetters = report.deadLetters.map((d) => ({
-    queue: d.queue,
-    reason: d.reason,
-    description: d.description,
-    eventId: deadLetterEventId(d.body) ?? (typeof d.body === 'string' ? lineIds.get(d.body) : undefined),
-  }));
-  const graph = sandbox.graph.metrics();
+  // Every tenant's Graph: the faults of all of them.
+  const graphs = tenants.map((t) => sandbox.graphOf(t.tenantId).metrics());
   const teamsMetrics = sandbox.teams?.metrics();
   const workers = sandbox.workers();
+  const routeFaults = sum(graphs.map((g) => g.faultsByRoute));
   const faults: Record<string, number> = {
-    'graph:429': graph.throttled,
-    'graph:503': graph.unavailable,
-    ...Object.fromEntries(Object.entries(graph.faultsByRoute).filter(([k]) => k.endsWith('/admin/teams')).map(([k, v]) => [`graph:${k.replace(' ', ':')}`, v])),
+    'graph:429': graphs.reduce((n, g) => n + g.throttled, 0),
+    'graph:503': graphs.reduce((n, g) => n + g.unavailable, 0),
+    ...Object.fromEntries(Object.entries(routeFaults).filter(([k]) => k.endsWith('/admin/teams')).map(([k, v]) => [`graph:${k.replace(' ', ':')}`, v])),
     ...Object.fromEntries(Object.entries(teamsMetrics?.faultsByKind ?? {}).map(([k, v]) => [`teams:${k}`, v])),
     ...Object.fromEntries(Object.entries(busCounts).map(([k, v]) => [`bus:${k}`, v])),
     ...Object.fromEntries(Object.entries(hrSend.faults).map(([k, v]) => [`hr:send:${k}`, v])),
@@ -328,19 +433,20 @@ async function observe(sandbox: Sandbox, population: Population, policy: Observe
     'table:timeout': table?.timeout ?? 0,
     ...(workers ? { 'worker:killed': chaos.kills } : {}),
     'lock:lost': chaos.locksLost,
+    ...(workers ? { 'lock:lateRenewal': lateRenewalCount } : {}),
     'clock:skewedFunctionInstances': sandbox.options.functionClockSkewsMs?.filter((ms) => ms !== 0).length ?? 0,
-    ...(certificates
+    ...(vaults.length > 0
       ? {
           'clock:skewedWorkerHost': sandbox.options.workerClockSkewMs ? 1 : 0,
           ...Object.fromEntries(Object.entries(vaultFaults).map(([op, n]) => [`keyVault:503:${op}`, n])),
           ...Object.fromEntries(Object.entries(vaultThrottled).map(([op, n]) => [`keyVault:429:${op}`, n])),
-          'certificate:rotations': certificates.record.startedAt === undefined ? 0 : 1,
-          'certificate:rotationAttempts': certificates.record.attempts.length,
+          'certificate:rotations': vaults.filter((c) => c.record.startedAt !== undefined).length,
+          'certificate:rotationAttempts': vaults.reduce((n, c) => n + c.record.attempts.length, 0),
           'worker:failedStarts': workers?.failedStarts() ?? 0,
         }
       : {}),
-    'hr:duplicatesAfterWindow': population.duplicates.length,
-    'graph:lostNotifications': population.lostNotifications,
+    'hr:duplicatesAfterWindow': tenants.reduce((n, t) => n + t.population.duplicates.length, 0),
+    'graph:lostNotifications': tenants.reduce((n, t) => n + t.population.lostNotifications, 0),
   };
   const retries: Record<string, number> = {};
   const count = (key: string) => (retries[key] = (retries[key] ?? 0) + 1);
@@ -349,6 +455,7 @@ async function observe(sandbox: Sandbox, population: Population, policy: Observe
     else if (line.includes('"retrying voice command"')) count('workerCmdletRetries');
     else if (line.includes('"voice command abandoned for redelivery"')) count('workerRedeliveries');
     else if (line.includes('could not be settled')) count('workerSettleFailures');
+    else if (line.includes('"voice command attempt aborted after its lock was lost; its result is not published"')) count('workerLockLostAborts');
     else if (line.includes('"call retried"')) count(line.includes('graph subscription') ? 'subscriptionCallRetries' : 'resyncCallRetries');
     else if (line.includes('"timer function failed"')) count('timerRetries');
   }
@@ -356,9 +463,9 @@ async function observe(sandbox: Sandbox, population: Population, policy: Observe
   const hostErrors = Object.values(sandbox.host.hostErrors()).reduce((a, b) => a + b, 0);
   if (hostErrors > 0) retries['hostBrokerErrors'] = hostErrors;
   const leftOnQueues = sandbox.bus.availableCount() + sandbox.bus.inFlightCount();
-  const versions = certificates ? await certificates.vault.versions(CERTIFICATE_NAME) : [];
+  const versions = (await Promise.all(vaults.map((c) => c.vault.versions(c.certificateName)))).flat();
   const secrets: Secret[] = [
-    ...(certificates?.vault.secretValuesForLeakScan() ?? []).map((value, i) => ({ name: `certificate PFX ${i + 1}`, value, fragments: true })),
+    ...vaults.flatMap((c) => c.vault.secretValuesForLeakScan()).map((value, i) => ({ name: `certificate PFX ${i + 1}`, value, fragments: true })),
     { name: 'the webhook clientState', value: SANDBOX_CLIENT_STATE },
     { name: 'the Graph bearer token', value: 'sandbox-token' },
   ];
@@ -366,34 +473,101 @@ async function observe(sandbox: Sandbox, population: Population, policy: Observe
     ...sandbox.logger.lines.map((text, i) => ({ where: `log line ${i + 1}`, text })),
     { where: 'the sandbox report', text: JSON.stringify(report) },
     ...report.deadLetters.map((d, i) => ({ where: `dead letter ${i + 1} (${d.queue})`, text: `${d.reason} ${d.description}` })),
-    ...(certificates?.record.attempts ?? []).map((a, i) => ({ where: `cert rotate attempt ${i + 1}`, text: JSON.stringify(a.items) })),
+    ...vaults.flatMap((c) => c.record.attempts).map((a, i) => ({ where: `cert rotate attempt ${i + 1}`, text: JSON.stringify(a.items) })),
   ];
-  return {
-    people: population.people,
-    teams,
-    assignments,
-    inventory: report.numbers,
-    deadLetters,
-    recordedEventIds,
-    inputEventIds,
-    leftOnQueues,
-    faults,
-    retries,
-    policy,
-    catalog: {
-      callingLineIdentities: await createStaticPolicyCatalog(
-        (base().policies?.CallingLineIdentity ?? []).map((p) => ({ identity: p.identity, description: p.description ?? null })),
-      ).callingLineIdentities(),
-    },
-    pools: chaosPools,
-    ...(certificates
-      ? { certificates: await observeCertificates(sandbox, certificates, sandbox.options.workerClockSkewMs ?? 0) }
-      : { certificatesNotApplicable: 'the graph Teams backend runs no hybrid worker: voice commands go through Graph with the Function App\'s token, so there is no worker certificate, Teams session or Connect-MicrosoftTeams to check and no rotation is run' }),
-    written,
-    secrets,
-    publicMaterial: versions.map((v) => v.cerBase64),
+  const catalog = {
+    callingLineIdentities: await createStaticPolicyCatalog(
+      (sampleTenant().policies?.CallingLineIdentity ?? []).map((p) => ({ identity: p.identity, description: p.description ?? null })),
+    ).callingLineIdentities(),
   };
+  const teamsOf = (t: ChaosTenant) => sandbox.teams?.tenants[t.index];
+  const assignmentsOf = (t: ChaosTenant) =>
+    (teamsOf(t)?.assignments() ?? []).filter((r) => r.AssignedPstnTargetId).map((r) => ({ number: r.TelephoneNumber.replace(/^tel:/i, ''), userId: String(r.AssignedPstnTargetId) }));
+  const perTenant: Observed[] = [];
+  for (const t of tenants) {
+    const mine = (tenantId: string | null | undefined) => !multi || tenantId === t.tenantId || (t.index === 0 && (tenantId ?? null) === null);
+    // Unparseable lines are known by their line: the dead letter carries the raw text.
+    const inputEventIds: string[] = [];
+    const lineIds = new Map<string, string>();
+    t.population.hrLines.forEach((line, i) => {
+      const id = eventIdOfLine(line) ?? `line:${i + 1}`;
+      if (!eventIdOfLine(line)) lineIds.set(line, id);
+      inputEventIds.push(id);
+    });
+    for (const line of t.population.duplicates) inputEventIds.push(eventIdOfLine(line) as string);
+    const inventory = multi
+      ? (await sandbox.inventory.forTenant(t.tenantId).list()).map((n) => ({ number: n.number, pool: n.pool, state: n.state, userId: n.userId ?? null }))
+      : report.numbers;
+    perTenant.push({
+      people: t.population.people,
+      teams: new Map(report.users.filter((u) => mine(u.tenantId)).map((u) => [u.id, u.teams])),
+      assignments: assignmentsOf(t),
+      inventory,
+      deadLetters: report.deadLetters
+        .filter((d) => mine(d.tenantId))
+        .map((d) => ({ queue: d.queue, reason: d.reason, description: d.description, eventId: deadLetterEventId(d.body) ?? (typeof d.body === 'string' ? lineIds.get(d.body) : undefined) })),
+      recordedEventIds,
+      inputEventIds,
+      leftOnQueues,
+      faults,
+      retries,
+      policy,
+      catalog,
+      pools: t.pools,
+      ...(t.certificates
+        ? { certificates: await observeCertificates(sandbox, t.certificates, sandbox.options.workerClockSkewMs ?? 0) }
+        : { certificatesNotApplicable: 'the graph Teams backend runs no hybrid worker: voice commands go through Graph with the Function App\'s token, so there is no worker certificate, Teams session or Connect-MicrosoftTeams to check and no rotation is run' }),
+      // The secret scan reads everything the run wrote, once: with the home tenant's invariants.
+      ...(t.index === 0 ? { written, secrets, publicMaterial: versions.map((v) => v.cerBase64) } : {}),
+    });
+  }
+  return { perTenant, crossing: await observeCrossing(sandbox, tenants, report), faults, retries };
 }
 
-const base = () => sampleTenant();
+const GUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+
+/** What crossing between the run's tenants would leave: messages, each tenant's Teams and inventory, dead letters, log lines. */
+async function observeCrossing(sandbox: Sandbox, tenants: readonly ChaosTenant[], report: Awaited<ReturnType<Sandbox['report']>>): Promise<ObservedCrossing> {
+  const tenantOf = new Map(tenants.flatMap((t) => t.population.people.map((p) => [p.id, t.tenantId] as const)));
+  const personal = new Set<string>([queueNames.userChanges, queueNames.voiceCommands, queueNames.voiceCommandsPowerShell, queueNames.voiceResults]);
+  const messages = sandbox.sent
+    .filter((s) => personal.has(s.queue))
+    .flatMap(({ queue, message }) => {
+      const body = message.body as { userId?: unknown; tenantId?: unknown } | null;
+      return typeof body?.userId === 'string'
+        ? [{ queue, messageId: String(message.messageId ?? ''), sessionId: message.sessionId, userId: body.userId, tenantId: typeof body.tenantId === 'string' ? body.tenantId : undefined }]
+        : [];
+    });
+  // A log line about a person (naming their object id anywhere: a field, a session id, a message)
+  // that names a tenant too: each tenant it names is attributed to that person.
+  const tenantIds = new Set(tenants.map((t) => t.tenantId));
+  const logs: ObservedCrossing['logs'] = [];
+  sandbox.logger.lines.forEach((text, i) => {
+    const ids = new Set((text.toLowerCase().match(GUID) ?? []));
+    const named = [...ids].filter((id) => tenantIds.has(id));
+    if (named.length === 0) return;
+    for (const userId of ids) if (tenantOf.has(userId)) for (const tenantId of named) logs.push({ where: `log line ${i + 1}`, userId, tenantId });
+  });
+  return {
+    tenantOf,
+    messages,
+    tenants: await Promise.all(
+      tenants.map(async (t) => {
+        const sim = sandbox.teams?.tenants[t.index];
+        return {
+          tenantId: t.tenantId,
+          ranges: t.pools.flatMap((p) => p.ranges),
+          teamsAssignments: (sim?.assignments() ?? []).filter((r) => r.AssignedPstnTargetId).map((r) => ({ number: r.TelephoneNumber, userId: String(r.AssignedPstnTargetId) })),
+          teamsVoice: report.users.filter((u) => u.tenantId === t.tenantId && (u.teams.enterpriseVoiceEnabled || u.teams.lineUri)).map((u) => u.id),
+          inventory: (await sandbox.inventory.forTenant(t.tenantId).list()).map((n) => ({ number: n.number, userId: n.userId ?? null })),
+        };
+      }),
+    ),
+    deadLetters: report.deadLetters.flatMap((d) => {
+      const userId = (d.body as { userId?: unknown } | null)?.userId;
+      return typeof userId === 'string' ? [{ queue: d.queue, userId, tenantId: d.tenantId }] : [];
+    }),
+    logs,
+  };
+}
 

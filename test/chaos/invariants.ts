@@ -306,3 +306,107 @@ export function secretScan(written: readonly { where: string; text: string }[], 
         : `${found.length} found: ${sample(found)}`,
   };
 }
+
+/** What crossing between tenants would leave behind, gathered from a run with several tenants. */
+export interface ObservedCrossing {
+  /** Each person's tenant (lower case), from the tenant files. */
+  tenantOf: Map<string, string>;
+  /** Every message put on user-changes, voice-commands(-pwsh) and voice-results about a person: the tenant its body and its session id name. */
+  messages: { queue: string; messageId: string; sessionId: string | undefined; userId: string; tenantId: string | undefined }[];
+  /** Each tenant's own Teams, inventory and number ranges. */
+  tenants: {
+    tenantId: string;
+    ranges: PoolDefinition['ranges'];
+    /** Every number assignment its Teams holds. */
+    teamsAssignments: { number: string; userId: string }[];
+    /** The people its Teams holds with voice or a line URI (its users only: a person's Teams state is in their own tenant). */
+    teamsVoice: string[];
+    /** Its inventory's numbers and their holders. */
+    inventory: { number: string; userId: string | null }[];
+  }[];
+  /** Every dead letter about a person, with the tenant the report attributes it to. */
+  deadLetters: { queue: string; userId: string; tenantId: string | null | undefined }[];
+  /** Each (person, tenant) a log line names together. */
+  logs: { where: string; userId: string; tenantId: string }[];
+}
+
+/**
+ * The 11th invariant of a run with several tenants: nothing of one tenant's person was sent,
+ * applied, held, dead-lettered or logged in another tenant. Pure.
+ */
+export function noCrossing(c: ObservedCrossing): Invariant {
+  const found: string[] = [];
+  const owner = (userId: string) => c.tenantOf.get(userId);
+  let messages = 0;
+  for (const m of c.messages) {
+    const own = owner(m.userId);
+    if (own === undefined) continue;
+    messages += 1;
+    if (m.tenantId?.toLowerCase() !== own) found.push(`${m.queue} ${m.messageId} about ${m.userId} (tenant ${own}) names tenant ${m.tenantId ?? 'none'}`);
+    if (m.sessionId !== undefined && m.sessionId.toLowerCase() !== `${own}:${m.userId}`.toLowerCase()) found.push(`${m.queue} ${m.messageId} about ${m.userId} (tenant ${own}) is on session ${m.sessionId}`);
+  }
+  const within = (ranges: PoolDefinition['ranges'], n: string) => {
+    const v = BigInt(n.replace(/^tel:/i, '').replace(/;ext=.*$/, '').replace(/^\+/, ''));
+    return ranges.some((r) => BigInt(r.from.replace(/^\+/, '')) <= v && v <= BigInt(r.to.replace(/^\+/, '')));
+  };
+  let held = 0;
+  for (const t of c.tenants) {
+    const others = c.tenants.filter((o) => o.tenantId !== t.tenantId).flatMap((o) => o.ranges);
+    for (const a of t.teamsAssignments) {
+      held += 1;
+      const own = owner(a.userId);
+      if (own !== undefined && own !== t.tenantId) found.push(`Teams of ${t.tenantId} assigned ${a.number} to ${a.userId} of tenant ${own}`);
+      if (within(others, a.number)) found.push(`Teams of ${t.tenantId} holds another tenant's number ${a.number}`);
+    }
+    for (const userId of t.teamsVoice) {
+      const own = owner(userId);
+      if (own !== undefined && own !== t.tenantId) found.push(`Teams of ${t.tenantId} holds voice for ${userId} of tenant ${own}`);
+    }
+    for (const n of t.inventory) {
+      const own = n.userId === null ? undefined : owner(n.userId);
+      if (own !== undefined && own !== t.tenantId) found.push(`${t.tenantId}'s inventory has ${n.number} on ${n.userId} of tenant ${own}`);
+      if (within(others, n.number)) found.push(`${t.tenantId}'s inventory holds another tenant's number ${n.number}`);
+    }
+  }
+  for (const d of c.deadLetters) {
+    const own = owner(d.userId);
+    if (own !== undefined && d.tenantId?.toLowerCase() !== own) found.push(`dead letter on ${d.queue} about ${d.userId} (tenant ${own}) attributed to ${d.tenantId ?? 'no tenant'}`);
+  }
+  for (const l of c.logs) {
+    const own = owner(l.userId);
+    if (own !== undefined && l.tenantId.toLowerCase() !== own) found.push(`${l.where} about ${l.userId} (tenant ${own}) names tenant ${l.tenantId}`);
+  }
+  return {
+    name: 'no crossing between tenants',
+    ok: found.length === 0,
+    detail:
+      found.length === 0
+        ? `${c.tenants.length} tenants, ${c.tenantOf.size} people: ${messages} messages each name their person's tenant and session, ${held} Teams assignments and every inventory number in their own tenant and ranges, ${c.deadLetters.length} dead letters and ${new Set(c.logs.map((l) => l.where)).size} log lines naming a person and a tenant attributed to the person's own`
+        : `${found.length} crossings: ${sample(found)}`,
+  };
+}
+
+/**
+ * One list from each tenant's invariants, in the order they come: an invariant holds when it holds
+ * in every tenant that checks it, and does not apply only when it applies in none (its reason
+ * then given once); each detail says which tenant it is about.
+ */
+export function mergeTenantInvariants(perTenant: readonly { tenantId: string; invariants: readonly Invariant[] }[]): Invariant[] {
+  const names: string[] = [];
+  for (const t of perTenant) for (const i of t.invariants) if (!names.includes(i.name)) names.push(i.name);
+  return names.map((name) => {
+    const parts = perTenant.flatMap((t) => t.invariants.filter((i) => i.name === name).map((i) => ({ tenantId: t.tenantId, i })));
+    const notApplicable = parts.every((p) => p.i.applies === false);
+    const details = [...new Set(parts.map((p) => p.i.detail))];
+    // The same detail in every tenant (a run-wide figure, or why it does not apply) is given once.
+    const same = details.length === 1 && parts.length === perTenant.length;
+    // Checked with one tenant only (the secret scan, over everything the run wrote): run-wide.
+    const runWide = parts.length === 1 && perTenant.length > 1;
+    return {
+      name,
+      ok: parts.every((p) => p.i.ok),
+      detail: runWide ? parts[0]!.i.detail : same ? (notApplicable || perTenant.length === 1 ? details[0]! : `every tenant: ${details[0]!}`) : parts.map((p) => `tenant ${p.tenantId.slice(0, 8)}: ${p.i.detail}`).join(' | '),
+      ...(notApplicable ? { applies: false as const } : {}),
+    };
+  });
+}

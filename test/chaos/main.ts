@@ -1,29 +1,36 @@
 /**
- * `npm run chaos -- [--seed S] [--people N] [--teams-backend powershell|graph] [--json] [--doc FILE]`:
+ * `npm run chaos -- [--seed S] [--people N] [--tenants T] [--teams-backend powershell|graph] [--storage memory|azurite] [--json] [--doc FILE]`:
  * a seeded population through the whole sandbox under every fault; prints the invariants (`n/a`
  * for one the run has nothing to check for, e.g. the certificate ones on the graph backend) and
- * exits 1 when one fails.
+ * exits 1 when one fails. `--tenants T` (2 to 5; default 1) splits the population over the home
+ * tenant and T-1 registered tenants of one deployment, each with its own Graph / Entra, Teams
+ * tenant, number inventory and worker certificate (each rotated mid-run); every invariant is then
+ * checked per tenant, and an 11th one checks that nothing crossed between the tenants.
  * `--json` prints the DESIGN.md contract `{ seed, faults, invariants: [{ name, ok, detail }] }`
  * (with the run's figures beside it); `--doc FILE` rewrites the figures section of FILE
  * (docs/RELIABILITY.md) from this run. `--stall-ms MS` fails the run (exit 2, saying what holds the
  * sandbox clock) when nothing changes for MS of real time with the clock held (default 300000).
+ * `--storage azurite` keeps the tables in Azurite, through the real Azure Table adapters and SDK,
+ * behind the sandbox's Table fault proxy (the same seeded 503 / 412 / timeout faults as the twin).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { runChaos, type ChaosResult } from './chaos.js';
+import { MAX_TENANTS, runChaos, type ChaosResult } from './chaos.js';
 
 interface Args {
   seed: number;
   people: number;
+  tenants: number;
   teamsBackend: 'powershell' | 'graph';
   json: boolean;
   doc?: string;
   /** Proves the exit code: the observation gets one number on two people before the check. */
   breakInvariant: boolean;
   stallMs?: number;
+  storage: 'memory' | 'azurite';
 }
 
 function parseArgs(argv: string[]): Args {
-  const out: Args = { seed: 1, people: 40, teamsBackend: 'powershell', json: false, breakInvariant: false };
+  const out: Args = { seed: 1, people: 40, tenants: 1, teamsBackend: 'powershell', json: false, breakInvariant: false, storage: 'memory' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -38,6 +45,7 @@ function parseArgs(argv: string[]): Args {
     };
     if (arg === '--seed') out.seed = integer('--seed', 0, 2 ** 31 - 1);
     else if (arg === '--people') out.people = integer('--people', 1, 2000);
+    else if (arg === '--tenants') out.tenants = integer('--tenants', 1, MAX_TENANTS);
     else if (arg === '--teams-backend') {
       const v = value();
       if (v !== 'powershell' && v !== 'graph') throw new Error('--teams-backend must be powershell or graph');
@@ -46,13 +54,19 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--doc') out.doc = value();
     else if (arg === '--break-invariant') out.breakInvariant = true;
     else if (arg === '--stall-ms') out.stallMs = integer('--stall-ms', 100, 3_600_000);
-    else throw new Error(`unknown option ${arg} (use --seed S, --people N, --teams-backend powershell|graph, --json, --doc FILE, --stall-ms MS)`);
+    else if (arg === '--storage') {
+      const v = value();
+      if (v !== 'memory' && v !== 'azurite') throw new Error('--storage must be memory or azurite');
+      out.storage = v;
+    } else throw new Error(`unknown option ${arg} (use --seed S, --people N, --tenants T, --teams-backend powershell|graph, --storage memory|azurite, --json, --doc FILE, --stall-ms MS)`);
   }
+  if (out.people < out.tenants) throw new Error(`--people must be at least --tenants (${out.tenants}): every tenant needs people`);
   return out;
 }
 
 export function formatChaos(r: ChaosResult): string {
-  const lines = [`chaos seed ${r.seed}: ${r.people} people, ${r.teamsBackend} Teams backend, ${r.events.hr} HR lines, ${r.simulatedHours} simulated hours, ${r.realSeconds} s`];
+  const split = r.tenants.length > 1 ? ` in ${r.tenants.length} tenants (${r.tenants.map((t) => `${t.tenantId.slice(0, 8)} ${t.people}`).join(', ')})` : '';
+  const lines = [`chaos seed ${r.seed}: ${r.people} people${split}, ${r.teamsBackend} Teams backend, ${r.storage === 'azurite' ? 'tables on Azurite, ' : ''}${r.events.hr} HR lines, ${r.simulatedHours} simulated hours, ${r.realSeconds} s`];
   lines.push(`faults: ${Object.entries(r.faults).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   for (const inv of r.invariants) lines.push(`${inv.applies === false ? 'n/a ' : inv.ok ? 'ok  ' : 'FAIL'} ${inv.name}: ${inv.detail}`);
   return lines.join('\n');
@@ -107,7 +121,9 @@ async function main(): Promise<number> {
   const result = await runChaos({
     seed: args.seed,
     people: args.people,
+    tenants: args.tenants,
     teamsBackend: args.teamsBackend,
+    storage: args.storage,
     onProgress: (l) => process.stderr.write(`${l}\n`),
     ...(args.breakInvariant ? { tamper: breakOneInvariant } : {}),
     ...(args.stallMs === undefined ? {} : { stallTimeoutMs: args.stallMs }),
@@ -119,7 +135,7 @@ async function main(): Promise<number> {
     const start = text.indexOf('<!-- chaos:begin');
     const end = text.indexOf(END);
     if (start < 0 || end < 0) throw new Error(`${args.doc} has no chaos:begin / chaos:end markers`);
-    const command = `npm run chaos -- --seed ${args.seed} --people ${args.people}${args.teamsBackend === 'graph' ? ' --teams-backend graph' : ''} --doc ${args.doc}`;
+    const command = `npm run chaos -- --seed ${args.seed} --people ${args.people}${args.tenants > 1 ? ` --tenants ${args.tenants}` : ''}${args.teamsBackend === 'graph' ? ' --teams-backend graph' : ''} --doc ${args.doc}`;
     writeFileSync(args.doc, text.slice(0, start) + chaosMarkdown(result, command) + text.slice(end + END.length));
   }
   return result.invariants.every((i) => i.ok) ? 0 : 1;

@@ -69,7 +69,22 @@ const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 const sites = ['AMS', 'RTM'] as const;
 const departments = ['DEPT001', 'DEPT002'] as const;
 
-export function buildPopulation(seed: number, size: number): Population {
+/**
+ * Where a population lives when the run has several tenants (`--tenants N`): its tenant (every HR
+ * event names it), and for a tenant after the first its own Entra object ids (unique across
+ * tenants, as Entra's are), UPN domain and event ids. Employee ids, UPN local parts, sites and
+ * department ids are the same in every tenant, as two real tenants' may be.
+ */
+export interface PopulationTenant {
+  tenantId: string;
+  /** 0 for the home tenant (the run's first: ids, UPNs and event ids as with one tenant). */
+  index: number;
+}
+
+/** The UPN domain of the population of tenant `index`. */
+export const tenantDomain = (index: number): string => (index === 0 ? 'contoso.example' : `tenant${index + 1}.example`);
+
+export function buildPopulation(seed: number, size: number, tenant?: PopulationTenant): Population {
   const random = seededRandom(seed * 7919 + 17);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
   const total = Object.values(weights).reduce((a, b) => a + b, 0);
@@ -91,10 +106,11 @@ export function buildPopulation(seed: number, size: number): Population {
   const firstSubscription = nextOccurrence(parseNcrontab(timerSchedules.graphSubscription), new Date(CHAOS_START)).getTime();
   // Joiners arrive over two hours; later events follow over the next day.
   const spread = 2 * HOUR;
+  const eventPrefix = tenant && tenant.index > 0 ? `t${tenant.index + 1}-` : '';
   for (let i = 0; i < size; i++) {
     const n = i + 1;
-    const id = `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
-    const upn = `p${n}@contoso.example`;
+    const id = `${String(tenant?.index ?? 0).padStart(8, '0')}-0000-4000-8000-${String(n).padStart(12, '0')}`;
+    const upn = `p${n}@${tenantDomain(tenant?.index ?? 0)}`;
     const employeeId = `C${n}`;
     const kind = drawKind();
     let site: string = pick(sites);
@@ -102,7 +118,8 @@ export function buildPopulation(seed: number, size: number): Population {
     const person = (s: string): HrPerson => ({ employeeId, userPrincipalName: upn, site: s, departmentId });
     const t0 = CHAOS_START + Math.floor((i / Math.max(1, size)) * spread) + Math.floor(random() * 5 * MINUTE);
     const later = (k: number) => t0 + k * (45 * MINUTE + Math.floor(random() * 30 * MINUTE));
-    const event = (eventId: string, type: 'joiner' | 'mover' | 'leaver', at: number, p: HrPerson) => JSON.stringify({ eventId, type, occurredAt: iso(at), person: p });
+    const event = (eventId: string, type: 'joiner' | 'mover' | 'leaver', at: number, p: HrPerson) =>
+      JSON.stringify({ eventId: `${eventPrefix}${eventId}`, type, occurredAt: iso(at), person: p, ...(tenant ? { tenantId: tenant.tenantId } : {}) });
     const mine: string[] = [event(`c${n}-join`, 'joiner', t0, person(site))];
     const truth = { hr: person(site), left: false, licensed: true, deleted: false, jobTitle: 'Engineer', officeLocation: site };
     // Entra changes spread over the first 30 hours: some before the first graphSubscription round
@@ -169,12 +186,14 @@ export function buildPopulation(seed: number, size: number): Population {
     });
     people.push({ id, userPrincipalName: upn, employeeId, kind, truth });
   }
-  const badInputs = [
+  // The bad inputs go to the home tenant only (naming it when the run has several).
+  const named = (line: string): string => (tenant ? JSON.stringify({ ...(JSON.parse(line) as object), tenantId: tenant.tenantId }) : line);
+  const badInputs = tenant && tenant.index > 0 ? [] : [
     { line: '{"eventId":"bad-json", "type": "joiner"', why: 'not JSON' },
-    { line: JSON.stringify({ eventId: 'bad-type', type: 'promotion', occurredAt: iso(CHAOS_START), person: { employeeId: 'C1' } }), why: 'unknown event type' },
-    { line: JSON.stringify({ eventId: 'bad-date', type: 'joiner', occurredAt: 'yesterday', person: { employeeId: 'C1' } }), why: 'occurredAt not a date' },
-    { line: JSON.stringify({ eventId: 'bad-person', type: 'joiner', occurredAt: iso(CHAOS_START), person: { employeeId: 'C1', jobTitle: 'x'.repeat(2_000) } }), why: 'attribute over its limit' },
-    { line: JSON.stringify({ eventId: 'nobody', type: 'joiner', occurredAt: iso(CHAOS_START), person: { employeeId: 'NOBODY', userPrincipalName: 'nobody@contoso.example' } }), why: 'no such person in Entra' },
+    { line: named(JSON.stringify({ eventId: 'bad-type', type: 'promotion', occurredAt: iso(CHAOS_START), person: { employeeId: 'C1' } })), why: 'unknown event type' },
+    { line: named(JSON.stringify({ eventId: 'bad-date', type: 'joiner', occurredAt: 'yesterday', person: { employeeId: 'C1' } })), why: 'occurredAt not a date' },
+    { line: named(JSON.stringify({ eventId: 'bad-person', type: 'joiner', occurredAt: iso(CHAOS_START), person: { employeeId: 'C1', jobTitle: 'x'.repeat(2_000) } })), why: 'attribute over its limit' },
+    { line: named(JSON.stringify({ eventId: 'nobody', type: 'joiner', occurredAt: iso(CHAOS_START), person: { employeeId: 'NOBODY', userPrincipalName: 'nobody@contoso.example' } })), why: 'no such person in Entra' },
   ];
   hrLines.push(...badInputs.map((b) => b.line));
   return { people, users, hrLines, duplicates, directoryChanges, lostNotifications: lost, beforeSubscription, badInputs };

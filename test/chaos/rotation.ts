@@ -16,7 +16,7 @@ import { rotateCertificate } from '../../shared/usecases/cert-rotate.js';
 import { runSetup } from '../../shared/usecases/setup.js';
 import { SimClock } from '../../sandbox/clock.js';
 import type { EntraSimState } from '../../sandbox/graph-sim/applications.js';
-import { startGraphSimulator } from '../../sandbox/graph-sim/index.js';
+import { sandboxGraphToken, startGraphSimulator } from '../../sandbox/graph-sim/index.js';
 import type { Sandbox } from '../../sandbox/host/sandbox.js';
 import { SimKeyVault, type KeyVaultFaultRule } from '../../sandbox/keyvault-sim/index.js';
 import type { SandboxTenantFile } from '../../sandbox/teams-sim/tenant-file.js';
@@ -57,6 +57,12 @@ export interface RotationRecord {
 }
 
 export interface ChaosCertificates {
+  /** The tenant whose worker certificate this is (lower case): the home tenant's, or a registered tenant's own. */
+  tenantId: string;
+  /** Its Key Vault certificate (the registry's certificateName for a registered tenant). */
+  certificateName: string;
+  /** The bearer token the operator's Graph calls carry in the sandbox (naming the tenant when it has several). */
+  graphToken: string;
   vault: SimKeyVault;
   /** What `dialtone setup` made, for the sandbox's simulated Graph to start with. */
   entra: EntraSimState;
@@ -108,29 +114,49 @@ export function restartThrottleRules(): KeyVaultFaultRule[] {
  * The vault (its first version), the app registration with that version's key (the real setup
  * use case against a Graph simulator of the tenant), and the workers' report table.
  */
-export async function prepareCertificates(o: { tenant: SandboxTenantFile; start: number; clock: () => number; seed: number; rotateAt: number; noise: number; throttleNoise?: number }): Promise<ChaosCertificates> {
+export async function prepareCertificates(o: {
+  tenant: SandboxTenantFile;
+  start: number;
+  clock: () => number;
+  seed: number;
+  rotateAt: number;
+  noise: number;
+  /** Seeded 429s (Retry-After 10 s) on every operation (default none). */
+  throttleNoise?: number;
+  /** Default CERTIFICATE_NAME (the home tenant's). */
+  certificateName?: string;
+  /** The reports table every tenant's certificate reports go to (one sessionslots table per deployment). */
+  reports?: WorkerReports;
+  /** The run has several tenants: the sandbox's Graph tokens name their tenant. */
+  multiTenant?: boolean;
+}): Promise<ChaosCertificates> {
+  const certificateName = o.certificateName ?? CERTIFICATE_NAME;
+  const tenantId = o.tenant.tenantId.toLowerCase();
   const vault = new SimKeyVault({ now: () => new Date(o.clock()) });
-  await vault.create(CERTIFICATE_NAME, workerCertificatePolicy(`CN=${APP_NAME}`));
+  await vault.create(certificateName, workerCertificatePolicy(`CN=${APP_NAME}`));
   const setupClock = new SimClock(new Date(o.start));
   const graph = await startGraphSimulator({ tenant: o.tenant, clock: setupClock, startMs: o.start });
   let setup;
   try {
     const entra = createGraphEntraAdmin({ baseUrl: graph.baseUrl, accessToken: async () => 'sandbox-token' });
-    setup = await runSetup(entra, vault, { appDisplayName: APP_NAME, certificateName: CERTIFICATE_NAME, functionPrincipalId: undefined, permissions: [], dryRun: false, now: setupClock.now() });
+    setup = await runSetup(entra, vault, { appDisplayName: APP_NAME, certificateName, functionPrincipalId: undefined, permissions: [], dryRun: false, now: setupClock.now() });
     const failed = setup.items.find((i) => i.status === 'failed');
     if (failed || !setup.application) throw new Error(`chaos: dialtone setup failed: ${failed?.detail ?? 'no application'}`);
   } finally {
     await graph.close().catch(() => undefined);
   }
   const entraState = graph.exportEntra();
-  const first = await vault.latest(CERTIFICATE_NAME);
+  const first = await vault.latest(certificateName);
   vault.setFaults({ seed: o.seed, rules: keyVaultFaultRules(o.rotateAt, o.noise, o.throttleNoise ?? 0) });
   return {
+    tenantId,
+    certificateName,
+    graphToken: o.multiTenant ? sandboxGraphToken(tenantId) : 'sandbox-token',
     vault,
     entra: entraState,
     appId: setup.application.appId,
-    reports: createEntityWorkerReports(createMemoryTableService().table('sessionslots')),
-    source: () => keyVaultCertificateSource({ vaultUrl: vault.vaultUrl, name: CERTIFICATE_NAME, secrets: vault, certificates: vault }),
+    reports: o.reports ?? createEntityWorkerReports(createMemoryTableService().table('sessionslots')),
+    source: () => keyVaultCertificateSource({ vaultUrl: vault.vaultUrl, name: certificateName, secrets: vault, certificates: vault }),
     record: { attempts: [], oldThumbprint: first!.thumbprint, completed: false },
   };
 }
@@ -141,17 +167,19 @@ export function scheduleRotation(sandbox: Sandbox, c: ChaosCertificates, at: num
   const sleep = (ms: number) => sandbox.scheduler.sleep(ms, 'chaos:rotate');
   sandbox.scheduler.at(at, 'chaos:rotate', async () => {
     c.record.startedAt = sandbox.clock.nowMs();
-    const entra = createGraphEntraAdmin({ baseUrl: sandbox.graph.baseUrl, accessToken: async () => 'sandbox-token' });
+    const graph = sandbox.graphOf(c.tenantId);
+    const entra = createGraphEntraAdmin({ baseUrl: graph.baseUrl, accessToken: async () => c.graphToken });
     for (let attempt = 1; attempt <= t.maxAttempts; attempt++) {
       const result = await rotateCertificate(
         { entra, vault: c.vault, reports: c.reports, clock: sandbox.clock, sleep },
-        { appId: c.appId, certificateName: CERTIFICATE_NAME, dryRun: false, waitTimeoutMs: t.waitTimeoutMs, overlapMs: t.overlapMs, liveWithinMs: t.liveWithinMs, pollMs: t.pollMs },
+        // Its own tenant's reports only, as `cert rotate --tenant-id` waits on (the workers report every tenant's).
+        { appId: c.appId, certificateName: c.certificateName, tenantId: c.tenantId, dryRun: false, waitTimeoutMs: t.waitTimeoutMs, overlapMs: t.overlapMs, liveWithinMs: t.liveWithinMs, pollMs: t.pollMs },
       );
       c.record.attempts.push({ atMs: sandbox.clock.nowMs(), items: result.items });
       if (result.certificate) c.record.newThumbprint = result.certificate.thumbprint;
       // Read from Entra itself: an attempt whose read-back failed may still have removed it (the
       // next attempt then finds nothing to finish and rotates once more).
-      const app = sandbox.graph.exportEntra().applications.find((a) => a.appId === c.appId);
+      const app = graph.exportEntra().applications.find((a) => a.appId === c.appId);
       if (c.record.oldRemovedAt === undefined && app && !app.keyCredentials.some((k) => sameThumbprint(k.thumbprint, c.record.oldThumbprint))) {
         c.record.oldRemovedAt = sandbox.clock.nowMs();
       }
@@ -167,15 +195,15 @@ export function scheduleRotation(sandbox: Sandbox, c: ChaosCertificates, at: num
 
 /** What the invariants read of the rotation: its record, the running workers' reports, the sessions and Entra's verdicts. */
 export async function observeCertificates(sandbox: Sandbox, c: ChaosCertificates, skewMs = 0): Promise<ObservedCertificates> {
-  const reports = await c.reports.list();
+  const reports = (await c.reports.list()).filter((r) => r.tenantId.toLowerCase() === c.tenantId);
   // A worker's report is dated on its host's clock: within the live window and the skew.
   const live = liveWorkers(reports, sandbox.clock.now(), rotationTimings.liveWithinMs + Math.abs(skewMs));
   return {
     rotation: c.record,
     workers: sandbox.workers()?.workers.length ?? 0,
     liveReports: live.map((r) => ({ workerId: r.workerId, thumbprint: r.thumbprint })),
-    connectedThumbprints: sandbox.teams?.connectedThumbprints() ?? [],
-    connects: sandbox.certificateConnects().map((x) => ({ atMs: x.atMs, thumbprint: x.thumbprint, trusted: x.trusted })),
-    appKeys: sandbox.graph.exportEntra().applications.find((a) => a.appId === c.appId)?.keyCredentials.map((k) => k.thumbprint) ?? [],
+    connectedThumbprints: sandbox.teams?.connectedThumbprints(c.tenantId) ?? [],
+    connects: sandbox.certificateConnects().filter((x) => x.tenantId === c.tenantId).map((x) => ({ atMs: x.atMs, thumbprint: x.thumbprint, trusted: x.trusted })),
+    appKeys: sandbox.graphOf(c.tenantId).exportEntra().applications.find((a) => a.appId === c.appId)?.keyCredentials.map((k) => k.thumbprint) ?? [],
   };
 }

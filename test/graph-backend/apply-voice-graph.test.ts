@@ -86,6 +86,19 @@ describe('applying a voice command through Graph', () => {
     expect(result).toMatchObject({ status: 'applied', version: 7 });
   });
 
+  it('does not run a command older than the version already applied for the person, as the worker does, and says so in a superseded result', async () => {
+    fx = await startGraphBackend({ operationMs: 5_000 });
+    const records = { get: async (userId: string) => (userId === ANNA ? { userId, state: 'provisioned', appliedVersion: 5, history: [] } : undefined) } as unknown as NonNullable<GraphApplyDeps['records']>;
+    const before = JSON.stringify(fx.tenant.user(ANNA));
+    const { result, deliveries } = await drive({ ...command(ANNA), version: 3 }, deps(fx, { records }), fx.clock);
+    expect(deliveries).toHaveLength(1);
+    expect(result).toMatchObject({ status: 'superseded', version: 3, steps: [], actual: null });
+    expect(JSON.stringify(fx.tenant.user(ANNA))).toBe(before);
+    // The version already applied, or a newer one, runs as before.
+    const current = await drive({ ...command(ANNA), version: 5 }, deps(fx, { records }), fx.clock);
+    expect(current.result).toMatchObject({ status: 'applied', version: 5 });
+  });
+
   it('is a noop that writes nothing when Teams already holds the desired state', async () => {
     fx = await startGraphBackend({ operationMs: 1_000 });
     const d = deps(fx);

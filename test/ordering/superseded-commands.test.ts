@@ -70,4 +70,41 @@ describe('an old command never brings back what a newer truth replaced', () => {
     const entries = report.history.find((h) => h.userId === U1)?.entries ?? [];
     expect(entries.some((e) => e.stage === 'record' && e.outcome === 'superseded')).toBe(true);
   }, 180_000);
+
+  it('does not run on the graph backend an old joiner command resubmitted after the leaver: Teams is not changed, and record says it was not run', async () => {
+    const state = stateDir(tmp());
+    const tenant = await writeJson(tmp('tenant.json'), tenantWith([user(U1, 'carla@contoso.example', 'E1')]));
+    const graph = ['--teams-backend', 'graph'];
+    const joiner = await writeEvents(tmp('joiner.ndjson'), [{ eventId: 'j1', type: 'joiner', occurredAt: '2026-11-02T08:00:00Z', person: carla }]);
+    await sandboxRun(state, tenant, joiner, ['--numbers', await numbersFile(tmp()), ...graph]);
+    const leaver = await writeEvents(tmp('leaver.ndjson'), [{ eventId: 'l1', type: 'leaver', occurredAt: '2026-11-09T17:00:00Z', person: carla }]);
+    const after = await sandboxRun(state, tenant, leaver, graph);
+    expect(after.users.find((u) => u.id === U1)?.teams).toMatchObject({ enterpriseVoiceEnabled: false, lineUri: null });
+
+    // The joiner's command (plan version 1) sent again behind Dialtone's back.
+    const session = new SandboxSession(state);
+    const bus = await session.busClient();
+    const old = {
+      commandId: 'cmd-old-joiner',
+      userId: U1,
+      userPrincipalName: 'carla@contoso.example',
+      correlationId: 'corr-old',
+      eventId: 'j1',
+      occurredAt: '2026-11-02T08:00:00Z',
+      issuedAt: '2026-11-02T08:00:05Z',
+      reason: 'joiner',
+      desired: { enterpriseVoiceEnabled: true, phoneNumber: '+31201234000', phoneNumberType: 'DirectRouting', policies: {} },
+      allocation: { pool: 'AMS', number: '+31201234000' },
+      releases: [],
+      version: 1,
+    };
+    await bus.createSender(queueNames.voiceCommands).sendMessages({ body: old, messageId: 'resubmitted', sessionId: U1, correlationId: 'corr-old', contentType: 'application/json' });
+    await session.save();
+
+    const report = await sandboxRun(state, tenant, await writeEvents(tmp('none.ndjson'), []), graph);
+    expect(report.users.find((u) => u.id === U1)?.teams).toMatchObject({ enterpriseVoiceEnabled: false, lineUri: null });
+    const entries = report.history.find((h) => h.userId === U1)?.entries ?? [];
+    const superseded = entries.filter((e) => e.stage === 'record' && e.outcome === 'superseded');
+    expect(superseded.map((e) => e.detail)).toEqual([expect.stringMatching(/^cmd-old-joiner was not run \(plan version 1\): a newer command for this person was already applied/)]);
+  }, 180_000);
 });

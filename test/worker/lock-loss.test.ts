@@ -93,4 +93,65 @@ describe('a lost message lock', () => {
     expect(bus.availableCount(queueNames.voiceResults)).toBe(0);
     expect(consumer.stats().results).toBe(0);
   });
+
+  it('a renewal answered only after the lock expired: the attempt that ended meanwhile publishes nothing, settles nothing, and the redelivery is applied once', async () => {
+    const clock = new SimClock();
+    const bus = new MemoryBus(clock, [
+      { name: queueNames.voiceCommands, requiresSession: true, maxDeliveryCount: 5, lockDurationMs: 30_000 },
+      { name: queueNames.voiceResults, requiresSession: false },
+    ]);
+    // The first renewal reaches the broker only after the session lock expired there.
+    bus.setFaults({ rules: [], lateRenewals: { times: 1 } });
+    const logger = createMemoryLogger();
+    const attempts: number[] = [];
+    const consumer = new VoiceCommandConsumer({
+      bus,
+      logger,
+      // A second loop takes the session once the broker has dropped the first one's lock.
+      concurrentSessions: 2,
+      maxDeliveryCount: 5,
+      lockRenewalIntervalMs: 10,
+      idleWaitMs: 10,
+      idleWait: (ms) => bus.waitForActivity(ms),
+      apply: async (cmd) => {
+        const attempt = attempts.push(attempts.length + 1);
+        if (attempt === 1) {
+          // PowerShell runs while the renewal is on its way, and the lock's 30 s run out.
+          await vi.waitFor(() => expect(bus.faultCounts()['LateRenewal:renewLock']).toBe(1), { timeout: 30_000 });
+          clock.advance(31_000);
+        }
+        return {
+          commandId: cmd.commandId,
+          userId: cmd.userId,
+          userPrincipalName: cmd.userPrincipalName,
+          correlationId: cmd.correlationId,
+          eventId: cmd.eventId,
+          occurredAt: cmd.occurredAt,
+          finishedAt: attempt === 1 ? '2026-11-02T08:00:00.000Z' : '2026-11-02T08:01:00.000Z',
+          status: attempt === 1 ? 'applied' : 'noop',
+          desired: cmd.desired,
+          allocation: cmd.allocation,
+          releases: cmd.releases,
+          steps: [],
+          actual: null,
+          attempts: 1,
+        };
+      },
+    });
+    consumers.push(consumer);
+    const cmd = command(1);
+    await bus.createSender(queueNames.voiceCommands).sendMessages({ body: cmd, sessionId: cmd.userId, messageId: 'm1' });
+    consumer.start();
+    await vi.waitFor(() => expect(consumer.stats().results).toBe(1), { timeout: 30_000 });
+    await vi.waitFor(() => expect([bus.availableCount(queueNames.voiceCommands), bus.inFlightCount(queueNames.voiceCommands)]).toEqual([0, 0]), { timeout: 30_000 });
+    await consumer.stop(1_000);
+    expect(attempts).toEqual([1, 2]);
+    // The one result is the redelivery's: the first attempt did not publish as if it held the lock.
+    const results = await bus.createReceiver(queueNames.voiceResults).receiveMessages(10);
+    expect(results.map((m) => (m.body as VoiceResult).finishedAt)).toEqual(['2026-11-02T08:01:00.000Z']);
+    expect(logger.lines.filter((l) => l.includes('"voice command attempt aborted after its lock was lost; its result is not published"'))).toHaveLength(1);
+    expect(logger.lines.filter((l) => l.includes('could not be settled'))).toEqual([]);
+    expect(bus.deadLetterMessages()).toEqual([]);
+  });
 });
+
