@@ -85,6 +85,17 @@ describe('npm run chaos --tenants', () => {
     expect(result.faults['certificate:rotations']).toBe(2);
   }, 300_000);
 
+  it('keeps the certificate invariants not applicable on the graph Teams backend with two tenants, and checks the other nine', async () => {
+    const result = await runChaos({ seed: 3, people: 8, tenants: 2, teamsBackend: 'graph' });
+    expect(result.invariants.map((i) => i.name)).toHaveLength(11);
+    for (const inv of result.invariants) expect(inv, `${inv.name}: ${inv.detail}`).toMatchObject({ ok: true });
+    const notApplicable = result.invariants.filter((i) => i.applies === false);
+    expect(notApplicable.map((i) => i.name)).toEqual([...certificateInvariantNames]);
+    for (const inv of notApplicable) expect(inv.detail).toMatch(/^does not apply: the graph Teams backend runs no hybrid worker/);
+    expect(result.invariants.filter((i) => i.applies !== false).map((i) => i.name)).toContain('no crossing between tenants');
+    expect(result.faults).not.toHaveProperty('certificate:rotations');
+  }, 300_000);
+
   it('fails the no-crossing invariant on a command, number, Teams assignment, dead letter or log line of one tenant\'s person in another', () => {
     const A = 'aaaaaaaa-0000-4000-8000-000000000000';
     const B = 'bbbbbbbb-0000-4000-8000-000000000000';

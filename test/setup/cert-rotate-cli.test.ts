@@ -23,6 +23,21 @@ afterAll(async () => {
 });
 
 describe('dialtone cert rotate --sandbox DIR', () => {
+  it('waits only on the reports of the tenant --tenant-id names (default the home tenant), and refuses a tenant id that is not a GUID', async () => {
+    const workers = async (...extra: string[]) => {
+      const run = await dialtone('cert', 'rotate', '--dry-run', '--sandbox', state(), ...extra, '--json');
+      expect(run.code, run.err).toBe(0);
+      return parse(run.out).items.find((i) => i.kind === 'workers')?.detail;
+    };
+    expect(await workers()).toContain('for 1 live worker(s)');
+    expect(await workers('--tenant-id', sampleTenant().tenantId.toUpperCase())).toContain('for 1 live worker(s)');
+    // The sandbox's worker serves only the home tenant: nobody reports another tenant's certificate.
+    expect(await workers('--tenant-id', '5c1e7b42-9a3d-4f60-8e21-7d4b3c2a0002')).toContain('for 0 live worker(s)');
+    const bad = await dialtone('cert', 'rotate', '--dry-run', '--sandbox', state(), '--tenant-id', 'contoso');
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toContain("expected a tenant id (a GUID), got 'contoso'");
+  }, 300_000);
+
   it("runs the sandbox's workers while it waits: they find the new version, switch without a restart and report it, and only then is the old key removed", async () => {
     const planned = await dialtone('cert', 'rotate', '--dry-run', '--sandbox', state(), '--json');
     expect(planned.code, planned.err).toBe(0);
