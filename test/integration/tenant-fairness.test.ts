@@ -164,3 +164,37 @@ describe("one tenant's certificate broken beside a healthy one", () => {
     expect((await sandbox.report()).deadLetters).toEqual([]);
   }, 300_000);
 });
+
+describe("one tenant's certificate throttled by Key Vault when a command loads it again", () => {
+  it('waits the 429s out on the sandbox clock inside the session start without holding the clock, and the tenant\'s joiners complete', async () => {
+    const state: { sandbox?: Sandbox; loads: number } = { loads: 0 };
+    const good = ephemeralCertificateSource({ now: new Date('2026-11-02T08:00:00Z'), validDays: 3650 });
+    // Refused at the workers' start (so a command loads it again), then throttled twice with Retry-After 30 s.
+    const throttledAt: number[] = [];
+    const flaky: CertificateSource = {
+      description: "Fabrikam's certificate in Key Vault",
+      load: async () => {
+        state.loads += 1;
+        if (!state.sandbox) throw new DialtoneError('CertificateInvalid', 'Key Vault is unavailable (503) at the start');
+        if (throttledAt.length < 2) {
+          throttledAt.push(state.sandbox.clock.elapsedMs());
+          throw new DialtoneError('Throttled', "Fabrikam's certificate cannot be read now: Key Vault answered 429 (throttled), retry after 30 s.", { transient: true, retryAfterMs: 30_000 });
+        }
+        return good.load();
+      },
+    };
+    const inputs = await twoTenantInputs([A, B]);
+    const sandbox = await Sandbox.start(inputs, { storage: 'memory', stallTimeoutMs: 5_000, tenantCertificates: (tenantId) => (tenantId === A.toLowerCase() ? flaky : undefined) });
+    state.sandbox = sandbox;
+    running.push(sandbox);
+    await sandbox.enqueueEvents(inputs.eventLines);
+    await sandbox.runUntilQuiet();
+    expect(throttledAt).toHaveLength(2);
+    // The second try came after the first Retry-After, on the sandbox clock.
+    expect(throttledAt[1]! - throttledAt[0]!).toBeGreaterThanOrEqual(30_000);
+    for (let n = 1; n <= PEOPLE; n++) {
+      expect(sandbox.teams!.tenants[1]!.user(personId(A, n))?.lineUri).toMatch(/^tel:\+31205550/);
+    }
+    expect((await sandbox.report()).deadLetters).toEqual([]);
+  }, 120_000);
+});
