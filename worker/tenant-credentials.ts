@@ -4,7 +4,7 @@ import type { Logger } from '../shared/ports/logger.js';
 import type { CertificateSource, LoadedCertificate } from './certificate.js';
 import { CertificateProvider } from './certificate-provider.js';
 import type { Credentials } from './pwsh-process.js';
-import type { Timers } from './timers.js';
+import { sleep, type Timers } from './timers.js';
 import type { Sleeper } from '../shared/ports/sleeper.js';
 
 /** A further tenant the worker serves (from the tenant registry), with its own app and certificate. */
@@ -20,6 +20,11 @@ export interface TenantCredentials {
   /** The tenant's own app and certificate; throws ConfigInvalid (not served) or CertificateInvalid (refused). */
   credentials(tenantId: string): Promise<Credentials>;
   sessionLimit(tenantId: string): number | undefined;
+  /**
+   * Callers of credentials() (session starts, reconnects) now waiting for a Key Vault Retry-After
+   * of their tenant's certificate load: they wait, they are no work under way (the sandbox's quiet check).
+   */
+  waitingForKeyVault(): number;
   /** Each tenant whose certificate is loaded, with that certificate (what the worker reports; never the key). */
   loaded(): { tenantId: string; certificate: LoadedCertificate }[];
   stop(): void;
@@ -40,6 +45,11 @@ export interface TenantCredentialsOptions {
    * refused certificate, from a command, waits on `timers`.
    */
   startWait?: Sleeper;
+  /**
+   * What a certificate loaded again for a session (a refused one, at its tenant's next command)
+   * waits on when Key Vault throttles it (default `timers`; the sandbox's clock, WorkerDeps.waitTimers).
+   */
+  sessionTimers?: Timers;
 }
 
 /**
@@ -56,6 +66,9 @@ export async function startTenantCredentials(options: TenantCredentialsOptions):
     failure?: DialtoneError;
     triedAt: number;
     loading?: Promise<void>;
+    /** Callers of credentials() awaiting the load, and whether it sleeps for a 429 now. */
+    waiters: number;
+    sleeping: boolean;
   }
   const { timers, logger } = options;
   const retryMs = options.retryRefusedMs ?? 60_000;
@@ -88,7 +101,7 @@ export async function startTenantCredentials(options: TenantCredentialsOptions):
       reloadIntervalMs: options.reloadIntervalMs,
       onRotate: () => options.onRotate(tenantId),
     });
-    served.set(tenantId, { tenant, provider, ok: false, triedAt: 0 });
+    served.set(tenantId, { tenant, provider, ok: false, triedAt: 0, waiters: 0, sleeping: false });
   }
   await Promise.all([...served.values()].map((entry) => load(entry, options.startWait)));
   return {
@@ -98,7 +111,25 @@ export async function startTenantCredentials(options: TenantCredentialsOptions):
         throw new DialtoneError('ConfigInvalid', `tenant ${tenantId} is not served by this worker: register it (dialtone tenants add) and restart the worker`, { details: { tenantId } });
       }
       // Measured on the worker's clock (the sandbox's clock there), as the tenant's pause is.
-      if (!entry.ok && options.clock.now().getTime() - entry.triedAt >= retryMs) await load(entry);
+      if (!entry.ok && options.clock.now().getTime() - entry.triedAt >= retryMs) {
+        // Every caller waits for the one load; while it sleeps for a 429, they all only wait.
+        const sessionWait: Sleeper = {
+          sleep: async (ms) => {
+            entry.sleeping = true;
+            try {
+              await sleep(options.sessionTimers ?? timers, ms);
+            } finally {
+              entry.sleeping = false;
+            }
+          },
+        };
+        entry.waiters += 1;
+        try {
+          await load(entry, sessionWait);
+        } finally {
+          entry.waiters -= 1;
+        }
+      }
       if (!entry.ok) {
         throw new DialtoneError('CertificateInvalid', `tenant ${tenantId}: ${entry.failure?.message ?? 'its certificate is not loaded'}`, { details: { tenantId } });
       }
@@ -106,6 +137,7 @@ export async function startTenantCredentials(options: TenantCredentialsOptions):
       return { applicationId: entry.tenant.applicationId, tenantId: entry.tenant.tenantId.toLowerCase(), certificate: { pfxBase64, password } };
     },
     sessionLimit: (tenantId) => served.get(tenantId.toLowerCase())?.tenant.sessionLimit,
+    waitingForKeyVault: () => [...served.values()].reduce((n, entry) => n + (entry.sleeping ? entry.waiters : 0), 0),
     loaded: () => [...served].filter(([, entry]) => entry.ok).map(([tenantId, entry]) => ({ tenantId, certificate: entry.provider.current() })),
     stop: () => {
       for (const entry of served.values()) entry.provider.stop();

@@ -83,8 +83,9 @@ export interface WorkerDeps {
   bulkTimers?: Timers;
   /**
    * What the worker's waits are measured on — the retry after a transient cmdlet failure, the wait
-   * for a tenant session slot held by another worker, session lock renewals, and cmdlet and connect
-   * deadlines (default `timers`; process start and the backoff after a throttled session accept
+   * for a tenant session slot held by another worker, session lock renewals, cmdlet and connect
+   * deadlines, and a Key Vault 429 on a refused registry tenant's certificate loaded again for a
+   * session (default `timers`; process start and the backoff after a throttled session accept
    * stay on `timers`; idle reaping and session age are on `poolTimers`). The sandbox passes its clock, on which its cmdlets
    * take their time: a wait then costs sandbox time, the sandbox never holds its clock still while
    * a worker only waits, and a cmdlet that waits for the clock never misses a real-time deadline.
@@ -121,7 +122,7 @@ export interface Worker {
   /** Graceful: in-flight commands finish within the grace period, the rest are abandoned. */
   stop(): Promise<void>;
   busy(): boolean;
-  /** Cmdlets sent and not answered, and sessions starting (see SessionPool.pendingWork). */
+  /** Cmdlets sent and not answered, and sessions starting (see SessionPool.pendingWork), less those only waiting for Key Vault's Retry-After. */
   pendingWork(): number;
   stats(): { pool: PoolStats; consumer: ConsumerStats; bulk?: BulkStats };
   readonly pool: SessionPool;
@@ -161,6 +162,8 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
       void rotation.report?.();
     },
     ...(deps.startWait ? { startWait: deps.startWait } : {}),
+    // A refused tenant certificate loaded again for a session waits like the worker's other waits.
+    ...(deps.waitTimers ? { sessionTimers: deps.waitTimers } : {}),
   });
   const pool = new SessionPool({
     command: deps.pwsh,
@@ -268,7 +271,8 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
       return stopped;
     },
     busy: () => consumer.busy(),
-    pendingWork: () => pool.pendingWork(),
+    // A session start waiting for Key Vault's Retry-After of its tenant's certificate only waits.
+    pendingWork: () => pool.pendingWork() - tenants.waitingForKeyVault(),
     stats: () => ({ pool: sessions.stats(), consumer: consumer.stats(), ...(bulk ? { bulk: bulk.stats() } : {}) }),
   };
 }
