@@ -189,9 +189,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         seed: seed + t.index,
         rotateAt: rotateAtOf(t.index),
         noise: KEY_VAULT_NOISE,
-        // The home tenant's vault only: a registry tenant's certificate loaded again for a command
-        // waits inside a session start, which the sandbox counts as work under way (it would hold its clock).
-        ...(t.index === 0 ? { throttleNoise: KEY_VAULT_THROTTLE_NOISE } : { startThrottle: false }),
+        throttleNoise: KEY_VAULT_THROTTLE_NOISE,
         ...(t.index === 0 ? {} : { certificateName: `${CERTIFICATE_NAME}-${t.tenantId.slice(0, 8)}` }),
         reports,
         multiTenant: multi,

@@ -80,14 +80,12 @@ export interface ChaosCertificates {
  * throttles one call of each kind the rotation makes and two of the workers' reload checks, which
  * they wait out in the same run. Seeded noise on every operation: 503s (`noise`) and 429s with a
  * 10 s Retry-After (`throttleNoise`). The restart of a killed worker is throttled too
- * (restartThrottleRules, added when the chaos run kills it). `startThrottle: false` leaves out the
- * start's 429s.
+ * (restartThrottleRules, added when the chaos run kills it).
  */
-export function keyVaultFaultRules(rotateAt: number, noise: number, o: { throttleNoise?: number; startThrottle?: boolean } = {}): KeyVaultFaultRule[] {
-  const throttleNoise = o.throttleNoise ?? 0;
+export function keyVaultFaultRules(rotateAt: number, noise: number, throttleNoise = 0): KeyVaultFaultRule[] {
   return [
     { operation: 'getSecret', times: 2 },
-    ...(o.startThrottle === false ? [] : [{ operation: 'getSecret' as const, times: 2, answer: 429 as const, retryAfterSeconds: 30 }]),
+    { operation: 'getSecret', times: 2, answer: 429, retryAfterSeconds: 30 },
     { operation: 'latest', fromMs: rotateAt, times: 1 },
     { operation: 'create', fromMs: rotateAt, times: 1 },
     { operation: 'setEnabled', fromMs: rotateAt, times: 1 },
@@ -125,8 +123,6 @@ export async function prepareCertificates(o: {
   noise: number;
   /** Seeded 429s (Retry-After 10 s) on every operation (default none). */
   throttleNoise?: number;
-  /** The two 429s after the start's two 503s (default on). */
-  startThrottle?: boolean;
   /** Default CERTIFICATE_NAME (the home tenant's). */
   certificateName?: string;
   /** The reports table every tenant's certificate reports go to (one sessionslots table per deployment). */
@@ -151,7 +147,7 @@ export async function prepareCertificates(o: {
   }
   const entraState = graph.exportEntra();
   const first = await vault.latest(certificateName);
-  vault.setFaults({ seed: o.seed, rules: keyVaultFaultRules(o.rotateAt, o.noise, { throttleNoise: o.throttleNoise ?? 0, startThrottle: o.startThrottle ?? true }) });
+  vault.setFaults({ seed: o.seed, rules: keyVaultFaultRules(o.rotateAt, o.noise, o.throttleNoise ?? 0) });
   return {
     tenantId,
     certificateName,
