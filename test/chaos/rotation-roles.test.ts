@@ -5,7 +5,7 @@ import { Sandbox } from '../../sandbox/host/sandbox.js';
 import { lostRole } from '../../sandbox/keyvault-sim/index.js';
 import { SandboxTenantFileSchema } from '../../sandbox/teams-sim/tenant-file.js';
 import { inputs, sampleTenant } from '../integration/sandbox-fixtures.js';
-import { CERTIFICATE_NAME, observeCertificates, prepareCertificates, rotationTimings } from './rotation.js';
+import { CERTIFICATE_NAME, certificateWorkers, observeCertificates, prepareCertificates, rotationTimings } from './rotation.js';
 
 const MINUTE = 60_000;
 const START = Date.parse('2026-11-02T08:00:00Z');
@@ -24,13 +24,7 @@ describe('a lost Key Vault role assignment (403 ForbiddenByRbac) in the sandbox'
     certificates.vault.setFaults(undefined);
     const sandbox = await Sandbox.start(inputs({ tenant, eventLines: [] }), {
       storage: 'memory',
-      workerCount: 2,
-      workerTuning: { certificateReloadMs: rotationTimings.reloadMs },
-      workerCertificates: certificates.source,
-      workerReports: { reports: certificates.reports, intervalMs: rotationTimings.reportMs },
-      entra: certificates.entra,
-      workerApplicationId: certificates.appId,
-      entraCertificateCheck: true,
+      ...certificateWorkers(certificates),
     });
     ref.sandbox = sandbox;
     const vault = certificates.vault;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Sandbox } from '../../sandbox/host/sandbox.js';
 import { SandboxTenantFileSchema } from '../../sandbox/teams-sim/tenant-file.js';
 import { hrEvent, inputs, sampleTenant } from '../integration/sandbox-fixtures.js';
-import { prepareCertificates, rotationTimings, type ChaosCertificates } from './rotation.js';
+import { certificateWorkers, prepareCertificates, type ChaosCertificates } from './rotation.js';
 
 const MINUTE = 60_000;
 const START = Date.parse('2026-11-02T08:00:00Z');
@@ -28,13 +28,7 @@ function licensedTenant() {
 async function startSandbox(tenant: ReturnType<typeof licensedTenant>, certificates: ChaosCertificates, lines: string[]): Promise<Sandbox> {
   return Sandbox.start(inputs({ tenant, eventLines: lines }), {
     storage: 'memory',
-    workerCount: 2,
-    workerTuning: { certificateReloadMs: rotationTimings.reloadMs },
-    workerCertificates: certificates.source,
-    workerReports: { reports: certificates.reports, intervalMs: rotationTimings.reportMs },
-    entra: certificates.entra,
-    workerApplicationId: certificates.appId,
-    entraCertificateCheck: true,
+    ...certificateWorkers(certificates),
     // A held clock fails the run in seconds instead of hanging it.
     stallTimeoutMs: 5_000,
   });

@@ -3,7 +3,7 @@ import { Sandbox } from '../../sandbox/host/sandbox.js';
 import { SandboxTenantFileSchema } from '../../sandbox/teams-sim/tenant-file.js';
 import { hrEvent, inputs, sampleTenant } from '../integration/sandbox-fixtures.js';
 import { checkInvariants, type Observed } from './invariants.js';
-import { observeCertificates, prepareCertificates, rotationTimings, scheduleRotation } from './rotation.js';
+import { certificateWorkers, observeCertificates, prepareCertificates, scheduleRotation } from './rotation.js';
 
 const MINUTE = 60_000;
 const START = Date.parse('2026-11-02T08:00:00Z');
@@ -53,13 +53,7 @@ describe('certificate rotation in the sandbox under Key Vault outages (the chaos
     const certificates = await prepareCertificates({ tenant, start: START, clock: () => ref.sandbox?.clock.nowMs() ?? START, seed: 5, rotateAt: ROTATE_AT, noise: 0 });
     const sandbox = await Sandbox.start(inputs({ tenant, eventLines: lines }), {
       storage: 'memory',
-      workerCount: 2,
-      workerTuning: { certificateReloadMs: rotationTimings.reloadMs },
-      workerCertificates: certificates.source,
-      workerReports: { reports: certificates.reports, intervalMs: rotationTimings.reportMs },
-      entra: certificates.entra,
-      workerApplicationId: certificates.appId,
-      entraCertificateCheck: true,
+      ...certificateWorkers(certificates),
     });
     ref.sandbox = sandbox;
     try {
@@ -110,14 +104,10 @@ describe('certificate rotation in the sandbox under Key Vault outages (the chaos
     const certificates = await prepareCertificates({ tenant, start: START, clock: () => ref.sandbox?.clock.nowMs() ?? START, seed: 5, rotateAt: Number.MAX_SAFE_INTEGER, noise: 0 });
     const sandbox = await Sandbox.start(inputs({ tenant, eventLines: [] }), {
       storage: 'memory',
+      ...certificateWorkers(certificates),
       workerCount: 1,
       // DIALTONE_CERT_RELOAD off: this worker never looks for a new version.
       workerTuning: { certificateReloadMs: 0 },
-      workerCertificates: certificates.source,
-      workerReports: { reports: certificates.reports, intervalMs: rotationTimings.reportMs },
-      entra: certificates.entra,
-      workerApplicationId: certificates.appId,
-      entraCertificateCheck: true,
     });
     ref.sandbox = sandbox;
     try {

@@ -17,7 +17,7 @@ import { runSetup } from '../../shared/usecases/setup.js';
 import { SimClock } from '../../sandbox/clock.js';
 import type { EntraSimState } from '../../sandbox/graph-sim/applications.js';
 import { sandboxGraphToken, startGraphSimulator } from '../../sandbox/graph-sim/index.js';
-import type { Sandbox } from '../../sandbox/host/sandbox.js';
+import type { Sandbox, SandboxOptions } from '../../sandbox/host/sandbox.js';
 import { SimKeyVault, type KeyVaultFaultRule } from '../../sandbox/keyvault-sim/index.js';
 import type { SandboxTenantFile } from '../../sandbox/teams-sim/tenant-file.js';
 import { keyVaultCertificateSource } from '../../worker/certificate-sources.js';
@@ -114,6 +114,22 @@ export function restartThrottleRules(): KeyVaultFaultRule[] {
  * The vault (its first version), the app registration with that version's key (the real setup
  * use case against a Graph simulator of the tenant), and the workers' report table.
  */
+/**
+ * Two hybrid workers on these certificates: loaded from the Key Vault simulator, reloaded and
+ * reported on the rotation's timings, every Connect-MicrosoftTeams checked by the simulated Entra.
+ */
+export function certificateWorkers(c: ChaosCertificates): Partial<SandboxOptions> {
+  return {
+    workerCount: 2,
+    workerTuning: { certificateReloadMs: rotationTimings.reloadMs },
+    workerCertificates: c.source,
+    workerReports: { reports: c.reports, intervalMs: rotationTimings.reportMs },
+    entra: c.entra,
+    workerApplicationId: c.appId,
+    entraCertificateCheck: true,
+  };
+}
+
 export async function prepareCertificates(o: {
   tenant: SandboxTenantFile;
   start: number;

@@ -2,31 +2,12 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BusError } from '../../sandbox/bus/bus-error.js';
 import { MemoryBus } from '../../sandbox/bus/memory-bus.js';
 import { SimClock } from '../../sandbox/clock.js';
-import { queueNames, type VoiceCommand, type VoiceResult } from '../../shared/contracts/messages.js';
+import { queueNames, type VoiceResult } from '../../shared/contracts/messages.js';
 import { createMemoryLogger } from '../../shared/logging/logger.js';
 import type { BusClient } from '../../shared/ports/bus.js';
 import { busErrorAction } from '../../worker/bus-errors.js';
 import { VoiceCommandConsumer, type ConsumerOptions } from '../../worker/consumer.js';
-import { command } from './helpers/sim.js';
-
-function appliedResult(cmd: VoiceCommand): VoiceResult {
-  return {
-    commandId: cmd.commandId,
-    userId: cmd.userId,
-    userPrincipalName: cmd.userPrincipalName,
-    correlationId: cmd.correlationId,
-    eventId: cmd.eventId,
-    occurredAt: cmd.occurredAt,
-    finishedAt: '2026-11-02T08:00:00.000Z',
-    status: 'noop',
-    desired: cmd.desired,
-    allocation: cmd.allocation,
-    releases: cmd.releases,
-    steps: [],
-    actual: null,
-    attempts: 1,
-  };
-}
+import { command, resultFor } from './helpers/sim.js';
 
 const consumers: VoiceCommandConsumer[] = [];
 afterEach(async () => {
@@ -51,7 +32,7 @@ function setup(wrap: (bus: MemoryBus) => BusClient = (bus) => bus, overrides: Pa
     idleWait: (ms) => bus.waitForActivity(ms),
     apply: async (cmd) => {
       applied.push(cmd.commandId);
-      return appliedResult(cmd);
+      return resultFor(cmd);
     },
     ...overrides,
   });
@@ -155,7 +136,7 @@ describe('VoiceCommandConsumer', () => {
         peak = Math.max(peak, running);
         await new Promise<void>((resolve) => release.push(resolve));
         running -= 1;
-        return appliedResult(cmd);
+        return resultFor(cmd);
       },
     });
     for (const n of [1, 2, 3]) {

@@ -6,7 +6,7 @@ import { queueNames, type VoiceResult } from '../../shared/contracts/messages.js
 import { createMemoryLogger } from '../../shared/logging/logger.js';
 import type { BusClient } from '../../shared/ports/bus.js';
 import { VoiceCommandConsumer } from '../../worker/consumer.js';
-import { command, startHarness, type SimHarness } from './helpers/sim.js';
+import { command, resultFor, startHarness, type SimHarness } from './helpers/sim.js';
 
 // Issue 8 defect 6: a lost lock must stop PowerShell writes (the running cmdlet, its process) and
 // the aborted attempt's result must not be published.
@@ -66,22 +66,7 @@ describe('a lost message lock', () => {
         await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
         sawAbort = true;
         // What an aborted attempt saw: it must not become the record's truth.
-        return {
-          commandId: cmd.commandId,
-          userId: cmd.userId,
-          userPrincipalName: cmd.userPrincipalName,
-          correlationId: cmd.correlationId,
-          eventId: cmd.eventId,
-          occurredAt: cmd.occurredAt,
-          finishedAt: '2026-11-02T08:00:00.000Z',
-          status: 'applied',
-          desired: cmd.desired,
-          allocation: cmd.allocation,
-          releases: cmd.releases,
-          steps: [],
-          actual: null,
-          attempts: 1,
-        };
+        return resultFor(cmd, { status: 'applied' });
       },
     });
     consumers.push(consumer);
@@ -120,22 +105,7 @@ describe('a lost message lock', () => {
           await vi.waitFor(() => expect(bus.faultCounts()['LateRenewal:renewLock']).toBe(1), { timeout: 30_000 });
           clock.advance(31_000);
         }
-        return {
-          commandId: cmd.commandId,
-          userId: cmd.userId,
-          userPrincipalName: cmd.userPrincipalName,
-          correlationId: cmd.correlationId,
-          eventId: cmd.eventId,
-          occurredAt: cmd.occurredAt,
-          finishedAt: attempt === 1 ? '2026-11-02T08:00:00.000Z' : '2026-11-02T08:01:00.000Z',
-          status: attempt === 1 ? 'applied' : 'noop',
-          desired: cmd.desired,
-          allocation: cmd.allocation,
-          releases: cmd.releases,
-          steps: [],
-          actual: null,
-          attempts: 1,
-        };
+        return resultFor(cmd, { status: attempt === 1 ? 'applied' : 'noop', finishedAt: attempt === 1 ? '2026-11-02T08:00:00.000Z' : '2026-11-02T08:01:00.000Z' });
       },
     });
     consumers.push(consumer);

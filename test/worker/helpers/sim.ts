@@ -1,6 +1,6 @@
 import { SimClock } from '../../../sandbox/clock.js';
 import { startTeamsSimulator, type SandboxTenantFile, type TeamsSimulator } from '../../../sandbox/teams-sim/index.js';
-import type { VoiceCommand } from '../../../shared/contracts/messages.js';
+import type { VoiceCommand, VoiceResult } from '../../../shared/contracts/messages.js';
 import type { DesiredVoiceState } from '../../../shared/domain/voice-state.js';
 import { createMemoryLogger } from '../../../shared/logging/logger.js';
 import { applyVoiceCommand, type ApplyDeps } from '../../../worker/apply.js';
@@ -107,5 +107,26 @@ export async function startHarness(options: { users?: number; pool?: Partial<Poo
       await pool.drain();
       await sim.close();
     },
+  };
+}
+
+/** The result an apply reports for `cmd` without touching Teams (a noop unless `extra` says otherwise). */
+export function resultFor(cmd: VoiceCommand, extra: Partial<VoiceResult> = {}): VoiceResult {
+  return {
+    commandId: cmd.commandId,
+    userId: cmd.userId,
+    userPrincipalName: cmd.userPrincipalName,
+    correlationId: cmd.correlationId,
+    eventId: cmd.eventId,
+    occurredAt: cmd.occurredAt,
+    finishedAt: '2026-11-02T08:00:00.000Z',
+    status: 'noop',
+    desired: cmd.desired,
+    allocation: cmd.allocation,
+    releases: cmd.releases,
+    steps: [],
+    actual: null,
+    attempts: 1,
+    ...extra,
   };
 }
