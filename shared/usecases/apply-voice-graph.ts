@@ -104,16 +104,17 @@ export async function applyVoiceCommandViaGraph(command: VoiceCommand, meta: Mes
   let wrote = meta.properties?.[graphProperties.wrote] === true || meta.properties?.[graphProperties.wrote] === 'true';
 
   const operationId = meta.properties?.[graphProperties.operation];
+  const polling = typeof operationId === 'string' && operationId !== '';
   // A command that started a number operation finishes it (its write is under way); only a fresh
   // one is judged against the version already applied.
-  if (deps.records && command.version !== undefined && !(typeof operationId === 'string' && operationId !== '')) {
+  if (deps.records && command.version !== undefined && !polling) {
     const verdict = judgeVersion(command.version, (await deps.records.get(command.userId))?.appliedVersion, 'this command');
     if (verdict.kind === 'superseded') {
       log.warn('voice command superseded: not run', { version: command.version, newestApplied: verdict.newer });
       return publish(command, meta, { ...baseResult(command, deps.clock, [], null), status: 'superseded' });
     }
   }
-  if (typeof operationId === 'string' && operationId !== '') {
+  if (polling) {
     const op = await deps.admin.operation(operationId);
     const state = operationState(op.status);
     steps.push(readStep('GET operations', { operationId }));
