@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import forge from 'node-forge';
 import { DialtoneError } from '../shared/domain/errors.js';
 import type { Logger } from '../shared/ports/logger.js';
+import { aheadOfClockMs, notValidYet } from '../shared/domain/certificate-clock.js';
 
 /** The certificate the worker connects with. pfxBase64 and password are secrets: never log them. */
 export interface LoadedCertificate {
@@ -80,8 +81,13 @@ export function checkCertificate(facts: CertificateFacts, description: string, n
   if (!facts.hasPrivateKey) {
     throw new DialtoneError('CertificateInvalid', `${name} has no private key: export it with its key (Key Vault: an exportable key, content type application/x-pkcs12).`);
   }
-  if (now < facts.notBefore) {
+  if (notValidYet(facts.notBefore, now.getTime())) {
     throw new DialtoneError('CertificateInvalid', `${name} is not valid before ${facts.notBefore.toISOString()}.`);
+  }
+  const ahead = aheadOfClockMs(facts.notBefore, now.getTime());
+  if (ahead > 0) {
+    // Within the skew Entra and Key Vault's clocks allow: this host's clock is behind theirs.
+    logger.warn("certificate not valid yet by this host's clock", { thumbprint: facts.thumbprint, notBefore: facts.notBefore.toISOString(), aheadSeconds: Math.round(ahead / 1000) });
   }
   if (now >= facts.notAfter) {
     throw new DialtoneError('CertificateInvalid', `${name} expired on ${facts.notAfter.toISOString()}.`);

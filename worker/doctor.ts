@@ -13,6 +13,7 @@ import { supportedModuleVersions } from '../shared/teams/module-cmdlets.js';
 import type { CertificateSource, LoadedCertificate } from './certificate.js';
 import { adaptToModule, moduleVersionSupported } from './module-compat.js';
 import { PwshProcess, type PwshCommand } from './pwsh-process.js';
+import { notValidYet } from '../shared/domain/certificate-clock.js';
 
 export interface WorkerDoctorDeps {
   pwsh: PwshCommand;
@@ -124,7 +125,7 @@ function certificateCheck(certificate: LoadedCertificate, description: string, n
   const check = 'certificate';
   const where = `${description}: thumbprint ${certificate.thumbprint}, expires ${certificate.notAfter.toISOString()}`;
   if (!certificate.hasPrivateKey) return { check, status: 'fail', detail: `${where}; no private key (export it with its key)` };
-  if (certificate.notBefore.getTime() > now.getTime()) return { check, status: 'fail', detail: `${where}; not valid before ${certificate.notBefore.toISOString()}` };
+  if (notValidYet(certificate.notBefore, now.getTime())) return { check, status: 'fail', detail: `${where}; not valid before ${certificate.notBefore.toISOString()}` };
   const days = Math.floor((certificate.notAfter.getTime() - now.getTime()) / DAY_MS);
   if (days < 0) return { check, status: 'fail', detail: `${where}; expired` };
   if (days < 30) return { check, status: 'warn', detail: `${where}; expires in ${days} days, key present` };

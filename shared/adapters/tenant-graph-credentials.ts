@@ -15,6 +15,7 @@ import { classifyTokenFailure, tokenFailureFacts } from '../domain/token-failure
 import type { EffectiveTenant } from '../domain/tenants.js';
 import { perTenant, type PerTenant } from '../ports/per-tenant.js';
 import { pfxToPem } from './pfx-pem.js';
+import { notValidYet } from '../domain/certificate-clock.js';
 
 /** The part of @azure/keyvault-secrets' SecretClient used here. */
 export interface TenantSecretReader {
@@ -82,7 +83,7 @@ export function tenantGraphCredentials(options: TenantGraphCredentialOptions): P
     }
     const cert = pfxToPem(secret.value, null, what);
     const now = options.now();
-    if (now < cert.notBefore.getTime()) throw new DialtoneError('CertificateInvalid', `${what} (${cert.thumbprint}) is not valid before ${cert.notBefore.toISOString()}.`, { details: { tenantId: tenant.tenantId } });
+    if (notValidYet(cert.notBefore, now)) throw new DialtoneError('CertificateInvalid', `${what} (${cert.thumbprint}) is not valid before ${cert.notBefore.toISOString()}.`, { details: { tenantId: tenant.tenantId } });
     if (now >= cert.notAfter.getTime()) throw new DialtoneError('CertificateInvalid', `${what} (${cert.thumbprint}) expired on ${cert.notAfter.toISOString()}: renew it in Key Vault, then replay.`, { details: { tenantId: tenant.tenantId } });
     return explainTokenFailures(make(tenant.tenantId, tenant.applicationId, cert.pem), tenant);
   };

@@ -1,4 +1,5 @@
 import type { PoolSummary } from '../ports/number-inventory.js';
+import { notValidYet } from './certificate-clock.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
 
@@ -30,7 +31,7 @@ export function judgeCertificate(facts: CertificateFacts, now: Date, warnDays = 
   const check = `Key Vault certificate '${facts.name}'`;
   if (facts.enabled === false) return { check, status: 'fail', detail: 'disabled in Key Vault' };
   if (!facts.expiresOn) return { check, status: 'fail', detail: 'has no expiry date: is it a certificate at all?' };
-  if (facts.notBefore && facts.notBefore.getTime() > now.getTime()) {
+  if (facts.notBefore && notValidYet(facts.notBefore, now.getTime())) {
     return { check, status: 'fail', detail: `not valid before ${facts.notBefore.toISOString()}` };
   }
   const daysLeft = Math.floor((facts.expiresOn.getTime() - now.getTime()) / DAY_MS);

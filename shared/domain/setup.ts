@@ -3,6 +3,7 @@
  * version can serve the worker, which key credentials an app registration keeps, and the
  * per-step report (`created`, `already_exists`, `updated`, `failed`, like `tenant apply`).
  */
+import { notValidYet } from './certificate-clock.js';
 export type SetupStatus = 'created' | 'already_exists' | 'updated' | 'removed' | 'failed';
 
 export type SetupKind = 'application' | 'servicePrincipal' | 'certificate' | 'keyCredential' | 'graphPermission' | 'directoryRole' | 'workers';
@@ -30,7 +31,7 @@ const DAY_MS = 86_400_000;
 export function unusableBecause(v: VersionFacts, now: Date): string | undefined {
   if (!v.enabled) return `version ${v.version} is disabled`;
   if (v.expiresOn.getTime() <= now.getTime()) return `version ${v.version} expired on ${v.expiresOn.toISOString()}`;
-  if (v.notBefore.getTime() > now.getTime()) return `version ${v.version} is not valid before ${v.notBefore.toISOString()}`;
+  if (notValidYet(v.notBefore, now.getTime())) return `version ${v.version} is not valid before ${v.notBefore.toISOString()}`;
   if (v.policy.exportable === false) return `version ${v.version} has a key that is not exportable, so its secret holds no private key for the worker`;
   if (v.policy.contentType !== undefined && v.policy.contentType !== 'application/x-pkcs12') return `version ${v.version} is stored as ${v.policy.contentType}, not application/x-pkcs12`;
   return undefined;

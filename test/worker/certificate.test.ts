@@ -93,6 +93,21 @@ describe('loading the Key Vault certificate', () => {
     await expect(loadValidCertificate(source, now, createMemoryLogger())).rejects.toThrow(/is not valid before 2026-12-01T00:00:00.000Z\.$/);
   });
 
+  it('starts on a certificate that begins within the clock-skew tolerance (a new Key Vault version read by a host whose clock is minutes slow), with a warning naming the skew', async () => {
+    // Key Vault dates a new version from its own clock: a worker host 5 minutes slow reads it as valid in 5 minutes.
+    const pfx = makeTestPfx({ notBefore: new Date(now.getTime() + 5 * 60_000) });
+    const source = keyVaultCertificateSource({ vaultUrl, name: 'dialtone-teams', secrets: fakeSecrets([{ value: pfx, version: 'v1' }]) });
+    const logger = createMemoryLogger();
+    expect(await loadValidCertificate(source, now, logger)).toMatchObject({ thumbprint: thumbprintOf(pfx) });
+    expect(logger.lines.some((l) => l.includes('"certificate not valid yet by this host\'s clock"') && l.includes('"aheadSeconds":300'))).toBe(true);
+  });
+
+  it('still refuses a certificate that begins beyond the clock-skew tolerance', async () => {
+    const pfx = makeTestPfx({ notBefore: new Date(now.getTime() + 11 * 60_000) });
+    const source = keyVaultCertificateSource({ vaultUrl, name: 'dialtone-teams', secrets: fakeSecrets([{ value: pfx, version: 'v1' }]) });
+    await expect(loadValidCertificate(source, now, createMemoryLogger())).rejects.toThrow(/is not valid before .*\.$/);
+  });
+
   it('refuses to start when the PFX has no private key', async () => {
     const pfx = makeTestPfx({ withKey: false });
     const source = keyVaultCertificateSource({ vaultUrl, name: 'dialtone-teams', secrets: fakeSecrets([{ value: pfx, version: 'v1' }]) });
