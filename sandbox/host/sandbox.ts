@@ -15,6 +15,7 @@ import type { SyncState } from '../../shared/ports/sync-state.js';
 import { createStaticPolicyCatalog } from '../../shared/adapters/file-policy-catalog.js';
 import { createMemoryNumberInventory } from '../../shared/adapters/memory-number-inventory.js';
 import { createMemoryTableService, type MemoryTableService, type TableFaultControl } from '../../shared/adapters/memory-table-client.js';
+import { withTableClientRetry } from '../table-client-retry.js';
 import type { WorkerReports } from '../../shared/ports/worker-reports.js';
 import { createEntityWorkerReports } from '../../shared/adapters/entity-worker-reports.js';
 import type { CertificateSource } from '../../worker/certificate.js';
@@ -1033,12 +1034,16 @@ async function openStorage(
 ): Promise<{ inventory: NumberInventory; records: ProvisioningRecords; syncState: SyncState; kind: string; service?: MemoryTableService; faults?: TableFaultControl }> {
   if (mode === 'memory' || (mode === 'auto' && !(await isAzuriteAvailable()))) {
     const service = createMemoryTableService(snapshot);
+    // The twin is the service; the stages reach it as they reach Table Storage, through the
+    // client's retry policy (the SDK's on Azurite and in production), which meets its 503s first.
+    const client = { ...service, table: (name: string) => withTableClientRetry(service.table(name)) };
     return {
-      inventory: createMemoryNumberInventory({ service, defaultTenantId }),
-      records: createMemoryProvisioningRecords({ service }),
-      syncState: entitySyncState(service.table('dialtonesync')),
+      inventory: createMemoryNumberInventory({ service: client, defaultTenantId }),
+      records: createMemoryProvisioningRecords({ service: client }),
+      syncState: entitySyncState(client.table('dialtonesync')),
       kind: 'memory',
-      service,
+      // The tenant registry and the worker reports are Table clients too.
+      service: client,
       faults: service,
     };
   }
