@@ -153,3 +153,45 @@ describe('the transient budget is carried apart from the licensing wait', () => 
     expect(readRetryState(props({}), at)).toEqual({ attempt: 0, firstAttemptAt: at, transientAttempts: 0 });
   });
 });
+
+describe('the transient budget counts transient failures in a row', () => {
+  /** Delivers `message`, then each copy the handler schedules, until it is completed or dead-lettered. */
+  async function deliverUntilSettled(outcomes: UseCaseResult['outcome'][]) {
+    let next = 0;
+    const { clock, sent, handler } = harness(async () => ({ outcome: outcomes[next++] ?? { kind: 'done', summary: 'licensed at last' } }));
+    const { actions, settled } = recordingActions();
+    let message: Parameters<typeof handler>[0] = { body: { n: 1 }, messageId: 'uc-joiner' };
+    for (;;) {
+      const before = sent.length;
+      await handler([message as never], actions);
+      const last = settled.at(-1);
+      if (last?.action !== 'complete' || sent.length === before) return { settled, attempts: next };
+      const copy = sent.at(-1)!;
+      clock.advanceTo(copy.at!);
+      message = { ...copy.message, deliveryCount: 1 } as never;
+    }
+  }
+
+  it('does not dead-letter a message waiting a day for its licence for nine isolated 429s among its waits (the services answered in between)', async () => {
+    // What chaos seed 1 at 100 people met: a joiner waiting for Teams Phone for 24 hours, retried
+    // hourly, met a Graph 429 or a Table 503 on 9 of its 34 attempts, never twice in a row, and was
+    // dead-lettered 'Gave up after 9 transient failures (34 attempts in all)' instead of going on waiting.
+    const wait = { kind: 'wait', code: 'NotLicensed', message: 'no MCOEV yet' } as const;
+    const throttled = { kind: 'transient', code: 'Throttled', message: 'Graph said 429' } as const;
+    const outcomes = Array.from({ length: 18 }, (_, i) => (i % 2 === 0 ? wait : throttled));
+    const { settled, attempts } = await deliverUntilSettled(outcomes);
+    expect(settled.filter((s) => s.action === 'deadletter')).toEqual([]);
+    expect(attempts).toBe(19);
+  });
+
+  it('still dead-letters nine transient failures in a row after a wait', async () => {
+    const wait = { kind: 'wait', code: 'NotLicensed', message: 'no MCOEV yet' } as const;
+    const down = { kind: 'transient', code: 'ServiceUnavailable', message: 'Graph said 503.' } as const;
+    const { settled } = await deliverUntilSettled([wait, wait, ...Array.from({ length: 9 }, () => down)]);
+    expect(settled.at(-1)).toMatchObject({
+      action: 'deadletter',
+      reason: 'ServiceUnavailable',
+      description: 'Graph said 503. Gave up after 9 transient failures (11 attempts in all); replay when the service recovers.',
+    });
+  });
+});
