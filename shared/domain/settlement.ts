@@ -24,9 +24,10 @@ export interface RetryState {
   /** When the first attempt was made (ms). */
   firstAttemptAt: number;
   /**
-   * Of the attempts, how many ended in a transient failure: the transient budget counts these
-   * only, so a person who waited hours for licensing still gets every transient retry (without
-   * it, attempt is used, as before the count existed).
+   * How many of the latest attempts ended in a transient failure, in a row (a wait, whose attempt
+   * the services answered, ends the run): the transient budget counts these only, so a person who
+   * waited hours for licensing still gets every transient retry (without it, attempt is used, as
+   * before the count existed).
    */
   transientAttempts?: number;
 }
@@ -34,7 +35,7 @@ export interface RetryState {
 export interface RetryPolicy {
   /** How long "user not found yet" / "not licensed yet" may last before it is a failure. */
   waitWindowMs: number;
-  /** Transient errors get this many retries before they are dead-lettered. */
+  /** Transient errors in a row get this many retries before they are dead-lettered. */
   maxTransientAttempts: number;
   baseDelayMs: number;
   maxDelayMs: number;
@@ -80,7 +81,10 @@ export function decideSettlement(outcome: StageOutcome, retry: RetryState, now: 
           description: `${outcome.message} Still the case after ${retry.attempt + 1} attempts over ${minutes(elapsed)} (window ${minutes(policy.waitWindowMs)}).`,
         };
       }
-      return { action: 'reschedule', at: now + delay, attempt: retry.attempt + 1, note: outcome.message };
+      // The services answered this attempt: a run of transient failures before it is over. Counted
+      // over the whole wait instead, a day of hourly tries for a licence met a 429 or a 503 on nine
+      // of them and was dead-lettered for a transient failure the next try would have got past.
+      return { action: 'reschedule', at: now + delay, attempt: retry.attempt + 1, note: outcome.message, ...(retry.transientAttempts ? { transientAttempts: 0 } : {}) };
     }
     case 'transient': {
       const failures = retry.transientAttempts ?? retry.attempt;
