@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runChaos } from './chaos.js';
+import { chaosOptionsProblem, runChaos, tenantBackendOf } from './chaos.js';
 import { certificateInvariantNames, checkInvariants, mergeTenantInvariants, noCrossing, type ObservedCrossing } from './invariants.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -150,4 +150,48 @@ describe('npm run chaos --tenants', () => {
     ]);
     expect(mixed[0]).not.toHaveProperty('applies');
   });
+});
+
+describe('npm run chaos --teams-backend mixed', () => {
+  it('puts the home tenant and every second registered tenant on Graph, the others on PowerShell, and needs two tenants', async () => {
+    expect([0, 1, 2, 3, 4].map((i) => tenantBackendOf('mixed', i))).toEqual(['graph', 'powershell', 'graph', 'powershell', 'graph']);
+    expect([0, 1, 2].map((i) => tenantBackendOf('graph', i))).toEqual(['graph', 'graph', 'graph']);
+    expect([0, 1, 2].map((i) => tenantBackendOf('powershell', i))).toEqual(['powershell', 'powershell', 'powershell']);
+    expect(chaosOptionsProblem({ people: 8, teamsBackend: 'mixed' })).toMatch(/mixed Teams backend needs --tenants 2 or more/);
+    expect(chaosOptionsProblem({ people: 8, tenants: 2, teamsBackend: 'mixed' })).toBeUndefined();
+    await expect(runChaos({ seed: 3, people: 8, tenants: 1, teamsBackend: 'mixed' })).rejects.toThrow(/needs --tenants 2 or more/);
+  });
+
+  it('refuses --teams-backend mixed without --tenants 2 or more with exit code 2', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'test/chaos/main.ts', '--teams-backend', 'mixed', '--people', '4'], { cwd: root, encoding: 'utf8', timeout: 240_000 });
+    expect(run.status, run.stderr).toBe(2);
+    expect(run.stderr).toContain('the mixed Teams backend needs --tenants 2 or more');
+  }, 300_000);
+
+  it('serves the Graph tenant through graphVoice and the PowerShell tenant through the workers, and checks the certificate invariants for the PowerShell tenant only', async () => {
+    const seen: Parameters<typeof checkInvariants>[0][] = [];
+    const result = await runChaos({ seed: 3, people: 8, tenants: 2, teamsBackend: 'mixed', tamper: (o) => void seen.push(o) });
+    expect(result.teamsBackend).toBe('mixed');
+    expect(result.tenants.map((t) => t.teamsBackend)).toEqual(['graph', 'powershell']);
+    expect(result.invariants.map((i) => i.name)).toHaveLength(11);
+    for (const inv of result.invariants) expect(inv, `${inv.name}: ${inv.detail}`).toMatchObject({ ok: true });
+    // Checked (in the PowerShell tenant): neither merged invariant is not applicable.
+    const certificate = result.invariants.filter((i) => (certificateInvariantNames as readonly string[]).includes(i.name));
+    expect(certificate).toHaveLength(2);
+    for (const inv of certificate) {
+      expect(inv).not.toHaveProperty('applies');
+      expect(inv.detail).toMatch(/^tenant [0-9a-f]{8}: does not apply: this tenant is on the graph Teams backend .* \| tenant c4a05001: (?!does not apply)/);
+    }
+    // The Graph tenant: no certificate, and why; the PowerShell tenant: its own rotated, its workers connected to it.
+    expect(seen[0]!.certificates).toBeUndefined();
+    expect(seen[0]!.certificatesNotApplicable).toMatch(/graph Teams backend/);
+    expect(seen[1]!.certificates?.rotation.completed).toBe(true);
+    expect(seen[1]!.certificates!.connects.length).toBeGreaterThan(0);
+    expect(result.faults['certificate:rotations']).toBe(1);
+    expect(result.faults).toHaveProperty('worker:killed');
+    expect(result.faults).toHaveProperty('clock:skewedWorkerHost', 1);
+    // The Graph tenant's commands met the /admin/teams faults.
+    const adminFaults = Object.entries(result.faults).filter(([k]) => k.endsWith('/admin/teams')).reduce((a, [, v]) => a + v, 0);
+    expect(adminFaults).toBeGreaterThan(0);
+  }, 300_000);
 });
