@@ -386,6 +386,33 @@ export function noCrossing(c: ObservedCrossing): Invariant {
   };
 }
 
+/** Each Function's invocations in the run (`Sandbox.functionDurations()`), timed in sandbox time. */
+export interface ObservedDurations {
+  timeoutMs: number;
+  byFunction: Record<string, { invocations: number; longestMs: number; overTimeout: number }>;
+}
+
+/**
+ * No invocation ran longer than host.json's functionTimeout. Azure would have cancelled it (its
+ * messages delivered again, a timer round failed): the sandbox does not cut one off, so a run that
+ * passes here is one production's timeout would not have cut short. Run-wide, over every tenant.
+ */
+export function withinFunctionTimeout(d: ObservedDurations): Invariant {
+  const entries = Object.entries(d.byFunction);
+  const over = entries.filter(([, f]) => f.overTimeout > 0);
+  const invocations = entries.reduce((n, [, f]) => n + f.invocations, 0);
+  const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
+  const longest = [...entries].sort(([, a], [, b]) => b.longestMs - a.longestMs).slice(0, 3).map(([name, f]) => `${name} ${seconds(f.longestMs)}`);
+  return {
+    name: "no Function invocation outlasts host.json's functionTimeout",
+    ok: over.length === 0 && invocations > 0,
+    detail:
+      over.length === 0
+        ? `${invocations} invocations of ${entries.length} Functions, none over ${seconds(d.timeoutMs)}; the longest: ${longest.join(', ') || 'none'}`
+        : `${over.map(([name, f]) => `${name}: ${f.overTimeout} of ${f.invocations} over ${seconds(d.timeoutMs)} (longest ${seconds(f.longestMs)})`).join('; ')}`,
+  };
+}
+
 /**
  * One list from each tenant's invariants, in the order they come: an invariant holds when it holds
  * in every tenant that checks it, and does not apply only when it applies in none (its reason
