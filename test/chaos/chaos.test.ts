@@ -13,7 +13,7 @@ describe('npm run chaos', () => {
     expect(Object.keys(result)).toEqual(expect.arrayContaining(['seed', 'faults', 'invariants']));
     expect(result.seed).toBe(3);
     for (const inv of result.invariants) expect(inv, `${inv.name}: ${inv.detail}`).toMatchObject({ ok: true });
-    expect(result.invariants.map((i) => i.name)).toHaveLength(11);
+    expect(result.invariants.map((i) => i.name)).toHaveLength(12);
     expect(Object.values(result.faults).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
 
     // The same observation, deliberately broken, fails the invariants that guard it.
@@ -23,8 +23,10 @@ describe('npm run chaos', () => {
     broken.assignments.push({ number: holder.number, userId: broken.people.find((p) => p.id !== holder.userId)!.id });
     broken.inputEventIds.push('never-seen');
     if (leaver) broken.teams.set(leaver.id, { enterpriseVoiceEnabled: true, lineUri: 'tel:+31201240999', policies: {} });
+    // An Entra change after every plan of its person: never noticed.
+    broken.directoryChanges!.push({ atMs: Date.parse('2027-01-01T00:00:00Z'), userId: broken.people[0]!.id, notify: false });
     const failed = checkInvariants(broken).filter((i) => !i.ok).map((i) => i.name);
-    expect(failed).toEqual(expect.arrayContaining(['every input accounted for', 'no number on two people', 'inventory agrees with Teams']));
+    expect(failed).toEqual(expect.arrayContaining(['every input accounted for', 'no number on two people', 'inventory agrees with Teams', 'every Entra change was noticed']));
     if (leaver) expect(failed).toContain('no leaver with voice');
   }, 300_000);
 
@@ -32,14 +34,14 @@ describe('npm run chaos', () => {
     let observed: Parameters<typeof checkInvariants>[0] | undefined;
     const result = await runChaos({ seed: 3, people: 8, teamsBackend: 'graph', tamper: (o) => (observed = structuredClone(o)) });
     expect(result.teamsBackend).toBe('graph');
-    expect(result.invariants.map((i) => i.name)).toHaveLength(11);
+    expect(result.invariants.map((i) => i.name)).toHaveLength(12);
     for (const inv of result.invariants) expect(inv, `${inv.name}: ${inv.detail}`).toMatchObject({ ok: true });
     // The worker's certificate invariants have nothing to check: neither passed nor failed, and they say why.
     const notApplicable = result.invariants.filter((i) => i.applies === false);
     expect(notApplicable.map((i) => i.name)).toEqual([...certificateInvariantNames]);
     for (const inv of notApplicable) expect(inv.detail).toMatch(/^does not apply: the graph Teams backend runs no hybrid worker/);
     // Everything else applies and is checked as on the PowerShell path.
-    expect(result.invariants.filter((i) => i.applies !== false)).toHaveLength(9);
+    expect(result.invariants.filter((i) => i.applies !== false)).toHaveLength(10);
     // Voice commands went through Graph's Teams administration API, and its faults fired on them.
     const adminFaults = Object.entries(result.faults).filter(([k]) => k.endsWith('/admin/teams')).reduce((a, [, v]) => a + v, 0);
     expect(adminFaults).toBeGreaterThan(0);
@@ -83,7 +85,7 @@ describe('npm run chaos --tenants', () => {
     expect(result.tenants.map((t) => t.people)).toEqual([5, 5]);
     expect(new Set(result.tenants.map((t) => t.tenantId)).size).toBe(2);
     for (const inv of result.invariants) expect(inv, `${inv.name}: ${inv.detail}`).toMatchObject({ ok: true });
-    expect(result.invariants.map((i) => i.name)).toHaveLength(12);
+    expect(result.invariants.map((i) => i.name)).toHaveLength(13);
     expect(result.invariants.at(-1)).toMatchObject({ name: 'no crossing between tenants', ok: true });
     // Each tenant's invariants were checked on its own people, its own rotation and its own Teams.
     expect(seen).toHaveLength(2);
@@ -94,9 +96,9 @@ describe('npm run chaos --tenants', () => {
     expect(result.faults['certificate:rotations']).toBe(2);
   }, 300_000);
 
-  it('keeps the certificate invariants not applicable on the graph Teams backend with two tenants, and checks the other ten', async () => {
+  it('keeps the certificate invariants not applicable on the graph Teams backend with two tenants, and checks the other eleven', async () => {
     const result = await runChaos({ seed: 3, people: 8, tenants: 2, teamsBackend: 'graph' });
-    expect(result.invariants.map((i) => i.name)).toHaveLength(12);
+    expect(result.invariants.map((i) => i.name)).toHaveLength(13);
     for (const inv of result.invariants) expect(inv, `${inv.name}: ${inv.detail}`).toMatchObject({ ok: true });
     const notApplicable = result.invariants.filter((i) => i.applies === false);
     expect(notApplicable.map((i) => i.name)).toEqual([...certificateInvariantNames]);

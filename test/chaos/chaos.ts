@@ -499,8 +499,15 @@ async function observe(
     const inventory = multi
       ? (await sandbox.inventory.forTenant(t.tenantId).list()).map((n) => ({ number: n.number, pool: n.pool, state: n.state, userId: n.userId ?? null }))
       : report.numbers;
+    const mineIds = new Set(t.population.people.map((p) => p.id));
     perTenant.push({
       people: t.population.people,
+      directoryChanges: t.population.directoryChanges.map((c) => ({ atMs: sandbox.clock.startedAt + c.atMs, userId: c.userId, notify: c.notify })),
+      plans: new Map(
+        report.history
+          .filter((h) => mineIds.has(h.userId))
+          .map((h) => [h.userId, h.entries.filter((e) => e.stage === 'plan').map((e) => ({ atMs: Date.parse(e.at), source: e.source ?? 'unknown' }))]),
+      ),
       teams: new Map(report.users.filter((u) => mine(u.tenantId)).map((u) => [u.id, u.teams])),
       assignments: assignmentsOf(t),
       inventory,
