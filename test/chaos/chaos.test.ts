@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { chaosOptionsProblem, runChaos, tenantBackendOf } from './chaos.js';
-import { certificateInvariantNames, checkInvariants, mergeTenantInvariants, noCrossing, type ObservedCrossing } from './invariants.js';
+import { certificateInvariantNames, checkInvariants, mergeTenantInvariants, noCrossing, withinFunctionTimeout, type ObservedCrossing } from './invariants.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -13,7 +13,7 @@ describe('npm run chaos', () => {
     expect(Object.keys(result)).toEqual(expect.arrayContaining(['seed', 'faults', 'invariants']));
     expect(result.seed).toBe(3);
     for (const inv of result.invariants) expect(inv, `${inv.name}: ${inv.detail}`).toMatchObject({ ok: true });
-    expect(result.invariants.map((i) => i.name)).toHaveLength(10);
+    expect(result.invariants.map((i) => i.name)).toHaveLength(12);
     expect(Object.values(result.faults).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
 
     // The same observation, deliberately broken, fails the invariants that guard it.
@@ -23,8 +23,10 @@ describe('npm run chaos', () => {
     broken.assignments.push({ number: holder.number, userId: broken.people.find((p) => p.id !== holder.userId)!.id });
     broken.inputEventIds.push('never-seen');
     if (leaver) broken.teams.set(leaver.id, { enterpriseVoiceEnabled: true, lineUri: 'tel:+31201240999', policies: {} });
+    // An Entra change after every plan of its person: never noticed.
+    broken.directoryChanges!.push({ atMs: Date.parse('2027-01-01T00:00:00Z'), userId: broken.people[0]!.id, notify: false });
     const failed = checkInvariants(broken).filter((i) => !i.ok).map((i) => i.name);
-    expect(failed).toEqual(expect.arrayContaining(['every input accounted for', 'no number on two people', 'inventory agrees with Teams']));
+    expect(failed).toEqual(expect.arrayContaining(['every input accounted for', 'no number on two people', 'inventory agrees with Teams', 'every Entra change was noticed']));
     if (leaver) expect(failed).toContain('no leaver with voice');
   }, 300_000);
 
@@ -32,20 +34,29 @@ describe('npm run chaos', () => {
     let observed: Parameters<typeof checkInvariants>[0] | undefined;
     const result = await runChaos({ seed: 3, people: 8, teamsBackend: 'graph', tamper: (o) => (observed = structuredClone(o)) });
     expect(result.teamsBackend).toBe('graph');
-    expect(result.invariants.map((i) => i.name)).toHaveLength(10);
+    expect(result.invariants.map((i) => i.name)).toHaveLength(12);
     for (const inv of result.invariants) expect(inv, `${inv.name}: ${inv.detail}`).toMatchObject({ ok: true });
     // The worker's certificate invariants have nothing to check: neither passed nor failed, and they say why.
     const notApplicable = result.invariants.filter((i) => i.applies === false);
     expect(notApplicable.map((i) => i.name)).toEqual([...certificateInvariantNames]);
     for (const inv of notApplicable) expect(inv.detail).toMatch(/^does not apply: the graph Teams backend runs no hybrid worker/);
     // Everything else applies and is checked as on the PowerShell path.
-    expect(result.invariants.filter((i) => i.applies !== false)).toHaveLength(8);
+    expect(result.invariants.filter((i) => i.applies !== false)).toHaveLength(10);
     // Voice commands went through Graph's Teams administration API, and its faults fired on them.
     const adminFaults = Object.entries(result.faults).filter(([k]) => k.endsWith('/admin/teams')).reduce((a, [, v]) => a + v, 0);
     expect(adminFaults).toBeGreaterThan(0);
     expect(result.faults).not.toHaveProperty('worker:killed');
     expect(observed!.certificates).toBeUndefined();
   }, 300_000);
+
+  it("fails the timeout invariant on an invocation longer than host.json's functionTimeout, naming the Function", () => {
+    const held = withinFunctionTimeout({ timeoutMs: 300_000, byFunction: { plan: { invocations: 4, longestMs: 2_000, overTimeout: 0 }, graphResync: { invocations: 2, longestMs: 61_000, overTimeout: 0 } } });
+    expect(held).toEqual({ name: "no Function invocation outlasts host.json's functionTimeout", ok: true, detail: '6 invocations of 2 Functions, none over 300 s; the longest: graphResync 61 s, plan 2 s' });
+    const over = withinFunctionTimeout({ timeoutMs: 300_000, byFunction: { graphResync: { invocations: 2, longestMs: 340_000, overTimeout: 1 } } });
+    expect(over).toMatchObject({ ok: false, detail: 'graphResync: 1 of 2 over 300 s (longest 340 s)' });
+    // A run in which no Function ran proves nothing.
+    expect(withinFunctionTimeout({ timeoutMs: 300_000, byFunction: {} }).ok).toBe(false);
+  });
 
   it('exits 1 when an invariant fails, and prints the contract with --json', () => {
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'test/chaos/main.ts', '--seed', '2', '--people', '3', '--json', '--break-invariant'], {
@@ -74,7 +85,7 @@ describe('npm run chaos --tenants', () => {
     expect(result.tenants.map((t) => t.people)).toEqual([5, 5]);
     expect(new Set(result.tenants.map((t) => t.tenantId)).size).toBe(2);
     for (const inv of result.invariants) expect(inv, `${inv.name}: ${inv.detail}`).toMatchObject({ ok: true });
-    expect(result.invariants.map((i) => i.name)).toHaveLength(11);
+    expect(result.invariants.map((i) => i.name)).toHaveLength(13);
     expect(result.invariants.at(-1)).toMatchObject({ name: 'no crossing between tenants', ok: true });
     // Each tenant's invariants were checked on its own people, its own rotation and its own Teams.
     expect(seen).toHaveLength(2);
@@ -85,9 +96,9 @@ describe('npm run chaos --tenants', () => {
     expect(result.faults['certificate:rotations']).toBe(2);
   }, 300_000);
 
-  it('keeps the certificate invariants not applicable on the graph Teams backend with two tenants, and checks the other nine', async () => {
+  it('keeps the certificate invariants not applicable on the graph Teams backend with two tenants, and checks the other eleven', async () => {
     const result = await runChaos({ seed: 3, people: 8, tenants: 2, teamsBackend: 'graph' });
-    expect(result.invariants.map((i) => i.name)).toHaveLength(11);
+    expect(result.invariants.map((i) => i.name)).toHaveLength(13);
     for (const inv of result.invariants) expect(inv, `${inv.name}: ${inv.detail}`).toMatchObject({ ok: true });
     const notApplicable = result.invariants.filter((i) => i.applies === false);
     expect(notApplicable.map((i) => i.name)).toEqual([...certificateInvariantNames]);
@@ -173,7 +184,7 @@ describe('npm run chaos --teams-backend mixed', () => {
     const result = await runChaos({ seed: 3, people: 8, tenants: 2, teamsBackend: 'mixed', tamper: (o) => void seen.push(o) });
     expect(result.teamsBackend).toBe('mixed');
     expect(result.tenants.map((t) => t.teamsBackend)).toEqual(['graph', 'powershell']);
-    expect(result.invariants.map((i) => i.name)).toHaveLength(11);
+    expect(result.invariants.map((i) => i.name)).toHaveLength(13);
     for (const inv of result.invariants) expect(inv, `${inv.name}: ${inv.detail}`).toMatchObject({ ok: true });
     // Checked (in the PowerShell tenant): neither merged invariant is not applicable.
     const certificate = result.invariants.filter((i) => (certificateInvariantNames as readonly string[]).includes(i.name));

@@ -8,7 +8,7 @@ import { SANDBOX_CLIENT_STATE, Sandbox, type SandboxOptions } from '../../sandbo
 import { seededRandom, type FaultRule } from '../../sandbox/teams-sim/faults.js';
 import { SandboxTenantFileSchema, type SandboxTenantFile } from '../../sandbox/teams-sim/tenant-file.js';
 import { inputs, sampleTenant } from '../integration/sandbox-fixtures.js';
-import { checkInvariants, mergeTenantInvariants, noCrossing, type Invariant, type Observed, type ObservedCrossing, type Secret } from './invariants.js';
+import { checkInvariants, mergeTenantInvariants, noCrossing, withinFunctionTimeout, type Invariant, type Observed, type ObservedCrossing, type Secret } from './invariants.js';
 import { createEntityWorkerReports } from '../../shared/adapters/entity-worker-reports.js';
 import { createMemoryTableService } from '../../shared/adapters/memory-table-client.js';
 import { CERTIFICATE_NAME, observeCertificates, prepareCertificates, restartThrottleRules, rotationTimings, scheduleRotation, type ChaosCertificates } from './rotation.js';
@@ -273,7 +273,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const observed = await observe(sandbox, tenants, policy, chaos);
     for (const o of observed.perTenant) options.tamper?.(o);
     const perTenant = observed.perTenant.map((o, k) => ({ tenantId: tenants[k]!.tenantId, invariants: checkInvariants(o) }));
-    const invariants = multi ? [...mergeTenantInvariants(perTenant), noCrossing(observed.crossing)] : perTenant[0]!.invariants;
+    const timeouts = withinFunctionTimeout(sandbox.functionDurations());
+    const invariants = multi ? [...mergeTenantInvariants(perTenant), timeouts, noCrossing(observed.crossing)] : [...perTenant[0]!.invariants, timeouts];
     const report = await sandbox.report();
     const badInputs = home.population.badInputs;
     return {
@@ -541,8 +542,15 @@ async function observe(
     const inventory = multi
       ? (await sandbox.inventory.forTenant(t.tenantId).list()).map((n) => ({ number: n.number, pool: n.pool, state: n.state, userId: n.userId ?? null }))
       : report.numbers;
+    const mineIds = new Set(t.population.people.map((p) => p.id));
     perTenant.push({
       people: t.population.people,
+      directoryChanges: t.population.directoryChanges.map((c) => ({ atMs: sandbox.clock.startedAt + c.atMs, userId: c.userId, notify: c.notify })),
+      plans: new Map(
+        report.history
+          .filter((h) => mineIds.has(h.userId))
+          .map((h) => [h.userId, h.entries.filter((e) => e.stage === 'plan').map((e) => ({ atMs: Date.parse(e.at), source: e.source ?? 'unknown' }))]),
+      ),
       teams: new Map(report.users.filter((u) => mine(u.tenantId)).map((u) => [u.id, u.teams])),
       assignments: assignmentsOf(t),
       inventory,
