@@ -11,7 +11,10 @@ import { TableFaultPlan, type TableFaultCounts, type TableFaults } from '../shar
  * here the SDK sees the HTTP answer first and retries 503 and 500 itself).
  *
  * Conditional writes are single-entity PUT / MERGE / PATCH / DELETE with an If-Match other than
- * `*`; a 412 inside a batch would need a multipart answer and is not injected.
+ * `*`, and batches (`POST /$batch`) with such an If-Match inside their changeset. A 412 for a batch
+ * is Azurite's own: the proxy makes one If-Match inside the changeset stale and forwards it, so the
+ * answer is the service's multipart response with the failed operation's 412 inside it, and none of
+ * the batch is applied — as when another writer changed that entity first.
  */
 export interface TableFaultProxy {
   /** The connection string to hand to the adapters: Azurite's account, the proxy's port. */
@@ -35,6 +38,23 @@ function isConditionalWrite(req: http.IncomingMessage): boolean {
   return ['PUT', 'MERGE', 'PATCH', 'DELETE'].includes(req.method ?? '') && typeof ifMatch === 'string' && ifMatch.trim() !== '*';
 }
 
+function isBatch(req: http.IncomingMessage): boolean {
+  return req.method === 'POST' && (req.url ?? '').split('?')[0]!.endsWith('$batch');
+}
+
+/** An If-Match header line inside a batch's changeset, with a value other than `*`. */
+const BATCH_IF_MATCH = /^(If-Match:[ \t]*)(?!\*[ \t]*\r?$)(.+?)(\r?)$/im;
+
+/** An etag no entity has: the time Table Storage's etags carry, long past. */
+const STALE_ETAG = `W/"datetime'1970-01-01T00%3A00%3A00.0000000Z'"`;
+
+/** The batch body with its first conditional If-Match made stale, or undefined when it has none. */
+export function withStaleIfMatch(body: Buffer): Buffer | undefined {
+  const text = body.toString('utf8');
+  if (!BATCH_IF_MATCH.test(text)) return undefined;
+  return Buffer.from(text.replace(BATCH_IF_MATCH, (_all, name: string, _value: string, cr: string) => `${name}${STALE_ETAG}${cr}`), 'utf8');
+}
+
 function isWrite(req: http.IncomingMessage): boolean {
   return req.method !== 'GET' && req.method !== 'HEAD';
 }
@@ -49,8 +69,10 @@ export async function startTableFaultProxy(target: { host: string; port: number 
 
   const forward = (req: http.IncomingMessage, body: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> =>
     new Promise((resolve, reject) => {
+      // The body is read whole (and a batch's may have been rewritten): sent with its own length.
+      const { 'transfer-encoding': _chunked, ...headers } = req.headers;
       const upstream = http.request(
-        { host: target.host, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: `${target.host}:${target.port}` } },
+        { host: target.host, port: target.port, method: req.method, path: req.url, headers: { ...headers, host: `${target.host}:${target.port}`, 'content-length': String(body.length) } },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
@@ -61,6 +83,14 @@ export async function startTableFaultProxy(target: { host: string; port: number 
       upstream.on('error', reject);
       upstream.end(body);
     });
+
+  const relay = (res: http.ServerResponse, answer: { status: number; headers: http.IncomingHttpHeaders; body: Buffer }): void => {
+    const headers = { ...answer.headers };
+    delete headers['transfer-encoding'];
+    headers['content-length'] = String(answer.body.length);
+    res.writeHead(answer.status, headers);
+    res.end(answer.body);
+  };
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -78,6 +108,11 @@ export async function startTableFaultProxy(target: { host: string; port: number 
           errorAnswer(res, 412, 'UpdateConditionNotSatisfied', 'The update condition specified in the request was not satisfied.');
           return;
         }
+        const stale = isBatch(req) ? withStaleIfMatch(body) : undefined;
+        if (stale && plan.conditionalWriteFails()) {
+          relay(res, await forward(req, stale));
+          return;
+        }
         const timeout = plan.timeout();
         if (timeout && !(timeout.applied && isWrite(req))) {
           await sleep(timeout.delayMs);
@@ -91,11 +126,7 @@ export async function startTableFaultProxy(target: { host: string; port: number 
           errorAnswer(res, 500, 'OperationTimedOut', 'Operation could not be completed within the specified time.');
           return;
         }
-        const headers = { ...answer.headers };
-        delete headers['transfer-encoding'];
-        headers['content-length'] = String(answer.body.length);
-        res.writeHead(answer.status, headers);
-        res.end(answer.body);
+        relay(res, answer);
       })().catch((error: unknown) => {
         if (!res.headersSent) errorAnswer(res, 502, 'ProxyError', error instanceof Error ? error.message : String(error));
         else res.destroy();

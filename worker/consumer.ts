@@ -9,6 +9,7 @@ import type { Telemetry } from '../shared/ports/telemetry.js';
 import { noopTelemetry } from '../shared/telemetry/noop.js';
 import { recordCommand, recordInvalidCommand, resultTraceProperties, startApplySpan } from './consumer-telemetry.js';
 import { deferredCopyId } from '../shared/domain/ids.js';
+import { brokerScheduleAtMs } from '../shared/domain/broker-time.js';
 import {
   DEFERRALS,
   DEFERRED_SINCE,
@@ -466,7 +467,8 @@ export class VoiceCommandConsumer {
       },
     };
     this.commandsSender ??= this.options.bus.createSender(this.commandsQueue);
-    await this.commandsSender.scheduleMessages(copy, new Date(decision.atMs));
+    const hostNowMs = this.nowMs();
+    await this.commandsSender.scheduleMessages(copy, new Date(brokerScheduleAtMs(decision.atMs, hostNowMs, message.enqueuedTimeUtc?.getTime())));
     await receiver.completeMessage(message);
     this.counters.deferred += 1;
     log.info('voice command set aside until its tenant is expected back', { tenantId: tenant, code: pause.code, deferral: decision.deferrals, until: new Date(decision.atMs).toISOString() });

@@ -5,6 +5,7 @@ import type { MemoryBus } from '../bus/memory-bus.js';
 import type { SimScheduler } from '../scheduler.js';
 import { seededRandom } from '../../shared/domain/seeded-random.js';
 import type { HostConcurrency } from './host-json.js';
+import type { FunctionDurations } from './function-durations.js';
 
 export interface HostedFunction {
   name: string;
@@ -28,6 +29,8 @@ export interface FunctionsHostOptions {
   seed?: number;
   /** Upper bound of a seeded start-up delay per invocation, in sandbox ms (0: none). */
   startJitterMs?: number;
+  /** Times every invocation in sandbox time, against host.json's functionTimeout. */
+  durations?: FunctionDurations;
 }
 
 type Settler = {
@@ -230,7 +233,10 @@ export class SandboxFunctionsHost {
       },
     };
     try {
-      await (fn.instanceHandlers?.[instance] ?? fn.handler)(messages, actions);
+      const handler = fn.instanceHandlers?.[instance] ?? fn.handler;
+      const durations = this.options.durations;
+      if (durations) await durations.time(fn.name, () => this.options.scheduler.clock.nowMs(), () => handler(messages, actions));
+      else await handler(messages, actions);
     } catch {
       // The Functions host logs a failed invocation; the unsettled messages are abandoned below.
     } finally {

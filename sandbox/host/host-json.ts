@@ -14,6 +14,8 @@ export interface HostConcurrency {
 }
 
 const HostJsonSchema = z.object({
+  /** hh:mm:ss (Consumption plan: up to 10 minutes, 5 by default). */
+  functionTimeout: z.string().regex(/^\d{2}:\d{2}:\d{2}$/, 'expected hh:mm:ss').optional(),
   extensions: z.object({
     serviceBus: z.object({
       maxConcurrentCalls: z.number().int().min(1).max(1000),
@@ -35,12 +37,24 @@ function repositoryHostJson(): string {
   }
 }
 
-/** Reads the repository's host.json, the one source for production and the sandbox host. */
-export function readHostConcurrency(path = repositoryHostJson()): HostConcurrency {
+function readHostJson(path: string): z.infer<typeof HostJsonSchema> {
   const parsed = HostJsonSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new Error(`${path}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
   }
-  return parsed.data.extensions.serviceBus;
+  return parsed.data;
+}
+
+/** Reads the repository's host.json, the one source for production and the sandbox host. */
+export function readHostConcurrency(path = repositoryHostJson()): HostConcurrency {
+  return readHostJson(path).extensions.serviceBus;
+}
+
+/** host.json's functionTimeout in ms (the Functions host's default, 5 minutes, when it names none). */
+export function readFunctionTimeoutMs(path = repositoryHostJson()): number {
+  const value = readHostJson(path).functionTimeout;
+  if (value === undefined) return 5 * 60_000;
+  const [h, m, s] = value.split(':').map(Number) as [number, number, number];
+  return ((h * 60 + m) * 60 + s) * 1000;
 }

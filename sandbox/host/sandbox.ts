@@ -43,7 +43,8 @@ import { simulatedGraphFetch } from '../graph-sim/latency.js';
 import { fieldLatencyModel, type LatencyModel } from '../latency-model.js';
 import { SimScheduler, type TimerHandle } from '../scheduler.js';
 import type { Timers } from '../../worker/timers.js';
-import { readHostConcurrency, type HostConcurrency } from './host-json.js';
+import { readFunctionTimeoutMs, readHostConcurrency, type HostConcurrency } from './host-json.js';
+import { FunctionDurations, type FunctionDuration } from './function-durations.js';
 import { startTeamsSimulator, TeamsTenantStateSchema, type TeamsSimulator } from '../teams-sim/index.js';
 import type { PolicyCatalog } from '../../shared/ports/policy-catalog.js';
 import type { Directory } from '../../shared/ports/directory.js';
@@ -224,6 +225,7 @@ export class Sandbox {
   /** What Service Bus answered the sandbox's HR sends: throttling met, sends tried again. */
   private readonly hrSend: HrSendFigures = { faults: {}, retries: 0, refused: 0 };
   private connects: CertificateConnect[] = [];
+  private durations: FunctionDurations | undefined;
 
   private constructor(
     readonly inputs: SandboxInputs,
@@ -471,6 +473,8 @@ export class Sandbox {
       const skews = options.functionClockSkewsMs ?? [];
       const perInstance = Array.from({ length: instanceCount }, (_, i) => hostedFunctions(skewedClock(clock, skews[i] ?? 0)));
       const functions = perInstance[0]!.map((fn, k) => ({ ...fn, instanceHandlers: perInstance.map((list) => list[k]!.handler) }));
+      // Every invocation (queue and timer Functions) timed in sandbox time against host.json's functionTimeout.
+      const durations = new FunctionDurations(readFunctionTimeoutMs());
       const host = new SandboxFunctionsHost(
         bus,
         functions,
@@ -480,13 +484,14 @@ export class Sandbox {
           instances: instanceCount,
           seed: options.seed ?? 1,
           startJitterMs: options.startJitterMs ?? 0,
+          durations,
         },
       );
 
       // The timer Functions, on the sandbox clock at their production schedules.
       const subscriptions = createGraphSubscriptions(graphClient);
       const everyTenant = sandboxTenants ? async () => sandboxTenants : undefined;
-      everyOccurrence(scheduler, 'graphSubscription', timerSchedules.graphSubscription, async () => {
+      everyOccurrence(scheduler, 'graphSubscription', timerSchedules.graphSubscription, durations, async () => {
         const deps = {
           subscriptions,
           clock,
@@ -499,7 +504,7 @@ export class Sandbox {
         if (everyTenant) await maintainEveryTenantSubscription(deps, { tenants: everyTenant, graph: graphFor((client) => createGraphSubscriptions(client)) as PerTenantOf<typeof subscriptions> });
         else await maintainGraphSubscription(deps);
       }, logger);
-      everyOccurrence(scheduler, 'graphResync', timerSchedules.graphResync, async () => {
+      everyOccurrence(scheduler, 'graphResync', timerSchedules.graphResync, durations, async () => {
         const deps = {
           delta: directory,
           records: storage.records,
@@ -578,6 +583,7 @@ export class Sandbox {
       sandbox.tableFaultControl = storage.faults;
       sandbox.connects = connects;
       sandbox.extraGraphs = extraGraphs;
+      sandbox.durations = durations;
       sandbox.operator = {
         directory,
         plan: {
@@ -617,6 +623,11 @@ export class Sandbox {
   /** Service Bus's throttling met by the HR sends so far (by code), the sends tried again and the lines refused. */
   hrSendFigures(): HrSendFigures {
     return { faults: { ...this.hrSend.faults }, retries: this.hrSend.retries, refused: this.hrSend.refused };
+  }
+
+  /** Each Function's invocations so far, their longest in sandbox time and how many outlasted host.json's functionTimeout. */
+  functionDurations(): { timeoutMs: number; byFunction: Record<string, FunctionDuration> } {
+    return { timeoutMs: this.durations?.timeoutMs ?? 0, byFunction: this.durations?.summary() ?? {} };
   }
 
   /** The in-memory tables; undefined on Azurite. */
@@ -881,13 +892,13 @@ function simulatedTimers(scheduler: SimScheduler, o: { daemon?: boolean; prefix?
 }
 
 /** Runs `fn` as a timer Function at every occurrence of an NCRONTAB schedule, on the sandbox clock. */
-function everyOccurrence(scheduler: SimScheduler, name: string, schedule: string, fn: () => Promise<void>, logger?: Logger): void {
+function everyOccurrence(scheduler: SimScheduler, name: string, schedule: string, durations: FunctionDurations, fn: () => Promise<void>, logger?: Logger): void {
   const parsed = parseNcrontab(schedule);
   // The Functions host logs a failed timer invocation and retries it under the timer's retry
   // policy (the same timerRetry the Function registers), then waits for the next occurrence.
   const attempt = async (retry: number): Promise<void> => {
     try {
-      await fn();
+      await durations.time(name, () => scheduler.clock.nowMs(), fn);
     } catch (error: unknown) {
       logger?.error('timer function failed', { function: name, attempt: retry + 1, reason: error instanceof Error ? error.message : String(error) });
       if (retry < timerRetry.maxRetryCount) {

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { describeZodError } from '../contracts/messages.js';
 import { isDialtoneError } from '../domain/errors.js';
+import { brokerScheduleAtMs } from '../domain/broker-time.js';
 import { retryCopyId } from '../domain/ids.js';
 import { decodeBody } from '../domain/message-body.js';
 import { decideSettlement, type RetryPolicy, type RetryState, type StageOutcome } from '../domain/settlement.js';
@@ -177,10 +178,11 @@ async function settle<T, P>(
       const transient = settlement.transientAttempts ?? retry.transientAttempts ?? 0;
       const carry = { ...result.carry, [retryProperties.transientAttempts]: transient };
       const copy = withTraceContext(rescheduledCopy(message, settlement.attempt, retry.firstAttemptAt, carry), span);
-      await deps.sender(definition.queue).scheduleMessages(copy, new Date(settlement.at));
+      const at = new Date(brokerScheduleAtMs(settlement.at, now, message.enqueuedTimeUtc?.getTime()));
+      await deps.sender(definition.queue).scheduleMessages(copy, at);
       log.info('message rescheduled', {
         attempt: settlement.attempt,
-        at: new Date(settlement.at).toISOString(),
+        at: at.toISOString(),
         note: settlement.note,
         copyId: copy.messageId,
       });

@@ -8,7 +8,7 @@ import { idText, type BusClient, type ReceivedMessage } from '../ports/bus.js';
 import type { Clock } from '../ports/clock.js';
 import type { ProvisioningRecords } from '../ports/provisioning-records.js';
 import { appendHistory, emptyRecord } from './record-history.js';
-import { peekRetrying, type PeekRetryOptions } from './peek-retry.js';
+import { busCallRetrying, peekRetrying, type PeekRetryOptions } from './peek-retry.js';
 
 /**
  * Checked before a dead letter is replayed: a reason to refuse it, or nothing. `refused` is told
@@ -200,41 +200,63 @@ export async function settleDeadLetters(
   }
   const out: SettleReport[] = [];
   const limit = options.limit ?? 1000;
+  const retry: PeekRetryOptions = options.sleeper ? { sleeper: options.sleeper } : {};
+  // A call Service Bus keeps refusing ends the command with what was done before it and, when a
+  // replay copy went out but its dead letter could not be completed, that the next run continues
+  // (the copy's id is deterministic, and every queue has duplicate detection).
+  const call = <T>(what: string, run: () => Promise<T>, sent?: string): Promise<T> =>
+    busCallRetrying(
+      run,
+      (attempts, seconds, code) => {
+        const count = (action: SettleReport['action']) => out.filter((r) => r.action === action).length;
+        const refused = count('refused');
+        const done = mode === 'purge' ? `${count('purged')} purged` : `${count('replayed')} replayed${refused > 0 ? `, ${refused} refused` : ''}`;
+        const next = sent
+          ? `Its copy ${sent} was sent, so the dead letter is still there: run the same command again in a minute to continue (duplicate detection drops a copy sent twice).`
+          : 'Nothing else changed: run the same command again in a minute to continue.';
+        return `Service Bus answered ${code} to ${attempts} tries to ${what} over ${seconds} s. Done before it: ${done}. ${next}`;
+      },
+      retry,
+    );
   for (const queue of queues) {
     await unlessAbsent(queue, async () => {
       const receiver = bus.createReceiver(queue, { subQueueType: 'deadLetter' });
       const sender = bus.createSender(queue);
-      const skipped: ReceivedMessage[] = [];
+      // Every dead letter this receiver holds and has not settled: abandoned at the end, so what
+      // was skipped, refused or not reached when a call failed is there again at once for the next
+      // run (not locked until the lock runs out).
+      const held = new Set<ReceivedMessage>();
       try {
         for (;;) {
-          const batch = await receiver.receiveMessages(PAGE, { maxWaitTimeInMs: 1000 });
+          const batch = await call(`receive the dead letters of ${queue}`, () => receiver.receiveMessages(PAGE, { maxWaitTimeInMs: 1000 }));
           if (batch.length === 0) break;
+          for (const m of batch) held.add(m);
           for (const m of batch) {
-            if (!matchesFilter(m, filter) || out.length >= limit) {
-              skipped.push(m);
-              continue;
-            }
+            const messageId = idText(m.messageId) ?? '';
+            if (!matchesFilter(m, filter) || out.length >= limit) continue;
             if (mode === 'purge') {
-              await receiver.completeMessage(m);
-              out.push({ queue, messageId: idText(m.messageId) ?? '', action: 'purged', detail: m.deadLetterReason ?? '' });
+              await call(`complete the dead letter ${messageId} of ${queue}`, () => receiver.completeMessage(m));
+              held.delete(m);
+              out.push({ queue, messageId, action: 'purged', detail: m.deadLetterReason ?? '' });
               continue;
             }
             const plan = planReplay(m, options.maxReplays);
             const refusal = plan.ok ? await options.guard?.check(queue, m) : plan.reason;
             if (!plan.ok || refusal !== undefined) {
-              skipped.push(m);
               const detail = refusal ?? '';
-              out.push({ queue, messageId: idText(m.messageId) ?? '', action: 'refused', detail });
+              out.push({ queue, messageId, action: 'refused', detail });
               if (plan.ok) await options.guard?.refused?.(queue, m, detail);
               continue;
             }
-            await sender.sendMessages(plan.copy);
-            await receiver.completeMessage(m);
-            out.push({ queue, messageId: idText(m.messageId) ?? '', action: 'replayed', detail: `as ${plan.copy.messageId}` });
+            const copyId = String(plan.copy.messageId);
+            await call(`send the copy ${copyId} to ${queue}`, () => sender.sendMessages(plan.copy));
+            await call(`complete the dead letter ${messageId} of ${queue}`, () => receiver.completeMessage(m), copyId);
+            held.delete(m);
+            out.push({ queue, messageId, action: 'replayed', detail: `as ${copyId}` });
           }
         }
       } finally {
-        for (const m of skipped) await receiver.abandonMessage(m).catch(() => undefined);
+        for (const m of held) await receiver.abandonMessage(m).catch(() => undefined);
         await receiver.close();
         await sender.close();
       }

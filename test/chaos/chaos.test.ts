@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runChaos } from './chaos.js';
-import { certificateInvariantNames, checkInvariants, mergeTenantInvariants, noCrossing, type ObservedCrossing } from './invariants.js';
+import { chaosOptionsProblem, runChaos, tenantBackendOf } from './chaos.js';
+import { certificateInvariantNames, checkInvariants, mergeTenantInvariants, noCrossing, withinFunctionTimeout, type ObservedCrossing } from './invariants.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -13,7 +13,7 @@ describe('npm run chaos', () => {
     expect(Object.keys(result)).toEqual(expect.arrayContaining(['seed', 'faults', 'invariants']));
     expect(result.seed).toBe(3);
     for (const inv of result.invariants) expect(inv, `${inv.name}: ${inv.detail}`).toMatchObject({ ok: true });
-    expect(result.invariants.map((i) => i.name)).toHaveLength(10);
+    expect(result.invariants.map((i) => i.name)).toHaveLength(12);
     expect(Object.values(result.faults).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
 
     // The same observation, deliberately broken, fails the invariants that guard it.
@@ -23,8 +23,10 @@ describe('npm run chaos', () => {
     broken.assignments.push({ number: holder.number, userId: broken.people.find((p) => p.id !== holder.userId)!.id });
     broken.inputEventIds.push('never-seen');
     if (leaver) broken.teams.set(leaver.id, { enterpriseVoiceEnabled: true, lineUri: 'tel:+31201240999', policies: {} });
+    // An Entra change after every plan of its person: never noticed.
+    broken.directoryChanges!.push({ atMs: Date.parse('2027-01-01T00:00:00Z'), userId: broken.people[0]!.id, notify: false });
     const failed = checkInvariants(broken).filter((i) => !i.ok).map((i) => i.name);
-    expect(failed).toEqual(expect.arrayContaining(['every input accounted for', 'no number on two people', 'inventory agrees with Teams']));
+    expect(failed).toEqual(expect.arrayContaining(['every input accounted for', 'no number on two people', 'inventory agrees with Teams', 'every Entra change was noticed']));
     if (leaver) expect(failed).toContain('no leaver with voice');
   }, 300_000);
 
@@ -32,20 +34,29 @@ describe('npm run chaos', () => {
     let observed: Parameters<typeof checkInvariants>[0] | undefined;
     const result = await runChaos({ seed: 3, people: 8, teamsBackend: 'graph', tamper: (o) => (observed = structuredClone(o)) });
     expect(result.teamsBackend).toBe('graph');
-    expect(result.invariants.map((i) => i.name)).toHaveLength(10);
+    expect(result.invariants.map((i) => i.name)).toHaveLength(12);
     for (const inv of result.invariants) expect(inv, `${inv.name}: ${inv.detail}`).toMatchObject({ ok: true });
     // The worker's certificate invariants have nothing to check: neither passed nor failed, and they say why.
     const notApplicable = result.invariants.filter((i) => i.applies === false);
     expect(notApplicable.map((i) => i.name)).toEqual([...certificateInvariantNames]);
     for (const inv of notApplicable) expect(inv.detail).toMatch(/^does not apply: the graph Teams backend runs no hybrid worker/);
     // Everything else applies and is checked as on the PowerShell path.
-    expect(result.invariants.filter((i) => i.applies !== false)).toHaveLength(8);
+    expect(result.invariants.filter((i) => i.applies !== false)).toHaveLength(10);
     // Voice commands went through Graph's Teams administration API, and its faults fired on them.
     const adminFaults = Object.entries(result.faults).filter(([k]) => k.endsWith('/admin/teams')).reduce((a, [, v]) => a + v, 0);
     expect(adminFaults).toBeGreaterThan(0);
     expect(result.faults).not.toHaveProperty('worker:killed');
     expect(observed!.certificates).toBeUndefined();
   }, 300_000);
+
+  it("fails the timeout invariant on an invocation longer than host.json's functionTimeout, naming the Function", () => {
+    const held = withinFunctionTimeout({ timeoutMs: 300_000, byFunction: { plan: { invocations: 4, longestMs: 2_000, overTimeout: 0 }, graphResync: { invocations: 2, longestMs: 61_000, overTimeout: 0 } } });
+    expect(held).toEqual({ name: "no Function invocation outlasts host.json's functionTimeout", ok: true, detail: '6 invocations of 2 Functions, none over 300 s; the longest: graphResync 61 s, plan 2 s' });
+    const over = withinFunctionTimeout({ timeoutMs: 300_000, byFunction: { graphResync: { invocations: 2, longestMs: 340_000, overTimeout: 1 } } });
+    expect(over).toMatchObject({ ok: false, detail: 'graphResync: 1 of 2 over 300 s (longest 340 s)' });
+    // A run in which no Function ran proves nothing.
+    expect(withinFunctionTimeout({ timeoutMs: 300_000, byFunction: {} }).ok).toBe(false);
+  });
 
   it('exits 1 when an invariant fails, and prints the contract with --json', () => {
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'test/chaos/main.ts', '--seed', '2', '--people', '3', '--json', '--break-invariant'], {
@@ -74,7 +85,7 @@ describe('npm run chaos --tenants', () => {
     expect(result.tenants.map((t) => t.people)).toEqual([5, 5]);
     expect(new Set(result.tenants.map((t) => t.tenantId)).size).toBe(2);
     for (const inv of result.invariants) expect(inv, `${inv.name}: ${inv.detail}`).toMatchObject({ ok: true });
-    expect(result.invariants.map((i) => i.name)).toHaveLength(11);
+    expect(result.invariants.map((i) => i.name)).toHaveLength(13);
     expect(result.invariants.at(-1)).toMatchObject({ name: 'no crossing between tenants', ok: true });
     // Each tenant's invariants were checked on its own people, its own rotation and its own Teams.
     expect(seen).toHaveLength(2);
@@ -85,9 +96,9 @@ describe('npm run chaos --tenants', () => {
     expect(result.faults['certificate:rotations']).toBe(2);
   }, 300_000);
 
-  it('keeps the certificate invariants not applicable on the graph Teams backend with two tenants, and checks the other nine', async () => {
+  it('keeps the certificate invariants not applicable on the graph Teams backend with two tenants, and checks the other eleven', async () => {
     const result = await runChaos({ seed: 3, people: 8, tenants: 2, teamsBackend: 'graph' });
-    expect(result.invariants.map((i) => i.name)).toHaveLength(11);
+    expect(result.invariants.map((i) => i.name)).toHaveLength(13);
     for (const inv of result.invariants) expect(inv, `${inv.name}: ${inv.detail}`).toMatchObject({ ok: true });
     const notApplicable = result.invariants.filter((i) => i.applies === false);
     expect(notApplicable.map((i) => i.name)).toEqual([...certificateInvariantNames]);
@@ -150,4 +161,48 @@ describe('npm run chaos --tenants', () => {
     ]);
     expect(mixed[0]).not.toHaveProperty('applies');
   });
+});
+
+describe('npm run chaos --teams-backend mixed', () => {
+  it('puts the home tenant and every second registered tenant on Graph, the others on PowerShell, and needs two tenants', async () => {
+    expect([0, 1, 2, 3, 4].map((i) => tenantBackendOf('mixed', i))).toEqual(['graph', 'powershell', 'graph', 'powershell', 'graph']);
+    expect([0, 1, 2].map((i) => tenantBackendOf('graph', i))).toEqual(['graph', 'graph', 'graph']);
+    expect([0, 1, 2].map((i) => tenantBackendOf('powershell', i))).toEqual(['powershell', 'powershell', 'powershell']);
+    expect(chaosOptionsProblem({ people: 8, teamsBackend: 'mixed' })).toMatch(/mixed Teams backend needs --tenants 2 or more/);
+    expect(chaosOptionsProblem({ people: 8, tenants: 2, teamsBackend: 'mixed' })).toBeUndefined();
+    await expect(runChaos({ seed: 3, people: 8, tenants: 1, teamsBackend: 'mixed' })).rejects.toThrow(/needs --tenants 2 or more/);
+  });
+
+  it('refuses --teams-backend mixed without --tenants 2 or more with exit code 2', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'test/chaos/main.ts', '--teams-backend', 'mixed', '--people', '4'], { cwd: root, encoding: 'utf8', timeout: 240_000 });
+    expect(run.status, run.stderr).toBe(2);
+    expect(run.stderr).toContain('the mixed Teams backend needs --tenants 2 or more');
+  }, 300_000);
+
+  it('serves the Graph tenant through graphVoice and the PowerShell tenant through the workers, and checks the certificate invariants for the PowerShell tenant only', async () => {
+    const seen: Parameters<typeof checkInvariants>[0][] = [];
+    const result = await runChaos({ seed: 3, people: 8, tenants: 2, teamsBackend: 'mixed', tamper: (o) => void seen.push(o) });
+    expect(result.teamsBackend).toBe('mixed');
+    expect(result.tenants.map((t) => t.teamsBackend)).toEqual(['graph', 'powershell']);
+    expect(result.invariants.map((i) => i.name)).toHaveLength(13);
+    for (const inv of result.invariants) expect(inv, `${inv.name}: ${inv.detail}`).toMatchObject({ ok: true });
+    // Checked (in the PowerShell tenant): neither merged invariant is not applicable.
+    const certificate = result.invariants.filter((i) => (certificateInvariantNames as readonly string[]).includes(i.name));
+    expect(certificate).toHaveLength(2);
+    for (const inv of certificate) {
+      expect(inv).not.toHaveProperty('applies');
+      expect(inv.detail).toMatch(/^tenant [0-9a-f]{8}: does not apply: this tenant is on the graph Teams backend .* \| tenant c4a05001: (?!does not apply)/);
+    }
+    // The Graph tenant: no certificate, and why; the PowerShell tenant: its own rotated, its workers connected to it.
+    expect(seen[0]!.certificates).toBeUndefined();
+    expect(seen[0]!.certificatesNotApplicable).toMatch(/graph Teams backend/);
+    expect(seen[1]!.certificates?.rotation.completed).toBe(true);
+    expect(seen[1]!.certificates!.connects.length).toBeGreaterThan(0);
+    expect(result.faults['certificate:rotations']).toBe(1);
+    expect(result.faults).toHaveProperty('worker:killed');
+    expect(result.faults).toHaveProperty('clock:skewedWorkerHost', 1);
+    // The Graph tenant's commands met the /admin/teams faults.
+    const adminFaults = Object.entries(result.faults).filter(([k]) => k.endsWith('/admin/teams')).reduce((a, [, v]) => a + v, 0);
+    expect(adminFaults).toBeGreaterThan(0);
+  }, 300_000);
 });

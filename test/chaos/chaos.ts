@@ -8,7 +8,7 @@ import { SANDBOX_CLIENT_STATE, Sandbox, type SandboxOptions } from '../../sandbo
 import { seededRandom, type FaultRule } from '../../sandbox/teams-sim/faults.js';
 import { SandboxTenantFileSchema, type SandboxTenantFile } from '../../sandbox/teams-sim/tenant-file.js';
 import { inputs, sampleTenant } from '../integration/sandbox-fixtures.js';
-import { checkInvariants, mergeTenantInvariants, noCrossing, type Invariant, type Observed, type ObservedCrossing, type Secret } from './invariants.js';
+import { checkInvariants, mergeTenantInvariants, noCrossing, withinFunctionTimeout, type Invariant, type Observed, type ObservedCrossing, type Secret } from './invariants.js';
 import { createEntityWorkerReports } from '../../shared/adapters/entity-worker-reports.js';
 import { createMemoryTableService } from '../../shared/adapters/memory-table-client.js';
 import { CERTIFICATE_NAME, observeCertificates, prepareCertificates, restartThrottleRules, rotationTimings, scheduleRotation, type ChaosCertificates } from './rotation.js';
@@ -32,9 +32,12 @@ export interface ChaosOptions {
   /**
    * Who applies voice commands: the two hybrid workers over the pwsh protocol (default), or the
    * graphVoice function through Graph's Teams administration API (no worker, no certificate, no
-   * rotation: the invariants about them say they do not apply).
+   * rotation: the invariants about them say they do not apply), or `mixed` (needs 2 tenants or
+   * more): a graph deployment that keeps the hybrid worker (production's graphWithWorker), the
+   * home tenant and every second registered tenant on Graph, the others (tenants 2, 4) on
+   * PowerShell through the registry's `teamsBackend` (see tenantBackendOf).
    */
-  teamsBackend?: 'powershell' | 'graph';
+  teamsBackend?: ChaosBackend;
   /** Observed state handed to the invariants, changed first (tests break it on purpose). */
   tamper?: (observed: Observed) => void;
   onProgress?: (line: string) => void;
@@ -51,9 +54,9 @@ export interface ChaosOptions {
 /** The DESIGN.md contract (`seed`, `faults`, `invariants`) and the figures docs/RELIABILITY.md prints. */
 export interface ChaosResult {
   seed: number;
-  teamsBackend: 'powershell' | 'graph';
-  /** The tenants the population was split over, with their people. */
-  tenants: { tenantId: string; people: number }[];
+  teamsBackend: ChaosBackend;
+  /** The tenants the population was split over, with their people and the Teams backend that served them. */
+  tenants: { tenantId: string; people: number; teamsBackend: 'powershell' | 'graph' }[];
   storage: 'memory' | 'azurite';
   faults: Record<string, number>;
   invariants: Invariant[];
@@ -63,6 +66,31 @@ export interface ChaosResult {
   badInputs: { why: string; outcome: string }[];
   simulatedHours: number;
   realSeconds: number;
+}
+
+/** The run's Teams backend: one for the whole deployment, or `mixed` (graphWithWorker). */
+export type ChaosBackend = 'powershell' | 'graph' | 'mixed';
+
+/**
+ * The Teams backend that serves tenant `index` (0 the home tenant). `mixed`: the deployment runs
+ * on Graph and so does its home tenant; the registered tenants alternate, the 2nd (index 1), 4th
+ * on PowerShell, the 3rd, 5th on Graph. With two tenants that is one of each; with three or more a
+ * registered tenant on Graph runs beside a registered tenant on PowerShell, so the routing by
+ * tenant (voice-commands or voice-commands-pwsh) is tested among registered tenants as well, not
+ * only home against the rest.
+ */
+export function tenantBackendOf(backend: ChaosBackend, index: number): 'powershell' | 'graph' {
+  if (backend !== 'mixed') return backend;
+  return index % 2 === 1 ? 'powershell' : 'graph';
+}
+
+/** Why the run's options cannot be run, or undefined: the checks runChaos and `npm run chaos` share. */
+export function chaosOptionsProblem(o: { people: number; tenants?: number; teamsBackend?: ChaosBackend }): string | undefined {
+  const tenants = o.tenants ?? 1;
+  if (!Number.isInteger(tenants) || tenants < 1 || tenants > MAX_TENANTS) return `tenants must be an integer from 1 to ${MAX_TENANTS}`;
+  if (o.people < tenants) return `${o.people} people cannot be split over ${tenants} tenants`;
+  if (o.teamsBackend === 'mixed' && tenants < 2) return 'the mixed Teams backend needs --tenants 2 or more: the home tenant runs on Graph, a registered tenant on PowerShell';
+  return undefined;
 }
 
 export const chaosPools: PoolDefinition[] = [
@@ -90,6 +118,8 @@ export function splitPeople(people: number, tenants: number): number[] {
 interface ChaosTenant {
   tenantId: string;
   index: number;
+  /** Who applies its voice commands: the hybrid workers (with its worker certificate) or graphVoice. */
+  backend: 'powershell' | 'graph';
   population: Population;
   pools: PoolDefinition[];
   file: SandboxTenantFile;
@@ -132,15 +162,15 @@ const HR_ENQUEUE_BUSY = 0.04;
  * the broker (not dropped by the chaos) and the renewal itself is answered SessionLockLost. A few
  * per run, counted as lock:lateRenewal.
  */
-const lateRenewals = (people: number) => ({ queue: queueNames.voiceCommands, probability: 0.5, times: Math.max(2, Math.round(people / 20)) });
+const lateRenewals = (people: number, queue: string) => ({ queue, probability: 0.5, times: Math.max(2, Math.round(people / 20)) });
 
-const busFaults = (seed: number, people: number): BusFaults => ({
+const busFaults = (seed: number, people: number, workerQueue: string): BusFaults => ({
   seed,
   rules: [
     { code: 'QuotaExceeded', probability: 0.01 },
     { code: 'ServiceBusy', probability: 0.02 },
   ],
-  lateRenewals: lateRenewals(people),
+  lateRenewals: lateRenewals(people, workerQueue),
 });
 
 /** Plays a seeded population through the whole sandbox under every fault, then checks the invariants. */
@@ -148,8 +178,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const started = Date.now();
   const { seed } = options;
   const tenantCount = options.tenants ?? 1;
-  if (!Number.isInteger(tenantCount) || tenantCount < 1 || tenantCount > MAX_TENANTS) throw new Error(`tenants must be an integer from 1 to ${MAX_TENANTS}`);
-  if (options.people < tenantCount) throw new Error(`${options.people} people cannot be split over ${tenantCount} tenants`);
+  const problem = chaosOptionsProblem(options);
+  if (problem) throw new Error(problem);
+  const backend = options.teamsBackend ?? 'powershell';
   const multi = tenantCount > 1;
   const random = seededRandom(seed * 104_729 + 3);
   const base = sampleTenant();
@@ -166,7 +197,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       externalAssignments: [],
       directoryChanges: population.directoryChanges,
     });
-    return { tenantId, index, population, pools: multi ? tenantPools(index, tenantId) : chaosPools, file };
+    return { tenantId, index, backend: tenantBackendOf(backend, index), population, pools: multi ? tenantPools(index, tenantId) : chaosPools, file };
   });
   const home = tenants[0]!;
   const hrLines = tenants.flatMap((t) => t.population.hrLines);
@@ -174,14 +205,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const policyText = readFileSync(fileURLToPath(new URL('../../sandbox/data/voice-policy.yaml', import.meta.url)), 'utf8');
   const policy = parseVoicePolicy(policyText, 'yaml', 'voice-policy.yaml');
   const clockRef: { sandbox?: Sandbox } = {};
-  const backend = options.teamsBackend ?? 'powershell';
   const graphBackend = backend === 'graph';
-  // The graph backend runs no hybrid worker: no worker certificate to load or rotate. Otherwise each
-  // tenant has its own in its own Key Vault, its own app registration (made by `dialtone setup` in its
-  // own Entra), and the workers report every tenant's into one sessionslots table.
-  if (!graphBackend) {
+  const pwshTenants = tenants.filter((t) => t.backend === 'powershell');
+  const graphTenants = tenants.filter((t) => t.backend === 'graph');
+  // A tenant on Graph has no hybrid worker of its own: no worker certificate to load or rotate. Each
+  // tenant on PowerShell has its own in its own Key Vault, its own app registration (made by
+  // `dialtone setup` in its own Entra), and the workers report every tenant's into one sessionslots table.
+  if (pwshTenants.length > 0) {
     const reports = createEntityWorkerReports(createMemoryTableService().table('sessionslots'));
-    for (const t of tenants) {
+    for (const t of pwshTenants) {
       t.certificates = await prepareCertificates({
         tenant: t.file,
         start: CHAOS_START,
@@ -204,24 +236,34 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     seed,
     instances: 3,
     startJitterMs: 3_000,
+    // Mixed: every Graph starts with the PowerShell path's faults; the Graph tenants' get the /admin/teams ones below.
     graphFaults: graphBackend ? graphBackendFaults() : { rules: [{ status: 429, probability: 0.05, retryAfterSeconds: 5 }, { status: 503, probability: 0.03 }] },
     graphFaultSeed: seed,
     teams: { seed, faults: teamsFaults() },
     functionClockSkewsMs: functionSkewsMs,
     stallTimeoutMs: options.stallTimeoutMs ?? 300_000,
-    ...(graphBackend ? { teamsBackend: 'graph' as const } : workerOptions(tenants, skewMs)),
+    ...(graphBackend
+      ? { teamsBackend: 'graph' as const }
+      : backend === 'mixed'
+        ? { teamsBackend: 'graph' as const, tenantBackends: Object.fromEntries(pwshTenants.map((t) => [t.tenantId, 'powershell' as const])), ...workerOptions(tenants, skewMs) }
+        : workerOptions(tenants, skewMs)),
     ...(options.onProgress ? { onProgress: progressEvery(10_000, options.onProgress) } : {}),
   });
   clockRef.sandbox = sandbox;
   const chaos = { kills: 0, locksLost: 0 };
   try {
+    // Mixed: the tenants on Graph meet Graph's faults on /admin/teams, which carries their voice commands.
+    if (backend === 'mixed') for (const t of graphTenants) sandbox.graphOf(t.tenantId).setFaults(graphBackendFaults());
     sandbox.bus.setFaults({ seed, rules: [{ code: 'ServiceBusy', queue: queueNames.hrEvents, operations: ['schedule'], probability: HR_ENQUEUE_BUSY }] });
     await sandbox.enqueueEvents(hrLines);
-    sandbox.bus.setFaults(busFaults(seed, options.people));
+    sandbox.bus.setFaults(busFaults(seed, options.people, backend === 'mixed' ? queueNames.voiceCommandsPowerShell : queueNames.voiceCommands));
     sandbox.tableFaults()?.setFaults({ seed, serverBusy: { rate: 0.01, length: 3 }, preconditionFailed: { rate: 0.02, length: 2 }, timeout: { rate: 0.003, delayMs: 5, appliedRate: 0.5 } });
-    scheduleChaos(sandbox, options.people, random, chaos, home.certificates);
+    // Kills, and the throttled restart on the first PowerShell tenant's Key Vault; mixed: the locks are lost on both command queues.
+    const commandQueues = backend === 'mixed' ? [queueNames.voiceCommands, queueNames.voiceCommandsPowerShell] : [queueNames.voiceCommands];
+    scheduleChaos(sandbox, options.people, random, chaos, commandQueues, pwshTenants[0]?.certificates);
     for (const t of tenants) if (t.certificates) scheduleRotation(sandbox, t.certificates, rotateAtOf(t.index));
-    options.onProgress?.(`chaos: seed ${seed}, ${options.people} people${multi ? ` in ${tenantCount} tenants` : ''}, ${hrLines.length} HR lines, ${backend} Teams backend`);
+    const split = backend === 'mixed' ? ` (${tenants.map((t) => `${t.tenantId.slice(0, 8)} ${t.backend}`).join(', ')})` : '';
+    options.onProgress?.(`chaos: seed ${seed}, ${options.people} people${multi ? ` in ${tenantCount} tenants` : ''}, ${hrLines.length} HR lines, ${backend} Teams backend${split}`);
     await sandbox.runUntilQuiet();
     // The HR system sends some events again, hours later: past the 10-minute duplicate window.
     await sandbox.enqueueEvents(duplicates);
@@ -231,13 +273,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const observed = await observe(sandbox, tenants, policy, chaos);
     for (const o of observed.perTenant) options.tamper?.(o);
     const perTenant = observed.perTenant.map((o, k) => ({ tenantId: tenants[k]!.tenantId, invariants: checkInvariants(o) }));
-    const invariants = multi ? [...mergeTenantInvariants(perTenant), noCrossing(observed.crossing)] : perTenant[0]!.invariants;
+    const timeouts = withinFunctionTimeout(sandbox.functionDurations());
+    const invariants = multi ? [...mergeTenantInvariants(perTenant), timeouts, noCrossing(observed.crossing)] : [...perTenant[0]!.invariants, timeouts];
     const report = await sandbox.report();
     const badInputs = home.population.badInputs;
     return {
       seed,
       teamsBackend: backend,
-      tenants: tenants.map((t) => ({ tenantId: t.tenantId, people: t.population.people.length })),
+      tenants: tenants.map((t) => ({ tenantId: t.tenantId, people: t.population.people.length, teamsBackend: t.backend })),
       storage: options.storage ?? 'memory',
       faults: observed.faults,
       invariants,
@@ -275,17 +318,18 @@ const rotateAtOf = (index: number): number => ROTATE_AT + index * ROTATION_STAGG
  * refusing a connect whose certificate its app no longer holds.
  */
 function workerOptions(tenants: readonly ChaosTenant[], skewMs: number): Partial<SandboxOptions> {
-  const home = tenants[0]!.certificates!;
-  const registered = tenants.slice(1);
+  // Mixed: the home tenant is on Graph, so the workers hold no Key Vault certificate of its (its
+  // commands never reach them), only the PowerShell tenants' own; all report into one table.
+  const home = tenants[0]!.certificates;
+  const registered = tenants.slice(1).filter((t) => t.certificates);
+  const reports = tenants.find((t) => t.certificates)!.certificates!.reports;
   return {
     workerCount: 2,
     // Production's cmdlet and connect deadlines, idle timeout (10 minutes) and session age: they
     // run on the sandbox clock (WorkerDeps.waitTimers and poolTimers), as the cmdlets do.
     workerTuning: { shutdownGraceMs: 0, certificateReloadMs: rotationTimings.reloadMs },
-    workerCertificates: home.source,
-    workerReports: { reports: home.reports, intervalMs: rotationTimings.reportMs },
-    entra: home.entra,
-    workerApplicationId: home.appId,
+    ...(home ? { workerCertificates: home.source, entra: home.entra, workerApplicationId: home.appId } : {}),
+    workerReports: { reports, intervalMs: rotationTimings.reportMs },
     ...(registered.length > 0
       ? {
           tenantApps: Object.fromEntries(registered.map((t) => [t.tenantId, { entra: t.certificates!.entra, applicationId: t.certificates!.appId }])),
@@ -333,7 +377,7 @@ function progressEvery(ms: number, write: (line: string) => void): (p: { handled
 }
 
 /** Worker kills and lock losses at seeded moments of the HR timeline, while commands run. */
-function scheduleChaos(sandbox: Sandbox, people: number, random: () => number, chaos: { kills: number; locksLost: number }, certificates?: ChaosCertificates): void {
+function scheduleChaos(sandbox: Sandbox, people: number, random: () => number, chaos: { kills: number; locksLost: number }, commandQueues: readonly string[], certificates?: ChaosCertificates): void {
   const window = 3 * HOUR;
   const kills = Math.max(1, Math.round(people / 40));
   const losses = Math.max(2, Math.round(people / 15));
@@ -353,7 +397,7 @@ function scheduleChaos(sandbox: Sandbox, people: number, random: () => number, c
   // mid-command (a loss with nothing held proves nothing).
   for (let k = 0; k < window / MINUTE; k++) {
     const draw = random();
-    const queue = k % 3 === 2 ? queueNames.userChanges : queueNames.voiceCommands;
+    const queue = k % 3 === 2 ? queueNames.userChanges : commandQueues[Math.floor(k / 3) % commandQueues.length]!;
     sandbox.scheduler.at(CHAOS_START + k * MINUTE + Math.floor(draw * MINUTE), `chaos:lock:${k}`, () => {
       if (chaos.locksLost >= losses) return;
       const lost = sandbox.bus.loseSessionLock(queue, (ids) => ids[Math.floor(draw * ids.length)]);
@@ -498,8 +542,15 @@ async function observe(
     const inventory = multi
       ? (await sandbox.inventory.forTenant(t.tenantId).list()).map((n) => ({ number: n.number, pool: n.pool, state: n.state, userId: n.userId ?? null }))
       : report.numbers;
+    const mineIds = new Set(t.population.people.map((p) => p.id));
     perTenant.push({
       people: t.population.people,
+      directoryChanges: t.population.directoryChanges.map((c) => ({ atMs: sandbox.clock.startedAt + c.atMs, userId: c.userId, notify: c.notify })),
+      plans: new Map(
+        report.history
+          .filter((h) => mineIds.has(h.userId))
+          .map((h) => [h.userId, h.entries.filter((e) => e.stage === 'plan').map((e) => ({ atMs: Date.parse(e.at), source: e.source ?? 'unknown' }))]),
+      ),
       teams: new Map(report.users.filter((u) => mine(u.tenantId)).map((u) => [u.id, u.teams])),
       assignments: assignmentsOf(t),
       inventory,
@@ -516,7 +567,12 @@ async function observe(
       pools: t.pools,
       ...(t.certificates
         ? { certificates: await observeCertificates(sandbox, t.certificates, sandbox.options.workerClockSkewMs ?? 0) }
-        : { certificatesNotApplicable: 'the graph Teams backend runs no hybrid worker: voice commands go through Graph with the Function App\'s token, so there is no worker certificate, Teams session or Connect-MicrosoftTeams to check and no rotation is run' }),
+        : {
+            certificatesNotApplicable:
+              tenants.some((x) => x.certificates)
+                ? 'this tenant is on the graph Teams backend (the hybrid worker runs for the deployment\'s powershell tenants only): its voice commands go through Graph with the Function App\'s token, so it has no worker certificate, Teams session or Connect-MicrosoftTeams to check and no rotation is run'
+                : 'the graph Teams backend runs no hybrid worker: voice commands go through Graph with the Function App\'s token, so there is no worker certificate, Teams session or Connect-MicrosoftTeams to check and no rotation is run',
+          }),
       // The secret scan reads everything the run wrote, once: with the home tenant's invariants.
       ...(t.index === 0 ? { written, secrets, publicMaterial: versions.map((v) => v.cerBase64) } : {}),
     });

@@ -31,6 +31,10 @@ export interface Secret {
 /** What the run ended in, gathered from the sandbox: the invariants read only this. */
 export interface Observed {
   people: ChaosPerson[];
+  /** The tenant's Entra changes (sandbox ms since the epoch), each by person, and whether Graph notified it. */
+  directoryChanges?: { atMs: number; userId: string; notify: boolean }[];
+  /** Each person's plan lines in their history: when (the instance's clock) and what caused them. */
+  plans?: Map<string, { atMs: number; source: string }[]>;
   /** Each person as Teams holds them at the end. */
   teams: Map<string, { enterpriseVoiceEnabled: boolean; lineUri: string | null; policies: Record<string, string | null> }>;
   /** Every number assignment Teams holds (number without tel:, holder's object id). */
@@ -206,6 +210,10 @@ export function checkInvariants(o: Observed): Invariant[] {
     ok: withVoice.length === 0,
     detail: withVoice.length === 0 ? `${leavers.length} leavers, deleted or unlicensed people: none has voice or holds a number` : sample(withVoice.map((p) => p.userPrincipalName)),
   });
+
+  // 5b. Every Entra change noticed, one change at a time.
+  const noticed = everyDirectoryChangeNoticed(o);
+  if (noticed) out.push(noticed);
 
   // 6. Faults and retries counted: the run proves something only if faults fired and were retried.
   const faults = Object.values(o.faults).reduce((a, b) => a + b, 0);
@@ -383,6 +391,69 @@ export function noCrossing(c: ObservedCrossing): Invariant {
       found.length === 0
         ? `${c.tenants.length} tenants, ${c.tenantOf.size} people: ${messages} messages each name their person's tenant and session, ${held} Teams assignments and every inventory number in their own tenant and ranges, ${c.deadLetters.length} dead letters and ${new Set(c.logs.map((l) => l.where)).size} log lines naming a person and a tenant attributed to the person's own`
         : `${found.length} crossings: ${sample(found)}`,
+  };
+}
+
+/** How far a Function instance's clock may be off the sandbox's in a chaos run (its history lines carry that clock). */
+export const INSTANCE_SKEW_MS = 5 * 60_000;
+
+/**
+ * Every Entra change was noticed: the person was planned again at or after it, by the change's
+ * notification, by the delta resync (a notification lost, or no subscription yet), or by a later
+ * HR event, which reads Entra afresh. The final state alone would let a change that was never
+ * noticed pass when a later change undid it. A plan line's time is its Function instance's clock,
+ * up to INSTANCE_SKEW_MS off. Checked one change at a time; reports which source noticed each first.
+ */
+function everyDirectoryChangeNoticed(o: Observed): Invariant | undefined {
+  if (!o.directoryChanges || !o.plans) return undefined;
+  const missed: string[] = [];
+  const by: Record<string, number> = {};
+  let lostCaught = 0;
+  for (const c of o.directoryChanges) {
+    const first: { atMs: number; source: string } | undefined = (o.plans.get(c.userId) ?? []).filter((p) => p.atMs >= c.atMs - INSTANCE_SKEW_MS).sort((a, b) => a.atMs - b.atMs)[0];
+    if (!first) {
+      missed.push(`${c.userId} changed at ${new Date(c.atMs).toISOString()}${c.notify ? '' : ' (notification lost)'}: no plan after it`);
+      continue;
+    }
+    const source = first.source === 'graph' ? 'notification' : first.source;
+    by[source] = (by[source] ?? 0) + 1;
+    if (!c.notify && first.source !== 'graph') lostCaught += 1;
+  }
+  const lost = o.directoryChanges.filter((c) => !c.notify).length;
+  return {
+    name: 'every Entra change was noticed',
+    ok: missed.length === 0,
+    detail:
+      missed.length === 0
+        ? `${o.directoryChanges.length} Entra changes, each followed by a plan of its person (first by ${Object.entries(by).sort().map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}); ${lostCaught} of the ${lost} with the notification lost caught without it`
+        : `${missed.length} of ${o.directoryChanges.length} never noticed: ${sample(missed)}`,
+  };
+}
+
+/** Each Function's invocations in the run (`Sandbox.functionDurations()`), timed in sandbox time. */
+export interface ObservedDurations {
+  timeoutMs: number;
+  byFunction: Record<string, { invocations: number; longestMs: number; overTimeout: number }>;
+}
+
+/**
+ * No invocation ran longer than host.json's functionTimeout. Azure would have cancelled it (its
+ * messages delivered again, a timer round failed): the sandbox does not cut one off, so a run that
+ * passes here is one production's timeout would not have cut short. Run-wide, over every tenant.
+ */
+export function withinFunctionTimeout(d: ObservedDurations): Invariant {
+  const entries = Object.entries(d.byFunction);
+  const over = entries.filter(([, f]) => f.overTimeout > 0);
+  const invocations = entries.reduce((n, [, f]) => n + f.invocations, 0);
+  const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
+  const longest = [...entries].sort(([, a], [, b]) => b.longestMs - a.longestMs).slice(0, 3).map(([name, f]) => `${name} ${seconds(f.longestMs)}`);
+  return {
+    name: "no Function invocation outlasts host.json's functionTimeout",
+    ok: over.length === 0 && invocations > 0,
+    detail:
+      over.length === 0
+        ? `${invocations} invocations of ${entries.length} Functions, none over ${seconds(d.timeoutMs)}; the longest: ${longest.join(', ') || 'none'}`
+        : `${over.map(([name, f]) => `${name}: ${f.overTimeout} of ${f.invocations} over ${seconds(d.timeoutMs)} (longest ${seconds(f.longestMs)})`).join('; ')}`,
   };
 }
 

@@ -1,11 +1,15 @@
 /**
- * `npm run chaos -- [--seed S] [--people N] [--tenants T] [--teams-backend powershell|graph] [--storage memory|azurite] [--json] [--doc FILE]`:
+ * `npm run chaos -- [--seed S] [--people N] [--tenants T] [--teams-backend powershell|graph|mixed] [--storage memory|azurite] [--json] [--doc FILE]`:
  * a seeded population through the whole sandbox under every fault; prints the invariants (`n/a`
  * for one the run has nothing to check for, e.g. the certificate ones on the graph backend) and
  * exits 1 when one fails. `--tenants T` (2 to 5; default 1) splits the population over the home
  * tenant and T-1 registered tenants of one deployment, each with its own Graph / Entra, Teams
  * tenant, number inventory and worker certificate (each rotated mid-run); every invariant is then
  * checked per tenant, and an 11th one checks that nothing crossed between the tenants.
+ * `--teams-backend mixed` (needs `--tenants` 2 or more) is a graph deployment that keeps the hybrid
+ * worker (graphWithWorker): the home tenant and every second registered tenant on Graph, the 2nd
+ * and 4th tenants on PowerShell (their commands on voice-commands-pwsh, their certificates rotated,
+ * the certificate invariants checked for them and `n/a` only for the Graph tenants).
  * `--json` prints the DESIGN.md contract `{ seed, faults, invariants: [{ name, ok, detail }] }`
  * (with the run's figures beside it); `--doc FILE` rewrites the figures section of FILE
  * (docs/RELIABILITY.md) from this run. `--stall-ms MS` fails the run (exit 2, saying what holds the
@@ -14,13 +18,13 @@
  * behind the sandbox's Table fault proxy (the same seeded 503 / 412 / timeout faults as the twin).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { MAX_TENANTS, runChaos, type ChaosResult } from './chaos.js';
+import { chaosOptionsProblem, MAX_TENANTS, runChaos, type ChaosBackend, type ChaosResult } from './chaos.js';
 
 interface Args {
   seed: number;
   people: number;
   tenants: number;
-  teamsBackend: 'powershell' | 'graph';
+  teamsBackend: ChaosBackend;
   json: boolean;
   doc?: string;
   /** Proves the exit code: the observation gets one number on two people before the check. */
@@ -48,7 +52,7 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--tenants') out.tenants = integer('--tenants', 1, MAX_TENANTS);
     else if (arg === '--teams-backend') {
       const v = value();
-      if (v !== 'powershell' && v !== 'graph') throw new Error('--teams-backend must be powershell or graph');
+      if (v !== 'powershell' && v !== 'graph' && v !== 'mixed') throw new Error('--teams-backend must be powershell, graph or mixed');
       out.teamsBackend = v;
     } else if (arg === '--json') out.json = true;
     else if (arg === '--doc') out.doc = value();
@@ -58,14 +62,16 @@ function parseArgs(argv: string[]): Args {
       const v = value();
       if (v !== 'memory' && v !== 'azurite') throw new Error('--storage must be memory or azurite');
       out.storage = v;
-    } else throw new Error(`unknown option ${arg} (use --seed S, --people N, --tenants T, --teams-backend powershell|graph, --storage memory|azurite, --json, --doc FILE, --stall-ms MS)`);
+    } else throw new Error(`unknown option ${arg} (use --seed S, --people N, --tenants T, --teams-backend powershell|graph|mixed, --storage memory|azurite, --json, --doc FILE, --stall-ms MS)`);
   }
   if (out.people < out.tenants) throw new Error(`--people must be at least --tenants (${out.tenants}): every tenant needs people`);
+  const problem = chaosOptionsProblem(out);
+  if (problem) throw new Error(problem);
   return out;
 }
 
 export function formatChaos(r: ChaosResult): string {
-  const split = r.tenants.length > 1 ? ` in ${r.tenants.length} tenants (${r.tenants.map((t) => `${t.tenantId.slice(0, 8)} ${t.people}`).join(', ')})` : '';
+  const split = r.tenants.length > 1 ? ` in ${r.tenants.length} tenants (${r.tenants.map((t) => `${t.tenantId.slice(0, 8)} ${t.people}${r.teamsBackend === 'mixed' ? ` on ${t.teamsBackend}` : ''}`).join(', ')})` : '';
   const lines = [`chaos seed ${r.seed}: ${r.people} people${split}, ${r.teamsBackend} Teams backend, ${r.storage === 'azurite' ? 'tables on Azurite, ' : ''}${r.events.hr} HR lines, ${r.simulatedHours} simulated hours, ${r.realSeconds} s`];
   lines.push(`faults: ${Object.entries(r.faults).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   for (const inv of r.invariants) lines.push(`${inv.applies === false ? 'n/a ' : inv.ok ? 'ok  ' : 'FAIL'} ${inv.name}: ${inv.detail}`);
@@ -135,7 +141,7 @@ async function main(): Promise<number> {
     const start = text.indexOf('<!-- chaos:begin');
     const end = text.indexOf(END);
     if (start < 0 || end < 0) throw new Error(`${args.doc} has no chaos:begin / chaos:end markers`);
-    const command = `npm run chaos -- --seed ${args.seed} --people ${args.people}${args.tenants > 1 ? ` --tenants ${args.tenants}` : ''}${args.teamsBackend === 'graph' ? ' --teams-backend graph' : ''} --doc ${args.doc}`;
+    const command = `npm run chaos -- --seed ${args.seed} --people ${args.people}${args.tenants > 1 ? ` --tenants ${args.tenants}` : ''}${args.teamsBackend === 'powershell' ? '' : ` --teams-backend ${args.teamsBackend}`} --doc ${args.doc}`;
     writeFileSync(args.doc, text.slice(0, start) + chaosMarkdown(result, command) + text.slice(end + END.length));
   }
   return result.invariants.every((i) => i.ok) ? 0 : 1;

@@ -74,4 +74,26 @@ describe('dialtone dlq while Service Bus answers ServiceBusy', () => {
     }
     expect(waits).toEqual([1000, 2000, 4000, 1000, 2000, 4000, 1000, 2000, 4000]);
   });
+
+  it('replays and purges through ServiceBusy on the receive, the send and the complete', async () => {
+    for (const args of [['dlq', 'replay', '--all'], ['dlq', 'purge', '--all', '--yes']]) {
+      const bus = await busWithOneDeadLetter();
+      bus.setFaults({ rules: (['receive', 'send', 'complete'] as const).map((op) => ({ code: 'ServiceBusy' as const, operations: [op], times: 1 })) });
+      const waits: number[] = [];
+      const c = await dialtone(args, { bus: async () => bus, sleeper: noWait(waits) });
+      expect([c.code, c.err, c.out.split('\n').at(-1)]).toEqual([0, '', '1 messages handled.']);
+      expect(bus.availableCount('hr-events')).toBe(args[1] === 'replay' ? 1 : 0);
+      expect(waits.length).toBe(args[1] === 'replay' ? 3 : 2);
+    }
+  });
+
+  it('fails a replay Service Bus keeps refusing with one line saying what was done and to run it again, exit 1', async () => {
+    const bus = await busWithOneDeadLetter();
+    bus.setFaults({ rules: [{ code: 'ServiceBusy', operations: ['send'] }] });
+    const c = await dialtone(['dlq', 'replay', '--all'], { bus: async () => bus, sleeper: noWait([]) });
+    expect([c.code, c.out]).toEqual([1, '']);
+    expect(c.err).toBe(
+      'dialtone: ServiceUnavailable: Service Bus answered ServiceBusy to 4 tries to send the copy e1#replay1 to hr-events over 7 s. Done before it: 0 replayed. Nothing else changed: run the same command again in a minute to continue.',
+    );
+  });
 });

@@ -95,6 +95,19 @@ describe('the sandbox hosts every Function', { timeout: 240_000 }, () => {
     });
   });
 
+  it("times every invocation in sandbox time against host.json's functionTimeout: a resync round that waits out a Graph 429's Retry-After lasts that long", async () => {
+    const tenant = tenantWith([user(U1, 'carla@contoso.example', 'E1')]);
+    const graphFaults = { rules: [{ status: 429 as const, times: 1, retryAfterSeconds: 40, path: /\/users\/delta/ }] };
+    await played(inputs({ tenant, eventLines: [joiner] }), { graphFaults }, async (sandbox) => {
+      await sandbox.runFor(Date.parse('2026-11-02T14:00:00Z') - sandbox.clock.nowMs());
+      const { timeoutMs, byFunction } = sandbox.functionDurations();
+      expect(timeoutMs).toBe(5 * 60_000);
+      expect(byFunction.graphResync?.longestMs).toBeGreaterThanOrEqual(40_000);
+      for (const name of ['correlate', 'plan', 'record', 'graphSubscription', 'graphResync']) expect(byFunction[name]?.invocations, name).toBeGreaterThan(0);
+      for (const [name, d] of Object.entries(byFunction)) expect([name, d.overTimeout]).toEqual([name, 0]);
+    });
+  });
+
   it('runs each Function App instance on its own clock when their clocks are skewed', async () => {
     const tenant = tenantWith([user(U1, 'carla@contoso.example', 'E1')]);
     // One instance whose clock is five minutes fast: what its stages write carries its time.

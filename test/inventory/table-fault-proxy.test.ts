@@ -76,6 +76,35 @@ describe('Table fault proxy in front of Azurite', () => {
     expect((await direct.get('p', 'd'))?.props).toEqual({ v: 'free' });
   });
 
+  it('fails a batch holding a conditional replace with 412, as Azurite answers it inside the multipart response (an EntityConflict), and applies none of it', async () => {
+    const { table, direct } = await tables();
+    await table.transact('p', [{ kind: 'create', rowKey: 'e', props: { v: 'one' } }]);
+    const row = await table.get('p', 'e');
+    proxy.setFaults({ seed: 1, preconditionFailed: { rate: 1, length: 1 } });
+    const error = await failure(
+      table.transact('p', [
+        { kind: 'replace', rowKey: 'e', etag: row!.etag, props: { v: 'two' } },
+        { kind: 'create', rowKey: 'f', props: { v: 'new' } },
+      ]),
+    );
+    // A batch without a conditional write is left alone.
+    await table.transact('p', [
+      { kind: 'upsert', rowKey: 'g', props: { v: 'free' } },
+      { kind: 'upsert', rowKey: 'h', props: { v: 'free' } },
+    ]);
+    proxy.setFaults(undefined);
+    expect(isEntityConflict(error)).toBe(true);
+    expect((await direct.get('p', 'e'))?.props).toEqual({ v: 'one' });
+    expect(await direct.get('p', 'f')).toBeUndefined();
+    expect((await direct.get('p', 'h'))?.props).toEqual({ v: 'free' });
+    // With the storm over, the same batch with the same etag goes through.
+    await table.transact('p', [
+      { kind: 'replace', rowKey: 'e', etag: row!.etag, props: { v: 'two' } },
+      { kind: 'create', rowKey: 'f', props: { v: 'new' } },
+    ]);
+    expect((await direct.get('p', 'e'))?.props).toEqual({ v: 'two' });
+  });
+
   it('times a write out with 500 OperationTimedOut, applied or not as the plan draws', async () => {
     const { table, direct } = await tables();
     proxy.setFaults({ seed: 1, timeout: { rate: 1, delayMs: 1, appliedRate: 1 } });

@@ -14,7 +14,8 @@ function recordingSleeper() {
 
 async function busWithDeadLetters(count = 2) {
   const clock = new SimClock('2026-11-02T08:00:00Z');
-  const bus = new MemoryBus(clock, [{ name: 'user-changes', requiresSession: true }]);
+  // As infra/queues.json deploys it: sessions and duplicate detection.
+  const bus = new MemoryBus(clock, [{ name: 'user-changes', requiresSession: true, requiresDuplicateDetection: true }]);
   const sender = bus.createSender('user-changes');
   for (let i = 1; i <= count; i++) {
     await sender.sendMessages({
@@ -145,5 +146,77 @@ describe('dead letters while Service Bus is busy', () => {
     const { waits, sleeper } = recordingSleeper();
     await expect(listDeadLetters(refusing, ['user-changes'], {}, 1000, { sleeper })).rejects.toMatchObject({ code: 'InvalidOperation' });
     expect([peeks, waits]).toEqual([1, []]);
+  });
+
+  it('replays through ServiceBusy on the receive, the send and the complete, backing off before each new try, each dead letter once', async () => {
+    const { bus } = await busWithDeadLetters();
+    bus.setFaults({
+      rules: [
+        { code: 'ServiceBusy', operations: ['receive'], times: 1 },
+        { code: 'ServiceBusy', operations: ['send'], times: 1 },
+        { code: 'ServiceBusy', operations: ['complete'], times: 1 },
+      ],
+    });
+    const { waits, sleeper } = recordingSleeper();
+    const report = await settleDeadLetters(bus, ['user-changes'], {}, 'replay', { sleeper });
+    expect(report.map((r) => [r.messageId, r.action])).toEqual([
+      ['m1', 'replayed'],
+      ['m2', 'replayed'],
+    ]);
+    expect(bus.faultCounts()).toEqual({ 'ServiceBusy:receive': 1, 'ServiceBusy:send': 1, 'ServiceBusy:complete': 1 });
+    expect(waits).toEqual([1000, 1000, 1000]);
+    expect(await listDeadLetters(bus, ['user-changes'], {})).toEqual([]);
+    const copies = [];
+    for (let i = 0; i < 2; i++) {
+      const session = await bus.acceptNextSession('user-changes');
+      for (const m of await session.receiveMessages(5)) {
+        copies.push(m.messageId);
+        await session.completeMessage(m);
+      }
+      await session.close();
+    }
+    expect(copies.sort()).toEqual(['m1#replay1', 'm2#replay1']);
+  });
+
+  it('purges through a ServiceBusy complete', async () => {
+    const { bus } = await busWithDeadLetters();
+    bus.setFaults({ rules: [{ code: 'ServiceBusy', operations: ['complete'], times: 2 }] });
+    const { waits, sleeper } = recordingSleeper();
+    const report = await settleDeadLetters(bus, ['user-changes'], {}, 'purge', { sleeper });
+    expect(report.map((r) => r.action)).toEqual(['purged', 'purged']);
+    expect(waits).toEqual([1000, 2000]);
+    expect(await listDeadLetters(bus, ['user-changes'], {})).toEqual([]);
+  });
+
+  it('gives up on a Service Bus that stays busy with one error that says what was done and that running it again continues, and running it again sends no second copy', async () => {
+    const { bus } = await busWithDeadLetters();
+    // The send of m1's copy goes through; every complete is refused.
+    bus.setFaults({ rules: [{ code: 'ServiceBusy', operations: ['complete'] }] });
+    const { waits, sleeper } = recordingSleeper();
+    const failure = await settleDeadLetters(bus, ['user-changes'], {}, 'replay', { sleeper }).catch((e: unknown) => e);
+    expect(failure).toMatchObject({
+      code: 'ServiceUnavailable',
+      transient: true,
+      message:
+        'Service Bus answered ServiceBusy to 4 tries to complete the dead letter m1 of user-changes over 7 s. Done before it: 0 replayed. ' +
+        'Its copy m1#replay1 was sent, so the dead letter is still there: run the same command again in a minute to continue (duplicate detection drops a copy sent twice).',
+    });
+    expect(waits).toEqual([1000, 2000, 4000]);
+    bus.setFaults(undefined);
+    const again = await settleDeadLetters(bus, ['user-changes'], {}, 'replay', { sleeper });
+    expect(again.map((r) => [r.messageId, r.action, r.detail])).toEqual([
+      ['m1', 'replayed', 'as m1#replay1'],
+      ['m2', 'replayed', 'as m2#replay1'],
+    ]);
+    const copies = [];
+    for (let i = 0; i < 2; i++) {
+      const session = await bus.acceptNextSession('user-changes');
+      for (const m of await session.receiveMessages(5)) {
+        copies.push(m.messageId);
+        await session.completeMessage(m);
+      }
+      await session.close();
+    }
+    expect(copies.sort()).toEqual(['m1#replay1', 'm2#replay1']);
   });
 });

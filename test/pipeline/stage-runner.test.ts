@@ -122,6 +122,22 @@ describe('the stage handler', () => {
     expect(sent[0]?.at).toEqual(new Date(clock.nowMs() + 90_000));
   });
 
+  it("schedules a retry on the broker's time when this instance's clock is behind it (a copy asked for 30 s ahead on a clock 5 minutes slow would be due at once, and the backoff lost)", async () => {
+    const { handler, sent, clock } = harness(async () => {
+      throw new DialtoneError('ServiceUnavailable', 'Graph said 503', { transient: true });
+    });
+    const { actions } = recordingActions();
+    // The broker enqueued the message at what this instance's clock calls 5 minutes from now.
+    await handler([{ body: { n: 1 }, messageId: 'm', enqueuedTimeUtc: new Date(clock.nowMs() + 5 * 60_000) }], actions);
+    expect(sent[0]?.at).toEqual(new Date(clock.nowMs() + 5 * 60_000 + 30_000));
+    // On time, or the message waited on the queue: the backoff from this instance's now.
+    const waited = harness(async () => {
+      throw new DialtoneError('ServiceUnavailable', 'Graph said 503', { transient: true });
+    });
+    await waited.handler([{ body: { n: 1 }, messageId: 'm', enqueuedTimeUtc: new Date(waited.clock.nowMs() - 60_000) }], recordingActions().actions);
+    expect(waited.sent[0]?.at).toEqual(new Date(waited.clock.nowMs() + 30_000));
+  });
+
   it('dead-letters a permanent DialtoneError with its code', async () => {
     const { handler } = harness(async () => {
       throw new DialtoneError('PolicyInvalid', 'rules[0].when: bad');

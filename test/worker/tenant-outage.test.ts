@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryBus } from '../../sandbox/bus/memory-bus.js';
 import { SimClock } from '../../sandbox/clock.js';
 import { startTeamsSimulator, type FaultRule, type TeamsSimulator } from '../../sandbox/teams-sim/index.js';
+import type { BusClient } from '../../shared/ports/bus.js';
 import { queueNames, VoiceResultSchema, type VoiceCommand, type VoiceResult } from '../../shared/contracts/messages.js';
 import { DialtoneError } from '../../shared/domain/errors.js';
 import { personSessionId } from '../../shared/domain/ids.js';
@@ -22,6 +23,8 @@ const B = '22222222-2222-4222-8222-222222222222';
 const START = '2026-11-02T08:00:00Z';
 const PFX = makeTestPfx({ commonName: 'tenant-outage' });
 const MINUTE = 60_000;
+/** Far more set-asides than any test here makes (a pause step per command, a few commands). */
+const SCHEDULE_BOUND = 200;
 
 function certificates(broken?: () => boolean): CertificateSource {
   return {
@@ -48,7 +51,7 @@ afterEach(async () => {
 });
 
 /** The worker's own tenant is B (healthy); A is a registry tenant behind the same stand-in. */
-async function setup(options: { faults?: FaultRule[]; brokenA?: () => boolean; tuning?: Partial<WorkerTuning> } = {}): Promise<Setup> {
+async function setup(options: { faults?: FaultRule[]; brokenA?: () => boolean; tuning?: Partial<WorkerTuning>; workerClockSkewMs?: number } = {}): Promise<Setup> {
   const clock = new SimClock(START);
   const bus = new MemoryBus(clock, [
     { name: queueNames.voiceCommands, requiresSession: true, requiresDuplicateDetection: true, maxDeliveryCount: 10, lockDurationMs: 300_000 },
@@ -59,8 +62,29 @@ async function setup(options: { faults?: FaultRule[]; brokenA?: () => boolean; t
     await sim.close();
     await bus.close();
   });
+  // The worker's view of the bus counts the copies it schedules. A runaway (a copy due at once,
+  // set aside again at the same instant) is all in-memory promises and would starve the event
+  // loop, so past a bound the view refuses to schedule and the test fails instead of hanging.
+  let scheduled = 0;
+  const workerBus: BusClient = {
+    createSender: (queue) => {
+      const sender = bus.createSender(queue);
+      return {
+        sendMessages: (m) => sender.sendMessages(m),
+        createMessageBatch: (o) => sender.createMessageBatch(o),
+        scheduleMessages: async (m, at) => {
+          if (++scheduled > SCHEDULE_BOUND) throw new Error(`runaway: more than ${SCHEDULE_BOUND} copies scheduled`);
+          return sender.scheduleMessages(m, at);
+        },
+        close: () => sender.close(),
+      };
+    },
+    createReceiver: (queue, o) => bus.createReceiver(queue, o),
+    acceptNextSession: (queue, o) => bus.acceptNextSession(queue, o),
+    close: () => bus.close(),
+  };
   const worker = await createWorker({
-    bus,
+    bus: workerBus,
     certificates: certificates(),
     tenants: [{ tenantId: A, applicationId: APP_ID, certificates: certificates(options.brokenA) }],
     pwsh: sim.pwshCommand,
@@ -77,7 +101,8 @@ async function setup(options: { faults?: FaultRule[]; brokenA?: () => boolean; t
       tenantDeferral: { firstDelayMs: MINUTE, maxDelayMs: 10 * MINUTE, windowMs: 4 * 60 * MINUTE },
       ...options.tuning,
     },
-    clock,
+    // The worker host's own clock, off the broker's by workerClockSkewMs.
+    clock: options.workerClockSkewMs ? { now: () => new Date(clock.nowMs() + options.workerClockSkewMs!) } : clock,
     logger: createMemoryLogger('warn'),
     idleWait: (ms, signal) => (signal.aborted ? Promise.resolve() : bus.waitForActivity(Math.min(ms, 50))),
   });
@@ -152,6 +177,21 @@ describe('a throttled tenant beside a healthy one', () => {
     // They ran once A was back, not before.
     for (const r of resultsA) expect(Date.parse(r.finishedAt) - Date.parse(START)).toBeGreaterThanOrEqual(throttledFor);
     for (let n = 1; n <= 6; n++) expect(s.sim.tenants[1]!.user(command(n).userId)?.lineUri).toBe(`tel:${desired(n).phoneNumber}`);
+    expect(s.bus.deadLetterMessages()).toEqual([]);
+  }, 240_000);
+
+  it('sets a command aside once per pause step on a worker host whose clock is 5 minutes behind the broker, not again and again as the broker delivers it "early"', async () => {
+    const throttledFor = 30 * MINUTE;
+    const s = await setup({ faults: [{ kind: 'busy', tenantId: A, untilMs: throttledFor }], workerClockSkewMs: -5 * MINUTE });
+    for (let n = 1; n <= 3; n++) await s.send(forTenant(A, n));
+    s.worker.start();
+    await playUntil(s, () => ofTenant(s.results(), A).length === 3);
+    expect(ofTenant(s.results(), A).map((r) => r.status)).toEqual(['applied', 'applied', 'applied']);
+    // The pause doubles from 1 minute to its 10-minute cap: six set-asides per command cover the 30
+    // minutes (18 here, as on a host with the broker's time). A copy scheduled on the slow host's
+    // clock was due at once on the broker's, came straight back and was set aside again at the same
+    // instant, without end (the bounded bus view above stops it, and nothing was applied).
+    expect(s.worker.stats().consumer.deferred).toBeLessThanOrEqual(3 * 7);
     expect(s.bus.deadLetterMessages()).toEqual([]);
   }, 240_000);
 
