@@ -82,6 +82,12 @@ export function matchesFilter(message: ReceivedMessage, filter: DeadLetterFilter
   return true;
 }
 
+/** How often an operator replayed this message (0: never), from its application properties. */
+export function replayCountOf(properties: Readonly<Record<string, unknown>> | undefined): number {
+  const n = Number(properties?.[REPLAY_COUNT] ?? 0);
+  return Number.isInteger(n) && n > 0 ? n : 0;
+}
+
 export type ReplayPlan = { ok: true; copy: OutgoingMessage; replayCount: number } | { ok: false; reason: string };
 
 /**

@@ -12,6 +12,7 @@ import type { Directory } from '../ports/directory.js';
 import type { OneOrPerTenant } from '../ports/per-tenant.js';
 import { planVoice, type PlanDeps } from '../usecases/plan-voice.js';
 import { recordResult, type RecordDeps } from '../usecases/record-result.js';
+import { replayCountOf } from '../domain/replay.js';
 import { createStageHandler, type StageDeps } from './stage-runner.js';
 
 /** The correlation id an HR event starts: the producer's, or the event id. */
@@ -57,7 +58,8 @@ export function createRecordHandler(deps: StageDeps & Omit<RecordDeps, 'clock'>)
       schema: VoiceResultSchema,
       correlationOf: (result) => result.correlationId,
       spanAttributes: (result) => ({ 'dialtone.result': result.status }),
-      run: (result) => recordResult(result, deps),
+      // A replayed failed result (dlq replay) is a request to try again: record re-plans the person.
+      run: (result, meta) => recordResult(result, deps, { replayCount: replayCountOf(meta.properties) }),
     },
     deps,
   );

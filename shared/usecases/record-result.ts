@@ -4,6 +4,7 @@ import { errorCodes, type ErrorCode } from '../domain/errors.js';
 import { deterministicId } from '../domain/ids.js';
 import { judgeVersion, type VersionJudgement } from '../domain/ordering.js';
 import type { UseCaseResult } from '../handlers/stage-runner.js';
+import type { OutgoingMessage } from '../ports/bus.js';
 import type { Clock } from '../ports/clock.js';
 import type { NumberInventory } from '../ports/number-inventory.js';
 import type { ProvisioningRecord, ProvisioningRecords } from '../ports/provisioning-records.js';
@@ -20,7 +21,7 @@ export interface RecordDeps {
  * voice-results → provisioning record and inventory: confirm or roll back the number,
  * quarantine released ones, and re-plan a user whose number Teams says belongs to someone else.
  */
-export async function recordResult(result: VoiceResult, given: RecordDeps): Promise<UseCaseResult> {
+export async function recordResult(result: VoiceResult, given: RecordDeps, context: { replayCount?: number } = {}): Promise<UseCaseResult> {
   // The numbers of the result are in its tenant's inventory only (the record's tenant when it names none).
   const recordTenant = (await given.records.get(result.userId))?.tenantId;
   const deps: RecordDeps = { ...given, inventory: given.inventory.forTenant(result.tenantId ?? recordTenant) };
@@ -63,6 +64,17 @@ export async function recordResult(result: VoiceResult, given: RecordDeps): Prom
   });
   if (verdict.kind === 'superseded') return superseded(result, verdict);
 
+  if (result.status === 'failed' && (context.replayCount ?? 0) > 0) {
+    // An operator replayed a failed result (dlq replay), once Teams recovered or the cause was
+    // fixed: recording the same failure again would dead-letter it again. What they ask for is
+    // another try: the person is re-planned from the newest truth, and plan sends a new command
+    // (with the number still reserved for them, if the failure kept it).
+    const code = result.error?.code ?? 'CmdletFailed';
+    const detail = `${result.commandId} failed (${code}); replayed: re-planned from the newest truth`;
+    await deps.records.update(result.userId, (current) => appendHistory(base(current, result), entry('replayed', detail)));
+    return { outcome: { kind: 'done', summary: `${result.userPrincipalName}: ${detail}` }, send: [replanOf(result, `${result.eventId}~replay${context.replayCount}`)] };
+  }
+
   if (result.status === 'applied' || result.status === 'noop') {
     // A result never confirms a number the person no longer holds (quarantined, rolled back, reclaimed).
     const confirmation = result.allocation ? await deps.inventory.confirm(result.allocation.number, result.userId, actor) : undefined;
@@ -92,45 +104,21 @@ export async function recordResult(result: VoiceResult, given: RecordDeps): Prom
   if (error.class === 'conflict' && conflictNumber) {
     // Teams is the truth about who holds a number: one of Dialtone's own people is adopted, anyone else blocks it.
     const held = await deps.inventory.heldInTeams(conflictNumber, error.owner ?? null, actor);
-    const replan: UserChange = {
-      userId: result.userId,
-      ...(result.tenantId !== undefined ? { tenantId: result.tenantId } : {}),
-      source: 'resync',
-      changeType: 'updated',
-      eventId: `${result.eventId}~conflict~${conflictNumber}`.slice(0, 120),
-      correlationId: result.correlationId,
-      occurredAt: result.occurredAt,
-    };
     const detail =
       held.kind === 'adopted'
         ? `${conflictNumber} is already assigned in Teams to ${held.userId}, who Dialtone gave it to; recorded it as theirs and re-planned with another number`
         : `${conflictNumber} is already assigned in Teams to ${error.owner ?? 'someone else'}; blocked it and re-planned with the next free number`;
     await deps.records.update(result.userId, (current) => appendHistory(base(current, result), entry('conflict', detail)));
-    return {
-      outcome: { kind: 'done', summary: `${result.userPrincipalName}: ${detail}` },
-      send: [
-        {
-          queue: queueNames.userChanges,
-          messages: [
-            {
-              body: replan,
-              messageId: deterministicId('replan', result.userId, replan.eventId),
-              sessionId: personSessionId(result.userId, result.tenantId),
-              correlationId: result.correlationId,
-              contentType: 'application/json',
-              subject: 'replan',
-            },
-          ],
-        },
-      ],
-    };
+    return { outcome: { kind: 'done', summary: `${result.userPrincipalName}: ${detail}` }, send: [replanOf(result, `${result.eventId}~conflict~${conflictNumber}`)] };
   }
 
-  if (result.allocation && error.class === 'permanent') {
-    // A later step (a policy grant) can fail after Teams took the number: then it is the user's.
+  if (result.allocation) {
+    // A later step (a policy grant), or a session that died after the write, can fail after Teams
+    // took the number: then it is the user's. Otherwise a permanent failure gives it back; a
+    // transient one keeps the reservation for the replay (which re-plans the same number).
     if (samePhoneNumber(result.actual?.phoneNumber, result.allocation.number)) {
       await deps.inventory.confirm(result.allocation.number, result.userId, actor);
-    } else {
+    } else if (error.class === 'permanent') {
       await deps.inventory.rollback(result.allocation.number, result.userId, actor);
     }
   }
@@ -142,6 +130,32 @@ export async function recordResult(result: VoiceResult, given: RecordDeps): Prom
       code: knownCode(error.code),
       message: `${result.userPrincipalName}: ${detail}${error.class === 'transient' ? ' (the worker gave up after retries; replay once Teams recovers)' : ''}`,
     },
+  };
+}
+
+/** A re-plan of the result's person on user-changes (a directory re-read, in the person's session). */
+function replanOf(result: VoiceResult, eventId: string): { queue: string; messages: OutgoingMessage[] } {
+  const replan: UserChange = {
+    userId: result.userId,
+    ...(result.tenantId !== undefined ? { tenantId: result.tenantId } : {}),
+    source: 'resync',
+    changeType: 'updated',
+    eventId: eventId.slice(0, 120),
+    correlationId: result.correlationId,
+    occurredAt: result.occurredAt,
+  };
+  return {
+    queue: queueNames.userChanges,
+    messages: [
+      {
+        body: replan,
+        messageId: deterministicId('replan', result.userId, replan.eventId),
+        sessionId: personSessionId(result.userId, result.tenantId),
+        correlationId: result.correlationId,
+        contentType: 'application/json',
+        subject: 'replan',
+      },
+    ],
   };
 }
 

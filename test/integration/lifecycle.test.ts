@@ -106,6 +106,31 @@ describe('numbers held outside Dialtone and exhausted pools', () => {
   });
 });
 
+describe('replaying a failed voice result', () => {
+  it('re-plans the person when a result Teams failed is replayed once Teams recovers, so the replay provisions them (it used to record the same failure again)', async () => {
+    // Teams refuses every number assignment until the operator has fixed it: the worker pauses the
+    // tenant, sets the command aside, and gives it up after its window with a transient result.
+    const faults = [{ kind: 'unavailable' as const, cmdlet: 'Set-CsPhoneNumberAssignment' }];
+    const events = [hrEvent('e1', 'joiner', '2026-11-02T08:00:00Z', carla({ site: 'AMS', departmentId: 'DEPT001' }))];
+    let before: { queue: string; reason: string; description: string }[] = [];
+    let replayed: string[] = [];
+    const { report } = await played(inputs({ tenant: singleUser(), eventLines: events }), { teams: { faults } }, async (sandbox) => {
+      before = (await sandbox.report()).deadLetters.map((d) => ({ queue: d.queue, reason: d.reason, description: d.description }));
+      sandbox.teams!.setFaults([]);
+      replayed = (await settleDeadLetters(sandbox.bus, [queueNames.voiceResults], {}, 'replay')).map((r) => r.action);
+      await sandbox.runUntilQuiet();
+    });
+    expect(before).toHaveLength(1);
+    expect(before[0]).toMatchObject({ queue: queueNames.voiceResults, reason: 'ServiceUnavailable' });
+    expect(replayed).toEqual(['replayed']);
+    expect(report.deadLetters).toEqual([]);
+    expect(teamsOf(report, U1)).toMatchObject({ enterpriseVoiceEnabled: true, lineUri: 'tel:+31201234000' });
+    expect(numberOf(report, '+31201234000')).toMatchObject({ state: 'assigned', userId: U1 });
+    const lines = report.history.find((h) => h.userId === U1)?.entries.map((e) => e.outcome) ?? [];
+    expect(lines).toContain('replayed');
+  }, 240_000);
+});
+
 describe('accounts deleted from the directory', () => {
   it('quarantines the number of a user deleted in Entra ID without sending a command Teams could not run', async () => {
     const tenant = tenantWith([user(U1, 'carla@contoso.example', 'E1')], {

@@ -91,3 +91,43 @@ describe('results recorded out of order (reschedules, several record instances)'
     expect(states).toEqual({ '+31101234500': 'assigned', '+31201234000': 'quarantined' });
   });
 });
+
+describe('a failed result and the number it was given', () => {
+  const failed = (command: VoiceCommand, errorClass: 'transient' | 'permanent', teamsNumber: string | null, clockNow: string): VoiceResult => ({
+    ...command,
+    finishedAt: clockNow,
+    status: 'failed',
+    steps: [],
+    actual: { enterpriseVoiceEnabled: teamsNumber !== null, phoneNumber: teamsNumber, phoneSystemLicensed: true, policies: {} },
+    attempts: 3,
+    error: { class: errorClass, code: errorClass === 'transient' ? 'ServiceUnavailable' : 'PolicyNotFound', message: 'Teams said no' },
+  });
+
+  it('confirms the number of a transient failure when Teams already took it (the session died after the write), so the inventory agrees with Teams', async () => {
+    const p = await pipeline();
+    const joiner = await p.plan('j1', 'joiner', 'AMS');
+    const number = joiner.allocation!.number;
+    const out = await p.record(failed(joiner, 'transient', number, p.clock.now().toISOString()));
+    expect(out.outcome).toMatchObject({ kind: 'permanent', code: 'ServiceUnavailable' });
+    expect((await p.inventory.list({ userId: U1 })).map((n) => [n.number, n.state])).toEqual([[number, 'assigned']]);
+  });
+
+  it('keeps the reservation of a transient failure Teams did not take, for the replay; a permanent one gives it back', async () => {
+    const p = await pipeline();
+    const joiner = await p.plan('j1', 'joiner', 'AMS');
+    const number = joiner.allocation!.number;
+    await p.record(failed(joiner, 'transient', null, p.clock.now().toISOString()));
+    expect((await p.inventory.list({ userId: U1 })).map((n) => [n.number, n.state])).toEqual([[number, 'reserved']]);
+    await p.record(failed(joiner, 'permanent', null, p.clock.now().toISOString()));
+    expect((await p.inventory.list({ userId: U1 })).filter((n) => n.state === 'reserved' || n.state === 'assigned')).toEqual([]);
+  });
+
+  it('re-plans the person, and records no failure, when an operator replays a failed result', async () => {
+    const p = await pipeline();
+    const joiner = await p.plan('j1', 'joiner', 'AMS');
+    const out = await recordResult(failed(joiner, 'transient', null, p.clock.now().toISOString()), { records: p.records, inventory: p.inventory, clock: p.clock }, { replayCount: 1 });
+    expect(out.outcome).toMatchObject({ kind: 'done' });
+    expect(out.send?.[0]).toMatchObject({ queue: 'user-changes', messages: [{ body: { userId: U1, source: 'resync', changeType: 'updated', eventId: 'j1~replay1' }, subject: 'replan' }] });
+    expect((await p.records.get(U1))?.history.at(-1)).toMatchObject({ stage: 'record', outcome: 'replayed', commandId: joiner.commandId });
+  });
+});
