@@ -95,7 +95,7 @@ function giveUpReason(tenantId: string, outage: Pick<TenantOutage, 'code' | 'mes
       : `Teams kept refusing the tenant's sessions; check its session limit (dialtone tenants show) and other tools using the same app`;
   return (
     `tenant ${tenantId} could not be served for ${minutes} min (since ${new Date(sinceMs).toISOString()}, set aside ${deferrals} times): ` +
-    `${outage.code}: ${outage.message}. Nothing was written for this command. ${fix}, then dialtone dlq replay --tenant-id ${tenantId}`
+    `${outage.code}: ${outage.message}. It was not run while the tenant was paused (an attempt before the pause may have written part of it; the replay re-plans from the newest truth and writes only what still differs). ${fix}, then dialtone dlq replay --tenant-id ${tenantId}`
   );
 }
 

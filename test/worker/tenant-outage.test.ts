@@ -207,7 +207,7 @@ describe('a throttled tenant beside a healthy one', () => {
     expect(given).toMatchObject({
       status: 'failed',
       tenantId: A,
-      error: { class: 'transient', code: 'Throttled', message: expect.stringMatching(new RegExp(`tenant ${A} could not be served for 60 min .*Nothing was written.*dialtone dlq replay --tenant-id ${A}`)) },
+      error: { class: 'transient', code: 'Throttled', message: expect.stringMatching(new RegExp(`tenant ${A} could not be served for 60 min .*It was not run while the tenant was paused.*dialtone dlq replay --tenant-id ${A}`)) },
     });
     expect(Date.parse(given!.finishedAt) - Date.parse(START)).toBeGreaterThanOrEqual(windowMs);
   }, 240_000);
