@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { queueNames } from '../../shared/contracts/messages.js';
 import { settleDeadLetters } from '../../shared/usecases/dead-letters.js';
-import { hrEvent, inputs, numberOf, played, teamsOf, tenantWith, user } from './sandbox-fixtures.js';
+import { currentTeamsBackend, hrEvent, inputs, numberOf, played, teamsOf, tenantWith, user } from './sandbox-fixtures.js';
 
 const U1 = '00000000-0000-4000-8000-000000000001';
 const U2 = '00000000-0000-4000-8000-000000000002';
@@ -107,27 +107,40 @@ describe('numbers held outside Dialtone and exhausted pools', () => {
 });
 
 describe('replaying a failed voice result', () => {
-  it('re-plans the person when a result Teams failed is replayed once Teams recovers, so the replay provisions them (it used to record the same failure again)', async () => {
-    // Teams refuses every number assignment until the operator has fixed it: the worker pauses the
-    // tenant, sets the command aside, and gives it up after its window with a transient result.
-    const faults = [{ kind: 'unavailable' as const, cmdlet: 'Set-CsPhoneNumberAssignment' }];
+  // Teams refuses every number assignment until the operator has fixed it. Through the worker the
+  // cmdlet fails: the worker pauses the tenant, sets the command aside, and gives it up after its
+  // window with a transient result, which record dead-letters on voice-results. Through Graph the
+  // assignment call answers 503: graphVoice gives the command up after its retries and it is
+  // dead-lettered on voice-commands itself, with no result. Either way one replay provisions them.
+  const graph = currentTeamsBackend() === 'graph';
+  it(graph
+    ? 'dead-letters the command when Graph answers 503 to every assignment, and a replay once Graph recovers provisions the person'
+    : 're-plans the person when a result Teams failed is replayed once Teams recovers, so the replay provisions them (it used to record the same failure again)', async () => {
     const events = [hrEvent('e1', 'joiner', '2026-11-02T08:00:00Z', carla({ site: 'AMS', departmentId: 'DEPT001' }))];
+    const faults = graph
+      ? { graphFaults: { rules: [{ status: 503 as const, path: /numberAssignments\/assignNumber/ }] } }
+      : { teams: { faults: [{ kind: 'unavailable' as const, cmdlet: 'Set-CsPhoneNumberAssignment' }] } };
+    const failedOn = graph ? queueNames.voiceCommands : queueNames.voiceResults;
     let before: { queue: string; reason: string; description: string }[] = [];
     let replayed: string[] = [];
-    const { report } = await played(inputs({ tenant: singleUser(), eventLines: events }), { teams: { faults } }, async (sandbox) => {
+    const { report } = await played(inputs({ tenant: singleUser(), eventLines: events }), faults, async (sandbox) => {
       before = (await sandbox.report()).deadLetters.map((d) => ({ queue: d.queue, reason: d.reason, description: d.description }));
-      sandbox.teams!.setFaults([]);
-      replayed = (await settleDeadLetters(sandbox.bus, [queueNames.voiceResults], {}, 'replay')).map((r) => r.action);
+      if (graph) sandbox.graph.setFaults({});
+      else sandbox.teams!.setFaults([]);
+      replayed = (await settleDeadLetters(sandbox.bus, [failedOn], {}, 'replay')).map((r) => r.action);
       await sandbox.runUntilQuiet();
     });
     expect(before).toHaveLength(1);
-    expect(before[0]).toMatchObject({ queue: queueNames.voiceResults, reason: 'ServiceUnavailable' });
+    expect(before[0]).toMatchObject({ queue: failedOn, reason: 'ServiceUnavailable' });
+    expect(before[0]?.description).toMatch(/replay/i);
     expect(replayed).toEqual(['replayed']);
     expect(report.deadLetters).toEqual([]);
     expect(teamsOf(report, U1)).toMatchObject({ enterpriseVoiceEnabled: true, lineUri: 'tel:+31201234000' });
     expect(numberOf(report, '+31201234000')).toMatchObject({ state: 'assigned', userId: U1 });
-    const lines = report.history.find((h) => h.userId === U1)?.entries.map((e) => e.outcome) ?? [];
-    expect(lines).toContain('replayed');
+    if (!graph) {
+      const lines = report.history.find((h) => h.userId === U1)?.entries.map((e) => e.outcome) ?? [];
+      expect(lines).toContain('replayed');
+    }
   }, 240_000);
 });
 
