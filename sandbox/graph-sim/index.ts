@@ -264,7 +264,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
       ...metrics,
       byRoute: { ...metrics.byRoute },
       faultsByRoute: { ...metrics.faultsByRoute },
-      notifications: { ...(delivery?.metrics ?? { validations: 0, deliveries: 0, notifications: 0, failedDeliveries: 0, dropped: 0 }) },
+      notifications: { ...(delivery?.metrics ?? { validations: 0, deliveries: 0, notifications: 0, failedDeliveries: 0, dropped: 0, slowDeliveries: 0, lateDeliveries: 0, slowestDeliveryMs: 0 }) },
     }),
     setFaults: (f) => faults.set(f),
     onChange: (callback) => directory.onChange(callback),

@@ -5,7 +5,7 @@ import { SimSubscriptions } from '../../sandbox/graph-sim/subscriptions.js';
 const subscription = { id: 'sub-1', changeType: 'updated,deleted', notificationUrl: 'https://hook.example/api', clientState: 'secret-state', expirationDateTime: '2026-12-01T00:00:00Z' };
 const change = (userId: string) => ({ userId, changeType: 'updated' as const, notify: true, at: new Date(0), fields: ['accountEnabled'] });
 
-function harness(answer: (url: string, body: string, call: number) => { status: number; body?: string; contentType?: string }) {
+function harness(answer: (url: string, body: string, call: number) => { status: number; body?: string; contentType?: string; tookMs?: number }) {
   const posts: { url: string; body: string }[] = [];
   const timers: { at: number; fn: () => Promise<void> }[] = [];
   let now = 0;
@@ -13,6 +13,7 @@ function harness(answer: (url: string, body: string, call: number) => { status: 
     post: async (url, body) => {
       posts.push({ url, body });
       const a = answer(url, body, posts.length);
+      now += a.tookMs ?? 0; // the endpoint's answer time, on the delivery's clock
       return { status: a.status, body: a.body ?? '', contentType: a.contentType };
     },
   };
@@ -52,6 +53,24 @@ describe('Graph change notification delivery (simulator)', () => {
     await down.runTimers();
     expect(down.delivery.metrics.dropped).toBe(1);
     expect(down.now()).toBeLessThanOrEqual(4 * 3_600_000 + 1_000);
+  });
+
+  it('counts a delivery answered after 2.9 s as slow and one answered after 3 s as failed, whatever its status, and sends it again', async () => {
+    // 202 in 2.95 s: delivered, but slow. 202 in 30 s: Graph stopped waiting at 3 s, so it failed and is sent again.
+    const h = harness((_u, _b, call) => ({ status: 202, tookMs: call === 1 ? 2_950 : call === 2 ? 30_000 : 10 }));
+    h.delivery.notify(change('u1'), [subscription]);
+    await h.runTimers();
+    h.delivery.notify(change('u2'), [subscription]);
+    await h.runTimers();
+    expect(h.posts.map((p) => (JSON.parse(p.body) as { value: { resourceData: { id: string } }[] }).value[0]!.resourceData.id)).toEqual(['u1', 'u2', 'u2']);
+    expect(h.delivery.metrics).toMatchObject({ deliveries: 2, notifications: 2, failedDeliveries: 1, slowDeliveries: 2, lateDeliveries: 1, slowestDeliveryMs: 30_000 });
+  });
+
+  it('fails the validation of an endpoint that echoes the token after 10 s', async () => {
+    const slow = harness((url) => ({ status: 200, body: new URL(url).searchParams.get('validationToken') ?? '', contentType: 'text/plain', tookMs: 10_001 }));
+    await expect(slow.delivery.validate('https://hook.example/api')).resolves.toBe(false);
+    const inTime = harness((url) => ({ status: 200, body: new URL(url).searchParams.get('validationToken') ?? '', contentType: 'text/plain', tookMs: 9_000 }));
+    await expect(inTime.delivery.validate('https://hook.example/api')).resolves.toBe(true);
   });
 
   it('refuses to create a subscription whose endpoint does not echo the validation token as text/plain', async () => {
