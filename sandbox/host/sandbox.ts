@@ -16,6 +16,8 @@ import { createStaticPolicyCatalog } from '../../shared/adapters/file-policy-cat
 import { createMemoryNumberInventory } from '../../shared/adapters/memory-number-inventory.js';
 import { createMemoryTableService, type MemoryTableService, type TableFaultControl } from '../../shared/adapters/memory-table-client.js';
 import { withTableClientRetry } from '../table-client-retry.js';
+import { withSdkSendRetry } from '../bus/sdk-send-retry.js';
+import { webhookSendRetry } from '../../shared/adapters/service-bus-retry.js';
 import type { WorkerReports } from '../../shared/ports/worker-reports.js';
 import { createEntityWorkerReports } from '../../shared/adapters/entity-worker-reports.js';
 import type { CertificateSource } from '../../worker/certificate.js';
@@ -293,7 +295,9 @@ export class Sandbox {
         : undefined;
       const webhook = createGraphWebhookHandler(async () => ({
         clientState: SANDBOX_CLIENT_STATE,
-        sender: sender(queueNames.userChanges),
+        // With production's retry policy for the webhook's client, on the sandbox clock: Graph
+        // judges how long the answer took.
+        sender: withSdkSendRetry(sender(queueNames.userChanges), webhookSendRetry, (ms) => scheduler.sleep(ms, 'graphNotifications:send-retry')),
         clock,
         logger,
         ...(options.telemetry ? { telemetry: options.telemetry } : {}),

@@ -1,14 +1,15 @@
 import type { AccessToken, TokenCredential } from '@azure/identity';
-import { ServiceBusClient } from '@azure/service-bus';
+import { ServiceBusClient, type ServiceBusClientOptions } from '@azure/service-bus';
 import type { ServiceBusTarget } from '../config/settings.js';
 
 /**
  * The Service Bus client for a target: the namespace with the managed identity (Azure), or the
  * local emulator with its connection string (compose.yaml). Settings accept a connection string
- * only when it is the emulator's, so Azure is never reached with a SAS key.
+ * only when it is the emulator's, so Azure is never reached with a SAS key. `options` (the retry
+ * policy) apply to every operation of the client.
  */
-export function createServiceBusClient(target: ServiceBusTarget, credential: TokenCredential): ServiceBusClient {
-  return target.kind === 'emulator' ? new ServiceBusClient(target.connectionString) : new ServiceBusClient(target.namespace, credential);
+export function createServiceBusClient(target: ServiceBusTarget, credential: TokenCredential, options: ServiceBusClientOptions = {}): ServiceBusClient {
+  return target.kind === 'emulator' ? new ServiceBusClient(target.connectionString, options) : new ServiceBusClient(target.namespace, credential, options);
 }
 
 /**

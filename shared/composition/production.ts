@@ -3,6 +3,7 @@ import { effectiveTenants, implicitTenant, type EffectiveTenant } from '../domai
 import type { TenantRegistry } from '../ports/tenant-registry.js';
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { createServiceBusClient, graphSimulatorCredential } from '../adapters/service-bus-client.js';
+import { serviceBusRetryOptions, webhookSendRetry } from '../adapters/service-bus-retry.js';
 import { createFilePolicyCatalog } from '../adapters/file-policy-catalog.js';
 import { createGraphDirectory } from '../adapters/graph-directory.js';
 import { createGraphSubscriptions } from '../adapters/graph-subscriptions.js';
@@ -65,7 +66,8 @@ export function productionWebhook(): Promise<ProductionWebhook> {
       : new DefaultAzureCredential();
     // Before the Service Bus client exists, so the distro instruments it.
     const telemetry = productionTelemetry(credential);
-    const bus = createServiceBusClient(settings.serviceBus, credential);
+    // Its own client, with retries that fit Graph's 3 s (the other Functions keep the SDK's).
+    const bus = createServiceBusClient(settings.serviceBus, credential, { retryOptions: serviceBusRetryOptions(webhookSendRetry) });
     const tables = 'endpoint' in settings.tables ? { endpoint: settings.tables.endpoint, credential } : { connectionString: settings.tables.connectionString };
     return {
       // A notification's tenantId puts its change under that registered tenant.

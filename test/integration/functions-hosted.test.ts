@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { defaultCallRetryPolicy } from '../../shared/domain/call-retry.js';
 import { zeroLatencyModel } from '../../sandbox/latency-model.js';
-import { hrEvent, inputs, numberOf, played, teamsOf, tenantWith, user } from './sandbox-fixtures.js';
+import { Sandbox } from '../../sandbox/host/sandbox.js';
+import { currentTeamsBackend, hrEvent, inputs, numberOf, played, teamsOf, tenantWith, user } from './sandbox-fixtures.js';
 
 const U1 = '00000000-0000-4000-8000-000000000001';
 const U2 = '00000000-0000-4000-8000-000000000002';
@@ -33,6 +34,38 @@ describe('the sandbox hosts every Function', { timeout: 240_000 }, () => {
     expect(sandbox.graph.metrics().notifications).toMatchObject({ deliveries: 1, notifications: 1, failedDeliveries: 0 });
     const history = report.history.find((h) => h.userId === U1)?.entries ?? [];
     expect(JSON.stringify(history)).toContain('graph');
+  });
+
+  it('answers Graph within its 3 s when Service Bus is busy: a retry fits, and a broker that stays busy gets a 5xx in time and the delivery again later', async () => {
+    const tenant = tenantWith([user(U1, 'carla@contoso.example', 'E1'), user(U2, 'dirk@contoso.example', 'E2')], {
+      directoryChanges: [
+        { atMs: 30 * HOUR, userId: U1, set: { servicePlans: ['TEAMS1'] }, notify: true },
+        { atMs: 40 * HOUR, userId: U2, set: { servicePlans: ['TEAMS1'] }, notify: true },
+      ],
+    });
+    const dirk = hrEvent('e2', 'joiner', '2026-11-02T08:00:00Z', { employeeId: 'E2', userPrincipalName: 'dirk@contoso.example', site: 'AMS', departmentId: 'DEPT001' });
+    const sandbox = await Sandbox.start(inputs({ tenant, eventLines: [joiner, dirk] }), { storage: 'memory', teamsBackend: currentTeamsBackend() });
+    try {
+      await sandbox.enqueueEvents([joiner, dirk]);
+      await sandbox.runFor(29 * HOUR);
+      // Carla's notification: the broker is busy for one send. Dirk's: busy for ten minutes.
+      sandbox.bus.setFaults({ rules: [{ code: 'ServiceBusy', operations: ['send'], queue: 'user-changes', times: 1 }] });
+      await sandbox.runFor(39 * HOUR - sandbox.clock.nowMs() + Date.parse('2026-11-02T08:00:00Z'));
+      sandbox.bus.setFaults({ rules: [{ code: 'ServiceBusy', operations: ['send'], queue: 'user-changes' }] });
+      await sandbox.runFor(HOUR + 10 * 60_000);
+      sandbox.bus.setFaults(undefined);
+      await sandbox.runUntilQuiet();
+      const report = await sandbox.report();
+      const delivered = sandbox.graph.metrics().notifications;
+      // Every answer in time; Dirk's POST failed while the broker stayed busy and went through after.
+      expect(delivered).toMatchObject({ lateDeliveries: 0, slowDeliveries: 0, deliveries: 2, notifications: 2, dropped: 0 });
+      expect(delivered.failedDeliveries).toBeGreaterThan(0);
+      expect(delivered.slowestDeliveryMs).toBeLessThan(2_900);
+      expect(teamsOf(report, U1)).toMatchObject({ enterpriseVoiceEnabled: false, lineUri: null });
+      expect(teamsOf(report, U2)).toMatchObject({ enterpriseVoiceEnabled: false, lineUri: null });
+    } finally {
+      await sandbox.stop();
+    }
   });
 
   it('catches an account disabled with its notification lost through the delta resync within 72 hours', async () => {
