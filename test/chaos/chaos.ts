@@ -8,7 +8,8 @@ import { SANDBOX_CLIENT_STATE, Sandbox, type SandboxOptions } from '../../sandbo
 import { seededRandom, type FaultRule } from '../../sandbox/teams-sim/faults.js';
 import { SandboxTenantFileSchema, type SandboxTenantFile } from '../../sandbox/teams-sim/tenant-file.js';
 import { inputs, sampleTenant } from '../integration/sandbox-fixtures.js';
-import { checkInvariants, mergeTenantInvariants, noCrossing, withinFunctionTimeout, type Invariant, type Observed, type ObservedCrossing, type Secret } from './invariants.js';
+import { checkInvariants, mergeTenantInvariants, noCrossing, withinFunctionTimeout,
+  webhookAnsweredInTime, type Invariant, type Observed, type ObservedCrossing, type Secret } from './invariants.js';
 import { createEntityWorkerReports } from '../../shared/adapters/entity-worker-reports.js';
 import { createMemoryTableService } from '../../shared/adapters/memory-table-client.js';
 import { CERTIFICATE_NAME, observeCertificates, prepareCertificates, restartThrottleRules, rotationTimings, scheduleRotation, type ChaosCertificates } from './rotation.js';
@@ -274,7 +275,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     for (const o of observed.perTenant) options.tamper?.(o);
     const perTenant = observed.perTenant.map((o, k) => ({ tenantId: tenants[k]!.tenantId, invariants: checkInvariants(o) }));
     const timeouts = withinFunctionTimeout(sandbox.functionDurations());
-    const invariants = multi ? [...mergeTenantInvariants(perTenant), timeouts, noCrossing(observed.crossing)] : [...perTenant[0]!.invariants, timeouts];
+    const answered = webhookAnsweredInTime(tenants.map((t) => sandbox.graphOf(t.tenantId).metrics().notifications));
+    const invariants = multi ? [...mergeTenantInvariants(perTenant), timeouts, answered, noCrossing(observed.crossing)] : [...perTenant[0]!.invariants, timeouts, answered];
     const report = await sandbox.report();
     const badInputs = home.population.badInputs;
     return {

@@ -457,6 +457,41 @@ export function withinFunctionTimeout(d: ObservedDurations): Invariant {
   };
 }
 
+/** What each tenant's Graph saw of its deliveries to the webhook (`GraphSimulator.metrics().notifications`). */
+export interface ObservedDeliveries {
+  deliveries: number;
+  notifications: number;
+  failedDeliveries: number;
+  dropped: number;
+  slowDeliveries: number;
+  lateDeliveries: number;
+  slowestDeliveryMs: number;
+}
+
+/**
+ * Graph waits 3 s for the webhook's answer and counts one over 2.9 s as slow (10 % slow throttles
+ * the endpoint, 15 % drops notifications): every delivery was answered within 2.9 s of sandbox
+ * time, 2xx or not (a 5xx answered in time is sent again). Run-wide, over every tenant's Graph.
+ */
+const WEBHOOK_IN_TIME = "the webhook answered every Graph delivery within Graph's 3 s";
+
+export function webhookAnsweredInTime(perTenant: readonly ObservedDeliveries[]): Invariant {
+  const sum = (k: keyof ObservedDeliveries) => perTenant.reduce((n, d) => n + d[k], 0);
+  const slowest = Math.max(0, ...perTenant.map((d) => d.slowestDeliveryMs));
+  const answered = sum('deliveries') + sum('failedDeliveries') - sum('lateDeliveries');
+  if (sum('deliveries') + sum('failedDeliveries') === 0) {
+    return { name: WEBHOOK_IN_TIME, ok: true, applies: false, detail: 'does not apply: Graph delivered no notification in this run (its changes came before the subscription, or their notifications were lost)' };
+  }
+  return {
+    name: WEBHOOK_IN_TIME,
+    ok: sum('slowDeliveries') === 0 && sum('lateDeliveries') === 0,
+    detail:
+      sum('slowDeliveries') === 0 && sum('lateDeliveries') === 0
+        ? `${answered} POSTs answered (${sum('deliveries')} accepted with ${sum('notifications')} notifications, ${sum('failedDeliveries')} refused and sent again by Graph), the slowest in ${slowest} ms, none over 2.9 s; ${sum('dropped')} notifications dropped`
+        : `POSTs answered after 2.9 s: ${sum('slowDeliveries')}, ${sum('lateDeliveries')} of them after 3 s (failed by Graph); the slowest in ${slowest} ms`,
+  };
+}
+
 /**
  * One list from each tenant's invariants, in the order they come: an invariant holds when it holds
  * in every tenant that checks it, and does not apply only when it applies in none (its reason
