@@ -1,6 +1,6 @@
 import { createTableTenantRegistry } from '../adapters/entity-tenant-registry.js';
-import { effectiveTenants, implicitTenant, type EffectiveTenant } from '../domain/tenants.js';
-import type { TenantRegistry } from '../ports/tenant-registry.js';
+import { implicitTenant, type EffectiveTenant } from '../domain/tenants.js';
+import { cachedTenants } from './cached-tenants.js';
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { createServiceBusClient, graphSimulatorCredential } from '../adapters/service-bus-client.js';
 import { serviceBusRetryOptions, webhookSendRetry } from '../adapters/service-bus-retry.js';
@@ -71,7 +71,7 @@ export function productionWebhook(): Promise<ProductionWebhook> {
     const tables = 'endpoint' in settings.tables ? { endpoint: settings.tables.endpoint, credential } : { connectionString: settings.tables.connectionString };
     return {
       // A notification's tenantId puts its change under that registered tenant.
-      tenants: cachedTenants(createTableTenantRegistry(tables), settings.homeTenantId),
+      tenants: cachedTenants(createTableTenantRegistry(tables), settings.homeTenantId, { staleWhileRefreshing: true }),
       clientState: settings.graphClientState,
       sender: bus.createSender(queueNames.userChanges),
       clock: systemClock,
@@ -156,26 +156,6 @@ export interface ProductionStages {
 }
 
 let stages: Promise<ProductionStages> | undefined;
-
-const TENANTS_CACHE_MS = 60_000;
-
-/**
- * The tenants in force for routing HR events, read from the registry at most once a minute (a
- * tenant added with `dialtone tenants add` is routed to within a minute). While nothing is
- * registered the one implicit tenant routes everything and messages keep their old shape.
- */
-function cachedTenants(registry: TenantRegistry, homeTenantId?: string): () => Promise<readonly EffectiveTenant[]> {
-  let cached: { at: number; tenants: Promise<readonly EffectiveTenant[]> } | undefined;
-  return () => {
-    const now = Date.now();
-    if (!cached || now - cached.at >= TENANTS_CACHE_MS) {
-      const tenants = registry.list().then((rows) => effectiveTenants(rows, implicitTenant({ tenantId: homeTenantId })));
-      cached = { at: now, tenants };
-      tenants.catch(() => (cached = undefined));
-    }
-    return cached.tenants;
-  };
-}
 
 /**
  * Graph per tenant: the managed identity for the home tenant (and messages naming none), each other
