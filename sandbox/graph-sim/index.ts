@@ -10,7 +10,7 @@ import { parseBatch, lowerKeys, type BatchRequest } from './batch.js';
 import { SimPermissions } from './permissions.js';
 import { SimEntra, type EntraSimState } from './applications.js';
 import { findRoute } from './routes.js';
-import { NotificationDelivery, type DeliveryMetrics, type DeliveryTimers, type WebhookTransport } from './notifications.js';
+import { NotificationDelivery, emptyDeliveryMetrics, type DeliveryMetrics, type DeliveryTimers, type WebhookTransport } from './notifications.js';
 import { SimSubscriptions } from './subscriptions.js';
 import { SimTeamsAdmin, type TeamsAdminSimOptions } from './teams-admin.js';
 import type { SimTenant } from '../teams-sim/tenant.js';
@@ -264,7 +264,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
       ...metrics,
       byRoute: { ...metrics.byRoute },
       faultsByRoute: { ...metrics.faultsByRoute },
-      notifications: { ...(delivery?.metrics ?? { validations: 0, deliveries: 0, notifications: 0, failedDeliveries: 0, dropped: 0, slowDeliveries: 0, lateDeliveries: 0, slowestDeliveryMs: 0 }) },
+      notifications: { ...(delivery?.metrics ?? emptyDeliveryMetrics()) },
     }),
     setFaults: (f) => faults.set(f),
     onChange: (callback) => directory.onChange(callback),

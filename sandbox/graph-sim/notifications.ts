@@ -51,6 +51,11 @@ export const DELIVERY_DEADLINE_MS = 3_000;
 export const SLOW_DELIVERY_MS = 2_900;
 export const VALIDATION_DEADLINE_MS = 10_000;
 
+/** Metrics of a delivery that has sent nothing yet. */
+export function emptyDeliveryMetrics(): DeliveryMetrics {
+  return { validations: 0, deliveries: 0, notifications: 0, failedDeliveries: 0, dropped: 0, slowDeliveries: 0, lateDeliveries: 0, slowestDeliveryMs: 0 };
+}
+
 export const MAX_NOTIFICATIONS_PER_POST = 1_000;
 const RETRY_FOR_MS = 4 * 3_600_000;
 const FIRST_RETRY_MS = 60_000;
@@ -65,7 +70,7 @@ export class NotificationDelivery {
   private pending: Pending[] = [];
   private flushScheduled = false;
   private validationCount = 0;
-  readonly metrics: DeliveryMetrics = { validations: 0, deliveries: 0, notifications: 0, failedDeliveries: 0, dropped: 0, slowDeliveries: 0, lateDeliveries: 0, slowestDeliveryMs: 0 };
+  readonly metrics: DeliveryMetrics = emptyDeliveryMetrics();
 
   constructor(
     private readonly transport: WebhookTransport,

@@ -39,7 +39,7 @@ export function cachedTenants(registry: TenantRegistry, homeTenantId?: string, o
             lastGood = tenants;
             cached = { at: now(), tenants: Promise.resolve(tenants) };
           })
-          // The last list stays in use; the next call after the TTL reads again.
+          // The last list stays in use, and the next call reads again (one read at a time).
           .catch(() => undefined)
           .finally(() => {
             refreshing = false;

@@ -8,8 +8,7 @@ import { SANDBOX_CLIENT_STATE, Sandbox, type SandboxOptions } from '../../sandbo
 import { seededRandom, type FaultRule } from '../../sandbox/teams-sim/faults.js';
 import { SandboxTenantFileSchema, type SandboxTenantFile } from '../../sandbox/teams-sim/tenant-file.js';
 import { inputs, sampleTenant } from '../integration/sandbox-fixtures.js';
-import { checkInvariants, mergeTenantInvariants, noCrossing, withinFunctionTimeout,
-  webhookAnsweredInTime, type Invariant, type Observed, type ObservedCrossing, type Secret } from './invariants.js';
+import { checkInvariants, mergeTenantInvariants, noCrossing, webhookAnsweredInTime, withinFunctionTimeout, type Invariant, type Observed, type ObservedCrossing, type Secret } from './invariants.js';
 import { createEntityWorkerReports } from '../../shared/adapters/entity-worker-reports.js';
 import { createMemoryTableService } from '../../shared/adapters/memory-table-client.js';
 import { CERTIFICATE_NAME, observeCertificates, prepareCertificates, restartThrottleRules, rotationTimings, scheduleRotation, type ChaosCertificates } from './rotation.js';
